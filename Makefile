@@ -1,0 +1,61 @@
+# Silent Scalper — one entry point for people and CI.
+#   make demo   set up, then run the whole pipeline offline on the local stack
+#   make test   set up, then lint, type-check, validate + build the SAM app, run every test
+#   make bench  set up, then run the benchmarks (results in benchmarks/results/)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+# The venv's bin goes first on PATH: `sam build` looks for a `python3.13` executable there.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+PYTEST_ARGS ?=
+
+.PHONY: help setup lint fmt types sam test unit demo bench clean
+
+help:
+	@echo "make demo    run the pipeline offline on the local stack (sets up first)"
+	@echo "make test    lint, types, sam validate --lint, sam build, every test (sets up first)"
+	@echo "make lint    ruff + mypy strict"
+	@echo "make bench   benchmarks -> benchmarks/results/"
+
+$(STAMP): pyproject.toml layers/core/requirements.txt scripts/find-python.sh
+	@py=$$(sh scripts/find-python.sh) || exit 1; \
+	  if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	    echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
+	  fi
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+sam: $(STAMP)
+	$(BIN)/sam validate --lint --template template.yaml
+	$(BIN)/sam build --template template.yaml --parallel --cached
+
+unit: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint sam unit
+
+demo: $(STAMP)
+	$(BIN)/scalper demo
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

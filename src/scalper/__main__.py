@@ -1,0 +1,7 @@
+"""Allow `python -m scalper`."""
+
+import sys
+
+from scalper.cli import main
+
+sys.exit(main())
