@@ -1,0 +1,26 @@
+"""Step Functions Local mock configurations (``MockConfigFile.json``), run on moto or Docker.
+
+- :mod:`scalper.sfn_mock.model`: the typed, checked model of the mock configuration file.
+- :mod:`scalper.sfn_mock.moto_hook`: :func:`mock_config_installed`, which makes moto's Step
+  Functions engine honour ``stateMachineArn#TestCase`` executions (moto pinned, hook points
+  verified before patching).
+"""
+
+from scalper.sfn_mock.model import MockConfig, MockConfigError, MockedAttempt, MockedResponse
+from scalper.sfn_mock.moto_hook import (
+    MotoHookMovedError,
+    MotoMockHook,
+    mock_config_installed,
+    verify_hook_points,
+)
+
+__all__ = [
+    "MockConfig",
+    "MockConfigError",
+    "MockedAttempt",
+    "MockedResponse",
+    "MotoHookMovedError",
+    "MotoMockHook",
+    "mock_config_installed",
+    "verify_hook_points",
+]

@@ -1,0 +1,348 @@
+"""Make moto's Step Functions engine run Step Functions Local mock configurations.
+
+moto 5.2.5 executes real ASL (``mock_aws(config={"stepfunctions": {"execute_state_machine":
+True}})``) with the interpreter LocalStack uses, and that interpreter already honours mocked
+responses -- ``Return`` payloads, ``Throw`` errors, retries walking through the attempt ranges --
+once a ``MockTestCase`` is attached to the execution's worker. What moto lacks is the wiring,
+and :func:`mock_config_installed` supplies exactly that, nothing more:
+
+1. ``StepFunctionsParserBackend.start_execution`` is wrapped: ``stateMachineArn#TestCase`` is
+   split, the test case is looked up in the (typed, checked) mock configuration by the state
+   machine's *name* -- as Step Functions Local does -- and the plain ARN goes on to moto.
+   An unnamed execution gets a UUID name, as on AWS (moto's parser backend would name
+   every unnamed execution "None", so the second one would collide with the first).
+2. ``Execution._get_start_execution_worker`` is wrapped: the worker it builds gets the
+   ``MockTestCase`` (``ExecutionWorker._mock_test_case``, which the worker hands to the
+   interpreter's ``Environment``). The test case travels from (1) to (2) in a ``ContextVar``:
+   both run in the thread that serves the StartExecution call, before the worker thread starts.
+3. Waiting is scaled, never the definition (it runs exactly as deployed): with ``wait_scale``
+   set, Retry backoffs go through the local stack's retry hook (:mod:`scalper.local.retry`,
+   one implementation for the whole project: it scales the sleep of moto's retrier) and Wait
+   states through ``WaitFunction._wait_interval``, each waiting ``wait_scale`` times what the
+   definition asks for. The Wait-state seconds asked for are recorded in
+   :attr:`MotoMockHook.waits`. ASL intervals are whole seconds of at least 1 by the
+   specification, so rewriting the definition could not make retries fast anyway.
+
+Every patched name is checked before anything is patched (:func:`verify_hook_points`); a moto
+release that moves one fails with :class:`MotoHookMovedError` naming it, and the test suite
+runs the same check. moto is pinned exactly (``moto==5.2.5``) in pyproject.toml for this reason.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import inspect
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, cast
+
+from scalper.sfn_mock.model import MockConfig, MockConfigError, MockedResponse
+
+#: The moto release whose internals this module was written against.
+MOTO_VERSION = "5.2.5"
+
+#: Environment variable naming the mock configuration file, as Step Functions Local reads it.
+SFN_MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
+
+
+class MotoHookMovedError(RuntimeError):
+    """moto's internals no longer offer a hook point this module patches."""
+
+
+@dataclass
+class MotoMockHook:
+    """The installed hook: where test cases come from, and the Wait-state seconds asked for."""
+
+    source: MockConfig | Path
+    wait_scale: float | None
+    waits: list[int] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def config(self) -> MockConfig:
+        """The mock configuration; a file is re-read on every start, so edits apply at once."""
+        if isinstance(self.source, Path):
+            return MockConfig.load(self.source)
+        return self.source
+
+    def _record_wait(self, seconds: int) -> None:
+        with self._lock:
+            self.waits.append(seconds)
+
+
+class _StateMock(NamedTuple):
+    state: str
+    response_name: str
+    response: MockedResponse
+
+
+# The test case chosen by the StartExecution call being served, read when its worker is built.
+_PENDING_TEST_CASE: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "scalper_sfn_mock_test_case", default=None
+)
+_INSTALL_LOCK = threading.Lock()
+_installed: MotoMockHook | None = None
+
+
+def _moto(module: str, attribute: str = "") -> Any:
+    """Import ``moto.stepfunctions.parser.<module>`` and walk ``attribute`` (dotted) in it.
+
+    moto is imported lazily: the model and ``scalper sfn-mock scaffold`` work without it.
+    """
+    obj: Any = importlib.import_module(f"moto.stepfunctions.parser.{module}")
+    for part in filter(None, attribute.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _parameters(func: Any) -> list[str]:
+    return list(inspect.signature(func).parameters)
+
+
+def _check_start_execution() -> str | None:
+    params = _parameters(_moto("models", "StepFunctionsParserBackend.start_execution"))
+    expected = ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
+    return None if params == expected else f"parameters are {params}, expected {expected}"
+
+
+def _check_start_execution_worker() -> str | None:
+    execution = _moto("backend.execution", "Execution")
+    if not callable(getattr(execution, "_get_start_execution_worker", None)):
+        return "method is gone"
+    if "self._get_start_execution_worker()" not in inspect.getsource(execution.start):
+        return "Execution.start no longer builds its worker through it"
+    return None
+
+
+def _check_worker_mock_test_case() -> str | None:
+    worker = _moto("backend.execution_worker", "ExecutionWorker")
+    if "mock_test_case" not in _parameters(worker.__init__):
+        return "ExecutionWorker() takes no mock_test_case"
+    if "mock_test_case=self._mock_test_case" not in inspect.getsource(
+        worker._get_evaluation_environment
+    ):
+        return "the worker no longer hands _mock_test_case to the interpreter's Environment"
+    return None
+
+
+def _check_mock_config_classes() -> str | None:
+    expected = {
+        "MockTestCase": ["self", "state_machine_name", "test_case_name",
+                         "state_mocked_responses_list"],
+        "StateMockedResponses": ["self", "state_name", "mocked_response_name",
+                                 "mocked_responses"],
+        "MockedResponseReturn": ["self", "range_start", "range_end", "payload"],
+        "MockedResponseThrow": ["self", "range_start", "range_end", "error", "cause"],
+    }  # fmt: skip
+    for name, params in expected.items():
+        actual = _parameters(_moto("mocking.mock_config", f"{name}.__init__"))
+        if actual != params:
+            return f"{name}() parameters are {actual}, expected {params}"
+    return None
+
+
+def _check_interpreter_honours_mocks() -> str | None:
+    environment = _moto("asl.eval.environment", "Environment")
+    for method in ("is_mocked_mode", "get_current_mocked_response"):
+        if not callable(getattr(environment, method, None)):
+            return f"Environment.{method} is gone"
+    return None
+
+
+def _check_wait_interval() -> str | None:
+    params = _parameters(_moto(_WAIT_MODULE, "WaitFunction._wait_interval"))
+    expected = ["self", "env", "wait_seconds"]
+    return None if params == expected else f"parameters are {params}, expected {expected}"
+
+
+_WAIT_MODULE = "asl.component.state.wait.wait_function.wait_function"
+_P = "moto.stepfunctions.parser."
+
+# Each hook point's dotted name -> a check returning what moved, or None when it is in place.
+_HOOK_POINTS: dict[str, Callable[[], str | None]] = {
+    f"{_P}models.StepFunctionsParserBackend.start_execution": _check_start_execution,
+    f"{_P}backend.execution.Execution._get_start_execution_worker": (_check_start_execution_worker),
+    f"{_P}backend.execution_worker.ExecutionWorker._mock_test_case": (_check_worker_mock_test_case),
+    f"{_P}mocking.mock_config (MockTestCase and its parts)": _check_mock_config_classes,
+    f"{_P}asl.eval.environment.Environment.get_current_mocked_response": (
+        _check_interpreter_honours_mocks
+    ),
+    f"{_P}{_WAIT_MODULE}.WaitFunction._wait_interval": _check_wait_interval,
+}
+
+
+def verify_hook_points() -> list[str]:
+    """Every hook point that moved, as ``"<dotted name>: <what changed>"``; empty when all fit."""
+    problems = []
+    for name, check in _HOOK_POINTS.items():
+        try:
+            problem = check()
+        except (ImportError, AttributeError, TypeError, OSError) as exc:
+            problem = f"cannot inspect it: {exc!r}"
+        if problem is not None:
+            problems.append(f"{name}: {problem}")
+    return problems
+
+
+def _require_hook_points() -> None:
+    problems = verify_hook_points()
+    if problems:
+        version = importlib.import_module("moto").__version__
+        raise MotoHookMovedError(
+            f"moto {version} moved hook points that scalper.sfn_mock patches "
+            f"(written for moto {MOTO_VERSION}): " + "; ".join(problems)
+        )
+
+
+def _to_moto_test_case(machine: str, case: str, states: list[_StateMock]) -> Any:
+    mock_config = _moto("mocking.mock_config")
+
+    per_state = []
+    for state_mock in states:
+        attempts: list[Any] = []
+        for attempt_range, attempt in state_mock.response.sequence():
+            if attempt.Throw is not None:
+                attempts.append(
+                    mock_config.MockedResponseThrow(
+                        attempt_range.first,
+                        attempt_range.last,
+                        error=attempt.Throw.Error,
+                        cause=attempt.Throw.Cause,
+                    )
+                )
+            else:
+                attempts.append(
+                    mock_config.MockedResponseReturn(
+                        attempt_range.first, attempt_range.last, attempt.Return
+                    )
+                )
+        per_state.append(
+            mock_config.StateMockedResponses(state_mock.state, state_mock.response_name, attempts)
+        )
+    return mock_config.MockTestCase(machine, case, per_state)
+
+
+def _resolve(config: MockConfig, machine: str, case: str) -> list[_StateMock]:
+    states = config.StateMachines[machine].TestCases[case]
+    return [_StateMock(state, name, config.MockedResponses[name]) for state, name in states.items()]
+
+
+def _invalid_test_case(message: str) -> Exception:
+    invalid_name = importlib.import_module("moto.stepfunctions.exceptions").InvalidName
+    return cast(Exception, invalid_name(message))
+
+
+@contextmanager
+def mock_config_installed(
+    source: MockConfig | Path, *, wait_scale: float | None = None
+) -> Iterator[MotoMockHook]:
+    """Let moto's engine run ``stateMachineArn#TestCase`` executions from a mock configuration.
+
+    ``source`` is a loaded :class:`MockConfig`, or the path of a ``MockConfigFile.json`` that
+    is re-read at every test-case start. ``wait_scale`` (in (0, 1]) shortens every Retry
+    backoff and Wait state to that fraction of its length while installed; None keeps real
+    time, as Step Functions Local does. Executions started without ``#TestCase`` run
+    unmocked, as on Step Functions Local. Works for in-process ``mock_aws`` and for a moto
+    server in this process alike (the patches are on moto's classes). One hook at a time.
+    """
+    global _installed  # noqa: PLW0603 -- one process-wide patch, guarded by _INSTALL_LOCK
+    if wait_scale is not None and not 0 < wait_scale <= 1:
+        raise ValueError(f"wait_scale must be in (0, 1], got {wait_scale}")
+    if _installed is not None:
+        raise RuntimeError("a mock configuration hook is already installed in this process")
+    _require_hook_points()  # before patching: a moved hook point must not half-patch moto
+
+    wait_function_class = _moto(_WAIT_MODULE, "WaitFunction")
+    execution_class = _moto("backend.execution", "Execution")
+    backend_class = _moto("models", "StepFunctionsParserBackend")
+
+    hook = MotoMockHook(source=source, wait_scale=wait_scale)
+    original_start = backend_class.start_execution
+    original_worker = execution_class._get_start_execution_worker
+    original_wait = wait_function_class._wait_interval
+
+    def start_execution(
+        backend: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        base_arn, _, case = state_machine_arn.partition("#")
+        test_case = None
+        if case:
+            machine = backend.describe_state_machine(base_arn).name
+            try:
+                config = hook.config()
+                test_case = _to_moto_test_case(machine, case, _resolve(config, machine, case))
+            except MockConfigError as exc:
+                raise _invalid_test_case(f"mock configuration unusable: {exc}") from None
+            except KeyError:
+                raise _invalid_test_case(
+                    f"Invalid mock test case name '{case}' for state machine '{machine}': "
+                    "not defined in the mock configuration"
+                ) from None
+        token = _PENDING_TEST_CASE.set(test_case)
+        try:
+            return original_start(
+                backend, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
+            )
+        finally:
+            _PENDING_TEST_CASE.reset(token)
+
+    def get_start_execution_worker(execution: Any) -> Any:
+        worker = original_worker(execution)
+        test_case = _PENDING_TEST_CASE.get()
+        if test_case is not None:
+            worker._mock_test_case = test_case
+        return worker
+
+    def wait_interval(wait_function: Any, env: Any, wait_seconds: int) -> None:
+        hook._record_wait(wait_seconds)
+        scaled = wait_seconds if wait_scale is None else round(wait_seconds * wait_scale)
+        original_wait(wait_function, env, scaled)
+
+    with _INSTALL_LOCK:
+        if _installed is not None:
+            raise RuntimeError("a mock configuration hook is already installed in this process")
+        _installed = hook
+        backend_class.start_execution = start_execution
+        execution_class._get_start_execution_worker = get_start_execution_worker
+        wait_function_class._wait_interval = wait_interval
+    try:
+        with _retry_waits_scaled(wait_scale):
+            yield hook
+    finally:
+        with _INSTALL_LOCK:
+            backend_class.start_execution = original_start
+            execution_class._get_start_execution_worker = original_worker
+            wait_function_class._wait_interval = original_wait
+            _installed = None
+
+
+@contextmanager
+def _retry_waits_scaled(scale: float | None) -> Iterator[None]:
+    """Scale Retry backoffs through the local stack's retry hook, restoring what was there."""
+    if scale is None:
+        yield
+        return
+    retry = importlib.import_module("scalper.local.retry")
+    previous: float = retry.current_scale()
+    retry.install(scale)
+    try:
+        yield
+    finally:
+        if previous == 1.0:
+            retry.uninstall()
+        else:
+            retry.install(previous)
+
+
+def mock_config_path_from_environment(environ: Mapping[str, str]) -> Path | None:
+    """The ``SFN_MOCK_CONFIG`` file named in ``environ`` (as Step Functions Local reads it)."""
+    value = environ.get(SFN_MOCK_CONFIG_ENV, "").strip()
+    return Path(value) if value else None
