@@ -54,8 +54,10 @@ test: lint sam unit
 demo: $(STAMP)
 	$(BIN)/scalper demo
 
+# The peers (jsonschema, frictionless) live in the `bench` extra; BENCH_ARGS e.g. --quick.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
