@@ -1,0 +1,512 @@
+"""JSON Schema loading and compilation into the fastest validator that fits.
+
+A schema file is checked once at load (``Draft202012Validator.check_schema``) and then
+compiled. The fast path turns a flat object schema into a ``msgspec.Struct`` type built
+with ``msgspec.defstruct``: types, ``pattern``, bounds, lengths, string enums as
+``Literal``, ``format: date-time`` as a timezone-aware ``datetime`` (RFC 3339 with an
+offset), ``format: email`` as a pattern and ``additionalProperties: false`` as
+``forbid_unknown_fields``. msgspec then decodes JSON bytes straight into it in C and its
+error messages already carry a JSON path (``$.priority``). A schema using anything else
+(nested objects, ``oneOf``, ``$ref``...) falls back to ``jsonschema`` on records decoded
+by msgspec: slower, complete.
+
+Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
+schema cannot say: ``x-unique`` lists properties whose values must be unique within a
+file, ``x-timestamp`` names the property whose first/last values the summary reports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import jsonschema
+import msgspec
+
+from silent_scalper.engine.types import Reason, clip
+
+ANY_SCHEMA = "any"
+#: Deliberately loose, like most validators' "email" format: one @, no spaces, a dot in
+#: the domain. Mailbox existence is not a file-validation question.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+_BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "null": type(None),
+}
+# Keywords the fast path understands; anything else sends the schema to jsonschema.
+_ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "$comment",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+_TOP_KEYWORDS = _ANNOTATIONS | {
+    "$schema",
+    "$id",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "x-unique",
+    "x-timestamp",
+}
+_PROPERTY_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "enum",
+    "format",
+}
+_FAST_FORMATS = frozenset({"date-time", "email"})
+_WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+_AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
+
+
+class SchemaLoadError(Exception):
+    """A schema file cannot be used; the message names the file."""
+
+
+class UnknownSchemaError(KeyError):
+    """No schema of that name is loaded."""
+
+    def __init__(self, name: str, known: Iterable[str]) -> None:
+        super().__init__(name)
+        self.name = name
+        self.known = sorted(known)
+
+    def __str__(self) -> str:
+        return f"unknown schema {self.name!r} (known: {', '.join(self.known)})"
+
+
+class RecordError(Exception):
+    """One record is not acceptable: ``reason`` is MALFORMED, BAD_ENCODING or SCHEMA_VIOLATION.
+
+    ``path`` is a JSON path relative to what was decoded (``$.priority``, ``$[3].job_id``).
+    """
+
+    def __init__(self, reason: Reason, message: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = clip(message)
+        self.path = path
+
+
+def split_msgspec_message(text: str) -> tuple[str, str | None]:
+    """Split msgspec's "Expected `int` - at `$.a`" into ("Expected `int`", "$.a")."""
+    m = _AT_PATH.match(text)
+    if m is None:  # pragma: no cover - the pattern matches every string
+        return text, None
+    return m.group("msg"), m.group("path")
+
+
+def to_record_error(exc: BaseException) -> RecordError:
+    """Map what msgspec (or the recursion guard) raises on one record to a RecordError."""
+    if isinstance(exc, RecordError):
+        return exc
+    if isinstance(exc, msgspec.ValidationError):
+        msg, path = split_msgspec_message(str(exc))
+        return RecordError(Reason.SCHEMA_VIOLATION, msg, path)
+    if isinstance(exc, UnicodeDecodeError):
+        return RecordError(Reason.BAD_ENCODING, f"not valid UTF-8: {exc.reason}")
+    if isinstance(exc, RecursionError):
+        return RecordError(Reason.MALFORMED, "nesting too deep to parse")
+    msg = str(exc)
+    msg = msg.removeprefix("JSON is malformed: ")
+    if msg == "Input data was truncated":
+        msg = "unexpected end of data (truncated value)"
+    return RecordError(Reason.MALFORMED, f"not well-formed JSON: {msg}")
+
+
+RECORD_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    UnicodeDecodeError,
+    RecursionError,
+    RecordError,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledSchema:
+    """A loaded schema, compiled once, applied to every record of many files.
+
+    ``properties`` (in file order) are the CSV columns; ``required`` must be present;
+    ``closed`` means no other property is allowed. ``fast`` tells whether msgspec alone
+    validates records (else jsonschema checks each decoded record).
+    """
+
+    name: str
+    document: Mapping[str, Any]
+    path: Path | None
+    properties: tuple[str, ...]
+    required: frozenset[str]
+    closed: bool
+    unique: tuple[str, ...]
+    timestamp: str | None
+    fast: bool
+    _record_type: Any = field(repr=False)
+    _one: msgspec.json.Decoder[Any] = field(repr=False)
+    _many: msgspec.json.Decoder[Any] = field(repr=False)
+    _key: Callable[[Any], Any] | None = field(repr=False)
+    _time: Callable[[Any], Any] | None = field(repr=False)
+    _check: Callable[[Any], None] | None = field(repr=False)
+    _property_types: Mapping[str, str] = field(repr=False)
+
+    # -- decoding, one record or many -------------------------------------------------
+    def decode_record(self, data: bytes | memoryview) -> Any:
+        """Decode and validate one JSON record; raises RecordError (or msgspec errors).
+
+        msgspec reports a type mismatch as soon as it sees it, before reading the rest
+        of the value; so a schema error is re-checked for well-formedness, and a value
+        that is also broken JSON is reported as malformed (the more fundamental problem).
+        """
+        try:
+            obj = self._one.decode(data)
+        except msgspec.ValidationError:
+            # Well-formed but e.g. a number out of range: the schema error stands.
+            with contextlib.suppress(msgspec.ValidationError):
+                _WELL_FORMED.decode(data)
+            raise
+        if self._check is not None:
+            self._check(obj)
+        return obj
+
+    def decode_array(self, data: bytes) -> list[Any]:
+        """Decode ``[rec, rec, ...]`` in one C call; raises on the first bad record."""
+        objs: list[Any] = self._many.decode(data)
+        if self._check is not None:
+            for obj in objs:
+                self._check(obj)
+        return objs
+
+    def decode_lines(self, data: bytes) -> list[Any]:
+        """Decode newline-delimited records (blank lines skipped) in one C call."""
+        objs: list[Any] = self._one.decode_lines(data)
+        if self._check is not None:
+            for obj in objs:
+                self._check(obj)
+        return objs
+
+    def from_cells(self, cells: dict[str, str]) -> Any:
+        """Validate one CSV row (empty cells already removed), coercing by schema type."""
+        if self.fast:
+            # strict=False lets msgspec parse "3" as int, "2.5" as float, "true" as bool.
+            return msgspec.convert(cells, self._record_type, strict=False)
+        obj = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
+        if self._check is not None:
+            self._check(obj)
+        return obj
+
+    # -- what the summary needs from valid records ------------------------------------
+    @property
+    def tracks_keys(self) -> bool:
+        """Whether records carry a unique key to collect."""
+        return self._key is not None
+
+    @property
+    def tracks_time(self) -> bool:
+        """Whether records carry a timestamp to collect."""
+        return self._time is not None
+
+    def keys_of(self, objs: list[Any]) -> list[Any]:
+        """The unique-key value of each valid record (None where absent)."""
+        assert self._key is not None
+        return list(map(self._key, objs))
+
+    def times_of(self, objs: list[Any]) -> list[datetime]:
+        """The timestamps of valid records that have one."""
+        assert self._time is not None
+        return [t for t in map(self._time, objs) if isinstance(t, datetime)]
+
+
+class SchemaRegistry:
+    """The schemas a deployment accepts, by name (file name without ``.json``)."""
+
+    def __init__(self, schemas: Mapping[str, CompiledSchema], directory: Path | None) -> None:
+        self._schemas = dict(schemas)
+        self.directory = directory
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> SchemaRegistry:
+        """Load and compile every ``*.json`` in ``directory`` (None: the bundled schemas).
+
+        Raises SchemaLoadError naming the file when one is not valid JSON, not a valid
+        2020-12 schema, or uses the engine's annotations wrongly.
+        """
+        directory = _BUNDLED_DIR if directory is None else Path(directory)
+        if not directory.is_dir():
+            raise SchemaLoadError(f"{directory}: schema directory not found")
+        schemas: dict[str, CompiledSchema] = {ANY_SCHEMA: compile_schema(ANY_SCHEMA, {}, None)}
+        for path in sorted(directory.glob("*.json")):
+            name = path.name.removesuffix(".json")
+            if name == ANY_SCHEMA:
+                raise SchemaLoadError(f"{path}: the name 'any' is reserved for the built-in schema")
+            try:
+                document = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise SchemaLoadError(f"{path}: not a readable JSON file: {exc}") from exc
+            schemas[name] = compile_schema(name, document, path)
+        return cls(schemas, directory)
+
+    @property
+    def names(self) -> list[str]:
+        """Every schema name, sorted."""
+        return sorted(self._schemas)
+
+    def get(self, name: str) -> CompiledSchema:
+        """The compiled schema called ``name``; raises UnknownSchemaError."""
+        try:
+            return self._schemas[name]
+        except KeyError:
+            raise UnknownSchemaError(name, self._schemas) from None
+
+
+def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchema:
+    """Check and compile one schema document. ``{}`` with name ``any`` is the built-in."""
+    where = str(path) if path is not None else f"schema {name!r}"
+    if not isinstance(document, dict):
+        raise SchemaLoadError(f"{where}: a schema must be a JSON object")
+    try:
+        jsonschema.Draft202012Validator.check_schema(document)
+    except jsonschema.SchemaError as exc:
+        loc = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise SchemaLoadError(f"{where}: invalid JSON Schema at {loc}: {exc.message}") from exc
+    props_doc = document.get("properties", {})
+    properties = tuple(props_doc) if isinstance(props_doc, dict) else ()
+    required = frozenset(document.get("required", ()))
+    closed = document.get("additionalProperties", True) is False
+    unique = _string_list(document.get("x-unique", []), where, "x-unique", properties)
+    timestamp = document.get("x-timestamp")
+    if timestamp is not None and timestamp not in properties:
+        raise SchemaLoadError(f"{where}: x-timestamp {timestamp!r} is not a declared property")
+    if len(unique) > 1:
+        raise SchemaLoadError(f"{where}: x-unique supports one property, got {list(unique)}")
+    property_types: dict[str, str] = {}
+    if isinstance(props_doc, dict):
+        for prop, sub in props_doc.items():
+            if isinstance(sub, dict) and isinstance(sub.get("type"), str):
+                property_types[prop] = sub["type"]
+
+    struct = _fast_struct(name, document) if name != ANY_SCHEMA else None
+    if name == ANY_SCHEMA:
+        record_type: Any = dict[str, Any]
+        check: Callable[[Any], None] | None = None
+        key: Callable[[Any], Any] | None = None
+        time: Callable[[Any], Any] | None = None
+    elif struct is not None:
+        record_type, fields = struct
+        check = None
+        key = operator.attrgetter(fields[unique[0]]) if unique else None
+        time = operator.attrgetter(fields[timestamp]) if timestamp else None
+    else:
+        record_type = dict[str, Any]
+        check = _jsonschema_check(document)
+        key = _dict_getter(unique[0]) if unique else None
+        time = _time_getter(timestamp) if timestamp else None
+    return CompiledSchema(
+        name=name,
+        document=document,
+        path=path,
+        properties=properties,
+        required=required,
+        closed=closed,
+        unique=unique,
+        timestamp=timestamp,
+        fast=struct is not None or name == ANY_SCHEMA,
+        _record_type=record_type,
+        _one=msgspec.json.Decoder(record_type),
+        _many=msgspec.json.Decoder(list[record_type]),
+        _key=key,
+        _time=time,
+        _check=check,
+        _property_types=property_types,
+    )
+
+
+def _string_list(
+    value: Any, where: str, keyword: str, properties: tuple[str, ...]
+) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SchemaLoadError(f"{where}: {keyword} must be a list of property names")
+    for v in value:
+        if v not in properties:
+            raise SchemaLoadError(
+                f"{where}: {keyword} names {v!r}, which is not a declared property"
+            )
+    return tuple(value)
+
+
+def _fast_struct(name: str, document: dict[str, Any]) -> tuple[Any, dict[str, str]] | None:
+    """A msgspec Struct type equivalent to ``document``, or None if it needs jsonschema."""
+    if set(document) - _TOP_KEYWORDS or document.get("type") != "object":
+        return None
+    additional = document.get("additionalProperties", True)
+    if additional not in (True, False):
+        return None
+    props = document.get("properties", {})
+    required = set(document.get("required", ()))
+    if not required <= set(props):
+        return None  # a required property without a declaration: leave it to jsonschema
+    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    fields: dict[str, str] = {}
+    optional: list[tuple[str, Any, Any]] = []
+    for i, (prop, sub) in enumerate(props.items()):
+        annotation = _fast_type(sub)
+        if annotation is None:
+            return None
+        attr = f"f{i}"  # property names need not be Python identifiers
+        fields[prop] = attr
+        if prop in required:
+            spec.append((attr, annotation))
+        else:
+            optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
+    struct = msgspec.defstruct(
+        _struct_name(name),
+        [*spec, *optional],
+        rename={attr: prop for prop, attr in fields.items()},
+        forbid_unknown_fields=additional is False,
+        kw_only=True,
+    )
+    return struct, fields
+
+
+def _fast_type(sub: Any) -> Any:
+    """The annotated Python type for one property schema, or None if unsupported."""
+    if not isinstance(sub, dict) or set(sub) - _PROPERTY_KEYWORDS:
+        return None
+    kind = sub.get("type")
+    fmt = sub.get("format")
+    if "enum" in sub:
+        values = sub["enum"]
+        if (
+            not values
+            or not all(isinstance(v, str) for v in values)
+            or kind not in (None, "string")
+        ):
+            return None
+        if set(sub) & {"pattern", "minLength", "maxLength", "format"}:
+            return None
+        return Literal[tuple(values)]
+    if not isinstance(kind, str) or kind not in _TYPES:
+        return None
+    base = _TYPES[kind]
+    meta: dict[str, Any] = {}
+    if kind == "string":
+        if fmt is not None and fmt not in _FAST_FORMATS:
+            return None
+        if fmt == "date-time":
+            if set(sub) & {"pattern", "minLength", "maxLength"}:
+                return None
+            return Annotated[datetime, msgspec.Meta(tz=True)]
+        pattern = sub.get("pattern")
+        if fmt == "email":
+            if pattern is not None:
+                return None
+            pattern = EMAIL_PATTERN
+        if pattern is not None:
+            meta["pattern"] = pattern
+        if "minLength" in sub:
+            meta["min_length"] = sub["minLength"]
+        if "maxLength" in sub:
+            meta["max_length"] = sub["maxLength"]
+    elif kind in ("integer", "number"):
+        if fmt is not None:
+            return None
+        for keyword, arg in (
+            ("minimum", "ge"),
+            ("maximum", "le"),
+            ("exclusiveMinimum", "gt"),
+            ("exclusiveMaximum", "lt"),
+            ("multipleOf", "multiple_of"),
+        ):
+            if keyword in sub:
+                meta[arg] = sub[keyword]
+        if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
+            return None  # msgspec wants integer bounds for int fields
+    elif set(sub) - _ANNOTATIONS - {"type"}:
+        return None
+    return Annotated[base, msgspec.Meta(**meta)] if meta else base
+
+
+def _struct_name(name: str) -> str:
+    cleaned = re.sub(r"\W", "_", name)
+    return f"Record_{cleaned}"
+
+
+def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
+    validator = jsonschema.Draft202012Validator(
+        document, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+    def check(obj: Any) -> None:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
+        if error is not None:
+            path = "$" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+            )
+            raise RecordError(Reason.SCHEMA_VIOLATION, error.message, path)
+
+    return check
+
+
+def _dict_getter(prop: str) -> Callable[[Any], Any]:
+    def get(obj: Any) -> Any:
+        return obj.get(prop) if isinstance(obj, dict) else None
+
+    return get
+
+
+def _time_getter(prop: str) -> Callable[[Any], Any]:
+    def get(obj: Any) -> Any:
+        value = obj.get(prop) if isinstance(obj, dict) else None
+        if isinstance(value, str):
+            try:
+                parsed = msgspec.convert(value, datetime)
+            except msgspec.ValidationError:
+                return None
+            return parsed if parsed.tzinfo is not None else None
+        return None
+
+    return get
+
+
+_INT = re.compile(r"-?\d+\Z")
+
+
+def _coerce_cell(value: str, kind: str | None) -> Any:
+    """CSV cell to the JSON type the schema declares, for the jsonschema fallback."""
+    try:
+        if kind == "integer" and _INT.match(value):
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    return value

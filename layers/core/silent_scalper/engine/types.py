@@ -1,0 +1,256 @@
+"""The engine's vocabulary: reason codes, formats, limits and the small typed results.
+
+Everything here is plain data with ``to_dict`` / ``from_dict`` so that a result can
+cross a Lambda boundary (Step Functions payloads are JSON) and come back typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+#: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
+SNIFF_BYTES = 8192
+
+#: Hard ceiling for ``ValidationSummary.to_dict()`` once JSON-encoded. Step Functions
+#: payloads may be 256 KiB; a summary also lands in DynamoDB items and reports, so it
+#: stays far below that whatever the file.
+SUMMARY_BUDGET_BYTES = 15 * 1024
+
+# Long values are clipped so that one hostile cell cannot eat the summary budget.
+_MAX_MESSAGE_CHARS = 300
+_MAX_NAME_CHARS = 120
+
+
+class Reason(StrEnum):
+    """Why a file was not accepted. Stable strings: stored, alerted on and documented."""
+
+    EMPTY_FILE = "EMPTY_FILE"
+    TOO_LARGE = "TOO_LARGE"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    BAD_ENCODING = "BAD_ENCODING"
+    MALFORMED = "MALFORMED"
+    SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+
+
+# When a file has several problems the summary names the most fundamental one.
+REASON_PRECEDENCE: tuple[Reason, ...] = (
+    Reason.TOO_LARGE,
+    Reason.EMPTY_FILE,
+    Reason.UNSUPPORTED_TYPE,
+    Reason.BAD_ENCODING,
+    Reason.MALFORMED,
+    Reason.SCHEMA_VIOLATION,
+)
+
+
+class FileFormat(StrEnum):
+    """The record formats the engine reads."""
+
+    CSV = "csv"
+    JSON = "json"
+    NDJSON = "ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds the engine enforces.
+
+    ``max_bytes``: a file larger than this is ``TOO_LARGE`` (checked from the object size
+    and again while streaming). ``max_errors``: how many located errors a summary keeps
+    (all invalid records are still counted). ``sniff_bytes``: the head size type checking
+    reads. ``max_record_bytes``: one JSON record / NDJSON line / CSV cell larger than this
+    is reported instead of buffered, which is what keeps memory constant.
+    ``unique_memory_entries``: how many unique-key values are kept in memory before
+    sorted runs spill to a temporary directory.
+    """
+
+    max_bytes: int
+    max_errors: int = 100
+    sniff_bytes: int = SNIFF_BYTES
+    max_record_bytes: int = 1 << 20
+    unique_memory_entries: int = 100_000
+
+
+def clip(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
+    """Shorten ``text`` to at most ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedError:
+    """One problem and where it is.
+
+    ``location`` is for people ("record 3 (line 4), column priority", "line 7",
+    "$[3].priority"); the other fields are the same place for programs.
+    """
+
+    message: str
+    location: str
+    record: int | None = None
+    line: int | None = None
+    column: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form; fields that are unknown are left out."""
+        out: dict[str, Any] = {"message": self.message, "location": self.location}
+        for key in ("record", "line", "column", "path"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LocatedError:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            message=str(data["message"]),
+            location=str(data["location"]),
+            record=data.get("record"),
+            line=data.get("line"),
+            column=data.get("column"),
+            path=data.get("path"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCheckResult:
+    """Outcome of :func:`silent_scalper.engine.sniff` on a file's first bytes."""
+
+    ok: bool
+    format: FileFormat | None
+    encoding: str | None
+    reason: Reason | None
+    message: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (enums as their strings)."""
+        return {
+            "ok": self.ok,
+            "format": None if self.format is None else str(self.format),
+            "encoding": self.encoding,
+            "reason": None if self.reason is None else str(self.reason),
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TypeCheckResult:
+        """Inverse of :meth:`to_dict`."""
+        fmt = data.get("format")
+        reason = data.get("reason")
+        return cls(
+            ok=bool(data["ok"]),
+            format=None if fmt is None else FileFormat(fmt),
+            encoding=data.get("encoding"),
+            reason=None if reason is None else Reason(reason),
+            message=data.get("message"),
+        )
+
+
+@dataclass(slots=True)
+class ValidationSummary:
+    """Everything one streaming pass learned about a file; small whatever the file size.
+
+    ``errors`` holds the first ``Limits.max_errors`` located errors (fewer if they would
+    not fit the summary's size budget; ``errors_truncated`` then says so), while
+    ``invalid_records`` counts every invalid record. ``formula_cells`` counts string
+    cells starting with ``= + - @`` (a spreadsheet would run them as formulas); it is
+    advisory and never makes a file invalid.
+    """
+
+    valid: bool
+    reason: Reason | None
+    format: FileFormat | None
+    encoding: str | None
+    size: int
+    sha256: str
+    records: int
+    invalid_records: int
+    errors: list[LocatedError]
+    errors_truncated: bool
+    columns: list[str] | None
+    schema: str
+    job_ids: int
+    first_submitted_at: str | None
+    last_submitted_at: str | None
+    formula_cells: int
+    columns_truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, under ``SUMMARY_BUDGET_BYTES`` once encoded."""
+        return {
+            "valid": self.valid,
+            "reason": None if self.reason is None else str(self.reason),
+            "format": None if self.format is None else str(self.format),
+            "encoding": self.encoding,
+            "size": self.size,
+            "sha256": self.sha256,
+            "records": self.records,
+            "invalid_records": self.invalid_records,
+            "errors": [e.to_dict() for e in self.errors],
+            "errors_truncated": self.errors_truncated,
+            "columns": None if self.columns is None else list(self.columns),
+            "columns_truncated": self.columns_truncated,
+            "schema": self.schema,
+            "job_ids": self.job_ids,
+            "first_submitted_at": self.first_submitted_at,
+            "last_submitted_at": self.last_submitted_at,
+            "formula_cells": self.formula_cells,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ValidationSummary:
+        """Inverse of :meth:`to_dict`."""
+        reason = data.get("reason")
+        fmt = data.get("format")
+        columns = data.get("columns")
+        return cls(
+            valid=bool(data["valid"]),
+            reason=None if reason is None else Reason(reason),
+            format=None if fmt is None else FileFormat(fmt),
+            encoding=data.get("encoding"),
+            size=int(data["size"]),
+            sha256=str(data["sha256"]),
+            records=int(data["records"]),
+            invalid_records=int(data["invalid_records"]),
+            errors=[LocatedError.from_dict(e) for e in data.get("errors", [])],
+            errors_truncated=bool(data.get("errors_truncated", False)),
+            columns=None if columns is None else [str(c) for c in columns],
+            schema=str(data["schema"]),
+            job_ids=int(data.get("job_ids", 0)),
+            first_submitted_at=data.get("first_submitted_at"),
+            last_submitted_at=data.get("last_submitted_at"),
+            formula_cells=int(data.get("formula_cells", 0)),
+            columns_truncated=bool(data.get("columns_truncated", False)),
+        )
+
+    def encoded_size(self) -> int:
+        """Bytes of ``to_dict()`` as compact JSON."""
+        return len(msgspec.json.encode(self.to_dict()))
+
+    def fit_budget(self, budget: int = SUMMARY_BUDGET_BYTES) -> None:
+        """Drop trailing errors, then trailing columns, until the summary fits ``budget``.
+
+        Messages and names are already clipped when created; this is the last guard so
+        that a file with thousands of columns or long messages still yields a small result.
+        """
+        if self.columns is not None:
+            self.columns = [clip(c, _MAX_NAME_CHARS) for c in self.columns]
+        size = self.encoded_size()
+        while size > budget and self.errors:
+            # Remove a proportionate chunk at once rather than one at a time.
+            excess = size - budget
+            per_error = max(1, (size - 400) // max(1, len(self.errors) + 1))
+            drop = max(1, min(len(self.errors), excess // per_error + 1))
+            del self.errors[len(self.errors) - drop :]
+            self.errors_truncated = True
+            size = self.encoded_size()
+        while size > budget and self.columns:
+            keep = max(0, len(self.columns) // 2)
+            self.columns = self.columns[:keep]
+            self.columns_truncated = True
+            size = self.encoded_size()
