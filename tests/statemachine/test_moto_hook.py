@@ -178,19 +178,28 @@ def test_given_no_test_case_when_two_unnamed_executions_start_then_each_gets_its
 
 
 def test_given_the_hook_when_uninstalled_then_moto_is_restored_exactly() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb as dynamodb,
+    )
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    before = (StepFunctionsParserBackend.start_execution, Execution._get_start_execution_worker)
+    def patched() -> tuple[Any, ...]:
+        return (
+            StepFunctionsParserBackend.start_execution,
+            Execution._get_start_execution_worker,
+            dynamodb.StateTaskServiceDynamoDB._from_error,
+        )
+
+    before = patched()
     with mock_config_installed(MOCK_CONFIG):
-        assert StepFunctionsParserBackend.start_execution is not before[0]
+        assert all(now is not then for now, then in zip(patched(), before, strict=True))
         with (
             pytest.raises(RuntimeError, match="already installed"),
             mock_config_installed(MOCK_CONFIG),
         ):
             pass
-    after = (StepFunctionsParserBackend.start_execution, Execution._get_start_execution_worker)
-    assert after == before
+    assert patched() == before
 
 
 def test_given_a_mock_file_path_when_started_then_the_file_is_read_at_each_start(
@@ -208,3 +217,51 @@ def test_given_a_mock_file_path_when_started_then_the_file_is_read_at_each_start
         mock_file.write_text("{not json", encoding="utf-8")
         with pytest.raises(ClientError, match=r"MockConfigFile\.json: line 1"):
             client.start_execution(stateMachineArn=f"{arn}#NotRetried", input="{}")
+
+
+def test_given_a_mocked_dynamodb_throw_when_run_then_its_error_name_reaches_the_catch() -> None:
+    """moto's DynamoDB integration renames non-ClientError failures; a mocked one must not be."""
+    conditional_put = {
+        "StartAt": "Put",
+        "States": {
+            "Put": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "t", "Item": {"pk": {"S": "k"}}},
+                "Catch": [
+                    {
+                        "ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                        "Next": "Duplicate",
+                    },
+                    {"ErrorEquals": ["States.ALL"], "Next": "Broken"},
+                ],
+                "End": True,
+            },
+            "Duplicate": {"Type": "Succeed"},
+            "Broken": {"Type": "Fail"},
+        },
+    }
+    config = MockConfig.from_json(
+        {
+            "StateMachines": {"Put": {"TestCases": {"Duplicate": {"Put": "Conditional"}}}},
+            "MockedResponses": {
+                "Conditional": {
+                    "0": {
+                        "Throw": {
+                            "Error": "DynamoDB.ConditionalCheckFailedException",
+                            "Cause": "The conditional request failed",
+                        }
+                    }
+                }
+            },
+        }
+    )
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        mock_config_installed(config),
+    ):
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = deploy_state_machine(client, "Put", json.dumps(conditional_put))
+        trace = run_test_case(client, arn, "Duplicate", {})
+    assert trace.path == ["Put", "Duplicate"]
+    assert trace.visit("Put").errors == ("DynamoDB.ConditionalCheckFailedException",)

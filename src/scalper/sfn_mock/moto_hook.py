@@ -15,7 +15,14 @@ and :func:`mock_config_installed` supplies exactly that, nothing more:
    ``MockTestCase`` (``ExecutionWorker._mock_test_case``, which the worker hands to the
    interpreter's ``Environment``). The test case travels from (1) to (2) in a ``ContextVar``:
    both run in the thread that serves the StartExecution call, before the worker thread starts.
-3. Waiting is scaled, never the definition (it runs exactly as deployed): with ``wait_scale``
+3. A mocked ``Throw`` keeps its error name on every integration: the interpreter raises it as
+   a ``FailureEventException``, which ``ExecutionState._from_error`` passes through, but some
+   service integrations override ``_from_error`` without doing so (DynamoDB's turns every
+   non-``ClientError`` into ``DynamoDB.AmazonDynamoDBException`` with an empty cause, so a mocked
+   ``DynamoDB.ConditionalCheckFailedException`` would miss its Catch). While installed, every
+   ``StateTaskService`` subclass's ``_from_error`` returns the mocked failure unchanged, as
+   Step Functions Local does; real errors still take moto's own mapping.
+4. Waiting is scaled, never the definition (it runs exactly as deployed): with ``wait_scale``
    set, Retry backoffs go through the local stack's retry hook (:mod:`scalper.local.retry`,
    one implementation for the whole project: it scales the sleep of moto's retrier) and Wait
    states through ``WaitFunction._wait_interval``, each waiting ``wait_scale`` times what the
@@ -153,6 +160,35 @@ def _check_interpreter_honours_mocks() -> str | None:
     return None
 
 
+def _check_mocked_throw() -> str | None:
+    failure_event = _moto("asl.component.common.error_name.failure_event")
+    if not isinstance(getattr(failure_event, "FailureEventException", None), type):
+        return "FailureEventException is gone"
+    throw_source = inspect.getsource(_moto(_MOCK_EVAL_MODULE, "_eval_mocked_response_throw"))
+    if "raise FailureEventException(" not in throw_source:
+        return "a mocked Throw no longer raises FailureEventException"
+    base_source = inspect.getsource(_moto(_EXECUTE_STATE_MODULE, "ExecutionState._from_error"))
+    if "isinstance(ex, FailureEventException)" not in base_source:
+        return "ExecutionState._from_error no longer passes FailureEventException through"
+    if not _service_task_classes():
+        return "no StateTaskService subclass defines _from_error"
+    return None
+
+
+def _service_task_classes() -> list[type]:
+    """StateTaskService and its subclasses (every integration) that define ``_from_error``."""
+    _moto(_SERVICE_MODULE + "_factory")  # imports every integration's class
+    base: type = _moto(_SERVICE_MODULE, "StateTaskService")
+    found: list[type] = []
+    pending = [base]
+    while pending:
+        cls = pending.pop()
+        if cls not in found:
+            found.append(cls)
+            pending.extend(cls.__subclasses__())
+    return [cls for cls in found if "_from_error" in vars(cls)]
+
+
 def _check_wait_interval() -> str | None:
     params = _parameters(_moto(_WAIT_MODULE, "WaitFunction._wait_interval"))
     expected = ["self", "env", "wait_seconds"]
@@ -160,6 +196,9 @@ def _check_wait_interval() -> str | None:
 
 
 _WAIT_MODULE = "asl.component.state.wait.wait_function.wait_function"
+_MOCK_EVAL_MODULE = "asl.component.state.exec.state_task.mock_eval_utils"
+_EXECUTE_STATE_MODULE = "asl.component.state.exec.execute_state"
+_SERVICE_MODULE = "asl.component.state.exec.state_task.service.state_task_service"
 _P = "moto.stepfunctions.parser."
 
 # Each hook point's dotted name -> a check returning what moved, or None when it is in place.
@@ -171,6 +210,7 @@ _HOOK_POINTS: dict[str, Callable[[], str | None]] = {
     f"{_P}asl.eval.environment.Environment.get_current_mocked_response": (
         _check_interpreter_honours_mocks
     ),
+    f"{_P}{_SERVICE_MODULE}.StateTaskService._from_error (mocked Throw)": _check_mocked_throw,
     f"{_P}{_WAIT_MODULE}.WaitFunction._wait_interval": _check_wait_interval,
 }
 
@@ -260,6 +300,10 @@ def mock_config_installed(
     execution_class = _moto("backend.execution", "Execution")
     backend_class = _moto("models", "StepFunctionsParserBackend")
 
+    failure_exception: type = _moto(
+        "asl.component.common.error_name.failure_event", "FailureEventException"
+    )
+    original_from_error = {cls: vars(cls)["_from_error"] for cls in _service_task_classes()}
     hook = MotoMockHook(source=source, wait_scale=wait_scale)
     original_start = backend_class.start_execution
     original_worker = execution_class._get_start_execution_worker
@@ -306,10 +350,20 @@ def mock_config_installed(
         scaled = wait_seconds if wait_scale is None else round(wait_seconds * wait_scale)
         original_wait(wait_function, env, scaled)
 
+    def keeping_mocked_failures(original: Callable[..., Any]) -> Callable[..., Any]:
+        def from_error(task: Any, env: Any, ex: Exception) -> Any:
+            if isinstance(ex, failure_exception) and env.is_mocked_mode():
+                return ex.failure_event  # type: ignore[attr-defined]
+            return original(task, env, ex)
+
+        return from_error
+
     with _INSTALL_LOCK:
         if _installed is not None:
             raise RuntimeError("a mock configuration hook is already installed in this process")
         _installed = hook
+        for cls, original in original_from_error.items():
+            cls._from_error = keeping_mocked_failures(original)  # type: ignore[attr-defined]
         backend_class.start_execution = start_execution
         execution_class._get_start_execution_worker = get_start_execution_worker
         wait_function_class._wait_interval = wait_interval
@@ -321,6 +375,8 @@ def mock_config_installed(
             backend_class.start_execution = original_start
             execution_class._get_start_execution_worker = original_worker
             wait_function_class._wait_interval = original_wait
+            for cls, original in original_from_error.items():
+                cls._from_error = original  # type: ignore[attr-defined]
             _installed = None
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from scalper.sfn_mock.asl import Definition
+
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
     from mypy_boto3_stepfunctions.type_defs import HistoryEventTypeDef
@@ -73,6 +75,19 @@ class ExecutionTrace:
             if visit.name == name:
                 return visit
         raise KeyError(f"state {name!r} was not entered; path: {' -> '.join(self.path)}")
+
+    def scheduled_parameters(self, name: str) -> list[Any]:
+        """The parsed parameters of every attempt of Task ``name``, in order (what it sent)."""
+        sent: list[Any] = []
+        current = None
+        for event in self.events:
+            entered = event.get("stateEnteredEventDetails")
+            if entered is not None:
+                current = entered.get("name")
+            details = event.get("taskScheduledEventDetails")
+            if details is not None and current == name:
+                sent.append(json.loads(details.get("parameters") or "null"))
+        return sent
 
     def state_output(self, name: str) -> Any:
         """The parsed output of state ``name`` as it exited (None when it did not exit)."""
@@ -185,3 +200,39 @@ def run_test_case(
         input=json.dumps(execution_input),
     )
     return wait_for_execution(client, started["executionArn"], deadline_seconds=deadline_seconds)
+
+
+@dataclass
+class DeployedStateMachine:
+    """A state machine deployed on one backend, with the runs of its test cases cached.
+
+    ``substitutions`` are the resolved DefinitionSubstitutions it was deployed with;
+    ``execution_input`` is what every test case starts with.
+    """
+
+    client: SFNClient
+    arn: str
+    name: str
+    backend: str
+    definition_text: str
+    substitutions: Mapping[str, Any]
+    execution_input: Any
+    deadline_seconds: float = 20.0
+    _traces: dict[str, ExecutionTrace] = field(default_factory=dict, repr=False)
+
+    @property
+    def definition(self) -> Definition:
+        """The deployed definition's transition graph."""
+        return Definition.from_json(self.definition_text)
+
+    def run(self, test_case: str) -> ExecutionTrace:
+        """Run ``test_case`` once; later calls return the same trace."""
+        if test_case not in self._traces:
+            self._traces[test_case] = run_test_case(
+                self.client,
+                self.arn,
+                test_case,
+                self.execution_input,
+                deadline_seconds=self.deadline_seconds,
+            )
+        return self._traces[test_case]

@@ -1,0 +1,232 @@
+"""State transitions of statemachine/pipeline.asl.json, test case by test case.
+
+Each case of tests/statemachine/MockConfigFile.json (Step Functions Local's format) runs as
+an execution of ``stateMachineArn#TestCase`` of the deployed definition (template.yaml's
+DefinitionSubstitutions resolved) with the sample EventBridge event as input. Each test
+asserts the exact states entered, the retries, the final status and the output. The backend
+is moto's engine, or Amazon's Step Functions Local when SFN_LOCAL_ENDPOINT is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from silent_scalper.engine import Reason, TypeCheckResult, ValidationSummary
+
+from scalper.sfn_mock import MockConfig
+from scalper.sfn_mock.runner import DeployedStateMachine as Pipeline
+
+PK = "scalper-local-inputbucket/uploads/2026-11-25/7f3c2a9e/jobs.csv"
+PK_JSON = "scalper-local-inputbucket/uploads/2026-11-25/7f3c2a9e/jobs.json"
+QUARANTINE = "s3://scalper-local-quarantinebucket/"
+
+VALID = ["Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata"]
+QUARANTINED = ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine"]
+FAILURE_PATH = ["RecordFailure", "TagFailure", "NotifyFailure", "Fail"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """What one test case of the mock configuration must do."""
+
+    name: str
+    spec: str
+    path: list[str]
+    status: str = "SUCCEEDED"
+    retries: dict[str, int] = field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def quarantined(reason: Reason, pk: str = PK) -> dict[str, Any]:
+    return {"status": "QUARANTINED", "pk": pk, "reason": str(reason), "location": QUARANTINE + pk}
+
+
+def _camel(reason: Reason) -> str:
+    return "".join(part.capitalize() for part in str(reason).split("_"))
+
+
+CASES = [
+    Case("ValidCsv", "a valid CSV is extracted and recorded VALID", [*VALID, "Done"],
+         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+    Case("ValidJson", "a valid JSON file is extracted and recorded VALID", [*VALID, "Done"],
+         output={"status": "VALID", "pk": PK_JSON, "reason": None, "location": None}),
+    *[
+        Case(f"Quarantine{_camel(reason)}", f"a file with {reason} is routed to Quarantine",
+             [*QUARANTINED, "Done"],
+             output=quarantined(reason, PK_JSON if reason is Reason.MALFORMED else PK))
+        for reason in Reason
+    ],
+    Case("DuplicateEvent", "a duplicate or out-of-date event ends at Claim",
+         ["Claim", "AlreadyProcessed"]),
+    Case("TransientLambdaErrorRetried", "transient Lambda errors are retried, then it succeeds",
+         [*VALID, "Done"], retries={"TypeCheck": 2},
+         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+    Case("DynamoDbThrottleRetried", "a throttled Claim is retried, then the file goes through",
+         [*VALID, "Done"], retries={"Claim": 2},
+         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+    Case("RetriesExhausted", "a Lambda failing past its retries ends FAILED with an alert",
+         ["Claim", "TypeCheck", "ValidateSchema", *FAILURE_PATH], status="FAILED",
+         retries={"ValidateSchema": -1}, error="Lambda.ServiceException"),
+    Case("QuarantineCopyFails", "a failing quarantine copy goes down the failure path",
+         [*QUARANTINED, *FAILURE_PATH], status="FAILED", error="ClientError"),
+    Case("QuarantineSuperseded", "a newer execution owning the record ends Superseded",
+         [*QUARANTINED, "Superseded"]),
+    Case("WriteMetadataSuperseded", "a newer execution owning the record ends Superseded",
+         [*VALID, "Superseded"]),
+    Case("WriteMetadataFails", "a failing metadata write goes down the failure path",
+         [*VALID, *FAILURE_PATH], status="FAILED", error="ClientError"),
+    Case("ExtractMetadataFails", "a crashing ExtractMetadata goes down the failure path",
+         [*VALID[:-1], *FAILURE_PATH], status="FAILED", error="KeyError"),
+    Case("TypeCheckFails", "a crashing TypeCheck is not retried and fails the execution",
+         ["Claim", "TypeCheck", *FAILURE_PATH], status="FAILED", error="Runtime.ExitError"),
+    Case("ClaimFails", "a Claim denied by DynamoDB is not retried and fails the execution",
+         ["Claim", *FAILURE_PATH], status="FAILED", error="DynamoDB.AmazonDynamoDBException"),
+    Case("FailureRecordSuperseded", "a failure record a newer execution owns ends Superseded",
+         ["Claim", "TypeCheck", "RecordFailure", "Superseded"]),
+    Case("FailurePathDegraded",
+         "when recording, tagging and alerting all fail the execution still ends FAILED",
+         ["Claim", *FAILURE_PATH], status="FAILED", error="DynamoDB.AmazonDynamoDBException"),
+]  # fmt: skip
+
+
+def max_attempts(pipeline: Pipeline, state: str) -> int:
+    """MaxAttempts of the state's first Retrier, read from the deployed definition."""
+    return int(pipeline.definition.state(state)["Retry"][0]["MaxAttempts"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_given_a_mock_test_case_when_executed_then_path_retries_status_and_output_match(
+    pipeline: Pipeline, case: Case
+) -> None:
+    """Given the case's mocked responses, when it runs, then it takes exactly its path."""
+    trace = pipeline.run(case.name)
+    assert trace.path == case.path, case.spec
+    expected_retries = {
+        state: max_attempts(pipeline, state) if count < 0 else count
+        for state, count in case.retries.items()
+    }
+    assert trace.retries == expected_retries, case.spec
+    assert trace.status == case.status, case.spec
+    if case.output is not None:
+        assert trace.output == case.output, case.spec
+    if case.status == "FAILED":
+        assert (trace.error, trace.output) == (case.error, None), case.spec
+
+
+def test_given_a_duplicate_event_when_claim_fails_its_condition_then_the_input_survives(
+    pipeline: Pipeline,
+) -> None:
+    trace = pipeline.run("DuplicateEvent")
+    assert trace.output["detail"] == pipeline.execution_input["detail"]
+    assert trace.output["claim"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
+    assert trace.visit("Claim").attempts == 1
+
+
+def test_given_transient_errors_when_retried_then_each_attempt_failed_with_its_mocked_error(
+    pipeline: Pipeline,
+) -> None:
+    assert pipeline.run("TransientLambdaErrorRetried").visit("TypeCheck").errors == (
+        "Lambda.ServiceException",
+        "Lambda.TooManyRequestsException",
+    )
+    assert pipeline.run("DynamoDbThrottleRetried").visit("Claim").errors == (
+        "DynamoDB.ProvisionedThroughputExceededException",
+        "DynamoDB.ThrottlingException",
+    )
+
+
+def test_given_retries_exhausted_when_failing_then_the_alert_is_published_with_event_failed(
+    pipeline: Pipeline,
+) -> None:
+    trace = pipeline.run("RetriesExhausted")
+    (published,) = trace.scheduled_parameters("NotifyFailure")
+    detail = pipeline.execution_input["detail"]
+    assert published["TopicArn"] == pipeline.substitutions["AlertsTopicArn"]
+    assert published["MessageAttributes"]["event"]["StringValue"] == "FAILED"
+    assert published["Message"]["event"] == "FAILED"
+    assert published["Message"]["key"] == detail["object"]["key"]
+    assert published["Message"]["error"] == "Lambda.ServiceException"
+    assert published["Message"]["execution_arn"] == trace.execution_arn
+    (recorded,) = trace.scheduled_parameters("RecordFailure")
+    assert recorded["ExpressionAttributeValues"][":failed"] == {"S": "FAILED"}
+    assert recorded["ExpressionAttributeValues"][":error"] == {"S": "Lambda.ServiceException"}
+
+
+def test_given_the_event_when_the_pipeline_runs_then_each_task_is_sent_what_it_needs(
+    pipeline: Pipeline,
+) -> None:
+    trace = pipeline.run("ValidCsv")
+    detail = pipeline.execution_input["detail"]
+    (claim,) = trace.scheduled_parameters("Claim")
+    assert claim["TableName"] == pipeline.substitutions["MetadataTableName"]
+    assert claim["Item"]["pk"] == {"S": f"{detail['bucket']['name']}/{detail['object']['key']}"}
+    assert claim["Item"]["sequencer"] == {"S": detail["object"]["sequencer"]}
+    (type_check,) = trace.scheduled_parameters("TypeCheck")
+    assert type_check["FunctionName"] == pipeline.substitutions["TypeCheckFunctionArn"]
+    assert type_check["Payload"]["object"] == detail["object"]
+    assert type_check["Payload"]["execution_arn"] == trace.execution_arn
+    (extract,) = trace.scheduled_parameters("ExtractMetadata")
+    validated = trace.scheduled_parameters("ValidateSchema")[0]["Payload"]
+    assert validated["type_check"]["format"] == "csv"
+    assert extract["Payload"]["summary"]["format"] == "csv"
+
+
+def test_given_every_test_case_then_together_they_take_every_transition_of_the_definition(
+    pipeline: Pipeline, mock_config: MockConfig
+) -> None:
+    """Every Next, Catch, Choice rule and Default edge is taken by at least one test case."""
+    definition = pipeline.definition
+    taken = set()
+    for case in mock_config.StateMachines[pipeline.name].TestCases:
+        trace = pipeline.run(case)
+        # The visits say how each state was left: by a Catch when its last attempt failed.
+        for visit, following in zip(trace.visits, trace.visits[1:], strict=False):
+            edges = [
+                t for t in definition.transitions_from(visit.name) if t.target == following.name
+            ]
+            failed = bool(visit.errors) and len(visit.errors) == visit.attempts
+            kind = [t for t in edges if (t.kind == "catch") == failed] or edges
+            taken.add(kind[0])
+    missing = [t.label() for t in definition.transitions() if t not in taken]
+    assert missing == [], "transitions no test case takes:\n" + "\n".join(missing)
+
+
+def test_given_the_mock_file_then_it_targets_the_deployed_state_machine_and_its_tasks(
+    pipeline: Pipeline, mock_config: MockConfig
+) -> None:
+    assert list(mock_config.StateMachines) == [pipeline.name]
+    definition = pipeline.definition
+    for case, states in mock_config.StateMachines[pipeline.name].TestCases.items():
+        not_tasks = [s for s in states if s not in definition.states or not definition.is_task(s)]
+        assert not_tasks == [], f"{case} mocks states that are not Tasks of the definition"
+    assert {case.name for case in CASES} == set(mock_config.StateMachines[pipeline.name].TestCases)
+
+
+def _lambda_payloads(mock_config: MockConfig, state_response_prefix: str) -> list[Any]:
+    return [
+        attempt.Return["Payload"]  # type: ignore[index,call-overload]
+        for name, response in mock_config.MockedResponses.items()
+        if name.startswith(state_response_prefix)
+        for _, attempt in response.sequence()
+        if not attempt.is_throw
+    ]
+
+
+def test_given_the_mocked_lambda_results_then_they_parse_as_the_engine_results_they_stand_for(
+    mock_config: MockConfig,
+) -> None:
+    """The mocked Payloads are what the real handlers return, so the paths are realistic."""
+    type_checks = _lambda_payloads(mock_config, "TypeCheck")
+    assert type_checks, "no TypeCheck Return in the mock file"
+    for payload in type_checks:
+        assert TypeCheckResult.from_dict(payload).to_dict() == payload
+    validations = _lambda_payloads(mock_config, "ValidateSchema")
+    assert validations, "no ValidateSchema Return in the mock file"
+    for payload in validations:
+        if payload["summary"] is not None:
+            summary = ValidationSummary.from_dict(payload["summary"])
+            assert (summary.valid, summary.reason) == (payload["valid"], payload["reason"])
+            assert summary.to_dict() == payload["summary"]
