@@ -1,0 +1,60 @@
+"""POST /uploads: check the upload request and return a presigned POST (or a 400 with a reason)."""
+
+import base64
+import binascii
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from silent_scalper.observability import logger, metrics, tracer
+from silent_scalper.pipeline import PresignError, parse_request, presign_upload
+from silent_scalper.settings import Settings
+
+SETTINGS = Settings.from_env(os.environ)
+# SigV4 is what presigned POST policies are signed with; the regional endpoint avoids redirects.
+S3 = boto3.client("s3", region_name=SETTINGS.region, config=Config(signature_version="s3v4"))
+
+
+def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }
+
+
+def _body(event: dict[str, Any]) -> bytes | str | None:
+    body: str | None = event.get("body")
+    if body is not None and event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise PresignError("INVALID_BODY", "the request body is not valid base64") from None
+    return body
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """API Gateway HTTP API (payload v2) -> 201 presigned upload | 400 JSON error."""
+    try:
+        request = parse_request(_body(event), settings=SETTINGS)
+    except PresignError as exc:
+        logger.info("upload request refused", extra={"code": exc.code, "field": exc.field})
+        metrics.add_metric(name="UploadsRefused", unit=MetricUnit.Count, value=1)
+        return _response(400, exc.to_body())
+    upload = presign_upload(
+        S3, request, settings=SETTINGS, now=datetime.now(UTC), upload_id=uuid.uuid4().hex
+    )
+    # The key and declared size only: the POST fields carry the signature and never reach the logs.
+    logger.info("upload presigned", extra={"key": upload.key, "declared_size": request.size})
+    metrics.add_metric(name="UploadsPresigned", unit=MetricUnit.Count, value=1)
+    return _response(201, upload.model_dump())

@@ -1,0 +1,30 @@
+"""TypeCheck state: a ranged GET of the object's first bytes -> format and encoding, or a reason."""
+
+import os
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from silent_scalper.engine import Limits
+from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, tracer
+from silent_scalper.pipeline import StepInput, type_check
+from silent_scalper.settings import Settings
+
+SETTINGS = Settings.from_env(os.environ)
+LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
+S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
+
+
+@logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=StepInput)
+def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
+    """-> ``{"ok", "format", "encoding", "reason", "message"}``."""
+    result = type_check(S3, event, limits=LIMITS, url_encoded=SETTINGS.event_keys_url_encoded)
+    logger.info(
+        "type checked", extra={"ok": result.ok, "format": result.format, "reason": result.reason}
+    )
+    return result.to_dict()

@@ -1,0 +1,41 @@
+"""ValidateSchema state: stream the object once through the engine -> the small outcome."""
+
+import os
+import time
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+from silent_scalper.engine import Limits, SchemaRegistry, TypeCheckResult
+from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_validation, tracer
+from silent_scalper.pipeline import ValidateRequest, validate_object
+from silent_scalper.settings import Settings
+
+SETTINGS = Settings.from_env(os.environ)
+LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
+# Loaded once per cold start; an unknown schema name fails here, loudly, not per file.
+SCHEMA = SchemaRegistry.load().get(SETTINGS.schema_name)
+S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
+
+
+@logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=ValidateRequest)
+def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
+    """-> ``{"valid", "reason", "message", "summary"}`` (summary ``None`` if TypeCheck said no)."""
+    started = time.perf_counter()
+    outcome = validate_object(
+        S3,
+        event,
+        type_result=TypeCheckResult.from_dict(event.type_check),
+        schema=SCHEMA,
+        limits=LIMITS,
+        url_encoded=SETTINGS.event_keys_url_encoded,
+    )
+    if outcome.summary is not None:
+        record_validation(int(outcome.summary["size"]), time.perf_counter() - started)
+    logger.info("validated", extra={"valid": outcome.valid, "reason": outcome.reason})
+    return outcome.model_dump(mode="json")

@@ -1,0 +1,125 @@
+"""The small typed payloads the state machine passes to and from the pipeline Lambdas.
+
+Every Lambda payload is built in ASL from the EventBridge event: ``bucket`` is
+``$.detail.bucket.name``, ``object`` is ``$.detail.object`` unchanged, ``execution_arn`` is
+``$$.Execution.Id``; step-specific fields are added next to them. Outputs stay small (a few
+KiB at most) whatever the file size.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from silent_scalper.records import item_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.type_defs import CopySourceTypeDef, GetObjectRequestTypeDef
+
+
+class S3ObjectDetail(BaseModel):
+    """``detail.object`` of an S3 "Object Created" event delivered by EventBridge."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    key: str = Field(min_length=1)
+    size: int = Field(default=0, ge=0)
+    etag: str | None = Field(default=None, validation_alias=AliasChoices("etag", "eTag"))
+    version_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("version-id", "versionId", "version_id")
+    )
+    sequencer: str | None = None
+
+
+class StepInput(BaseModel):
+    """What every pipeline Lambda receives."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bucket: str = Field(min_length=1)
+    object: S3ObjectDetail
+    execution_arn: str = Field(min_length=1)
+
+    @property
+    def pk(self) -> str:
+        """The metadata record's partition key (same as Claim builds it)."""
+        return item_key(self.bucket, self.object.key)
+
+    def s3_key(self, *, url_encoded: bool) -> str:
+        """The object's real key: S3 notifications URL-encode keys (space as ``+``)."""
+        return unquote_plus(self.object.key) if url_encoded else self.object.key
+
+    @property
+    def version_id(self) -> str | None:
+        """The version the event saw (``None`` for an unversioned bucket's ``"null"``)."""
+        vid = self.object.version_id
+        return vid if vid and vid != "null" else None
+
+    def get_args(self, *, url_encoded: bool) -> GetObjectRequestTypeDef:
+        """``GetObject`` arguments naming exactly the version the event saw."""
+        args: GetObjectRequestTypeDef = {
+            "Bucket": self.bucket,
+            "Key": self.s3_key(url_encoded=url_encoded),
+        }
+        if self.version_id is not None:
+            args["VersionId"] = self.version_id
+        return args
+
+    def copy_source(self, *, url_encoded: bool) -> CopySourceTypeDef:
+        """``CopySource`` naming exactly the version the event saw."""
+        source: CopySourceTypeDef = {
+            "Bucket": self.bucket,
+            "Key": self.s3_key(url_encoded=url_encoded),
+        }
+        if self.version_id is not None:
+            source["VersionId"] = self.version_id
+        return source
+
+
+class ValidateRequest(StepInput):
+    """ValidateSchema's payload: the TypeCheck result rides along."""
+
+    type_check: dict[str, Any]
+
+
+class ValidationOutcome(BaseModel):
+    """ValidateSchema's result. ``summary`` is ``None`` when TypeCheck already said no."""
+
+    valid: bool
+    reason: str | None = None
+    message: str | None = None
+    summary: dict[str, Any] | None = None
+
+
+class ExtractRequest(StepInput):
+    """ExtractMetadata's payload: the summary of a valid file."""
+
+    summary: dict[str, Any]
+
+
+class WriteRequest(StepInput):
+    """WriteMetadata's payload: the record ExtractMetadata built."""
+
+    record: dict[str, Any]
+
+
+class QuarantineRequest(StepInput):
+    """Quarantine's payload: why the file is not accepted."""
+
+    type_check: dict[str, Any]
+    validation: ValidationOutcome
+
+
+class StepOutcome(BaseModel):
+    """What WriteMetadata and Quarantine return (the execution's output).
+
+    ``location`` is where the file now is for people: the input object for ``VALID``, the
+    quarantine copy for ``QUARANTINED``.
+    """
+
+    status: str
+    pk: str
+    reason: str | None = None
+    location: str

@@ -1,0 +1,211 @@
+"""Presign: turn an upload request into a presigned POST for one server-chosen key.
+
+The client declares a file name, size and content type. The server checks them, picks the
+key ``<prefix><date>/<upload id>/<sanitised file name>`` and returns a presigned POST whose
+policy pins that key, the content type and ``content-length-range`` 1..max size, so S3 itself
+refuses anything else. Bad requests raise :class:`PresignError` with a stable code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from silent_scalper.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+#: Longest file name accepted (S3 keys may be 1024 bytes; leave room for the prefix).
+MAX_FILE_NAME_CHARS = 255
+#: Longest sanitised name kept in the key.
+MAX_KEY_NAME_CHARS = 120
+
+#: Content types accepted per extension. A client that declares another type is refused:
+#: the POST policy pins the type, so it is also what S3 stores.
+CONTENT_TYPES: dict[str, frozenset[str]] = {
+    ".csv": frozenset({"text/csv", "application/csv"}),
+    ".json": frozenset({"application/json"}),
+    ".ndjson": frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"}),
+    ".jsonl": frozenset(
+        {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/jsonlines"}
+    ),
+}
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class PresignError(ValueError):
+    """A bad upload request: ``code`` is stable, ``message`` says what to change."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON error body the API returns with status 400."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class UploadRequest(BaseModel):
+    """A checked upload request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_name: str
+    size: int
+    content_type: str
+
+
+class PresignedUpload(BaseModel):
+    """What the client needs to upload: POST ``fields`` plus the file to ``url``."""
+
+    upload_id: str
+    bucket: str
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_at: str
+    max_bytes: int
+
+
+def parse_request(body: str | bytes | None, *, settings: Settings) -> UploadRequest:
+    """Check a request body; raise :class:`PresignError` naming the first problem."""
+    if body is None or (isinstance(body, (str, bytes)) and not body.strip()):
+        raise PresignError("INVALID_BODY", "the request body must be a JSON object")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise PresignError("INVALID_JSON", "the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise PresignError("INVALID_BODY", "the request body must be a JSON object")
+    for field in ("file_name", "size", "content_type"):
+        if field not in data or data[field] is None:
+            raise PresignError("MISSING_FIELD", f"'{field}' is required", field)
+    file_name = check_file_name(data["file_name"], settings=settings)
+    size = data["size"]
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise PresignError("INVALID_SIZE", "'size' must be a whole number of bytes", "size")
+    if size < 1:
+        raise PresignError(
+            "INVALID_SIZE", "'size' must be at least 1 byte (empty files are refused)", "size"
+        )
+    if size > settings.max_upload_bytes:
+        raise PresignError(
+            "TOO_LARGE",
+            f"'size' {size} exceeds the maximum upload size of {settings.max_upload_bytes} bytes",
+            "size",
+        )
+    content_type = data["content_type"]
+    if not isinstance(content_type, str):
+        raise PresignError("UNSUPPORTED_TYPE", "'content_type' must be a string", "content_type")
+    content_type = content_type.split(";", 1)[0].strip().lower()
+    suffix = _suffix(file_name)
+    allowed = CONTENT_TYPES.get(suffix, frozenset())
+    if content_type not in allowed:
+        expected = ", ".join(sorted(allowed)) or "none"
+        raise PresignError(
+            "UNSUPPORTED_TYPE",
+            f"content type {content_type!r} does not match a {suffix} file (expected: {expected})",
+            "content_type",
+        )
+    return UploadRequest(file_name=file_name, size=size, content_type=content_type)
+
+
+def check_file_name(value: object, *, settings: Settings) -> str:
+    """Refuse names that are not plain file names; return the NFC-normalised name."""
+    if not isinstance(value, str) or not value.strip():
+        raise PresignError(
+            "INVALID_FILE_NAME", "'file_name' must be a non-empty string", "file_name"
+        )
+    name = unicodedata.normalize("NFC", value)
+    if len(name) > MAX_FILE_NAME_CHARS:
+        raise PresignError(
+            "INVALID_FILE_NAME",
+            f"'file_name' is longer than {MAX_FILE_NAME_CHARS} characters",
+            "file_name",
+        )
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Zl", "Zp"} for ch in name):
+        raise PresignError(
+            "CONTROL_CHARACTERS", "'file_name' contains control characters", "file_name"
+        )
+    if "/" in name or "\\" in name or name.strip() in {".", ".."}:
+        raise PresignError(
+            "PATH_TRAVERSAL",
+            "'file_name' must be a plain file name without path parts",
+            "file_name",
+        )
+    if _suffix(name) not in settings.accepted_suffixes:
+        accepted = ", ".join(settings.accepted_suffixes)
+        raise PresignError(
+            "UNSUPPORTED_TYPE", f"'file_name' must end with one of: {accepted}", "file_name"
+        )
+    return name
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def sanitise_file_name(name: str) -> str:
+    """A key-safe version of a checked name: ASCII letters, digits, ``. _ -`` only.
+
+    Accents are folded (``é`` -> ``e``), other characters become ``_``, the extension is
+    kept and lower-cased, and the stem is shortened so the result fits ``MAX_KEY_NAME_CHARS``.
+    """
+    suffix = _suffix(name)
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    folded = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    safe = _UNSAFE.sub("_", folded).strip("._-") or "file"
+    safe = safe[: MAX_KEY_NAME_CHARS - len(suffix)]
+    return safe + suffix
+
+
+def upload_key(prefix: str, *, now: datetime, upload_id: str, file_name: str) -> str:
+    """``<prefix><YYYY-MM-DD>/<upload id>/<sanitised file name>``."""
+    return f"{prefix}{now.astimezone(UTC):%Y-%m-%d}/{upload_id}/{sanitise_file_name(file_name)}"
+
+
+def presign_upload(
+    s3: S3Client,
+    request: UploadRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    upload_id: str,
+) -> PresignedUpload:
+    """Sign a POST for exactly this key, content type and size range."""
+    key = upload_key(
+        settings.upload_prefix, now=now, upload_id=upload_id, file_name=request.file_name
+    )
+    post = s3.generate_presigned_post(
+        Bucket=settings.input_bucket,
+        Key=key,
+        Fields={"Content-Type": request.content_type},
+        Conditions=[
+            {"Content-Type": request.content_type},
+            ["content-length-range", 1, settings.max_upload_bytes],
+        ],
+        ExpiresIn=settings.upload_url_ttl_seconds,
+    )
+    expires = now + timedelta(seconds=settings.upload_url_ttl_seconds)
+    return PresignedUpload(
+        upload_id=upload_id,
+        bucket=settings.input_bucket,
+        key=key,
+        url=post["url"],
+        fields={str(k): str(v) for k, v in post["fields"].items()},
+        expires_at=expires.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        max_bytes=settings.max_upload_bytes,
+    )

@@ -1,0 +1,172 @@
+"""Quarantine: copy an invalid object aside with a JSON report, tag, record, notify.
+
+The copy lands in the quarantine bucket under ``<input bucket>/<key>`` (so it keeps its
+origin) and the report beside it as ``<that key>.report.json``. The quarantine bucket has no
+notifications, so nothing written here ever starts the pipeline again.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+
+from silent_scalper.engine import ValidationSummary
+from silent_scalper.observability import logger, metrics
+from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
+from silent_scalper.pipeline.tagging import tag_outcome, tag_query
+from silent_scalper.records import MetadataRecord, Status, ensure_owner, put_final
+from silent_scalper.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sns.client import SNSClient
+
+REPORT_SUFFIX = ".report.json"
+#: When neither TypeCheck nor validation named a reason (should not happen), say so plainly.
+UNKNOWN_REASON = "MALFORMED"
+
+
+def quarantine_key(bucket: str, key: str) -> str:
+    """Where the copy goes in the quarantine bucket: keeps the source bucket and key."""
+    return f"{bucket}/{key}"
+
+
+def build_report(
+    request: QuarantineRequest, record: MetadataRecord, *, quarantined_at: str
+) -> dict[str, Any]:
+    """The JSON report written beside the copy: reason, located errors and the summary."""
+    summary = request.validation.summary or {}
+    return {
+        "source": {
+            "bucket": record.bucket,
+            "key": record.key,
+            "version_id": record.version_id,
+            "etag": record.etag,
+            "size": record.size,
+            "sequencer": record.sequencer,
+        },
+        "reason": record.reason,
+        "message": record.message,
+        "errors": summary.get("errors", []),
+        "errors_truncated": bool(summary.get("errors_truncated", False)),
+        "summary": summary or None,
+        "type_check": request.type_check,
+        "execution_arn": record.execution_arn,
+        "execution_url": record.execution_url,
+        "quarantined_at": quarantined_at,
+    }
+
+
+def quarantine(
+    s3: S3Client,
+    dynamodb: DynamoDBClient,
+    sns: SNSClient,
+    request: QuarantineRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> StepOutcome:
+    """Quarantine the object ``request`` names; return where the copy is.
+
+    Raises :class:`~silent_scalper.records.SupersededError` (before copying anything) when a
+    newer execution owns the record. Every step is safe to repeat when Lambda retries.
+    """
+    ensure_owner(dynamodb, settings.table_name, request.pk, request.execution_arn)
+    validation = request.validation
+    summary = (
+        ValidationSummary.from_dict(validation.summary) if validation.summary is not None else None
+    )
+    reason = validation.reason or UNKNOWN_REASON
+    record = build_record(
+        request,
+        status=Status.QUARANTINED,
+        settings=settings,
+        now=now,
+        summary=summary,
+        reason=reason,
+        message=validation.message,
+    )
+    target_key = quarantine_key(request.bucket, record.key)
+    report_key = target_key + REPORT_SUFFIX
+    record = record.model_copy(
+        update={
+            "quarantine_location": f"s3://{settings.quarantine_bucket}/{target_key}",
+            "report_location": f"s3://{settings.quarantine_bucket}/{report_key}",
+        }
+    )
+    source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
+    s3.copy_object(
+        Bucket=settings.quarantine_bucket,
+        Key=target_key,
+        CopySource=source,
+        MetadataDirective="COPY",
+        TaggingDirective="REPLACE",
+        Tagging=tag_query(Status.QUARANTINED, reason),
+    )
+    report = build_report(request, record, quarantined_at=record.processed_at)
+    s3.put_object(
+        Bucket=settings.quarantine_bucket,
+        Key=report_key,
+        Body=json.dumps(report, indent=2, ensure_ascii=False).encode(),
+        ContentType="application/json",
+        Tagging=tag_query(Status.QUARANTINED, reason),
+    )
+    tag_outcome(
+        s3,
+        bucket=request.bucket,
+        key=record.key,
+        version_id=record.version_id,
+        status=Status.QUARANTINED,
+        reason=reason,
+    )
+    put_final(dynamodb, settings.table_name, record)
+    if not notify_quarantined(sns, record, settings=settings):
+        logger.error("could not publish the QUARANTINED notification", extra={"pk": record.pk})
+        metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
+    return StepOutcome(
+        status=Status.QUARANTINED,
+        pk=record.pk,
+        reason=reason,
+        location=record.quarantine_location or "",
+    )
+
+
+def notify_quarantined(sns: SNSClient, record: MetadataRecord, *, settings: Settings) -> bool:
+    """Publish ``event=QUARANTINED`` to the alerts topic; subscribers filter on the attribute.
+
+    Best effort: the record is the source of truth, so a failed publish returns ``False`` (the
+    caller logs it and counts ``NotificationsFailed``) rather than turning a correct quarantine
+    into FAILED.
+    """
+    message = {
+        "event": "QUARANTINED",
+        "bucket": record.bucket,
+        "key": record.key,
+        "version_id": record.version_id,
+        "reason": record.reason,
+        "message": record.message,
+        "quarantine_location": record.quarantine_location,
+        "report_location": record.report_location,
+        "execution_arn": record.execution_arn,
+        "at": record.processed_at,
+    }
+    try:
+        sns.publish(
+            TopicArn=settings.topic_arn,
+            Subject="Silent Scalper: file QUARANTINED",
+            Message=json.dumps(message, ensure_ascii=False),
+            MessageAttributes={
+                "event": {"DataType": "String", "StringValue": "QUARANTINED"},
+                "reason": {"DataType": "String", "StringValue": record.reason or UNKNOWN_REASON},
+                "stage": {"DataType": "String", "StringValue": settings.stage},
+            },
+        )
+    except (ClientError, BotoCoreError):
+        return False
+    return True

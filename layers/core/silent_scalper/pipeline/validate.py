@@ -1,0 +1,81 @@
+"""ValidateSchema: one streaming pass over the object through the core engine."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, cast
+
+from silent_scalper.engine import (
+    CompiledSchema,
+    Limits,
+    TypeCheckResult,
+    validate_stream,
+)
+from silent_scalper.pipeline.models import StepInput, ValidationOutcome
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+#: Read the object in large chunks: fewer round trips through botocore's stream.
+READ_BUFFER_BYTES = 1 << 20
+
+
+class _BodyReader(io.RawIOBase):
+    """Adapts botocore's ``StreamingBody`` to a real binary file object for the engine."""
+
+    def __init__(self, body: object) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = cast(bytes, self._body.read(len(buffer)))  # type: ignore[attr-defined]
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._body.close()  # type: ignore[attr-defined]
+        super().close()
+
+
+def validate_object(
+    s3: S3Client,
+    step: StepInput,
+    *,
+    type_result: TypeCheckResult,
+    schema: CompiledSchema,
+    limits: Limits,
+    url_encoded: bool,
+) -> ValidationOutcome:
+    """Validate every record of the object in one pass; return the small outcome.
+
+    When TypeCheck already found a reason the object is not read again: the outcome carries
+    that reason and no summary, and Route sends the file to Quarantine.
+    """
+    if not type_result.ok:
+        return ValidationOutcome(
+            valid=False,
+            reason=None if type_result.reason is None else str(type_result.reason),
+            message=type_result.message,
+            summary=None,
+        )
+    response = s3.get_object(**step.get_args(url_encoded=url_encoded))
+    with io.BufferedReader(_BodyReader(response["Body"]), buffer_size=READ_BUFFER_BYTES) as stream:
+        summary = validate_stream(
+            stream,
+            key=step.s3_key(url_encoded=url_encoded),
+            schema=schema,
+            limits=limits,
+            fmt=type_result.format,
+        )
+    message = None
+    if not summary.valid and summary.errors:
+        first = summary.errors[0]
+        message = f"{first.location}: {first.message}"
+    return ValidationOutcome(
+        valid=summary.valid,
+        reason=None if summary.reason is None else str(summary.reason),
+        message=message,
+        summary=summary.to_dict(),
+    )

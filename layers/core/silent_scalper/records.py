@@ -1,0 +1,184 @@
+"""The metadata record: one DynamoDB item per object key, and how it is written.
+
+The item's partition key ``pk`` is ``"<bucket>/<key as it appears in the event>"``: the
+state machine's Claim step builds it in ASL (which cannot URL-decode), so every writer uses
+the event's form of the key. ``key`` holds the decoded S3 key for people and programs.
+
+Ownership: Claim stores the execution ARN; every later write is conditional on
+``execution_arn`` still being this execution's. A newer execution (a newer S3 event for the
+same key, or a replay of the same one) may take the record over; the older execution then
+gets :class:`SupersededError` and ends in the state machine's ``Superseded`` state instead
+of overwriting newer work.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+#: How many located errors a record keeps (the quarantine report keeps the summary's share).
+RECORD_ERRORS = 10
+
+
+class Status(StrEnum):
+    """Lifecycle of a record: ``PROCESSING`` then exactly one terminal status."""
+
+    PROCESSING = "PROCESSING"
+    VALID = "VALID"
+    QUARANTINED = "QUARANTINED"
+    FAILED = "FAILED"
+
+
+class SupersededError(Exception):
+    """A newer execution owns the record; this one must not write its outcome.
+
+    The class name is part of the contract with the ASL (``Catch`` on ``SupersededError``).
+    """
+
+
+class MetadataRecord(BaseModel):
+    """The terminal record of one object (see README "The metadata record")."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    pk: str
+    bucket: str
+    key: str
+    event_key: str
+    version_id: str | None = None
+    etag: str | None = None
+    sequencer: str | None = None
+    size: int = Field(ge=0)
+    status: Status
+    reason: str | None = None
+    message: str | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    errors_truncated: bool = False
+    records: int | None = None
+    invalid_records: int | None = None
+    sha256: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    schema_name: str | None = None
+    columns: list[str] | None = None
+    job_ids: int | None = None
+    first_submitted_at: str | None = None
+    last_submitted_at: str | None = None
+    formula_cells: int | None = None
+    execution_arn: str
+    execution_url: str | None = None
+    event_time: str | None = None
+    processed_at: str
+    updated_at: str
+    quarantine_location: str | None = None
+    report_location: str | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB low-level item (attribute values); ``None`` fields are left out."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        serializer = TypeSerializer()
+        return {name: serializer.serialize(value) for name, value in data.items()}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> MetadataRecord:
+        """Inverse of :meth:`to_item` (numbers come back from DynamoDB as ``Decimal``)."""
+        deserializer = TypeDeserializer()
+        data = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
+        return cls.model_validate(data)
+
+
+def _plain(value: Any) -> Any:
+    """Turn DynamoDB ``Decimal`` numbers back into ints (the record holds no fractions)."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def item_key(bucket: str, event_key: str) -> str:
+    """The partition key: what ASL's ``States.Format('{}/{}', bucket, key)`` builds."""
+    return f"{bucket}/{event_key}"
+
+
+def compare_sequencers(left: str, right: str) -> Literal[-1, 0, 1]:
+    """Order two S3 event sequencers of the same key as S3 documents it.
+
+    "The sequencers can be of different lengths. To compare these values, first right pad
+    the shorter value with zeros, and then do a lexicographical comparison." Hex digits are
+    compared case-insensitively. Returns -1, 0 or 1 like a classic ``cmp``.
+
+    The ASL's Claim compares the raw strings with DynamoDB's ``<``; that agrees with this
+    function whenever this function does not return 0, i.e. for every pair of distinct events.
+    """
+    a, b = left.upper(), right.upper()
+    width = max(len(a), len(b))
+    a, b = a.ljust(width, "0"), b.ljust(width, "0")
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def execution_console_url(execution_arn: str, region: str, workflow_type: str) -> str:
+    """Link to the execution in the Step Functions console."""
+    base = f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+    if workflow_type == "EXPRESS":
+        return f"{base}#/express-executions/details/{execution_arn}"
+    return f"{base}#/v2/executions/details/{execution_arn}"
+
+
+def get_record(client: DynamoDBClient, table: str, pk: str) -> MetadataRecord | None:
+    """Read a terminal record, or ``None`` while there is none (or only a claim)."""
+    item = client.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
+    if item is None or item.get("status", {}).get("S") == Status.PROCESSING:
+        return None
+    return MetadataRecord.from_item(item)
+
+
+def current_owner(client: DynamoDBClient, table: str, pk: str) -> str | None:
+    """The execution ARN that owns the record now (strongly consistent read)."""
+    item = client.get_item(
+        TableName=table,
+        Key={"pk": {"S": pk}},
+        ConsistentRead=True,
+        ProjectionExpression="execution_arn",
+    ).get("Item")
+    if item is None:
+        return None
+    value = item.get("execution_arn", {}).get("S")
+    return value if isinstance(value, str) else None
+
+
+def ensure_owner(client: DynamoDBClient, table: str, pk: str, execution_arn: str) -> None:
+    """Raise :class:`SupersededError` unless ``execution_arn`` owns the record."""
+    owner = current_owner(client, table, pk)
+    if owner != execution_arn:
+        msg = f"record {pk!r} is owned by {owner!r}, not by this execution"
+        raise SupersededError(msg)
+
+
+def put_final(client: DynamoDBClient, table: str, record: MetadataRecord) -> None:
+    """Write a terminal record, replacing the claim, if this execution still owns it.
+
+    Idempotent: the same execution writing the same record again (a retried Lambda) succeeds.
+    """
+    try:
+        client.put_item(
+            TableName=table,
+            Item=record.to_item(),
+            ConditionExpression="execution_arn = :me",
+            ExpressionAttributeValues={":me": {"S": record.execution_arn}},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            msg = f"record {record.pk!r} was taken over by a newer execution"
+            raise SupersededError(msg) from None
+        raise
