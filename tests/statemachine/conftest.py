@@ -45,6 +45,12 @@ def object_created_event() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def object_created() -> dict[str, Any]:
+    """The execution input: the sample EventBridge "Object Created" event."""
+    return object_created_event()
+
+
+@pytest.fixture(scope="module")
 def mock_config() -> MockConfig:
     """The suite's MockConfigFile.json, loaded and checked."""
     return MockConfig.load(MOCK_CONFIG_FILE)
@@ -57,9 +63,11 @@ def rendered() -> RenderedDefinition:
 
 
 @pytest.fixture(scope="module")
-def pipeline(rendered: RenderedDefinition) -> Iterator[DeployedStateMachine]:
+def pipeline(
+    rendered: RenderedDefinition, object_created: dict[str, Any]
+) -> Iterator[DeployedStateMachine]:
     """The pipeline on moto (default) or on Step Functions Local (``SFN_LOCAL_ENDPOINT``)."""
-    event = object_created_event()
+    event = object_created
     endpoint = os.environ.get(SFN_LOCAL_ENDPOINT_ENV, "").strip()
     if endpoint:
         client = boto3.client(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 # Sub-command modules, in the order `scalper --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("validate",)
+COMMAND_MODULES: tuple[str, ...] = ("validate", "sfn_mock")
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1

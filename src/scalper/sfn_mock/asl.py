@@ -108,6 +108,8 @@ class Definition:
         """
         if not states:
             raise PathError("a path needs at least one state")
+        for name in states:
+            self.state(name)  # an unknown name is the clearest error, so it comes first
         if states[0] != self.start_at:
             raise PathError(f"a path starts at {self.start_at!r}, not {states[0]!r}")
         taken: list[Transition] = []

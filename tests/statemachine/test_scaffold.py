@@ -1,0 +1,202 @@
+"""Specification of `scalper sfn-mock scaffold`: a generated test case takes the path it names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from scalper import cli
+from scalper.sfn_mock import MockConfig, mock_config_installed
+from scalper.sfn_mock.asl import Definition, PathError
+from scalper.sfn_mock.definition import RenderedDefinition
+from scalper.sfn_mock.runner import ExecutionTrace, deploy_state_machine, run_test_case
+from scalper.sfn_mock.scaffold import SCAFFOLD_CAUSE, merge_test_case, scaffold_test_case
+
+REPO = Path(__file__).resolve().parents[2]
+
+PATHS = {
+    "happy path (first rule of every Choice)": (
+        None,
+        ["Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata",
+         "Done"],
+    ),
+    "Route's Default branch": (
+        {"Route": "Quarantine"},
+        ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine", "Done"],
+    ),
+    "a specific Catch": (None, ["Claim", "AlreadyProcessed"]),
+    "retries exhausted into the failure path": (
+        None,
+        ["Claim", "TypeCheck", "ValidateSchema", "RecordFailure", "TagFailure", "NotifyFailure",
+         "Fail"],
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def definition(rendered: RenderedDefinition) -> Definition:
+    return Definition.from_json(rendered.definition)
+
+
+def run_scaffolded(
+    rendered: RenderedDefinition, mock: MockConfig, test_case: str, event: dict[str, Any]
+) -> ExecutionTrace:
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+        mock_config_installed(mock, wait_scale=0.001),
+    ):
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = deploy_state_machine(client, rendered.name, rendered.definition)
+        return run_test_case(client, arn, test_case, event)
+
+
+@pytest.mark.parametrize(("choices", "path"), PATHS.values(), ids=list(PATHS))
+def test_given_a_path_when_scaffolded_then_the_generated_test_case_takes_exactly_that_path(
+    rendered: RenderedDefinition,
+    definition: Definition,
+    object_created: dict[str, Any],
+    choices: dict[str, str] | None,
+    path: list[str],
+) -> None:
+    if choices is not None:
+        assert definition.path_by_choices(choices) == path
+    mapping, responses = scaffold_test_case(definition, path, test_case="Scaffolded")
+    mock = merge_test_case(
+        None, state_machine=rendered.name, test_case="Scaffolded", mapping=mapping,
+        responses=responses,
+    )  # fmt: skip
+    trace = run_scaffolded(rendered, mock, "Scaffolded", object_created)
+    assert trace.path == path
+    assert set(mapping) == {s for s in path if definition.is_task(s)}
+
+
+def test_given_no_choices_then_the_default_path_is_the_happy_path(definition: Definition) -> None:
+    assert definition.path_by_choices() == PATHS["happy path (first rule of every Choice)"][1]
+
+
+def test_given_a_path_through_a_catch_then_the_throw_is_one_that_catch_catches(
+    definition: Definition,
+) -> None:
+    path = PATHS["retries exhausted into the failure path"][1]
+    _, responses = scaffold_test_case(definition, path, test_case="T")
+    # States.ALL catches it; no Retrier of ValidateSchema lists it, so one attempt suffices.
+    assert responses["TValidateSchema"] == {
+        "0": {"Throw": {"Error": "States.TaskFailed", "Cause": SCAFFOLD_CAUSE}}
+    }
+    duplicate = scaffold_test_case(definition, ["Claim", "AlreadyProcessed"], test_case="D")[1]
+    assert duplicate["DClaim"]["0"]["Throw"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
+
+
+def test_given_a_retrier_matching_the_thrown_error_then_the_throw_repeats_past_its_attempts() -> (
+    None
+):
+    retried = Definition(
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Fail"},
+            },
+        }
+    )
+    _, responses = scaffold_test_case(retried, ["Work", "Caught"], test_case="R")
+    assert list(responses["RWork"]) == ["0-2"]
+
+
+def test_given_each_integration_then_return_placeholders_have_its_result_shape(
+    definition: Definition,
+) -> None:
+    path = ["Claim", "TypeCheck", "ValidateSchema", "RecordFailure", "TagFailure",
+            "NotifyFailure", "Fail"]  # fmt: skip
+    _, responses = scaffold_test_case(definition, path, test_case="S")
+    type_check = responses["STypeCheck"]["0"]["Return"]
+    assert type_check["StatusCode"] == 200
+    assert set(type_check["Payload"]) == {"ok", "format", "encoding", "reason", "message"}
+    assert responses["SRecordFailure"]["0"]["Return"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    assert "MessageId" in responses["SNotifyFailure"]["0"]["Return"]
+    assert "VersionId" in responses["STagFailure"]["0"]["Return"]
+
+
+@pytest.mark.parametrize(
+    ("states", "reason"),
+    [
+        (["Claim", "ExtractMetadata"], "'Claim' cannot go to 'ExtractMetadata'"),
+        (["TypeCheck", "ValidateSchema"], "a path starts at 'Claim'"),
+        (["Claim", "TypeCheck"], "the path stops at 'TypeCheck'"),
+        (["Claim", "Nowhere"], "no state 'Nowhere'"),
+    ],
+)
+def test_given_states_that_are_not_a_path_then_the_error_says_where_it_breaks(
+    definition: Definition, states: list[str], reason: str
+) -> None:
+    with pytest.raises(PathError, match=reason):
+        scaffold_test_case(definition, states, test_case="X")
+
+
+@pytest.fixture
+def only_sfn_mock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The command under test alone: other sub-commands' modules are not this spec's concern.
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("sfn_mock",))
+    monkeypatch.chdir(REPO)
+
+
+def test_given_an_existing_mock_file_when_scaffolding_then_the_case_is_merged_in(
+    only_sfn_mock: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "MockConfigFile.json"
+    target.write_text((REPO / "tests/statemachine/MockConfigFile.json").read_text("utf-8"))
+    before = MockConfig.load(target)
+    argv = ["sfn-mock", "scaffold", "--test-case", "Quarantined", "--choice", "Route=Quarantine",
+            "-o", str(target)]  # fmt: skip
+    assert cli.main(argv) == cli.EXIT_OK
+    after = MockConfig.load(target)
+    machine = next(iter(before.StateMachines))
+    cases = after.StateMachines[machine].TestCases
+    assert set(cases) == set(before.StateMachines[machine].TestCases) | {"Quarantined"}
+    assert cases["Quarantined"]["Quarantine"] == "QuarantinedQuarantine"
+    assert "Claim -> TypeCheck -> ValidateSchema -> Route -> Quarantine -> Done" in (
+        capsys.readouterr().err
+    )
+    # Once written, the same name is refused (exit 2) unless --replace.
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert "already exists (use --replace)" in capsys.readouterr().err
+    assert cli.main([*argv, "--replace"]) == cli.EXIT_OK
+
+
+def test_given_no_output_when_scaffolding_then_the_mock_file_is_printed(
+    only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sfn-mock", "scaffold", "--test-case", "Happy"]) == cli.EXIT_OK
+    printed = json.loads(capsys.readouterr().out)
+    assert MockConfig.from_json(printed).StateMachines
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--states", "Claim,Done"], "'Claim' cannot go to 'Done'"),
+        (["--choice", "Route"], "--choice 'Route': expected STATE=TARGET"),
+        (["--choice", "Route=Nowhere"], "Choice 'Route' has no branch to 'Nowhere'"),
+        (["--definition", "statemachine/pipeline.asl.json"], "--definition needs --state-machine"),
+        (["--template", "missing.yaml"], "missing.yaml: cannot read template"),
+    ],
+)
+def test_given_bad_arguments_when_scaffolding_then_one_line_says_why_with_exit_2(
+    only_sfn_mock: None, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code = cli.main(["sfn-mock", "scaffold", "--test-case", "X", *argv])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert message in err
+    assert err.count("\n") == 1
