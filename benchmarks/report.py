@@ -1,0 +1,148 @@
+"""Render a results JSON as the Markdown tables the README's Performance section shows.
+
+    python -m benchmarks.report                      # benchmarks/results/latest.json
+    python -m benchmarks.report benchmarks/results/2026-11-25-host.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MiB = 1 << 20
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 1) -> str:
+    """A Markdown table; columns from ``right`` on are right-aligned."""
+    align = ["---" if i < right else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def throughput_md(rows: list[dict[str, Any]]) -> str:
+    """Engine vs sha256 vs peer per file."""
+    out = []
+    for r in rows:
+        peer = r.get("peer") or "-"
+        if r.get("peer") and r.get("peer_extrapolated") and r.get("peer_bytes"):
+            peer += f" (first {r['peer_bytes'] / 1e6:,.0f} MB, extrapolated)"
+        ratio = r.get("peer_ratio")
+        check = "ok" if r.get("counts_ok") and r.get("sha256_matches") is not False else "MISMATCH"
+        if r.get("errors"):
+            check = "error"
+        out.append(
+            [
+                r["format"],
+                r["size_label"],
+                r["variant"],
+                f"{r['records']:,}",
+                _num(r.get("engine_mb_s")),
+                _num(r.get("sha256_mb_s")),
+                _num(r.get("sha256_ratio"), 2),
+                peer,
+                _num(r.get("peer_mb_s")),
+                "-" if ratio is None else f"{ratio:,.0f}x",
+                _num((r.get("engine_peak_rss") or 0) / MiB) if r.get("engine_peak_rss") else "-",
+                check,
+            ]
+        )
+    header = [
+        "format",
+        "size",
+        "file",
+        "records",
+        "engine MB/s",
+        "sha256 MB/s",
+        "engine / sha256",
+        "peer",
+        "peer MB/s",
+        "engine / peer",
+        "peak RSS MiB",
+        "counts",
+    ]
+    return _table(header, out, right=3)
+
+
+def targets_md(items: list[dict[str, Any]]) -> str:
+    """Targets against measured figures."""
+    rows = []
+    for item in items:
+        met = item["met"]
+        rows.append(
+            [item["target"], item["measured"], "n/a" if met is None else ("yes" if met else "**NO**")]
+        )
+    return _table(["target (issue 6)", "measured", "met"], rows)
+
+
+def transitions_md(section: dict[str, Any]) -> str:
+    """Transitions per path."""
+    rows = []
+    for name, path in section["paths"].items():
+        rows.append([name, str(path["transitions"]), " → ".join(path["states"])])
+    return _table(["path", "transitions", "states entered"], rows, right=1)
+
+
+def cost_md(section: dict[str, Any]) -> str:
+    """Cost per million files per path, Standard vs Express."""
+    rows = []
+    for entry in section["paths"]:
+        rows.append(
+            [
+                entry["path"],
+                entry["file"],
+                f"${entry['STANDARD']['total']:,.2f}",
+                f"${entry['STANDARD']['components'].get('state transitions', 0):,.2f}",
+                f"${entry['EXPRESS']['total']:,.2f}",
+                f"${entry['EXPRESS']['components'].get('express duration', 0):,.2f}",
+            ]
+        )
+    header = [
+        "path",
+        "file",
+        "Standard / 1M files",
+        "of which transitions",
+        "Express / 1M files",
+        "of which Express duration",
+    ]
+    return _table(header, rows, right=2)
+
+
+def render(result: dict[str, Any]) -> str:
+    """Every section that the results hold, as Markdown."""
+    machine = result["machine"]
+    parts = [
+        f"Run {result['date']} on `{machine['host']}` ({machine['cpu']}, {machine['cores']} cores, "
+        f"Python {machine['python']}), load average at start "
+        f"{', '.join(f'{x:.2f}' for x in machine['load_average_at_start'])}.",
+        "",
+        targets_md(result["targets"]),
+        "",
+        throughput_md(result["throughput"]),
+    ]
+    if result.get("transitions"):
+        parts += ["", transitions_md(result["transitions"])]
+    if result.get("cost"):
+        parts += ["", cost_md(result["cost"])]
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the Markdown for one results file."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report")
+    parser.add_argument("path", nargs="?", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    print(render(json.loads(args.path.read_text(encoding="utf-8"))), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
