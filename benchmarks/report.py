@@ -1,7 +1,7 @@
 """Render a results JSON as the Markdown tables the README's Performance section shows.
 
-    python -m benchmarks.report                      # benchmarks/results/latest.json
-    python -m benchmarks.report benchmarks/results/2026-11-25-host.json
+python -m benchmarks.report                      # benchmarks/results/latest.json
+python -m benchmarks.report benchmarks/results/2026-11-25-host.json
 """
 
 from __future__ import annotations
@@ -77,9 +77,8 @@ def targets_md(items: list[dict[str, Any]]) -> str:
     rows = []
     for item in items:
         met = item["met"]
-        rows.append(
-            [item["target"], item["measured"], "n/a" if met is None else ("yes" if met else "**NO**")]
-        )
+        mark = "n/a" if met is None else ("yes" if met else "**NO**")
+        rows.append([item["target"], item["measured"], mark])
     return _table(["target (issue 6)", "measured", "met"], rows)
 
 
