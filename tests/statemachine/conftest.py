@@ -29,19 +29,13 @@ REPO = Path(__file__).resolve().parents[2]
 MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 SFN_LOCAL_ENDPOINT_ENV = "SFN_LOCAL_ENDPOINT"
 REGION = "us-east-1"
+OBJECT_CREATED_EVENT = REPO / "events" / "eventbridge" / "object-created.json"
 
 
 def object_created_event() -> dict[str, Any]:
     """The sample EventBridge "Object Created" event from events/ (the execution input)."""
-    for path in sorted((REPO / "events").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if (
-            isinstance(data, dict)
-            and data.get("detail-type") == "Object Created"
-            and data.get("source") == "aws.s3"
-        ):
-            return data
-    pytest.fail("events/ holds no EventBridge 'Object Created' event from aws.s3 (events/*.json)")
+    data: dict[str, Any] = json.loads(OBJECT_CREATED_EVENT.read_text(encoding="utf-8"))
+    return data
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,29 @@ is moto's engine, or Amazon's Step Functions Local when SFN_LOCAL_ENDPOINT is se
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from silent_scalper.engine import Reason, TypeCheckResult, ValidationSummary
+from silent_scalper.pipeline.models import StepOutcome, ValidationOutcome
+from silent_scalper.records import MetadataRecord
 
 from scalper.sfn_mock import MockConfig
 from scalper.sfn_mock.runner import DeployedStateMachine as Pipeline
 
-PK = "scalper-local-inputbucket/uploads/2026-11-25/7f3c2a9e/jobs.csv"
-PK_JSON = "scalper-local-inputbucket/uploads/2026-11-25/7f3c2a9e/jobs.json"
+# The execution input every case starts with (conftest's `object_created` fixture).
+OBJECT_CREATED_EVENT = (
+    Path(__file__).resolve().parents[2] / "events/eventbridge/object-created.json"
+)
+EVENT = json.loads(OBJECT_CREATED_EVENT.read_text(encoding="utf-8"))
+BUCKET = EVENT["detail"]["bucket"]["name"]
+KEY = EVENT["detail"]["object"]["key"]
+PK = f"{BUCKET}/{KEY}"
+#: What WriteMetadata returns for a VALID file: the object stays where it is.
+VALID_OUTPUT = {"status": "VALID", "pk": PK, "reason": None, "location": f"s3://{BUCKET}/{KEY}"}
 QUARANTINE = "s3://scalper-local-quarantinebucket/"
 
 VALID = ["Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata"]
@@ -40,8 +52,8 @@ class Case:
     error: str | None = None
 
 
-def quarantined(reason: Reason, pk: str = PK) -> dict[str, Any]:
-    return {"status": "QUARANTINED", "pk": pk, "reason": str(reason), "location": QUARANTINE + pk}
+def quarantined(reason: Reason) -> dict[str, Any]:
+    return {"status": "QUARANTINED", "pk": PK, "reason": str(reason), "location": QUARANTINE + PK}
 
 
 def _camel(reason: Reason) -> str:
@@ -50,23 +62,23 @@ def _camel(reason: Reason) -> str:
 
 CASES = [
     Case("ValidCsv", "a valid CSV is extracted and recorded VALID", [*VALID, "Done"],
-         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+         output=VALID_OUTPUT),
     Case("ValidJson", "a valid JSON file is extracted and recorded VALID", [*VALID, "Done"],
-         output={"status": "VALID", "pk": PK_JSON, "reason": None, "location": None}),
+         output=VALID_OUTPUT),
     *[
         Case(f"Quarantine{_camel(reason)}", f"a file with {reason} is routed to Quarantine",
              [*QUARANTINED, "Done"],
-             output=quarantined(reason, PK_JSON if reason is Reason.MALFORMED else PK))
+             output=quarantined(reason))
         for reason in Reason
     ],
     Case("DuplicateEvent", "a duplicate or out-of-date event ends at Claim",
          ["Claim", "AlreadyProcessed"]),
     Case("TransientLambdaErrorRetried", "transient Lambda errors are retried, then it succeeds",
          [*VALID, "Done"], retries={"TypeCheck": 2},
-         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+         output=VALID_OUTPUT),
     Case("DynamoDbThrottleRetried", "a throttled Claim is retried, then the file goes through",
          [*VALID, "Done"], retries={"Claim": 2},
-         output={"status": "VALID", "pk": PK, "reason": None, "location": None}),
+         output=VALID_OUTPUT),
     Case("RetriesExhausted", "a Lambda failing past its retries ends FAILED with an alert",
          ["Claim", "TypeCheck", "ValidateSchema", *FAILURE_PATH], status="FAILED",
          retries={"ValidateSchema": -1}, error="Lambda.ServiceException"),
@@ -205,28 +217,37 @@ def test_given_the_mock_file_then_it_targets_the_deployed_state_machine_and_its_
     assert {case.name for case in CASES} == set(mock_config.StateMachines[pipeline.name].TestCases)
 
 
-def _lambda_payloads(mock_config: MockConfig, state_response_prefix: str) -> list[Any]:
-    return [
+def _lambda_payloads(mock_config: MockConfig, state: str) -> list[Any]:
+    """Every mocked Lambda Payload the test cases give ``state``."""
+    names = {
+        states[state]
+        for states in next(iter(mock_config.StateMachines.values())).TestCases.values()
+        if state in states
+    }
+    payloads = [
         attempt.Return["Payload"]  # type: ignore[index,call-overload]
-        for name, response in mock_config.MockedResponses.items()
-        if name.startswith(state_response_prefix)
-        for _, attempt in response.sequence()
+        for name in sorted(names)
+        for _, attempt in mock_config.MockedResponses[name].sequence()
         if not attempt.is_throw
     ]
+    assert payloads, f"no {state} Return in the mock file"
+    return payloads
 
 
-def test_given_the_mocked_lambda_results_then_they_parse_as_the_engine_results_they_stand_for(
+def test_given_the_mocked_lambda_results_then_they_are_exactly_what_the_handlers_return(
     mock_config: MockConfig,
 ) -> None:
-    """The mocked Payloads are what the real handlers return, so the paths are realistic."""
-    type_checks = _lambda_payloads(mock_config, "TypeCheck")
-    assert type_checks, "no TypeCheck Return in the mock file"
-    for payload in type_checks:
+    """Each mocked Payload round-trips through the model its handler returns, so it has
+    every field, the right types and nothing extra: the mocked paths are realistic."""
+    for payload in _lambda_payloads(mock_config, "TypeCheck"):
         assert TypeCheckResult.from_dict(payload).to_dict() == payload
-    validations = _lambda_payloads(mock_config, "ValidateSchema")
-    assert validations, "no ValidateSchema Return in the mock file"
-    for payload in validations:
+    for payload in _lambda_payloads(mock_config, "ValidateSchema"):
+        assert ValidationOutcome.model_validate(payload).model_dump(mode="json") == payload
         if payload["summary"] is not None:
-            summary = ValidationSummary.from_dict(payload["summary"])
-            assert (summary.valid, summary.reason) == (payload["valid"], payload["reason"])
-            assert summary.to_dict() == payload["summary"]
+            assert ValidationSummary.from_dict(payload["summary"]).to_dict() == payload["summary"]
+    for payload in _lambda_payloads(mock_config, "ExtractMetadata"):
+        record = MetadataRecord.model_validate(payload["record"])
+        assert {"record": record.model_dump(mode="json")} == payload
+    for state in ("WriteMetadata", "Quarantine"):
+        for payload in _lambda_payloads(mock_config, state):
+            assert StepOutcome.model_validate(payload).model_dump(mode="json") == payload
