@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ Resources:
         WorkArn: !GetAtt Work.Arn
         Stage: !Ref Stage
 """
-ASL = {
+ASL: dict[str, Any] = {
     "StartAt": "Run",
     "States": {
         "Run": {
@@ -43,7 +44,7 @@ ASL = {
 }
 
 
-def write_app(directory: Path, asl: dict[str, object], template: str = TEMPLATE) -> Path:
+def write_app(directory: Path, asl: dict[str, Any], template: str = TEMPLATE) -> Path:
     (directory / "machine.asl.json").write_text(json.dumps(asl), encoding="utf-8")
     path = directory / "template.yaml"
     path.write_text(template, encoding="utf-8")
