@@ -14,9 +14,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from silent_scalper.records import Status
 
+#: Used when ``POWERTOOLS_METRICS_NAMESPACE`` is unset (tests, the CLI); the template sets it.
+DEFAULT_NAMESPACE = "SilentScalper"
+
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+if metrics.provider.namespace is None:
+    metrics.provider.namespace = DEFAULT_NAMESPACE
 
 #: JMESPath of the object key in every pipeline Lambda's payload: the log correlation id.
 OBJECT_KEY_PATH = "object.key"

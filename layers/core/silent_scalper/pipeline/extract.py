@@ -45,6 +45,7 @@ def build_record(
         reason=reason,
         message=message,
         execution_arn=step.execution_arn,
+        event_time=step.event_time,
         execution_url=execution_console_url(
             step.execution_arn, settings.region, settings.workflow_type
         ),

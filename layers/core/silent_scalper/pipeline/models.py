@@ -1,9 +1,9 @@
 """The small typed payloads the state machine passes to and from the pipeline Lambdas.
 
 Every Lambda payload is built in ASL from the EventBridge event: ``bucket`` is
-``$.detail.bucket.name``, ``object`` is ``$.detail.object`` unchanged, ``execution_arn`` is
-``$$.Execution.Id``; step-specific fields are added next to them. Outputs stay small (a few
-KiB at most) whatever the file size.
+``$.detail.bucket.name``, ``object`` is ``$.detail.object`` unchanged, ``event_time`` is
+``$.time`` and ``execution_arn`` is ``$$.Execution.Id``; step-specific fields are added next
+to them. Outputs stay small (a few KiB at most) whatever the file size.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ class StepInput(BaseModel):
     bucket: str = Field(min_length=1)
     object: S3ObjectDetail
     execution_arn: str = Field(min_length=1)
+    #: The EventBridge event's ``time``: when S3 created the object.
+    event_time: str | None = None
 
     @property
     def pk(self) -> str:

@@ -1,0 +1,186 @@
+"""POST /uploads: the presign handler against the API Gateway HTTP API (v2) sample event.
+
+moto does not enforce presigned-POST policies, so the policy is decoded and its conditions
+asserted here: they are what S3 enforces in AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+KEY_PATTERN = re.compile(r"^uploads/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]+$")
+
+
+def request(event: Any, body: Any, *, raw: bool = False) -> dict[str, Any]:
+    payload = event("api/presign-request.json")
+    payload["body"] = body if raw else json.dumps(body)
+    return payload
+
+
+def call(load_handler: Any, context: Any, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = load_handler("presign").handler(payload, context)
+    assert response["headers"]["Content-Type"] == "application/json"
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.fixture
+def presign(load_handler: Any, context: Any) -> Any:
+    """``presign(payload)`` -> (status code, parsed JSON body) through the real handler."""
+    return lambda payload: call(load_handler, context, payload)
+
+
+def decode_policy(fields: dict[str, str]) -> dict[str, Any]:
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    assert isinstance(policy, dict)
+    return policy
+
+
+def test_given_a_good_request_when_presigned_then_the_policy_pins_key_type_and_size(
+    load_handler, context, event, stack
+):
+    payload = event("api/presign-request.json")
+    status, body = call(load_handler, context, payload)
+    assert status == 201
+    assert KEY_PATTERN.match(body["key"]), body["key"]
+    assert body["key"].endswith("/jobs-valid.csv")
+    assert body["bucket"] == stack.settings.input_bucket
+    assert body["max_bytes"] == stack.settings.max_upload_bytes
+    assert body["fields"]["key"] == body["key"]
+    assert body["fields"]["Content-Type"] == "text/csv"
+    policy = decode_policy(body["fields"])
+    conditions = policy["conditions"]
+    assert {"bucket": stack.settings.input_bucket} in conditions
+    assert {"key": body["key"]} in conditions
+    assert {"Content-Type": "text/csv"} in conditions
+    assert ["content-length-range", 1, stack.settings.max_upload_bytes] in conditions
+    expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    lifetime = (expiration - datetime.now(UTC)).total_seconds()
+    assert 0 < lifetime <= stack.settings.upload_url_ttl_seconds
+    assert body["upload_id"] in body["key"]
+
+
+def test_given_a_presigned_post_when_logged_then_no_signature_reaches_the_logs(
+    load_handler, context, event, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    status, body = call(load_handler, context, event("api/presign-request.json"))
+    assert status == 201
+    logs = "\n".join(repr(vars(record)) for record in caplog.records)
+    assert "upload presigned" in logs
+    assert body["key"] in logs
+    assert body["fields"]["x-amz-signature"] not in logs
+    assert body["fields"]["policy"] not in logs
+
+
+def test_given_an_unsafe_file_name_when_presigned_then_the_key_holds_a_sanitised_name(
+    load_handler, context, event
+):
+    payload = request(
+        event, {"file_name": "Jöbs März (final) #2.CSV", "size": 10, "content_type": "text/csv"}
+    )
+    status, body = call(load_handler, context, payload)
+    assert status == 201
+    assert body["key"].endswith("/Jobs_Marz_final_2.csv")
+    assert KEY_PATTERN.match(body["key"])
+
+
+def test_given_a_base64_body_when_presigned_then_it_is_decoded(load_handler, context, event):
+    payload = event("api/presign-request.json")
+    payload["body"] = base64.b64encode(payload["body"].encode()).decode()
+    payload["isBase64Encoded"] = True
+    status, _ = call(load_handler, context, payload)
+    assert status == 201
+
+
+BAD_REQUESTS = [
+    pytest.param("not json at all", "INVALID_JSON", None, id="not-json"),
+    pytest.param("", "INVALID_BODY", None, id="empty-body"),
+    pytest.param("[1, 2]", "INVALID_BODY", None, id="array-body"),
+    pytest.param(
+        {"size": 10, "content_type": "text/csv"}, "MISSING_FIELD", "file_name", id="no-name"
+    ),
+    pytest.param(
+        {"file_name": "a.csv", "content_type": "text/csv"}, "MISSING_FIELD", "size", id="no-size"
+    ),
+    pytest.param({"file_name": "a.csv", "size": 10}, "MISSING_FIELD", "content_type", id="no-type"),
+    pytest.param(
+        {"file_name": "../../etc/passwd.csv", "size": 10, "content_type": "text/csv"},
+        "PATH_TRAVERSAL",
+        "file_name",
+        id="traversal",
+    ),
+    pytest.param(
+        {"file_name": "..\\secrets.csv", "size": 10, "content_type": "text/csv"},
+        "PATH_TRAVERSAL",
+        "file_name",
+        id="backslash",
+    ),
+    pytest.param(
+        {"file_name": "jobs\x00.csv", "size": 10, "content_type": "text/csv"},
+        "CONTROL_CHARACTERS",
+        "file_name",
+        id="nul",
+    ),
+    pytest.param(
+        {"file_name": "jobs\u202ecsv.exe.csv", "size": 10, "content_type": "text/csv"},
+        "CONTROL_CHARACTERS",
+        "file_name",
+        id="bidi-override",
+    ),
+    pytest.param(
+        {"file_name": "jobs.csv", "size": 10**12, "content_type": "text/csv"},
+        "TOO_LARGE",
+        "size",
+        id="oversize",
+    ),
+    pytest.param(
+        {"file_name": "jobs.csv", "size": 0, "content_type": "text/csv"},
+        "INVALID_SIZE",
+        "size",
+        id="empty-file",
+    ),
+    pytest.param(
+        {"file_name": "jobs.csv", "size": "10", "content_type": "text/csv"},
+        "INVALID_SIZE",
+        "size",
+        id="size-string",
+    ),
+    pytest.param(
+        {"file_name": "jobs.exe", "size": 10, "content_type": "application/octet-stream"},
+        "UNSUPPORTED_TYPE",
+        "file_name",
+        id="bad-extension",
+    ),
+    pytest.param(
+        {"file_name": "jobs.csv", "size": 10, "content_type": "application/zip"},
+        "UNSUPPORTED_TYPE",
+        "content_type",
+        id="type-mismatch",
+    ),
+    pytest.param(
+        {"file_name": "x" * 300 + ".csv", "size": 10, "content_type": "text/csv"},
+        "INVALID_FILE_NAME",
+        "file_name",
+        id="long-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "field"), BAD_REQUESTS)
+def test_given_a_bad_request_when_presigned_then_400_with_code_and_field(
+    presign, event, body, code, field
+):
+    payload = request(event, body, raw=isinstance(body, str))
+    status, response = presign(payload)
+    assert status == 400
+    error = response["error"]
+    assert error["code"] == code
+    assert error.get("field") == field
+    assert error["message"]

@@ -1,0 +1,261 @@
+"""template.yaml and the ASL agree, and the template keeps its security promises.
+
+``sam validate --lint`` and ``sam build`` run in ``make test`` (``make sam``); these tests
+check what the linters cannot: that the ASL and the template name the same things, and the
+properties the issue promises for every bucket, function and the alerts key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from sam_template import ASL, REPO, resource
+
+STATE_NAMES = {
+    "Claim",
+    "AlreadyProcessed",
+    "TypeCheck",
+    "ValidateSchema",
+    "Route",
+    "ExtractMetadata",
+    "WriteMetadata",
+    "Quarantine",
+    "Done",
+    "Superseded",
+    "RecordFailure",
+    "TagFailure",
+    "NotifyFailure",
+    "Fail",
+}
+TRANSIENT_LAMBDA_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+@pytest.fixture(scope="module")
+def asl_text() -> str:
+    return ASL.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def definition(asl_text: str) -> dict[str, Any]:
+    data = json.loads(asl_text)
+    assert isinstance(data, dict)
+    return data
+
+
+def state_machine(template: dict[str, Any]) -> dict[str, Any]:
+    return resource(template, "PipelineStateMachine")
+
+
+def tasks(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in definition["States"].items() if s["Type"] == "Task"}
+
+
+def test_every_substitution_in_the_asl_is_defined_in_the_template(template, asl_text):
+    used = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", asl_text))
+    defined = set(state_machine(template)["DefinitionSubstitutions"])
+    assert used, "the ASL should take its names from DefinitionSubstitutions"
+    assert used - defined == set(), "used in the ASL but not substituted"
+    assert defined - used == set(), "substituted but never used"
+
+
+def test_every_function_the_asl_invokes_exists_in_the_template(template, definition):
+    subs = state_machine(template)["DefinitionSubstitutions"]
+    resources = template["Resources"]
+    invoked = [
+        s["Parameters"]["FunctionName"]
+        for s in tasks(definition).values()
+        if s["Resource"] == "arn:aws:states:::lambda:invoke"
+    ]
+    assert len(invoked) == 5
+    for placeholder in invoked:
+        name = placeholder.removeprefix("${").removesuffix("}")
+        logical_id, attr = subs[name]["Fn::GetAtt"]
+        assert attr == "Arn"
+        assert resources[logical_id]["Type"] == "AWS::Serverless::Function"
+        code_uri = REPO / resources[logical_id]["Properties"]["CodeUri"]
+        assert (code_uri / "app.py").is_file(), f"{logical_id}: no handler in {code_uri}"
+
+
+def test_the_state_machine_invokes_only_functions_its_role_may_invoke(template, definition):
+    subs = state_machine(template)["DefinitionSubstitutions"]
+    statements = resource(template, "PipelineStateMachinePolicy")["PolicyDocument"]["Statement"]
+    invoke = next(s for s in statements if s["Action"] == "lambda:InvokeFunction")
+    allowed = {r["Fn::GetAtt"][0] for r in invoke["Resource"] if "Fn::GetAtt" in r}
+    called = {
+        subs[s["Parameters"]["FunctionName"][2:-1]]["Fn::GetAtt"][0]
+        for s in tasks(definition).values()
+        if s["Resource"] == "arn:aws:states:::lambda:invoke"
+    }
+    assert called == allowed
+
+
+def test_the_asl_has_the_documented_states_in_jsonpath(definition):
+    assert definition["QueryLanguage"] == "JSONPath"
+    assert definition["StartAt"] == "Claim"
+    assert set(definition["States"]) == STATE_NAMES
+
+
+def test_every_task_retries_transient_errors_with_full_jitter_and_catches_everything(definition):
+    for name, state in tasks(definition).items():
+        retriers = state.get("Retry", [])
+        assert retriers, f"{name} has no Retry"
+        for retrier in retriers:
+            assert retrier["JitterStrategy"] == "FULL", name
+            assert retrier["BackoffRate"] > 1, name
+            assert retrier["MaxDelaySeconds"] > 0, name
+            assert "States.ALL" not in retrier["ErrorEquals"], f"{name} retries everything"
+        catchers = state.get("Catch", [])
+        assert catchers[-1]["ErrorEquals"] == ["States.ALL"], name
+        assert all("ResultPath" in c for c in catchers), name
+        if state["Resource"] == "arn:aws:states:::lambda:invoke":
+            retried = {e for r in retriers for e in r["ErrorEquals"]}
+            assert retried >= TRANSIENT_LAMBDA_ERRORS, name
+            assert catchers[-1]["Next"] == "RecordFailure", name
+
+
+def test_lambda_payloads_are_small_and_results_selected(definition):
+    for name, state in tasks(definition).items():
+        if state["Resource"] != "arn:aws:states:::lambda:invoke":
+            continue
+        payload = state["Parameters"]["Payload"]
+        assert "$" not in payload.values(), f"{name} passes the whole state"
+        assert "ResultSelector" in state, name
+        assert state["ResultPath"].startswith("$."), name
+
+
+def test_claim_is_a_conditional_write_recording_the_execution(definition):
+    claim = definition["States"]["Claim"]
+    assert claim["Resource"] == "arn:aws:states:::dynamodb:putItem"
+    params = claim["Parameters"]
+    assert params["Item"]["execution_arn"] == {"S.$": "$$.Execution.Id"}
+    assert "sequencer < :seq" in params["ConditionExpression"]
+    duplicates = claim["Catch"][0]
+    assert duplicates["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert definition["States"][duplicates["Next"]]["Type"] == "Succeed"
+
+
+def test_failure_notification_carries_the_event_attribute(definition):
+    notify = definition["States"]["NotifyFailure"]
+    assert notify["Resource"] == "arn:aws:states:::sns:publish"
+    attrs = notify["Parameters"]["MessageAttributes"]
+    assert attrs["event"] == {"DataType": "String", "StringValue": "FAILED"}
+    assert notify["Next"] == "Fail"
+
+
+def test_the_workflow_type_is_a_parameter_for_the_same_asl(template):
+    assert template["Parameters"]["WorkflowType"]["AllowedValues"] == ["STANDARD", "EXPRESS"]
+    sm = state_machine(template)
+    assert sm["Type"] == {"Ref": "WorkflowType"}
+    assert sm["DefinitionUri"] == "statemachine/pipeline.asl.json"
+    assert sm["Tracing"] == {"Enabled": True}
+    assert sm["Logging"]["Destinations"]
+
+
+def test_the_rule_filters_by_prefix_and_suffix_with_retries_and_a_dead_letter_queue(template):
+    event = state_machine(template)["Events"]["ObjectCreated"]
+    assert event["Type"] == "EventBridgeRule"
+    props = event["Properties"]
+    assert props["Pattern"]["detail"]["bucket"]["name"] == [{"Ref": "InputBucket"}]
+    keys = props["Pattern"]["detail"]["object"]["key"]
+    assert len(keys) == 6, "one wildcard per possible suffix"
+    assert props["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+    assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["PipelineDeadLetterQueue", "Arn"]}
+    assert resource(template, "PipelineDeadLetterQueue")["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize("bucket", ["InputBucket", "QuarantineBucket"])
+def test_every_bucket_is_private_encrypted_versioned_and_tls_only(template, bucket):
+    props = resource(template, bucket)
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert len(props["PublicAccessBlockConfiguration"]) == 4
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    policies = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
+    assert len(policies) == 1
+    denies = [
+        s
+        for s in policies[0]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert denies, f"{bucket} allows plain HTTP"
+
+
+def test_only_the_input_bucket_sends_events(template):
+    assert resource(template, "InputBucket")["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}
+    }
+    assert "NotificationConfiguration" not in resource(template, "QuarantineBucket")
+
+
+def test_no_function_policy_grants_a_wildcard_action_or_resource(template):
+    for logical_id, res in template["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        for policy in res["Properties"].get("Policies", []):
+            assert isinstance(policy, dict), f"{logical_id}: use scoped statements"
+            assert "Statement" in policy, f"{logical_id}: use scoped statements"
+            for statement in policy["Statement"]:
+                actions = statement["Action"]
+                for action in actions if isinstance(actions, list) else [actions]:
+                    assert "*" not in action, f"{logical_id}: {action}"
+                assert statement["Resource"] != "*", logical_id
+
+
+def test_the_alerts_key_lets_alarms_events_and_the_state_machine_publish(template):
+    statements = resource(template, "AlertsKey")["KeyPolicy"]["Statement"]
+    services = {
+        svc
+        for s in statements
+        for svc in s["Principal"].get("Service", [])
+        if s["Effect"] == "Allow"
+    }
+    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= services
+    roles = [s["Principal"].get("AWS") for s in statements]
+    assert {"Fn::GetAtt": ["PipelineStateMachineRole", "Arn"]} in roles
+    topic = resource(template, "AlertsTopic")
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["AlertsKey", "Arn"]}
+
+
+def test_the_api_requires_iam_is_throttled_and_logged(template):
+    api = resource(template, "UploadsApi")
+    assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"]
+    assert api["AccessLogSettings"]["DestinationArn"]
+
+
+def test_every_function_reaches_the_core_through_the_layer(template):
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
+    layer = template["Resources"]["CoreLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["ContentUri"] == "layers/core/"
+    assert (REPO / "layers/core/silent_scalper/schemas/job.v1.json").is_file()
+
+
+def test_the_outputs_name_everything_a_user_needs(template):
+    assert set(template["Outputs"]) >= {
+        "ApiUrl",
+        "InputBucketName",
+        "QuarantineBucketName",
+        "MetadataTableName",
+        "AlertsTopicArn",
+        "StateMachineArn",
+        "DeadLetterQueueUrl",
+    }
