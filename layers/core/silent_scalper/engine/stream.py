@@ -15,8 +15,10 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, BinaryIO, NoReturn
 
@@ -43,8 +45,9 @@ _JSON_WS = b" \t\n\r"
 # A string cell starting with one of these is a formula to a spreadsheet. Numbers such
 # as -5 or +3.2 are not counted.
 _FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.])[=+\-@]')
-_FORMULA_CELL = re.compile(r"(?:^|\x00)(?![-+][0-9.])[=+\-@]")
-_BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t\r]*+(?:\n|\Z)")
+_FORMULA_HINT = re.compile(rb'"[=+\-@]')
+_FORMULA_CELL = re.compile(r"\x00(?![-+][0-9.])[=+\-@]")
+_SECOND = operator.itemgetter(1)
 
 # A "flat" JSON object: no nested object/array outside strings. Job records are flat,
 # and a regex (possessive, so no backtracking) finds a whole run of them in C; nested
@@ -193,8 +196,8 @@ class _Collector:
         if len(self.errors) < self.limits.max_errors:
             self.errors.append(error)
 
-    def valid_batch(self, objs: list[Any], first_record: int, first_line: int, stride: int) -> None:
-        """Bookkeeping for consecutive valid records (keys, times)."""
+    def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
+        """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
         schema = self.schema
         if schema.tracks_time and objs:
             times = schema.times_of(objs)
@@ -206,10 +209,9 @@ class _Collector:
                     self.last_time = hi
         if self.unique is not None and objs:
             keys = schema.keys_of(objs)
-            first = pack(first_record, first_line)
-            if not self.unique.add_batch(keys, first, stride):
-                for i, key in enumerate(keys):
-                    self._add_key(key, first + i * stride)
+            if not self.unique.add_batch(keys, wheres):
+                for key, where in zip(keys, wheres, strict=True):
+                    self._add_key(key, where)
 
     def _add_key(self, key: Any, where: int) -> None:
         assert self.unique is not None
@@ -230,7 +232,7 @@ class _Collector:
                 line,
                 prop,
                 f"{prop} {clip(key, 80)!r} is not unique: already used by "
-                f"{_place(first_record, first_line)}",
+                f"{_place(first_record, first_line, self.fmt)}",
                 self.fmt,
             ),
         )
@@ -243,8 +245,24 @@ class _Collector:
         self.unique.close()
 
 
-def _place(record: int, line: int) -> str:
-    return f"record {record} (line {line})" if line else f"record {record}"
+def _wheres(first_record: int, first_line: int, line_step: int, count: int) -> range:
+    """pack(record, line) of ``count`` consecutive records, as a lazy range."""
+    step = pack(1, line_step)
+    start = pack(first_record, first_line)
+    return range(start, start + step * count, step)
+
+
+def _json_formulas(data: bytes) -> int:
+    """String values starting like a formula (a quick scan first: most files have none)."""
+    return len(_FORMULA_JSON.findall(data)) if _FORMULA_HINT.search(data) else 0
+
+
+def _place(record: int, line: int, fmt: FileFormat) -> str:
+    if fmt is FileFormat.JSON:
+        return f"$[{record - 1}]"
+    if fmt is FileFormat.NDJSON:
+        return f"line {line}"
+    return f"record {record} (line {line})"
 
 
 def _record_error_at(
@@ -451,16 +469,18 @@ def _validate_ndjson(body: _Prefixed, col: _Collector) -> bool:
 def _ndjson_block(block: bytes, first_line: int, col: _Collector) -> bool:
     """Validate whole lines; returns whether any non-blank line was seen."""
     schema = col.schema
-    col.formula_cells += len(_FORMULA_JSON.findall(block))
-    if not _BLANK_LINE.search(block):
-        try:
-            objs = schema.decode_lines(block)
-        except RECORD_EXCEPTIONS:
-            pass
-        else:
+    col.formula_cells += _json_formulas(block)
+    try:
+        objs = schema.decode_lines(block)
+    except RECORD_EXCEPTIONS:
+        pass
+    else:
+        # decode_lines skips blank lines; when there were none, record i is line i.
+        line_count = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        if len(objs) == line_count:
             first_record = col.records + 1
             col.records += len(objs)
-            col.valid_batch(objs, first_record, first_line, pack(1, 1))
+            col.valid_batch(objs, _wheres(first_record, first_line, 1, len(objs)))
             return True
     saw = False
     lines = block.split(b"\n")
@@ -483,7 +503,7 @@ def _ndjson_block(block: bytes, first_line: int, col: _Collector) -> bool:
                 err.reason, LocatedError(err.message, loc, col.records, line_no, column, err.path)
             )
             continue
-        col.valid_batch([obj], col.records, line_no, pack(1, 1))
+        col.valid_batch([obj], (pack(col.records, line_no),))
     return saw
 
 
@@ -562,16 +582,18 @@ def _json_single(b: _Buffer, col: _Collector) -> None:
         )
         raise _FatalError
     data = b"".join(parts)
-    col.formula_cells += len(_FORMULA_JSON.findall(data))
+    col.formula_cells += _json_formulas(data)
     try:
         obj = col.schema.decode_record(data)
     except RECORD_EXCEPTIONS as exc:
         err = to_record_error(exc)
         path = err.path or "$"
-        col.error(err.reason, LocatedError(err.message, path, 1, None, _column_of(path), path))
+        line = err.line_in(data, b.line_at(b.pos))
+        location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+        col.error(err.reason, LocatedError(err.message, location, 1, line, _column_of(path), path))
         return
     col.invalid = 0
-    col.valid_batch([obj], 1, 0, pack(1, 0))
+    col.valid_batch([obj], (pack(1, 0),))
 
 
 def _json_array(b: _Buffer, col: _Collector) -> None:
@@ -590,13 +612,13 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
         run_end = _match_end(_FLAT_RUN.match(b.buf, b.pos))
         if run_end > b.pos:
             run = b.buf[b.pos : run_end - 1]
-            col.formula_cells += len(_FORMULA_JSON.findall(run))
+            col.formula_cells += _json_formulas(run)
             try:
                 objs = schema.decode_array(b"[" + run + b"]")
             except RECORD_EXCEPTIONS:
                 index = _json_run_slowly(b, run, index, col)
             else:
-                col.valid_batch(objs, index + 1, 0, pack(1, 0))
+                col.valid_batch(objs, _wheres(index + 1, 0, 0, len(objs)))
                 index += len(objs)
                 col.records = index
             b.pos = run_end
@@ -613,21 +635,14 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
                 _malformed(col, b, f"expected a value before {what!r}", index, end)
             index += 1
             col.records = index
-            col.formula_cells += len(_FORMULA_JSON.findall(value))
+            col.formula_cells += _json_formulas(value)
             try:
                 obj = schema.decode_record(value)
             except RECORD_EXCEPTIONS as exc:
-                err = to_record_error(exc)
-                path = f"$[{index - 1}]" + (err.path or "$")[1:]
-                col.invalid += 1
-                located = LocatedError(
-                    err.message, path, index, b.line_at(start), _column_of(err.path), path
-                )
-                col.error(err.reason, located)
-                if err.reason is not Reason.SCHEMA_VIOLATION:
-                    raise _FatalError from None
+                lead = len(b.buf[start:end]) - len(b.buf[start:end].lstrip(_JSON_WS))
+                _element_error(col, to_record_error(exc), index, value, b.line_at(start + lead))
             else:
-                col.valid_batch([obj], index, 0, pack(1, 0))
+                col.valid_batch([obj], (pack(index, 0),))
         term_pos = b.pos
         terminator = b.buf[term_pos]
         b.pos = term_pos + 1
@@ -649,18 +664,27 @@ def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: _Collector) -> int
         try:
             obj = schema.decode_record(m.group(1))
         except RECORD_EXCEPTIONS as exc:
-            err = to_record_error(exc)
-            path = f"$[{index - 1}]" + (err.path or "$")[1:]
-            col.invalid += 1
-            line = b.line_at(b.pos + m.start(1))
-            col.error(
-                err.reason, LocatedError(err.message, path, index, line, _column_of(err.path), path)
+            _element_error(
+                col, to_record_error(exc), index, m.group(1), b.line_at(b.pos + m.start(1))
             )
-            if err.reason is not Reason.SCHEMA_VIOLATION:
-                raise _FatalError from None
             continue
-        col.valid_batch([obj], index, 0, pack(1, 0))
+        col.valid_batch([obj], (pack(index, 0),))
     return index
+
+
+def _element_error(
+    col: _Collector, err: RecordError, index: int, data: bytes, first_line: int
+) -> None:
+    """Record the error of array element ``index`` (1-based); stop if it is not a schema one."""
+    path = f"$[{index - 1}]" + (err.path or "$")[1:]
+    line = err.line_in(data, first_line)
+    location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+    col.invalid += 1
+    col.error(
+        err.reason, LocatedError(err.message, location, index, line, _column_of(err.path), path)
+    )
+    if err.reason is not Reason.SCHEMA_VIOLATION:
+        raise _FatalError
 
 
 def _scan_element(b: _Buffer, col: _Collector, index: int) -> tuple[int, int | None]:
@@ -764,32 +788,70 @@ def _malformed(
 
 
 # ------------------------------------------------------------------------------- CSV
-def _lines(text: io.TextIOWrapper, limit: int, col: _Collector) -> Iterator[str]:
-    """Physical lines, each at most ``limit`` characters (else an error and stop)."""
-    readline = text.readline
-    line_no = 0
-    while True:
-        line = readline(limit)
-        if not line:
+_CSV_BATCH = 2000
+
+
+class _CsvBatch:
+    """Rows waiting to be validated together: one msgspec call per batch, not per row."""
+
+    def __init__(self, header: list[str], col: _Collector) -> None:
+        self.header = header
+        self.col = col
+        self.rows: list[list[str]] = []
+        self.wheres: list[int] = []
+
+    def flush(self) -> None:
+        rows, wheres = self.rows, self.wheres
+        if not rows:
             return
-        line_no += 1
-        if len(line) >= limit and not line.endswith("\n"):
-            col.error(
-                Reason.SCHEMA_VIOLATION,
-                LocatedError(
-                    f"line longer than the {limit}-character limit", f"line {line_no}", line=line_no
-                ),
-            )
-            raise _FatalError
-        yield line
+        self.rows, self.wheres = [], []
+        col = self.col
+        header = self.header
+        # An empty cell is an absent value: keep the (name, cell) pairs with a cell. All
+        # C-level iteration (map/filter/zip), as this runs for every row.
+        pairs = map(zip, itertools.repeat(header), rows)
+        present = map(filter, itertools.repeat(_SECOND), pairs)  # type: ignore[arg-type]
+        cells: list[dict[str, str]] = list(map(dict, present))
+        if col.schema.fast:
+            try:
+                objs = col.schema.cells_batch(cells)
+            except RECORD_EXCEPTIONS:
+                pass
+            else:
+                col.valid_batch(objs, wheres)
+                return
+        for row_cells, where in zip(cells, wheres, strict=True):
+            try:
+                obj = col.schema.from_cells(row_cells)
+            except RECORD_EXCEPTIONS as exc:
+                err = to_record_error(exc)
+                column = _column_of(err.path)
+                message = err.message
+                if column is not None and column in row_cells and "got `str`" in message:
+                    message = message.replace("got `str`", f"got {clip(row_cells[column], 60)!r}")
+                col.invalid += 1
+                record, line = unpack(where)
+                located = _record_error_at(record, line, column, message, FileFormat.CSV)
+                col.error(err.reason, located)
+                continue
+            col.valid_batch([obj], (where,))
+
+
+def _csv_formulas(cells: Iterable[str]) -> int:
+    """Cells starting like a formula (substring checks first: most files have none)."""
+    joined = "\x00" + "\x00".join(cells)
+    if "\x00=" in joined or "\x00+" in joined or "\x00-" in joined or "\x00@" in joined:
+        return len(_FORMULA_CELL.findall(joined))
+    return 0
 
 
 def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, bool]:
     """RFC 4180 via the csv module. Returns (header, whether the file held no data)."""
     schema = col.schema
-    raw = _RawBody(body)
+    raw = _RawBody(body, col)
     text = io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding="utf-8-sig", newline="")
-    reader = csv.reader(_lines(text, col.limits.max_record_bytes, col), strict=True)
+    reader = csv.reader(text, strict=True)
+    records = 0
     try:
         header = next(reader, None)
         while header is not None and not header:  # leading blank lines
@@ -799,8 +861,8 @@ def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, b
         header_ok = _check_header(header, col)
         width = len(header)
         check = header_ok and schema.name != "any"
-        from_cells = schema.from_cells
-        records = 0
+        batch = _CsvBatch(header, col)
+        rows = batch.rows
         prev_line = reader.line_num
         for row in reader:
             line = prev_line + 1
@@ -808,55 +870,43 @@ def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, b
             if not row:
                 continue  # a blank line between records carries nothing
             records += 1
-            col.records = records
-            col.formula_cells += len(_FORMULA_CELL.findall("\x00".join(row)))
             if len(row) != width:
                 col.invalid += 1
+                message = f"{len(row)} fields, but the header has {width}"
                 col.error(
                     Reason.MALFORMED,
-                    _record_error_at(
-                        records,
-                        line,
-                        None,
-                        f"{len(row)} fields, but the header has {width}",
-                        FileFormat.CSV,
-                    ),
+                    _record_error_at(records, line, None, message, FileFormat.CSV),
                 )
-                continue
-            if not header_ok:
-                col.invalid += 1
+                col.formula_cells += _csv_formulas(row)
                 continue
             if not check:
+                col.invalid += 0 if header_ok else 1
+                col.formula_cells += _csv_formulas(row)
                 continue
-            cells = {k: v for k, v in zip(header, row, strict=True) if v}
-            try:
-                obj = from_cells(cells)
-            except RECORD_EXCEPTIONS as exc:
-                err = to_record_error(exc)
-                column = _column_of(err.path)
-                message = err.message
-                if column is not None and column in cells and "got `str`" in message:
-                    message = message.replace("got `str`", f"got {clip(cells[column], 60)!r}")
-                col.invalid += 1
-                col.error(
-                    err.reason, _record_error_at(records, line, column, message, FileFormat.CSV)
-                )
-                continue
-            col.valid_batch([obj], records, line, pack(1, 1))
+            rows.append(row)
+            batch.wheres.append((records << 32) | line)
+            if len(rows) >= _CSV_BATCH:
+                col.formula_cells += _csv_formulas(itertools.chain.from_iterable(rows))
+                col.records = records
+                batch.flush()
+                rows = batch.rows
+        col.formula_cells += _csv_formulas(itertools.chain.from_iterable(rows))
+        col.records = records
+        batch.flush()
     except csv.Error as exc:
-        line = reader.line_num
-        col.records += 1
+        col.records = records + 1
         col.invalid += 1
+        message = f"cannot parse CSV: {exc}"
         col.error(
             Reason.MALFORMED,
-            _record_error_at(col.records, line, None, f"cannot parse CSV: {exc}", FileFormat.CSV),
+            _record_error_at(records + 1, reader.line_num, None, message, FileFormat.CSV),
         )
         raise _FatalError from None
-    except UnicodeDecodeError as exc:  # pragma: no cover - _Source finds it first
-        col.error(
-            Reason.BAD_ENCODING,
-            LocatedError(f"not valid UTF-8: {exc.reason}", f"line {reader.line_num}"),
-        )
+    except _LineTooLongError as exc:
+        col.records = records
+        limit = col.limits.max_record_bytes
+        message = f"line longer than the {limit}-byte limit"
+        col.error(Reason.SCHEMA_VIOLATION, LocatedError(message, f"line {exc.line}", line=exc.line))
         raise _FatalError from None
     return header, False
 
@@ -907,22 +957,47 @@ def _header_error(column: str, message: str) -> LocatedError:
     )
 
 
-class _RawBody(io.RawIOBase):
-    """Raw-IO view of the prefixed body, for TextIOWrapper."""
+class _LineTooLongError(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
-    def __init__(self, body: _Prefixed) -> None:
+
+class _RawBody(io.RawIOBase):
+    """Raw-IO view of the prefixed body, for TextIOWrapper.
+
+    It also bounds line length: the csv module reads whole physical lines, so one
+    gigabyte without a newline would otherwise be held in memory at once.
+    """
+
+    def __init__(self, body: _Prefixed, col: _Collector) -> None:
         super().__init__()
         self._body = body
         self._rest = b""
+        self._limit = col.limits.max_record_bytes
+        self._run = 0  # bytes since the last newline
+        self._lines = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._rest or self._body.read(len(buffer))
+        data = self._rest or self._body.read(min(len(buffer), self._limit))
         n = min(len(buffer), len(data))
         buffer[:n] = data[:n]
         self._rest = data[n:]
+        chunk = data[:n]
+        first = chunk.find(b"\n")
+        # A chunk is never longer than the limit, so only a line spanning chunks can be.
+        if first < 0:
+            self._run += n
+        else:
+            if self._run + first > self._limit:
+                raise _LineTooLongError(self._lines + 1)
+            self._lines += chunk.count(b"\n")
+            self._run = n - chunk.rfind(b"\n") - 1
+        if self._run > self._limit:
+            raise _LineTooLongError(self._lines + 1)
         return n
 
 

@@ -72,7 +72,7 @@ class Limits:
     max_errors: int = 100
     sniff_bytes: int = SNIFF_BYTES
     max_record_bytes: int = 1 << 20
-    unique_memory_entries: int = 100_000
+    unique_memory_entries: int = 250_000
 
 
 def clip(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:

@@ -5,7 +5,7 @@ When the cap is reached the dict is written out as one sorted run to a temporary
 directory and cleared. At the end the runs and what is left in memory are merged
 (a k-way ``heapq.merge``; runs are merged in groups so at most ``_FANIN`` files are open),
 and equal neighbours are the duplicates. Memory is the cap (a few tens of MB at the
-default 100,000 values) whatever the file size; disk is one short JSON line a value, which
+default 250,000 values) whatever the file size; disk is one short JSON line a value, which
 Lambda's /tmp (512 MB to 10 GB) holds for tens of millions of records.
 
 Each value remembers where it was seen as ``record << 32 | line``, one int, so that a
@@ -18,7 +18,7 @@ import heapq
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -81,16 +81,20 @@ class UniqueTracker:
         """How many sorted runs went to disk."""
         return len(self._runs)
 
-    def add_batch(self, keys: list[Any], first_where: int, stride: int) -> bool:
-        """Add consecutive records' keys in C-speed bulk; False if any might be a duplicate.
+    def add_batch(self, keys: list[Any], wheres: Sequence[int]) -> bool:
+        """Add many records' keys in C-speed bulk; False if any might be a duplicate.
 
         On False nothing was added and the caller adds the batch one by one with
-        :meth:`add`, to locate the duplicate.
+        :meth:`add`, to locate the duplicate (or skip absent keys).
         """
-        if None in keys or not self._seen.keys().isdisjoint(keys) or len(set(keys)) != len(keys):
+        if (
+            None in keys
+            or msgspec.UNSET in keys
+            or not self._seen.keys().isdisjoint(keys)
+            or len(set(keys)) != len(keys)
+        ):
             return False
-        end = first_where + stride * len(keys)
-        self._seen.update(zip(keys, range(first_where, end, stride), strict=True))
+        self._seen.update(zip(keys, wheres, strict=True))
         self.count += len(keys)
         if len(self._seen) >= self._cap:
             self._spill()
@@ -98,7 +102,7 @@ class UniqueTracker:
 
     def add(self, key: Any, where: int) -> int | None:
         """Add one value; returns where it was first seen if it is already in memory."""
-        if key is None:
+        if key is None or key is msgspec.UNSET:
             return None
         key = str(key)
         self.count += 1
