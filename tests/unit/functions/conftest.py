@@ -109,7 +109,7 @@ def stack(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator
     }.items():
         monkeypatch.setenv(var, value)
     env = template_env(template)
-    with mock_aws():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         s3 = boto3.client("s3", region_name=REGION)
         for logical_id in ("InputBucket", "QuarantineBucket"):
             props = resource(template, logical_id)

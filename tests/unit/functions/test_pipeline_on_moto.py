@@ -1,0 +1,159 @@
+"""The deployed ASL drives the real handlers: the contract between the two, end to end.
+
+moto's Step Functions engine runs statemachine/pipeline.asl.json (substitutions resolved from
+template.yaml); its Lambda tasks reach the handlers through a minimal in-process endpoint
+speaking the Lambda Invoke API (``AWS_ENDPOINT_URL_LAMBDA``). The handlers' own S3, DynamoDB
+and SNS calls land on the same moto backends. The local stack (``scalper local``) provides
+the full endpoint with worker processes and timeouts; this one only checks that what each
+handler returns is what the ASL's ResultSelectors and Choice read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+import pytest
+from conftest import ACCOUNT, DATA, NAMES, REGION, FakeContext
+from sam_template import ASL, resolve, resource
+
+FUNCTIONS = {
+    "TypeCheckFunction": "type_check",
+    "ValidateSchemaFunction": "validate_schema",
+    "ExtractMetadataFunction": "extract_metadata",
+    "WriteMetadataFunction": "write_metadata",
+    "QuarantineFunction": "quarantine",
+}
+DEADLINE_SECONDS = 60
+
+
+def serve(handlers: dict[str, ModuleType]) -> ThreadingHTTPServer:
+    """``POST /2015-03-31/functions/<arn>/invocations`` -> the handler (errors like Lambda)."""
+
+    class Invoke(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            name = unquote(self.path.split("/")[3]).rsplit(":", 1)[-1]
+            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            headers = {}
+            try:
+                result = handlers[name].handler(event, FakeContext(function_name=name))
+            except Exception as exc:
+                result = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                headers["X-Amz-Function-Error"] = "Unhandled"
+            body = json.dumps(result).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Invoke)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def run(
+    template: dict[str, Any],
+    stack: Any,
+    load_handler: Callable[[str], ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[dict[str, Any]], tuple[str, list[str], dict[str, Any]]]]:
+    """``run(event)`` -> (status, states entered, output) of one execution of the pipeline."""
+    handlers = {logical_id: load_handler(name) for logical_id, name in FUNCTIONS.items()}
+    server = serve(handlers)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{server.server_port}")
+    names = {
+        **NAMES,
+        "StageName": "dev",
+        **{f"{lid}.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lid}" for lid in FUNCTIONS},
+    }
+    subs = resolve(resource(template, "PipelineStateMachine")["DefinitionSubstitutions"], names)
+    definition = ASL.read_text(encoding="utf-8")
+    for key, value in subs.items():
+        definition = definition.replace("${" + key + "}", str(value))
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name="pipeline", definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline"
+    )["stateMachineArn"]
+
+    def execute(event: dict[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
+        execution = sfn.start_execution(
+            stateMachineArn=arn, name=str(uuid.uuid4()), input=json.dumps(event)
+        )["executionArn"]
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "execution did not finish in time"
+            time.sleep(0.05)
+        history = sfn.get_execution_history(executionArn=execution)["events"]
+        states = [
+            e["stateEnteredEventDetails"]["name"]
+            for e in history
+            if "stateEnteredEventDetails" in e
+        ]
+        return described["status"], states, json.loads(described.get("output") or "null")
+
+    yield execute
+    server.shutdown()
+
+
+def uploaded(stack: Any, event: Callable[[str], dict[str, Any]], body_file: str) -> dict[str, Any]:
+    """The sample Object Created event for ``body_file``, uploaded under its own key."""
+    ev = event("eventbridge/object-created.json")
+    body = (DATA / body_file).read_bytes()
+    obj = ev["detail"]["object"]
+    obj["key"] = f"uploads/2026-01-05/{uuid.uuid4().hex}/{body_file}"
+    obj["size"] = len(body)
+    obj["version-id"] = stack.put(obj["key"], body)
+    return ev
+
+
+def test_given_a_valid_file_when_the_pipeline_runs_then_it_ends_valid_once(run, stack, event):
+    ev = uploaded(stack, event, "jobs-valid.csv")
+    status, states, output = run(ev)
+    assert status == "SUCCEEDED"
+    assert states == [
+        "Claim",
+        "TypeCheck",
+        "ValidateSchema",
+        "Route",
+        "ExtractMetadata",
+        "WriteMetadata",
+        "Done",
+    ]
+    assert output["status"] == "VALID"
+    item = stack.dynamodb.get_item(
+        TableName=stack.settings.table_name, Key={"pk": {"S": output["pk"]}}
+    )
+    assert item["Item"]["records"] == {"N": "3"}
+    assert run(ev)[:2] == ("SUCCEEDED", ["Claim", "AlreadyProcessed"])
+
+
+@pytest.mark.parametrize(
+    ("body_file", "reason"), [("jobs-invalid.csv", "SCHEMA_VIOLATION"), ("empty.csv", "EMPTY_FILE")]
+)
+def test_given_an_invalid_file_when_the_pipeline_runs_then_it_is_quarantined_once(
+    run, stack, event, body_file, reason
+):
+    ev = uploaded(stack, event, body_file)
+    status, states, output = run(ev)
+    assert status == "SUCCEEDED"
+    assert states == ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine", "Done"]
+    assert output["status"] == "QUARANTINED"
+    assert output["reason"] == reason
+    (alert,) = stack.alerts()
+    assert alert["MessageAttributes"]["event"]["Value"] == "QUARANTINED"
+    assert run(ev)[:2] == ("SUCCEEDED", ["Claim", "AlreadyProcessed"])
+    assert stack.alerts() == []
