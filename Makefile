@@ -13,13 +13,22 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 PYTEST_ARGS ?=
+# checkov pins boto3 1.35.x, which aws-sam-cli's exact boto3 pin excludes: it gets its own venv,
+# rebuilt only when its bounds change (they are in the stamp's name). New checkov checks arrive
+# in minor releases, so the upper bound keeps CI from failing on a scanner upgrade.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_MIN   := 3.3.30
+CHECKOV_BELOW := 3.4
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_MIN)-$(CHECKOV_BELOW)
+SCAN_OUT      := build/security/template.cfn.json
 
-.PHONY: help setup lint fmt types sam test unit demo bench clean
+.PHONY: help setup lint fmt types sam scan test unit demo bench clean
 
 help:
 	@echo "make demo    run the pipeline offline on the local stack (sets up first)"
 	@echo "make test    lint, types, sam validate --lint, sam build, every test (sets up first)"
 	@echo "make lint    ruff + mypy strict"
+	@echo "make scan    cfn-lint (+serverless rules), our checks, checkov on the SAM and transformed template"
 	@echo "make bench   benchmarks -> benchmarks/results/"
 
 $(STAMP): pyproject.toml layers/core/requirements.txt scripts/find-python.sh
@@ -46,6 +55,20 @@ sam: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
 	$(BIN)/sam build --template template.yaml --parallel --cached
 
+$(CHECKOV_STAMP): scripts/find-python.sh
+	@py=$$(sh scripts/find-python.sh) || exit 1; \
+	  echo "creating $(CHECKOV_VENV) with $$py"; rm -rf $(CHECKOV_VENV); "$$py" -m venv $(CHECKOV_VENV) || exit 1
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=$(CHECKOV_MIN),<$(CHECKOV_BELOW)'
+	@touch $@
+
+# Security scanners, offline, failing on any finding (README "Reliability and security").
+scan: $(STAMP) $(CHECKOV_STAMP)
+	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
+	$(BIN)/python -m scalper.security --template template.yaml --out $(SCAN_OUT)
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --framework cloudformation \
+	  --skip-download --quiet --compact -f template.yaml -f $(SCAN_OUT)
+
 unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -60,4 +83,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build/security .aws-sam .mypy_cache .ruff_cache .pytest_cache
