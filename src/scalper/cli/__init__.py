@@ -17,7 +17,16 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 # Sub-command modules, in the order `scalper --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("validate", "sfn_mock")
+COMMAND_MODULES: tuple[str, ...] = (
+    "validate",
+    "sfn_mock",
+    "status",
+    "executions",
+    "redrive",
+    "replay",
+    "reprocess",
+    "sweep",
+)
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1

@@ -1,0 +1,86 @@
+"""``scalper executions``: recent executions of the pipeline with the file each one handled.
+
+Exit 0 when none of the listed executions failed, 1 when some did (FAILED, TIMED_OUT,
+ABORTED), 2 for usage problems.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from scalper.cli import EXIT_OK, EXIT_PROBLEM
+from scalper.cli._ops import (
+    add_target_arguments,
+    console,
+    emit,
+    progress,
+    run,
+    short_arn,
+    since,
+    when,
+)
+from scalper.ops.common import parse_since, utcnow
+from scalper.ops.executions import STATUSES, UNSUCCESSFUL, list_executions
+from scalper.ops.target import Clients, Target
+
+
+def register(subparsers: Any) -> None:
+    """Add ``executions``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "executions",
+        help="recent executions with the file each one handled",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--status", choices=STATUSES, help="only executions in this status")
+    parser.add_argument(
+        "--since", type=since, default="24h", help="started after: 24h, 30m, 7d or ISO time"
+    )
+    parser.add_argument("--limit", type=int, default=50, help="at most N rows (default 50)")
+    add_target_arguments(parser)
+    parser.set_defaults(func=run(_executions))
+
+
+def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> int:
+    start = parse_since(args.since, now=utcnow())
+    with progress("reading executions", args.limit, enabled=not args.json) as advance:
+        rows = list_executions(
+            clients.sfn,
+            target,
+            status=args.status,
+            since=start,
+            limit=max(1, args.limit),
+            progress=advance,
+        )
+    if args.json:
+        emit(
+            {
+                "state_machine_arn": target.state_machine_arn,
+                "executions": [r.to_json() for r in rows],
+            }
+        )
+    else:
+        table = Table(title=f"{target.state_machine_arn} since {args.since}", title_justify="left")
+        for column in ("execution", "status", "started (UTC)", "stopped", "file", "redrives"):
+            table.add_column(column, overflow="fold")
+        if not target.local:
+            table.add_column("console", overflow="fold")
+        for row in rows:
+            cells = [
+                short_arn(row.arn),
+                row.status,
+                when(row.start),
+                when(row.stop),
+                row.key or "",
+                str(row.redrive_count or ""),
+            ]
+            if not target.local:
+                cells.append(row.console_url or "")
+            table.add_row(*cells)
+        console().print(table)
+        if not rows:
+            console().print("no executions")
+    return EXIT_PROBLEM if any(r.status in UNSUCCESSFUL for r in rows) else EXIT_OK

@@ -1,0 +1,50 @@
+"""``scalper replay ARN...``: a new execution with the original input, for any execution.
+
+Works for Standard and Express, on AWS and on the local stack. The pipeline's Claim lets the
+replay in while the file's record is PROCESSING or FAILED; a file that already reached VALID
+or QUARANTINED ends in AlreadyProcessed (no work twice: use `reprocess` for quarantined
+files). Exit 0 when every execution was replayed (or would be, with --dry-run), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rich.table import Table
+
+from scalper.cli import EXIT_OK, EXIT_PROBLEM
+from scalper.cli._ops import add_target_arguments, console, emit, progress, run, short_arn
+from scalper.ops.executions import replay
+from scalper.ops.target import Clients, Target
+
+
+def register(subparsers: Any) -> None:
+    """Add ``replay``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "replay",
+        help="start new executions with the original input",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("arns", nargs="+", metavar="EXECUTION_ARN")
+    parser.add_argument("--dry-run", action="store_true", help="show what would be replayed")
+    add_target_arguments(parser)
+    parser.set_defaults(func=run(_replay))
+
+
+def _replay(args: argparse.Namespace, clients: Clients, target: Target) -> int:
+    with progress("replaying", len(args.arns), enabled=not args.json) as advance:
+        results = replay(clients.sfn, target, args.arns, dry_run=args.dry_run, progress=advance)
+    if args.json:
+        emit({"dry_run": args.dry_run, "results": [r.to_json() for r in results]})
+    else:
+        table = Table(title="replay" + (" (dry run)" if args.dry_run else ""), title_justify="left")
+        for column in ("execution", "file", "result", "new execution", "detail"):
+            table.add_column(column, overflow="fold")
+        for r in results:
+            new = (r.console_url or r.new_arn) if r.new_arn else ""
+            table.add_row(short_arn(r.source_arn), r.key or "", r.status, new, r.detail)
+        console().print(table)
+    ok = {"would-replay"} if args.dry_run else {"replayed"}
+    return EXIT_OK if all(r.status in ok for r in results) else EXIT_PROBLEM

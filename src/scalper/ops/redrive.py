@@ -1,0 +1,248 @@
+"""``scalper redrive``: RedriveExecution for failed Standard executions, in bulk, within quota.
+
+Redrive resumes a FAILED, TIMED_OUT or ABORTED Standard execution from its unsuccessful
+state, with the same ARN and input, for 14 days after it stopped. What cannot be redriven is
+listed with the reason Step Functions gives and ``replay`` (a new execution, same input) as
+the way out: Express executions, executions beyond the window, local stacks (moto has no
+RedriveExecution).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from scalper.ops.common import NotFoundError, TokenBucket
+from scalper.ops.executions import (
+    UNSUCCESSFUL,
+    ExecutionInfo,
+    describe,
+    is_express_arn,
+    iter_executions,
+)
+from scalper.ops.target import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
+#: How long after it stopped an execution can be redriven.
+REDRIVE_WINDOW = timedelta(days=14)
+#: Client-side pace of RedriveExecution calls. Step Functions throttles its control-plane
+#: API with a token bucket per account and Region; these defaults stay well below it so a
+#: bulk redrive never starves the pipeline's own StartExecution calls (override with
+#: --rate/--burst after checking the account's quota in the Service Quotas console).
+DEFAULT_RATE = 5.0
+DEFAULT_BURST = 10
+
+
+class Outcome(StrEnum):
+    """What happened to one execution."""
+
+    REDRIVEN = "redriven"
+    WOULD_REDRIVE = "would-redrive"
+    OUTSIDE_WINDOW = "outside-window"
+    NOT_REDRIVABLE = "not-redrivable"
+    EXPRESS = "express"
+    LOCAL = "unsupported-locally"
+    NOT_FOUND = "not-found"
+    THROTTLED = "throttled"
+
+
+#: Outcomes whose way out is ``scalper replay``.
+REPLAYABLE = frozenset(
+    {Outcome.OUTSIDE_WINDOW, Outcome.EXPRESS, Outcome.LOCAL, Outcome.NOT_REDRIVABLE}
+)
+
+
+@dataclass(frozen=True)
+class RedriveItem:
+    """One execution considered for redrive."""
+
+    arn: str
+    outcome: Outcome
+    status: str | None = None
+    key: str | None = None
+    stopped: datetime | None = None
+    reason: str = ""
+    note: str = ""
+    console_url: str | None = None
+
+    @property
+    def replay_hint(self) -> str | None:
+        """The command that gets the file through anyway, when replay is the way out."""
+        if self.outcome in REPLAYABLE and self.status in UNSUCCESSFUL:
+            return f"scalper replay {self.arn}"
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "arn": self.arn,
+            "outcome": str(self.outcome),
+            "status": self.status,
+            "key": self.key,
+            "stopped": None if self.stopped is None else self.stopped.isoformat(),
+            "reason": self.reason,
+            "note": self.note,
+            "replay": self.replay_hint,
+            "console_url": self.console_url,
+        }
+
+
+def client_token(info: ExecutionInfo) -> str:
+    """Idempotency token per redrive attempt: re-running the command never redrives twice."""
+    return hashlib.sha256(f"{info.arn}#{info.redrive_count}".encode()).hexdigest()[:64]
+
+
+def failed_in_fail_state(sfn: SFNClient, arn: str) -> bool:
+    """Whether the execution ended in a ``Fail`` state (it went through the catch path).
+
+    The pipeline catches every error and routes it through RecordFailure and NotifyFailure
+    to its ``Fail`` state: the unsuccessful state a redrive resumes from is then that
+    ``Fail`` state, not the task that broke. ``replay`` runs the file again from the start.
+    """
+    events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=5)["events"]
+    return any(e["type"] == "FailStateEntered" for e in events)
+
+
+def candidates(
+    sfn: SFNClient,
+    target: Target,
+    *,
+    arns: list[str] | None = None,
+    all_failed: bool = False,
+    since: datetime | None = None,
+) -> list[str]:
+    """The ARNs to consider: those given, or every unsuccessful execution since ``since``."""
+    if arns:
+        return list(dict.fromkeys(arns))
+    if not all_failed:
+        return []
+    found: list[tuple[datetime, str]] = []
+    for status in UNSUCCESSFUL:
+        for item in iter_executions(sfn, target.state_machine_arn, status=status, since=since):
+            found.append((item.get("stopDate") or item["startDate"], str(item["executionArn"])))
+    return [arn for _, arn in sorted(found)]
+
+
+def _item(info: ExecutionInfo) -> RedriveItem:
+    return RedriveItem(
+        info.arn,
+        Outcome.NOT_REDRIVABLE,
+        status=info.status,
+        key=info.key,
+        stopped=info.stop,
+        console_url=info.console_url,
+    )
+
+
+def classify(info: ExecutionInfo, target: Target, *, now: datetime) -> RedriveItem | None:
+    """Why ``info`` cannot be redriven, or None when it can."""
+    base = _item(info)
+    if target.workflow_type == "EXPRESS" or is_express_arn(info.arn):
+        return replace(
+            base,
+            outcome=Outcome.EXPRESS,
+            reason="RedriveExecution does not support Express workflows",
+        )
+    if info.status not in UNSUCCESSFUL:
+        return replace(base, outcome=Outcome.NOT_REDRIVABLE, reason=f"execution is {info.status}")
+    if info.stop is not None and now - info.stop > REDRIVE_WINDOW:
+        return replace(
+            base,
+            outcome=Outcome.OUTSIDE_WINDOW,
+            reason=f"stopped {(now - info.stop).days} days ago: beyond the 14-day redrive window",
+        )
+    if info.redrive_status == "NOT_REDRIVABLE":
+        reason = info.redrive_status_reason or "Step Functions says it is not redrivable"
+        outcome = (
+            Outcome.OUTSIDE_WINDOW
+            if "redrivable period" in reason.lower()
+            else Outcome.NOT_REDRIVABLE
+        )
+        return replace(base, outcome=outcome, reason=reason)
+    return None
+
+
+def redrive(
+    sfn: SFNClient,
+    target: Target,
+    arns: list[str],
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    bucket: TokenBucket | None = None,
+    progress: Callable[[int], None] = lambda _: None,
+) -> list[RedriveItem]:
+    """Redrive every redrivable execution of ``arns``; report every one of them.
+
+    On a local endpoint nothing is redriven (moto has no RedriveExecution): each execution is
+    reported ``unsupported-locally`` with its ``replay`` command.
+    """
+    bucket = bucket or TokenBucket(DEFAULT_RATE, DEFAULT_BURST)
+    items: list[RedriveItem] = []
+    for arn in arns:
+        items.append(_one(sfn, target, arn, now=now, dry_run=dry_run, bucket=bucket))
+        progress(1)
+    return items
+
+
+def _one(
+    sfn: SFNClient,
+    target: Target,
+    arn: str,
+    *,
+    now: datetime,
+    dry_run: bool,
+    bucket: TokenBucket,
+) -> RedriveItem:
+    try:
+        info = describe(sfn, arn, target)
+    except NotFoundError as exc:
+        return RedriveItem(arn, Outcome.NOT_FOUND, reason=str(exc))
+    refused = classify(info, target, now=now)
+    if refused is not None:
+        return refused
+    note = ""
+    if info.status == "FAILED" and failed_in_fail_state(sfn, arn):
+        note = (
+            "ended in the Fail state after the catch path: a redrive resumes there; "
+            f"`scalper replay {arn}` reruns the whole pipeline"
+        )
+    base = replace(_item(info), note=note)
+    if target.local:
+        return replace(
+            base, outcome=Outcome.LOCAL, reason="the local stack (moto) has no RedriveExecution"
+        )
+    if dry_run:
+        return replace(base, outcome=Outcome.WOULD_REDRIVE)
+    bucket.acquire()
+    try:
+        sfn.redrive_execution(executionArn=arn, clientToken=client_token(info))
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = str(error.get("Message", "")) or code
+        if code == "ExecutionNotRedrivable":
+            outcome = (
+                Outcome.OUTSIDE_WINDOW
+                if "redrivable period" in message.lower()
+                else Outcome.NOT_REDRIVABLE
+            )
+            return replace(base, outcome=outcome, reason=message)
+        if code == "ExecutionDoesNotExist":
+            return replace(base, outcome=Outcome.NOT_FOUND, reason=message)
+        if code in {"ThrottlingException", "TooManyRequestsException"}:
+            return replace(
+                base,
+                outcome=Outcome.THROTTLED,
+                reason=f"{message} (after retries): run again with a lower --rate",
+            )
+        raise
+    return replace(base, outcome=Outcome.REDRIVEN)

@@ -1,0 +1,119 @@
+"""``scalper status KEY``: one file's metadata record, its execution's states and console link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+from silent_scalper.records import item_key
+
+from scalper.ops.common import NotFoundError, OpsError
+from scalper.ops.executions import ExecutionInfo, StateVisit, describe, history
+from scalper.ops.target import Target
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_stepfunctions.client import SFNClient
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """Everything ``status`` shows for one file."""
+
+    pk: str
+    record: dict[str, Any]
+    execution: ExecutionInfo | None
+    states: list[StateVisit] = field(default_factory=list)
+    execution_note: str | None = None
+
+    @property
+    def status(self) -> str:
+        """The record's status (PROCESSING, VALID, QUARANTINED or FAILED)."""
+        return str(self.record.get("status", "UNKNOWN"))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "pk": self.pk,
+            "status": self.status,
+            "record": self.record,
+            "execution": None if self.execution is None else self.execution.to_json(),
+            "states": [s.to_json() for s in self.states],
+            "execution_note": self.execution_note,
+        }
+
+
+def key_candidates(target: Target, key: str) -> list[str]:
+    """The partition keys a user's KEY may stand for, most likely first.
+
+    KEY is ``s3://bucket/key``, ``bucket/key`` or a key in the input bucket. Records are
+    keyed by the key *as the S3 event spelled it*, which URL-encodes (space as ``+``), so
+    the encoded spelling is tried too.
+    """
+    bucket: str | None
+    if key.startswith("s3://"):
+        bucket, _, key = key[5:].partition("/")
+    elif target.input_bucket and key.startswith(target.input_bucket + "/"):
+        bucket, key = target.input_bucket, key[len(target.input_bucket) + 1 :]
+    else:
+        bucket = target.input_bucket
+    if not bucket or not key:
+        raise OpsError(f"{key!r}: give the object key, bucket/key or s3://bucket/key")
+    encoded = quote_plus(key, safe="/")
+    return list(dict.fromkeys([item_key(bucket, key), item_key(bucket, encoded)]))
+
+
+def read_record(dynamodb: DynamoDBClient, table: str, pk: str) -> dict[str, Any] | None:
+    """The raw record (any status, claims included) as plain Python values."""
+    item = dynamodb.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get(
+        "Item"
+    )
+    if item is None:
+        return None
+    deserializer = TypeDeserializer()
+    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal  # noqa: PLC0415
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def status(dynamodb: DynamoDBClient, sfn: SFNClient, target: Target, key: str) -> StatusReport:
+    """The record of ``key`` and its execution; :class:`NotFoundError` for an unknown key."""
+    candidates = key_candidates(target, key)
+    for pk in candidates:
+        record = read_record(dynamodb, target.table, pk)
+        if record is not None:
+            break
+    else:
+        raise NotFoundError(
+            f"no record for {candidates[0]!r} in table {target.table} (unknown key, or its "
+            "event has not reached the pipeline yet)"
+        )
+    arn = record.get("execution_arn")
+    if not isinstance(arn, str):
+        return StatusReport(pk, record, None, [], "the record names no execution")
+    try:
+        info = describe(sfn, arn, target)
+        states = history(sfn, arn)
+    except NotFoundError as exc:
+        return StatusReport(pk, record, None, [], str(exc))
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        return StatusReport(pk, record, None, [], f"{error.get('Code')}: {error.get('Message')}")
+    if target.console_url(arn) and not record.get("execution_url"):
+        record = {**record, "execution_url": target.console_url(arn)}
+    return StatusReport(pk, record, info, states)
