@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import boto3
 import pytest
-from conftest import ACCOUNT, DATA, NAMES, REGION, FakeContext
+from functions_support import ACCOUNT, DATA, NAMES, REGION, FakeContext
 from sam_template import ASL, resolve, resource
 
 FUNCTIONS = {
