@@ -41,7 +41,8 @@ def _body(event: dict[str, Any]) -> bytes | str | None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
+# The response holds the POST policy and signature: keep it out of the X-Ray trace too.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway HTTP API (payload v2) -> 201 presigned upload | 400 JSON error."""
