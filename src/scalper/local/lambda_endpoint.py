@@ -1,0 +1,345 @@
+"""A local endpoint speaking the Lambda Invoke API for the template's functions.
+
+``POST /2015-03-31/functions/{FunctionName}/invocations`` (name, full or partial ARN,
+optional ``:$LATEST`` / ``Qualifier``) runs the function in its warm worker
+(`scalper.local.lambda_runtime`). Point boto3 at it with ``AWS_ENDPOINT_URL_LAMBDA``;
+Amazon's Step Functions Local takes it unchanged as ``LAMBDA_ENDPOINT``.
+
+Tests inject faults with `LambdaEndpoint.faults`: the next N invocations of a function
+fail the way the service fails (``ServiceException`` / ``TooManyRequestsException``
+HTTP errors, which Step Functions reports as ``Lambda.ServiceException`` /
+``Lambda.TooManyRequestsException``), or the way a function fails (an ``Unhandled``
+function error with a chosen ``errorType``, or a ``Sandbox.Timedout``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from scalper.local._http import BackgroundHTTPServer
+from scalper.local.lambda_runtime import FunctionPool, FunctionSpec, InvokeResult
+
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+
+
+class Fault(StrEnum):
+    """How an injected failure looks to the caller."""
+
+    SERVICE_EXCEPTION = "ServiceException"  # HTTP 500: Lambda.ServiceException in SFN
+    TOO_MANY_REQUESTS = "TooManyRequestsException"  # HTTP 429: Lambda.TooManyRequestsException
+    FUNCTION_ERROR = "Unhandled"  # HTTP 200 + X-Amz-Function-Error, errorType as given
+    TIMEOUT = "Sandbox.Timedout"  # as if the function ran past its Timeout
+
+
+_SERVICE_STATUS = {Fault.SERVICE_EXCEPTION: 500, Fault.TOO_MANY_REQUESTS: 429}
+
+
+@dataclass
+class _FaultRule:
+    fault: Fault
+    remaining: int | None  # None: every invocation until cleared
+    error_type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One call the endpoint answered (tests read these to count retries)."""
+
+    function: str  # the template's logical id
+    request_id: str
+    outcome: str  # "ok", an errorType, or a service error code
+    injected: bool
+    started_at: float
+    duration_ms: float
+
+
+class FaultInjector:
+    """Per-function failure rules, applied before the worker is reached."""
+
+    def __init__(self, resolve: Iterable[tuple[str, str]]) -> None:
+        self._aliases = dict(resolve)  # any accepted name -> logical id
+        self._rules: dict[str, list[_FaultRule]] = {}
+        self._lock = threading.Lock()
+
+    def _logical(self, function: str) -> str:
+        try:
+            return self._aliases[function]
+        except KeyError:
+            raise KeyError(f"no function {function!r} in the template") from None
+
+    def inject(
+        self,
+        function: str,
+        fault: Fault = Fault.SERVICE_EXCEPTION,
+        *,
+        times: int | None = 1,
+        error_type: str = "RuntimeError",
+        message: str = "fault injected by the local stack",
+    ) -> None:
+        """Fail the next ``times`` invocations of ``function`` (None = until `clear`).
+
+        ``function`` is the logical id or the function name. Rules queue up: a
+        second `inject` applies after the first is used up.
+        """
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None for every invocation)")
+        rule = _FaultRule(fault, times, error_type, message)
+        with self._lock:
+            self._rules.setdefault(self._logical(function), []).append(rule)
+
+    def clear(self, function: str | None = None) -> None:
+        """Remove the rules of one function, or of all."""
+        with self._lock:
+            if function is None:
+                self._rules.clear()
+            else:
+                self._rules.pop(self._logical(function), None)
+
+    def take(self, logical_id: str) -> _FaultRule | None:
+        """The rule that applies to this invocation, if any (consumes one use)."""
+        with self._lock:
+            rules = self._rules.get(logical_id)
+            if not rules:
+                return None
+            rule = rules[0]
+            if rule.remaining is not None:
+                rule.remaining -= 1
+                if rule.remaining == 0:
+                    rules.pop(0)
+            return rule
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class LambdaEndpoint:
+    """The template's functions behind the Lambda Invoke API on 127.0.0.1."""
+
+    def __init__(
+        self,
+        functions: Iterable[FunctionSpec],
+        base_env: dict[str, str],
+        log_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_concurrency: int = 2,
+    ) -> None:
+        specs = list(functions)
+        self.pools: dict[str, FunctionPool] = {
+            s.logical_id: FunctionPool(
+                s, base_env, log_dir / f"{s.logical_id}.log", max_concurrency
+            )
+            for s in specs
+        }
+        aliases: list[tuple[str, str]] = []
+        for s in specs:
+            aliases += [(s.logical_id, s.logical_id), (s.name, s.logical_id), (s.arn, s.logical_id)]
+        self._aliases = dict(aliases)
+        self.faults = FaultInjector(aliases)
+        self.log_dir = log_dir
+        self._invocations: list[Invocation] = []
+        self._lock = threading.Lock()
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                reply = endpoint.handle(
+                    self.path, body, self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+                )
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet: the functions' own logs are in the log directory."""
+
+        self._server = BackgroundHTTPServer(host, port, Handler, "lambda endpoint", "--lambda-port")
+
+    @property
+    def url(self) -> str:
+        """The URL for ``AWS_ENDPOINT_URL_LAMBDA`` (Step Functions Local: ``LAMBDA_ENDPOINT``)."""
+        return self._server.url
+
+    def start(self, *, prewarm: bool = True) -> None:
+        """Serve; with ``prewarm`` start one environment per function in the background."""
+        self._server.start()
+        if prewarm:
+            for pool in self.pools.values():
+                threading.Thread(target=pool.prewarm, daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop serving and stop every worker process."""
+        self._server.stop()
+        for pool in self.pools.values():
+            pool.close()
+
+    def logical_id(self, function: str) -> str:
+        """The template logical id for a name, ARN (with or without qualifier) or logical id."""
+        name = function
+        if name.startswith("arn:"):
+            parts = name.split(":")
+            name = ":".join(parts[:7])  # drop a :$LATEST / alias qualifier
+        elif ":" in name:
+            name = name.split(":", 1)[0]
+        try:
+            return self._aliases[name]
+        except KeyError:
+            raise KeyError(function) from None
+
+    def invoke(self, function: str, payload: bytes | dict[str, object]) -> InvokeResult:
+        """Invoke a function directly (no HTTP); faults apply as they do over HTTP."""
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        reply = self.handle(
+            f"/2015-03-31/functions/{function}/invocations", body, "RequestResponse"
+        )
+        error = reply.headers.get("X-Amz-Function-Error")
+        if reply.status >= 400:
+            error = reply.headers.get("x-amzn-ErrorType", "ServiceException")
+        return InvokeResult(reply.body, error, reply.headers.get("x-amzn-RequestId", ""))
+
+    def invocations(self, function: str | None = None) -> list[Invocation]:
+        """The calls answered so far, oldest first (of one function, or all)."""
+        with self._lock:
+            calls = list(self._invocations)
+        if function is None:
+            return calls
+        logical = self.logical_id(function)
+        return [c for c in calls if c.function == logical]
+
+    # -- request handling --------------------------------------------------
+    def handle(self, path: str, body: bytes, invocation_type: str) -> _Reply:
+        """Answer one Invoke request."""
+        request_id = str(uuid.uuid4())
+        split = urlsplit(path)
+        match = _INVOKE_PATH.match(split.path)
+        if match is None:
+            return _service_error(
+                404, "UnknownOperationException", f"no route {split.path}", request_id
+            )
+        name = unquote(match.group("name"))
+        qualifier = parse_qs(split.query).get("Qualifier", ["$LATEST"])[0]
+        if qualifier not in ("$LATEST", ""):
+            return _service_error(
+                404,
+                "ResourceNotFoundException",
+                f"Function not found: {name}:{qualifier} (the local stack runs $LATEST only)",
+                request_id,
+            )
+        try:
+            logical = self.logical_id(name)
+        except KeyError:
+            return _service_error(
+                404, "ResourceNotFoundException", f"Function not found: {name}", request_id
+            )
+        try:
+            json.loads(body or b"{}")
+        except ValueError:
+            return _service_error(
+                400,
+                "InvalidRequestContentException",
+                "Could not parse request body into json",
+                request_id,
+            )
+        if invocation_type == "DryRun":
+            return _Reply(204, b"", {"x-amzn-RequestId": request_id})
+        if invocation_type == "Event":
+            threading.Thread(
+                target=self._run, args=(logical, body or b"{}", request_id), daemon=True
+            ).start()
+            return _Reply(202, b"", {"x-amzn-RequestId": request_id})
+        return self._run(logical, body or b"{}", request_id)
+
+    def _run(self, logical: str, body: bytes, request_id: str) -> _Reply:
+        started = time.time()
+        rule = self.faults.take(logical)
+        if rule is not None:
+            reply = self._fault_reply(rule, logical, request_id)
+            outcome = rule.error_type if rule.fault is Fault.FUNCTION_ERROR else rule.fault.value
+            self._record(logical, request_id, outcome, True, started)
+            return reply
+        result = self.pools[logical].invoke(body, request_id)
+        self._record(logical, request_id, result.error_type or "ok", False, started)
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amz-Executed-Version": "$LATEST",
+            "x-amzn-RequestId": request_id,
+        }
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        return _Reply(200, result.payload, headers)
+
+    def _fault_reply(self, rule: _FaultRule, logical: str, request_id: str) -> _Reply:
+        if rule.fault in _SERVICE_STATUS:
+            return _service_error(
+                _SERVICE_STATUS[rule.fault], rule.fault.value, rule.message, request_id
+            )
+        if rule.fault is Fault.TIMEOUT:
+            timeout = self.pools[logical].spec.timeout
+            payload = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": (
+                    f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
+                ),
+            }
+        else:
+            payload = {
+                "errorType": rule.error_type,
+                "errorMessage": rule.message,
+                "requestId": request_id,
+            }
+        return _Reply(
+            200,
+            json.dumps(payload).encode(),
+            {
+                "Content-Type": "application/json",
+                "X-Amz-Executed-Version": "$LATEST",
+                "X-Amz-Function-Error": "Unhandled",
+                "x-amzn-RequestId": request_id,
+            },
+        )
+
+    def _record(
+        self, logical: str, request_id: str, outcome: str, injected: bool, started: float
+    ) -> None:
+        call = Invocation(
+            logical, request_id, outcome, injected, started, (time.time() - started) * 1000
+        )
+        with self._lock:
+            self._invocations.append(call)
+
+
+def _service_error(status: int, code: str, message: str, request_id: str) -> _Reply:
+    """A Lambda API error as botocore parses it (x-amzn-ErrorType + JSON body)."""
+    body = json.dumps({"Type": "Service" if status >= 500 else "User", "message": message}).encode()
+    return _Reply(
+        status,
+        body,
+        {
+            "Content-Type": "application/json",
+            "x-amzn-ErrorType": code,
+            "x-amzn-RequestId": request_id,
+        },
+    )

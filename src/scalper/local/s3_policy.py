@@ -1,0 +1,222 @@
+"""Enforce presigned-POST policies in front of moto's S3, as S3 does.
+
+moto accepts a browser-based POST upload whatever its policy says. S3 checks, before
+storing anything: the SigV4 signature of the policy, its expiration, every condition
+(exact matches, ``starts-with``, ``content-length-range``) and that every form field is
+covered by a condition. `PostPolicyMiddleware` is a WSGI wrapper around moto's server
+that makes the same checks and answers with S3's error codes (``AccessDenied`` with
+"Invalid according to Policy: ...", ``EntityTooLarge``, ``SignatureDoesNotMatch``...).
+`check_post_policy` is the check itself, usable without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from werkzeug.formparser import parse_form_data
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+# Fields S3 never requires a condition for.
+_EXEMPT = {"policy", "x-amz-signature", "file", "awsaccesskeyid", "signature"}
+
+
+@dataclass(frozen=True)
+class PolicyViolationError(Exception):
+    """S3 would refuse the upload: HTTP status, S3 error code and message."""
+
+    status: int
+    code: str
+    message: str
+
+
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = hmac.new(f"AWS4{secret}".encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def check_post_policy(
+    bucket: str,
+    fields: Mapping[str, str],
+    *,
+    file_size: int,
+    filename: str,
+    secrets: Mapping[str, str],
+    now: datetime | None = None,
+) -> None:
+    """Raise `PolicyViolationError` unless S3 would accept this presigned POST.
+
+    ``fields`` are the form fields (names compared case-insensitively, as S3 does),
+    ``secrets`` maps access key ids to their secret keys.
+    """
+    form = {k.lower(): v for k, v in fields.items()}
+    if "policy" not in form:
+        raise PolicyViolationError(
+            403, "AccessDenied", "Access Denied: a POST upload needs a signed policy"
+        )
+    if form.get("x-amz-algorithm") != "AWS4-HMAC-SHA256":
+        raise PolicyViolationError(
+            400, "InvalidRequest", "x-amz-algorithm must be AWS4-HMAC-SHA256"
+        )
+    credential = form.get("x-amz-credential", "").split("/")
+    if len(credential) != 5:
+        raise PolicyViolationError(400, "InvalidArgument", "malformed x-amz-credential")
+    access_key, date, region, service, _ = credential
+    secret = secrets.get(access_key)
+    if secret is None:
+        raise PolicyViolationError(
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        )
+    expected = hmac.new(
+        _signing_key(secret, date, region, service), form["policy"].encode(), hashlib.sha256
+    ).hexdigest()
+    if not hmac.compare_digest(expected, form.get("x-amz-signature", "")):
+        raise PolicyViolationError(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    try:
+        policy: dict[str, Any] = json.loads(base64.b64decode(form["policy"]))
+    except (ValueError, TypeError) as exc:
+        raise PolicyViolationError(
+            400, "InvalidPolicyDocument", "Invalid Policy: not base64 JSON"
+        ) from exc
+
+    now = now or datetime.now(UTC)
+    try:
+        expires = datetime.fromisoformat(str(policy["expiration"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError) as exc:
+        raise PolicyViolationError(
+            400, "InvalidPolicyDocument", "Invalid Policy: bad expiration"
+        ) from exc
+    if expires <= now:
+        raise PolicyViolationError(
+            403, "AccessDenied", "Invalid according to Policy: Policy expired."
+        )
+
+    values = dict(form)
+    values["bucket"] = bucket
+    if "key" in values:
+        values["key"] = values["key"].replace("${filename}", filename)
+    covered: set[str] = set()
+    for condition in policy.get("conditions", []):
+        if isinstance(condition, dict):
+            for name, want in condition.items():
+                _require(values, ["eq", f"${name}", want], name.lower(), str(want), exact=True)
+                covered.add(name.lower())
+            continue
+        op = str(condition[0]).lower()
+        if op == "content-length-range":
+            low, high = int(condition[1]), int(condition[2])
+            if file_size > high:
+                raise PolicyViolationError(
+                    400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+                )
+            if file_size < low:
+                raise PolicyViolationError(
+                    400,
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                )
+            continue
+        name = str(condition[1]).lstrip("$").lower()
+        covered.add(name)
+        _require(values, condition, name, str(condition[2]), exact=op == "eq")
+
+    extra = sorted(
+        name
+        for name in form
+        if name not in covered and name not in _EXEMPT and not name.startswith("x-ignore-")
+    )
+    if extra:
+        raise PolicyViolationError(
+            403,
+            "AccessDenied",
+            f"Invalid according to Policy: Extra input fields: {', '.join(extra)}",
+        )
+
+
+def _require(
+    values: Mapping[str, str], condition: list[Any], name: str, want: str, *, exact: bool
+) -> None:
+    have = values.get(name)
+    ok = have is not None and (have == want if exact else have.startswith(want))
+    if not ok:
+        raise PolicyViolationError(
+            403,
+            "AccessDenied",
+            f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}",
+        )
+
+
+def error_xml(code: str, message: str) -> bytes:
+    """An S3 error document."""
+    request_id = uuid.uuid4().hex[:16].upper()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+        f"<RequestId>{request_id}</RequestId><HostId>local</HostId></Error>"
+    ).encode()
+
+
+class PostPolicyMiddleware:
+    """WSGI middleware: presigned-POST uploads are checked before moto sees them."""
+
+    def __init__(self, app: WSGIApp, secrets: Mapping[str, str]) -> None:
+        self.app = app
+        self.secrets = dict(secrets)
+        self.rejected: list[PolicyViolationError] = []
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Check form POSTs to a bucket; pass every other request through untouched."""
+        content_type = str(environ.get("CONTENT_TYPE", ""))
+        path = str(environ.get("PATH_INFO", ""))
+        bucket = path.strip("/")
+        if (
+            environ.get("REQUEST_METHOD") != "POST"
+            or not content_type.startswith("multipart/form-data")
+            or not bucket
+            or "/" in bucket
+            or environ.get("QUERY_STRING")
+        ):
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        probe = dict(environ)
+        probe["wsgi.input"] = io.BytesIO(body)
+        _, form, files = parse_form_data(probe)
+        upload = files.get("file")
+        data = upload.read() if upload is not None else form.get("file", "").encode()
+        filename = (upload.filename or "") if upload is not None else ""
+        fields = {k: v for k, v in form.items() if k.lower() != "file"}
+        try:
+            check_post_policy(
+                bucket, fields, file_size=len(data), filename=filename, secrets=self.secrets
+            )
+        except PolicyViolationError as violation:
+            self.rejected.append(violation)
+            payload = error_xml(violation.code, violation.message)
+            start_response(
+                f"{violation.status} {'Forbidden' if violation.status == 403 else 'Bad Request'}",
+                [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))],
+            )
+            return [payload]
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)

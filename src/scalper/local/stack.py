@@ -1,0 +1,470 @@
+"""The whole pipeline offline: moto + local Lambda endpoint + HTTP API + EventBridge bridge.
+
+`LocalStack` starts, on 127.0.0.1 only:
+
+- an AWS endpoint: moto's server (S3, DynamoDB, SNS, SQS, EventBridge, CloudWatch Logs,
+  Step Functions) behind a presigned-POST policy check, while a
+  ``mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`` stays active in
+  this process so the Step Functions interpreter's own SDK calls reach the same
+  backends in-process;
+- the Lambda Invoke API for the template's functions (`LambdaEndpoint`), with
+  ``AWS_ENDPOINT_URL_LAMBDA`` set in this process so the interpreter's Lambda tasks go
+  there; the workers reach moto through ``AWS_ENDPOINT_URL``;
+- the template's HTTP API (`HttpApi`);
+- the EventBridge bridge (`EventBridgeBridge`) for the rule's Step Functions target.
+
+Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
+what the template asks for that the local stack cannot provide.
+
+One stack per process: moto's mock is process-wide.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto import mock_aws
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+from scalper.local import retry
+from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
+from scalper.local.bridge import EventBridgeBridge
+from scalper.local.http_api import HttpApi
+from scalper.local.lambda_endpoint import LambdaEndpoint
+from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Provisioned, Provisioner
+from scalper.local.s3_policy import PostPolicyMiddleware
+from scalper.local.template import load_template
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+# Variables the workers inherit from this process; nothing else leaks in (moto's mock
+# puts fake credentials in os.environ, the workers get the stack's own).
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV", "SYSTEMROOT")
+
+
+class _QuietMotoHandler(MotoRequestHandler):
+    """moto's request handler without one access-log line per AWS call."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Errors are still logged by werkzeug; successful calls are not."""
+
+
+@dataclass
+class StackConfig:
+    """How to start the local stack. Port 0 means any free port."""
+
+    template: Path = REPO_ROOT / "template.yaml"
+    host: str = LOOPBACK
+    aws_port: int = 0
+    lambda_port: int = 0
+    api_port: int = 0
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    retry_scale: float = 1.0
+    log_dir: Path | None = None
+    prewarm: bool = True
+    max_concurrency: int = 2
+    region: str = "us-east-1"
+    stack_name: str = "scalper-local"
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    """Where one execution ended and how it got there."""
+
+    arn: str
+    status: str
+    states: tuple[str, ...]
+    output: Any
+    error: str | None
+    cause: str | None
+    input: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """The object key of the S3 event that started it."""
+        return str(((self.input.get("detail") or {}).get("object") or {}).get("key", ""))
+
+
+class StackError(RuntimeError):
+    """The local stack could not start; the message says why in one line."""
+
+
+class LocalStack:
+    """The local stack; use as a context manager or call `start` / `stop`."""
+
+    _active_lock = threading.Lock()
+    _active: LocalStack | None = None
+
+    def __init__(self, config: StackConfig | None = None) -> None:
+        self.config = config or StackConfig()
+        self.config.host = check_host(self.config.host)
+        self._mock: Any = None
+        self._moto_server: Any = None
+        self._moto_thread: threading.Thread | None = None
+        self.policy: PostPolicyMiddleware | None = None
+        self.lambdas: LambdaEndpoint | None = None
+        self.api: HttpApi | None = None
+        self.bridge: EventBridgeBridge | None = None
+        self.provisioned: Provisioned | None = None
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._session: boto3.session.Session | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._own_log_dir = False
+        self.log_dir: Path = self.config.log_dir or Path()
+        self.aws_url = ""
+
+    # -- lifecycle -------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        """Start everything; on any failure, stop what started and raise."""
+        cfg = self.config
+        for port, what, flag in (
+            (cfg.aws_port, "aws endpoint", "--port"),
+            (cfg.lambda_port, "lambda endpoint", "--lambda-port"),
+            (cfg.api_port, "http api", "--api-port"),
+        ):
+            if port and not port_is_free(cfg.host, port):
+                raise port_error(what, cfg.host, port, flag)
+        if len({p for p in (cfg.aws_port, cfg.lambda_port, cfg.api_port) if p}) < len(
+            [p for p in (cfg.aws_port, cfg.lambda_port, cfg.api_port) if p]
+        ):
+            raise StackError("the aws, lambda and api ports must differ")
+        template = load_template(cfg.template)
+        with LocalStack._active_lock:
+            if LocalStack._active is not None:
+                raise StackError(
+                    "a local stack is already running in this process (moto's mock is process-wide)"
+                )
+            LocalStack._active = self
+        try:
+            self._start(template)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, template: dict[str, Any]) -> None:
+        cfg = self.config
+        if cfg.log_dir is None:
+            self.log_dir = Path(tempfile.mkdtemp(prefix="scalper-local-"))
+            self._own_log_dir = True
+        else:
+            self.log_dir = cfg.log_dir
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        self._start_moto(cfg.host, cfg.aws_port)
+
+        self.api = HttpApi(account_id="123456789012", host=cfg.host, port=cfg.api_port)
+        api_base = self.api.url.rstrip("/")
+        worker_env = {
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+            "AWS_REGION": cfg.region,
+            "AWS_DEFAULT_REGION": cfg.region,
+            # No X-Ray daemon locally: Powertools Tracer would only log send errors.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        }
+        provisioner = Provisioner(
+            template,
+            cfg.template.parent,
+            self.aws_url,
+            parameters=cfg.parameters,
+            region=cfg.region,
+            stack_name=cfg.stack_name,
+            api_url=lambda _api_id: api_base,
+            function_env=worker_env,
+        )
+        self.provisioned = provisioned = provisioner.provision()
+
+        base_env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+        self.lambdas = LambdaEndpoint(
+            provisioned.functions.values(),
+            base_env,
+            self.log_dir,
+            host=cfg.host,
+            port=cfg.lambda_port,
+            max_concurrency=cfg.max_concurrency,
+        )
+        # The HTTP API was bound first (its URL is a template attribute); now give it routes.
+        api_ids = sorted({r.api for r in provisioned.routes})
+        if len(api_ids) > 1:
+            provisioner.gap(f"only the first HTTP API ({api_ids[0]}) is served locally")
+        api_routes = [r for r in provisioned.routes if api_ids and r.api == api_ids[0]]
+        stage = "$default"
+        if api_ids and api_ids[0] in template["Resources"]:
+            props = template["Resources"][api_ids[0]].get("Properties") or {}
+            stage = str(provisioned.resolver.resolve(props.get("StageName", "$default")))
+        self.api.configure(
+            api_routes,
+            self.lambdas,
+            api_id=provisioned.ref(api_ids[0]) if api_ids else "none",
+            stage=stage,
+        )
+
+        retry.install(cfg.retry_scale)
+        self.bridge = EventBridgeBridge(
+            provisioned.rules,
+            self.client,
+            account_id=provisioned.resolver.account_id,
+            region=cfg.region,
+        )
+        self.bridge.install()
+
+        self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
+        self.lambdas.start(prewarm=cfg.prewarm)
+        self.api.start()
+
+    def _start_moto(self, host: str, port: int) -> None:
+        self.policy = PostPolicyMiddleware(
+            DomainDispatcherApplication(create_backend_app), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
+        )
+        try:
+            server = make_server(
+                host, port, self.policy, threaded=True, request_handler=_QuietMotoHandler
+            )
+        except OSError as exc:
+            raise port_error("aws endpoint", host, port, "--port") from exc
+        except SystemExit as exc:  # werkzeug exits instead of raising on a taken port
+            raise port_error("aws endpoint", host, port, "--port") from exc
+        self._moto_server = server
+        self.aws_url = f"http://{host}:{server.server_address[1]}"
+        self._moto_thread = threading.Thread(
+            target=server.serve_forever, name="scalper-moto", daemon=True
+        )
+        self._moto_thread.start()
+
+    def stop(self) -> None:
+        """Stop everything that started, in reverse order; safe to call twice."""
+        if self.bridge is not None:
+            self.bridge.close()
+            self.bridge = None
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.lambdas is not None:
+            self.lambdas.stop()
+            self.lambdas = None
+        if self._moto_server is not None:
+            self._moto_server.shutdown()
+            self._moto_server.server_close()
+            self._moto_server = None
+        retry.uninstall()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._own_log_dir:
+            shutil.rmtree(self.log_dir, ignore_errors=True)
+            self._own_log_dir = False
+        with LocalStack._active_lock:
+            if LocalStack._active is self:
+                LocalStack._active = None
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))
+        os.environ[name] = value
+
+    # -- what users and tests read ---------------------------------------------------
+    @property
+    def lambda_url(self) -> str:
+        """The Lambda Invoke API endpoint (``AWS_ENDPOINT_URL_LAMBDA`` / ``LAMBDA_ENDPOINT``)."""
+        return self._require(self.lambdas).url
+
+    @property
+    def api_url(self) -> str:
+        """The HTTP API's base URL (ends with ``/``)."""
+        return self._require(self.api).url
+
+    @property
+    def gaps(self) -> list[str]:
+        """What the template asks for that the local stack does not provide."""
+        return list(self._require(self.provisioned).gaps)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points the AWS CLI, boto3 and `scalper` at this stack."""
+        return {
+            "AWS_ENDPOINT_URL": self.aws_url,
+            "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
+            "SCALPER_API_URL": self.api_url,
+        }
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` on this stack's AWS endpoint (cached, thread-safe)."""
+        with self._clients_lock:
+            if service not in self._clients:
+                if self._session is None:
+                    self._session = boto3.session.Session(
+                        aws_access_key_id=LOCAL_ACCESS_KEY,
+                        aws_secret_access_key=LOCAL_SECRET_KEY,
+                        region_name=self.config.region,
+                    )
+                self._clients[service] = self._session.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=self.aws_url,
+                    config=Config(retries={"max_attempts": 2}, max_pool_connections=32),
+                )
+            return self._clients[service]
+
+    def resource_name(self, logical_id: str) -> str:
+        """The physical name (the ``!Ref`` value) of a template resource."""
+        return self._require(self.provisioned).ref(logical_id)
+
+    def buckets(self) -> dict[str, str]:
+        """Bucket logical id -> bucket name."""
+        p = self._require(self.provisioned)
+        return {lid: p.ref(lid) for lid in p.of_type("AWS::S3::Bucket")}
+
+    @property
+    def input_bucket(self) -> str:
+        """The bucket whose Object Created events start the pipeline (EventBridge on)."""
+        template = self._require(self.provisioned).resolver.template
+        for lid, name in self.buckets().items():
+            props = template["Resources"][lid].get("Properties") or {}
+            if (
+                (props.get("NotificationConfiguration") or {}).get("EventBridgeConfiguration") or {}
+            ).get("EventBridgeEnabled"):
+                return name
+        raise StackError("no bucket of the template has EventBridge notifications on")
+
+    @property
+    def state_machine_arn(self) -> str:
+        """The ARN of the (first) state machine."""
+        machines = self._require(self.provisioned).state_machines
+        if not machines:
+            raise StackError("the template has no state machine")
+        return next(iter(machines.values())).arn
+
+    def subscribe_queue(self, topic_arn: str, name: str = "scalper-local-alerts") -> str:
+        """Subscribe a new SQS queue to an SNS topic (raw delivery off); returns its URL.
+
+        The local way to see alerts: SNS e-mail is not delivered, a queue is.
+        """
+        sqs, sns = self.client("sqs"), self.client("sns")
+        url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        return url
+
+    def execution_arns_for(self, key: str) -> list[str]:
+        """Executions the bridge started for an object key, oldest first."""
+        bridge = self._require(self.bridge)
+        return [
+            d.execution_arn for d in list(bridge.deliveries) if d.key == key and d.execution_arn
+        ]
+
+    def wait_for_keys(
+        self, keys: Iterable[str], timeout: float = 60.0
+    ) -> dict[str, ExecutionReport]:
+        """Wait until every key has an execution and it ended; key -> its latest execution.
+
+        Raises `TimeoutError` naming the keys still open at the deadline.
+        """
+        wanted = list(keys)
+        deadline = time.monotonic() + timeout
+        done: dict[str, ExecutionReport] = {}
+        sfn = self.client("stepfunctions")
+        while True:
+            for key in wanted:
+                if key in done:
+                    continue
+                arns = self.execution_arns_for(key)
+                if not arns:
+                    continue
+                status = sfn.describe_execution(executionArn=arns[-1])["status"]
+                if status in TERMINAL:
+                    done[key] = self.report(arns[-1])
+            if len(done) == len(wanted):
+                return done
+            if time.monotonic() > deadline:
+                missing = [k for k in wanted if k not in done]
+                raise TimeoutError(
+                    f"no terminal execution after {timeout:.0f}s for: {', '.join(missing)}"
+                )
+            time.sleep(0.1)
+
+    def wait_for_execution(self, arn: str, timeout: float = 60.0) -> ExecutionReport:
+        """Wait for one execution to end."""
+        deadline = time.monotonic() + timeout
+        sfn = self.client("stepfunctions")
+        while sfn.describe_execution(executionArn=arn)["status"] not in TERMINAL:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
+            time.sleep(0.1)
+        return self.report(arn)
+
+    def report(self, arn: str) -> ExecutionReport:
+        """Status, states entered (in order), output and error of one execution."""
+        sfn = self.client("stepfunctions")
+        described = sfn.describe_execution(executionArn=arn)
+        states: list[str] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            for event in page["events"]:
+                details = event.get("stateEnteredEventDetails")
+                if event["type"].endswith("StateEntered") and details:
+                    states.append(str(details["name"]))
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+        output = described.get("output")
+        return ExecutionReport(
+            arn=arn,
+            status=str(described["status"]),
+            states=tuple(states),
+            output=json.loads(output) if output else None,
+            error=described.get("error"),
+            cause=described.get("cause"),
+            input=json.loads(described.get("input") or "{}"),
+        )
+
+    @staticmethod
+    def _require[T](value: T | None) -> T:
+        if value is None:
+            raise StackError("the local stack is not running")
+        return value
