@@ -236,7 +236,14 @@ class CompiledSchema:
     def _bulk_patterns(self, objs: list[Any]) -> None:
         for check in self._patterns:
             if not check.all_match(objs):
-                raise RecordError(Reason.SCHEMA_VIOLATION, "a pattern does not match")
+                # Rare path: find the first record that fails, for its index.
+                for i, obj in enumerate(objs):
+                    try:
+                        self._check_patterns(obj)
+                    except RecordError as exc:
+                        path = f"$[{i}]{(exc.path or '$')[1:]}"
+                        raise RecordError(exc.reason, exc.message, path) from None
+                raise RecordError(Reason.SCHEMA_VIOLATION, "a pattern does not match", "$[0]")
 
     def decode_array(self, data: bytes) -> list[Any]:
         """Decode ``[rec, rec, ...]`` in one C call; raises on the first bad record."""
@@ -248,7 +255,7 @@ class CompiledSchema:
                 self._check(obj)
         return objs
 
-    def decode_lines(self, data: bytes) -> list[Any]:
+    def decode_lines(self, data: bytes | memoryview) -> list[Any]:
         """Decode newline-delimited records (blank lines skipped) in one C call."""
         objs: list[Any] = self._one.decode_lines(data)
         if self._patterns:

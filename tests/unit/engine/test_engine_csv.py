@@ -1,0 +1,194 @@
+"""CSV: RFC 4180 rows, the header as schema properties, cells coerced by the schema."""
+
+from __future__ import annotations
+
+from engine_support import Validate
+from silent_scalper.engine import FileFormat, LocatedError, Reason
+
+HEADER = "job_id,submitted_at,customer_id,status,priority,amount,notes\n"
+
+
+def test_given_valid_rows_then_valid_with_counts_columns_and_time_range(validate: Validate) -> None:
+    data = (
+        HEADER
+        + "J-001,2026-01-05T09:30:00Z,7,queued,2,12.5,\n"
+        + 'J-002,2026-01-05T08:00:00-05:00,8,running,,,"two, lines\nof ""notes"""\r\n'
+        + "J-003,2026-01-05T10:00:00+01:00,9,failed,5,0,plain\n"
+    )
+    s = validate(data, "jobs.csv")
+    assert s.valid, s.errors
+    assert (s.format, s.records, s.invalid_records, s.reason) == (FileFormat.CSV, 3, 0, None)
+    assert s.columns == [
+        "job_id",
+        "submitted_at",
+        "customer_id",
+        "status",
+        "priority",
+        "amount",
+        "notes",
+    ]
+    assert s.job_ids == 3
+    # Compared as instants, not as strings: 08:00-05:00 is 13:00Z, the latest.
+    assert s.first_submitted_at == "2026-01-05T10:00:00+01:00"
+    assert s.last_submitted_at == "2026-01-05T08:00:00-05:00"
+
+
+def test_given_an_empty_cell_for_a_required_column_then_it_is_absent(validate: Validate) -> None:
+    s = validate(HEADER + "J-001,2026-01-05T09:30:00Z,,queued,,,\n", "jobs.csv")
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert s.errors == [
+        LocatedError(
+            "Object missing required field `customer_id`",
+            "record 1 (line 2)",
+            record=1,
+            line=2,
+            column=None,
+        )
+    ]
+
+
+def test_given_a_cell_of_the_wrong_type_then_located_by_record_line_and_column(
+    validate: Validate,
+) -> None:
+    data = (
+        HEADER
+        + "J-001,2026-01-05T09:30:00Z,7,queued,2,,\n"
+        + '"J-002",2026-01-05T09:30:00Z,"7\n",queued,high,,\n'
+    )
+    s = validate(data, "jobs.csv")
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert (s.records, s.invalid_records) == (2, 1)
+    [error] = s.errors
+    assert (error.record, error.line) == (2, 3)
+    assert error.column in ("customer_id", "priority")
+    assert error.location == f"record 2 (line 3), column {error.column}"
+
+
+def test_given_a_value_out_of_range_then_the_message_shows_the_cell(validate: Validate) -> None:
+    s = validate(HEADER + "J-001,2026-01-05T09:30:00Z,7,queued,nine,,\n", "jobs.csv")
+    assert s.errors[0].message == "Expected `int`, got 'nine'"
+    assert s.errors[0].column == "priority"
+
+
+def test_given_unknown_and_missing_columns_then_schema_violation_at_the_header(
+    validate: Validate,
+) -> None:
+    s = validate(
+        "job_id,submitted_at,customer_id,state\nJ-001,2026-01-05T09:30:00Z,7,queued\n", "a.csv"
+    )
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert [(e.location, e.line, e.column) for e in s.errors] == [
+        ("header (line 1), column state", 1, "state"),
+        ("header (line 1), column status", 1, "status"),
+    ]
+    assert "unknown column 'state'" in s.errors[0].message
+    assert s.errors[1].message == "missing required column 'status'"
+    # No record can conform to a wrong header.
+    assert (s.records, s.invalid_records) == (1, 1)
+
+
+def test_given_a_duplicate_header_name_then_schema_violation(validate: Validate) -> None:
+    s = validate("job_id,job_id,submitted_at,customer_id,status\n", "a.csv")
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert s.errors[0].message == "column 'job_id' appears twice"
+
+
+def test_given_a_ragged_row_then_malformed_and_the_rest_still_checked(validate: Validate) -> None:
+    data = (
+        HEADER
+        + "J-001,2026-01-05T09:30:00Z,7,queued\n"
+        + "J-002,2026-01-05T09:30:00Z,7,queued,9,,\n"
+    )
+    s = validate(data, "a.csv")
+    assert s.reason is Reason.MALFORMED  # the stronger reason wins
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("record 1 (line 2)", "4 fields, but the header has 7"),
+        ("record 2 (line 3), column priority", "Expected `int` <= 5"),
+    ]
+    assert (s.records, s.invalid_records) == (2, 2)
+
+
+def test_given_an_unterminated_quote_then_malformed_located(validate: Validate) -> None:
+    s = validate(HEADER + 'J-001,2026-01-05T09:30:00Z,7,queued,2,1,"never closed\nmore\n', "a.csv")
+    assert s.reason is Reason.MALFORMED
+    assert s.errors[-1].message == "cannot parse CSV: unexpected end of data"
+    assert s.errors[-1].record == 1
+
+
+def test_given_text_after_a_closing_quote_then_malformed(validate: Validate) -> None:
+    s = validate(HEADER + '"J-001"x,2026-01-05T09:30:00Z,7,queued,2,1,\n', "a.csv")
+    assert s.reason is Reason.MALFORMED
+    assert s.errors[0].location == "record 1 (line 2)"
+
+
+def test_given_only_a_header_then_schema_violation_no_records(validate: Validate) -> None:
+    s = validate(HEADER, "a.csv")
+    assert (s.reason, s.records) == (Reason.SCHEMA_VIOLATION, 0)
+    assert s.errors[0].message == "the file has no records"
+
+
+def test_given_blank_lines_between_records_then_they_are_skipped(validate: Validate) -> None:
+    data = (
+        "\n"
+        + HEADER
+        + "J-001,2026-01-05T09:30:00Z,7,queued,,,\n\n\nJ-002,2026-01-05T09:30:00Z,7,queued,,,\n\n"
+    )
+    s = validate(data, "a.csv")
+    assert s.valid, s.errors
+    assert s.records == 2
+
+
+def test_given_a_bom_and_crlf_then_valid(validate: Validate) -> None:
+    data = ("\ufeff" + HEADER + "J-001,2026-01-05T09:30:00Z,7,queued,,,\n").replace("\n", "\r\n")
+    s = validate(data.encode(), "a.csv")
+    assert s.valid, s.errors
+    assert s.encoding == "utf-8-sig"
+    assert s.columns is not None
+    assert s.columns[0] == "job_id"
+
+
+def test_given_formula_like_cells_then_counted_but_still_valid(validate: Validate) -> None:
+    data = (
+        HEADER
+        + 'J-001,2026-01-05T09:30:00Z,7,queued,,,=HYPERLINK("x")\n'
+        + "J-002,2026-01-05T09:30:00Z,7,queued,,,@SUM(A1)\n"
+    )
+    s = validate(data, "a.csv")
+    assert s.valid
+    assert s.formula_cells == 2
+
+
+def test_given_a_negative_number_cell_then_it_is_not_a_formula(validate: Validate) -> None:
+    s = validate(HEADER + "J-001,2026-01-05T09:30:00Z,7,queued,,-5,\n", "a.csv")
+    assert s.formula_cells == 0
+    assert s.errors[0].message == "Expected `float` >= 0.0"
+
+
+def test_given_a_line_longer_than_the_record_limit_then_reported_not_buffered(
+    validate: Validate,
+) -> None:
+    data = HEADER + "J-001,2026-01-05T09:30:00Z,7,queued,,," + "x" * 5000 + "\n"
+    s = validate(data, "a.csv", max_record_bytes=1024)
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert s.errors[0].message == "line longer than the 1024-byte limit"
+    assert s.errors[0].line == 2
+
+
+def test_given_invalid_utf8_after_the_head_then_bad_encoding_at_its_line(
+    validate: Validate,
+) -> None:
+    rows = "".join(f"J-{i:04d},2026-01-05T09:30:00Z,7,queued,,,note\n" for i in range(400))
+    data = (HEADER + rows).encode() + b"J-9999,2026-01-05T09:30:00Z,7,queued,,,caf\xe9\n"
+    s = validate(data, "a.csv")
+    assert s.reason is Reason.BAD_ENCODING
+    assert s.errors[-1].location == "line 402"
+    assert len(s.sha256) == 64
+    assert s.size == len(data)
+
+
+def test_given_schema_any_then_any_header_and_rows_are_fine(
+    validate: Validate, any_schema: object
+) -> None:
+    s = validate("a,b,c\n1,,3\nx,y,z\n", "a.csv", schema=any_schema)
+    assert s.valid
+    assert (s.records, s.columns, s.job_ids) == (2, ["a", "b", "c"], 0)
