@@ -1,0 +1,253 @@
+"""Releasing quarantined files and settling them (silent_scalper.reprocess) on moto.
+
+The promise under test: a quarantined file goes back through the pipeline without its
+quarantine copy or report being lost until the new outcome is recorded, and a user's newer
+upload is never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from silent_scalper.engine import Limits, SchemaRegistry
+from silent_scalper.records import MetadataRecord, Status
+from silent_scalper.reprocess import (
+    PENDING_PREFIX,
+    QuarantinedFile,
+    ReleaseOutcome,
+    ReprocessSettings,
+    SettleOutcome,
+    count_stuck,
+    find_quarantined,
+    read_marker,
+    release,
+    revalidate,
+    settle,
+)
+
+from scalper.local.template import load_template
+
+REPO = Path(__file__).resolve().parents[3]
+DATA = REPO / "tests" / "unit" / "functions" / "data"
+INPUT, QUARANTINE, TABLE = "in-bucket", "q-bucket", "records"
+KEY = "uploads/2026-11-25/u1/jobs.csv"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    s3: Any
+    dynamodb: Any
+    version: str
+    file: QuarantinedFile
+
+
+def _record(status: Status, sequencer: str, version: str | None, **extra: Any) -> MetadataRecord:
+    values: dict[str, Any] = {
+        "pk": f"{INPUT}/{KEY}",
+        "bucket": INPUT,
+        "key": KEY,
+        "event_key": KEY,
+        "version_id": version,
+        "sequencer": sequencer,
+        "size": 10,
+        "status": status,
+        "execution_arn": f"arn:aws:states:us-east-1:123456789012:execution:p:{sequencer}",
+        "processed_at": "2026-11-25T11:00:00.000Z",
+        "updated_at": "2026-11-25T11:00:00.000Z",
+        "format": "csv",
+        "schema_name": "job.v1",
+    }
+    values.update(extra)
+    return MetadataRecord.model_validate(values)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Given a QUARANTINED file: its input version, quarantine copy, report and record."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(var, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    table = load_template(REPO / "template.yaml")["Resources"]["MetadataTable"]["Properties"]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        for bucket in (INPUT, QUARANTINE):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        body = (DATA / "jobs-invalid.csv").read_bytes()
+        version = s3.put_object(
+            Bucket=INPUT,
+            Key=KEY,
+            Body=body,
+            ContentType="text/csv",
+            Tagging="scalper-status=QUARANTINED",
+        )["VersionId"]
+        s3.put_object(Bucket=QUARANTINE, Key=f"{INPUT}/{KEY}", Body=body)
+        s3.put_object(Bucket=QUARANTINE, Key=f"{INPUT}/{KEY}.report.json", Body=b"{}")
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        record = _record(
+            Status.QUARANTINED,
+            "0001",
+            version,
+            reason="SCHEMA_VIOLATION",
+            quarantine_location=f"s3://{QUARANTINE}/{INPUT}/{KEY}",
+            report_location=f"s3://{QUARANTINE}/{INPUT}/{KEY}.report.json",
+        )
+        dynamodb.put_item(TableName=TABLE, Item=record.to_item())
+        yield World(s3, dynamodb, version, QuarantinedFile.from_record(record))
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+    return any(o["Key"] == key for o in listed)
+
+
+def test_quarantined_files_are_found_by_status_prefix_and_reason(world: World) -> None:
+    found = find_quarantined(
+        world.dynamodb, TABLE, prefix="uploads/", reasons=("SCHEMA_VIOLATION",)
+    )
+    assert [f.key for f in found] == [KEY]
+    assert find_quarantined(world.dynamodb, TABLE, prefix="other/") == []
+    assert find_quarantined(world.dynamodb, TABLE, reasons=("EMPTY_FILE",)) == []
+    assert find_quarantined(world.dynamodb, TABLE, since="2026-11-26T00:00:00Z") == []
+
+
+def test_release_copies_the_quarantined_version_onto_its_key_after_writing_a_marker(
+    world: World,
+) -> None:
+    result = release(world.s3, world.file, now=NOW)
+
+    assert result.outcome is ReleaseOutcome.RELEASED
+    head = world.s3.head_object(Bucket=INPUT, Key=KEY)
+    assert head["VersionId"] == result.new_version_id != world.version
+    assert head["ContentType"] == "text/csv"
+    assert head["Metadata"]["scalper-released-from"] == world.version
+    new_body = world.s3.get_object(Bucket=INPUT, Key=KEY)["Body"].read()
+    assert new_body == (DATA / "jobs-invalid.csv").read_bytes()
+    # The old outcome tag does not ride along onto the new version.
+    assert world.s3.get_object_tagging(Bucket=INPUT, Key=KEY)["TagSet"] == []
+    marker = read_marker(world.s3, QUARANTINE, world.file)
+    assert marker.sequencer == "0001"
+    assert marker.released_version_id == result.new_version_id
+    # Nothing in quarantine is touched by a release.
+    assert _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}")
+    assert _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}.report.json")
+
+
+def test_a_second_release_before_settling_does_nothing(world: World) -> None:
+    release(world.s3, world.file, now=NOW)
+    again = release(world.s3, world.file, now=NOW)
+    assert again.outcome is ReleaseOutcome.PENDING
+
+
+def test_a_dry_run_writes_nothing(world: World) -> None:
+    result = release(world.s3, world.file, now=NOW, dry_run=True)
+    assert result.outcome is ReleaseOutcome.WOULD_RELEASE
+    assert world.s3.head_object(Bucket=INPUT, Key=KEY)["VersionId"] == world.version
+    assert not _exists(world.s3, QUARANTINE, PENDING_PREFIX)
+
+
+def test_a_newer_upload_of_the_key_is_never_overwritten(world: World) -> None:
+    newer = world.s3.put_object(Bucket=INPUT, Key=KEY, Body=b"job_id\nJOB-9\n")["VersionId"]
+
+    result = release(world.s3, world.file, now=NOW)
+
+    assert result.outcome is ReleaseOutcome.NEWER_VERSION
+    assert world.s3.head_object(Bucket=INPUT, Key=KEY)["VersionId"] == newer
+    assert not _exists(world.s3, QUARANTINE, world.file.marker_key)
+
+
+def test_a_deleted_input_object_is_reported_gone(world: World) -> None:
+    world.s3.delete_object(Bucket=INPUT, Key=KEY)
+    assert release(world.s3, world.file, now=NOW).outcome is ReleaseOutcome.GONE
+
+
+def _record_outcome(world: World, status: Status, sequencer: str) -> None:
+    world.dynamodb.put_item(
+        TableName=TABLE, Item=_record(status, sequencer, "v-new", reason=None).to_item()
+    )
+
+
+def test_settle_waits_while_the_old_outcome_is_still_the_record(world: World) -> None:
+    release(world.s3, world.file, now=NOW)
+    marker = read_marker(world.s3, QUARANTINE, world.file)
+
+    result = settle(world.s3, world.dynamodb, TABLE, QUARANTINE, marker)
+
+    assert result.outcome is SettleOutcome.WAITING
+    assert _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}")
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "copy_kept", "marker_kept"),
+    [
+        (Status.PROCESSING, SettleOutcome.WAITING, True, True),
+        (Status.VALID, SettleOutcome.CLEARED_VALID, False, False),
+        (Status.QUARANTINED, SettleOutcome.CLEARED_QUARANTINED, True, False),
+        (Status.FAILED, SettleOutcome.FAILED, True, True),
+    ],
+)
+def test_the_quarantine_copy_goes_only_when_the_new_record_is_valid(
+    world: World, status: Status, outcome: SettleOutcome, copy_kept: bool, marker_kept: bool
+) -> None:
+    release(world.s3, world.file, now=NOW)
+    marker = read_marker(world.s3, QUARANTINE, world.file)
+    _record_outcome(world, status, "0002")
+
+    result = settle(world.s3, world.dynamodb, TABLE, QUARANTINE, marker)
+
+    assert result.outcome is outcome
+    assert _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}") is copy_kept
+    assert _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}.report.json") is copy_kept
+    assert _exists(world.s3, QUARANTINE, world.file.marker_key) is marker_kept
+
+
+def test_revalidate_runs_the_engine_on_the_quarantined_version(world: World) -> None:
+    registry = SchemaRegistry.load()
+    limits = Limits(max_bytes=1024 * 1024)
+    strict = revalidate(world.s3, world.file, schema=registry.get("job.v1"), limits=limits)
+    loose = revalidate(world.s3, world.file, schema=registry.get("any"), limits=limits)
+    assert not strict.valid
+    assert str(strict.reason) == "SCHEMA_VIOLATION"
+    assert loose.valid
+
+
+def test_count_stuck_counts_only_old_processing_claims(world: World) -> None:
+    for pk, at in (
+        ("in-bucket/a.csv", "2026-11-25T10:00:00.000Z"),
+        ("in-bucket/b.csv", NOW.isoformat()),
+    ):
+        world.dynamodb.put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": pk},
+                "status": {"S": "PROCESSING"},
+                "updated_at": {"S": at},
+                "execution_arn": {"S": "arn"},
+            },
+        )
+    assert count_stuck(world.dynamodb, TABLE, claimed_before="2026-11-25T11:30:00.000Z") == 1
+
+
+def test_reprocess_settings_come_from_their_own_variables() -> None:
+    settings = ReprocessSettings.from_env(
+        {"REPROCESS_REASONS": "schema_violation, malformed", "REPROCESS_MAX_FILES": "5"}
+    )
+    assert settings.reasons == ("SCHEMA_VIOLATION", "MALFORMED")
+    assert settings.max_files == 5
+    with pytest.raises(ValueError, match="REPROCESS_LOOKBACK_DAYS"):
+        ReprocessSettings.from_env({"REPROCESS_LOOKBACK_DAYS": "0"})
