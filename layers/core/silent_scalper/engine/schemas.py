@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 import jsonschema
 import msgspec
@@ -226,7 +226,7 @@ class CompiledSchema:
     def _check_patterns(self, obj: Any) -> None:
         for check in self._patterns:
             value = check.get(obj)
-            if value is not msgspec.UNSET and check.one.search(value) is None:
+            if isinstance(value, str) and check.one.search(value) is None:
                 raise RecordError(
                     Reason.SCHEMA_VIOLATION,
                     f"Expected `str` matching regex {check.pattern!r}",
@@ -385,12 +385,16 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
     elif struct is not None:
         record_type, fields, patterns = struct
         check = None
-        key = operator.attrgetter(fields[unique[0]]) if unique else None
+        key = (
+            _key_getter(operator.attrgetter(fields[unique[0]]), props_doc, unique)
+            if unique
+            else None
+        )
         time = operator.attrgetter(fields[timestamp]) if timestamp else None
     else:
         record_type = dict[str, Any]
         check = _jsonschema_check(document)
-        key = _dict_getter(unique[0]) if unique else None
+        key = _key_getter(_dict_getter(unique[0]), props_doc, unique) if unique else None
         time = _time_getter(timestamp) if timestamp else None
     return CompiledSchema(
         name=name,
@@ -467,7 +471,17 @@ def _fast_struct(
 
 
 def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
-    """The annotated Python type for one property schema, or None if unsupported."""
+    """The annotated Python type for one property schema, or None if unsupported.
+
+    ``"type": [T, "null"]`` is the type of T or None.
+    """
+    if isinstance(sub, dict) and isinstance(sub.get("type"), list):
+        kinds = sub["type"]
+        others = [k for k in kinds if k != "null"]
+        if len(kinds) != 2 or len(others) != 1 or "enum" in sub:
+            return None
+        inner = _fast_type({**sub, "type": others[0]}, with_pattern=with_pattern)
+        return None if inner is None else Optional[inner]  # noqa: UP045 - works on Annotated
     if not isinstance(sub, dict) or set(sub) - _PROPERTY_KEYWORDS:
         return None
     kind = sub.get("type")
@@ -526,7 +540,10 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
 
 def _string_pattern(sub: Any) -> str | None:
     """The regex a string property must match (its pattern, or email's), if any."""
-    if not isinstance(sub, dict) or sub.get("type") != "string" or "enum" in sub:
+    if not isinstance(sub, dict) or "enum" in sub:
+        return None
+    kind = sub.get("type")
+    if kind != "string" and not (isinstance(kind, list) and "string" in kind):
         return None
     if sub.get("format") == "email":
         return None if "pattern" in sub else EMAIL_PATTERN
@@ -593,8 +610,7 @@ class PatternCheck:
 
     def all_match(self, objs: list[Any]) -> bool:
         """Whether the property's value in each record (where present) matches."""
-        unset = msgspec.UNSET
-        values = [v for v in map(self.get, objs) if v is not unset]
+        values = [v for v in map(self.get, objs) if isinstance(v, str)]
         if not values:
             return True
         joined = "\n".join(values)
@@ -622,6 +638,26 @@ def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
             raise RecordError(Reason.SCHEMA_VIOLATION, error.message, path)
 
     return check
+
+
+def _key_getter(
+    get: Callable[[Any], Any], props: Any, unique: tuple[str, ...]
+) -> Callable[[Any], Any] | None:
+    """Unique-key values as strings: raw for string properties, else canonical JSON text
+    (so 1 and "1" differ, and lists or objects can be compared too)."""
+    if not unique:
+        return None
+    if isinstance(props, dict) and props.get(unique[0], {}).get("type") == "string":
+        return get
+    encode = msgspec.json.encode
+
+    def as_text(obj: Any) -> str | None:
+        value = get(obj)
+        if value is None or value is msgspec.UNSET:
+            return None
+        return encode(value).decode()
+
+    return as_text
 
 
 def _dict_getter(prop: str) -> Callable[[Any], Any]:

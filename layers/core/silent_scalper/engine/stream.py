@@ -57,7 +57,9 @@ _SECOND = operator.itemgetter(1)
 _STR = rb'"(?:[^"\\]++|\\.)*+"'
 _FLAT = rb"\{(?:[^\"{}\[\]]++|" + _STR + rb")*+\}"
 _WS = rb"[ \t\r\n]*+"
-_FLAT_RUN = re.compile(rb"(?:" + _WS + _FLAT + _WS + rb",)*+", re.S)
+# At most _RUN records a batch, so that a run is long only when its records are.
+_RUN = 1000
+_FLAT_RUN = re.compile(rb"(?:" + _WS + _FLAT + _WS + rb",){0,%d}+" % _RUN, re.S)
 _FLAT_ITEM = re.compile(_WS + rb"(" + _FLAT + rb")" + _WS + rb",", re.S)
 _STRUCT = re.compile(rb'["\[\]{},]')
 _STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
@@ -690,7 +692,10 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
         if run_end > b.pos:
             run = b.buf[b.pos : run_end - 1]
             col.formula_cells += _json_formulas(run)
+            limit = col.limits.max_record_bytes
             try:
+                if len(run) > limit and max(map(len, _FLAT_ITEM.findall(run + b","))) > limit:
+                    raise RecordError(Reason.SCHEMA_VIOLATION, "a record is too large")
                 objs = schema.decode_array(b"[" + run + b"]")
             except RECORD_EXCEPTIONS:
                 index = _json_run_slowly(b, run, index, col)
@@ -713,13 +718,17 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
             index += 1
             col.records = index
             col.formula_cells += _json_formulas(value)
-            try:
-                obj = schema.decode_record(value)
-            except RECORD_EXCEPTIONS as exc:
-                lead = len(b.buf[start:end]) - len(b.buf[start:end].lstrip(_JSON_WS))
-                _element_error(col, to_record_error(exc), index, value, b.line_at(start + lead))
+            if len(value) > col.limits.max_record_bytes:
+                _too_large_element(col, index - 1, b.line_at(start))
             else:
-                col.valid_batch([obj], (pack(index, 0),))
+                try:
+                    obj = schema.decode_record(value)
+                except RECORD_EXCEPTIONS as exc:
+                    lead = len(b.buf[start:end]) - len(b.buf[start:end].lstrip(_JSON_WS))
+                    line = b.line_at(start + lead)
+                    _element_error(col, to_record_error(exc), index, value, line)
+                else:
+                    col.valid_batch([obj], (pack(index, 0),))
         term_pos = b.pos
         terminator = b.buf[term_pos]
         b.pos = term_pos + 1
@@ -738,6 +747,9 @@ def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: _Collector) -> int
     for m in _FLAT_ITEM.finditer(run + b","):
         index += 1
         col.records = index
+        if len(m.group(1)) > col.limits.max_record_bytes:
+            _too_large_element(col, index - 1, b.line_at(b.pos + m.start(1)))
+            continue
         try:
             obj = schema.decode_record(m.group(1))
         except RECORD_EXCEPTIONS as exc:

@@ -104,7 +104,6 @@ class UniqueTracker:
         """Add one value; returns where it was first seen if it is already in memory."""
         if key is None or key is msgspec.UNSET:
             return None
-        key = str(key)
         self.count += 1
         first = self._seen.get(key)
         if first is not None:

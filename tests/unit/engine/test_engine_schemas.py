@@ -1,0 +1,173 @@
+"""Schemas: loading, checking, compilation to msgspec, and the jsonschema fallback."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_support import REPO, Validate, job
+from silent_scalper.engine import (
+    ANY_SCHEMA,
+    Reason,
+    SchemaLoadError,
+    SchemaRegistry,
+    UnknownSchemaError,
+)
+
+
+def write(directory: Path, name: str, document: Any) -> Path:
+    path = directory / f"{name}.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return path
+
+
+def test_the_bundled_registry_has_job_v1_and_any(registry: SchemaRegistry) -> None:
+    assert {"job.v1", ANY_SCHEMA} <= set(registry.names)
+    job_v1 = registry.get("job.v1")
+    assert job_v1.fast  # compiled to msgspec, no per-record jsonschema
+    assert job_v1.properties[:4] == ("job_id", "submitted_at", "customer_id", "status")
+    assert job_v1.required == {"job_id", "submitted_at", "customer_id", "status"}
+    assert job_v1.closed
+    assert job_v1.unique == ("job_id",)
+    assert job_v1.timestamp == "submitted_at"
+
+
+def test_the_layer_package_finds_the_schemas_through_its_symlink() -> None:
+    link = REPO / "layers/core/silent_scalper/schemas"
+    assert link.is_symlink()
+    assert os.readlink(link) == "../../../schemas"
+    assert (link / "job.v1.json").is_file()
+
+
+def test_given_an_unknown_name_then_unknown_schema_error_listing_the_known(
+    registry: SchemaRegistry,
+) -> None:
+    with pytest.raises(UnknownSchemaError) as info:
+        registry.get("job.v9")
+    assert str(info.value) == f"unknown schema 'job.v9' (known: {', '.join(registry.names)})"
+
+
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        ("{not json", "not a readable JSON file"),
+        ("[1, 2]", "a schema must be a JSON object"),
+        ({"type": "objekt"}, "invalid JSON Schema at type"),
+        (
+            {"type": "object", "properties": {"a": {"type": "string"}}, "x-unique": ["b"]},
+            "x-unique",
+        ),
+        ({"type": "object", "x-timestamp": "t"}, "x-timestamp 't' is not a declared property"),
+    ],
+)
+def test_given_a_broken_schema_file_then_the_error_names_the_file(
+    tmp_path: Path, document: Any, fragment: str
+) -> None:
+    path = write(tmp_path, "broken.v1", document)
+    with pytest.raises(SchemaLoadError) as info:
+        SchemaRegistry.load(tmp_path)
+    assert str(path) in str(info.value)
+    assert fragment in str(info.value)
+
+
+def test_given_a_file_named_any_then_refused(tmp_path: Path) -> None:
+    write(tmp_path, "any", {"type": "object"})
+    with pytest.raises(SchemaLoadError, match="reserved"):
+        SchemaRegistry.load(tmp_path)
+
+
+def test_given_a_missing_directory_then_schema_load_error(tmp_path: Path) -> None:
+    with pytest.raises(SchemaLoadError, match="not found"):
+        SchemaRegistry.load(tmp_path / "nope")
+
+
+def test_a_user_adds_a_schema_by_dropping_a_file(tmp_path: Path, validate: Validate) -> None:
+    write(
+        tmp_path,
+        "invoice.v1",
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": {
+                "invoice no": {"type": "string", "minLength": 2},
+                "total": {"type": "number", "exclusiveMinimum": 0},
+                "paid": {"type": "boolean"},
+                "memo": {"type": ["string", "null"]},
+            },
+            "required": ["invoice no", "total"],
+        },
+    )
+    schema = SchemaRegistry.load(tmp_path).get("invoice.v1")
+    assert schema.fast
+    s = validate(
+        '{"invoice no": "A1", "total": 3, "paid": true, "memo": null, "extra": 1}\n'
+        '{"invoice no": "A", "total": 0}\n',
+        "a.ndjson",
+        schema=schema,
+    )
+    assert [e.location for e in s.errors] == ["line 2, $.invoice no"]
+    csv = validate("invoice no,total,paid\nA1,3.5,true\nA2,0,false\n", "a.csv", schema=schema)
+    assert [e.location for e in csv.errors] == ["record 2 (line 3), column total"]
+
+
+def test_given_keywords_the_fast_path_lacks_then_jsonschema_validates(
+    tmp_path: Path, validate: Validate
+) -> None:
+    write(
+        tmp_path,
+        "order.v1",
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "lines": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+                "kind": {"oneOf": [{"const": "a"}, {"const": "b"}]},
+                "ts": {"type": "string", "format": "date-time"},
+            },
+            "required": ["id", "lines"],
+            "additionalProperties": False,
+            "x-unique": ["id"],
+            "x-timestamp": "ts",
+        },
+    )
+    schema = SchemaRegistry.load(tmp_path).get("order.v1")
+    assert not schema.fast
+    s = validate(
+        "[\n"
+        '{"id": 1, "lines": [{}], "kind": "a", "ts": "2026-01-01T00:00:00Z"},\n'
+        '{"id": 2, "lines": []},\n'
+        '{"id": 3, "lines": [{}], "kind": "c"},\n'
+        '{"id": 1, "lines": [{}], "ts": "2026-01-02T00:00:00+02:00"}\n'
+        "]",
+        "a.json",
+        schema=schema,
+    )
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert [e.location for e in s.errors] == ["$[1].lines", "$[2].kind", "$[3].id"]
+    assert s.errors[0].message == "[] should be non-empty"
+    assert (s.first_submitted_at, s.last_submitted_at) == (
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-02T00:00:00+02:00",
+    )
+    csv = validate("id,lines\n1,x\n", "a.csv", schema=schema)
+    assert csv.reason is Reason.SCHEMA_VIOLATION
+    assert csv.errors[0].column == "lines"
+
+
+def test_email_and_patterns_follow_json_schema_not_python_regex(validate: Validate) -> None:
+    s = validate(
+        job(1, email="a@b.co") + "\n" + job(2, email="a b@c.d") + "\n" + job(3, currency="EUR\n"),
+        "a.ndjson",
+    )
+    assert [e.location for e in s.errors] == ["line 2, $.email", "line 3, $.currency"]
+
+
+def test_date_time_needs_an_offset_and_rfc3339_shape(validate: Validate) -> None:
+    bad = ["2026-01-05", "2026-01-05T09:30:00", "05/01/2026 09:30", "2026-13-01T00:00:00Z"]
+    good = ["2026-01-05T09:30:00Z", "2026-01-05t09:30:00.123456+05:30", "2026-01-05 09:30:00-01:00"]
+    lines = [job(i, submitted_at=v) for i, v in enumerate(bad + good)]
+    s = validate("\n".join(lines), "a.ndjson")
+    assert [e.line for e in s.errors] == [1, 2, 3, 4]
