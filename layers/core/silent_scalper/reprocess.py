@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -167,10 +167,13 @@ class ReprocessSettings(BaseModel):
     reasons: tuple[str, ...] = SCHEMA_REASONS
     lookback_days: int = Field(default=14, ge=1, le=3650)
     max_files: int = Field(default=200, ge=1, le=10_000)
+    #: A PROCESSING claim older than this is stuck (the state machine's 900 s timeout + margin).
+    stuck_after_seconds: int = Field(default=1800, ge=60, le=366 * 86400)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ReprocessSettings:
-        """``REPROCESS_REASONS`` (comma list), ``REPROCESS_LOOKBACK_DAYS``, ``REPROCESS_MAX_FILES``.
+        """``REPROCESS_REASONS`` (comma list), ``REPROCESS_LOOKBACK_DAYS``, ``REPROCESS_MAX_FILES``,
+        ``STUCK_AFTER_SECONDS``.
 
         Raises ``ValueError`` naming the bad variable.
         """
@@ -178,6 +181,7 @@ class ReprocessSettings(BaseModel):
             "REPROCESS_REASONS": "reasons",
             "REPROCESS_LOOKBACK_DAYS": "lookback_days",
             "REPROCESS_MAX_FILES": "max_files",
+            "STUCK_AFTER_SECONDS": "stuck_after_seconds",
         }
         values: dict[str, object] = {}
         for var, field in names.items():
@@ -509,3 +513,80 @@ def count_stuck(dynamodb: DynamoDBClient, table: str, *, claimed_before: str) ->
         if not last:
             return total
         kwargs["ExclusiveStartKey"] = last
+
+
+@dataclass
+class RunSummary:
+    """What one scheduled run did (the function's result, and its metrics)."""
+
+    settled: dict[str, int]
+    checked: int = 0
+    still_invalid: int = 0
+    released: int = 0
+    skipped: int = 0
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "settled": dict(self.settled),
+            "checked": self.checked,
+            "still_invalid": self.still_invalid,
+            "released": self.released,
+            "skipped": self.skipped,
+            "stopped_early": self.stopped_early,
+        }
+
+
+def scheduled_run(
+    s3: S3Client,
+    dynamodb: DynamoDBClient,
+    *,
+    table: str,
+    quarantine_bucket: str,
+    schema: CompiledSchema,
+    limits: Limits,
+    settings: ReprocessSettings,
+    now: datetime,
+    time_left: Callable[[], float],
+) -> RunSummary:
+    """One run of the scheduled reprocessing: settle earlier releases, then release what passes.
+
+    Quarantined files (of the configured reasons, quarantined within the lookback) are
+    revalidated against the current schema; only those that now pass are released, so a
+    schedule that runs before the schema is fixed changes nothing. Stops early, before
+    ``time_left()`` seconds run out, leaving the rest for the next run.
+    """
+    settled: dict[str, int] = {}
+    for marker in pending_markers(s3, quarantine_bucket):
+        done = settle(s3, dynamodb, table, quarantine_bucket, marker)
+        settled[str(done.outcome)] = settled.get(str(done.outcome), 0) + 1
+    summary = RunSummary(settled=settled)
+    since = (now - timedelta(days=settings.lookback_days)).strftime("%Y-%m-%dT%H:%M:%S")
+    for file in find_quarantined(dynamodb, table, since=since, reasons=settings.reasons):
+        if summary.checked >= settings.max_files or time_left() < _SAFETY_SECONDS:
+            summary.stopped_early = True
+            break
+        if has_marker(s3, quarantine_bucket, file):
+            continue
+        summary.checked += 1
+        try:
+            result = revalidate(s3, file, schema=schema, limits=limits)
+        except ClientError as exc:
+            if _missing(exc):
+                summary.skipped += 1
+                continue
+            raise
+        if not result.valid:
+            summary.still_invalid += 1
+            continue
+        released = release(s3, file, now=now, quarantine_bucket=quarantine_bucket)
+        if released.outcome is ReleaseOutcome.RELEASED:
+            summary.released += 1
+        else:
+            summary.skipped += 1
+    return summary
+
+
+#: Stop starting new files when fewer seconds than this remain in the invocation.
+_SAFETY_SECONDS = 20.0

@@ -251,3 +251,58 @@ def test_reprocess_settings_come_from_their_own_variables() -> None:
     assert settings.max_files == 5
     with pytest.raises(ValueError, match="REPROCESS_LOOKBACK_DAYS"):
         ReprocessSettings.from_env({"REPROCESS_LOOKBACK_DAYS": "0"})
+
+
+def _run(world: World, schema_name: str, **settings: Any) -> Any:
+    from silent_scalper.reprocess import scheduled_run
+
+    return scheduled_run(
+        world.s3,
+        world.dynamodb,
+        table=TABLE,
+        quarantine_bucket=QUARANTINE,
+        schema=SchemaRegistry.load().get(schema_name),
+        limits=Limits(max_bytes=1024 * 1024),
+        settings=ReprocessSettings(lookback_days=3650, **settings),
+        now=NOW,
+        time_left=lambda: 600.0,
+    )
+
+
+def test_a_scheduled_run_before_the_schema_fix_changes_nothing(world: World) -> None:
+    summary = _run(world, "job.v1")
+
+    assert (summary.checked, summary.still_invalid, summary.released) == (1, 1, 0)
+    assert world.s3.head_object(Bucket=INPUT, Key=KEY)["VersionId"] == world.version
+    assert not _exists(world.s3, QUARANTINE, world.file.marker_key)
+
+
+def test_a_scheduled_run_after_the_fix_releases_then_the_next_run_settles(world: World) -> None:
+    first = _run(world, "any")
+    assert (first.checked, first.released) == (1, 1)
+    assert _exists(world.s3, QUARANTINE, world.file.marker_key)
+
+    _record_outcome(world, Status.VALID, "0002")  # what the pipeline records for the release
+    second = _run(world, "any")
+
+    assert second.settled == {str(SettleOutcome.CLEARED_VALID): 1}
+    assert second.checked == 0  # nothing is QUARANTINED any more
+    assert not _exists(world.s3, QUARANTINE, f"{INPUT}/{KEY}")
+
+
+def test_a_scheduled_run_stops_before_its_time_runs_out(world: World) -> None:
+    from silent_scalper.reprocess import scheduled_run
+
+    summary = scheduled_run(
+        world.s3,
+        world.dynamodb,
+        table=TABLE,
+        quarantine_bucket=QUARANTINE,
+        schema=SchemaRegistry.load().get("any"),
+        limits=Limits(max_bytes=1024 * 1024),
+        settings=ReprocessSettings(lookback_days=3650),
+        now=NOW,
+        time_left=lambda: 5.0,
+    )
+    assert summary.stopped_early
+    assert summary.released == 0
