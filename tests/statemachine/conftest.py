@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from transition_cases import OBJECT_CREATED_EVENT
 
 from scalper.sfn_mock import MockConfig, mock_config_installed
 from scalper.sfn_mock.definition import RenderedDefinition, load_definition
@@ -29,7 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 SFN_LOCAL_ENDPOINT_ENV = "SFN_LOCAL_ENDPOINT"
 REGION = "us-east-1"
-OBJECT_CREATED_EVENT = REPO / "events" / "eventbridge" / "object-created.json"
 
 
 def object_created_event() -> dict[str, Any]:
