@@ -27,6 +27,8 @@ PRICES_AS_OF = "2026-11-25"
 """The date the prices below were checked (us-east-1 list prices)."""
 
 MILLION = 1_000_000
+FULL_VCPU_MB = 1769
+"""Lambda memory size at which a function gets one full vCPU (CPU scales with memory)."""
 
 
 class Workflow(StrEnum):

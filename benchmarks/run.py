@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ from rich.table import Table
 
 from benchmarks import cost, transitions
 from benchmarks.generate import MB, Format, format_size, parse_size
-from benchmarks.throughput import ThroughputRow, run_throughput
+from benchmarks.throughput import ThroughputRow, WorkerError, run_throughput, run_worker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -138,19 +139,214 @@ def memory_summary(rows: list[ThroughputRow]) -> dict[str, Any]:
     return by_format
 
 
+# Mock-config test cases named for the paths a file takes in practice (README table order).
+HISTORY_PATHS = {
+    "ValidCsv": "valid (happy path)",
+    "QuarantineSchemaViolation": "quarantined (content problem)",
+    "DuplicateEvent": "duplicate event",
+    "TransientLambdaErrorRetried": "valid, one Lambda retried twice",
+    "TypeCheckFails": "failed at TypeCheck (alert)",
+    "RetriesExhausted": "failed after 5 retries (alert)",
+}
+
+
 def transitions_section() -> dict[str, Any]:
-    """Static (ASL walk) transition counts per named path."""
+    """Transitions per path: from execution histories on moto, else from the ASL walk."""
     definition = transitions.load_definition()
     paths = transitions.enumerate_paths(definition)
-    named = transitions.named_paths(paths)
-    return {
-        "source": "static walk of statemachine/pipeline.asl.json (Choice- and Catch-aware)",
-        "paths_total": len(paths),
-        "paths": {
-            name: {"transitions": p.transitions, "states": list(p.states)}
-            for name, p in named.items()
-        },
+    static = {
+        name: {"transitions": p.transitions, "states": list(p.states)}
+        for name, p in transitions.named_paths(paths).items()
     }
+    section: dict[str, Any] = {"static": static, "paths_total": len(paths)}
+    try:
+        history = run_worker([], module="benchmarks.sfn_worker", timeout=600)["cases"]
+    except (WorkerError, subprocess.TimeoutExpired, KeyError, ValueError) as exc:
+        section["source"] = f"static walk of the ASL (execution histories unavailable: {exc})"
+        section["paths"] = static
+        return section
+    section["source"] = (
+        "history: executions of every tests/statemachine/MockConfigFile.json test case on "
+        "moto's Step Functions engine (states entered + retries)"
+    )
+    section["cases"] = history
+    named = {label: history[case] for case, label in HISTORY_PATHS.items() if case in history}
+    section["paths"] = {
+        label: {"transitions": c["transitions"], "states": c["states"], "retries": c["retries"]}
+        for label, c in named.items()
+    }
+    return section
+
+
+def transitions_table(section: dict[str, Any]) -> Table:
+    """Every path's transitions; per mock test case when histories ran."""
+    table = Table(title=f"State transitions per file ({section['source'].split(':')[0]})")
+    table.add_column("path")
+    table.add_column("transitions", justify="right")
+    table.add_column("retries", justify="right")
+    table.add_column("states entered")
+    rows = section.get("cases") or section["paths"]
+    for name, path in rows.items():
+        table.add_row(
+            name, str(path["transitions"]), str(path.get("retries", 0)), " > ".join(path["states"])
+        )
+    return table
+
+
+def pipeline_cases(sizes: list[int]) -> list[dict[str, Any]]:
+    """Files sent through the real pipeline: each format valid, one 1 % invalid, a small one."""
+    base = min(sizes)
+    label = format_size(base)
+    cases: list[dict[str, Any]] = [
+        {"name": "ndjson 1MB valid", "format": "ndjson", "size": MB},
+        {"name": f"csv {label} valid", "format": "csv", "size": base},
+        {"name": f"ndjson {label} valid", "format": "ndjson", "size": base, "duplicate": True},
+        {"name": f"json {label} valid", "format": "json", "size": base},
+        {"name": f"ndjson {label} 1% invalid", "format": "ndjson", "size": base, "invalid": True},
+    ]
+    # moto keeps objects in memory: 100 MB is the largest file sent through the pipeline.
+    if any(size >= 100 * MB for size in sizes) and base < 100 * MB:
+        cases.append({"name": "ndjson 100MB valid", "format": "ndjson", "size": 100 * MB})
+    return cases
+
+
+def pipeline_section(sizes: list[int], workdir: Path) -> dict[str, Any]:
+    """Bytes read from S3, requests and handler times per file, through the real pipeline."""
+    cases = pipeline_cases(sizes)
+    try:
+        out = run_worker(
+            [json.dumps(cases), "--workdir", str(workdir)],
+            module="benchmarks.pipeline_worker",
+            timeout=1_800,
+        )
+    except (WorkerError, subprocess.TimeoutExpired, ValueError) as exc:
+        return {"error": f"not measured: {exc}", "files": []}
+    files = []
+    for case in out["cases"]:
+        first = case["first"]
+        files.append(
+            {
+                "name": case["name"],
+                "size": case["size"],
+                "bytes_read": first["bytes_read"],
+                "body_bytes_read": first["body_bytes_read"],
+                "outcome": first["outcome"],
+                "reason": first["reason"],
+                "states": first["states"],
+            }
+        )
+    return {"files": files, "cases": out["cases"], "memory_mb": out["memory_mb"]}
+
+
+def pipeline_table(section: dict[str, Any]) -> Table:
+    """S3 bytes per file against the target, and what each file cost in requests."""
+    table = Table(title="Through the real handlers on moto: bytes read from S3 per file")
+    for col in ("file", "size", "GetObject bytes", "over size", "body bytes read", "outcome"):
+        table.add_column(col, justify="left" if col in ("file", "outcome") else "right")
+    for f in section["files"]:
+        over = f["bytes_read"] - f["size"]
+        ok = over <= TARGET_S3_SLACK
+        table.add_row(
+            f["name"],
+            f"{f['size']:,}",
+            f"{f['bytes_read']:,}",
+            f"[{'green' if ok else 'red'}]{over:+,}[/]",
+            f"{f['body_bytes_read']:,}",
+            f"{f['outcome']} {f['reason'] or ''}".strip(),
+        )
+    return table
+
+
+def _profile(
+    path: str, run: dict[str, Any], memory_mb: dict[str, int], *, upload: bool
+) -> cost.PathProfile:
+    """A cost profile from one measured execution.
+
+    Handler times are scaled to the Lambda's CPU share: below 1,769 MB a function gets
+    that fraction of a vCPU (one core here is taken as one Lambda vCPU) -- conservative for
+    the small, I/O-bound handlers.
+    """
+    calls: dict[str, int] = run["calls"]
+    lambda_calls = tuple(
+        cost.LambdaCall(
+            function=name,
+            memory_mb=memory_mb[name],
+            duration_ms=ms * max(1.0, cost.FULL_VCPU_MB / memory_mb[name]),
+        )
+        for name, ms in run["lambda_ms"].items()
+    )
+    s3_reads = sum(
+        calls.get(f"s3:{op}", 0) for op in ("GetObject", "HeadObject", "GetObjectTagging")
+    )
+    s3_writes = sum(
+        calls.get(f"s3:{op}", 0) for op in ("PutObject", "CopyObject", "PutObjectTagging")
+    )
+    return cost.PathProfile(
+        path=path,
+        state_transitions=len(run["states"]) + run["retries"],
+        lambda_calls=lambda_calls,
+        s3_reads=s3_reads,
+        s3_writes=s3_writes + (1 if upload else 0),
+        dynamodb_write_units=run["dynamodb_write_units"],
+        sns_publishes=calls.get("sns:Publish", 0),
+        api_requests=1 if upload else 0,
+    )
+
+
+def cost_section(pipeline: dict[str, Any]) -> dict[str, Any] | None:
+    """Cost per million files for each measured path, Standard and Express."""
+    if not pipeline.get("cases"):
+        return None
+    memory: dict[str, int] = pipeline["memory_mb"]
+    entries = []
+    for case in pipeline["cases"]:
+        runs = [("first", case["first"], True)]
+        if "duplicate" in case:
+            runs.append(("duplicate", case["duplicate"], False))
+        for label, run, upload in runs:
+            path = run["outcome"] or ("duplicate event" if label == "duplicate" else run["status"])
+            profile = _profile(path, run, memory, upload=upload)
+            entry: dict[str, Any] = {
+                "path": path if label == "first" else "duplicate event (on top)",
+                "file": case["name"],
+                "profile": asdict(profile),
+            }
+            for workflow in cost.Workflow:
+                breakdown = cost.cost_per_million(profile, workflow)
+                entry[workflow.value] = {
+                    "total": breakdown.total,
+                    "components": breakdown.components,
+                }
+            entries.append(entry)
+    return {"prices": asdict(cost.Prices()), "paths": entries}
+
+
+def cost_table(section: dict[str, Any]) -> Table:
+    """USD per million files, Standard vs Express, per measured path."""
+    p = section["prices"]
+    table = Table(title=f"Cost per 1M files, USD ({p['region']}, arm64, prices of {p['as_of']})")
+    for col in (
+        "file",
+        "path",
+        "transitions",
+        "Standard",
+        "of which SFN",
+        "Express",
+        "of which SFN",
+    ):
+        table.add_column(col, justify="left" if col in ("file", "path") else "right")
+    for e in section["paths"]:
+        std, exp = e["STANDARD"], e["EXPRESS"]
+        table.add_row(
+            e["file"],
+            e["path"],
+            str(e["profile"]["state_transitions"]),
+            f"{std['total']:,.2f}",
+            f"{std['components']['state transitions']:,.2f}",
+            f"{exp['total']:,.2f}",
+            f"{exp['components']['express requests'] + exp['components']['express duration']:,.2f}",
+        )
+    return table
 
 
 def targets(
@@ -201,12 +397,12 @@ def targets(
             }
         )
     if trans:
-        valid = trans["paths"].get("valid")
+        valid = trans["paths"].get("valid (happy path)") or trans["paths"].get("valid")
         if valid:
             out.append(
                 {
                     "target": "happy path <= 8 transitions",
-                    "measured": f"{valid['transitions']} ({trans['source'].split(' ')[0]})",
+                    "measured": f"{valid['transitions']} ({trans['source'].split(':')[0]})",
                     "met": valid["transitions"] <= TARGET_HAPPY_TRANSITIONS,
                 }
             )
@@ -304,10 +500,21 @@ def main(argv: list[str] | None = None) -> int:
 
     trans = transitions_section()
     result["transitions"] = trans
-    result["cost"] = None
-    result["prices"] = asdict(cost.Prices())
+    console.print(transitions_table(trans))
 
-    result["targets"] = targets(rows, memory, trans, None)
+    progress("pipeline on moto: S3 bytes, requests and handler times per file")
+    with tempfile.TemporaryDirectory(prefix="scalper-bench-", dir=args.workdir) as tmp:
+        pipe = pipeline_section(args.size_list, Path(tmp))
+    result["pipeline"] = pipe
+    if pipe.get("error"):
+        console.print(f"[red]pipeline: {pipe['error']}[/]")
+    else:
+        console.print(pipeline_table(pipe))
+    result["cost"] = cost_section(pipe)
+    if result["cost"]:
+        console.print(cost_table(result["cost"]))
+
+    result["targets"] = targets(rows, memory, trans, pipe)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["seconds"] = round(time.time() - started, 1)
     console.print(targets_table(result["targets"]))

@@ -31,10 +31,12 @@ class WorkerError(RuntimeError):
     """A measurement process failed; carries the tail of its stderr."""
 
 
-def run_worker(args: Sequence[str], *, timeout: float = 1_800) -> dict[str, Any]:
-    """Run ``python -m benchmarks.worker ARGS`` in a fresh process and parse its JSON line."""
+def run_worker(
+    args: Sequence[str], *, module: str = "benchmarks.worker", timeout: float = 1_800
+) -> dict[str, Any]:
+    """Run ``python -m MODULE ARGS`` in a fresh process and parse its last stdout line (JSON)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.worker", *args],
+        [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
