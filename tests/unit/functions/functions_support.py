@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sam_template import REPO, resolve
+from sam_template import REPO, parameter_defaults, resolve
 from silent_scalper.settings import Settings
 
 REGION = "us-east-1"
@@ -74,10 +74,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 def template_env(template: dict[str, Any]) -> dict[str, str]:
     """The functions' environment as the template sets it, Refs resolved for the tests."""
-    names = dict(NAMES)
-    for name, param in template["Parameters"].items():
-        default = param.get("Default", "")
-        names[name] = default.split(",") if param["Type"] == "CommaDelimitedList" else default
+    names = {**NAMES, **parameter_defaults(template)}
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     env = {key: str(resolve(value, names)) for key, value in variables.items()}
     env["AWS_REGION"] = REGION

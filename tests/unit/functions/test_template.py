@@ -12,7 +12,9 @@ import re
 from typing import Any
 
 import pytest
-from sam_template import ASL, REPO, resource
+from functions_support import NAMES
+from moto.events.models import EventPattern
+from sam_template import ASL, REPO, parameter_defaults, resolve, resource
 
 STATE_NAMES = {
     "Claim",
@@ -259,3 +261,49 @@ def test_the_outputs_name_everything_a_user_needs(template):
         "StateMachineArn",
         "DeadLetterQueueUrl",
     }
+
+
+def rule_pattern(template: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """The rule's event pattern as CloudFormation would resolve it (defaults + overrides)."""
+    names = {**NAMES, **parameter_defaults(template), **overrides}
+    pattern = state_machine(template)["Events"]["ObjectCreated"]["Properties"]["Pattern"]
+    resolved = resolve(pattern, names, template["Conditions"])
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    return bool(EventPattern.load(json.dumps(pattern)).matches_event(event))
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        pytest.param("uploads/2026-01-05/abc/jobs.csv", True, id="csv"),
+        pytest.param("uploads/2026-01-05/abc/jobs.json", True, id="json"),
+        pytest.param("uploads/2026-01-05/abc/jobs.ndjson", True, id="ndjson"),
+        pytest.param("uploads/2026-01-05/abc/jobs.jsonl", True, id="jsonl"),
+        pytest.param("uploads/2026-01-05/abc/jobs.exe", False, id="other-suffix"),
+        pytest.param("elsewhere/jobs.csv", False, id="outside-prefix"),
+        pytest.param("jobs.csv", False, id="bucket-root"),
+    ],
+)
+def test_the_rule_pattern_starts_executions_only_for_accepted_uploads(template, event, key, starts):
+    """Resolved with the template's defaults, exactly as deployed (moto's pattern matcher)."""
+    ev = event("eventbridge/object-created.json")
+    ev["detail"]["object"]["key"] = key
+    pattern = rule_pattern(template)
+    assert matches(pattern, ev) is starts
+    other_bucket = json.loads(json.dumps(ev))
+    other_bucket["detail"]["bucket"]["name"] = "some-other-bucket"
+    assert matches(pattern, other_bucket) is False
+
+
+def test_fewer_suffixes_drop_their_wildcards_from_the_pattern(template, event):
+    pattern = rule_pattern(template, AcceptedSuffixes=[".csv"], UploadPrefix="in/")
+    assert pattern["detail"]["object"]["key"] == [{"wildcard": "in/*.csv"}]
+    ev = event("eventbridge/object-created.json")
+    ev["detail"]["object"]["key"] = "in/x/jobs.csv"
+    assert matches(pattern, ev)
+    ev["detail"]["object"]["key"] = "in/x/jobs.json"
+    assert not matches(pattern, ev)
