@@ -69,10 +69,14 @@ class Pipeline:
             name="pipeline", definition=definition, roleArn=ROLE
         )["stateMachineArn"]
 
-    def run(self, event: dict[str, Any]) -> tuple[str, list[str]]:
+    def execution_arn(self, name: str) -> str:
+        """The ARN an execution named ``name`` gets."""
+        return self.arn.replace(":stateMachine:", ":execution:") + ":" + name
+
+    def run(self, event: dict[str, Any], name: str | None = None) -> tuple[str, list[str]]:
         """Start one execution (always named: moto's unnamed ARNs collide) and wait for it."""
         execution = self.sfn.start_execution(
-            stateMachineArn=self.arn, name=str(uuid.uuid4()), input=json.dumps(event)
+            stateMachineArn=self.arn, name=name or str(uuid.uuid4()), input=json.dumps(event)
         )["executionArn"]
         deadline = time.monotonic() + DEADLINE_SECONDS
         status = "RUNNING"
@@ -91,7 +95,9 @@ class Pipeline:
         item = self.ddb.get_item(TableName=self.names["MetadataTable"], Key={"pk": {"S": pk}})
         return {k: next(iter(v.values())) for k, v in item["Item"].items()}
 
-    def seed(self, event: dict[str, Any], *, status: str, sequencer: str) -> None:
+    def seed(
+        self, event: dict[str, Any], *, status: str, sequencer: str, owner: str = OLD_EXECUTION
+    ) -> None:
         pk = f"{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
         self.ddb.put_item(
             TableName=self.names["MetadataTable"],
@@ -99,7 +105,7 @@ class Pipeline:
                 "pk": {"S": pk},
                 "status": {"S": status},
                 "sequencer": {"S": sequencer},
-                "execution_arn": {"S": OLD_EXECUTION},
+                "execution_arn": {"S": owner},
             },
         )
 
@@ -219,3 +225,17 @@ def test_given_an_older_event_was_recorded_when_a_newer_one_arrives_then_it_take
     _, states = pipeline.run(object_created)
     assert states[:2] == ["Claim", "TypeCheck"]
     assert pipeline.record(object_created)["sequencer"] == seq
+
+
+def test_given_this_execution_owns_the_record_when_claim_runs_again_then_it_proceeds(
+    pipeline, object_created
+):
+    """Redrive re-runs Claim in the same execution: ownership alone lets it through, even
+    over a record that looks finished and newer."""
+    name = str(uuid.uuid4())
+    seq = object_created["detail"]["object"]["sequencer"]
+    pipeline.seed(
+        object_created, status="VALID", sequencer=seq + "F", owner=pipeline.execution_arn(name)
+    )
+    _, states = pipeline.run(object_created, name=name)
+    assert states[:2] == ["Claim", "TypeCheck"]
