@@ -1,0 +1,124 @@
+"""Fixtures of the security tests: the template (as written and as SAM transforms it) and a
+moto stack to run the real handlers in, with the environment template.yaml gives them.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from security_support import REGION, REPO, STACK, TEMPLATE, FakeContext, Stack, template_env
+
+from scalper.security.cfn import load_template
+from scalper.security.checks import Templates
+from scalper.security.transform import sam_to_cfn
+
+
+@pytest.fixture(scope="session")
+def sam_template() -> dict[str, Any]:
+    """template.yaml as data (long-form intrinsics). Tests copy it before changing it."""
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def cfn_template(sam_template: dict[str, Any]) -> dict[str, Any]:
+    """The CloudFormation SAM makes of template.yaml, transformed offline."""
+    return sam_to_cfn(sam_template)
+
+
+@pytest.fixture
+def templates(sam_template: dict[str, Any], cfn_template: dict[str, Any]) -> Templates:
+    """Private copies of both templates, free for a test to break."""
+    return Templates(sam=copy.deepcopy(sam_template), cfn=copy.deepcopy(cfn_template))
+
+
+@pytest.fixture(scope="module")
+def stack(sam_template: dict[str, Any]) -> Iterator[Stack]:
+    """Buckets (versioned), table and topic inside moto; the template's environment set.
+
+    One per test module: starting moto and importing a handler costs about a second.
+    """
+    env = template_env(sam_template)
+    table = sam_template["Resources"]["MetadataTable"]["Properties"]
+    with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
+        for var, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            **env,
+        }.items():
+            monkeypatch.setenv(var, value)
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (env["INPUT_BUCKET"], env["QUARANTINE_BUCKET"]):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=env["METADATA_TABLE"],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("sns", region_name=REGION).create_topic(Name=f"{STACK}-alerts")
+        yield Stack(env=env, s3=s3)
+
+
+@pytest.fixture(scope="module")
+def load_handler(stack: Stack) -> Iterator[Callable[[str], ModuleType]]:
+    """Import ``functions/<name>/app.py`` inside moto (its clients bind to moto), once a module."""
+    loaded: dict[str, ModuleType] = {}
+
+    def load(name: str) -> ModuleType:
+        if name not in loaded:
+            module_name = f"scalper_security_handler_{name}"
+            path = REPO / "functions" / name / "app.py"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            assert spec is not None
+            assert spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+            loaded[name] = module
+        return loaded[name]
+
+    yield load
+    for name in loaded:
+        sys.modules.pop(f"scalper_security_handler_{name}", None)
+
+
+@pytest.fixture
+def context() -> FakeContext:
+    """A Lambda context for handler calls."""
+    return FakeContext()
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Everything the handlers' Powertools Logger writes, at DEBUG, as Lambda would ship it.
+
+    The shared Logger binds its stream when first imported, so the handler's stream is swapped
+    rather than relying on capsys.
+    """
+    from silent_scalper.observability import logger
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous_stream = handler.setStream(buffer)
+    previous_level = logger.log_level
+    logger.setLevel("DEBUG")
+    try:
+        yield buffer
+    finally:
+        logger.setLevel(previous_level)
+        handler.setStream(previous_stream)
