@@ -42,7 +42,7 @@ import importlib
 import inspect
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +52,6 @@ from scalper.sfn_mock.model import MockConfig, MockConfigError, MockedResponse
 
 #: The moto release whose internals this module was written against.
 MOTO_VERSION = "5.2.5"
-
-#: Environment variable naming the mock configuration file, as Step Functions Local reads it.
-SFN_MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
 
 
 class MotoHookMovedError(RuntimeError):
@@ -396,9 +393,3 @@ def _retry_waits_scaled(scale: float | None) -> Iterator[None]:
             retry.uninstall()
         else:
             retry.install(previous)
-
-
-def mock_config_path_from_environment(environ: Mapping[str, str]) -> Path | None:
-    """The ``SFN_MOCK_CONFIG`` file named in ``environ`` (as Step Functions Local reads it)."""
-    value = environ.get(SFN_MOCK_CONFIG_ENV, "").strip()
-    return Path(value) if value else None
