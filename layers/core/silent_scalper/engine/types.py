@@ -6,11 +6,11 @@ cross a Lambda boundary (Step Functions payloads are JSON) and come back typed.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import msgspec
 
 #: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
 SNIFF_BYTES = 8192
@@ -229,8 +229,9 @@ class ValidationSummary:
         )
 
     def encoded_size(self) -> int:
-        """Bytes of ``to_dict()`` as compact JSON."""
-        return len(msgspec.json.encode(self.to_dict()))
+        """Bytes of ``to_dict()`` as ``json.dumps`` writes it by default (ASCII-escaped, with
+        spaces), which is the largest form it takes: the Lambda runtime serialises so."""
+        return len(json.dumps(self.to_dict()))
 
     def fit_budget(self, budget: int = SUMMARY_BUDGET_BYTES) -> None:
         """Drop trailing errors, then trailing columns, until the summary fits ``budget``.

@@ -1,0 +1,59 @@
+"""Uniqueness of job_id in bounded memory: exact, across spilled runs, located."""
+
+from __future__ import annotations
+
+from engine_support import Validate, job
+from silent_scalper.engine import Reason
+from silent_scalper.engine.unique import UniqueTracker, pack, unpack
+
+
+def test_pack_and_unpack_keep_record_and_line() -> None:
+    assert unpack(pack(123_456, 789)) == (123_456, 789)
+
+
+def test_given_a_small_memory_cap_then_runs_spill_and_merge_finds_every_duplicate() -> None:
+    with UniqueTracker(memory_entries=10) as tracker:
+        found_now = []
+        for i in range(100):
+            seen = tracker.add(f"id-{i % 45}", pack(i + 1, i + 2))
+            if seen is not None:
+                found_now.append(i)
+        assert tracker.spilled >= 5
+        later = sorted(unpack(where)[0] - 1 for _, where, _ in tracker.finish())
+    # Every occurrence after the first of each of the 45 values is reported exactly once.
+    assert sorted(found_now + later) == list(range(45, 100))
+
+
+def test_merge_reports_where_each_duplicate_was_first_seen() -> None:
+    with UniqueTracker(memory_entries=2) as tracker:
+        for i, key in enumerate(["a", "b", "c", "d", "a", "e", "f", "a"]):
+            assert tracker.add(key, pack(i + 1, 0)) is None or key == "a"
+        dups = [(key, unpack(where)[0], unpack(first)[0]) for key, where, first in tracker.finish()]
+    assert dups == [("a", 5, 1), ("a", 8, 1)]
+
+
+def test_given_more_ids_than_memory_then_duplicates_are_still_located(
+    validate: Validate,
+) -> None:
+    lines = [job(i) for i in range(1, 3001)]
+    lines.append(job(17, status="running"))  # record 3001 repeats J-0017 (record 17)
+    lines.append(job(2999))
+    s = validate("\n".join(lines), "a.ndjson", unique_memory_entries=100)
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 3001, $.job_id", "job_id 'J-0017' is not unique: already used by line 17"),
+        ("line 3002, $.job_id", "job_id 'J-2999' is not unique: already used by line 2999"),
+    ]
+    assert (s.records, s.invalid_records, s.job_ids) == (3002, 2, 3000)
+
+
+def test_given_csv_duplicates_then_record_and_line_of_both(validate: Validate) -> None:
+    data = (
+        "job_id,submitted_at,customer_id,status,notes\n"
+        'J-1,2026-01-05T09:30:00Z,7,queued,"two\nlines"\n'
+        "J-2,2026-01-05T09:30:00Z,7,queued,\n"
+        "J-1,2026-01-05T09:30:00Z,7,queued,\n"
+    )
+    s = validate(data, "a.csv")
+    assert s.errors[0].location == "record 3 (line 5), column job_id"
+    assert s.errors[0].message == "job_id 'J-1' is not unique: already used by record 1 (line 2)"
