@@ -1,0 +1,333 @@
+"""Every operations command end to end against the local stack, through `scalper` itself.
+
+One stack for the module (or the suite's shared one when tests/e2e/conftest.py provides
+it): files go in through S3 like real uploads, the bridge starts executions, and the
+commands run in-process with ``--endpoint``, exactly as a user would type them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scalper.cli import main
+from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "unit" / "functions" / "data"
+PREFIX = "uploads/2026-11-25/ops/"
+
+
+@dataclass
+class World:
+    """The stack and the files the module's tests share (each test mutates only its own)."""
+
+    stack: LocalStack
+    valid: ExecutionReport
+    invalid: ExecutionReport
+    failed: ExecutionReport
+    input_bucket: str
+    table: str
+
+    def put(self, key: str, body: bytes) -> None:
+        self.stack.client("s3").put_object(
+            Bucket=self.input_bucket, Key=key, Body=body, ContentType="text/csv"
+        )
+
+    def wait(self, key: str) -> ExecutionReport:
+        return self.stack.wait_for_keys([key], timeout=60)[key]
+
+    def record(self, key: str) -> dict[str, Any]:
+        item = self.stack.client("dynamodb").get_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"{self.input_bucket}/{key}"}},
+            ConsistentRead=True,
+        )["Item"]
+        return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def _shared_stack(request: pytest.FixtureRequest) -> LocalStack | None:
+    """The suite's shared local stack, when tests/e2e/conftest.py offers one."""
+    for name in ("local_stack", "stack"):
+        try:
+            value = request.getfixturevalue(name)
+        except pytest.FixtureLookupError:
+            continue
+        if isinstance(value, LocalStack):
+            return value
+    return None
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    """Given a VALID file, a QUARANTINED one and a FAILED one (TypeCheck broken for it)."""
+    shared = _shared_stack(request)
+    own = None if shared is not None else LocalStack(StackConfig(retry_scale=0.01)).start()
+    stack = shared or own
+    assert stack is not None
+    try:
+        input_bucket = stack.input_bucket
+        table = stack.resource_name("MetadataTable")
+        valid, invalid, failing = (PREFIX + n for n in ("valid.csv", "invalid.csv", "failed.csv"))
+        s3 = stack.client("s3")
+        s3.put_object(Bucket=input_bucket, Key=valid, Body=(DATA / "jobs-valid.csv").read_bytes())
+        s3.put_object(
+            Bucket=input_bucket, Key=invalid, Body=(DATA / "jobs-invalid.csv").read_bytes()
+        )
+        done = stack.wait_for_keys([valid, invalid], timeout=90)
+        lambdas = stack.lambdas
+        assert lambdas is not None
+        lambdas.faults.inject(
+            "TypeCheckFunction", Fault.FUNCTION_ERROR, times=None, error_type="BrokenDependency"
+        )
+        try:
+            s3.put_object(
+                Bucket=input_bucket, Key=failing, Body=(DATA / "jobs-valid.csv").read_bytes()
+            )
+            failed = stack.wait_for_keys([failing], timeout=60)[failing]
+        finally:
+            lambdas.faults.clear("TypeCheckFunction")
+        yield World(stack, done[valid], done[invalid], failed, input_bucket, table)
+    finally:
+        if own is not None:
+            own.stop()
+
+
+def scalper(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
+    """Run `scalper ARGV --endpoint URL --json`; (exit code, parsed JSON output)."""
+    capsys.readouterr()
+    code = main([*argv, "--endpoint", world.stack.aws_url, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+def test_status_of_a_valid_file_shows_its_record_and_every_state_with_times(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "status", world.valid.key)
+
+    assert code == 0
+    assert out["status"] == "VALID"
+    assert out["record"]["records"] > 0
+    assert [s["name"] for s in out["states"]] == list(world.valid.states)
+    assert all(s["entered"] for s in out["states"])
+    assert out["execution"]["arn"] == world.valid.arn
+    assert out["execution"]["console_url"] is None  # no console for a local endpoint
+
+
+def test_status_of_a_quarantined_file_exits_1_with_its_reason(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "status", f"s3://{world.input_bucket}/{world.invalid.key}")
+
+    assert code == 1
+    assert out["status"] == "QUARANTINED"
+    assert out["record"]["reason"] == "SCHEMA_VIOLATION"
+    assert "Quarantine" in [s["name"] for s in out["states"]]
+
+
+def test_status_of_an_unknown_key_is_one_clear_line(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "status", PREFIX + "never-uploaded.csv")
+
+    assert code == 1
+    assert out["error"].startswith("no record for")
+
+
+def test_no_stack_at_the_endpoint_is_a_usage_error(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["executions", "--endpoint", world.stack.aws_url, "--stack", "nope"])
+    assert code == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_executions_lists_each_file_and_exits_1_when_some_failed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "executions", "--since", "1h", "--limit", "100")
+
+    by_key = {e["key"]: e for e in out["executions"]}
+    assert by_key[world.valid.key]["status"] == "SUCCEEDED"
+    assert by_key[world.failed.key]["status"] == "FAILED"
+    assert code == 1
+
+    code, out = scalper(world, capsys, "executions", "--status", "FAILED", "--since", "1h")
+    assert {e["key"] for e in out["executions"]} >= {world.failed.key}
+    assert {e["status"] for e in out["executions"]} == {"FAILED"}
+
+
+def test_redrive_on_the_local_stack_says_moto_cannot_and_offers_replay(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert world.failed.status == "FAILED"
+
+    code, out = scalper(world, capsys, "redrive", world.failed.arn)
+
+    assert code == 1
+    assert out["local"] is True
+    [item] = out["results"]
+    assert item["outcome"] == "unsupported-locally"
+    assert "RedriveExecution" in item["reason"]
+    assert item["replay"] == f"scalper replay {world.failed.arn}"
+    assert out["replay"] == [world.failed.arn]
+
+    code, out = scalper(world, capsys, "redrive", "--all-failed", "--since", "1h", "--dry-run")
+    assert world.failed.arn in [r["arn"] for r in out["results"]]
+
+
+def test_replay_of_the_failed_execution_runs_the_file_again_to_valid(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "replay", world.failed.arn, "--dry-run")
+    assert (code, out["results"][0]["status"]) == (0, "would-replay")
+
+    code, out = scalper(world, capsys, "replay", world.failed.arn)
+
+    assert code == 0
+    [result] = out["results"]
+    assert result["status"] == "replayed"
+    assert result["new_arn"] != world.failed.arn
+    report = world.stack.wait_for_execution(result["new_arn"], timeout=60)
+    assert report.status == "SUCCEEDED"
+    assert world.record(world.failed.key)["status"] == "VALID"
+
+
+def test_reprocess_dry_run_lists_quarantined_files_and_changes_nothing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = scalper(world, capsys, "reprocess", "--prefix", PREFIX, "--dry-run")
+
+    assert code == 0
+    releases = {f["key"]: f["release"] for f in out["files"]}
+    assert releases[world.invalid.key] == "would-release"
+    assert world.record(world.invalid.key)["status"] == "QUARANTINED"
+
+
+def test_reprocess_with_check_releases_nothing_while_the_schema_still_rejects_the_file(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = world.record(world.invalid.key)["sequencer"]
+
+    code, out = scalper(world, capsys, "reprocess", "--prefix", world.invalid.key, "--check")
+
+    assert code == 1
+    assert out["files"][0]["release"] == "still-invalid"
+    assert "SCHEMA_VIOLATION" in out["files"][0]["detail"]
+    assert world.record(world.invalid.key)["sequencer"] == before
+
+
+def test_reprocess_of_a_file_that_still_fails_keeps_a_fresh_quarantine_copy(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = PREFIX + "still-bad.csv"
+    world.put(key, (DATA / "jobs-invalid.csv").read_bytes())
+    first = world.wait(key)
+    old = world.record(key)
+
+    code, out = scalper(world, capsys, "reprocess", "--prefix", key, "--wait", "60")
+
+    assert code == 1
+    [item] = out["files"]
+    assert (item["release"], item["new_status"], item["settled"]) == (
+        "released",
+        "QUARANTINED",
+        "quarantined-again",
+    )
+    new = world.record(key)
+    assert new["status"] == "QUARANTINED"
+    assert new["sequencer"] > old["sequencer"]
+    assert new["execution_arn"] != first.arn
+    s3 = world.stack.client("s3")
+    bucket, _, copy_key = new["quarantine_location"][5:].partition("/")
+    s3.head_object(Bucket=bucket, Key=copy_key)
+    s3.head_object(Bucket=bucket, Key=copy_key + ".report.json")
+    pending = s3.list_objects_v2(Bucket=bucket, Prefix="_reprocess/pending/" + world.input_bucket)
+    assert pending["KeyCount"] == 0
+
+
+def test_reprocess_after_a_schema_fix_ends_valid_and_only_then_drops_the_quarantine_copy(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a file quarantined under an older, stricter schema (its record and copy as the
+    Quarantine step leaves them), reprocessing with today's schema makes it VALID."""
+    key = PREFIX + "fixed-by-schema.csv"
+    world.put(key, (DATA / "jobs-valid.csv").read_bytes())
+    world.wait(key)
+    ddb, s3 = world.stack.client("dynamodb"), world.stack.client("s3")
+    qbucket = world.stack.resource_name("QuarantineBucket")
+    copy_key = f"{world.input_bucket}/{key}"
+    s3.put_object(Bucket=qbucket, Key=copy_key, Body=(DATA / "jobs-valid.csv").read_bytes())
+    s3.put_object(Bucket=qbucket, Key=copy_key + ".report.json", Body=b'{"reason": "old"}')
+    ddb.update_item(
+        TableName=world.table,
+        Key={"pk": {"S": f"{world.input_bucket}/{key}"}},
+        UpdateExpression="SET #s = :q, reason = :r, quarantine_location = :c, report_location = :p",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":q": {"S": "QUARANTINED"},
+            ":r": {"S": "SCHEMA_VIOLATION"},
+            ":c": {"S": f"s3://{qbucket}/{copy_key}"},
+            ":p": {"S": f"s3://{qbucket}/{copy_key}.report.json"},
+        },
+    )
+
+    code, out = scalper(world, capsys, "reprocess", "--prefix", key, "--check", "--wait", "60")
+
+    assert code == 0
+    [item] = out["files"]
+    assert (item["release"], item["new_status"]) == ("released", "VALID")
+    assert world.record(key)["status"] == "VALID"
+    listed = s3.list_objects_v2(Bucket=qbucket, Prefix=copy_key).get("Contents", [])
+    assert listed == []  # copy and report gone, now that the VALID record exists
+
+
+def test_sweep_replays_a_record_stuck_in_processing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a claim two hours old whose execution is gone (it died without an outcome)."""
+    key = PREFIX + "stuck.csv"
+    world.put(key, (DATA / "jobs-valid.csv").read_bytes())
+    world.wait(key)
+    record = world.record(key)
+    ghost = world.valid.arn.rsplit(":", 1)[0] + ":00000000-0000-4000-8000-000000000000"
+    world.stack.client("dynamodb").put_item(
+        TableName=world.table,
+        Item={
+            "pk": {"S": record["pk"]},
+            "bucket": {"S": world.input_bucket},
+            "event_key": {"S": key},
+            "sequencer": {"S": record["sequencer"]},
+            "status": {"S": "PROCESSING"},
+            "execution_arn": {"S": ghost},
+            "claimed_at": {"S": "2020-01-01T00:00:00.000Z"},
+            "updated_at": {"S": "2020-01-01T00:00:00.000Z"},
+            "event_id": {"S": "5e1d3c44-0000-4000-8000-000000000001"},
+            "event_time": {"S": "2020-01-01T00:00:00Z"},
+        },
+    )
+
+    code, out = scalper(world, capsys, "sweep", "--dry-run")
+    assert code == 1
+    assert [s["key"] for s in out["stuck"]] == [key]
+    assert out["stuck"][0]["action"] == "would-replay"
+
+    code, out = scalper(world, capsys, "sweep", "--older-than", "30m")
+
+    assert code == 0
+    [stuck] = out["stuck"]
+    assert stuck["action"] == "replayed"
+    assert "rebuilt" in stuck["detail"]
+    report = world.stack.wait_for_execution(stuck["new_arn"], timeout=60)
+    assert "TypeCheck" in report.states
+    assert world.record(key)["status"] == "VALID"
+    code, out = scalper(world, capsys, "sweep")
+    assert (code, out["stuck"]) == (0, [])
