@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from silent_scalper.engine import ValidationSummary
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
 
 REPORT_SUFFIX = ".report.json"
+#: Objects up to 5 GiB are copied with one server-side CopyObject; larger ones (only an upload
+#: that bypassed the presign API can be that large, and it is TOO_LARGE) in parallel parts.
+COPY_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
 #: When neither TypeCheck nor validation named a reason (should not happen), say so plainly.
 UNKNOWN_REASON = "MALFORMED"
 
@@ -101,13 +105,16 @@ def quarantine(
         }
     )
     source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
-    s3.copy_object(
+    s3.copy(
+        CopySource=source,
         Bucket=settings.quarantine_bucket,
         Key=target_key,
-        CopySource=source,
-        MetadataDirective="COPY",
-        TaggingDirective="REPLACE",
-        Tagging=tag_query(Status.QUARANTINED, reason),
+        ExtraArgs={
+            "MetadataDirective": "COPY",
+            "TaggingDirective": "REPLACE",
+            "Tagging": tag_query(Status.QUARANTINED, reason),
+        },
+        Config=COPY_CONFIG,
     )
     report = build_report(request, record, quarantined_at=record.processed_at)
     s3.put_object(
