@@ -19,6 +19,9 @@ from typing import cast
 # Sub-command modules, in the order `scalper --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "validate",
+    "upload",
+    "demo",
+    "local",
     "sfn_mock",
     "status",
     "executions",

@@ -347,6 +347,12 @@ class EventBridgeBridge:
         )
         delivery.dead_lettered = True
 
+    @property
+    def idle(self) -> bool:
+        """True when no event is being matched or delivered right now."""
+        with self._lock:
+            return not self._pending
+
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every delivery started so far has ended; False on timeout."""
         deadline = time.monotonic() + timeout

@@ -154,6 +154,7 @@ class LambdaEndpoint:
         self.faults = FaultInjector(aliases)
         self.log_dir = log_dir
         self._invocations: list[Invocation] = []
+        self._stopping = False
         self._lock = threading.Lock()
         endpoint = self
 
@@ -187,11 +188,19 @@ class LambdaEndpoint:
         """Serve; with ``prewarm`` start one environment per function in the background."""
         self._server.start()
         if prewarm:
-            for pool in self.pools.values():
-                threading.Thread(target=pool.prewarm, daemon=True).start()
+            # One at a time, in template order: on two cores, six cold starts at once take
+            # several times longer each, and the first function (the API's) waits longest.
+            threading.Thread(target=self._prewarm, name="scalper-prewarm", daemon=True).start()
+
+    def _prewarm(self) -> None:
+        for pool in list(self.pools.values()):
+            if self._stopping:
+                return
+            pool.prewarm()
 
     def stop(self) -> None:
         """Stop serving and stop every worker process."""
+        self._stopping = True
         self._server.stop()
         for pool in self.pools.values():
             pool.close()

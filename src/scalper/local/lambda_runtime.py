@@ -242,8 +242,11 @@ class FunctionPool:
         failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
         if failure is None:
             with self._cond:
-                self._idle.append(worker)
-                self._cond.notify()
+                if not self._closed:
+                    self._idle.append(worker)
+                    self._cond.notify()
+                    return
+            worker.stop()
 
     def invoke(self, payload: bytes, request_id: str) -> InvokeResult:
         """Invoke on a warm environment, starting one when none is free."""

@@ -1,0 +1,261 @@
+"""`scalper demo [FOLDER]`: the whole pipeline, offline, on a folder of files.
+
+Starts the local stack in this process, uploads every file of FOLDER (default: the
+bundled ``samples/``) through the presign API and a presigned POST over real HTTP, waits
+for every execution, and prints one row per file: final status, reason, records, the
+states the execution passed through, and where the file (or its quarantine report) now
+is. A file the API refuses (an empty file, an unsupported type...) never enters the
+pipeline and shows as REFUSED with the API's code.
+
+Exit 0 when every file reached a terminal state, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.credentials import Credentials
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
+from scalper.cli.local import add_stack_options, stack_config, start_stack
+from scalper.cli.upload import Uploaded, UploadError, upload_file
+from scalper.local import LocalStack
+from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from scalper.local.stack import REPO_ROOT, TERMINAL
+
+TERMINAL_ROWS = {"VALID", "QUARANTINED", "FAILED", "REFUSED"}
+_STYLE = {"VALID": "green", "QUARANTINED": "yellow", "FAILED": "red", "REFUSED": "magenta"}
+
+
+@dataclass
+class Row:
+    """One file's outcome."""
+
+    path: Path
+    status: str
+    reason: str = ""
+    records: str = ""
+    states: str = ""
+    where: str = ""
+
+
+def collect(folder: Path) -> list[Path]:
+    """Every regular file under ``folder`` (READMEs and hidden files aside), sorted."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        and not p.name.upper().startswith("README")
+    )
+    if not files:
+        raise UsageError(f"{folder} has no files to upload")
+    return files
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `demo` sub-command."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the pipeline offline on a folder of files (default: samples/)",
+        description=(
+            "Start the local stack, upload every file of FOLDER through the presign API and "
+            "a presigned POST, wait for every execution and print the outcome per file."
+        ),
+    )
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=REPO_ROOT / "samples",
+        metavar="FOLDER",
+        help="files to upload (default: the bundled samples/)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="seconds to wait for every execution to end (default 180)",
+    )
+    add_stack_options(parser, ports=False)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the stack, upload, wait, report."""
+    files = collect(args.folder)
+    config = stack_config(args, ports=False)
+    console = Console()
+    if not console.is_terminal:
+        # Piped or in CI: no terminal width to fit, so keep each row on one line.
+        console = Console(width=200)
+    started = time.monotonic()
+    with console.status("starting the local stack (moto, Lambda workers, HTTP API)..."):
+        stack = start_stack(config)
+    try:
+        console.print(
+            f"local stack up in {time.monotonic() - started:.1f}s: API {stack.api_url}, "
+            f"AWS {stack.aws_url}; {len(stack.gaps)} template features are not provided "
+            "locally (`scalper local up` lists them)",
+            highlight=False,
+        )
+        rows, uploaded = _upload_all(stack, files, console)
+        _wait(stack, uploaded, rows, console, args.timeout)
+    finally:
+        with console.status("stopping the local stack..."):
+            stack.stop()
+    console.print(_table(rows, args.folder))
+    counts: dict[str, int] = {}
+    for row in rows.values():
+        counts[row.status] = counts.get(row.status, 0) + 1
+    console.print(
+        "  ".join(f"{status}: {n}" for status, n in sorted(counts.items())), highlight=False
+    )
+    return EXIT_OK if all(r.status in TERMINAL_ROWS for r in rows.values()) else EXIT_PROBLEM
+
+
+def _upload_all(
+    stack: LocalStack, files: list[Path], console: Console
+) -> tuple[dict[Path, Row], dict[Path, Uploaded]]:
+    credentials = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+    rows: dict[Path, Row] = {}
+    uploaded: dict[Path, Uploaded] = {}
+    total = sum(p.stat().st_size for p in files)
+    with Progress(
+        TextColumn("uploading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files  {task.fields[bytes]} bytes"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("upload", total=len(files), bytes=f"0/{total}")
+        sent = 0
+
+        def one(path: Path) -> None:
+            nonlocal sent
+
+            def advance(n: int) -> None:
+                nonlocal sent
+                sent += n
+                progress.update(task, bytes=f"{sent}/{total}")
+
+            try:
+                uploaded[path] = upload_file(
+                    stack.api_url,
+                    path,
+                    credentials=credentials,
+                    region=stack.config.region,
+                    progress=advance,
+                )
+            except UploadError as exc:
+                rows[path] = Row(path, "REFUSED", exc.code, where=f"{exc.stage}: {exc.message}")
+            progress.advance(task)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(one, files))
+    return rows, uploaded
+
+
+def _wait(
+    stack: LocalStack,
+    uploaded: dict[Path, Uploaded],
+    rows: dict[Path, Row],
+    console: Console,
+    timeout: float,
+) -> None:
+    sfn = stack.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    pending = dict(uploaded)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("executions"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("wait", total=len(uploaded))
+        while pending and time.monotonic() < deadline:
+            bridge_idle = stack.bridge is not None and stack.bridge.idle
+            for path, landed in list(pending.items()):
+                arns = stack.execution_arns_for(landed.key)
+                if not arns:
+                    if bridge_idle and not _delivered(stack, landed.key):
+                        rows[path] = Row(path, "NOT STARTED", where="no rule matched the object")
+                        del pending[path]
+                        progress.advance(task)
+                    continue
+                if sfn.describe_execution(executionArn=arns[-1])["status"] in TERMINAL:
+                    rows[path] = _row(stack, path, landed, arns[-1])
+                    del pending[path]
+                    progress.advance(task)
+            time.sleep(0.2)
+    for path, landed in pending.items():
+        rows[path] = Row(path, "RUNNING", where=f"s3://{landed.bucket}/{landed.key}")
+
+
+def _delivered(stack: LocalStack, key: str) -> bool:
+    bridge = stack.bridge
+    return bridge is not None and any(d.key == key for d in list(bridge.deliveries))
+
+
+def _row(stack: LocalStack, path: Path, landed: Uploaded, arn: str) -> Row:
+    report = stack.report(arn)
+    record = _record(stack, landed)
+    status = str(record.get("status") or "")
+    if not status:
+        status = "FAILED" if report.status != "SUCCEEDED" else report.status
+    where = f"s3://{landed.bucket}/{landed.key}"
+    if record.get("report_location"):
+        where = str(record["report_location"])
+    reason = str(record.get("reason") or "")
+    if status == "FAILED" and not reason:
+        reason = str(report.error or record.get("error") or "")
+    records = record.get("records")
+    return Row(
+        path,
+        status,
+        reason,
+        "" if records is None else str(records),
+        " > ".join(report.states),
+        where,
+    )
+
+
+def _record(stack: LocalStack, landed: Uploaded) -> dict[str, Any]:
+    table = (stack.provisioned.outputs if stack.provisioned else {}).get("MetadataTableName")
+    if not table:
+        return {}
+    item = stack.client("dynamodb").get_item(
+        TableName=str(table), Key={"pk": {"S": f"{landed.bucket}/{landed.key}"}}
+    )
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in (item.get("Item") or {}).items()}
+
+
+def _table(rows: dict[Path, Row], folder: Path) -> Table:
+    table = Table(title="Silent Scalper demo", show_lines=False)
+    for column in ("file", "status", "reason", "records", "states", "now at"):
+        table.add_column(column, overflow="fold")
+    for path in sorted(rows):
+        row = rows[path]
+        style = _STYLE.get(row.status, "bold red")
+        table.add_row(
+            str(path.relative_to(folder)),
+            f"[{style}]{row.status}[/{style}]",
+            row.reason,
+            row.records,
+            row.states,
+            row.where,
+        )
+    return table

@@ -1,0 +1,348 @@
+"""`scalper upload FILE... --api URL`: the client half of the pipeline.
+
+For each file: ``POST <api>/uploads`` with its name, size and content type (SigV4-signed
+for ``execute-api`` when the API uses IAM authorisation), then a multipart POST of the
+file to the presigned URL with the returned fields, over real HTTP, streaming the file.
+Works against the deployed API (its ``ApiUrl`` output) and the local stack
+(``SCALPER_API_URL``) alike.
+
+The functions here are reused by `scalper demo`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TransferSpeedColumn,
+)
+
+from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
+
+CONTENT_TYPES = {
+    ".csv": "text/csv",
+    ".json": "application/json",
+    ".ndjson": "application/x-ndjson",
+    ".jsonl": "application/x-ndjson",
+}
+_REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
+_CHUNK = 256 * 1024
+HTTP_TIMEOUT = 60.0
+
+
+class UploadError(Exception):
+    """The API or S3 refused a file; ``code`` is the API's or S3's error code."""
+
+    def __init__(self, stage: str, code: str, message: str) -> None:
+        super().__init__(f"{stage}: {code}: {message}")
+        self.stage = stage  # "presign" or "s3"
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A file that landed in the input bucket."""
+
+    path: Path
+    bucket: str
+    key: str
+    upload_id: str
+    size: int
+
+
+def content_type_for(path: Path) -> str:
+    """The content type the API expects for a file's extension."""
+    return CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def uploads_url(api: str) -> str:
+    """Accept the API base URL or the full ``.../uploads`` URL."""
+    if urlsplit(api).path.rstrip("/").endswith("/uploads"):
+        return api.rstrip("/")
+    return urljoin(api if api.endswith("/") else api + "/", "uploads")
+
+
+def region_for(url: str, default: str | None = None) -> str:
+    """The region of an ``execute-api`` URL, else ``default`` / the configured region."""
+    match = _REGION_IN_HOST.search(urlsplit(url).hostname or "")
+    if match:
+        return match.group(1)
+    return default or boto3.session.Session().region_name or "us-east-1"
+
+
+def request_upload(
+    api: str,
+    *,
+    file_name: str,
+    size: int,
+    content_type: str,
+    credentials: Credentials | None,
+    region: str,
+) -> dict[str, Any]:
+    """Ask the API for a presigned POST; raises `UploadError` on a refusal."""
+    url = uploads_url(api)
+    body = json.dumps({"file_name": file_name, "size": size, "content_type": content_type}).encode()
+    headers = {"Content-Type": "application/json"}
+    if credentials is not None:
+        signed = AWSRequest(method="POST", url=url, data=body, headers=headers)
+        SigV4Auth(credentials, "execute-api", region).add_auth(signed)
+        headers = dict(signed.headers.items())
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
+            result: dict[str, Any] = json.loads(response.read())
+            return result
+    except urllib.error.HTTPError as exc:
+        raise _api_error(exc) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UploadError("presign", "UNREACHABLE", f"{url}: {exc}") from None
+
+
+def _api_error(exc: urllib.error.HTTPError) -> UploadError:
+    raw = exc.read()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return UploadError("presign", f"HTTP {exc.code}", raw.decode(errors="replace")[:200])
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict):
+        return UploadError("presign", str(error.get("code")), str(error.get("message")))
+    message = data.get("message", raw.decode(errors="replace")) if isinstance(data, dict) else raw
+    return UploadError("presign", f"HTTP {exc.code}", str(message))
+
+
+class _MultipartBody:
+    """A multipart/form-data body read in chunks: fields, then the file, streamed."""
+
+    def __init__(
+        self,
+        fields: dict[str, str],
+        path: Path,
+        content_type: str,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.boundary = f"scalper-{uuid.uuid4().hex}"
+        head = b"".join(
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+            for name, value in fields.items()
+        )
+        quoted = path.name.replace('"', "%22")
+        head += (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{quoted}"\r\nContent-Type: {content_type}\r\n\r\n'
+        ).encode()
+        self._head = head
+        self._tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self._size = path.stat().st_size
+        self.length = len(head) + self._size + len(self._tail)
+        self._path = path
+        self._progress = progress
+        self._chunks: Iterator[bytes] | None = None
+        self._buffer = b""
+
+    def _generate(self) -> Iterator[bytes]:
+        yield self._head
+        with self._path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                if self._progress is not None:
+                    self._progress(len(chunk))
+                yield chunk
+        yield self._tail
+
+    def read(self, n: int = -1) -> bytes:
+        """File-like read for http.client (it sends what this returns, until b"")."""
+        if self._chunks is None:
+            self._chunks = self._generate()
+        while n < 0 or len(self._buffer) < n:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._buffer += chunk
+        if n < 0:
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+
+def post_file(
+    url: str,
+    fields: dict[str, str],
+    path: Path,
+    content_type: str,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Multipart POST of ``path`` to a presigned URL; raises `UploadError` on S3's refusal."""
+    body = _MultipartBody(fields, path, content_type, progress)
+    data: IO[bytes] = body  # type: ignore[assignment]  # http.client reads any .read()
+    request = urllib.request.Request(  # noqa: S310 - the presigned URL the API returned
+        url,
+        data=data,
+        method="POST",
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={body.boundary}",
+            "Content-Length": str(body.length),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
+            response.read()
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        code, message = f"HTTP {exc.code}", raw.decode(errors="replace")[:300]
+        try:
+            root = ET.fromstring(raw)  # noqa: S314 - S3's error document
+            code = root.findtext("Code") or code
+            message = root.findtext("Message") or message
+        except ET.ParseError:
+            pass
+        raise UploadError("s3", code, message) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise UploadError("s3", "UNREACHABLE", f"{url}: {exc}") from None
+
+
+def upload_file(
+    api: str,
+    path: Path,
+    *,
+    credentials: Credentials | None,
+    region: str,
+    content_type: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Uploaded:
+    """Presign then POST one file; returns where it landed."""
+    size = path.stat().st_size
+    ctype = content_type or content_type_for(path)
+    presigned = request_upload(
+        api,
+        file_name=path.name,
+        size=size,
+        content_type=ctype,
+        credentials=credentials,
+        region=region,
+    )
+    post_file(str(presigned["url"]), dict(presigned["fields"]), path, ctype, progress)
+    return Uploaded(
+        path=path,
+        bucket=str(presigned["bucket"]),
+        key=str(presigned["key"]),
+        upload_id=str(presigned["upload_id"]),
+        size=size,
+    )
+
+
+def resolve_credentials(auth: str) -> Credentials | None:
+    """``iam``: default credential chain (required); ``none``: unsigned; ``auto``: if any."""
+    if auth == "none":
+        return None
+    found = boto3.session.Session().get_credentials()
+    if found is None:
+        if auth == "iam":
+            raise UsageError("--auth iam needs AWS credentials (none found in the default chain)")
+        return None
+    frozen = found.get_frozen_credentials()
+    return Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `upload` sub-command."""
+    parser = subparsers.add_parser(
+        "upload",
+        help="upload files through the presign API and a presigned POST",
+        description=(
+            "Upload files to the pipeline: POST /uploads for a presigned POST (IAM-signed), "
+            "then the file itself. Exit 0 when every file was accepted, 1 otherwise."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="FILE", type=Path, help="files to upload")
+    parser.add_argument(
+        "--api",
+        default=os.environ.get("SCALPER_API_URL"),
+        metavar="URL",
+        help="the API URL (the stack's ApiUrl output; default $SCALPER_API_URL)",
+    )
+    parser.add_argument(
+        "--auth",
+        choices=("auto", "iam", "none"),
+        default="auto",
+        help="sign requests with SigV4 for execute-api (auto: when credentials exist)",
+    )
+    parser.add_argument("--region", default=None, help="signing region (default: from the URL)")
+    parser.add_argument("--content-type", default=None, help="override the content type")
+    parser.set_defaults(func=run)
+
+
+def _advance(progress: Progress, task: TaskID) -> Callable[[int], None]:
+    def advance(n: int) -> None:
+        progress.advance(task, n)
+
+    return advance
+
+
+def run(args: argparse.Namespace) -> int:
+    """Upload each file; one line per file."""
+    if not args.api:
+        raise UsageError("--api URL is required (or set SCALPER_API_URL)")
+    paths: list[Path] = args.paths
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"not a file: {', '.join(missing)}")
+    credentials = resolve_credentials(args.auth)
+    region = region_for(args.api, args.region)
+    console = Console(stderr=True)
+    out = Console()
+    failures = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        for path in paths:
+            task = progress.add_task(path.name, total=path.stat().st_size)
+            try:
+                landed = upload_file(
+                    args.api,
+                    path,
+                    credentials=credentials,
+                    region=region,
+                    content_type=args.content_type,
+                    progress=_advance(progress, task),
+                )
+            except UploadError as exc:
+                failures += 1
+                out.print(f"[red]refused[/red] {path}: {exc}", highlight=False)
+                continue
+            finally:
+                progress.remove_task(task)
+            out.print(f"uploaded {path} -> s3://{landed.bucket}/{landed.key}", highlight=False)
+    sys.stdout.flush()
+    return EXIT_OK if failures == 0 else EXIT_PROBLEM
