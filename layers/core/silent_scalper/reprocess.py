@@ -328,14 +328,13 @@ class _StreamingReader(io.RawIOBase):
 
 
 def has_marker(s3: S3Client, quarantine_bucket: str, file: QuarantinedFile) -> bool:
-    """Whether a release of this file is already waiting to be settled."""
-    try:
-        s3.head_object(Bucket=quarantine_bucket, Key=file.marker_key)
-    except ClientError as exc:
-        if _missing(exc):
-            return False
-        raise
-    return True
+    """Whether a release of this file is already waiting to be settled.
+
+    A listing, not a HEAD: the scheduled function may list only the marker prefix, and S3
+    answers a HEAD of a missing key with 403 rather than 404 without bucket-wide ListBucket.
+    """
+    listed = s3.list_objects_v2(Bucket=quarantine_bucket, Prefix=file.marker_key, MaxKeys=1)
+    return any(obj.get("Key") == file.marker_key for obj in listed.get("Contents", []))
 
 
 def release(
