@@ -16,9 +16,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MiB = 1 << 20
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: int = 1) -> str:
-    """A Markdown table; columns from ``right`` on are right-aligned."""
-    align = ["---" if i < right else "---:" for i in range(len(header))]
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], left: Sequence[int] = (0,)) -> str:
+    """A Markdown table; the columns at indexes ``left`` are left-aligned, the rest right."""
+    align = ["---" if i in left else "---:" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -69,7 +69,7 @@ def throughput_md(rows: list[dict[str, Any]]) -> str:
         "peak RSS MiB",
         "counts",
     ]
-    return _table(header, out, right=3)
+    return _table(header, out, left=(0, 1, 2, 7, 11))
 
 
 def targets_md(items: list[dict[str, Any]]) -> str:
@@ -79,7 +79,7 @@ def targets_md(items: list[dict[str, Any]]) -> str:
         met = item["met"]
         mark = "n/a" if met is None else ("yes" if met else "**NO**")
         rows.append([item["target"], item["measured"], mark])
-    return _table(["target (issue 6)", "measured", "met"], rows)
+    return _table(["target (issue 6)", "measured", "met"], rows, left=(0, 2))
 
 
 def transitions_md(section: dict[str, Any]) -> str:
@@ -87,7 +87,7 @@ def transitions_md(section: dict[str, Any]) -> str:
     rows = []
     for name, path in section["paths"].items():
         rows.append([name, str(path["transitions"]), " → ".join(path["states"])])
-    return _table(["path", "transitions", "states entered"], rows, right=1)
+    return _table(["path", "transitions", "states entered"], rows, left=(0, 2))
 
 
 def cost_md(section: dict[str, Any]) -> str:
@@ -112,7 +112,45 @@ def cost_md(section: dict[str, Any]) -> str:
         "Express / 1M files",
         "of which Express duration",
     ]
-    return _table(header, rows, right=2)
+    return _table(header, rows, left=(0, 1))
+
+
+def pipeline_md(section: dict[str, Any]) -> str:
+    """Bytes read from S3 per file through the real handlers."""
+    rows = []
+    for f in section["files"]:
+        rows.append(
+            [
+                f["name"],
+                f"{f['size']:,}",
+                f"{f['bytes_read']:,}",
+                f"{f['bytes_read'] - f['size']:+,}",
+                f"{f['outcome']} {f['reason'] or ''}".strip(),
+            ]
+        )
+    header = ["file", "size (bytes)", "GetObject bytes", "over size", "outcome"]
+    return _table(header, rows, left=(0, 4))
+
+
+def e2e_md(section: dict[str, Any]) -> str:
+    """End-to-end files per second on the local stack."""
+    rows = []
+    for r in section["runs"]:
+        if "error" in r:
+            rows.append([f"{r['files']:,}", "-", "-", "-", "-", r["error"]])
+            continue
+        rows.append(
+            [
+                f"{r['files']:,}",
+                f"{r['file_bytes']:,}",
+                f"{r['files_per_second']:.2f}",
+                f"{r['mb_per_second']:.1f}",
+                f"{r['seconds']:.0f} s",
+                ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())),
+            ]
+        )
+    header = ["files", "bytes each", "files/s", "MB/s", "first upload to last end", "outcomes"]
+    return _table(header, rows, left=(5,))
 
 
 def render(result: dict[str, Any]) -> str:
@@ -129,8 +167,12 @@ def render(result: dict[str, Any]) -> str:
     ]
     if result.get("transitions"):
         parts += ["", transitions_md(result["transitions"])]
+    if result.get("pipeline", {}).get("files"):
+        parts += ["", pipeline_md(result["pipeline"])]
     if result.get("cost"):
         parts += ["", cost_md(result["cost"])]
+    if result.get("e2e"):
+        parts += ["", e2e_md(result["e2e"])]
     return "\n".join(parts) + "\n"
 
 

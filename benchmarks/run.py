@@ -349,6 +349,46 @@ def cost_table(section: dict[str, Any]) -> Table:
     return table
 
 
+def e2e_section(quick: bool, workdir: Path | None) -> dict[str, Any]:
+    """Files per second through the local stack, uploads included: many small, a few large."""
+    plans = [("small", 100 if quick else 1_000, 20_000), ("large", 4 if quick else 20, 50 * MB)]
+    out: dict[str, Any] = {"runs": []}
+    for label, count, size in plans:
+        with tempfile.TemporaryDirectory(prefix="scalper-bench-", dir=workdir) as tmp:
+            try:
+                res = run_worker(
+                    ["--count", str(count), "--size", str(size), "--workdir", tmp],
+                    module="benchmarks.e2e_worker",
+                    timeout=3_000,
+                )
+            except (WorkerError, subprocess.TimeoutExpired, ValueError) as exc:
+                res = {"files": count, "error": f"not measured: {exc}"}
+        res["label"] = label
+        out["runs"].append(res)
+    return out
+
+
+def e2e_table(section: dict[str, Any]) -> Table:
+    """Local stack throughput, uploads included."""
+    table = Table(title="End to end on the local stack (presign + POST upload + execution)")
+    for col in ("files", "bytes each", "files/s", "MB/s", "uploads done", "all ended", "outcomes"):
+        table.add_column(col, justify="left" if col == "outcomes" else "right")
+    for r in section["runs"]:
+        if "error" in r:
+            table.add_row(str(r["files"]), "-", "-", "-", "-", "-", r["error"][:80])
+            continue
+        table.add_row(
+            f"{r['files']:,}",
+            f"{r['file_bytes']:,}",
+            f"{r['files_per_second']:.2f}",
+            f"{r['mb_per_second']:.1f}",
+            f"{r['upload_seconds']:.1f} s",
+            f"{r['seconds']:.1f} s",
+            ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())),
+        )
+    return table
+
+
 def targets(
     rows: list[ThroughputRow],
     memory: dict[str, Any],
@@ -445,6 +485,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workdir", type=Path, default=None, help="where to generate files")
     parser.add_argument("--no-save", action="store_true", help="do not write results JSON")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the local stack run")
     args = parser.parse_args(argv)
     if args.sizes is None:
         args.sizes = "10MB" if args.quick else DEFAULT_SIZES
@@ -513,6 +554,13 @@ def main(argv: list[str] | None = None) -> int:
     result["cost"] = cost_section(pipe)
     if result["cost"]:
         console.print(cost_table(result["cost"]))
+
+    if args.no_e2e:
+        result["e2e"] = None
+    else:
+        progress("local stack end to end: many small files, then a few large ones")
+        result["e2e"] = e2e_section(args.quick, args.workdir)
+        console.print(e2e_table(result["e2e"]))
 
     result["targets"] = targets(rows, memory, trans, pipe)
     result["machine"]["load_average_at_end"] = os.getloadavg()
