@@ -34,6 +34,9 @@ pytestmark = pytest.mark.e2e
 
 #: The upload limit the stack is started with, so a TOO_LARGE file stays small.
 MAX_UPLOAD_BYTES = 4096
+#: Each function's first invocation imports its handler in a fresh worker process: on a busy
+#: two-core machine a first path through five functions has taken over 20 s.
+COLD_START_DEADLINE = 120.0
 #: Outside the template's upload prefix: the EventBridge rule (and so the stack's bridge)
 #: ignores these objects, so the only execution for each is the one the test starts.
 KEY_PREFIX = "statemachine-tests"
@@ -104,7 +107,9 @@ def machine(stack: LocalStack) -> DeployedStateMachine:
             client, arn, info.name, "stepfunctions-local", info.definition, {}, None, 300.0
         )
     client = stack.client("stepfunctions")
-    return DeployedStateMachine(client, info.arn, info.name, "moto", info.definition, {}, None)
+    return DeployedStateMachine(
+        client, info.arn, info.name, "moto", info.definition, {}, None, COLD_START_DEADLINE
+    )
 
 
 def upload_event(stack: LocalStack, name: str, body: bytes) -> dict[str, Any]:
@@ -157,8 +162,9 @@ def test_given_a_file_already_processed_when_its_event_comes_again_then_it_ends_
     """The DuplicateEvent case with real DynamoDB: the replayed event loses the Claim."""
     duplicate = next(case for case in CASES if case.name == "DuplicateEvent")
     event = upload_event(stack, "jobs.csv", VALID_CSV)
-    first = run_test_case(machine.client, machine.arn, None, event)
-    again = run_test_case(machine.client, machine.arn, None, event)
+    deadline = machine.deadline_seconds
+    first = run_test_case(machine.client, machine.arn, None, event, deadline_seconds=deadline)
+    again = run_test_case(machine.client, machine.arn, None, event, deadline_seconds=deadline)
     assert first.output["status"] == "VALID"
     assert (again.path, again.status) == (duplicate.path, duplicate.status)
     assert again.output["claim"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
