@@ -313,7 +313,7 @@ def _execute(ctx: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
-def _dynamodb_units(writes: list[tuple[str, str, int]], final_size: int) -> int:
+def dynamodb_write_units(writes: list[tuple[str, str, int]], final_size: int) -> int:
     """Write request units: the item (1 KiB units) and the ``by-status`` index writes.
 
     The first write of an item puts it in the index; a later write that changes its status
@@ -375,7 +375,7 @@ def run_case(ctx: Mapping[str, Any], case: Mapping[str, Any], workdir: Path) -> 
                 "bytes_read": METER.get_object_bytes,
                 "body_bytes_read": METER.body_bytes_read,
                 "calls": dict(sorted(METER.calls.items())),
-                "dynamodb_write_units": _dynamodb_units(list(METER.dynamodb_writes), item),
+                "dynamodb_write_units": dynamodb_write_units(list(METER.dynamodb_writes), item),
                 "lambda_ms": {k: sum(v) for k, v in METER.lambda_ms.items()},
                 "item_bytes": item,
             }
