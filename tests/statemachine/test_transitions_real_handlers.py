@@ -81,6 +81,9 @@ def stack() -> Iterator[LocalStack]:
     config = StackConfig(
         retry_scale=0.001,
         parameters={"MaxUploadBytes": str(MAX_UPLOAD_BYTES)},
+        # Each function starts once, on its first use: a background prewarm racing the first
+        # execution would start a second environment of the same function.
+        prewarm=False,
         aws_port=_port("SCALPER_AWS_PORT", 4566) if on_sfn_local else 0,
         lambda_port=_port("SCALPER_LAMBDA_PORT", 9001) if on_sfn_local else 0,
     )
