@@ -152,3 +152,19 @@ def test_given_duplicate_job_ids_in_an_array_then_paths_name_both(validate: Vali
     s = validate(array(job(1), job(1)), "a.json")
     assert s.errors[0].location == "$[1].job_id"
     assert s.errors[0].message == "job_id 'J-0001' is not unique: already used by $[0]"
+
+
+def test_given_scattered_errors_and_tricky_strings_then_every_error_is_located(
+    validate: Validate,
+) -> None:
+    """Batches are cut at the last "}," in reach; one inside a string must not fool it."""
+    records = []
+    for i in range(1, 2001):
+        notes = 'a "}," b },{ c' if i % 5 == 0 else "plain"
+        records.append(job(i, notes=notes, priority=0 if i % 37 == 0 else 3))
+    s = validate(array(*records), "a.json", max_errors=1000)
+    bad = [i for i in range(1, 2001) if i % 37 == 0]
+    assert (s.records, s.invalid_records) == (2000, len(bad))
+    assert [e.location for e in s.errors] == [f"$[{i - 1}].priority" for i in bad]
+    assert [e.line for e in s.errors] == [i + 1 for i in bad]
+    assert s.job_ids == 2000 - len(bad)

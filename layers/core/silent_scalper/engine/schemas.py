@@ -233,6 +233,16 @@ class CompiledSchema:
                     f"$.{check.prop}",
                 )
 
+    def _check_all(self, objs: list[Any]) -> None:
+        """The fallback check on a batch; the error's path names the record's index."""
+        assert self._check is not None
+        for i, obj in enumerate(objs):
+            try:
+                self._check(obj)
+            except RecordError as exc:
+                path = f"$[{i}]{(exc.path or '$')[1:]}"
+                raise RecordError(exc.reason, exc.message, path) from None
+
     def _bulk_patterns(self, objs: list[Any]) -> None:
         for check in self._patterns:
             if not check.all_match(objs):
@@ -251,8 +261,7 @@ class CompiledSchema:
         if self._patterns:
             self._bulk_patterns(objs)
         if self._check is not None:
-            for obj in objs:
-                self._check(obj)
+            self._check_all(objs)
         return objs
 
     def decode_lines(self, data: bytes | memoryview) -> list[Any]:
@@ -261,8 +270,7 @@ class CompiledSchema:
         if self._patterns:
             self._bulk_patterns(objs)
         if self._check is not None:
-            for obj in objs:
-                self._check(obj)
+            self._check_all(objs)
         return objs
 
     def cells_batch(self, rows: list[dict[str, str]]) -> list[Any]:

@@ -61,6 +61,7 @@ _WS = rb"[ \t\r\n]*+"
 _RUN = 1000
 _FLAT_RUN = re.compile(rb"(?:" + _WS + _FLAT + _WS + rb",){0,%d}+" % _RUN, re.S)
 _FLAT_ITEM = re.compile(_WS + rb"(" + _FLAT + rb")" + _WS + rb",", re.S)
+_RAW_LIST: msgspec.json.Decoder[list[msgspec.Raw]] = msgspec.json.Decoder(list[msgspec.Raw])
 _STRUCT = re.compile(rb'["\[\]{},]')
 _STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
 
@@ -470,6 +471,8 @@ def _validate_ndjson(body: _Prefixed, col: _Collector) -> bool:
     return not saw_data
 
 
+_WINDOW = 64
+_NEWLINE = re.compile(rb"\n")
 _FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
 _AT_BYTE = re.compile(r"\(byte (\d+)\)")
 
@@ -477,44 +480,50 @@ _AT_BYTE = re.compile(r"\(byte (\d+)\)")
 def _ndjson_block(block: bytes, first_line: int, col: _Collector) -> bool:
     """Validate whole lines; returns whether any non-blank line was seen.
 
-    The block is decoded in one msgspec call. When a line fails, msgspec's error names
-    it (``$[k]`` or a byte offset): the lines before it are decoded as one batch again,
-    that line is checked alone (and located), and decoding resumes after it. So a file
-    with scattered errors costs about two batch passes, not a per-line pass.
+    The block is decoded in one msgspec call. When a line fails, the block is taken in
+    windows of ``_WINDOW`` lines: msgspec's error names the first failing line (``$[k]``
+    or a byte offset), the lines before it are decoded as one batch again, that line is
+    checked alone (and located), and decoding resumes after it. So a file with scattered
+    errors costs a few batch passes, not a per-line pass.
     """
     col.formula_cells += _json_formulas(block)
     limit = col.limits.max_record_bytes
     if len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
-    pos = 0
-    line = first_line
+    if _ndjson_fast(block, 0, len(block), first_line, col, check=True):
+        return True
+    # Something failed: go through windows of _WINDOW lines, so that each error costs
+    # a window's decode rather than the rest of the block's.
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
+    if starts[-1] != len(block):
+        starts.append(len(block))
+    count = len(starts) - 1
     saw = False
-    while pos < len(block):
-        k = _ndjson_failing_line(block, pos, col)
+    i = 0
+    while i < count:
+        j = min(i + _WINDOW, count)
+        k = _ndjson_failing_line(block, starts[i], starts[j], col)
         if k is None:
-            return _ndjson_fast(block, pos, len(block), line, col) or saw
-        # Lines [0, k) decoded cleanly; line k did not.
-        start = pos
-        for _ in range(k):
-            start = block.index(b"\n", start) + 1
-        end = block.find(b"\n", start)
-        end = len(block) if end < 0 else end + 1
-        if start > pos:
-            saw = _ndjson_fast(block, pos, start, line, col) or saw
-        saw = _ndjson_lines([block[start:end].rstrip(b"\n")], line + k, col) or saw
-        line += k + 1
-        pos = end
+            saw = _ndjson_fast(block, starts[i], starts[j], first_line + i, col) or saw
+            i = j
+            continue
+        k = min(k, j - i - 1)
+        if k > 0:
+            saw = _ndjson_fast(block, starts[i], starts[i + k], first_line + i, col) or saw
+        bad = block[starts[i + k] : starts[i + k + 1]].rstrip(b"\n")
+        saw = _ndjson_lines([bad], first_line + i + k, col) or saw
+        i += k + 1
     return saw
 
 
-def _ndjson_failing_line(block: bytes, start: int, col: _Collector) -> int | None:
+def _ndjson_failing_line(block: bytes, start: int, end: int, col: _Collector) -> int | None:
     """None if every line of ``data`` decodes, else the index of the first that fails.
 
     With blank lines the index can be early (msgspec counts records, not lines); the
     caller then re-checks correct lines, which is slower but still exact.
     """
     try:
-        col.schema.decode_lines(memoryview(block)[start:])
+        col.schema.decode_lines(memoryview(block)[start:end])
     except RecordError as exc:
         m = _FIRST_INDEX.search(f"`{exc.path}")
         return int(m.group(1)) if m else 0
@@ -536,11 +545,18 @@ def _split_lines(block: bytes) -> list[bytes]:
     return lines
 
 
-def _ndjson_fast(block: bytes, start: int, end: int, first_line: int, col: _Collector) -> bool:
-    """Lines known to decode: one batch when there are no blank lines, else line by line."""
+def _ndjson_fast(
+    block: bytes, start: int, end: int, first_line: int, col: _Collector, *, check: bool = False
+) -> bool:
+    """Lines expected to decode: one batch when there are no blank lines, else line by line.
+
+    With ``check`` a failure returns False with nothing recorded (the caller locates it).
+    """
     try:
         objs = col.schema.decode_lines(memoryview(block)[start:end])
     except RECORD_EXCEPTIONS:
+        if check:
+            return False
         # Only possible when blank lines shifted msgspec's record index: go line by line.
         return _ndjson_lines(_split_lines(block[start:end]), first_line, col)
     line_count = block.count(b"\n", start, end) + (0 if block[end - 1] == 0x0A else 1)
@@ -685,9 +701,21 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
         b.pos += 1
         _json_trailer(b, col)
         return
+    limit = col.limits.max_record_bytes
     while True:
         if len(b.buf) - b.pos < CHUNK // 2:
             b.more()
+        # Fast path: cut at the last "}," within reach and decode everything before it as
+        # one array. If it decodes, the cut was a real record boundary (a cut inside a
+        # string or a nested value cannot leave well-formed JSON), so no scanning at all.
+        cut = b.buf.rfind(b"},", b.pos, min(len(b.buf), b.pos + limit))
+        if cut > b.pos:
+            run = b.buf[b.pos : cut + 1]
+            done = _json_run_fast(b, run, index, col)
+            if done is not None:
+                index = done
+                b.pos = cut + 2
+                continue
         run_end = _match_end(_FLAT_RUN.match(b.buf, b.pos))
         if run_end > b.pos:
             run = b.buf[b.pos : run_end - 1]
@@ -739,6 +767,77 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
             _malformed(col, b, f"unexpected {chr(terminator)!r} in the array", index, term_pos)
         if not b.skip_ws():
             _malformed(col, b, "unexpected end of data after ','", index)
+
+
+def _json_run_fast(b: _Buffer, run: bytes, index: int, col: _Collector) -> int | None:
+    """Validate ``run`` (elements separated by commas) as a batch; None if it is not
+    a sequence of complete elements (then the exact path takes over). Returns the index."""
+    data = b"[" + run + b"]"
+    try:
+        objs = col.schema.decode_array(data)
+    except RECORD_EXCEPTIONS:
+        pass
+    else:
+        col.formula_cells += _json_formulas(run)
+        col.valid_batch(objs, _wheres(index + 1, 0, 0, len(objs)))
+        col.records = index + len(objs)
+        return index + len(objs)
+    try:
+        raws = _RAW_LIST.decode(data)
+    except RECORD_EXCEPTIONS:
+        return None  # a false cut or broken JSON: the exact path decides which
+    col.formula_cells += _json_formulas(run)
+    # Some records fail the schema: windows of _WINDOW records, so each error costs a
+    # window's decode; msgspec names the first failing record of a window.
+    cursor = 0
+    for w in range(0, len(raws), _WINDOW):
+        window = raws[w : w + _WINDOW]
+        i = 0
+        while i < len(window):
+            rest = window[i:]
+            k = _json_failing_record(rest, col)
+            if k is None:
+                _json_raws_valid(rest, index, col)
+                index += len(rest)
+                break
+            if k:
+                _json_raws_valid(rest[:k], index, col)
+                index += k
+            bad = bytes(rest[k])
+            index += 1
+            col.records = index
+            found = run.find(bad, cursor)
+            cursor = max(cursor, found)
+            line = b.line_at(b.pos + found) if found >= 0 else 0
+            try:
+                obj = col.schema.decode_record(bad)
+            except RECORD_EXCEPTIONS as exc:
+                _element_error(col, to_record_error(exc), index, bad, line)
+            else:  # the batch blamed it for a later record's error: it is fine
+                col.valid_batch([obj], (pack(index, 0),))
+            i += k + 1
+    return index
+
+
+def _json_failing_record(raws: list[msgspec.Raw], col: _Collector) -> int | None:
+    """None if every record decodes, else the index of the first that does not."""
+    try:
+        col.schema.decode_array(b"[" + b",".join(raws) + b"]")
+    except RecordError as exc:
+        m = _FIRST_INDEX.search(f"`{exc.path}")
+        return min(int(m.group(1)), len(raws) - 1) if m else 0
+    except msgspec.ValidationError as exc:
+        m = _FIRST_INDEX.search(str(exc))
+        return min(int(m.group(1)), len(raws) - 1) if m else 0
+    except RECORD_EXCEPTIONS:
+        return 0
+    return None
+
+
+def _json_raws_valid(raws: list[msgspec.Raw], index: int, col: _Collector) -> None:
+    objs = col.schema.decode_array(b"[" + b",".join(raws) + b"]")
+    col.valid_batch(objs, _wheres(index + 1, 0, 0, len(objs)))
+    col.records = index + len(objs)
 
 
 def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: _Collector) -> int:

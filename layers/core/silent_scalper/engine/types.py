@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-
 #: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
 SNIFF_BYTES = 8192
 
