@@ -213,7 +213,7 @@ def _one(
     if info.status == "FAILED" and failed_in_fail_state(sfn, arn):
         note = (
             "ended in the Fail state after the catch path: a redrive resumes there; "
-            f"`scalper replay {arn}` reruns the whole pipeline"
+            "replay reruns the whole pipeline"
         )
     base = replace(_item(info), note=note)
     if target.local:

@@ -233,7 +233,7 @@ def test_given_a_failure_caught_into_the_fail_state_then_the_dry_run_says_replay
 
     assert items[0].outcome is Outcome.WOULD_REDRIVE
     assert "Fail state" in items[0].note
-    assert "scalper replay" in items[0].note
+    assert "replay reruns" in items[0].note
 
 
 def test_given_the_local_stack_then_nothing_is_redriven_and_each_execution_gets_its_replay(
