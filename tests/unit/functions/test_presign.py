@@ -103,6 +103,7 @@ BAD_REQUESTS = [
     pytest.param("not json at all", "INVALID_JSON", None, id="not-json"),
     pytest.param("", "INVALID_BODY", None, id="empty-body"),
     pytest.param("[1, 2]", "INVALID_BODY", None, id="array-body"),
+    pytest.param("[" * 100_000, "INVALID_JSON", None, id="deep-nesting"),
     pytest.param(
         {"size": 10, "content_type": "text/csv"}, "MISSING_FIELD", "file_name", id="no-name"
     ),

@@ -85,7 +85,8 @@ def parse_request(body: str | bytes | None, *, settings: Settings) -> UploadRequ
         raise PresignError("INVALID_BODY", "the request body must be a JSON object")
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: thousands of nested brackets exhaust the parser's stack.
         raise PresignError("INVALID_JSON", "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise PresignError("INVALID_BODY", "the request body must be a JSON object")
