@@ -20,14 +20,13 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from transition_cases import OBJECT_CREATED_EVENT
+from transition_cases import MOCK_CONFIG_FILE, OBJECT_CREATED_EVENT
 
 from scalper.sfn_mock import MockConfig, mock_config_installed
 from scalper.sfn_mock.definition import RenderedDefinition, load_definition
 from scalper.sfn_mock.runner import DeployedStateMachine, deploy_state_machine
 
 REPO = Path(__file__).resolve().parents[2]
-MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 SFN_LOCAL_ENDPOINT_ENV = "SFN_LOCAL_ENDPOINT"
 REGION = "us-east-1"
 

@@ -25,9 +25,10 @@ from typing import Any
 
 import boto3
 import pytest
-from transition_cases import CASES, EVENT, Case
+from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
 from scalper.local.stack import LocalStack, StackConfig
+from scalper.sfn_mock import mock_config_installed
 from scalper.sfn_mock.runner import DeployedStateMachine, deploy_state_machine, run_test_case
 
 pytestmark = pytest.mark.e2e
@@ -171,3 +172,17 @@ def test_given_a_file_already_processed_when_its_event_comes_again_then_it_ends_
     assert first.output["status"] == "VALID"
     assert (again.path, again.status) == (duplicate.path, duplicate.status)
     assert again.output["claim"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
+
+
+def test_given_the_local_stack_with_the_hook_then_every_mocked_case_runs_over_its_endpoint(
+    stack: LocalStack, machine: DeployedStateMachine
+) -> None:
+    """The hook patches moto's classes, so a moto *server* honours ``#TestCase`` too: with it
+    installed, the local stack runs MockConfigFile.json over HTTP like Step Functions Local."""
+    if machine.backend != "moto":
+        pytest.skip("Step Functions Local reads the mock file itself (SFN_MOCK_CONFIG)")
+    with mock_config_installed(MOCK_CONFIG_FILE, wait_scale=0.001):
+        for case in CASES:
+            trace = run_test_case(machine.client, machine.arn, case.name, EVENT)
+            assert (trace.path, trace.status) == (case.path, case.status), case.name
+            assert set(trace.retries) == set(case.retries), case.name

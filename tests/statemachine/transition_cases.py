@@ -17,6 +17,8 @@ from silent_scalper.engine import Reason
 OBJECT_CREATED_EVENT = (
     Path(__file__).resolve().parents[2] / "events/eventbridge/object-created.json"
 )
+#: The suite's mock configuration, in Step Functions Local's format.
+MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 EVENT = json.loads(OBJECT_CREATED_EVENT.read_text(encoding="utf-8"))
 BUCKET = EVENT["detail"]["bucket"]["name"]
 KEY = EVENT["detail"]["object"]["key"]
