@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import Reason
 from silent_scalper.engine.unique import UniqueTracker, pack, unpack
@@ -11,17 +12,23 @@ def test_pack_and_unpack_keep_record_and_line() -> None:
     assert unpack(pack(123_456, 789)) == (123_456, 789)
 
 
-def test_given_a_small_memory_cap_then_runs_spill_and_merge_finds_every_duplicate() -> None:
-    with UniqueTracker(memory_entries=10) as tracker:
+@pytest.mark.parametrize(("cap", "runs"), [(10, 5), (2, 40)])
+def test_given_a_small_memory_cap_then_runs_spill_and_merge_finds_every_duplicate(
+    cap: int, runs: int
+) -> None:
+    """With 40+ runs, groups are merged first (at most 32 files open): same result."""
+    with UniqueTracker(memory_entries=cap) as tracker:
         found_now = []
         for i in range(100):
             seen = tracker.add(f"id-{i % 45}", pack(i + 1, i + 2))
             if seen is not None:
                 found_now.append(i)
-        assert tracker.spilled >= 5
-        later = sorted(unpack(where)[0] - 1 for _, where, _ in tracker.finish())
-    # Every occurrence after the first of each of the 45 values is reported exactly once.
-    assert sorted(found_now + later) == list(range(45, 100))
+        assert tracker.spilled >= runs
+        later = {unpack(where)[0] - 1: unpack(first)[0] - 1 for _, where, first in tracker.finish()}
+    # Every occurrence after the first of each of the 45 values is reported exactly once,
+    # with the place of an earlier occurrence of the same value.
+    assert sorted(found_now + list(later)) == list(range(45, 100))
+    assert all(first < i and first % 45 == i % 45 for i, first in later.items())
 
 
 def test_merge_reports_where_each_duplicate_was_first_seen() -> None:

@@ -18,6 +18,7 @@ file, ``x-timestamp`` names the property whose first/last values the summary rep
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import operator
 import re
@@ -618,13 +619,18 @@ class PatternCheck:
 
     def all_match(self, objs: list[Any]) -> bool:
         """Whether the property's value in each record (where present) matches."""
-        values = [v for v in map(self.get, objs) if isinstance(v, str)]
+        # Absent (UNSET) and null values are skipped; filter/map keep the loop in C.
+        values = list(filter(_NOT_NULL, filter(_NOT_UNSET, map(self.get, objs))))
         if not values:
             return True
         joined = "\n".join(values)
         if joined.count("\n") != len(values) - 1:
             return False  # a value holds a newline: let the per-value check decide
         return len(self.many.findall(joined)) == len(values)
+
+
+_NOT_UNSET = functools.partial(operator.is_not, msgspec.UNSET)
+_NOT_NULL = functools.partial(operator.is_not, None)
 
 
 def _struct_name(name: str) -> str:

@@ -2,11 +2,12 @@
 
 Values are kept exactly (no hashing, so no false duplicates) in a dict up to a cap.
 When the cap is reached the dict is written out as one sorted run to a temporary
-directory and cleared. At the end the runs and what is left in memory are merged
-(a k-way ``heapq.merge``; runs are merged in groups so at most ``_FANIN`` files are open),
-and equal neighbours are the duplicates. Memory is the cap (a few tens of MB at the
-default 250,000 values) whatever the file size; disk is one short JSON line a value, which
-Lambda's /tmp (512 MB to 10 GB) holds for tens of millions of records.
+directory and cleared. At the end the runs and what is left in memory are merged, a
+block of 4,096 keys at a time per run with bulk list operations (see ``_merge``; runs are
+merged in groups so at most ``_FANIN`` files are open), and equal keys are the
+duplicates. Memory is the cap (about 30 MB at the default 250,000 values) whatever the
+file size; disk is a few dozen bytes a value, which Lambda's /tmp (512 MB to 10 GB)
+holds for tens of millions of records.
 
 Each value remembers where it was seen as ``record << 32 | line``, one int, so that a
 duplicate is reported with both places.
@@ -14,14 +15,14 @@ duplicate is reported with both places.
 
 from __future__ import annotations
 
-import heapq
+import bisect
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import msgspec
 
@@ -29,7 +30,10 @@ _FANIN = 32
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
 
-type Entry = tuple[str, int]
+_BLOCK = 4096
+
+type Block = tuple[list[str], list[int]]
+type Duplicate = tuple[str, int, int]
 
 
 def pack(record: int, line: int) -> int:
@@ -56,7 +60,8 @@ class UniqueTracker:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.count = 0  # values added (duplicates included)
         self._encoder = msgspec.json.Encoder()
-        self._decoder = msgspec.json.Decoder(tuple[str, int])
+        self._decoder = msgspec.json.Decoder(tuple[list[str], list[int]])
+        self._names = itertools.count()
 
     def __enter__(self) -> Self:
         return self
@@ -116,51 +121,102 @@ class UniqueTracker:
     def _spill(self) -> None:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
-        path = Path(self._tmp.name) / f"run{len(self._runs)}.bin"
-        with path.open("wb") as fh:
-            self._write(fh, sorted(self._seen.items()))
-        self._runs.append(path)
+        keys = sorted(self._seen)
+        wheres = list(map(self._seen.__getitem__, keys))
+        self._runs.append(self._write(keys, wheres))
         self._seen.clear()
 
-    def _write(self, fh: IO[bytes], entries: Iterable[Entry]) -> None:
-        # One JSON array per line: JSON escapes newlines, so lines never split a value.
+    def _write(self, keys: list[str], wheres: list[int], path: Path | None = None) -> Path:
+        """Write sorted, unique keys as blocks of ``_BLOCK``: one JSON line each
+        (JSON escapes newlines, so a line never splits a value)."""
+        assert self._tmp is not None
+        if path is None:
+            path = Path(self._tmp.name) / f"run{next(self._names)}.jsonl"
         encode = self._encoder.encode
-        fh.writelines(encode(entry) + b"\n" for entry in entries)
+        with path.open("ab") as fh:
+            for i in range(0, len(keys), _BLOCK):
+                fh.write(encode((keys[i : i + _BLOCK], wheres[i : i + _BLOCK])) + b"\n")
+        return path
 
-    def _read(self, path: Path) -> Iterator[Entry]:
+    def _blocks(self, path: Path) -> Iterator[Block]:
         decode = self._decoder.decode
         with path.open("rb") as fh:
             for line in fh:
                 yield decode(line)
 
-    def finish(self) -> Iterator[tuple[str, int, int]]:
+    def _merge(self, runs: list[Path]) -> Iterator[tuple[Block, list[Duplicate]]]:
+        """Merge runs (each sorted, keys unique within it) step by step.
+
+        Each step takes, from every run's current block, the keys up to the smallest
+        last key among those blocks: every occurrence of those keys is then in hand
+        (a run's later blocks only hold larger keys). Yields the step's sorted first
+        occurrences and its duplicates. Bulk list operations keep the work in C; only a
+        step that holds duplicates is walked in Python.
+        """
+        cursors: list[list[Any]] = []
+        for run in runs:
+            blocks = self._blocks(run)
+            first = next(blocks, None)
+            if first is not None:
+                cursors.append([first[0], first[1], 0, blocks])
+        while cursors:
+            bound = min(c[0][-1] for c in cursors)
+            keys: list[str] = []
+            wheres: list[int] = []
+            for c in cursors:
+                end = bisect.bisect_right(c[0], bound, c[2])
+                keys += c[0][c[2] : end]
+                wheres += c[1][c[2] : end]
+                c[2] = end
+            live = []
+            for c in cursors:
+                if c[2] >= len(c[0]):
+                    nxt = next(c[3], None)
+                    if nxt is None:
+                        continue
+                    c[0], c[1], c[2] = nxt[0], nxt[1], 0
+                live.append(c)
+            cursors = live
+            if len(set(keys)) == len(keys):
+                pairs = sorted(zip(keys, wheres, strict=True))
+                yield ([k for k, _ in pairs], [w for _, w in pairs]), []
+                continue
+            # Runs are in file order per key: the smallest "where" is the first occurrence.
+            out_keys: list[str] = []
+            out_wheres: list[int] = []
+            dups: list[Duplicate] = []
+            for key, where in sorted(zip(keys, wheres, strict=True)):
+                if out_keys and out_keys[-1] == key:
+                    dups.append((key, where, out_wheres[-1]))
+                else:
+                    out_keys.append(key)
+                    out_wheres.append(where)
+            yield (out_keys, out_wheres), dups
+
+    def finish(self) -> Iterator[Duplicate]:
         """Yield ``(value, where, first_where)`` for every later occurrence of a value.
 
         Only duplicates that :meth:`add` did not already return are yielded (those that
-        span a spill). Order: by value.
+        span a spill).
         """
         if not self._runs:
             return
         self._spill()
         runs = list(self._runs)
-        assert self._tmp is not None
-        counter = itertools.count()
         while len(runs) > _FANIN:
+            # Too many files to open at once: merge groups into runs of unique keys first.
             merged: list[Path] = []
             for i in range(0, len(runs), _FANIN):
                 group = runs[i : i + _FANIN]
-                out = Path(self._tmp.name) / f"merge{next(counter)}.bin"
-                with out.open("wb") as fh:
-                    self._write(fh, heapq.merge(*(self._read(p) for p in group)))
-                for p in group:
-                    os.unlink(p)
+                assert self._tmp is not None
+                out = Path(self._tmp.name) / f"run{next(self._names)}.jsonl"
+                out.touch()
+                for (keys, wheres), dups in self._merge(group):
+                    yield from dups
+                    self._write(keys, wheres, out)
+                for path in group:
+                    os.unlink(path)
                 merged.append(out)
             runs = merged
-        previous_key: str | None = None
-        first_where = 0
-        # Runs are sorted by (value, where), so the first of equal values came first.
-        for key, where in heapq.merge(*(self._read(p) for p in runs)):
-            if key == previous_key:
-                yield key, where, first_where
-            else:
-                previous_key, first_where = key, where
+        for _, dups in self._merge(runs):
+            yield from dups
