@@ -200,3 +200,41 @@ def test_given_bad_arguments_when_scaffolding_then_one_line_says_why_with_exit_2
     assert code == cli.EXIT_USAGE
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_given_the_suite_mock_file_when_checked_then_it_has_no_problems(
+    only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sfn-mock", "check"]) == cli.EXIT_OK
+    assert "21 test cases of 'scalper-local-pipeline', no problems" in capsys.readouterr().out
+
+
+def test_given_a_mock_file_with_mistakes_when_checked_then_each_is_reported_with_exit_1(
+    only_sfn_mock: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock = tmp_path / "MockConfigFile.json"
+    mock.write_text(
+        json.dumps(
+            {
+                "StateMachines": {
+                    "scalper-local-pipeline": {"TestCases": {"Typo": {"Clam": "Ok", "Route": "Ok"}}}
+                },
+                "MockedResponses": {"Ok": {"0": {"Return": {}}}, "Spare": {"0": {"Return": {}}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert cli.main(["sfn-mock", "check", str(mock)]) == cli.EXIT_PROBLEM
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{mock}: StateMachines.scalper-local-pipeline.TestCases.Typo.Clam: "
+        "not a Task state of the definition",
+        f"{mock}: StateMachines.scalper-local-pipeline.TestCases.Typo.Route: "
+        "not a Task state of the definition",
+        f"{mock}: MockedResponses.Spare: not used by any test case",
+    ]
+    mock.write_text('{"StateMachines": {}, "MockedResponses": {"X": {"1": {"Return": 1}}}}')
+    assert cli.main(["sfn-mock", "check", str(mock)]) == cli.EXIT_PROBLEM
+    assert "MockedResponses.X: attempt range '1' starts at 1, expected 0" in (
+        capsys.readouterr().err
+    )

@@ -18,6 +18,7 @@ from silent_scalper.records import MetadataRecord
 from transition_cases import CASES, Case
 
 from scalper.sfn_mock import MockConfig
+from scalper.sfn_mock.model import problems_against
 from scalper.sfn_mock.runner import DeployedStateMachine as Pipeline
 
 
@@ -126,11 +127,10 @@ def test_given_every_test_case_then_together_they_take_every_transition_of_the_d
 def test_given_the_mock_file_then_it_targets_the_deployed_state_machine_and_its_tasks(
     pipeline: Pipeline, mock_config: MockConfig
 ) -> None:
-    assert list(mock_config.StateMachines) == [pipeline.name]
     definition = pipeline.definition
-    for case, states in mock_config.StateMachines[pipeline.name].TestCases.items():
-        not_tasks = [s for s in states if s not in definition.states or not definition.is_task(s)]
-        assert not_tasks == [], f"{case} mocks states that are not Tasks of the definition"
+    tasks = {name for name in definition.states if definition.is_task(name)}
+    assert problems_against(mock_config, pipeline.name, tasks) == []
+    assert list(mock_config.StateMachines) == [pipeline.name]
     assert {case.name for case in CASES} == set(mock_config.StateMachines[pipeline.name].TestCases)
 
 

@@ -1,5 +1,10 @@
 """``scalper sfn-mock``: Step Functions Local mock configurations (MockConfigFile.json).
 
+``scalper sfn-mock check [FILE]`` checks a mock file against the state machine: the file's
+format and ranges, its state machine name, that every mocked state is a Task of the
+definition (Step Functions Local silently calls the real service for any other name), and
+that every mocked response is used.
+
 ``scalper sfn-mock scaffold --test-case NAME`` writes a starting test case for one path
 through the state machine: the Tasks on the path with ``Return`` placeholders shaped like
 each integration's result (or a ``Throw`` where the path leaves through a Catch), merged
@@ -16,11 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scalper.cli import EXIT_OK, UsageError
+from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.local.template import TemplateError
 from scalper.sfn_mock.asl import Definition, PathError
 from scalper.sfn_mock.definition import load_definition
-from scalper.sfn_mock.model import MockConfig, MockConfigError
+from scalper.sfn_mock.model import MockConfig, MockConfigError, problems_against
 from scalper.sfn_mock.scaffold import merge_test_case, scaffold_test_case
 
 
@@ -69,6 +74,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--replace", action="store_true", help="overwrite a test case of the same name"
     )
     scaffold.set_defaults(func=run_scaffold)
+
+    check = actions.add_parser(
+        "check",
+        help="check a mock file against the state machine (names, states, unused responses)",
+        description="Check a MockConfigFile.json against the state machine it tests.",
+    )
+    check.add_argument(
+        "mock_file",
+        type=Path,
+        nargs="?",
+        default=Path("tests/statemachine/MockConfigFile.json"),
+        help="the mock file (default: tests/statemachine/MockConfigFile.json)",
+    )
+    check_source = check.add_mutually_exclusive_group()
+    check_source.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="SAM template whose state machine to use (default: template.yaml)",
+    )
+    check_source.add_argument(
+        "--definition", type=Path, help="an ASL file instead (then --state-machine is needed)"
+    )
+    check.add_argument(
+        "--state-machine",
+        help="state machine name in the mock file (default: its deployed name from the template)",
+    )
+    check.set_defaults(func=run_check)
 
 
 def _definition(args: argparse.Namespace) -> tuple[Definition, str]:
@@ -130,4 +163,23 @@ def run_scaffold(args: argparse.Namespace) -> int:
         f"{output}: test case {args.test_case!r} of {machine!r}: "
         f"{' -> '.join(path)} ({len(mapping)} mocked states)\n"
     )
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Report every problem of the mock file, one a line; exit 1 when there is any."""
+    definition, machine = _definition(args)
+    try:
+        config = MockConfig.load(args.mock_file)
+    except MockConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_PROBLEM
+    tasks = {name for name in definition.states if definition.is_task(name)}
+    problems = problems_against(config, machine, tasks)
+    for problem in problems:
+        sys.stderr.write(f"{args.mock_file}: {problem}\n")
+    if problems:
+        return EXIT_PROBLEM
+    cases = config.StateMachines[machine].TestCases
+    sys.stdout.write(f"{args.mock_file}: {len(cases)} test cases of {machine!r}, no problems\n")
     return EXIT_OK

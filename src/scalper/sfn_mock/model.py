@@ -259,3 +259,38 @@ def _describe(exc: ValidationError, source: str) -> str:
         message = error["msg"].removeprefix("Value error, ")
         problems.append(f"{location or '(top level)'}: {message}")
     return f"{source}: " + "; ".join(problems)
+
+
+def problems_against(config: MockConfig, state_machine: str, task_states: set[str]) -> list[str]:
+    """What in ``config`` cannot apply to ``state_machine`` with these Task states.
+
+    Step Functions Local only notices at execution time, if at all: a test case for a state
+    machine of another name never runs, and a mocked state that is not a Task of the
+    definition (a typo, a renamed state) is silently ignored, so the real service is called.
+    """
+    problems: list[str] = []
+    if state_machine not in config.StateMachines:
+        known = ", ".join(sorted(config.StateMachines)) or "none"
+        problems.append(
+            f"StateMachines: no test cases for state machine {state_machine!r} (found: {known})"
+        )
+        return problems
+    for case, states in config.StateMachines[state_machine].TestCases.items():
+        for state in states:
+            if state not in task_states:
+                problems.append(
+                    f"StateMachines.{state_machine}.TestCases.{case}.{state}: "
+                    "not a Task state of the definition"
+                )
+    used = {
+        name
+        for mocks in config.StateMachines.values()
+        for states in mocks.TestCases.values()
+        for name in states.values()
+    }
+    problems.extend(
+        f"MockedResponses.{name}: not used by any test case"
+        for name in config.MockedResponses
+        if name not in used
+    )
+    return problems
