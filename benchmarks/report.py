@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.generate import parse_size
+
 RESULTS = Path(__file__).resolve().parent / "results"
 MiB = 1 << 20
 
@@ -39,6 +41,7 @@ def throughput_md(rows: list[dict[str, Any]]) -> str:
         check = "ok" if r.get("counts_ok") and r.get("sha256_matches") is not False else "MISMATCH"
         if r.get("errors"):
             check = "error"
+        rss = r.get("engine_peak_rss")
         out.append(
             [
                 r["format"],
@@ -46,12 +49,13 @@ def throughput_md(rows: list[dict[str, Any]]) -> str:
                 r["variant"],
                 f"{r['records']:,}",
                 _num(r.get("engine_mb_s")),
-                _num(r.get("sha256_mb_s")),
+                _num(r.get("engine_cpu_mb_s")),
+                _num(r.get("sha256_cpu_mb_s")),
                 _num(r.get("sha256_ratio"), 2),
                 peer,
-                _num(r.get("peer_mb_s")),
+                _num(r.get("peer_cpu_mb_s")),
                 "-" if ratio is None else f"{ratio:,.0f}x",
-                _num((r.get("engine_peak_rss") or 0) / MiB) if r.get("engine_peak_rss") else "-",
+                _num(rss / MiB) if rss else "-",
                 check,
             ]
         )
@@ -60,16 +64,28 @@ def throughput_md(rows: list[dict[str, Any]]) -> str:
         "size",
         "file",
         "records",
-        "engine MB/s",
-        "sha256 MB/s",
+        "engine MB/s (wall)",
+        "engine MB/s (CPU)",
+        "sha256 MB/s (CPU)",
         "engine / sha256",
         "peer",
-        "peer MB/s",
+        "peer MB/s (CPU)",
         "engine / peer",
         "peak RSS MiB",
         "counts",
     ]
-    return _table(header, out, left=(0, 1, 2, 7, 11))
+    return _table(header, out, left=(0, 1, 2, 8, 12))
+
+
+def memory_md(memory: dict[str, Any]) -> str:
+    """Peak RSS per format and size."""
+    sizes = sorted({s for m in memory.values() for s in m["by_size"]}, key=parse_size)
+    rows = []
+    for fmt, m in memory.items():
+        cells = [_num(m["by_size"][s] / MiB) if s in m["by_size"] else "-" for s in sizes]
+        rows.append([fmt, *cells, f"{m['spread_bytes'] / MiB:+.1f}"])
+    header = ["peak RSS MiB", *sizes, "largest - smallest"]
+    return _table(header, rows)
 
 
 def targets_md(items: list[dict[str, Any]]) -> str:
@@ -165,6 +181,8 @@ def render(result: dict[str, Any]) -> str:
         "",
         throughput_md(result["throughput"]),
     ]
+    if result.get("memory"):
+        parts += ["", memory_md(result["memory"])]
     if result.get("transitions"):
         parts += ["", transitions_md(result["transitions"])]
     if result.get("pipeline", {}).get("files"):

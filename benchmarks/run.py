@@ -76,19 +76,23 @@ def _fmt_mib(value: int | None) -> str:
 
 def throughput_table(rows: list[ThroughputRow]) -> Table:
     """Engine vs sha256 vs peer, one line per file."""
-    table = Table(title="Validation throughput: MB/s (10^6 bytes), one fresh process each")
+    table = Table(
+        title="Validation throughput, MB/s (10^6 bytes): wall clock / per CPU-second; "
+        "one fresh process each"
+    )
     left = {"format", "file", "peer"}
     for col in (
         "format",
         "size",
         "file",
         "records",
-        "engine",
+        "engine wall",
+        "engine CPU",
         "target",
-        "sha256",
+        "sha256 CPU",
         "engine/sha256",
         "peer",
-        "peer MB/s",
+        "peer CPU",
         "engine/peer",
         "peak RSS MiB",
         "check",
@@ -96,9 +100,9 @@ def throughput_table(rows: list[ThroughputRow]) -> Table:
         table.add_column(col, justify="left" if col in left else "right")
     for r in rows:
         target = TARGET_MB_S.get(r.format)
-        engine = _fmt_mb_s(r.engine_mb_s)
-        if target is not None and r.engine_mb_s is not None:
-            engine = f"[{'green' if r.engine_mb_s >= target else 'red'}]{engine}[/]"
+        cpu = _fmt_mb_s(r.engine_cpu_mb_s)
+        if target is not None and r.engine_cpu_mb_s is not None:
+            cpu = f"[{'green' if r.engine_cpu_mb_s >= target else 'red'}]{cpu}[/]"
         peer = r.peer or "-"
         if r.peer and r.peer_extrapolated and r.peer_bytes:
             peer += f" (first {r.peer_bytes / MB:,.0f} MB)"
@@ -110,12 +114,13 @@ def throughput_table(rows: list[ThroughputRow]) -> Table:
             r.size_label,
             r.variant,
             f"{r.records:,}",
-            engine,
+            _fmt_mb_s(r.engine_mb_s),
+            cpu,
             f">= {target:.0f}" if target else "-",
-            _fmt_mb_s(r.sha256_mb_s),
+            _fmt_mb_s(r.sha256_cpu_mb_s),
             "-" if r.sha256_ratio is None else f"{r.sha256_ratio:.2f}",
             peer,
-            _fmt_mb_s(r.peer_mb_s),
+            _fmt_mb_s(r.peer_cpu_mb_s),
             "-" if r.peer_ratio is None else f"{r.peer_ratio:,.0f}x",
             _fmt_mib(r.engine_peak_rss),
             check,
@@ -133,10 +138,28 @@ def memory_summary(rows: list[ThroughputRow]) -> dict[str, Any]:
         sizes: dict[str, int] = entry["by_size"]
         sizes[r.size_label] = max(sizes.get(r.size_label, 0), r.engine_peak_rss)
     for entry in by_format.values():
-        values = list(entry["by_size"].values())
+        ordered = sorted(entry["by_size"].items(), key=lambda kv: parse_size(kv[0]))
+        entry["by_size"] = dict(ordered)
+        values = [v for _, v in ordered]
         entry["spread_bytes"] = values[-1] - values[0]
         entry["max_bytes"] = max(values)
     return by_format
+
+
+def memory_table(memory: dict[str, Any]) -> Table:
+    """Peak RSS of the engine's process per format and size (the higher of both variants)."""
+    sizes = sorted({s for m in memory.values() for s in m["by_size"]}, key=parse_size)
+    table = Table(title="Engine peak RSS (MiB) against file size: flat means streaming")
+    table.add_column("format")
+    for size in sizes:
+        table.add_column(size, justify="right")
+    table.add_column("largest - smallest", justify="right")
+    for fmt, m in memory.items():
+        cells = [_fmt_mib(m["by_size"].get(size)) for size in sizes]
+        spread = m["spread_bytes"]
+        mark = "green" if spread <= TARGET_RSS_SPREAD else "red"
+        table.add_row(fmt, *cells, f"[{mark}]{spread / MiB:+.1f}[/]")
+    return table
 
 
 # Mock-config test cases named for the paths a file takes in practice (README table order).
@@ -398,14 +421,18 @@ def targets(
     """Every target of issue 6 with the measured figure and whether it was met."""
     out: list[dict[str, Any]] = []
     for fmt, target in TARGET_MB_S.items():
-        speeds = [r.engine_mb_s for r in rows if r.format == fmt and r.engine_mb_s is not None]
-        if speeds:
-            worst = min(speeds)
+        mine = [r for r in rows if r.format == fmt and r.engine_cpu_mb_s and r.engine_mb_s]
+        if mine:
+            # One core's speed is the CPU-time figure: on a shared machine the wall clock
+            # also counts the time the process waited for a core (files are in page cache).
+            worst = min(mine, key=lambda r: r.engine_cpu_mb_s or 0.0)
+            cpu, wall = worst.engine_cpu_mb_s or 0.0, worst.engine_mb_s or 0.0
             out.append(
                 {
-                    "target": f"{fmt} >= {target:.0f} MB/s",
-                    "measured": f"{worst:,.1f} MB/s (slowest file)",
-                    "met": worst >= target,
+                    "target": f"{fmt} >= {target:.0f} MB/s on one core",
+                    "measured": f"{cpu:,.1f} MB/s per CPU-s, {wall:,.1f} wall "
+                    f"(slowest: {worst.size_label} {worst.variant})",
+                    "met": cpu >= target,
                 }
             )
     if memory:
@@ -535,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     memory = memory_summary(rows)
     result["memory"] = memory
     console.print(throughput_table(rows))
+    console.print(memory_table(memory))
     for r in rows:
         for err in r.errors:
             console.print(f"[red]{r.format} {r.size_label} {r.variant}: {err}[/]")

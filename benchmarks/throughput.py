@@ -66,6 +66,7 @@ class ThroughputRow:
     records: int
     invalid_expected: int
     engine_mb_s: float | None = None
+    engine_cpu_mb_s: float | None = None  # per second of CPU: one core's speed on a busy machine
     engine_runs: int = 0
     engine_peak_rss: int | None = None
     engine_records: int | None = None
@@ -73,9 +74,11 @@ class ThroughputRow:
     engine_valid: bool | None = None
     engine_reason: str | None = None
     sha256_mb_s: float | None = None
+    sha256_cpu_mb_s: float | None = None
     sha256_matches: bool | None = None
     peer: str | None = None
     peer_mb_s: float | None = None
+    peer_cpu_mb_s: float | None = None
     peer_bytes: int | None = None
     peer_extrapolated: bool = False
     peer_invalid: int | None = None
@@ -89,17 +92,17 @@ class ThroughputRow:
 
     @property
     def sha256_ratio(self) -> float | None:
-        """Engine speed as a fraction of one sha256 pass over the same file."""
-        if self.engine_mb_s is None or not self.sha256_mb_s:
+        """Engine speed as a fraction of one sha256 pass over the same file (per CPU-second)."""
+        if self.engine_cpu_mb_s is None or not self.sha256_cpu_mb_s:
             return None
-        return self.engine_mb_s / self.sha256_mb_s
+        return self.engine_cpu_mb_s / self.sha256_cpu_mb_s
 
     @property
     def peer_ratio(self) -> float | None:
-        """How many times faster than the peer on the same file."""
-        if self.engine_mb_s is None or not self.peer_mb_s:
+        """How many times faster than the peer on the same file (per CPU-second)."""
+        if self.engine_cpu_mb_s is None or not self.peer_cpu_mb_s:
             return None
-        return self.engine_mb_s / self.peer_mb_s
+        return self.engine_cpu_mb_s / self.peer_cpu_mb_s
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict with the derived ratios."""
@@ -117,6 +120,8 @@ def _engine(row: ThroughputRow, made: GeneratedFile, repeats: int) -> str | None
         res = run_worker(["engine", str(made.path), "--format", made.format.value])
         speed = mb_per_s(res["bytes"], res["seconds"])
         row.engine_mb_s = max(row.engine_mb_s or 0.0, speed)
+        cpu_speed = mb_per_s(res["bytes"], res["cpu_seconds"])
+        row.engine_cpu_mb_s = max(row.engine_cpu_mb_s or 0.0, cpu_speed)
         row.engine_peak_rss = max(row.engine_peak_rss or 0, res["peak_rss_bytes"])
         row.engine_runs += 1
         row.engine_records = res["records"]
@@ -152,6 +157,7 @@ def _peer(row: ThroughputRow, made: GeneratedFile, budget_bytes: int) -> None:
     row.peer_bytes = done_bytes
     row.peer_extrapolated = done_bytes < made.size * 0.99
     row.peer_mb_s = mb_per_s(done_bytes, res["seconds"])
+    row.peer_cpu_mb_s = mb_per_s(done_bytes, res["cpu_seconds"])
     row.peer_invalid = res["invalid_records"]
     row.peer_peak_rss = res["peak_rss_bytes"]
 
@@ -182,6 +188,7 @@ def measure_file(
     try:
         res = run_worker(["sha256", str(made.path)])
         row.sha256_mb_s = mb_per_s(res["bytes"], res["seconds"])
+        row.sha256_cpu_mb_s = mb_per_s(res["bytes"], res["cpu_seconds"])
         row.sha256_matches = None if digest is None else digest == res["sha256"]
     except (WorkerError, subprocess.TimeoutExpired) as exc:
         row.errors.append(f"sha256: {exc}")
