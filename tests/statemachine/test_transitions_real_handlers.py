@@ -5,7 +5,9 @@ endpoint running the template's functions) is started from template.yaml; each c
 needs no fault injection uploads a file whose content leads to that case's path, starts an
 execution with the EventBridge event for it (no ``#TestCase``: every Task really runs), and
 asserts the path, status and outcome the mocked case asserts. So the mocked responses stay
-honest: the real handlers take the same paths for the same kinds of file.
+honest: the real handlers take the same paths for the same kinds of file. The Lambda fault
+cases run too, with the local Lambda endpoint injecting the failure and everything after it
+(the failure record, the tag, the alert) real.
 
 Backends: moto's engine in this process by default; with SFN_LOCAL_ENDPOINT set, Amazon's
 Step Functions Local, whose LAMBDA_ENDPOINT / DYNAMODB_ENDPOINT / SNS_ENDPOINT must point at
@@ -27,6 +29,7 @@ import boto3
 import pytest
 from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
+from scalper.local.lambda_endpoint import Fault, FaultInjector
 from scalper.local.stack import LocalStack, StackConfig
 from scalper.sfn_mock import mock_config_installed
 from scalper.sfn_mock.runner import DeployedStateMachine, deploy_state_machine, run_test_case
@@ -186,3 +189,97 @@ def test_given_the_local_stack_with_the_hook_then_every_mocked_case_runs_over_it
             trace = run_test_case(machine.client, machine.arn, case.name, EVENT)
             assert (trace.path, trace.status) == (case.path, case.status), case.name
             assert set(trace.retries) == set(case.retries), case.name
+
+
+#: Fault cases the local Lambda endpoint can inject: case -> (file, [(function, fault, times,
+#: errorType)]); ``times`` None means one more than the Task's MaxAttempts.
+FAULTS: dict[str, tuple[str, list[tuple[str, Fault, int | None, str]]]] = {
+    "TransientLambdaErrorRetried": ("ValidCsv", [
+        ("TypeCheckFunction", Fault.SERVICE_EXCEPTION, 1, ""),
+        ("TypeCheckFunction", Fault.TOO_MANY_REQUESTS, 1, ""),
+    ]),
+    "RetriesExhausted": ("ValidCsv", [
+        ("ValidateSchemaFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "TypeCheckFails": ("ValidCsv", [
+        ("TypeCheckFunction", Fault.FUNCTION_ERROR, 1, "Runtime.ExitError"),
+    ]),
+    "ExtractMetadataFails": ("ValidCsv", [
+        ("ExtractMetadataFunction", Fault.FUNCTION_ERROR, 1, "KeyError"),
+    ]),
+    "WriteMetadataFails": ("ValidCsv", [
+        ("WriteMetadataFunction", Fault.FUNCTION_ERROR, 1, "ClientError"),
+    ]),
+    "QuarantineCopyFails": ("QuarantineSchemaViolation", [
+        ("QuarantineFunction", Fault.FUNCTION_ERROR, 1, "ClientError"),
+    ]),
+}  # fmt: skip
+FAULT_CASES = [case for case in CASES if case.name in FAULTS]
+_STATE_OF_FUNCTION = {
+    "TypeCheckFunction": "TypeCheck",
+    "ValidateSchemaFunction": "ValidateSchema",
+    "ExtractMetadataFunction": "ExtractMetadata",
+    "WriteMetadataFunction": "WriteMetadata",
+    "QuarantineFunction": "Quarantine",
+}
+
+
+@pytest.fixture
+def faults(stack: LocalStack) -> Iterator[FaultInjector]:
+    """The Lambda endpoint's fault injector, cleared after each test."""
+    assert stack.lambdas is not None
+    try:
+        yield stack.lambdas.faults
+    finally:
+        stack.lambdas.faults.clear()
+
+
+@pytest.mark.parametrize("case", FAULT_CASES, ids=[case.name for case in FAULT_CASES])
+def test_given_a_fault_the_endpoint_injects_when_the_real_pipeline_runs_then_it_takes_the_path(
+    stack: LocalStack, machine: DeployedStateMachine, faults: FaultInjector, case: Case
+) -> None:
+    """The fault cases with everything else real: the failure path writes to the real table,
+    tags the real object and publishes to the real topic."""
+    file_case, injected = FAULTS[case.name]
+    definition = machine.definition
+    for function, fault, times, error_type in injected:
+        state = definition.state(_STATE_OF_FUNCTION[function])
+        count = times if times is not None else int(state["Retry"][0]["MaxAttempts"]) + 1
+        faults.inject(function, fault, times=count, error_type=error_type or "RuntimeError")
+    event = upload_event(stack, *FILES[file_case])
+    trace = run_test_case(
+        machine.client, machine.arn, None, event, deadline_seconds=machine.deadline_seconds
+    )
+    assert (trace.path, trace.status, trace.error) == (case.path, case.status, case.error)
+    expected_retries = {
+        state: int(definition.state(state)["Retry"][0]["MaxAttempts"]) if count < 0 else count
+        for state, count in case.retries.items()
+    }
+    assert trace.retries == expected_retries
+
+
+def test_given_retries_exhausted_for_real_then_the_record_is_failed_and_the_alert_published(
+    stack: LocalStack, machine: DeployedStateMachine, faults: FaultInjector
+) -> None:
+    assert stack.provisioned is not None
+    alerts = stack.subscribe_queue(stack.provisioned.ref("AlertsTopic"), "statemachine-alerts")
+    attempts = int(machine.definition.state("ValidateSchema")["Retry"][0]["MaxAttempts"]) + 1
+    faults.inject("ValidateSchemaFunction", Fault.SERVICE_EXCEPTION, times=attempts)
+    event = upload_event(stack, *FILES["ValidCsv"])
+    trace = run_test_case(
+        machine.client, machine.arn, None, event, deadline_seconds=machine.deadline_seconds
+    )
+    assert trace.status == "FAILED"
+    detail = event["detail"]
+    pk = f"{detail['bucket']['name']}/{detail['object']['key']}"
+    item = stack.client("dynamodb").get_item(
+        TableName=stack.resource_name("MetadataTable"), Key={"pk": {"S": pk}}
+    )["Item"]
+    assert (item["status"]["S"], item["failure_error"]["S"]) == (
+        "FAILED",
+        "Lambda.ServiceException",
+    )
+    (message,) = stack.client("sqs").receive_message(QueueUrl=alerts, WaitTimeSeconds=1)["Messages"]
+    notification = json.loads(message["Body"])
+    assert notification["MessageAttributes"]["event"]["Value"] == "FAILED"
+    assert json.loads(notification["Message"])["key"] == detail["object"]["key"]
