@@ -258,3 +258,45 @@ def test_given_a_newer_execution_owns_the_record_when_quarantining_then_nothing_
     listed = stack.s3.list_objects_v2(Bucket=stack.settings.quarantine_bucket)
     assert listed.get("KeyCount", 0) == 0
     assert stack.alerts() == []
+
+
+def test_given_quarantine_is_retried_when_it_runs_again_then_one_copy_and_one_report(
+    load_handler, object_event, claim, stack, context
+):
+    """Lambda retries, redrives and superseded duplicates re-run Quarantine: the copy and the
+    report are made once per source version, not stacked as new versions."""
+    payload = object_event("states/quarantine.json", "jobs-invalid.csv")
+    claim(payload)
+    handler = load_handler("quarantine").handler
+    first = handler(payload, context)
+    assert handler(payload, context) == first
+    versions = stack.s3.list_object_versions(Bucket=stack.settings.quarantine_bucket)
+    keys = sorted(v["Key"] for v in versions.get("Versions", []))
+    copy_key = f"{payload['bucket']}/{payload['object']['key']}"
+    assert keys == [copy_key, copy_key + ".report.json"]
+    head = stack.s3.head_object(Bucket=stack.settings.quarantine_bucket, Key=copy_key)
+    assert head["Metadata"]["scalper-source-version"] == payload["object"]["version-id"]
+    source = stack.s3.head_object(
+        Bucket=payload["bucket"],
+        Key=payload["object"]["key"],
+        VersionId=payload["object"]["version-id"],
+    )
+    assert head["ContentType"] == source["ContentType"]
+
+
+def test_given_a_new_version_of_the_key_when_quarantined_then_a_new_copy_version_is_made(
+    load_handler, object_event, claim, stack, context
+):
+    handler = load_handler("quarantine").handler
+    first = object_event("states/quarantine.json", "jobs-invalid.csv")
+    claim(first)
+    handler(first, context)
+    second = object_event("states/quarantine.json", "jobs-invalid.csv")
+    second["execution_arn"] += "-second"
+    second["object"]["sequencer"] += "1"
+    claim(second)
+    handler(second, context)
+    versions = stack.s3.list_object_versions(Bucket=stack.settings.quarantine_bucket)
+    copy_key = f"{first['bucket']}/{first['object']['key']}"
+    copies = [v for v in versions.get("Versions", []) if v["Key"] == copy_key]
+    assert len(copies) == 2

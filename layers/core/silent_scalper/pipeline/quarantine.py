@@ -26,9 +26,13 @@ from silent_scalper.settings import Settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
     from mypy_boto3_sns.client import SNSClient
 
 REPORT_SUFFIX = ".report.json"
+#: Metadata on the copy and the report naming the source version they were made from.
+SOURCE_VERSION_META = "scalper-source-version"
+SOURCE_ETAG_META = "scalper-source-etag"
 #: Objects up to 5 GiB are copied with one server-side CopyObject; larger ones (only an upload
 #: that bypassed the presign API can be that large, and it is TOO_LARGE) in parallel parts.
 COPY_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksize=512 * 1024**2)
@@ -39,6 +43,40 @@ UNKNOWN_REASON = "MALFORMED"
 def quarantine_key(bucket: str, key: str) -> str:
     """Where the copy goes in the quarantine bucket: keeps the source bucket and key."""
     return f"{bucket}/{key}"
+
+
+def current_origin(s3: S3Client, bucket: str, key: str) -> dict[str, str] | None:
+    """The source marker on the current version of ``bucket/key``, or ``None`` if absent.
+
+    The copy and the report carry the source object's version id and ETag as metadata, so a
+    retried Lambda, a redrive or a superseded duplicate execution finds its work already done
+    instead of stacking a second version of the same copy.
+    """
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise
+    meta = head.get("Metadata", {})
+    return {k: meta[k] for k in (SOURCE_VERSION_META, SOURCE_ETAG_META) if k in meta}
+
+
+def copy_args(
+    source_head: HeadObjectOutputTypeDef, origin: dict[str, str], tagging: str
+) -> dict[str, Any]:
+    """``ExtraArgs`` of the copy: the source's metadata and headers plus the origin marker."""
+    extra: dict[str, Any] = {
+        "MetadataDirective": "REPLACE",
+        "Metadata": {**source_head.get("Metadata", {}), **origin},
+        "TaggingDirective": "REPLACE",
+        "Tagging": tagging,
+    }
+    for header in ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage"):
+        value = source_head.get(header)
+        if value:
+            extra[header] = value
+    return extra
 
 
 def build_report(
@@ -79,7 +117,9 @@ def quarantine(
     """Quarantine the object ``request`` names; return where the copy is.
 
     Raises :class:`~silent_scalper.records.SupersededError` (before copying anything) when a
-    newer execution owns the record. Every step is safe to repeat when Lambda retries.
+    newer execution owns the record. Every step is safe to repeat: the copy and the report
+    are written once per source version (see :func:`current_origin`), tags and the record
+    are overwritten with the same values.
     """
     ensure_owner(dynamodb, settings.table_name, request.pk, request.execution_arn)
     validation = request.validation
@@ -105,25 +145,30 @@ def quarantine(
         }
     )
     source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
-    s3.copy(
-        CopySource=source,
-        Bucket=settings.quarantine_bucket,
-        Key=target_key,
-        ExtraArgs={
-            "MetadataDirective": "COPY",
-            "TaggingDirective": "REPLACE",
-            "Tagging": tag_query(Status.QUARANTINED, reason),
-        },
-        Config=COPY_CONFIG,
-    )
-    report = build_report(request, record, quarantined_at=record.processed_at)
-    s3.put_object(
-        Bucket=settings.quarantine_bucket,
-        Key=report_key,
-        Body=json.dumps(report, indent=2, ensure_ascii=False).encode(),
-        ContentType="application/json",
-        Tagging=tag_query(Status.QUARANTINED, reason),
-    )
+    tagging = tag_query(Status.QUARANTINED, reason)
+    source_head = s3.head_object(**request.get_args(url_encoded=settings.event_keys_url_encoded))
+    origin = {
+        SOURCE_VERSION_META: request.version_id or "null",
+        SOURCE_ETAG_META: source_head["ETag"].strip('"'),
+    }
+    if current_origin(s3, settings.quarantine_bucket, target_key) != origin:
+        s3.copy(
+            CopySource=source,
+            Bucket=settings.quarantine_bucket,
+            Key=target_key,
+            ExtraArgs=copy_args(source_head, origin, tagging),
+            Config=COPY_CONFIG,
+        )
+    if current_origin(s3, settings.quarantine_bucket, report_key) != origin:
+        report = build_report(request, record, quarantined_at=record.processed_at)
+        s3.put_object(
+            Bucket=settings.quarantine_bucket,
+            Key=report_key,
+            Body=json.dumps(report, indent=2, ensure_ascii=False).encode(),
+            ContentType="application/json",
+            Metadata=origin,
+            Tagging=tagging,
+        )
     tag_outcome(
         s3,
         bucket=request.bucket,
