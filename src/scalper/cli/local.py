@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -164,7 +165,8 @@ def describe(stack: LocalStack, console: Console) -> None:
 def run_up(args: argparse.Namespace) -> int:
     """Start, describe, wait for Ctrl-C / SIGTERM, stop."""
     config = stack_config(args, ports=True)
-    console = Console()
+    # soft_wrap: URLs and paths stay on one line, whatever the terminal width.
+    console = Console(soft_wrap=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -175,6 +177,7 @@ def run_up(args: argparse.Namespace) -> int:
     try:
         describe(stack, console)
         console.print("\nCtrl-C stops everything.", highlight=False)
+        sys.stdout.flush()  # when piped to a file, show it now, not at exit
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
     credentials = resolve_credentials(args.auth)
     region = region_for(args.api, args.region)
     console = Console(stderr=True)
-    out = Console()
+    out = Console(soft_wrap=True)
     failures = 0
     with Progress(
         TextColumn("{task.description}"),

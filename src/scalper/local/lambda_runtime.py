@@ -26,6 +26,8 @@ from typing import IO, Any
 # two-core laptop can take longer, so the local allowance is wider (it is not the
 # function's Timeout, which is honoured exactly).
 INIT_TIMEOUT_SECONDS = 60.0
+# How long an invocation waits for a busy environment before starting another one.
+SCALE_OUT_AFTER_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,7 @@ class FunctionPool:
     max_concurrency: int = 2
     _idle: list[Worker] = field(default_factory=list)
     _busy: int = 0
+    _starting: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _log: IO[bytes] | None = None
     _closed: bool = False
@@ -238,8 +241,17 @@ class FunctionPool:
 
     def prewarm(self) -> None:
         """Start one environment ahead of the first invocation (so tests see warm starts)."""
-        worker = Worker(self.spec, self.base_env, self._log_file())
-        failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        with self._cond:
+            if self._closed or self._idle:
+                return
+            self._starting += 1
+        try:
+            worker = Worker(self.spec, self.base_env, self._log_file())
+            failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+        finally:
+            with self._cond:
+                self._starting -= 1
+                self._cond.notify_all()
         if failure is None:
             with self._cond:
                 if not self._closed:
@@ -251,8 +263,19 @@ class FunctionPool:
     def invoke(self, payload: bytes, request_id: str) -> InvokeResult:
         """Invoke on a warm environment, starting one when none is free."""
         with self._cond:
-            while not self._idle and self._busy >= self.max_concurrency:
-                self._cond.wait()
+            # Scale out like Lambda, but lazily: most invocations take milliseconds, and on a
+            # small machine a second cold start costs seconds of everyone's CPU. So wait for
+            # an environment being prewarmed, and for a busy one for a moment, before
+            # starting another (up to max_concurrency).
+            scale_out_at = time.monotonic() + SCALE_OUT_AFTER_SECONDS
+            while not self._idle and not self._closed:
+                now = time.monotonic()
+                if self._starting or self._busy >= self.max_concurrency:
+                    self._cond.wait()
+                elif self._busy == 0 or now >= scale_out_at:
+                    break
+                else:
+                    self._cond.wait(scale_out_at - now)
             if self._closed:
                 return InvokeResult(
                     _error_payload("ServiceException", "stack stopped"), "Unhandled"
