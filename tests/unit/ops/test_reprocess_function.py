@@ -144,6 +144,7 @@ def test_the_stuck_records_task_counts_old_processing_claims(
     assert module.handler({"task": "stuck-records"}, Context()) == {"stuck_records": 1}
 
 
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
 def test_an_unknown_task_is_a_clear_error(handler: tuple[ModuleType, Any, Any]) -> None:
     module, _, _ = handler
     with pytest.raises(ValueError, match="unknown task 'nope'"):
