@@ -200,6 +200,22 @@ class CompiledSchema:
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
 
     @property
+    def text_columns(self) -> frozenset[str] | None:
+        """Free-text properties (strings without enum or date-time); None: any column."""
+        if self.name == ANY_SCHEMA:
+            return None
+        props = self.document.get("properties", {})
+        out = set()
+        for name, sub in props.items() if isinstance(props, dict) else ():
+            kind = sub.get("type") if isinstance(sub, dict) else None
+            is_string = kind == "string" or (isinstance(kind, list) and "string" in kind)
+            if kind is None or (
+                is_string and "enum" not in sub and sub.get("format") != "date-time"
+            ):
+                out.add(name)
+        return frozenset(out)
+
+    @property
     def _list_type(self) -> Any:
         return list[self._record_type]  # type: ignore[name-defined]
 

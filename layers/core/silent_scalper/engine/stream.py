@@ -18,7 +18,7 @@ import io
 import itertools
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, BinaryIO, NoReturn
 
@@ -982,11 +982,22 @@ _CSV_BATCH = 2000
 class _CsvBatch:
     """Rows waiting to be validated together: one msgspec call per batch, not per row."""
 
-    def __init__(self, header: list[str], col: _Collector) -> None:
+    def __init__(self, header: list[str], col: _Collector, *, check: bool) -> None:
         self.header = header
         self.col = col
+        self.check = check
         self.rows: list[list[str]] = []
         self.wheres: list[int] = []
+        # Only free-text columns can hold a formula that reaches a spreadsheet: numbers,
+        # enums and date-times either parse as such or the row is invalid anyway.
+        text = col.schema.text_columns
+        idx = [i for i, name in enumerate(header) if text is None or name in text]
+        self._text: Callable[[list[str]], Iterable[str]] | None = None
+        if len(idx) == 1:
+            one = idx[0]
+            self._text = lambda row: (row[one],)
+        elif idx:
+            self._text = operator.itemgetter(*idx)
 
     def flush(self) -> None:
         rows, wheres = self.rows, self.wheres
@@ -994,6 +1005,10 @@ class _CsvBatch:
             return
         self.rows, self.wheres = [], []
         col = self.col
+        if self._text is not None:
+            col.formula_cells += _csv_formulas(itertools.chain.from_iterable(map(self._text, rows)))
+        if not self.check:
+            return
         header = self.header
         # An empty cell is an absent value: keep the (name, cell) pairs with a cell. All
         # C-level iteration (map/filter/zip), as this runs for every row.
@@ -1049,7 +1064,7 @@ def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, b
         header_ok = _check_header(header, col)
         width = len(header)
         check = header_ok and schema.name != "any"
-        batch = _CsvBatch(header, col)
+        batch = _CsvBatch(header, col, check=check)
         rows = batch.rows
         prev_line = reader.line_num
         for row in reader:
@@ -1067,18 +1082,16 @@ def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, b
                 )
                 col.formula_cells += _csv_formulas(row)
                 continue
-            if not check:
-                col.invalid += 0 if header_ok else 1
+            if not header_ok:
+                col.invalid += 1
                 col.formula_cells += _csv_formulas(row)
                 continue
             rows.append(row)
             batch.wheres.append((records << 32) | line)
             if len(rows) >= _CSV_BATCH:
-                col.formula_cells += _csv_formulas(itertools.chain.from_iterable(rows))
                 col.records = records
                 batch.flush()
                 rows = batch.rows
-        col.formula_cells += _csv_formulas(itertools.chain.from_iterable(rows))
         col.records = records
         batch.flush()
     except csv.Error as exc:
