@@ -200,6 +200,10 @@ def test_replay_of_the_failed_execution_runs_the_file_again_to_valid(
     assert report.status == "SUCCEEDED"
     assert world.record(world.failed.key)["status"] == "VALID"
 
+    # The old execution is superseded now: redriving it would only end in Superseded.
+    code, out = scalper(world, capsys, "redrive", world.failed.arn, "--dry-run")
+    assert (code, out["results"][0]["outcome"]) == (0, "superseded")
+
 
 def test_reprocess_dry_run_lists_quarantined_files_and_changes_nothing(
     world: World, capsys: pytest.CaptureFixture[str]

@@ -6,7 +6,9 @@ stopped. `--all-failed` redrives every one since --since (default 14d) at a pace
 RedriveExecution throttling quota (a client-side token bucket: --rate per second, --burst at
 once). What cannot be redriven (Express, beyond the window, the local stack: moto has no
 RedriveExecution) is listed with `scalper replay ARN...` as the way out.
-Exit 0 when everything asked for was redriven (or would be, with --dry-run), 1 otherwise.
+An execution whose file a newer execution (a replay, a newer upload) now owns is left alone.
+Exit 0 when everything asked for was redriven (or would be, with --dry-run) or needs nothing,
+1 otherwise.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:
             target,
             arns,
             now=now,
+            dynamodb=clients.dynamodb,
             dry_run=args.dry_run,
             bucket=TokenBucket(args.rate, args.burst),
             progress=advance,
@@ -122,5 +125,6 @@ def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:
         if replays:
             out.print("Not redriven; to run these again from the start:")
             out.print("  scalper replay " + " ".join(replays), soft_wrap=True)
-    ok = {Outcome.WOULD_REDRIVE} if args.dry_run else {Outcome.REDRIVEN}
+    # A superseded execution needs nothing: its file was handled by a newer one.
+    ok = {Outcome.WOULD_REDRIVE if args.dry_run else Outcome.REDRIVEN, Outcome.SUPERSEDED}
     return EXIT_OK if all(i.outcome in ok for i in items) else EXIT_PROBLEM

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from silent_scalper.records import current_owner, item_key
 
 from scalper.ops.common import NotFoundError, TokenBucket
 from scalper.ops.executions import (
@@ -29,6 +30,7 @@ from scalper.ops.executions import (
 from scalper.ops.target import Target
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_stepfunctions.client import SFNClient
 
 #: How long after it stopped an execution can be redriven.
@@ -52,6 +54,7 @@ class Outcome(StrEnum):
     LOCAL = "unsupported-locally"
     NOT_FOUND = "not-found"
     THROTTLED = "throttled"
+    SUPERSEDED = "superseded"
 
 
 #: Outcomes whose way out is ``scalper replay``.
@@ -170,12 +173,28 @@ def classify(info: ExecutionInfo, target: Target, *, now: datetime) -> RedriveIt
     return None
 
 
+def superseded_by(dynamodb: DynamoDBClient, target: Target, info: ExecutionInfo) -> str | None:
+    """The execution that owns the file's record now, when it is not ``info``'s.
+
+    After a replay (or a newer upload of the key) a newer execution owns the record: the
+    file is handled, and redriving the old execution could only end in ``Superseded``.
+    """
+    detail = (info.input or {}).get("detail") or {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    event_key = (detail.get("object") or {}).get("key")
+    if not isinstance(bucket, str) or not isinstance(event_key, str):
+        return None
+    owner = current_owner(dynamodb, target.table, item_key(bucket, event_key))
+    return owner if owner is not None and owner != info.arn else None
+
+
 def redrive(
     sfn: SFNClient,
     target: Target,
     arns: list[str],
     *,
     now: datetime,
+    dynamodb: DynamoDBClient | None = None,
     dry_run: bool = False,
     bucket: TokenBucket | None = None,
     progress: Callable[[int], None] = lambda _: None,
@@ -183,12 +202,15 @@ def redrive(
     """Redrive every redrivable execution of ``arns``; report every one of them.
 
     On a local endpoint nothing is redriven (moto has no RedriveExecution): each execution is
-    reported ``unsupported-locally`` with its ``replay`` command.
+    reported ``unsupported-locally`` with its ``replay`` command. With ``dynamodb``, an
+    execution whose file a newer execution now owns is reported ``superseded`` and left alone.
     """
     bucket = bucket or TokenBucket(DEFAULT_RATE, DEFAULT_BURST)
     items: list[RedriveItem] = []
     for arn in arns:
-        items.append(_one(sfn, target, arn, now=now, dry_run=dry_run, bucket=bucket))
+        items.append(
+            _one(sfn, target, arn, now=now, dry_run=dry_run, bucket=bucket, dynamodb=dynamodb)
+        )
         progress(1)
     return items
 
@@ -201,6 +223,7 @@ def _one(
     now: datetime,
     dry_run: bool,
     bucket: TokenBucket,
+    dynamodb: DynamoDBClient | None,
 ) -> RedriveItem:
     try:
         info = describe(sfn, arn, target)
@@ -209,6 +232,13 @@ def _one(
     refused = classify(info, target, now=now)
     if refused is not None:
         return refused
+    owner = None if dynamodb is None else superseded_by(dynamodb, target, info)
+    if owner is not None:
+        return replace(
+            _item(info),
+            outcome=Outcome.SUPERSEDED,
+            reason=f"the file is now handled by {owner.rsplit(':', 1)[-1]}: nothing to redrive",
+        )
     note = ""
     if info.status == "FAILED" and failed_in_fail_state(sfn, arn):
         note = (

@@ -383,3 +383,36 @@ def test_a_token_bucket_refills_while_idle() -> None:
     assert waits == []
     with pytest.raises(ValueError, match="rate"):
         TokenBucket(rate=0, burst=1)
+
+
+def test_given_the_file_is_now_owned_by_a_newer_execution_then_it_is_superseded_not_redriven(
+    sfn: tuple[Any, Stubber],
+) -> None:
+    """After a replay made the file VALID, the old failure needs nothing (no redrive call)."""
+    client, stub = sfn
+    stub.add_response("describe_execution", _described("e8"), {"executionArn": _arn("e8")})
+    event = json.loads(_event())
+    pk = f"{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
+    dynamodb = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(dynamodb) as records:
+        records.add_response(
+            "get_item",
+            {"Item": {"execution_arn": {"S": _arn("the-replay")}}},
+            {
+                "TableName": "silent-scalper-dev-MetadataTable",
+                "Key": {"pk": {"S": pk}},
+                "ConsistentRead": True,
+                "ProjectionExpression": "execution_arn",
+            },
+        )
+
+        items = redrive(client, _target(), [_arn("e8")], now=NOW, dynamodb=dynamodb)
+
+    assert items[0].outcome is Outcome.SUPERSEDED
+    assert "the-replay" in items[0].reason
+    assert items[0].replay_hint is None
