@@ -300,3 +300,23 @@ def test_given_a_new_version_of_the_key_when_quarantined_then_a_new_copy_version
     copy_key = f"{first['bucket']}/{first['object']['key']}"
     copies = [v for v in versions.get("Versions", []) if v["Key"] == copy_key]
     assert len(copies) == 2
+
+
+def test_given_a_file_larger_than_the_read_buffer_when_validated_then_every_record_counts(
+    load_handler, event, stack, context
+):
+    """The object streams through the 1 MiB buffer in several reads; nothing is lost between."""
+    header = b"job_id,submitted_at,customer_id,status,priority,amount,currency\n"
+    rows = b"".join(
+        b"JOB-%06d,2026-01-05T09:30:00Z,42,queued,2,19.99,EUR\n" % i for i in range(40_000)
+    )
+    body = header + rows
+    assert len(body) > 2 * 1024 * 1024
+    payload = event("states/validate_schema.json")
+    payload["object"]["version-id"] = stack.put(payload["object"]["key"], body)
+    payload["object"]["size"] = len(body)
+    result = load_handler("validate_schema").handler(payload, context)
+    assert result["valid"] is True
+    assert result["summary"]["records"] == 40_000
+    assert result["summary"]["size"] == len(body)
+    assert result["summary"]["job_ids"] == 40_000

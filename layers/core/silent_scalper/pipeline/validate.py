@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, cast
+from collections.abc import Buffer
+from typing import TYPE_CHECKING
 
 from silent_scalper.engine import (
     CompiledSchema,
@@ -14,6 +15,7 @@ from silent_scalper.engine import (
 from silent_scalper.pipeline.models import StepInput, ValidationOutcome
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from mypy_boto3_s3.client import S3Client
 
 #: Read the object in large chunks: fewer round trips through botocore's stream.
@@ -23,19 +25,20 @@ READ_BUFFER_BYTES = 1 << 20
 class _BodyReader(io.RawIOBase):
     """Adapts botocore's ``StreamingBody`` to a real binary file object for the engine."""
 
-    def __init__(self, body: object) -> None:
+    def __init__(self, body: StreamingBody) -> None:
         self._body = body
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        chunk = cast(bytes, self._body.read(len(buffer)))  # type: ignore[attr-defined]
-        buffer[: len(chunk)] = chunk
+    def readinto(self, buffer: Buffer) -> int:
+        view = memoryview(buffer).cast("B")
+        chunk = self._body.read(len(view))
+        view[: len(chunk)] = chunk
         return len(chunk)
 
     def close(self) -> None:
-        self._body.close()  # type: ignore[attr-defined]
+        self._body.close()
         super().close()
 
 
