@@ -15,7 +15,8 @@ SETTINGS = Settings.from_env(os.environ)
 
 
 @logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
-@tracer.capture_lambda_handler
+# Results can quote file content (located error messages): keep them out of X-Ray.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_parser(model=ExtractRequest)
 def handler(event: ExtractRequest, context: LambdaContext) -> dict[str, Any]:

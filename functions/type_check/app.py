@@ -18,7 +18,8 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 
 
 @logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
-@tracer.capture_lambda_handler
+# Results can quote file content (located error messages): keep them out of X-Ray.
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 @event_parser(model=StepInput)
 def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
