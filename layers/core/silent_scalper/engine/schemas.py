@@ -622,7 +622,7 @@ class PatternCheck:
     One regex pass in C instead of one Python call per value.
     """
 
-    __slots__ = ("attr", "get", "many", "one", "pattern", "prop")
+    __slots__ = ("attr", "get", "good", "many", "one", "pattern", "prop")
 
     def __init__(self, prop: str, attr: str, pattern: str) -> None:
         self.prop = prop
@@ -632,19 +632,31 @@ class PatternCheck:
         # ECMA-262's "$" is the end of input; Python's also matches before a final "\n".
         self.one = re.compile(pattern[:-1] + r"\Z")
         self.many = re.compile(pattern, re.MULTILINE)
+        # Values already known to match: codes, statuses and domains repeat, so most
+        # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
+        self.good: set[str] = set()
 
     def all_match(self, objs: list[Any]) -> bool:
         """Whether the property's value in each record (where present) matches."""
         # Absent (UNSET) and null values are skipped; filter/map keep the loop in C.
-        values = list(filter(_NOT_NULL, filter(_NOT_UNSET, map(self.get, objs))))
-        if not values:
+        fresh = set(filter(_NOT_NULL, filter(_NOT_UNSET, map(self.get, objs))))
+        fresh -= self.good
+        if not fresh:
             return True
-        joined = "\n".join(values)
-        if joined.count("\n") != len(values) - 1:
-            return False  # a value holds a newline: let the per-value check decide
-        return len(self.many.findall(joined)) == len(values)
+        if len(fresh) < 32:
+            ok = all(map(self.one.search, fresh))
+        else:
+            joined = "\n".join(fresh)
+            # A value holding a newline: let the per-value check decide.
+            ok = joined.count("\n") == len(fresh) - 1 and len(self.many.findall(joined)) == len(
+                fresh
+            )
+        if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
+            self.good |= fresh
+        return ok
 
 
+_GOOD_VALUES = 4096
 _NOT_UNSET = functools.partial(operator.is_not, msgspec.UNSET)
 _NOT_NULL = functools.partial(operator.is_not, None)
 
