@@ -47,6 +47,45 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     return key
 
 
+def _secret(access_key: str, secrets: Mapping[str, str]) -> str:
+    secret = secrets.get(access_key)
+    if secret is None:
+        raise PolicyViolationError(
+            403,
+            "InvalidAccessKeyId",
+            "The AWS Access Key Id you provided does not exist in our records.",
+        )
+    return secret
+
+
+def _check_signature(form: Mapping[str, str], secrets: Mapping[str, str]) -> None:
+    """SigV4 (x-amz-*) or the legacy SigV2 (AWSAccessKeyId + signature) policy signature."""
+    policy = form["policy"].encode()
+    if "awsaccesskeyid" in form and "x-amz-algorithm" not in form:
+        secret = _secret(form["awsaccesskeyid"], secrets)
+        digest = hmac.new(secret.encode(), policy, hashlib.sha1).digest()
+        expected = base64.b64encode(digest).decode()
+        given = form.get("signature", "")
+    else:
+        if form.get("x-amz-algorithm") != "AWS4-HMAC-SHA256":
+            raise PolicyViolationError(
+                400, "InvalidRequest", "x-amz-algorithm must be AWS4-HMAC-SHA256"
+            )
+        credential = form.get("x-amz-credential", "").split("/")
+        if len(credential) != 5:
+            raise PolicyViolationError(400, "InvalidArgument", "malformed x-amz-credential")
+        access_key, date, region, service, _ = credential
+        key = _signing_key(_secret(access_key, secrets), date, region, service)
+        expected = hmac.new(key, policy, hashlib.sha256).hexdigest()
+        given = form.get("x-amz-signature", "")
+    if not hmac.compare_digest(expected, given):
+        raise PolicyViolationError(
+            403,
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+
+
 def check_post_policy(
     bucket: str,
     fields: Mapping[str, str],
@@ -66,30 +105,7 @@ def check_post_policy(
         raise PolicyViolationError(
             403, "AccessDenied", "Access Denied: a POST upload needs a signed policy"
         )
-    if form.get("x-amz-algorithm") != "AWS4-HMAC-SHA256":
-        raise PolicyViolationError(
-            400, "InvalidRequest", "x-amz-algorithm must be AWS4-HMAC-SHA256"
-        )
-    credential = form.get("x-amz-credential", "").split("/")
-    if len(credential) != 5:
-        raise PolicyViolationError(400, "InvalidArgument", "malformed x-amz-credential")
-    access_key, date, region, service, _ = credential
-    secret = secrets.get(access_key)
-    if secret is None:
-        raise PolicyViolationError(
-            403,
-            "InvalidAccessKeyId",
-            "The AWS Access Key Id you provided does not exist in our records.",
-        )
-    expected = hmac.new(
-        _signing_key(secret, date, region, service), form["policy"].encode(), hashlib.sha256
-    ).hexdigest()
-    if not hmac.compare_digest(expected, form.get("x-amz-signature", "")):
-        raise PolicyViolationError(
-            403,
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided.",
-        )
+    _check_signature(form, secrets)
     try:
         policy: dict[str, Any] = json.loads(base64.b64decode(form["policy"]))
     except (ValueError, TypeError) as exc:

@@ -1,0 +1,210 @@
+"""The local Lambda Invoke API: handlers in warm workers, failures shaped as Lambda's.
+
+The functions here are tiny handlers written to a temporary folder; every call goes
+through a real boto3 Lambda client, so the wire format is the one botocore (and so Step
+Functions' interpreter) parses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from scalper.local.lambda_endpoint import Fault, LambdaEndpoint
+from scalper.local.lambda_runtime import FunctionSpec
+
+HANDLERS = """
+import json, os, time
+
+def ok(event, context):
+    return {"echo": event, "greeting": os.environ.get("GREETING"),
+            "function": context.function_name, "left": context.get_remaining_time_in_millis() > 0}
+
+def boom(event, context):
+    raise ValueError("bad input")
+
+def slow(event, context):
+    time.sleep(event.get("sleep", 0))
+    return "woke"
+
+def crash(event, context):
+    os._exit(3)
+
+def unmarshalable(event, context):
+    return {1, 2}
+
+def chatty(event, context):
+    print("hello from the handler")
+    return "done"
+"""
+
+ACCOUNT = "123456789012"
+
+
+def spec(code: Path, name: str, handler: str, timeout: int = 3) -> FunctionSpec:
+    return FunctionSpec(
+        logical_id=name,
+        name=f"local-{name}",
+        arn=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:local-{name}",
+        handler=handler,
+        code_dir=code,
+        layer_dirs=(),
+        environment={"GREETING": "hi"},
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaEndpoint]:
+    code = tmp_path_factory.mktemp("function")
+    (code / "app.py").write_text(HANDLERS)
+    specs = [
+        spec(code, "Ok", "app.ok"),
+        spec(code, "Boom", "app.boom"),
+        spec(code, "Slow", "app.slow", timeout=1),
+        spec(code, "Crash", "app.crash"),
+        spec(code, "Unmarshalable", "app.unmarshalable"),
+        spec(code, "Chatty", "app.chatty"),
+        spec(code, "NoModule", "missing_module.handler"),
+        spec(code, "NoHandler", "app.nope"),
+    ]
+    base_env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    server = LambdaEndpoint(specs, base_env, tmp_path_factory.mktemp("logs"))
+    server.start(prewarm=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def client(endpoint: LambdaEndpoint) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 0, "total_max_attempts": 1}),
+    )
+
+
+def invoke(client: Any, name: str, event: Any = None) -> tuple[str | None, Any]:
+    response = client.invoke(FunctionName=name, Payload=json.dumps(event or {}).encode())
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def test_a_handler_runs_with_its_environment_and_context(client: Any) -> None:
+    """Given the Ok function, then it returns its result with the template's environment
+    and a Lambda context."""
+    error, payload = invoke(client, "local-Ok", {"a": 1})
+    assert error is None
+    assert payload == {"echo": {"a": 1}, "greeting": "hi", "function": "local-Ok", "left": True}
+
+
+def test_a_function_is_addressed_by_name_or_arn_with_qualifier(client: Any) -> None:
+    """Given the function's ARN with :$LATEST (as Step Functions passes it), then it runs."""
+    arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:local-Ok:$LATEST"
+    assert invoke(client, arn)[0] is None
+
+
+def test_an_exception_is_an_unhandled_function_error(client: Any) -> None:
+    """Given a handler that raises, then Invoke reports FunctionError Unhandled with the
+    exception's type and message, as Lambda does."""
+    error, payload = invoke(client, "local-Boom")
+    assert error == "Unhandled"
+    assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "bad input")
+
+
+def test_running_past_the_timeout_reports_sandbox_timedout_and_recovers(client: Any) -> None:
+    """Given a 1 s timeout, when the handler sleeps 3 s, then the call ends as
+    Sandbox.Timedout, and the next call runs in a fresh environment."""
+    error, payload = invoke(client, "local-Slow", {"sleep": 3})
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in payload["errorMessage"]
+    assert invoke(client, "local-Slow", {"sleep": 0}) == (None, "woke")
+
+
+def test_a_crashed_runtime_reports_its_exit_status(client: Any) -> None:
+    """Given a handler that kills its process, then the call ends as Runtime.ExitError."""
+    error, payload = invoke(client, "local-Crash")
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in payload["errorMessage"]
+
+
+def test_a_result_that_is_not_json_is_a_marshal_error(client: Any) -> None:
+    """Given a handler returning a set, then the call ends as Runtime.MarshalError."""
+    assert invoke(client, "local-Unmarshalable")[1]["errorType"] == "Runtime.MarshalError"
+
+
+def test_prints_go_to_the_log_not_into_the_response(client: Any, endpoint: LambdaEndpoint) -> None:
+    """Given a handler that prints, then the response is intact and the print is in the
+    function's log file with START/END/REPORT lines."""
+    assert invoke(client, "local-Chatty") == (None, "done")
+    log = (endpoint.log_dir / "Chatty.log").read_text()
+    assert "hello from the handler" in log
+    assert "REPORT RequestId:" in log
+
+
+@pytest.mark.parametrize(
+    ("name", "error_type"),
+    [
+        ("local-NoModule", "Runtime.ImportModuleError"),
+        ("local-NoHandler", "Runtime.HandlerNotFound"),
+    ],
+)
+def test_an_init_failure_is_reported_as_lambda_reports_it(
+    client: Any, name: str, error_type: str
+) -> None:
+    """Given a handler that cannot be imported or found, then the init error comes back."""
+    error, payload = invoke(client, name)
+    assert (error, payload["errorType"]) == ("Unhandled", error_type)
+
+
+def test_an_unknown_function_is_resource_not_found(client: Any) -> None:
+    """Given a name the template does not define, then Invoke fails with Lambda's code."""
+    with pytest.raises(ClientError) as refused:
+        invoke(client, "no-such-function")
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"), [(Fault.SERVICE_EXCEPTION, 500), (Fault.TOO_MANY_REQUESTS, 429)]
+)
+def test_injected_service_faults_fail_the_next_calls_then_stop(
+    client: Any, endpoint: LambdaEndpoint, fault: Fault, status: int
+) -> None:
+    """Given a fault injected twice, then the next two calls fail with the service's
+    error code and HTTP status, and the third reaches the handler."""
+    endpoint.faults.inject("Ok", fault, times=2)
+    for _ in range(2):
+        with pytest.raises(ClientError) as failed:
+            invoke(client, "local-Ok")
+        assert failed.value.response["Error"]["Code"] == fault.value
+        assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert invoke(client, "local-Ok")[0] is None
+    outcomes = [(c.outcome, c.injected) for c in endpoint.invocations("Ok")[-3:]]
+    assert outcomes == [(fault.value, True), (fault.value, True), ("ok", False)]
+
+
+def test_an_injected_function_error_has_the_chosen_type_until_cleared(
+    client: Any, endpoint: LambdaEndpoint
+) -> None:
+    """Given a permanent function-error fault, then every call fails with that errorType
+    until the fault is cleared."""
+    endpoint.faults.inject("local-Ok", Fault.FUNCTION_ERROR, times=None, error_type="KeyError")
+    try:
+        assert [invoke(client, "local-Ok")[1]["errorType"] for _ in range(3)] == ["KeyError"] * 3
+    finally:
+        endpoint.faults.clear("Ok")
+    assert invoke(client, "local-Ok")[0] is None

@@ -1,0 +1,135 @@
+"""Reading template.yaml the way CloudFormation and SAM do, for the local stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scalper.local.template import (
+    Resolver,
+    ResourceRef,
+    TemplateError,
+    load_template,
+    merged_function_properties,
+    render_definition,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+TEMPLATE = REPO / "template.yaml"
+ASL = REPO / "statemachine" / "pipeline.asl.json"
+
+
+def rule_pattern(resolver: Resolver) -> dict[str, Any]:
+    props = resolver.template["Resources"]["PipelineStateMachine"]["Properties"]
+    resolver.resources["InputBucket"] = ResourceRef("in-bucket", {"Arn": "arn:aws:s3:::in-bucket"})
+    pattern: dict[str, Any] = resolver.resolve(
+        props["Events"]["ObjectCreated"]["Properties"]["Pattern"]
+    )
+    return pattern
+
+
+def test_short_form_tags_load_as_their_long_form(tmp_path: Path) -> None:
+    """Given !Ref, !GetAtt A.B, !Sub and !If, then they read as Ref / Fn::* mappings."""
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  R:\n    Type: X\n    Properties:\n"
+        "      A: !Ref P\n      B: !GetAtt Q.Arn\n      C: !Sub '${P}-x'\n"
+        "      D: !If [Cond, 1, 2]\n"
+    )
+    props = load_template(path)["Resources"]["R"]["Properties"]
+    assert props == {
+        "A": {"Ref": "P"},
+        "B": {"Fn::GetAtt": ["Q", "Arn"]},
+        "C": {"Fn::Sub": "${P}-x"},
+        "D": {"Fn::If": ["Cond", 1, 2]},
+    }
+
+
+def test_the_rule_pattern_has_one_wildcard_per_accepted_suffix() -> None:
+    """Given the default AcceptedSuffixes, then the EventBridge pattern resolves to one
+    wildcard per suffix under the upload prefix, for the input bucket only."""
+    pattern = rule_pattern(Resolver(load_template(TEMPLATE)))
+    assert pattern["detail"]["bucket"]["name"] == ["in-bucket"]
+    assert pattern["detail"]["object"]["key"] == [
+        {"wildcard": "uploads/*.csv"},
+        {"wildcard": "uploads/*.json"},
+        {"wildcard": "uploads/*.ndjson"},
+        {"wildcard": "uploads/*.jsonl"},
+    ]
+
+
+def test_a_false_condition_drops_its_list_item_through_no_value() -> None:
+    """Given AcceptedSuffixes=.csv, when the HasSuffix conditions are false, then their
+    !If branches (AWS::NoValue) disappear from the pattern."""
+    resolver = Resolver(load_template(TEMPLATE), overrides={"AcceptedSuffixes": ".csv"})
+    assert rule_pattern(resolver)["detail"]["object"]["key"] == [{"wildcard": "uploads/*.csv"}]
+
+
+def test_globals_merge_into_each_function_and_its_own_values_win() -> None:
+    """Given Globals.Function, then a function gets the global environment merged with
+    its own properties (its Timeout replaces the global one)."""
+    props = merged_function_properties(load_template(TEMPLATE), "ValidateSchemaFunction")
+    assert props["Timeout"] == 300
+    assert props["Runtime"] == "python3.13"
+    assert "INPUT_BUCKET" in props["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"NoSuchParameter": "1"}, r"unknown template parameter\(s\): NoSuchParameter"),
+        ({"WorkflowType": "FAST"}, "is not one of"),
+        ({"MaxUploadBytes": "0"}, "is outside"),
+        ({"MaxUploadBytes": "lots"}, "is not a number"),
+        ({"StageName": "Has Spaces"}, "does not match"),
+    ],
+)
+def test_a_bad_parameter_value_is_a_clear_error(overrides: dict[str, str], message: str) -> None:
+    """Given a parameter override the template does not allow, then the error names it."""
+    with pytest.raises(TemplateError, match=message):
+        Resolver(load_template(TEMPLATE), overrides=overrides)
+
+
+def test_sub_reads_attributes_and_keeps_escaped_placeholders() -> None:
+    """Given ${Res.Attr}, ${AWS::Region} and ${!Literal}, then !Sub fills the first two
+    and writes the third as ${Literal}."""
+    resolver = Resolver({"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}, region="eu-west-1")
+    resolver.resources["B"] = ResourceRef("b", {"Arn": "arn:aws:s3:::b"})
+    assert resolver.resolve({"Fn::Sub": "${B.Arn}/*@${AWS::Region}:${!Keep}"}) == (
+        "arn:aws:s3:::b/*@eu-west-1:${Keep}"
+    )
+
+
+def test_an_unknown_attribute_names_the_resource_and_what_is_known() -> None:
+    """Given !GetAtt of an attribute the local stack does not model, then the error says
+    which resource and which attributes exist."""
+    resolver = Resolver({"Resources": {"B": {"Type": "AWS::S3::Bucket"}}})
+    resolver.resources["B"] = ResourceRef("b", {"Arn": "arn:aws:s3:::b"})
+    with pytest.raises(TemplateError, match=r"B has no attribute 'Nope' locally \(known: Arn\)"):
+        resolver.resolve({"Fn::GetAtt": ["B", "Nope"]}, "Outputs.X")
+
+
+def test_the_deployed_asl_renders_with_every_substitution_resolved() -> None:
+    """Given the template's DefinitionSubstitutions, then the ASL has no ${...} left and
+    names the function ARNs the template defines."""
+    template = load_template(TEMPLATE)
+    resolver = Resolver(template)
+    for lid in template["Resources"]:
+        resolver.resources[lid] = ResourceRef(f"ref-{lid}", {"Arn": f"arn:aws:lambda:::{lid}"})
+    subs = resolver.resolve(
+        template["Resources"]["PipelineStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    )
+    rendered = render_definition(ASL.read_text(), subs)
+    assert "${" not in rendered
+    assert json.loads(rendered)["States"]["TypeCheck"]["Parameters"]["FunctionName"] == (
+        "arn:aws:lambda:::TypeCheckFunction"
+    )
+
+
+def test_a_placeholder_without_substitution_is_an_error_naming_it() -> None:
+    """Given an ASL placeholder DefinitionSubstitutions lacks, then rendering refuses."""
+    with pytest.raises(TemplateError, match=r"no value for \$\{Missing\}"):
+        render_definition('{"A": "${Present}", "B": "${Missing}"}', {"Present": "x"})
