@@ -192,3 +192,14 @@ def test_given_schema_any_then_any_header_and_rows_are_fine(
     s = validate("a,b,c\n1,,3\nx,y,z\n", "a.csv", schema=any_schema)
     assert s.valid
     assert (s.records, s.columns, s.job_ids) == (2, ["a", "b", "c"], 0)
+
+
+def test_given_a_cell_over_the_csv_field_limit_then_schema_violation_not_malformed(
+    validate: Validate, any_schema: object
+) -> None:
+    import csv
+
+    data = "a,b\n1," + "x" * (csv.field_size_limit() + 10) + "\n"
+    s = validate(data, "a.csv", schema=any_schema)
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert s.errors[0].message == f"a cell longer than the {csv.field_size_limit()}-character limit"

@@ -82,11 +82,10 @@ class _FatalError(Exception):
     """Parsing cannot go on (the error is already recorded); drain the rest."""
 
 
-class _Source(io.RawIOBase):
+class _Source:
     """The one reader of the input: hashes, counts, checks UTF-8 and NULs, enforces size."""
 
     def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
-        super().__init__()
         self._stream = stream
         self._max = max_bytes
         self.sha = hashlib.sha256()
@@ -96,15 +95,6 @@ class _Source(io.RawIOBase):
         self._checking = True
         self._deferred: Exception | None = None
         self._eof = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read_chunk(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
 
     def prime(self, head: bytes) -> None:
         """Account for a head read with ``check=False`` and already found to be clean."""
@@ -1098,8 +1088,13 @@ def _validate_csv(body: _Prefixed, col: _Collector) -> tuple[list[str] | None, b
         col.records = records + 1
         col.invalid += 1
         message = f"cannot parse CSV: {exc}"
+        reason = Reason.MALFORMED
+        if "field larger than field limit" in str(exc):
+            # Well-formed as far as we know, just a cell we will not hold in memory.
+            reason = Reason.SCHEMA_VIOLATION
+            message = f"a cell longer than the {csv.field_size_limit()}-character limit"
         col.error(
-            Reason.MALFORMED,
+            reason,
             _record_error_at(records + 1, reader.line_num, None, message, FileFormat.CSV),
         )
         raise _FatalError from None
