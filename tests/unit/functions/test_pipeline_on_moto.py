@@ -64,8 +64,16 @@ def serve(handlers: dict[str, ModuleType]) -> ThreadingHTTPServer:
     return server
 
 
+@pytest.fixture(params=["STANDARD", "EXPRESS"])
+def workflow_type(request: pytest.FixtureRequest, template: dict[str, Any]) -> str:
+    """Both values of the template's WorkflowType parameter: the same ASL must run as either."""
+    assert request.param in template["Parameters"]["WorkflowType"]["AllowedValues"]
+    return str(request.param)
+
+
 @pytest.fixture
 def run(
+    workflow_type: str,
     template: dict[str, Any],
     stack: Any,
     load_handler: Callable[[str], ModuleType],
@@ -86,7 +94,10 @@ def run(
         definition = definition.replace("${" + key + "}", str(value))
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
-        name="pipeline", definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline"
+        name="pipeline",
+        definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
+        type=workflow_type,
     )["stateMachineArn"]
 
     def execute(event: dict[str, Any]) -> tuple[str, list[str], dict[str, Any]]:
