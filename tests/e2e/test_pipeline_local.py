@@ -288,3 +288,38 @@ def test_the_upload_api_refuses_an_unsigned_request(local_stack: LocalStack) -> 
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == 403
     assert json.loads(refused.value.read()) == {"message": "Forbidden"}
+
+
+def test_an_event_the_bridge_cannot_deliver_lands_in_the_templates_dead_letter_queue(
+    local_stack: LocalStack,
+) -> None:
+    """Given StartExecution refused with a non-retryable error, when a file lands, then no
+    execution starts and the event waits in the rule target's dead-letter queue with
+    EventBridge's error attributes."""
+    assert local_stack.bridge is not None
+    key = DIRECT_PREFIX + "undeliverable.csv"
+    local_stack.bridge.faults.inject(times=1, code="AccessDeniedException", message="denied")
+    local_stack.client("s3").put_object(Bucket=local_stack.input_bucket, Key=key, Body=b"x\n")
+    assert local_stack.bridge.wait_idle(30)
+
+    assert local_stack.execution_arns_for(key) == []
+    sqs = local_stack.client("sqs")
+    queue = local_stack.resource_name("PipelineDeadLetterQueue")
+    messages = sqs.receive_message(
+        QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    (message,) = [m for m in messages if json.loads(m["Body"])["detail"]["object"]["key"] == key]
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "AccessDeniedException"
+    assert attributes["TARGET_ARN"] == local_stack.state_machine_arn
+
+
+def test_the_stack_lists_what_the_template_asks_for_but_it_cannot_provide(
+    local_stack: LocalStack,
+) -> None:
+    """Given template.yaml's alarms, IAM policies and IAM-authorised API, then the stack
+    says it does not provide them instead of skipping them silently."""
+    gaps = "\n".join(local_stack.gaps)
+    assert "CloudWatch alarms are not created" in gaps
+    assert "IAM roles and policies are not enforced" in gaps
+    assert "HTTP API IAM authorisation" in gaps
