@@ -74,7 +74,7 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint sam unit
+test: lint sam scan unit
 
 demo: $(STAMP)
 	$(BIN)/scalper demo

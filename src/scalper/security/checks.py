@@ -176,7 +176,8 @@ def is_unscoped(resource: Any) -> bool:
         return True
     if not pattern.startswith("arn:"):
         return False
-    parts = pattern.split(":", 5)
+    # Placeholders such as ${AWS::Partition} hold colons of their own: mask them first.
+    parts = re.sub(r"\$\{[^}]*\}", "<var>", pattern).split(":", 5)
     return len(parts) == 6 and bool(_UNSCOPED_RESOURCE.match(parts[5]))
 
 
