@@ -539,7 +539,7 @@ def save(result: dict[str, Any]) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmarks; exit 0 when every measurement ran (targets are reported)."""
+    """Run the benchmarks; exit 0 when every measurement ran, 1 when one could not."""
     args = parse_args(argv)
     # Wide enough for the tables when the output is a file or a pipe (CI logs, tee).
     console = Console(width=None if sys.stdout.isatty() else 170)
@@ -599,7 +599,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_save:
         path = save(result)
         console.print(f"results: {path.relative_to(REPO_ROOT)} (and latest.json)")
-    failed = any(r.errors for r in rows)
+    # A missed target is a finding, reported above; a measurement that could not run is a failure.
+    failed = any(r.errors for r in rows) or bool(pipe.get("error"))
+    if result["e2e"]:
+        failed = failed or any("error" in r for r in result["e2e"]["runs"])
     return 1 if failed else 0
 
 
