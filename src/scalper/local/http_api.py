@@ -85,9 +85,12 @@ class HttpApi:
                 for name, value in self.headers.items():
                     key = name.lower()
                     headers[key] = f"{headers[key]},{value}" if key in headers else value
-                status, out_headers, payload = api.handle(
-                    self.command, self.path, headers, body, self.client_address[0]
-                )
+                try:
+                    status, out_headers, payload = api.handle(
+                        self.command, self.path, headers, body, self.client_address[0]
+                    )
+                except Exception:  # API Gateway answers, whatever broke behind it
+                    status, out_headers, payload = _json(500, {"message": "Internal Server Error"})
                 self.send_response(status)
                 for name, value in out_headers:
                     self.send_header(name, value)

@@ -164,9 +164,14 @@ class LambdaEndpoint:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                reply = endpoint.handle(
-                    self.path, body, self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
-                )
+                try:
+                    reply = endpoint.handle(
+                        self.path,
+                        body,
+                        self.headers.get("X-Amz-Invocation-Type", "RequestResponse"),
+                    )
+                except Exception as exc:  # a bug here must still answer like the service
+                    reply = _service_error(500, "ServiceException", repr(exc), "local")
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -264,8 +269,8 @@ class LambdaEndpoint:
                 404, "ResourceNotFoundException", f"Function not found: {name}", request_id
             )
         try:
-            json.loads(body or b"{}")
-        except ValueError:
+            json.loads((body or b"{}").decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included: Lambda reads UTF-8 JSON only
             return _service_error(
                 400,
                 "InvalidRequestContentException",

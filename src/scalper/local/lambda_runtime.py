@@ -167,7 +167,10 @@ class Worker:
         return InvokeResult(str(reply["payload"]).encode(), None, request_id, elapsed)
 
     def _exit_result(self, request_id: str) -> InvokeResult:
-        code = self._process.wait(timeout=5)
+        try:
+            code: int | str = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = "unknown (the process closed its pipe but did not exit)"
         self.kill()
         return InvokeResult(
             _error_payload(
