@@ -203,3 +203,33 @@ def test_given_a_cell_over_the_csv_field_limit_then_schema_violation_not_malform
     s = validate(data, "a.csv", schema=any_schema)
     assert s.reason is Reason.SCHEMA_VIOLATION
     assert s.errors[0].message == f"a cell longer than the {csv.field_size_limit()}-character limit"
+
+
+def test_cells_are_coerced_like_json_values_not_more_loosely(validate: Validate) -> None:
+    """msgspec's lax string conversion would take a Unix time as a date-time and inf/nan
+    as numbers; CSV cells must hold what the JSON type could."""
+    rows = [
+        "J-001,1700000000,7,queued,,",  # a number is not an RFC 3339 date-time
+        "J-002,2026-01-05T09:30:00Z,7,queued,,inf",
+        "J-003,2026-01-05T09:30:00Z,7,queued,,NaN",
+        "J-004,2026-01-05T09:30:00Z,7,queued,3,1e3",  # exponent: a fine number
+    ]
+    s = validate(HEADER + "".join(r + ",\n" for r in rows), "a.csv")
+    assert [(e.record, e.column, e.message) for e in s.errors] == [
+        (1, "submitted_at", "Expected an RFC 3339 `datetime`, got '1700000000'"),
+        (2, "amount", "Expected a finite `number`, got 'inf'"),
+        (3, "amount", "Expected a finite `number`, got 'NaN'"),
+    ]
+    assert (s.records, s.invalid_records) == (4, 3)
+
+
+def test_given_many_rows_then_the_batch_checks_agree_with_the_row_checks(
+    validate: Validate,
+) -> None:
+    good = "".join(
+        f"J-{i:04d},2026-01-05T09:30:00Z,{i},queued,{1 + i % 5},{i}.5,\n" for i in range(1, 3000)
+    )
+    bad = "J-9999,2026-01-05T09:30:00Z,7,queued,2,Infinity,\n"
+    s = validate(HEADER + good + bad, "a.csv")
+    assert (s.records, s.invalid_records) == (3000, 1)
+    assert s.errors[0].location == "record 3000 (line 3001), column amount"

@@ -109,8 +109,13 @@ def test_a_user_adds_a_schema_by_dropping_a_file(tmp_path: Path, validate: Valid
         schema=schema,
     )
     assert [e.location for e in s.errors] == ["line 2, $.invoice no"]
-    csv = validate("invoice no,total,paid\nA1,3.5,true\nA2,0,false\n", "a.csv", schema=schema)
-    assert [e.location for e in csv.errors] == ["record 2 (line 3), column total"]
+    csv = validate(
+        "invoice no,total,paid\nA1,3.5,true\nA2,0,false\nA3,1,1\n", "a.csv", schema=schema
+    )
+    assert [(e.location, e.message) for e in csv.errors] == [
+        ("record 2 (line 3), column total", "Expected `float` > 0.0"),
+        ("record 3 (line 4), column paid", "Expected `bool` (true or false), got '1'"),
+    ]
 
 
 def test_given_keywords_the_fast_path_lacks_then_jsonschema_validates(

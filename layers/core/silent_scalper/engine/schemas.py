@@ -198,6 +198,7 @@ class CompiledSchema:
     _check: Callable[[Any], None] | None = field(repr=False)
     _property_types: Mapping[str, str] = field(repr=False)
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
+    _cell_kinds: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -292,6 +293,8 @@ class CompiledSchema:
 
     def cells_batch(self, rows: list[dict[str, str]]) -> list[Any]:
         """Validate many CSV rows in one msgspec call (fast path only); raises on any error."""
+        if not self._cells_plausible(rows):
+            raise RecordError(Reason.SCHEMA_VIOLATION, "a cell is not of its column's type")
         objs: list[Any] = msgspec.convert(rows, self._list_type, strict=False)
         if self._patterns:
             self._bulk_patterns(objs)
@@ -300,7 +303,17 @@ class CompiledSchema:
     def from_cells(self, cells: dict[str, str]) -> Any:
         """Validate one CSV row (empty cells already removed), coercing by schema type."""
         if self.fast:
-            # strict=False lets msgspec parse "3" as int, "2.5" as float, "true" as bool.
+            for prop, kind in self._cell_kinds.items():
+                value = cells.get(prop)
+                if value is not None and not _cell_fits(kind, value):
+                    raise RecordError(
+                        Reason.SCHEMA_VIOLATION,
+                        f"Expected {_KIND_NAMES[kind]}, got {clip(value, 60)!r}",
+                        f"$.{prop}",
+                    )
+            # strict=False parses "3" as int and "2.5" as float; the checks above refuse
+            # what it would also take but JSON would not (inf, nan, "1" as true, and
+            # numbers as Unix timestamps for a date-time).
             obj = msgspec.convert(cells, self._record_type, strict=False)
             if self._patterns:
                 self._check_patterns(obj)
@@ -309,6 +322,21 @@ class CompiledSchema:
         if self._check is not None:
             self._check(obj)
         return obj
+
+    def _cells_plausible(self, rows: list[dict[str, str]]) -> bool:
+        """The checks of :meth:`from_cells` for a whole batch, a column at a time."""
+        for prop, kind in self._cell_kinds.items():
+            values = list(filter(_NOT_NULL, map(operator.methodcaller("get", prop), rows)))
+            if not values:
+                continue
+            if kind == "boolean":
+                ok = set(values) <= _BOOLEANS
+            else:
+                bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
+                ok = bad.search("\n".join(values)) is None
+            if not ok:
+                return False
+        return True
 
     # -- what the summary needs from valid records ------------------------------------
     @property
@@ -439,6 +467,7 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _check=check,
         _property_types=property_types,
         _patterns=patterns,
+        _cell_kinds=_cell_kinds(props_doc) if struct is not None else {},
     )
 
 
@@ -657,6 +686,38 @@ class PatternCheck:
 
 
 _GOOD_VALUES = 4096
+# CSV cells msgspec's lax conversion would take but a JSON value of that type could not be.
+_BOOLEANS = frozenset({"true", "false"})
+_NOT_A_NUMBER = re.compile(r"[a-df-zA-DF-Z]")  # inf, nan, Infinity (e/E are exponents)
+_NOT_A_DATETIME = re.compile(r"(?m)^[^:]*$")  # every RFC 3339 date-time has a colon
+_KIND_NAMES = {
+    "boolean": "`bool` (true or false)",
+    "number": "a finite `number`",
+    "date-time": "an RFC 3339 `datetime`",
+}
+
+
+def _cell_fits(kind: str, value: str) -> bool:
+    if kind == "boolean":
+        return value in _BOOLEANS
+    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
+    return bad.search(value) is None
+
+
+def _cell_kinds(props: Any) -> dict[str, str]:
+    """Properties whose CSV cells need a check beyond msgspec's lax conversion."""
+    kinds: dict[str, str] = {}
+    for prop, sub in props.items() if isinstance(props, dict) else ():
+        kind = sub.get("type") if isinstance(sub, dict) else None
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), None)
+        if kind in ("boolean", "number"):
+            kinds[prop] = kind
+        elif kind == "string" and sub.get("format") == "date-time":
+            kinds[prop] = "date-time"
+    return kinds
+
+
 _NOT_UNSET = functools.partial(operator.is_not, msgspec.UNSET)
 _NOT_NULL = functools.partial(operator.is_not, None)
 
