@@ -176,3 +176,31 @@ def test_date_time_needs_an_offset_and_rfc3339_shape(validate: Validate) -> None
     lines = [job(i, submitted_at=v) for i, v in enumerate(bad + good)]
     s = validate("\n".join(lines), "a.ndjson")
     assert [e.line for e in s.errors] == [1, 2, 3, 4]
+
+
+def test_the_fallback_checks_formats_and_cells_like_the_fast_path(
+    tmp_path: Path, validate: Validate
+) -> None:
+    write(
+        tmp_path,
+        "event.v1",
+        {
+            "type": "object",
+            "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "mail": {"type": "string", "format": "email"},
+                "score": {"type": "number"},
+                "tags": {"type": "array"},
+            },
+        },
+    )
+    schema = SchemaRegistry.load(tmp_path).get("event.v1")
+    assert not schema.fast
+    s = validate(
+        '{"at": "2026-01-05T09:30:00"}\n{"mail": "nobody"}\n{"at": "2026-01-05T09:30:00+02:00"}\n',
+        "a.ndjson",
+        schema=schema,
+    )
+    assert [e.location for e in s.errors] == ["line 1, $.at", "line 2, $.mail"]
+    csv = validate("score,at\ninf,\n1e3,\n 5,\n,1700000000\n", "a.csv", schema=schema)
+    assert [(e.record, e.column) for e in csv.errors] == [(1, "score"), (3, "score"), (4, "at")]

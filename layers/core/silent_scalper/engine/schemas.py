@@ -728,9 +728,7 @@ def _struct_name(name: str) -> str:
 
 
 def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
-    validator = jsonschema.Draft202012Validator(
-        document, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    validator = jsonschema.Draft202012Validator(document, format_checker=_format_checker())
 
     def check(obj: Any) -> None:
         error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
@@ -741,6 +739,30 @@ def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
             raise RecordError(Reason.SCHEMA_VIOLATION, error.message, path)
 
     return check
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    """jsonschema's format checks, with date-time and email exactly as the fast path has
+    them (and not silently skipped when an optional format package is missing)."""
+    checker = jsonschema.FormatChecker()
+    aware = Annotated[datetime, msgspec.Meta(tz=True)]
+    email = re.compile(EMAIL_PATTERN)
+
+    def _date_time(value: object) -> bool:
+        if not isinstance(value, str):
+            return True
+        try:
+            msgspec.convert(value, aware)
+        except msgspec.ValidationError:
+            return False
+        return True
+
+    def _email(value: object) -> bool:
+        return not isinstance(value, str) or email.search(value) is not None
+
+    checker.checks("date-time")(_date_time)
+    checker.checks("email")(_email)
+    return checker
 
 
 def _key_getter(
@@ -784,18 +806,18 @@ def _time_getter(prop: str) -> Callable[[Any], Any]:
     return get
 
 
-_INT = re.compile(r"-?\d+\Z")
+_INT = re.compile(r"-?[0-9]+\Z")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
 
 
 def _coerce_cell(value: str, kind: str | None) -> Any:
-    """CSV cell to the JSON type the schema declares, for the jsonschema fallback."""
-    try:
-        if kind == "integer" and _INT.match(value):
-            return int(value)
-        if kind == "number":
-            return float(value)
-    except ValueError:
-        return value
-    if kind == "boolean" and value in ("true", "false"):
+    """CSV cell to the JSON value it spells, for the jsonschema fallback; a cell that spells
+    no value of the declared type stays a string, which jsonschema then rejects, located."""
+    if kind == "integer" and _INT.match(value):
+        return int(value)
+    if kind == "number" and _NUMBER.match(value):
+        number = float(value)
+        return int(number) if number.is_integer() and _INT.match(value) else number
+    if kind == "boolean" and value in _BOOLEANS:
         return value == "true"
     return value
