@@ -227,7 +227,7 @@ def _row(stack: LocalStack, path: Path, landed: Uploaded, arn: str) -> Row:
         status,
         reason,
         "" if records is None else str(records),
-        " > ".join(report.states),
+        " → ".join(report.states),
         where,
     )
 

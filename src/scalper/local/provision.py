@@ -572,6 +572,8 @@ class Provisioner:
         self.gap(
             "Lambda logs go to one file per function in the log directory, not CloudWatch Logs"
         )
+        if "MemorySize" in props:
+            self.gap("Lambda MemorySize is not enforced (and CPU does not scale with it)")
         if props.get("Tracing") == "Active":
             self.gap("X-Ray tracing: no daemon locally, Tracer is disabled in the workers")
         if "ReservedConcurrentExecutions" in props or "ProvisionedConcurrencyConfig" in props:

@@ -22,6 +22,7 @@ One stack per process: moto's mock is process-wide.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -53,6 +54,7 @@ from scalper.local.s3_policy import PostPolicyMiddleware
 from scalper.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+_SFN_LOGGER = "moto.stepfunctions.parser"
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
@@ -175,6 +177,7 @@ class LocalStack:
 
     def _start(self, template: dict[str, Any]) -> None:
         cfg = self.config
+        logging.getLogger(_SFN_LOGGER).setLevel(logging.NOTSET)
         if cfg.log_dir is None:
             self.log_dir = Path(tempfile.mkdtemp(prefix="scalper-local-"))
             self._own_log_dir = True
@@ -269,6 +272,9 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop everything that started, in reverse order; safe to call twice."""
+        # Executions still running when the stack stops lose their Lambda endpoint; moto's
+        # interpreter would log each as an error. They are being stopped, not failing.
+        logging.getLogger(_SFN_LOGGER).setLevel(logging.CRITICAL)
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None

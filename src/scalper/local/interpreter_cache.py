@@ -1,0 +1,152 @@
+"""Make moto's Step Functions interpreter cheaper per execution (local stack speed).
+
+Two costs are paid again by every execution of moto's interpreter, in pure Python, and
+with hundreds of executions (a chaos test, a big ``scalper demo`` folder) they are most of
+the local stack's CPU time:
+
+- it parses the ASL definition with ANTLR at the start of every execution
+  (``ExecutionWorker._get_evaluation_entrypoint``): a few hundred milliseconds for the
+  pipeline's definition. The parsed program is a tree of components that keep their
+  per-execution state in the execution's ``Environment``, so one tree can serve every
+  execution of a definition -- except ``Map`` and ``Parallel`` states, whose workers keep
+  state on the component; definitions with those are parsed per execution as before;
+- it builds a new boto3 client for every Task (``boto_client_for``): several milliseconds
+  each, several Tasks an execution. botocore clients are thread-safe, so one client per
+  service and Region (made the same way, on first use) serves every Task.
+
+`install` / `uninstall` patch those two names (moto is pinned); `install` raises if either
+moves, so an upgrade fails loudly instead of silently losing the speed-up. Install after
+the local stack set ``AWS_ENDPOINT_URL_LAMBDA`` (clients read it when they are made).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+_WORKER_MODULE = "moto.stepfunctions.parser.backend.execution_worker"
+_WORKER_CLASS = "ExecutionWorker"
+_ENTRYPOINT = "_get_evaluation_entrypoint"
+_PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
+_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
+_CLIENT_FUNCTION = "boto_client_for"
+_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+#: Modules that imported ``boto_client_for`` by name (the pipeline's Task types).
+_CLIENT_USERS = (
+    f"{_TASK}.lambda_eval_utils",
+    f"{_TASK}.service.state_task_service_dynamodb",
+    f"{_TASK}.service.state_task_service_sns",
+    f"{_TASK}.service.state_task_service_sqs",
+    f"{_TASK}.service.state_task_service_events",
+    f"{_TASK}.service.state_task_service_sfn",
+    f"{_TASK}.service.state_task_service_aws_sdk",
+)
+#: States whose components hold per-execution state of their own.
+_STATEFUL_TYPES = frozenset({"Map", "Parallel"})
+
+
+class InterpreterHookError(RuntimeError):
+    """moto's interpreter no longer has a name this module replaces."""
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.programs: dict[str, Any] = {}
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.worker_cls: Any = None
+        self.entrypoint: Callable[..., Any] | None = None
+        self.client_for: Callable[..., Any] | None = None
+        self.client_users: list[ModuleType] = []
+
+
+_state = _State()
+
+
+def shareable(definition: str) -> bool:
+    """True when no state of ``definition`` keeps per-execution state on its component."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return False
+    pending: list[Any] = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if node.get("Type") in _STATEFUL_TYPES:
+                return False
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return True
+
+
+def _lookup() -> tuple[Any, Callable[..., Any], Any, Callable[..., Any], list[ModuleType]]:
+    worker_cls = getattr(importlib.import_module(_WORKER_MODULE), _WORKER_CLASS, None)
+    entrypoint = getattr(worker_cls, _ENTRYPOINT, None) if worker_cls is not None else None
+    client_for = getattr(importlib.import_module(_CLIENT_MODULE), _CLIENT_FUNCTION, None)
+    users = [importlib.import_module(name) for name in _CLIENT_USERS]
+    if (
+        entrypoint is None
+        or client_for is None
+        or any(getattr(m, _CLIENT_FUNCTION, None) is not client_for for m in users)
+    ):
+        raise InterpreterHookError(
+            "moto's Step Functions interpreter changed how executions parse their definition "
+            "or make SDK clients; update scalper.local.interpreter_cache"
+        )
+    parser = importlib.import_module(_PARSER_MODULE).AmazonStateLanguageParser
+    return worker_cls, entrypoint, parser, client_for, users
+
+
+def install() -> None:
+    """Parse each definition once and reuse one SDK client per service and Region."""
+    worker_cls, entrypoint, parser, client_for, users = _lookup()
+
+    def cached_entrypoint(worker: Any) -> Any:
+        definition = str(worker._evaluation_details.state_machine_details.definition)
+        if not shareable(definition):
+            return entrypoint(worker)
+        with _state.lock:
+            program = _state.programs.get(definition)
+        if program is None:
+            program = parser.parse(definition)[0]
+            with _state.lock:
+                program = _state.programs.setdefault(definition, program)
+        return program
+
+    def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None and getattr(state_credentials, "role_arn", None):
+            return client_for(region, service, state_credentials)
+        with _state.lock:
+            client = _state.clients.get((region, service))
+            if client is None:
+                client = _state.clients[(region, service)] = client_for(region, service)
+            return client
+
+    with _state.lock:
+        if _state.entrypoint is not None:
+            return
+        _state.worker_cls, _state.entrypoint = worker_cls, entrypoint
+        _state.client_for, _state.client_users = client_for, users
+    setattr(worker_cls, _ENTRYPOINT, cached_entrypoint)
+    for module in users:
+        setattr(module, _CLIENT_FUNCTION, cached_client_for)
+
+
+def uninstall() -> None:
+    """Parse per execution and make clients per Task again; forget what was cached."""
+    with _state.lock:
+        if _state.entrypoint is not None:
+            setattr(_state.worker_cls, _ENTRYPOINT, _state.entrypoint)
+        if _state.client_for is not None:
+            for module in _state.client_users:
+                setattr(module, _CLIENT_FUNCTION, _state.client_for)
+        _state.worker_cls = _state.entrypoint = _state.client_for = None
+        _state.client_users = []
+        _state.programs.clear()
+        _state.clients.clear()
