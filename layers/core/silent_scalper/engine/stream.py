@@ -692,20 +692,27 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
         _json_trailer(b, col)
         return
     limit = col.limits.max_record_bytes
+    # After a failed fast attempt (nested records can fool the cut), the exact path takes
+    # the next `backoff` records before the fast path is tried again.
+    backoff = _BACKOFF
+    fast_after = 0
     while True:
         if len(b.buf) - b.pos < CHUNK // 2:
             b.more()
         # Fast path: cut at the last "}," within reach and decode everything before it as
         # one array. If it decodes, the cut was a real record boundary (a cut inside a
         # string or a nested value cannot leave well-formed JSON), so no scanning at all.
-        cut = b.buf.rfind(b"},", b.pos, min(len(b.buf), b.pos + limit))
-        if cut > b.pos:
+        cut = _last_boundary(b.buf, b.pos, min(len(b.buf), b.pos + limit))
+        if index >= fast_after and cut > b.pos:
             run = b.buf[b.pos : cut + 1]
             done = _json_run_fast(b, run, index, col)
             if done is not None:
                 index = done
                 b.pos = cut + 2
+                backoff = _BACKOFF
                 continue
+            fast_after = index + backoff
+            backoff = min(backoff * 2, 1 << 16)
         run_end = _match_end(_FLAT_RUN.match(b.buf, b.pos))
         if run_end > b.pos:
             run = b.buf[b.pos : run_end - 1]
@@ -757,6 +764,26 @@ def _json_array(b: _Buffer, col: _Collector) -> None:
             _malformed(col, b, f"unexpected {chr(terminator)!r} in the array", index, term_pos)
         if not b.skip_ws():
             _malformed(col, b, "unexpected end of data after ','", index)
+
+
+_BACKOFF = 64
+
+
+def _last_boundary(buf: bytes, start: int, end: int) -> int:
+    """Position of the last "}" in buf[start:end] followed by "," and then "{" (whitespace
+    allowed): likely the end of a record. -1 if none among the last few "},"."""
+    pos = end
+    for _ in range(64):
+        pos = buf.rfind(b"},", start, pos)
+        if pos < 0:
+            return -1
+        after = pos + 2
+        while after < len(buf) and buf[after] in _JSON_WS:
+            after += 1
+        if after >= len(buf) or buf[after] == 0x7B:  # "{" (or the data ends: more to come)
+            return pos
+        pos += 1  # the next search finds a "}," that starts before this one
+    return -1
 
 
 def _json_run_fast(b: _Buffer, run: bytes, index: int, col: _Collector) -> int | None:
