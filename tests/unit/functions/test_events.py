@@ -1,0 +1,59 @@
+"""The sample events in events/ have the shapes AWS sends and the handlers read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventV2Model,
+    S3EventNotificationEventBridgeModel,
+)
+from functions_support import EVENTS
+from silent_scalper.pipeline import (
+    ExtractRequest,
+    QuarantineRequest,
+    StepInput,
+    ValidateRequest,
+    WriteRequest,
+)
+
+STATE_MODELS = {
+    "type_check.json": StepInput,
+    "validate_schema.json": ValidateRequest,
+    "extract_metadata.json": ExtractRequest,
+    "write_metadata.json": WriteRequest,
+    "quarantine.json": QuarantineRequest,
+}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((EVENTS / "eventbridge").glob("*.json")), ids=lambda p: p.name
+)
+def test_eventbridge_samples_are_s3_object_created_events(path):
+    event = S3EventNotificationEventBridgeModel.model_validate_json(path.read_text())
+    assert event.detail_type == "Object Created"
+    assert event.source == "aws.s3"
+    assert event.detail.object.sequencer
+
+
+def test_the_presign_sample_is_an_http_api_v2_request():
+    event = APIGatewayProxyEventV2Model.model_validate_json(
+        (EVENTS / "api" / "presign-request.json").read_text()
+    )
+    assert event.routeKey == "POST /uploads"
+    assert event.requestContext.authorizer is not None
+    assert json.loads(event.body or "")["file_name"]
+
+
+def test_every_state_input_sample_parses_into_its_handler_model():
+    samples = {p.name for p in (EVENTS / "states").glob("*.json")}
+    assert samples == set(STATE_MODELS)
+    source = json.loads((EVENTS / "eventbridge" / "object-created.json").read_text())
+    for name, model in STATE_MODELS.items():
+        step = model.model_validate_json((EVENTS / "states" / name).read_text())
+        assert step.bucket
+        if name != "quarantine.json":
+            # The valid file's states carry the valid sample event's object, as the ASL builds them.
+            assert step.object.key == source["detail"]["object"]["key"]
+            assert step.object.sequencer == source["detail"]["object"]["sequencer"]
