@@ -168,3 +168,18 @@ def test_given_scattered_errors_and_tricky_strings_then_every_error_is_located(
     assert [e.location for e in s.errors] == [f"$[{i - 1}].priority" for i in bad]
     assert [e.line for e in s.errors] == [i + 1 for i in bad]
     assert s.job_ids == 2000 - len(bad)
+
+
+def test_given_many_nested_records_with_decoy_boundaries_then_exact(
+    validate: Validate, any_schema: object
+) -> None:
+    """'},{' inside strings and nested arrays of objects must not split a record."""
+    records = [
+        '{"id": %d, "tags": [{"x": 1}, {"y": 2}], "n": "},{", "m": {"k": [{}]}}' % i
+        for i in range(3000)
+    ]
+    records[1234] = "[]"
+    records[2999] = '"last"'
+    s = validate(array(*records), "a.json", schema=any_schema)
+    assert (s.records, s.invalid_records) == (3000, 2)
+    assert [e.location for e in s.errors] == ["$[1234]", "$[2999]"]
