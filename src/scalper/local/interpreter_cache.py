@@ -120,8 +120,8 @@ def install() -> None:
         return program
 
     def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None and getattr(state_credentials, "role_arn", None):
-            return client_for(region, service, state_credentials)
+        # moto signs every Task's calls with the same fixed keys whatever the role, so the
+        # credentials do not change the client.
         with _state.lock:
             client = _state.clients.get((region, service))
             if client is None:
