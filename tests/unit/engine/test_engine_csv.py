@@ -233,3 +233,10 @@ def test_given_many_rows_then_the_batch_checks_agree_with_the_row_checks(
     s = validate(HEADER + good + bad, "a.csv")
     assert (s.records, s.invalid_records) == (3000, 1)
     assert s.errors[0].location == "record 3000 (line 3001), column amount"
+
+
+def test_a_signed_number_is_not_a_formula_but_a_dde_payload_is(
+    validate: Validate, any_schema: object
+) -> None:
+    data = "a,b\n-5,+3.2e1\n\"-2+3+cmd|' /C calc'!A0\",-1x\n"
+    assert validate(data, "a.csv", schema=any_schema).formula_cells == 2

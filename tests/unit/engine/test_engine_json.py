@@ -175,7 +175,7 @@ def test_given_many_nested_records_with_decoy_boundaries_then_exact(
 ) -> None:
     """'},{' inside strings and nested arrays of objects must not split a record."""
     records = [
-        '{"id": %d, "tags": [{"x": 1}, {"y": 2}], "n": "},{", "m": {"k": [{}]}}' % i
+        '{"id": ' + str(i) + ', "tags": [{"x": 1}, {"y": 2}], "n": "},{", "m": {"k": [{}]}}'
         for i in range(3000)
     ]
     records[1234] = "[]"
@@ -183,3 +183,10 @@ def test_given_many_nested_records_with_decoy_boundaries_then_exact(
     s = validate(array(*records), "a.json", schema=any_schema)
     assert (s.records, s.invalid_records) == (3000, 2)
     assert [e.location for e in s.errors] == ["$[1234]", "$[2999]"]
+
+
+def test_a_json_string_that_is_a_signed_number_is_not_a_formula(validate: Validate) -> None:
+    s = validate(
+        array(job(1, notes="-5"), job(2, notes="-2+3+cmd"), job(3, notes="+1e3")), "a.json"
+    )
+    assert s.formula_cells == 1

@@ -44,11 +44,11 @@ from silent_scalper.engine.unique import UniqueTracker, pack, unpack
 
 CHUNK = 1 << 20
 _JSON_WS = b" \t\n\r"
-# A string cell starting with one of these is a formula to a spreadsheet. Numbers such
-# as -5 or +3.2 are not counted.
-_FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.])[=+\-@]')
+# A string cell starting with one of these is a formula to a spreadsheet. A cell that is
+# just a signed number (-5, +3.2e1) is not counted; "-2+3+cmd|..." is.
+_FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?")[=+\-@]')
 _FORMULA_HINT = re.compile(rb'"[=+\-@]')
-_FORMULA_CELL = re.compile(r"\x00(?![-+][0-9.])[=+\-@]")
+_FORMULA_CELL = re.compile(r"\x00(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?(?:\x00|\Z))[=+\-@]")
 _SECOND = operator.itemgetter(1)
 
 # A "flat" JSON object: no nested object/array outside strings. Job records are flat,
