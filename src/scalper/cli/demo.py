@@ -110,12 +110,25 @@ def run(args: argparse.Namespace) -> int:
             "locally (`scalper local up` lists them)",
             highlight=False,
         )
-        rows, uploaded = _upload_all(stack, files, console)
-        _wait(stack, uploaded, rows, console, args.timeout)
+        rows = run_files(stack, files, console, timeout=args.timeout)
     finally:
         with console.status("stopping the local stack..."):
             stack.stop()
-    console.print(_table(rows, args.folder))
+    return report(rows, args.folder, console)
+
+
+def run_files(
+    stack: LocalStack, files: list[Path], console: Console, *, timeout: float
+) -> dict[Path, Row]:
+    """Upload ``files`` to a running stack and wait for their outcomes (the demo's core)."""
+    rows, uploaded = _upload_all(stack, files, console)
+    _wait(stack, uploaded, rows, console, timeout)
+    return rows
+
+
+def report(rows: dict[Path, Row], folder: Path, console: Console) -> int:
+    """Print the table and the counts; the exit code (0: every file reached an end)."""
+    console.print(_table(rows, folder))
     counts: dict[str, int] = {}
     for row in rows.values():
         counts[row.status] = counts.get(row.status, 0) + 1
