@@ -172,6 +172,12 @@ class LambdaEndpoint:
                     )
                 except Exception as exc:  # a bug here must still answer like the service
                     reply = _service_error(500, "ServiceException", repr(exc), "local")
+                self._send(reply)
+
+            def do_GET(self) -> None:
+                self._send(endpoint.describe(self.path))
+
+            def _send(self, reply: _Reply) -> None:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -244,6 +250,50 @@ class LambdaEndpoint:
         return [c for c in calls if c.function == logical]
 
     # -- request handling --------------------------------------------------
+    def configuration(self, logical_id: str) -> dict[str, object]:
+        """A function's FunctionConfiguration, as GetFunction / ListFunctions return it."""
+        spec = self.pools[logical_id].spec
+        return {
+            "FunctionName": spec.name,
+            "FunctionArn": spec.arn,
+            "Runtime": "python3.13",
+            "Handler": spec.handler,
+            "Timeout": spec.timeout,
+            "MemorySize": spec.memory_size,
+            "Version": "$LATEST",
+            "State": "Active",
+            "PackageType": "Zip",
+            "Environment": {"Variables": dict(spec.environment)},
+        }
+
+    def describe(self, path: str) -> _Reply:
+        """ListFunctions (``GET /2015-03-31/functions/``) and GetFunction, so that
+        ``aws lambda list-functions`` shows what the local endpoint runs."""
+        request_id = str(uuid.uuid4())
+        route = urlsplit(path).path.rstrip("/")
+        headers = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
+        if route == "/2015-03-31/functions":
+            functions = [self.configuration(lid) for lid in self.pools]
+            return _Reply(200, json.dumps({"Functions": functions}).encode(), headers)
+        prefix = "/2015-03-31/functions/"
+        if route.startswith(prefix) and "/" not in route[len(prefix) :]:
+            name = unquote(route[len(prefix) :])
+            try:
+                logical = self.logical_id(name)
+            except KeyError:
+                return _service_error(
+                    404, "ResourceNotFoundException", f"Function not found: {name}", request_id
+                )
+            body = {
+                "Configuration": self.configuration(logical),
+                "Code": {
+                    "RepositoryType": "Local",
+                    "Location": str(self.pools[logical].spec.code_dir),
+                },
+            }
+            return _Reply(200, json.dumps(body).encode(), headers)
+        return _service_error(404, "UnknownOperationException", f"no route {route}", request_id)
+
     def handle(self, path: str, body: bytes, invocation_type: str) -> _Reply:
         """Answer one Invoke request."""
         request_id = str(uuid.uuid4())

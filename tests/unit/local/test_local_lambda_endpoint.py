@@ -208,3 +208,15 @@ def test_an_injected_function_error_has_the_chosen_type_until_cleared(
     finally:
         endpoint.faults.clear("Ok")
     assert invoke(client, "local-Ok")[0] is None
+
+
+def test_list_and_get_function_show_what_the_endpoint_runs(client: Any) -> None:
+    """Given the template's functions, then ListFunctions and GetFunction describe them
+    (so `aws lambda list-functions` works against the local endpoint)."""
+    names = {f["FunctionName"] for f in client.list_functions()["Functions"]}
+    assert {"local-Ok", "local-Slow"} <= names
+    slow = client.get_function(FunctionName="local-Slow")["Configuration"]
+    assert (slow["Handler"], slow["Timeout"]) == ("app.slow", 1)
+    with pytest.raises(ClientError) as missing:
+        client.get_function(FunctionName="nope")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
