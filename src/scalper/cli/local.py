@@ -23,9 +23,12 @@ from scalper.local import retry as retry_knob
 from scalper.local._http import LocalOnlyError, PortInUseError
 from scalper.local.stack import REPO_ROOT
 
-DEFAULT_AWS_PORT = 8765
-DEFAULT_LAMBDA_PORT = 8766
-DEFAULT_API_PORT = 8767
+# The AWS port is the one LocalStack users know (and the README's examples use), the
+# Lambda port the one the Step Functions Local instructions use, the API port
+# `sam local start-api`'s.
+DEFAULT_AWS_PORT = 4566
+DEFAULT_LAMBDA_PORT = 9001
+DEFAULT_API_PORT = 3000
 
 
 def add_stack_options(parser: argparse.ArgumentParser, *, ports: bool) -> None:
