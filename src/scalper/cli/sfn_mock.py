@@ -5,6 +5,11 @@ format and ranges, its state machine name, that every mocked state is a Task of 
 definition (Step Functions Local silently calls the real service for any other name), and
 that every mocked response is used.
 
+``scalper sfn-mock run [FILE] [--test-case NAME]`` runs test cases as
+``stateMachineArn#TestCase`` executions -- on moto's engine in this process, or on Step
+Functions Local with ``--endpoint`` -- and prints the states each one entered, its retries
+and how it ended (exit 1 when one did not succeed).
+
 ``scalper sfn-mock scaffold --test-case NAME`` writes a starting test case for one path
 through the state machine: the Tasks on the path with ``Return`` placeholders shaped like
 each integration's result (or a ``Throw`` where the path leaves through a Catch), merged
@@ -17,15 +22,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.local.template import TemplateError
 from scalper.sfn_mock.asl import Definition, PathError
 from scalper.sfn_mock.definition import load_definition
 from scalper.sfn_mock.model import MockConfig, MockConfigError, problems_against
+from scalper.sfn_mock.moto_hook import mock_config_installed
+from scalper.sfn_mock.runner import ExecutionTrace, deploy_state_machine, run_test_case
 from scalper.sfn_mock.scaffold import merge_test_case, scaffold_test_case
 
 
@@ -102,6 +114,47 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="state machine name in the mock file (default: its deployed name from the template)",
     )
     check.set_defaults(func=run_check)
+
+    run = actions.add_parser(
+        "run",
+        help="run test cases of a mock file and show the states each one entered",
+        description=(
+            "Run test cases of a mock file as stateMachineArn#TestCase executions: on moto's "
+            "engine in this process (no Docker), or on Step Functions Local with --endpoint."
+        ),
+    )
+    run.add_argument(
+        "mock_file",
+        type=Path,
+        nargs="?",
+        default=Path("tests/statemachine/MockConfigFile.json"),
+        help="the mock file (default: tests/statemachine/MockConfigFile.json)",
+    )
+    run.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="SAM template whose state machine to run (default: template.yaml)",
+    )
+    run.add_argument(
+        "--test-case",
+        action="append",
+        default=[],
+        dest="test_cases",
+        help="a test case to run (repeatable; default: every test case of the file)",
+    )
+    run.add_argument(
+        "--input",
+        type=Path,
+        default=Path("events/eventbridge/object-created.json"),
+        help="execution input (default: events/eventbridge/object-created.json)",
+    )
+    run.add_argument(
+        "--endpoint",
+        help="a Step Functions Local URL (e.g. http://localhost:8083) instead of moto",
+    )
+    run.add_argument("--timeout", type=float, default=60.0, help="seconds each execution may take")
+    run.set_defaults(func=run_run)
 
 
 def _definition(args: argparse.Namespace) -> tuple[Definition, str]:
@@ -183,3 +236,86 @@ def run_check(args: argparse.Namespace) -> int:
     cases = config.StateMachines[machine].TestCases
     sys.stdout.write(f"{args.mock_file}: {len(cases)} test cases of {machine!r}, no problems\n")
     return EXIT_OK
+
+
+def _errors(errors: tuple[str, ...]) -> str:
+    """``A, A, B`` as ``A x2, B``: a retried state fails the same way many times."""
+    groups: list[tuple[str, int]] = []
+    for error in errors:
+        if groups and groups[-1][0] == error:
+            groups[-1] = (error, groups[-1][1] + 1)
+        else:
+            groups.append((error, 1))
+    return ", ".join(error if n == 1 else f"{error} x{n}" for error, n in groups)
+
+
+def _describe(trace: ExecutionTrace) -> str:
+    """One line: each state entered, its attempts and errors, then how the execution ended."""
+    steps = []
+    for visit in trace.visits:
+        if visit.attempts > 1:
+            steps.append(f"{visit.name} ({visit.attempts} attempts: {_errors(visit.errors)})")
+        elif visit.errors:
+            steps.append(f"{visit.name} ({visit.errors[0]})")
+        else:
+            steps.append(visit.name)
+    ending = trace.status if trace.error is None else f"{trace.status} {trace.error}"
+    return f"{' -> '.join(steps)}: {ending}"
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Run the chosen test cases; exit 1 when any execution did not succeed."""
+    try:
+        rendered = load_definition(Path(args.template))
+        config = MockConfig.load(args.mock_file)
+        execution_input = json.loads(Path(args.input).read_text(encoding="utf-8"))
+    except (TemplateError, MockConfigError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"{args.input}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{args.input}: not JSON: {exc}") from None
+    cases = config.StateMachines.get(rendered.name)
+    if cases is None:
+        raise UsageError(f"{args.mock_file}: no test cases for state machine {rendered.name!r}")
+    names = list(args.test_cases) or list(cases.TestCases)
+    unknown = [name for name in names if name not in cases.TestCases]
+    if unknown:
+        raise UsageError(f"{args.mock_file}: no test case {', '.join(map(repr, unknown))}")
+    with _backend(args.endpoint, Path(args.mock_file)) as client:
+        arn = deploy_state_machine(client, rendered.name, rendered.definition)
+        failed = 0
+        for name in names:
+            trace = run_test_case(client, arn, name, execution_input, deadline_seconds=args.timeout)
+            failed += trace.status != "SUCCEEDED"
+            sys.stdout.write(f"{name}: {_describe(trace)}\n")
+    return EXIT_PROBLEM if failed else EXIT_OK
+
+
+@contextmanager
+def _backend(endpoint: str | None, mock_file: Path) -> Iterator[Any]:
+    """A Step Functions client: Step Functions Local at ``endpoint``, or moto with the hook."""
+    if endpoint:
+        yield boto3.client(
+            "stepfunctions",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 -- Step Functions Local ignores it
+        )
+        return
+    from moto import mock_aws  # noqa: PLC0415 -- moto only for the in-process engine
+
+    # The interpreter logs every failure it handles (a Catch, a Fail state) at ERROR with
+    # its whole state tree; here those are expected outcomes, summarised per test case.
+    interpreter_log = logging.getLogger("moto.stepfunctions")
+    level = interpreter_log.level
+    interpreter_log.setLevel(logging.CRITICAL)
+    try:
+        with (
+            mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+            mock_config_installed(mock_file, wait_scale=0.001),
+        ):
+            yield boto3.client("stepfunctions", region_name="us-east-1")
+    finally:
+        interpreter_log.setLevel(level)
