@@ -247,7 +247,7 @@ class CompiledSchema:
             if isinstance(value, str) and check.one.search(value) is None:
                 raise RecordError(
                     Reason.SCHEMA_VIOLATION,
-                    f"Expected `str` matching regex {check.pattern!r}",
+                    check.message,
                     f"$.{check.prop}",
                 )
 
@@ -508,7 +508,8 @@ def _fast_struct(
         if annotation is None:
             return None
         if bulk is not None:
-            patterns.append(PatternCheck(prop, attr, bulk))
+            email = isinstance(sub, dict) and sub.get("format") == "email"
+            patterns.append(PatternCheck(prop, attr, bulk, email=email))
         fields[prop] = attr
         if prop in required:
             spec.append((attr, annotation))
@@ -651,12 +652,18 @@ class PatternCheck:
     One regex pass in C instead of one Python call per value.
     """
 
-    __slots__ = ("attr", "get", "good", "many", "one", "pattern", "prop")
+    __slots__ = ("attr", "get", "good", "many", "message", "one", "pattern", "prop")
 
-    def __init__(self, prop: str, attr: str, pattern: str) -> None:
+    def __init__(self, prop: str, attr: str, pattern: str, *, email: bool = False) -> None:
         self.prop = prop
         self.attr = attr
         self.pattern = pattern
+        # msgspec's wording for its own pattern checks, or what an e-mail check means.
+        self.message = (
+            "Expected an e-mail address (format email)"
+            if email
+            else f"Expected `str` matching regex {pattern!r}"
+        )
         self.get = operator.attrgetter(attr)
         # ECMA-262's "$" is the end of input; Python's also matches before a final "\n".
         self.one = re.compile(pattern[:-1] + r"\Z")
