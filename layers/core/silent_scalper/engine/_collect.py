@@ -1,0 +1,145 @@
+"""What one pass accumulates (counts, located errors, keys, times) and how places are named."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from silent_scalper.engine.schemas import (
+    CompiledSchema,
+)
+from silent_scalper.engine.types import (
+    FileFormat,
+    Limits,
+    LocatedError,
+    Reason,
+    clip,
+)
+from silent_scalper.engine.unique import UniqueTracker, pack, unpack
+
+JSON_WS = b" \t\n\r"
+# A string cell starting with one of these is a formula to a spreadsheet. A cell that is
+# just a signed number (-5, +3.2e1) is not counted; "-2+3+cmd|..." is.
+_FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?")[=+\-@]')
+_FORMULA_HINT = re.compile(rb'"[=+\-@]')
+#: Records a window holds when a batch failed and its errors are being located.
+WINDOW = 64
+#: The record index msgspec names in a batch error ("... - at `$[12].priority`").
+FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
+
+
+class Collector:
+    """Accumulates what the summary reports, with bounded memory."""
+
+    def __init__(self, schema: CompiledSchema, limits: Limits, fmt: FileFormat) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.fmt = fmt
+        self.reasons: set[Reason] = set()
+        self.errors: list[LocatedError] = []
+        self.error_count = 0
+        self.records = 0
+        self.invalid = 0
+        self.formula_cells = 0
+        self.first_time: datetime | None = None
+        self.last_time: datetime | None = None
+        self.duplicates = 0
+        self.unique = UniqueTracker(limits.unique_memory_entries) if schema.tracks_keys else None
+
+    def error(self, reason: Reason, error: LocatedError) -> None:
+        self.reasons.add(reason)
+        self.error_count += 1
+        if len(self.errors) < self.limits.max_errors:
+            self.errors.append(error)
+
+    def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
+        """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
+        schema = self.schema
+        if schema.tracks_time and objs:
+            times = schema.times_of(objs)
+            if times:
+                lo, hi = min(times), max(times)
+                if self.first_time is None or lo < self.first_time:
+                    self.first_time = lo
+                if self.last_time is None or hi > self.last_time:
+                    self.last_time = hi
+        if self.unique is not None and objs:
+            keys = schema.keys_of(objs)
+            if not self.unique.add_batch(keys, wheres):
+                for key, where in zip(keys, wheres, strict=True):
+                    self._add_key(key, where)
+
+    def _add_key(self, key: Any, where: int) -> None:
+        assert self.unique is not None
+        seen = self.unique.add(key, where)
+        if seen is not None:
+            self._duplicate(str(key), where, seen)
+
+    def _duplicate(self, key: str, where: int, seen: int) -> None:
+        record, line = unpack(where)
+        first_record, first_line = unpack(seen)
+        prop = self.schema.unique[0]
+        self.duplicates += 1
+        self.invalid += 1
+        self.error(
+            Reason.SCHEMA_VIOLATION,
+            record_error_at(
+                record,
+                line,
+                prop,
+                f"{prop} {clip(key, 80)!r} is not unique: already used by "
+                f"{place(first_record, first_line, self.fmt)}",
+                self.fmt,
+            ),
+        )
+
+    def finish_unique(self) -> None:
+        if self.unique is None:
+            return
+        for key, where, seen in self.unique.finish():
+            self._duplicate(key, where, seen)
+        self.unique.close()
+
+
+def consecutive(first_record: int, first_line: int, line_step: int, count: int) -> range:
+    """pack(record, line) of ``count`` consecutive records, as a lazy range."""
+    step = pack(1, line_step)
+    start = pack(first_record, first_line)
+    return range(start, start + step * count, step)
+
+
+def json_formulas(data: bytes) -> int:
+    """String values starting like a formula (a quick scan first: most files have none)."""
+    return len(_FORMULA_JSON.findall(data)) if _FORMULA_HINT.search(data) else 0
+
+
+def place(record: int, line: int, fmt: FileFormat) -> str:
+    if fmt is FileFormat.JSON:
+        return f"$[{record - 1}]"
+    if fmt is FileFormat.NDJSON:
+        return f"line {line}"
+    return f"record {record} (line {line})"
+
+
+def record_error_at(
+    record: int, line: int, column: str | None, message: str, fmt: FileFormat
+) -> LocatedError:
+    """A LocatedError for record ``record`` (1-based) in the format's own terms."""
+    if fmt is FileFormat.CSV:
+        loc = f"record {record} (line {line})" + (f", column {column}" if column else "")
+        return LocatedError(clip(message), loc, record, line, column, None)
+    if fmt is FileFormat.NDJSON:
+        path = f"$.{column}" if column else None
+        loc = f"line {line}" + (f", {path}" if path else "")
+        return LocatedError(clip(message), loc, record, line, column, path)
+    path = f"$[{record - 1}]" + (f".{column}" if column else "")
+    return LocatedError(clip(message), path, record, line or None, column, path)
+
+
+def column_of(path: str | None) -> str | None:
+    """ "$.priority" -> "priority"; deeper or absent paths -> None."""
+    if path and path.startswith("$.") and "." not in path[2:] and "[" not in path[2:]:
+        return path[2:]
+    return None

@@ -1,0 +1,443 @@
+"""JSON: one record object, or an array of records streamed in batches."""
+
+from __future__ import annotations
+
+import re
+from typing import NoReturn
+
+import msgspec
+
+from silent_scalper.engine._collect import (
+    FIRST_INDEX,
+    JSON_WS,
+    WINDOW,
+    Collector,
+    column_of,
+    consecutive,
+    json_formulas,
+)
+from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
+from silent_scalper.engine.schemas import (
+    RECORD_EXCEPTIONS,
+    RecordError,
+    to_record_error,
+)
+from silent_scalper.engine.sniff import UTF8_BOM
+from silent_scalper.engine.types import (
+    LocatedError,
+    Reason,
+)
+from silent_scalper.engine.unique import pack
+
+# A "flat" JSON object: no nested object/array outside strings. Job records are flat,
+# and a regex (possessive, so no backtracking) finds a whole run of them in C; nested
+# records take the exact scanner below instead.
+_STR = rb'"(?:[^"\\]++|\\.)*+"'
+_FLAT = rb"\{(?:[^\"{}\[\]]++|" + _STR + rb")*+\}"
+_WS = rb"[ \t\r\n]*+"
+# At most _RUN records a batch, so that a run is long only when its records are.
+_RUN = 1000
+_FLAT_RUN = re.compile(rb"(?:" + _WS + _FLAT + _WS + rb",){0,%d}+" % _RUN, re.S)
+_FLAT_ITEM = re.compile(_WS + rb"(" + _FLAT + rb")" + _WS + rb",", re.S)
+_RAW_LIST: msgspec.json.Decoder[list[msgspec.Raw]] = msgspec.json.Decoder(list[msgspec.Raw])
+_STRUCT = re.compile(rb'["\[\]{},]')
+_STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.S)
+
+
+class _Buffer:
+    """A sliding window over the body, with line counting for error locations."""
+
+    def __init__(self, body: Prefixed) -> None:
+        self.body = body
+        self.buf = body.read(CHUNK).removeprefix(UTF8_BOM)
+        self.eof = not self.buf
+        self.pos = 0
+        self.base_line = 1  # line number at buf[0]
+
+    def more(self) -> bool:
+        """Drop consumed bytes and append the next chunk; False at the end."""
+        if self.eof:
+            return False
+        chunk = self.body.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.base_line += self.buf.count(b"\n", 0, self.pos)
+        self.buf = self.buf[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def skip_ws(self) -> bool:
+        """Advance past JSON whitespace; False if the data ended."""
+        while True:
+            buf = self.buf
+            n = len(buf)
+            pos = self.pos
+            while pos < n and buf[pos] in JSON_WS:
+                pos += 1
+            self.pos = pos
+            if pos < n:
+                return True
+            if not self.more():
+                return False
+
+    def line_at(self, pos: int) -> int:
+        return self.base_line + self.buf.count(b"\n", 0, pos)
+
+
+def validate_json(body: Prefixed, col: Collector) -> bool:
+    """A single record object, or an array of records. True when no data at all."""
+    b = _Buffer(body)
+    if not b.skip_ws():
+        return True
+    if b.buf[b.pos] != ord("["):
+        _json_single(b, col)
+        return False
+    b.pos += 1
+    _json_array(b, col)
+    return False
+
+
+def _json_single(b: _Buffer, col: Collector) -> None:
+    """The whole document is one record (or an error): decode it at once, bounded."""
+    limit = col.limits.max_record_bytes
+    parts = [b.buf[b.pos :]]
+    size = len(parts[0])
+    while size <= limit:
+        chunk = b.body.read(CHUNK)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    col.records = 1
+    col.invalid = 1
+    if size > limit:
+        col.error(
+            Reason.SCHEMA_VIOLATION,
+            LocatedError(f"a single JSON record larger than the {limit}-byte limit", "$", 1),
+        )
+        raise FatalError
+    data = b"".join(parts)
+    col.formula_cells += json_formulas(data)
+    try:
+        obj = col.schema.decode_record(data)
+    except RECORD_EXCEPTIONS as exc:
+        err = to_record_error(exc)
+        path = err.path or "$"
+        line = err.line_in(data, b.line_at(b.pos))
+        location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+        col.error(err.reason, LocatedError(err.message, location, 1, line, column_of(path), path))
+        return
+    col.invalid = 0
+    col.valid_batch([obj], (pack(1, 0),))
+
+
+def _json_array(b: _Buffer, col: Collector) -> None:
+    """Records of a top-level array, streamed: runs of flat records in C, others scanned."""
+    schema = col.schema
+    index = 0  # records seen
+    if not b.skip_ws():
+        _malformed(col, b, "unexpected end of data: the array is not closed", index)
+    if b.buf[b.pos] == ord("]"):
+        b.pos += 1
+        _json_trailer(b, col)
+        return
+    limit = col.limits.max_record_bytes
+    # After a failed fast attempt (nested records can fool the cut), the exact path takes
+    # the next `backoff` records before the fast path is tried again.
+    backoff = _BACKOFF
+    fast_after = 0
+    while True:
+        if len(b.buf) - b.pos < CHUNK // 2:
+            b.more()
+        # Fast path: cut at the last "}," within reach and decode everything before it as
+        # one array. If it decodes, the cut was a real record boundary (a cut inside a
+        # string or a nested value cannot leave well-formed JSON), so no scanning at all.
+        cut = _last_boundary(b.buf, b.pos, min(len(b.buf), b.pos + limit))
+        if index >= fast_after and cut > b.pos:
+            run = b.buf[b.pos : cut + 1]
+            done = _json_run_fast(b, run, index, col)
+            if done is not None:
+                index = done
+                b.pos = cut + 2
+                backoff = _BACKOFF
+                continue
+            fast_after = index + backoff
+            backoff = min(backoff * 2, 1 << 16)
+        run_end = _match_end(_FLAT_RUN.match(b.buf, b.pos))
+        if run_end > b.pos:
+            run = b.buf[b.pos : run_end - 1]
+            col.formula_cells += json_formulas(run)
+            limit = col.limits.max_record_bytes
+            try:
+                if len(run) > limit and max(map(len, _FLAT_ITEM.findall(run + b","))) > limit:
+                    raise RecordError(Reason.SCHEMA_VIOLATION, "a record is too large")
+                objs = schema.decode_array(b"[" + run + b"]")
+            except RECORD_EXCEPTIONS:
+                index = _json_run_slowly(b, run, index, col)
+            else:
+                col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
+                index += len(objs)
+                col.records = index
+            b.pos = run_end
+            continue
+        # One element the regex did not take: nested, the last one, or broken.
+        start, end = _scan_element(b, col, index)
+        if end is None:
+            index += 1
+            col.records = index
+        else:
+            value = b.buf[start:end].strip(JSON_WS)
+            if not value:
+                what = "]" if b.buf[end] == ord("]") else ","
+                _malformed(col, b, f"expected a value before {what!r}", index, end)
+            index += 1
+            col.records = index
+            col.formula_cells += json_formulas(value)
+            if len(value) > col.limits.max_record_bytes:
+                _too_large_element(col, index - 1, b.line_at(start))
+            else:
+                try:
+                    obj = schema.decode_record(value)
+                except RECORD_EXCEPTIONS as exc:
+                    lead = len(b.buf[start:end]) - len(b.buf[start:end].lstrip(JSON_WS))
+                    line = b.line_at(start + lead)
+                    _element_error(col, to_record_error(exc), index, value, line)
+                else:
+                    col.valid_batch([obj], (pack(index, 0),))
+        term_pos = b.pos
+        terminator = b.buf[term_pos]
+        b.pos = term_pos + 1
+        if terminator == ord("]"):
+            _json_trailer(b, col)
+            return
+        if terminator != ord(","):
+            _malformed(col, b, f"unexpected {chr(terminator)!r} in the array", index, term_pos)
+        if not b.skip_ws():
+            _malformed(col, b, "unexpected end of data after ','", index)
+
+
+_BACKOFF = 64
+
+
+def _last_boundary(buf: bytes, start: int, end: int) -> int:
+    """Position of the last "}" in buf[start:end] followed by "," and then "{" (whitespace
+    allowed): likely the end of a record. -1 if none among the last few "},"."""
+    pos = end
+    for _ in range(64):
+        pos = buf.rfind(b"},", start, pos)
+        if pos < 0:
+            return -1
+        after = pos + 2
+        while after < len(buf) and buf[after] in JSON_WS:
+            after += 1
+        if after >= len(buf) or buf[after] == 0x7B:  # "{" (or the data ends: more to come)
+            return pos
+        pos += 1  # the next search finds a "}," that starts before this one
+    return -1
+
+
+def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | None:
+    """Validate ``run`` (elements separated by commas) as a batch; None if it is not
+    a sequence of complete elements (then the exact path takes over). Returns the index."""
+    data = b"[" + run + b"]"
+    try:
+        objs = col.schema.decode_array(data)
+    except RECORD_EXCEPTIONS:
+        pass
+    else:
+        col.formula_cells += json_formulas(run)
+        col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
+        col.records = index + len(objs)
+        return index + len(objs)
+    try:
+        raws = _RAW_LIST.decode(data)
+    except RECORD_EXCEPTIONS:
+        return None  # a false cut or broken JSON: the exact path decides which
+    col.formula_cells += json_formulas(run)
+    # Some records fail the schema: windows of WINDOW records, so each error costs a
+    # window's decode; msgspec names the first failing record of a window.
+    cursor = 0
+    for w in range(0, len(raws), WINDOW):
+        window = raws[w : w + WINDOW]
+        i = 0
+        while i < len(window):
+            rest = window[i:]
+            k = _json_failing_record(rest, col)
+            if k is None:
+                _json_raws_valid(rest, index, col)
+                index += len(rest)
+                break
+            if k:
+                _json_raws_valid(rest[:k], index, col)
+                index += k
+            bad = bytes(rest[k])
+            index += 1
+            col.records = index
+            found = run.find(bad, cursor)
+            cursor = max(cursor, found)
+            line = b.line_at(b.pos + found) if found >= 0 else 0
+            try:
+                obj = col.schema.decode_record(bad)
+            except RECORD_EXCEPTIONS as exc:
+                _element_error(col, to_record_error(exc), index, bad, line)
+            else:  # the batch blamed it for a later record's error: it is fine
+                col.valid_batch([obj], (pack(index, 0),))
+            i += k + 1
+    return index
+
+
+def _json_failing_record(raws: list[msgspec.Raw], col: Collector) -> int | None:
+    """None if every record decodes, else the index of the first that does not."""
+    try:
+        col.schema.decode_array(b"[" + b",".join(raws) + b"]")
+    except RecordError as exc:
+        m = FIRST_INDEX.search(f"`{exc.path}")
+        return min(int(m.group(1)), len(raws) - 1) if m else 0
+    except msgspec.ValidationError as exc:
+        m = FIRST_INDEX.search(str(exc))
+        return min(int(m.group(1)), len(raws) - 1) if m else 0
+    except RECORD_EXCEPTIONS:
+        return 0
+    return None
+
+
+def _json_raws_valid(raws: list[msgspec.Raw], index: int, col: Collector) -> None:
+    objs = col.schema.decode_array(b"[" + b",".join(raws) + b"]")
+    col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
+    col.records = index + len(objs)
+
+
+def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: Collector) -> int:
+    """One record at a time through a run that failed as a whole, to locate each error."""
+    schema = col.schema
+    for m in _FLAT_ITEM.finditer(run + b","):
+        index += 1
+        col.records = index
+        if len(m.group(1)) > col.limits.max_record_bytes:
+            _too_large_element(col, index - 1, b.line_at(b.pos + m.start(1)))
+            continue
+        try:
+            obj = schema.decode_record(m.group(1))
+        except RECORD_EXCEPTIONS as exc:
+            _element_error(
+                col, to_record_error(exc), index, m.group(1), b.line_at(b.pos + m.start(1))
+            )
+            continue
+        col.valid_batch([obj], (pack(index, 0),))
+    return index
+
+
+def _element_error(
+    col: Collector, err: RecordError, index: int, data: bytes, first_line: int
+) -> None:
+    """Record the error of array element ``index`` (1-based); stop if it is not a schema one."""
+    path = f"$[{index - 1}]" + (err.path or "$")[1:]
+    line = err.line_in(data, first_line)
+    location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+    col.invalid += 1
+    col.error(
+        err.reason, LocatedError(err.message, location, index, line, column_of(err.path), path)
+    )
+    if err.reason is not Reason.SCHEMA_VIOLATION:
+        raise FatalError
+
+
+def _scan_element(b: _Buffer, col: Collector, index: int) -> tuple[int, int | None]:
+    """Find the end of the array element at ``b.pos``; leaves ``b.pos`` on its terminator.
+
+    Returns (start, end), with end None when the element was too large to keep (it was
+    skipped and an error recorded). Tracks only strings and bracket depth, without
+    recursion, so 100,000 nested brackets cost a counter, not a stack; msgspec then checks
+    the element's bytes exactly. A string or element longer than the record limit is
+    scanned without being kept.
+    """
+    limit = col.limits.max_record_bytes
+    start = b.pos
+    scan = b.pos
+    depth = 0
+    in_string = False
+    skipped = False
+    while True:
+        buf = b.buf
+        if in_string:
+            scan = _match_end(_STRING_BODY.match(buf, scan))
+            if scan < len(buf) and buf[scan] == 0x22:
+                in_string = False
+                scan += 1
+                continue
+        else:
+            m = _STRUCT.search(buf, scan)
+            if m is not None:
+                at = m.start()
+                c = buf[at]
+                scan = at + 1
+                if c == 0x22:  # '"'
+                    in_string = True
+                elif c in (0x5B, 0x7B):  # '[' '{'
+                    depth += 1
+                elif depth > 0 and c != 0x2C:  # a closer inside the element
+                    depth -= 1
+                elif depth == 0:  # ',' or a closer at depth 0: the element ends here
+                    b.pos = at
+                    if skipped:
+                        _too_large_element(col, index, b.line_at(at))
+                        return start, None
+                    return start, at
+                continue
+            scan = len(buf)
+        # The buffer ended inside the element: keep it (or, once too large, forget it).
+        if skipped or scan - start > limit:
+            skipped = True
+            keep = scan
+        else:
+            keep = start
+        b.pos = keep
+        if not b.more():
+            b.pos = len(b.buf)
+            _malformed(col, b, "unexpected end of data: the array is not closed", index)
+        start -= keep
+        scan -= keep
+
+
+def _match_end(m: re.Match[bytes] | None) -> int:
+    assert m is not None  # the pattern matches the empty string
+    return m.end()
+
+
+def _too_large_element(col: Collector, index: int, line: int) -> None:
+    limit = col.limits.max_record_bytes
+    col.invalid += 1
+    path = f"$[{index}]"
+    col.error(
+        Reason.SCHEMA_VIOLATION,
+        LocatedError(
+            f"record larger than the {limit}-byte limit", path, index + 1, line, None, path
+        ),
+    )
+
+
+def _json_trailer(b: _Buffer, col: Collector) -> None:
+    """After the closing bracket only whitespace may follow."""
+    if b.skip_ws():
+        _malformed(col, b, "unexpected data after the end of the array", None, b.pos)
+
+
+def _malformed(
+    col: Collector, b: _Buffer, message: str, index: int | None, pos: int | None = None
+) -> NoReturn:
+    at = len(b.buf) if pos is None else pos
+    line = b.line_at(at)
+    loc = f"line {line}" if index is None else f"$[{index}] (line {line})"
+    col.error(
+        Reason.MALFORMED,
+        LocatedError(
+            message,
+            loc,
+            None if index is None else index + 1,
+            line,
+            None,
+            None if index is None else f"$[{index}]",
+        ),
+    )
+    raise FatalError

@@ -1,0 +1,139 @@
+"""The one reader of a file: every byte hashed, counted and checked, read exactly once."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from typing import BinaryIO
+
+#: Read size: large enough that per-chunk work is amortised, small enough to bound memory.
+CHUNK = 1 << 20
+
+
+class TooLargeError(Exception):
+    pass
+
+
+class EncodingError(Exception):
+    def __init__(self, message: str, offset: int, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.line = line
+
+
+class FatalError(Exception):
+    """Parsing cannot go on (the error is already recorded); drain the rest."""
+
+
+class Source:
+    """The one reader of the input: hashes, counts, checks UTF-8 and NULs, enforces size."""
+
+    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+        self._stream = stream
+        self._max = max_bytes
+        self.sha = hashlib.sha256()
+        self.size = 0
+        self._lines = 0  # newlines before the current chunk, for locating encoding errors
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._checking = True
+        self._deferred: Exception | None = None
+        self._eof = False
+
+    def prime(self, head: bytes) -> None:
+        """Account for a head read with ``check=False`` and already found to be clean."""
+        try:
+            self._utf8.decode(head)
+        except UnicodeDecodeError:  # pragma: no cover - check_content accepted it
+            self._checking = False
+
+    def read_chunk(self, n: int = CHUNK, *, check: bool = True) -> bytes:
+        """Up to ``n`` checked bytes; b"" at the end. Raises TooLargeError / EncodingError."""
+        if self._deferred is not None:
+            exc, self._deferred = self._deferred, None
+            raise exc
+        if self._eof:
+            return b""
+        data = self._stream.read(n)
+        if not data:
+            self._eof = True
+            if self._checking:
+                try:
+                    self._utf8.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    raise self._encoding_problem(
+                        b"", 0, "the file ends inside a UTF-8 sequence"
+                    ) from None
+            return b""
+        self.sha.update(data)
+        start = self.size
+        self.size += len(data)
+        if self.size > self._max:
+            raise TooLargeError
+        if self._checking and check:
+            bad = self._check(data, start)
+            if bad is not None:
+                cut, problem = bad
+                self._deferred = problem
+                self._checking = False
+                data = data[:cut]
+        self._lines += data.count(b"\n")
+        return data
+
+    def _check(self, data: bytes, start: int) -> tuple[int, EncodingError] | None:
+        nul = data.find(b"\x00")
+        if data.isascii() and not self._utf8.getstate()[0]:
+            if nul < 0:
+                return None
+        else:
+            try:
+                self._utf8.decode(data if nul < 0 else data[:nul])
+            except UnicodeDecodeError as exc:
+                cut = exc.start
+                return cut, self._encoding_problem(
+                    data, cut, f"not valid UTF-8: byte 0x{data[cut]:02x} at offset {start + cut}"
+                )
+        if nul >= 0:
+            return nul, self._encoding_problem(
+                data, nul, f"NUL byte at offset {start + nul} (binary data or UTF-16/32 text)"
+            )
+        return None
+
+    def _encoding_problem(self, data: bytes, cut: int, message: str) -> EncodingError:
+        line = self._lines + data.count(b"\n", 0, cut) + 1
+        return EncodingError(message, self.size - len(data) + cut, line)
+
+    def drain(self) -> None:
+        """Read (hash, count) the rest without parsing or checking it."""
+        self._checking = False
+        self._deferred = None
+        while self.read_chunk(CHUNK):
+            pass
+
+
+def read_head(source: Source, size: int) -> bytes:
+    """The first ``size`` bytes (or the whole file), unchecked: the content check words
+    problems in the head better (a gzip file is UNSUPPORTED_TYPE, not bad UTF-8)."""
+    parts: list[bytes] = []
+    have = 0
+    while have < size:
+        data = source.read_chunk(size - have, check=False)
+        if not data:
+            break
+        parts.append(data)
+        have += len(data)
+    return b"".join(parts)
+
+
+class Prefixed:
+    """The source with the already-read head put back in front."""
+
+    def __init__(self, source: Source, head: bytes) -> None:
+        self.source = source
+        self._head = head
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._head:
+            out, self._head = self._head, b""
+            return out
+        return self.source.read_chunk(n)
