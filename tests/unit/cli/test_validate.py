@@ -156,3 +156,18 @@ def test_hostile_inputs_never_produce_a_traceback(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(lines) == len(hostile)
     assert all(line["valid"] is False and line["reason"] for line in lines)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--max-errors", "0", "x.csv"], ["--max-bytes", "many", "x.csv"], ["--nope", "x.csv"]],
+)
+def test_argument_errors_are_one_line_too(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["validate", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert err.startswith("scalper validate: error: ")
