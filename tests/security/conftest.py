@@ -42,12 +42,16 @@ def templates(sam_template: dict[str, Any], cfn_template: dict[str, Any]) -> Tem
 
 
 @pytest.fixture(scope="module")
-def stack(sam_template: dict[str, Any]) -> Iterator[Stack]:
+def stack(sam_template: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Stack]:
     """Buckets (versioned), table and topic inside moto; the template's environment set.
 
-    One per test module: starting moto and importing a handler costs about a second.
+    One per test module (starting moto and importing a handler costs about a second), named
+    after the module: moto's state is process-wide while any mock is active, so names must not
+    collide with another module's.
     """
-    env = template_env(sam_template)
+    module = request.module.__name__.removeprefix("test_").replace("_", "-")
+    name = f"{STACK}-{module}"[:40]
+    env = template_env(sam_template, name)
     table = sam_template["Resources"]["MetadataTable"]["Properties"]
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
         for var, value in {
@@ -69,7 +73,7 @@ def stack(sam_template: dict[str, Any]) -> Iterator[Stack]:
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
             BillingMode="PAY_PER_REQUEST",
         )
-        boto3.client("sns", region_name=REGION).create_topic(Name=f"{STACK}-alerts")
+        boto3.client("sns", region_name=REGION).create_topic(Name=f"{name}-alerts")
         yield Stack(env=env, s3=s3)
 
 

@@ -16,17 +16,19 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK = "silent-scalper-sec"
 
-#: What the template's Refs resolve to when the handlers run in these tests.
-NAMES: dict[str, Any] = {
-    "InputBucket": f"{STACK}-input",
-    "QuarantineBucket": f"{STACK}-quarantine",
-    "MetadataTable": f"{STACK}-metadata",
-    "AlertsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{STACK}-alerts",
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT,
-    "AWS::Partition": "aws",
-    "AWS::StackName": STACK,
-}
+
+def names(stack: str = STACK) -> dict[str, Any]:
+    """What the template's Refs resolve to when the handlers run as stack ``stack``."""
+    return {
+        "InputBucket": f"{stack}-input",
+        "QuarantineBucket": f"{stack}-quarantine",
+        "MetadataTable": f"{stack}-metadata",
+        "AlertsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{stack}-alerts",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::StackName": stack,
+    }
 
 
 def resolve(value: Any, names: dict[str, Any]) -> Any:
@@ -39,16 +41,16 @@ def resolve(value: Any, names: dict[str, Any]) -> Any:
     return value
 
 
-def template_env(template: dict[str, Any]) -> dict[str, str]:
+def template_env(template: dict[str, Any], stack: str = STACK) -> dict[str, str]:
     """The functions' environment exactly as the template's Globals set it, Refs resolved."""
-    names = dict(NAMES)
+    table = names(stack)
     for name, parameter in template["Parameters"].items():
         default = parameter.get("Default", "")
-        names[name] = (
+        table[name] = (
             default.split(",") if parameter["Type"] == "CommaDelimitedList" else str(default)
         )
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    env = {key: str(resolve(value, names)) for key, value in variables.items()}
+    env = {key: str(resolve(value, table)) for key, value in variables.items()}
     env["AWS_REGION"] = REGION
     return env
 
