@@ -126,7 +126,7 @@ class DynamoDBThrottles:
     """Throttle a seeded random fraction of the interpreter's direct DynamoDB calls.
 
     Process-wide while installed (moto's interpreter is); `throttled` counts the calls
-    refused, per API action (``putItem``, ``updateItem``...).
+    refused, per SDK operation (``put_item``, ``update_item``...).
     """
 
     _active_lock = threading.Lock()

@@ -1,0 +1,214 @@
+"""The chaos test's tools, on their own: seeded Lambda faults, DynamoDB throttles, the cache.
+
+No local stack here: a Lambda endpoint with one tiny function, and moto's Step Functions
+interpreter in-process, so each tool is shown to do exactly what the chaos test relies on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from scalper.local import interpreter_cache, retry
+from scalper.local.faults import DynamoDBThrottles, LambdaChaos
+from scalper.local.lambda_endpoint import LambdaEndpoint
+from scalper.local.lambda_runtime import FunctionSpec
+
+REPO = Path(__file__).resolve().parents[2]
+ROLE = "arn:aws:iam::123456789012:role/sfn"
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaEndpoint]:
+    code = tmp_path_factory.mktemp("function")
+    (code / "app.py").write_text("def ok(event, context):\n    return 'ok'\n")
+    spec = FunctionSpec(
+        logical_id="Ok",
+        name="local-Ok",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:local-Ok",
+        handler="app.ok",
+        code_dir=code,
+        layer_dirs=(),
+        environment={},
+    )
+    env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    server = LambdaEndpoint([spec], env, tmp_path_factory.mktemp("logs"))
+    server.start(prewarm=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def outcomes(endpoint: LambdaEndpoint, calls: int) -> list[str | None]:
+    """The error of each of ``calls`` direct invocations (None = success)."""
+    return [endpoint.invoke("Ok", {}).function_error for _ in range(calls)]
+
+
+def test_given_lambda_chaos_then_a_seeded_share_of_calls_fail_transiently(
+    endpoint: LambdaEndpoint,
+) -> None:
+    with LambdaChaos(endpoint, 0.5, seed=3) as chaos:
+        first = outcomes(endpoint, 40)
+    with LambdaChaos(endpoint, 0.5, seed=3):
+        second = outcomes(endpoint, 40)
+
+    failures = [error for error in first if error is not None]
+    assert 5 < len(failures) < 35
+    assert set(failures) <= {"ServiceException", "TooManyRequestsException"}
+    assert chaos.injected == {"Ok": len(failures)}
+    assert second == first, "the same seed fails the same calls"
+    assert outcomes(endpoint, 5) == [None] * 5, "uninstalled: no more faults"
+
+
+def test_given_lambda_chaos_on_other_functions_then_this_one_is_spared(
+    endpoint: LambdaEndpoint,
+) -> None:
+    with pytest.raises(KeyError):
+        LambdaChaos(endpoint, 1.0, functions=["NoSuchFunction"])
+    with LambdaChaos(endpoint, 0.0) as chaos:
+        assert outcomes(endpoint, 3) == [None] * 3
+    assert not chaos.injected
+
+
+PUT_ITEM = {
+    "StartAt": "Put",
+    "States": {
+        "Put": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {"TableName": "t", "Item": {"pk": {"S.$": "$.pk"}}},
+            "End": True,
+        }
+    },
+}
+
+
+def run(sfn: Any, machine: str, execution_input: dict[str, Any]) -> dict[str, Any]:
+    """Start one execution (named, as moto needs) and wait for its end."""
+    arn = sfn.start_execution(
+        stateMachineArn=machine, name=str(uuid.uuid4()), input=json.dumps(execution_input)
+    )["executionArn"]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return dict(described)
+
+
+@pytest.fixture
+def interpreter() -> Iterator[tuple[Any, Any]]:
+    """moto's interpreter in-process: (stepfunctions client, dynamodb client), a table "t"."""
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield boto3.client("stepfunctions", region_name="us-east-1"), dynamodb
+
+
+def test_given_dynamodb_throttles_then_the_task_fails_as_throttled_before_writing(
+    interpreter: tuple[Any, Any],
+) -> None:
+    sfn, dynamodb = interpreter
+    machine = sfn.create_state_machine(name="put", definition=json.dumps(PUT_ITEM), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+
+    with DynamoDBThrottles(1.0, seed=1) as throttles:
+        throttled = run(sfn, machine, {"pk": "a"})
+    done = run(sfn, machine, {"pk": "b"})
+
+    assert (throttled["status"], throttled["error"]) == (
+        "FAILED",
+        "DynamoDB.ProvisionedThroughputExceededException",
+    )
+    assert throttles.throttled == {"put_item": 1}
+    assert "Item" not in dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert done["status"] == "SUCCEEDED", "uninstalled: no more throttles"
+    assert "Item" in dynamodb.get_item(TableName="t", Key={"pk": {"S": "b"}})
+
+
+def test_given_throttles_and_a_retry_then_the_asl_retries_through_them(
+    interpreter: tuple[Any, Any],
+) -> None:
+    sfn, _ = interpreter
+    definition = json.loads(json.dumps(PUT_ITEM))
+    definition["States"]["Put"]["Retry"] = [
+        {
+            "ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException"],
+            "IntervalSeconds": 1,
+            "MaxAttempts": 20,
+        }
+    ]
+    machine = sfn.create_state_machine(
+        name="put-retry", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    retry.install(0.001)
+    try:
+        with DynamoDBThrottles(0.5, seed=1) as throttles:
+            results = [run(sfn, machine, {"pk": f"k{i}"}) for i in range(6)]
+    finally:
+        retry.uninstall()
+
+    assert [r["status"] for r in results] == ["SUCCEEDED"] * 6
+    assert throttles.throttled["put_item"] > 0
+
+
+def test_given_the_interpreter_cache_then_one_parse_serves_every_execution(
+    interpreter: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    sfn, _ = interpreter
+    parses: list[str] = []
+    original = AmazonStateLanguageParser.parse
+
+    def counting(definition: str) -> Any:
+        parses.append(definition)
+        return original(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting))
+    machine = sfn.create_state_machine(
+        name="cached", definition=json.dumps(PUT_ITEM), roleArn=ROLE
+    )["stateMachineArn"]
+    interpreter_cache.install()
+    try:
+        before = len(parses)
+        results = [run(sfn, machine, {"pk": f"c{i}"}) for i in range(3)]
+        cached = len(parses) - before
+    finally:
+        interpreter_cache.uninstall()
+    before = len(parses)
+    after = run(sfn, machine, {"pk": "d"})
+
+    assert [r["status"] for r in [*results, after]] == ["SUCCEEDED"] * 4
+    assert cached == 1, "one parse serves three executions"
+    assert len(parses) - before == 1, "uninstalled: parsed per execution again"
+
+
+@pytest.mark.parametrize(
+    ("definition", "shareable"),
+    [
+        ((REPO / "statemachine" / "pipeline.asl.json").read_text(), True),
+        (json.dumps({"StartAt": "M", "States": {"M": {"Type": "Map", "End": True}}}), False),
+        (json.dumps({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True}}}), False),
+        ("not json", False),
+    ],
+)
+def test_only_definitions_without_map_or_parallel_are_shared(
+    definition: str, shareable: bool
+) -> None:
+    assert interpreter_cache.shareable(definition) is shareable
