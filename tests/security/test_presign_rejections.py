@@ -91,7 +91,17 @@ def test_given_control_characters_in_the_file_name_when_presigning_then_they_are
 
 
 @pytest.mark.parametrize(
-    "file_name", ["%2e%2e%2fescape.csv", "..csv", "....csv", "~root.csv", "CON.csv", "é .csv"]
+    "file_name",
+    [
+        "%2e%2e%2fescape.csv",
+        "..csv",
+        "....csv",
+        "~root.csv",
+        "CON.csv",
+        "é .csv",
+        "..\uff0f..\uff0fetc.csv",  # fullwidth solidus: NFKD folds it to "/", then "_"
+        "a\u2215b.csv",  # division slash
+    ],
 )
 def test_given_odd_but_plain_names_when_presigned_then_the_key_stays_under_the_prefix(
     presign, file_name
@@ -101,6 +111,13 @@ def test_given_odd_but_plain_names_when_presigned_then_the_key_stays_under_the_p
     assert status == 201, body
     assert SAFE_KEY.match(body["key"]), body["key"]
     assert ".." not in body["key"].rsplit("/", 1)[1].rsplit(".", 1)[0]
+
+
+def test_given_a_file_name_over_255_characters_when_presigning_then_it_is_refused(presign):
+    message = assert_refused(
+        presign(request(file_name="a" * 300 + ".csv")), "INVALID_FILE_NAME", "file_name"
+    )
+    assert "255" in message
 
 
 def test_given_a_declared_size_over_the_maximum_when_presigning_then_too_large_names_the_limit(
