@@ -1,14 +1,13 @@
 """Every operations command end to end against the local stack, through `scalper` itself.
 
-One stack for the module (or the suite's shared one when tests/e2e/conftest.py provides
-it): files go in through S3 like real uploads, the bridge starts executions, and the
-commands run in-process with ``--endpoint``, exactly as a user would type them.
+The suite's shared local stack (tests/e2e/conftest.py): files go in through S3 like real
+uploads, the bridge starts executions, and the commands run in-process with ``--endpoint``,
+exactly as a user would type them. Each test changes only files of its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from scalper.cli import main
-from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
+from scalper.local import ExecutionReport, Fault, LocalStack
 
 pytestmark = pytest.mark.e2e
 
@@ -53,51 +52,28 @@ class World:
         return {k: next(iter(v.values())) for k, v in item.items()}
 
 
-def _shared_stack(request: pytest.FixtureRequest) -> LocalStack | None:
-    """The suite's shared local stack, when tests/e2e/conftest.py offers one."""
-    for name in ("local_stack", "stack"):
-        try:
-            value = request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-        if isinstance(value, LocalStack):
-            return value
-    return None
-
-
 @pytest.fixture(scope="module")
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
+def world(local_stack: LocalStack) -> World:
     """Given a VALID file, a QUARANTINED one and a FAILED one (TypeCheck broken for it)."""
-    shared = _shared_stack(request)
-    own = None if shared is not None else LocalStack(StackConfig(retry_scale=0.01)).start()
-    stack = shared or own
-    assert stack is not None
+    stack = local_stack
+    input_bucket = stack.input_bucket
+    table = stack.resource_name("MetadataTable")
+    valid, invalid, failing = (PREFIX + n for n in ("valid.csv", "invalid.csv", "failed.csv"))
+    s3 = stack.client("s3")
+    s3.put_object(Bucket=input_bucket, Key=valid, Body=(DATA / "jobs-valid.csv").read_bytes())
+    s3.put_object(Bucket=input_bucket, Key=invalid, Body=(DATA / "jobs-invalid.csv").read_bytes())
+    done = stack.wait_for_keys([valid, invalid], timeout=120)
+    lambdas = stack.lambdas
+    assert lambdas is not None
+    lambdas.faults.inject(
+        "TypeCheckFunction", Fault.FUNCTION_ERROR, times=None, error_type="BrokenDependency"
+    )
     try:
-        input_bucket = stack.input_bucket
-        table = stack.resource_name("MetadataTable")
-        valid, invalid, failing = (PREFIX + n for n in ("valid.csv", "invalid.csv", "failed.csv"))
-        s3 = stack.client("s3")
-        s3.put_object(Bucket=input_bucket, Key=valid, Body=(DATA / "jobs-valid.csv").read_bytes())
-        s3.put_object(
-            Bucket=input_bucket, Key=invalid, Body=(DATA / "jobs-invalid.csv").read_bytes()
-        )
-        done = stack.wait_for_keys([valid, invalid], timeout=90)
-        lambdas = stack.lambdas
-        assert lambdas is not None
-        lambdas.faults.inject(
-            "TypeCheckFunction", Fault.FUNCTION_ERROR, times=None, error_type="BrokenDependency"
-        )
-        try:
-            s3.put_object(
-                Bucket=input_bucket, Key=failing, Body=(DATA / "jobs-valid.csv").read_bytes()
-            )
-            failed = stack.wait_for_keys([failing], timeout=60)[failing]
-        finally:
-            lambdas.faults.clear("TypeCheckFunction")
-        yield World(stack, done[valid], done[invalid], failed, input_bucket, table)
+        s3.put_object(Bucket=input_bucket, Key=failing, Body=(DATA / "jobs-valid.csv").read_bytes())
+        failed = stack.wait_for_keys([failing], timeout=60)[failing]
     finally:
-        if own is not None:
-            own.stop()
+        lambdas.faults.clear("TypeCheckFunction")
+    return World(stack, done[valid], done[invalid], failed, input_bucket, table)
 
 
 def scalper(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
