@@ -240,3 +240,23 @@ def test_a_signed_number_is_not_a_formula_but_a_dde_payload_is(
 ) -> None:
     data = "a,b\n-5,+3.2e1\n\"-2+3+cmd|' /C calc'!A0\",-1x\n"
     assert validate(data, "a.csv", schema=any_schema).formula_cells == 2
+
+
+def test_rows_before_a_parse_error_are_still_validated(validate: Validate) -> None:
+    data = (
+        HEADER
+        + "J-001,2026-01-05T09:30:00Z,7,queued,9,,\n"
+        + 'J-002,2026-01-05T09:30:00Z,7,queued,1,,"multi\nline"\n'
+        + "J-002,2026-01-05T09:30:00Z,7,queued,1,,\n"
+        + 'J-004,2026-01-05T09:30:00Z,7,queued,1,,"never closed\n'
+    )
+    s = validate(data, "a.csv")
+    assert s.reason is Reason.MALFORMED
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("record 1 (line 2), column priority", "Expected `int` <= 5"),
+        (
+            "record 3 (line 5), column job_id",
+            "job_id 'J-002' is not unique: already used by record 2 (line 3)",
+        ),
+        ("record 4 (line 6)", "cannot parse CSV: unexpected end of data"),
+    ]

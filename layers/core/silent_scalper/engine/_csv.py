@@ -7,11 +7,11 @@ import io
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from silent_scalper.engine._collect import Collector, column_of, record_error_at
-from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
+from silent_scalper.engine._collect import Collector, column_of, consecutive, record_error_at
+from silent_scalper.engine._source import CHUNK, EncodingError, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
     to_record_error,
@@ -22,7 +22,7 @@ from silent_scalper.engine.types import (
     Reason,
     clip,
 )
-from silent_scalper.engine.unique import unpack
+from silent_scalper.engine.unique import pack, unpack
 
 _FORMULA_CELL = re.compile(r"\x00(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?(?:\x00|\Z))[=+\-@]")
 _SECOND = operator.itemgetter(1)
@@ -49,6 +49,11 @@ class _CsvBatch:
             self._text = lambda row: (row[one],)
         elif idx:
             self._text = operator.itemgetter(*idx)
+
+    def add(self, rows: list[list[str]], wheres: Iterable[int]) -> None:
+        """Queue rows of the header's width, with pack(record, line) of each."""
+        self.rows += rows
+        self.wheres += wheres
 
     def flush(self) -> None:
         rows, wheres = self.rows, self.wheres
@@ -100,72 +105,116 @@ def _csv_formulas(cells: Iterable[str]) -> int:
 
 
 def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool]:
-    """RFC 4180 via the csv module. Returns (header, whether the file held no data)."""
+    """RFC 4180 via the csv module. Returns (header, whether the file held no data).
+
+    Rows are taken ``_CSV_BATCH`` at a time with ``list.extend(islice(reader, n))`` (the
+    iteration stays in C, and rows read before a parse error are kept). A batch whose
+    rows each took one physical line and have the header's width needs no per-row work;
+    any other batch is walked row by row, line numbers counted from the line breaks
+    inside its cells.
+    """
     schema = col.schema
     raw = _RawBody(body, col)
     text = io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding="utf-8-sig", newline="")
     reader = csv.reader(text, strict=True)
-    records = 0
-    try:
-        header = next(reader, None)
-        while header is not None and not header:  # leading blank lines
-            header = next(reader, None)
-        if header is None:
-            return None, True
-        header_ok = _check_header(header, col)
-        width = len(header)
-        check = header_ok and schema.name != "any"
-        batch = _CsvBatch(header, col, check=check)
-        rows = batch.rows
-        prev_line = reader.line_num
-        for row in reader:
-            line = prev_line + 1
-            prev_line = reader.line_num
-            if not row:
-                continue  # a blank line between records carries nothing
-            records += 1
-            if len(row) != width:
-                col.invalid += 1
-                message = f"{len(row)} fields, but the header has {width}"
-                col.error(
-                    Reason.MALFORMED,
-                    record_error_at(records, line, None, message, FileFormat.CSV),
-                )
-                col.formula_cells += _csv_formulas(row)
-                continue
-            if not header_ok:
-                col.invalid += 1
-                col.formula_cells += _csv_formulas(row)
-                continue
-            rows.append(row)
-            batch.wheres.append((records << 32) | line)
-            if len(rows) >= _CSV_BATCH:
-                col.records = records
-                batch.flush()
-                rows = batch.rows
-        col.records = records
+    header = next(_skip_blank(reader), None)
+    if header is None:
+        return None, True
+    header_ok = _check_header(header, col)
+    width = len(header)
+    batch = _CsvBatch(header, col, check=header_ok and schema.name != "any")
+    line = reader.line_num  # physical lines consumed so far
+    problem: Exception | None = None
+    while problem is None:
+        rows: list[list[str]] = []
+        try:
+            rows.extend(itertools.islice(reader, _CSV_BATCH))
+        except (csv.Error, _LineTooLongError, EncodingError) as exc:
+            problem = exc
+        if problem is None and reader.line_num - line == len(rows) and _widths(rows) == {width}:
+            first = col.records + 1
+            col.records += len(rows)
+            if header_ok:
+                batch.add(rows, consecutive(first, line + 1, 1, len(rows)))
+            else:
+                col.invalid += len(rows)
+            line = reader.line_num
+        else:
+            line = _rows_one_by_one(
+                rows, line, width=width, header_ok=header_ok, batch=batch, col=col
+            )
+            if problem is None:
+                line = reader.line_num
         batch.flush()
-    except csv.Error as exc:
-        col.records = records + 1
-        col.invalid += 1
-        message = f"cannot parse CSV: {exc}"
-        reason = Reason.MALFORMED
-        if "field larger than field limit" in str(exc):
-            # Well-formed as far as we know, just a cell we will not hold in memory.
-            reason = Reason.SCHEMA_VIOLATION
-            message = f"a cell longer than the {csv.field_size_limit()}-character limit"
-        col.error(
-            reason,
-            record_error_at(records + 1, reader.line_num, None, message, FileFormat.CSV),
-        )
-        raise FatalError from None
-    except _LineTooLongError as exc:
-        col.records = records
+        if problem is None and len(rows) < _CSV_BATCH:
+            return header, False
+    if isinstance(problem, EncodingError):
+        raise problem
+    if isinstance(problem, _LineTooLongError):
         limit = col.limits.max_record_bytes
         message = f"line longer than the {limit}-byte limit"
-        col.error(Reason.SCHEMA_VIOLATION, LocatedError(message, f"line {exc.line}", line=exc.line))
-        raise FatalError from None
-    return header, False
+        col.error(
+            Reason.SCHEMA_VIOLATION,
+            LocatedError(message, f"line {problem.line}", line=problem.line),
+        )
+        raise FatalError
+    col.records += 1
+    col.invalid += 1
+    message = f"cannot parse CSV: {problem}"
+    reason = Reason.MALFORMED
+    if "field larger than field limit" in str(problem):
+        # Well-formed as far as we know, just a cell we will not hold in memory.
+        reason = Reason.SCHEMA_VIOLATION
+        message = f"a cell longer than the {csv.field_size_limit()}-character limit"
+    col.error(reason, record_error_at(col.records, reader.line_num, None, message, FileFormat.CSV))
+    raise FatalError
+
+
+def _skip_blank(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """Rows after any leading blank lines (the first is the header)."""
+    return (row for row in reader if row)
+
+
+def _widths(rows: list[list[str]]) -> set[int]:
+    return set(map(len, rows))
+
+
+def _rows_one_by_one(
+    rows: list[list[str]],
+    line: int,
+    *,
+    width: int,
+    header_ok: bool,
+    batch: _CsvBatch,
+    col: Collector,
+) -> int:
+    """Rows of a batch that needs per-row care; returns the physical lines consumed."""
+    for row in rows:
+        start = line + 1
+        line += 1 + _breaks(row)
+        if not row:
+            continue  # a blank line between records carries nothing
+        col.records += 1
+        if len(row) != width:
+            col.invalid += 1
+            message = f"{len(row)} fields, but the header has {width}"
+            col.error(
+                Reason.MALFORMED,
+                record_error_at(col.records, start, None, message, FileFormat.CSV),
+            )
+            col.formula_cells += _csv_formulas(row)
+        elif not header_ok:
+            col.invalid += 1
+            col.formula_cells += _csv_formulas(row)
+        else:
+            batch.add([row], (pack(col.records, start),))
+    return line
+
+
+def _breaks(row: list[str]) -> int:
+    """Line breaks inside a row's cells (\r\n, \r or \n), as the reader counts lines."""
+    text = "\x00".join(row)
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def _check_header(header: list[str], col: Collector) -> bool:
