@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import NoReturn, cast
 
 # Sub-command modules, in the order `scalper --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -40,13 +40,28 @@ class UsageError(Exception):
     """A mistake in how the command was called; reported as one line, exit code 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit code 2.
+
+    argparse's default prints the whole usage block; scripts and people both read a
+    single ``scalper CMD: error: ...`` line more easily, and every command then reports
+    argument mistakes the same way as the usage errors it raises itself.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the command and how to get help, then exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every registered sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="scalper",
         description="Silent Scalper: validate job files and run the pipeline locally or on AWS.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
+    )
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)

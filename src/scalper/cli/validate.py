@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -27,7 +27,7 @@ from silent_scalper.engine import (
     validate_stream,
 )
 
-from scalper.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError
+from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 
 DEFAULT_SCHEMA = "job.v1"
 #: The CLI validates local files, so its default ceiling is generous; the pipeline's
@@ -75,14 +75,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"files larger than N bytes are TOO_LARGE (default {DEFAULT_MAX_BYTES})",
     )
     parser.set_defaults(func=run)
-    # Usage errors are one line (exit 2), like the ones `run` raises, not argparse's
-    # usage block.
-    parser.error = _usage_error  # type: ignore[method-assign]
-
-
-def _usage_error(message: str) -> NoReturn:
-    print(f"scalper validate: error: {message} (see scalper validate --help)", file=sys.stderr)  # noqa: T201
-    sys.exit(EXIT_USAGE)
 
 
 def _positive_int(text: str) -> int:
