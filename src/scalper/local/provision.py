@@ -398,8 +398,9 @@ class Provisioner:
         self.gap(f"{lid} ({kind}): not provided by the local stack")
 
     def _kms_key(self, lid: str) -> None:
-        # The key exists (so ARNs resolve and describe calls work); encryption is not applied.
-        self.gap("KMS keys: SSE settings are accepted but nothing is encrypted locally")
+        # Not created in moto: its ARN and id resolve (pass 1) for the topic and policies
+        # that name it, and nothing locally encrypts with it.
+        self.gap("KMS keys are not created: their ARNs resolve, nothing is encrypted locally")
 
     def _queue(self, lid: str) -> None:
         props = self._resolve(self._props(lid), lid)
@@ -430,7 +431,7 @@ class Provisioner:
             attrs["FifoTopic"] = "true"
         if "KmsMasterKeyId" in props:
             attrs["KmsMasterKeyId"] = str(props["KmsMasterKeyId"])
-            self.gap("KMS keys: SSE settings are accepted but nothing is encrypted locally")
+            self.gap("KMS keys are not created: their ARNs resolve, nothing is encrypted locally")
         name = self.resolver.resources[lid].attributes["TopicName"]
         self._client("sns").create_topic(Name=name, Attributes=attrs)
         for sub in props.get("Subscription") or []:

@@ -59,7 +59,10 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
 # puts fake credentials in os.environ, the workers get the stack's own).
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV", "SYSTEMROOT")
+# PYTHONPATH too: the worker module itself must import when scalper is not installed.
+_INHERITED = (
+    "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV", "SYSTEMROOT", "PYTHONPATH",
+)  # fmt: skip
 
 
 class _QuietMotoHandler(MotoRequestHandler):
