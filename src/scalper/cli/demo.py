@@ -13,6 +13,7 @@ Exit 0 when every file reached a terminal state, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -154,14 +155,14 @@ def _upload_all(
     ) as progress:
         task = progress.add_task("upload", total=len(files), bytes=f"0/{total}")
         sent = 0
+        lock = threading.Lock()  # four uploads at a time add to one byte count
 
         def one(path: Path) -> None:
-            nonlocal sent
-
             def advance(n: int) -> None:
                 nonlocal sent
-                sent += n
-                progress.update(task, bytes=f"{sent}/{total}")
+                with lock:
+                    sent += n
+                    progress.update(task, bytes=f"{sent}/{total}")
 
             try:
                 uploaded[path] = upload_file(
