@@ -219,15 +219,19 @@ class LambdaEndpoint:
     def logical_id(self, function: str) -> str:
         """The template logical id for a name, ARN (with or without qualifier) or logical id."""
         name = function
+        candidates = [name]
         if name.startswith("arn:"):
             parts = name.split(":")
-            name = ":".join(parts[:7])  # drop a :$LATEST / alias qualifier
+            # Drop a :$LATEST / alias qualifier; then, as a fallback, the bare name: a
+            # caller configured with another account or Region (Step Functions Local's
+            # defaults, say) still reaches the function of that name.
+            candidates = [":".join(parts[:7]), parts[6] if len(parts) > 6 else name]
         elif ":" in name:
-            name = name.split(":", 1)[0]
-        try:
-            return self._aliases[name]
-        except KeyError:
-            raise KeyError(function) from None
+            candidates = [name.split(":", 1)[0]]
+        for candidate in candidates:
+            if candidate in self._aliases:
+                return self._aliases[candidate]
+        raise KeyError(function)
 
     def invoke(self, function: str, payload: bytes | dict[str, object]) -> InvokeResult:
         """Invoke a function directly (no HTTP); faults apply as they do over HTTP."""

@@ -111,9 +111,12 @@ def test_a_handler_runs_with_its_environment_and_context(client: Any) -> None:
 
 
 def test_a_function_is_addressed_by_name_or_arn_with_qualifier(client: Any) -> None:
-    """Given the function's ARN with :$LATEST (as Step Functions passes it), then it runs."""
+    """Given the function's ARN with :$LATEST (as Step Functions passes it), or an ARN of
+    another account and Region (a caller configured differently), then it runs."""
     arn = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:local-Ok:$LATEST"
     assert invoke(client, arn)[0] is None
+    elsewhere = "arn:aws:lambda:eu-west-1:000000000000:function:local-Ok"
+    assert invoke(client, elsewhere)[0] is None
 
 
 def test_an_exception_is_an_unhandled_function_error(client: Any) -> None:
