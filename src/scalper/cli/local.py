@@ -65,12 +65,23 @@ def add_stack_options(parser: argparse.ArgumentParser, *, ports: bool) -> None:
     if ports:
         parser.add_argument("--host", default="127.0.0.1", help="listen address (127.0.0.1 only)")
         parser.add_argument(
-            "--port", type=int, default=DEFAULT_AWS_PORT, help="AWS endpoint port (moto)"
+            "--port",
+            type=int,
+            default=DEFAULT_AWS_PORT,
+            help=f"AWS endpoint port (moto; default {DEFAULT_AWS_PORT})",
         )
         parser.add_argument(
-            "--lambda-port", type=int, default=DEFAULT_LAMBDA_PORT, help="Lambda endpoint port"
+            "--lambda-port",
+            type=int,
+            default=DEFAULT_LAMBDA_PORT,
+            help=f"Lambda endpoint port (default {DEFAULT_LAMBDA_PORT})",
         )
-        parser.add_argument("--api-port", type=int, default=DEFAULT_API_PORT, help="HTTP API port")
+        parser.add_argument(
+            "--api-port",
+            type=int,
+            default=DEFAULT_API_PORT,
+            help=f"HTTP API port (default {DEFAULT_API_PORT})",
+        )
 
 
 def stack_config(args: argparse.Namespace, *, ports: bool) -> StackConfig:
