@@ -2,6 +2,8 @@
 
 No local stack here: a Lambda endpoint with one tiny function, and moto's Step Functions
 interpreter in-process, so each tool is shown to do exactly what the chaos test relies on.
+(Kept out of tests/reliability: ``mock_aws`` here would reset the backends of the local stack
+that package keeps running.)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from scalper.local.faults import DynamoDBThrottles, LambdaChaos
 from scalper.local.lambda_endpoint import LambdaEndpoint
 from scalper.local.lambda_runtime import FunctionSpec
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 
 
