@@ -178,6 +178,7 @@ class EventBridgeBridge:
         self._original: Callable[..., None] | None = None
         self._module: Any = None
         self._closed = False
+        self._stopping = threading.Event()
 
     # -- the moto hook -----------------------------------------------------------
     def install(self) -> None:
@@ -293,7 +294,9 @@ class EventBridgeBridge:
                     return
                 if self._closed:
                     return
-                retry.scaled_sleep(backoff)
+                # Interruptible: stopping the stack must not wait out a real-time backoff.
+                if self._stopping.wait(backoff * retry.current_scale()):
+                    return
         finally:
             delivery.done = True
 
@@ -375,6 +378,7 @@ class EventBridgeBridge:
         """Stop accepting events and let running deliveries finish (no new retries)."""
         with self._lock:
             self._closed = True
+        self._stopping.set()
         self.uninstall()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
