@@ -86,18 +86,17 @@ def test_given_the_object_created_rule_then_its_target_dead_letters_to_an_encryp
 
 
 def test_given_the_dead_letter_queue_then_one_message_in_it_raises_an_alarm(cfn_template):
+    queue_name = {"Fn::GetAtt": ["PipelineDeadLetterQueue", "QueueName"]}
     alarms = [
         r["Properties"]
         for r in cfn_template["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
         and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+        and r["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": queue_name}]
     ]
     assert len(alarms) == 1
     alarm = alarms[0]
     assert alarm["Namespace"] == "AWS/SQS"
-    (dimension,) = alarm["Dimensions"]
-    assert dimension["Name"] == "QueueName"
-    assert dimension["Value"] == {"Fn::GetAtt": ["PipelineDeadLetterQueue", "QueueName"]}
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["Threshold"] == 0
     assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]

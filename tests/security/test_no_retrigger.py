@@ -7,6 +7,11 @@ from scalper.security.checks import as_list, policy_documents, referenced, state
 #: S3 actions that create an object (and so an "Object Created" event).
 CREATING_ACTIONS = {"s3:PutObject", "s3:*", "*"}
 
+#: Roles allowed to create input objects: presign signs the client's upload; reprocessing (when
+#: deployed) re-uploads a quarantined file once it passes the current schema, a one-way release
+#: (a VALID outcome never triggers reprocessing), not a loop.
+INPUT_WRITERS = {"PresignFunctionRole", "ReprocessQuarantinedFunctionRole"}
+
 
 def test_given_the_quarantine_bucket_then_it_sends_no_notifications(cfn_template):
     props = cfn_template["Resources"]["QuarantineBucket"]["Properties"]
@@ -26,7 +31,7 @@ def test_given_the_object_created_rule_then_it_matches_only_the_input_bucket(cfn
 
 
 def test_given_the_pipeline_roles_then_none_creates_objects_in_the_input_bucket(cfn_template):
-    """Only the presign role (the client's upload) may create input objects; the pipeline tags."""
+    """Only the client's upload (and a release) may create input objects; the pipeline tags."""
     writers: set[str] = set()
     for owner, document in policy_documents(cfn_template):
         for statement in statements(document):
@@ -35,4 +40,5 @@ def test_given_the_pipeline_roles_then_none_creates_objects_in_the_input_bucket(
             allows = statement.get("Effect") == "Allow"
             if allows and actions & CREATING_ACTIONS and "InputBucket" in resources:
                 writers.add(owner)
-    assert writers == {"PresignFunctionRole"}
+    assert "PresignFunctionRole" in writers
+    assert writers <= INPUT_WRITERS, writers - INPUT_WRITERS

@@ -34,6 +34,7 @@ WILDCARD_RESOURCE_ACTIONS: frozenset[str] = frozenset(
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
         "cloudwatch:PutMetricData",
+        "dynamodb:ListStreams",
     }
 )
 
