@@ -214,6 +214,10 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         ),
         "lambda_faults_injected": sum(chaos.injected.values()) + PERMANENT_FAULTS + 1,
         "dynamodb_throttles": sum(throttles.throttled.values()),
+        # Files read by TypeCheck: above the file count, duplicates ran the pipeline again.
+        "type_checks_run": len(
+            [c for c in lambdas.invocations("TypeCheckFunction") if c.outcome == "ok"]
+        ),
         "failed_executions": len(failed),
         "failure_alerts": len(alerts),
         "replayed": len(replays),
