@@ -13,6 +13,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from silent_scalper.identity import caller_identity
 from silent_scalper.observability import logger, metrics, tracer
 from silent_scalper.pipeline import PresignError, parse_request, presign_upload
 from silent_scalper.settings import Settings
@@ -52,10 +53,24 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info("upload request refused", extra={"code": exc.code, "field": exc.field})
         metrics.add_metric(name="UploadsRefused", unit=MetricUnit.Count, value=1)
         return _response(400, exc.to_body())
+    # The verified caller (IAM or Cognito JWT), from requestContext.authorizer only.
+    uploader = caller_identity(event)
     upload = presign_upload(
-        S3, request, settings=SETTINGS, now=datetime.now(UTC), upload_id=uuid.uuid4().hex
+        S3,
+        request,
+        settings=SETTINGS,
+        now=datetime.now(UTC),
+        upload_id=uuid.uuid4().hex,
+        uploader=uploader,
     )
     # The key and declared size only: the POST fields carry the signature and never reach the logs.
-    logger.info("upload presigned", extra={"key": upload.key, "declared_size": request.size})
+    logger.info(
+        "upload presigned",
+        extra={
+            "key": upload.key,
+            "declared_size": request.size,
+            "uploader_kind": uploader.kind if uploader else None,
+        },
+    )
     metrics.add_metric(name="UploadsPresigned", unit=MetricUnit.Count, value=1)
     return _response(201, upload.model_dump())

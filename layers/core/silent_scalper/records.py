@@ -21,6 +21,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
+from silent_scalper.identity import Uploader
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -80,6 +82,8 @@ class MetadataRecord(BaseModel):
     updated_at: str
     quarantine_location: str | None = None
     report_location: str | None = None
+    #: Who uploaded the file through the API (from the object's ``x-amz-meta-uploader-*``).
+    uploader: Uploader | None = None
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB low-level item (attribute values); ``None`` fields are left out."""

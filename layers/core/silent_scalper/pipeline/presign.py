@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from silent_scalper.identity import Uploader
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -185,18 +186,26 @@ def presign_upload(
     settings: Settings,
     now: datetime,
     upload_id: str,
+    uploader: Uploader | None = None,
 ) -> PresignedUpload:
-    """Sign a POST for exactly this key, content type and size range."""
+    """Sign a POST for exactly this key, content type and size range.
+
+    With an ``uploader`` (the API's verified caller) the POST also pins its identity as
+    ``x-amz-meta-uploader-*`` fields: S3 refuses the upload if any is dropped or changed,
+    so the object itself says who uploaded it.
+    """
     key = upload_key(
         settings.upload_prefix, now=now, upload_id=upload_id, file_name=request.file_name
     )
+    identity = uploader.post_fields() if uploader is not None else {}
     post = s3.generate_presigned_post(
         Bucket=settings.input_bucket,
         Key=key,
-        Fields={"Content-Type": request.content_type},
+        Fields={"Content-Type": request.content_type, **identity},
         Conditions=[
             {"Content-Type": request.content_type},
             ["content-length-range", 1, settings.max_upload_bytes],
+            *({name: value} for name, value in identity.items()),
         ],
         ExpiresIn=settings.upload_url_ttl_seconds,
     )

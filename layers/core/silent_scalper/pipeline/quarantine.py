@@ -16,6 +16,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from silent_scalper.engine import ValidationSummary
+from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract import build_record
 from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
@@ -147,6 +148,9 @@ def quarantine(
     source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
     tagging = tag_query(Status.QUARANTINED, reason)
     source_head = s3.head_object(**request.get_args(url_encoded=settings.event_keys_url_encoded))
+    record = record.model_copy(
+        update={"uploader": Uploader.from_object_metadata(source_head.get("Metadata", {}))}
+    )
     origin = {
         SOURCE_VERSION_META: request.version_id or "null",
         SOURCE_ETAG_META: source_head["ETag"].strip('"'),

@@ -1,0 +1,191 @@
+"""The uploader's identity: from the API event (IAM or Cognito JWT) into the object and the record.
+
+Both HTTP API payload 2.0 shapes come from events/: ``api/presign-request.json`` (IAM
+authoriser, ``requestContext.authorizer.iam``) and ``api/presign-request-cognito.json`` (JWT
+authoriser, ``requestContext.authorizer.jwt.claims``). moto does not enforce presigned-POST
+policies, so the policy is decoded and its conditions asserted: they are what S3 enforces.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import requests
+from silent_scalper.identity import AuthKind, Uploader, caller_identity
+from silent_scalper.pipeline import QuarantineRequest, StepInput, quarantine, write_metadata
+from silent_scalper.pipeline.extract import build_record
+from silent_scalper.records import MetadataRecord, Status
+
+IAM_EVENT = "api/presign-request.json"
+COGNITO_EVENT = "api/presign-request-cognito.json"
+
+
+def presign(load_handler: Any, context: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    response = load_handler("presign").handler(payload, context)
+    assert response["statusCode"] == 201, response["body"]
+    body: dict[str, Any] = json.loads(response["body"])
+    return body
+
+
+def conditions(fields: dict[str, str]) -> list[Any]:
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    result: list[Any] = policy["conditions"]
+    return result
+
+
+def test_given_the_iam_event_then_the_caller_is_the_iam_user_arn(event):
+    uploader = caller_identity(event(IAM_EVENT))
+    assert uploader == Uploader(
+        kind=AuthKind.IAM,
+        principal="arn:aws:sts::123456789012:assumed-role/uploader/uploader",
+        name="AROAEXAMPLEID:uploader",
+    )
+
+
+def test_given_the_cognito_event_then_the_caller_is_the_sub_and_username(event):
+    uploader = caller_identity(event(COGNITO_EVENT))
+    assert uploader == Uploader(
+        kind=AuthKind.COGNITO,
+        principal="7d8ca528-4931-4254-9273-ea5ee853f271",
+        name="ana.lópez@example.com",
+    )
+
+
+def test_given_an_access_token_then_its_username_claim_names_the_user(event):
+    payload = event(COGNITO_EVENT)
+    claims = payload["requestContext"]["authorizer"]["jwt"]["claims"]
+    claims.pop("cognito:username")
+    claims["username"] = "ana"
+    uploader = caller_identity(payload)
+    assert uploader is not None
+    assert uploader.name == "ana"
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [None, {}, {"jwt": {"claims": {}}}, {"iam": {"userArn": ""}}, {"lambda": {"x": 1}}],
+)
+def test_given_no_verified_caller_then_there_is_no_uploader(event, authorizer):
+    payload = event(IAM_EVENT)
+    payload["requestContext"]["authorizer"] = authorizer
+    assert caller_identity(payload) is None
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (IAM_EVENT, "IAM", "arn:aws:sts::123456789012:assumed-role/uploader/uploader"),
+        (COGNITO_EVENT, "COGNITO", "7d8ca528-4931-4254-9273-ea5ee853f271"),
+    ],
+)
+def test_given_either_event_when_presigned_then_the_policy_pins_the_uploader(
+    load_handler, context, event, stack, case
+):
+    name, kind, principal = case
+    body = presign(load_handler, context, event(name))
+    fields = body["fields"]
+    assert fields["x-amz-meta-uploader-kind"] == kind
+    assert fields["x-amz-meta-uploader-principal"] == principal
+    pinned = conditions(fields)
+    for field in ("uploader-kind", "uploader-principal", "uploader-name"):
+        assert {f"x-amz-meta-{field}": fields[f"x-amz-meta-{field}"]} in pinned
+    assert ["content-length-range", 1, stack.settings.max_upload_bytes] in pinned
+
+
+def test_given_a_unicode_username_then_the_header_value_is_ascii_and_reads_back_unchanged(
+    load_handler, context, event, stack
+):
+    body = presign(load_handler, context, event(COGNITO_EVENT))
+    value = body["fields"]["x-amz-meta-uploader-name"]
+    assert value.isascii()
+    meta = {k.removeprefix("x-amz-meta-"): v for k, v in body["fields"].items()}
+    uploader = Uploader.from_object_metadata(meta)
+    assert uploader is not None
+    assert uploader.name == "ana.lópez@example.com"
+
+
+def test_given_an_unauthenticated_request_then_no_identity_is_pinned(
+    load_handler, context, event, stack
+):
+    payload = event(IAM_EVENT)
+    del payload["requestContext"]["authorizer"]
+    body = presign(load_handler, context, payload)
+    assert not [f for f in body["fields"] if f.startswith("x-amz-meta-uploader")]
+
+
+def test_given_a_presigned_post_when_uploaded_then_the_object_carries_the_uploader(
+    load_handler, context, event, stack
+):
+    body = presign(load_handler, context, event(COGNITO_EVENT))
+    response = requests.post(
+        body["url"],
+        data=body["fields"],
+        files={"file": ("jobs.csv", b"job_id\n1\n", "text/csv")},
+        timeout=10,
+    )
+    assert response.status_code in {200, 201, 204}, response.text
+    head = stack.s3.head_object(Bucket=body["bucket"], Key=body["key"])
+    uploader = Uploader.from_object_metadata(head["Metadata"])
+    assert uploader is not None
+    assert (uploader.kind, uploader.principal) == (
+        AuthKind.COGNITO,
+        "7d8ca528-4931-4254-9273-ea5ee853f271",
+    )
+
+
+UPLOADER = Uploader(kind=AuthKind.IAM, principal="arn:aws:iam::123456789012:user/ana", name="ana")
+
+
+def test_given_an_object_with_an_uploader_when_written_valid_then_the_record_names_them(
+    object_event, claim, stack
+):
+    step_event = object_event("states/write_metadata.json", "jobs-valid.csv")
+    key = step_event["object"]["key"]
+    stack.s3.copy_object(
+        Bucket=stack.settings.input_bucket,
+        Key=key,
+        CopySource={"Bucket": stack.settings.input_bucket, "Key": key},
+        Metadata=UPLOADER.object_metadata(),
+        MetadataDirective="REPLACE",
+    )
+    head = stack.s3.head_object(Bucket=stack.settings.input_bucket, Key=key)
+    step_event["object"]["version-id"] = head["VersionId"]
+    claim(step_event)
+    step = StepInput.model_validate(step_event)
+    record = build_record(step, status=Status.VALID, settings=stack.settings, now=datetime.now(UTC))
+    write_metadata(stack.dynamodb, stack.s3, step, record, settings=stack.settings)
+    item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": step.pk}})
+    stored = MetadataRecord.from_item(item["Item"])
+    assert stored.uploader == UPLOADER
+
+
+def test_given_an_object_with_an_uploader_when_quarantined_then_the_record_names_them(
+    object_event, claim, stack
+):
+    step_event = object_event("states/quarantine.json", "jobs-invalid.csv")
+    key = step_event["object"]["key"]
+    version = stack.s3.put_object(
+        Bucket=stack.settings.input_bucket,
+        Key=key,
+        Body=(b"job_id\nnot-a-number\n"),
+        Metadata=UPLOADER.object_metadata(),
+    )["VersionId"]
+    step_event["object"]["version-id"] = version
+    claim(step_event)
+    request = QuarantineRequest.model_validate(step_event)
+    quarantine(
+        stack.s3,
+        stack.dynamodb,
+        stack.sns,
+        request,
+        settings=stack.settings,
+        now=datetime.now(UTC),
+    )
+    item = stack.dynamodb.get_item(
+        TableName=stack.settings.table_name, Key={"pk": {"S": request.pk}}
+    )
+    assert MetadataRecord.from_item(item["Item"]).uploader == UPLOADER
