@@ -39,6 +39,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import quote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 from moto.events.models import EventPattern
@@ -210,7 +211,9 @@ class EventBridgeBridge:
         if reason is None:
             return  # deletions, tags, ACLs... never start the pipeline; nothing to bridge
         obj: dict[str, Any] = {
-            "key": key.name,
+            # S3 form-encodes keys in its notifications (space as "+", slashes kept); the
+            # handlers decode them (EVENT_KEYS_URL_ENCODED), so the local events must match.
+            "key": quote_plus(key.name, safe="/"),
             "size": key.size,
             "etag": str(key.etag).replace('"', ""),
         }
