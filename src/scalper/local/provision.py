@@ -798,6 +798,11 @@ class Provisioner:
                         self.gap("HTTP API access logs are not written locally")
                     if api_props.get("Domain"):
                         self.gap("HTTP API custom domain: served on 127.0.0.1 only")
+                elif kind == "DynamoDB":
+                    self.gap(
+                        f"{lid}.Events.{event_id}: DynamoDB stream records are polled and "
+                        "delivered by the local streams bridge"
+                    )
                 else:
                     self.gap(f"{lid}.Events.{event_id} ({kind}): not provided by the local stack")
 

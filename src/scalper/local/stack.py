@@ -51,6 +51,7 @@ from scalper.local.http_api import HttpApi
 from scalper.local.lambda_endpoint import LambdaEndpoint
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Provisioned, Provisioner
 from scalper.local.s3_policy import PostPolicyMiddleware
+from scalper.local.streams import StreamsBridge, start_for
 from scalper.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -128,6 +129,7 @@ class LocalStack:
         self.lambdas: LambdaEndpoint | None = None
         self.api: HttpApi | None = None
         self.bridge: EventBridgeBridge | None = None
+        self.streams: StreamsBridge | None = None
         self.provisioned: Provisioned | None = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -253,6 +255,8 @@ class LocalStack:
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
         self.lambdas.start(prewarm=cfg.prewarm)
         self.api.start()
+        # DynamoDB Streams -> Lambda event sources (scalper.local.streams), e.g. write_result.
+        self.streams = start_for(provisioned, self.client, self.lambdas.url, cfg.region)
 
     def _start_moto(self, host: str, port: int) -> None:
         self.policy = PostPolicyMiddleware(
@@ -281,6 +285,9 @@ class LocalStack:
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
+        if self.streams is not None:
+            self.streams.close()
+            self.streams = None
         if self.api is not None:
             self.api.stop()
             self.api = None
