@@ -29,6 +29,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "replay",
     "reprocess",
     "sweep",
+    "dlq",
+    "report",
 )
 
 EXIT_OK = 0
