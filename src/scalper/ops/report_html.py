@@ -35,7 +35,9 @@ def human_bytes(value: float) -> str:
     while size >= 1024 and unit < len(units) - 1:
         size /= 1024
         unit += 1
-    return f"{size:.0f} {units[unit]}" if unit == 0 else f"{size:.1f} {units[unit]}"
+    if unit == 0 or size == int(size):
+        return f"{size:.0f} {units[unit]}"
+    return f"{size:.1f} {units[unit]}"
 
 
 def _count(value: float) -> str:
@@ -50,7 +52,10 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 60:.1f} min"
 
 
-def _ticks(top: float, n: int = 4) -> list[float]:
+def _ticks(top: float) -> list[float]:
+    """Axis ticks at round values: 0..top in 5 steps for 1 and 5 (x10^n), 4 steps for 2."""
+    lead = round(top / 10 ** math.floor(math.log10(top))) if top > 0 else 1
+    n = 4 if lead == 2 else 5
     return [top * i / n for i in range(n + 1)]
 
 
@@ -60,7 +65,7 @@ def stacked_days_chart(data: ReportData, width: int = 760, height: int = 280) ->
     days = sorted({d for d, _, _, _ in data.per_day})
     counts = {(d, s): f for d, s, f, _ in data.per_day}
     totals = [sum(counts.get((d, s), 0) for s in COLORS) for d in days]
-    top = nice_max(max(totals, default=0))
+    top = nice_max(max([*totals, 5]))
     plot_w, plot_h = width - left - right, height - top_pad - bottom
     slot = plot_w / max(1, len(days))
     bar_w = max(2.0, min(48.0, slot * 0.7))
@@ -94,7 +99,7 @@ def stacked_days_chart(data: ReportData, width: int = 760, height: int = 280) ->
     return "".join(parts)
 
 
-def reasons_chart(data: ReportData, width: int = 520) -> str:
+def reasons_chart(data: ReportData, width: int = 440) -> str:
     """Quarantine reasons as horizontal bars, most frequent first."""
     if not data.reasons:
         return '<p class="empty">No file was quarantined in this period.</p>'
@@ -117,14 +122,17 @@ def reasons_chart(data: ReportData, width: int = 520) -> str:
     return "".join(parts)
 
 
-def throughput_chart(data: ReportData, width: int = 760, height: int = 240) -> str:
+def throughput_chart(data: ReportData, width: int = 600, height: int = 260) -> str:
     """Files per hour (or day) as bars, bytes as a line on a second axis."""
     if not data.throughput:
         return '<p class="empty">No file finished in this period.</p>'
-    left, right, top_pad, bottom = 48, 64, 16, 36
+    left, right, top_pad, bottom = 48, 76, 16, 52
     plot_w, plot_h = width - left - right, height - top_pad - bottom
-    files_top = nice_max(max(n for _, n, _ in data.throughput))
-    bytes_top = nice_max(max(b for _, _, b in data.throughput))
+    files_top = nice_max(max([5, *(n for _, n, _ in data.throughput)]))
+    most = max([1, *(b for _, _, b in data.throughput)])
+    # Round in binary units so the axis reads 50 MiB, 100 MiB... rather than 47.7 MiB.
+    unit = 1024 ** min(4, int(math.log(most, 1024)))
+    bytes_top = nice_max(most / unit) * unit
     slot = plot_w / len(data.throughput)
     bar_w = max(2.0, min(40.0, slot * 0.7))
     parts = [_svg_open(width, height, f"Files and bytes per {data.throughput_unit}")]
@@ -132,7 +140,7 @@ def throughput_chart(data: ReportData, width: int = 760, height: int = 240) -> s
     for value in _ticks(bytes_top):
         y = top_pad + plot_h - plot_h * value / bytes_top
         parts.append(
-            f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}" class="tick" text-anchor="start">'
+            f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}" class="rtick">'
             f"{human_bytes(value)}</text>"
         )
     points: list[str] = []
@@ -152,6 +160,14 @@ def throughput_chart(data: ReportData, width: int = 760, height: int = 240) -> s
                 f'<text x="{x + bar_w / 2:.1f}" y="{top_pad + plot_h + 16}" class="tick">'
                 f"{escape(label)}</text>"
             )
+    y = height - 10
+    parts.append(
+        f'<rect x="{left}" y="{y - 9}" width="10" height="10" rx="2" fill="#5b7fd6"/>'
+        f'<text x="{left + 14}" y="{y}" class="legend">files (left)</text>'
+        f'<line x1="{left + 110}" x2="{left + 126}" y1="{y - 4}" y2="{y - 4}" stroke="#1f2933" '
+        'stroke-width="2"/>'
+        f'<text x="{left + 132}" y="{y}" class="legend">bytes (right)</text>'
+    )
     parts.append(
         f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f2933" '
         'stroke-width="2" stroke-linejoin="round"/>'
@@ -178,7 +194,7 @@ def _y_axis(top: float, left: int, top_pad: int, plot_w: int, plot_h: int) -> li
         out.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" class="ytick">'
             f"{_count(value)}</text>"
         )
     return out
@@ -217,7 +233,7 @@ box-shadow:0 1px 2px rgba(16,24,40,.08);border-top:4px solid #5b7fd6}
 .card.warn{border-top-color:#e8a33d}
 .card.bad{border-top-color:#d64545}
 .card .k{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#6b7785}
-.card .v{font-size:28px;font-weight:650;margin-top:2px}
+.card .v{font-size:24px;white-space:nowrap;font-weight:650;margin-top:2px}
 .card .n{font-size:13px;color:#6b7785;min-height:18px}
 .grid{display:grid;grid-template-columns:3fr 2fr;gap:16px}
 @media (max-width:900px){.grid{grid-template-columns:1fr}
@@ -227,6 +243,8 @@ box-shadow:0 1px 2px rgba(16,24,40,.08)}
 section h2{font-size:16px;margin:0 0 10px}
 svg text{font-family:inherit}
 svg .tick{font-size:11px;fill:#6b7785;text-anchor:middle}
+svg .ytick{font-size:11px;fill:#6b7785;text-anchor:end}
+svg .rtick{font-size:11px;fill:#6b7785;text-anchor:start}
 svg .val{font-size:11px;fill:#1f2933;text-anchor:middle;font-weight:600}
 svg .label{font-size:12px;fill:#1f2933;text-anchor:end}
 svg .num{font-size:12px;fill:#1f2933;font-weight:600}
