@@ -191,12 +191,19 @@ def test_the_stream_filter_lets_only_terminal_records_through(event_name, status
     assert EventPattern.load(pattern).matches_event(record) is delivered
 
 
-def test_write_result_may_only_put_result_objects():
-    role = deployed("IAM")["Resources"]["WriteResultFunctionRole"]["Properties"]
+def test_write_result_reads_only_this_stream_and_puts_only_result_objects():
+    resources = deployed("IAM")["Resources"]
+    function = resources["WriteResultFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["WriteResultRole", "Arn"]}
+    role = resources["WriteResultRole"]["Properties"]
+    assert not [a for a in role["ManagedPolicyArns"] if "DynamoDB" in json.dumps(a)]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    stream = [s for s in statements if "dynamodb:GetRecords" in s["Action"]]
+    assert [s["Resource"] for s in stream] == [{"Fn::GetAtt": ["MetadataTable", "StreamArn"]}]
     s3 = [s for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
     assert s3 == [
         {
+            "Sid": "WriteResultLines",
             "Effect": "Allow",
             "Action": "s3:PutObject",
             "Resource": {"Fn::Sub": "${ResultsBucket.Arn}/results/*"},
