@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scalper.local import LocalStack
+from scalper.local import Fault, LocalStack
 
 from .conftest import Outcomes
 
@@ -108,3 +108,62 @@ def test_given_the_same_terminal_record_rewritten_then_no_second_line_appears(
     assert streams is not None
     assert streams.wait_idle(30)
     assert object_count(local_stack) == before
+
+
+def failure_queue_messages(stack: LocalStack) -> list[dict[str, Any]]:
+    sqs = stack.client("sqs")
+    url = sqs.get_queue_url(QueueName=stack.resource_name("ResultsFailureQueue").rsplit("/", 1)[1])[
+        "QueueUrl"
+    ]
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def put_terminal(stack: LocalStack, key: str) -> None:
+    """A terminal record written straight to the table (as RecordFailure would)."""
+    stack.client("dynamodb").put_item(
+        TableName=stack.resource_name("MetadataTable"),
+        Item={
+            "pk": {"S": f"{stack.input_bucket}/{key}"},
+            "key": {"S": key},
+            "status": {"S": "FAILED"},
+            "execution_arn": {"S": f"arn:aws:states:us-east-1:123456789012:execution:x:{key}"},
+            "failure_error": {"S": "States.Timeout"},
+            "updated_at": {"S": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+        },
+    )
+
+
+def test_given_write_result_failing_twice_then_the_batch_is_retried_and_written(
+    local_stack: LocalStack, outcomes: Outcomes
+) -> None:
+    streams, lambdas = local_stack.streams, local_stack.lambdas
+    assert streams is not None
+    assert lambdas is not None
+    lambdas.faults.inject("WriteResultFunction", Fault.FUNCTION_ERROR, times=2)
+    key = "uploads/additions/retried.csv"
+    put_terminal(local_stack, key)
+    assert streams.wait_idle(30)
+    assert result_lines(local_stack)[key]["status"] == "FAILED"
+    [delivery] = [d for d in streams.deliveries if d.function == "WriteResultFunction"][-1:]
+    assert delivery.attempts == 3
+    assert not delivery.sent_to_on_failure
+
+
+def test_given_write_result_failing_for_good_then_the_batch_is_parked_in_the_failure_queue(
+    local_stack: LocalStack, outcomes: Outcomes
+) -> None:
+    streams, lambdas = local_stack.streams, local_stack.lambdas
+    assert streams is not None
+    assert lambdas is not None
+    lambdas.faults.inject("WriteResultFunction", Fault.FUNCTION_ERROR, times=None)
+    try:
+        key = "uploads/additions/parked.csv"
+        put_terminal(local_stack, key)
+        assert streams.wait_idle(60)
+    finally:
+        lambdas.faults.clear("WriteResultFunction")
+    assert key not in result_lines(local_stack)
+    [parked] = failure_queue_messages(local_stack)
+    assert parked["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert parked["DDBStreamBatchInfo"]["batchSize"] == 1

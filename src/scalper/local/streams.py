@@ -151,7 +151,10 @@ class StreamsBridge:
         self._threads.clear()
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until every mapping has read its stream to the end after this call."""
+        """Wait until every mapping has read its stream to the end, in a read begun after this call.
+
+        Everything written to the tables before the call has then been delivered (or parked).
+        """
         asked = time.monotonic()
         deadline = asked + timeout
         while time.monotonic() < deadline:
@@ -168,6 +171,8 @@ class StreamsBridge:
             try:
                 if iterator is None:
                     iterator = self._iterator(source)
+                # When this read began: an empty answer proves nothing written before it is left.
+                started = time.monotonic()
                 page = self._client("dynamodbstreams").get_records(ShardIterator=iterator)
                 iterator = page.get("NextShardIterator") or iterator
                 records = [r for r in page.get("Records", []) if self._matches(source, r)]
@@ -175,7 +180,7 @@ class StreamsBridge:
                     self._deliver(source, records[start : start + source.batch_size])
                 if not page.get("Records"):
                     with self._lock:
-                        self._caught_up[source.function] = time.monotonic()
+                        self._caught_up[source.function] = started
                     self._stop.wait(self.poll_interval)
             except Exception:  # the endpoint went away while stopping, or a transient error
                 if self._stop.is_set():
