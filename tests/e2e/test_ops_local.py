@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from scalper.cli import main
@@ -74,6 +75,24 @@ def world(local_stack: LocalStack) -> World:
     finally:
         lambdas.faults.clear("TypeCheckFunction")
     return World(stack, done[valid], done[invalid], failed, input_bucket, table)
+
+
+def invoke_scheduled(world: World, task: str) -> dict[str, Any]:
+    """Invoke reprocess_quarantined over the Lambda API with its schedule's input."""
+    client = boto3.client(
+        "lambda",
+        endpoint_url=world.stack.lambda_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    response = client.invoke(
+        FunctionName=world.stack.resource_name("ReprocessQuarantinedFunction"),
+        Payload=json.dumps({"task": task}).encode(),
+    )
+    assert "FunctionError" not in response, response["Payload"].read()
+    result: dict[str, Any] = json.loads(response["Payload"].read())
+    return result
 
 
 def scalper(world: World, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
@@ -295,6 +314,8 @@ def test_sweep_replays_a_record_stuck_in_processing(
         },
     )
 
+    assert invoke_scheduled(world, "stuck-records")["stuck_records"] >= 1
+
     code, out = scalper(world, capsys, "sweep", "--dry-run")
     assert code == 1
     assert [s["key"] for s in out["stuck"]] == [key]
@@ -311,3 +332,18 @@ def test_sweep_replays_a_record_stuck_in_processing(
     assert world.record(key)["status"] == "VALID"
     code, out = scalper(world, capsys, "sweep")
     assert (code, out["stuck"]) == (0, [])
+    assert invoke_scheduled(world, "stuck-records") == {"stuck_records": 0}
+
+
+def test_the_scheduled_reprocessing_releases_nothing_the_current_schema_still_rejects(
+    world: World,
+) -> None:
+    """The function its (disabled by default) schedule invokes, run as the schedule would."""
+    before = world.record(world.invalid.key)["sequencer"]
+
+    summary = invoke_scheduled(world, "reprocess")
+
+    assert summary["checked"] >= 1
+    assert summary["still_invalid"] >= 1
+    assert summary["released"] == 0
+    assert world.record(world.invalid.key)["sequencer"] == before
