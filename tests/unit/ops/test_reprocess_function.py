@@ -149,3 +149,61 @@ def test_an_unknown_task_is_a_clear_error(handler: tuple[ModuleType, Any, Any]) 
     module, _, _ = handler
     with pytest.raises(ValueError, match="unknown task 'nope'"):
         module.handler({"task": "nope"}, Context())
+
+
+def _actions(service: str, operation: str, params: dict[str, Any]) -> set[str]:
+    """The IAM actions AWS checks for one call of the function (the operations it uses)."""
+    if service == "s3":
+        versioned = bool(params.get("VersionId"))
+        if operation in {"GetObject", "HeadObject"}:
+            return {"s3:GetObjectVersion" if versioned else "s3:GetObject"}
+        if operation == "ListObjectsV2":
+            return {"s3:ListBucket"}
+        if operation == "CopyObject":
+            source = params["CopySource"]
+            versioned_source = (
+                bool(source.get("VersionId"))
+                if isinstance(source, dict)
+                else "versionId=" in source
+            )
+            read = "s3:GetObjectVersion" if versioned_source else "s3:GetObject"
+            return {read, "s3:PutObject"} | (
+                {"s3:PutObjectTagging"} if params.get("Tagging") else set()
+            )
+    return {f"{service}:{operation}"}
+
+
+def test_every_call_the_function_makes_is_granted_by_its_policy(
+    handler: tuple[ModuleType, Any, Any],
+) -> None:
+    """moto enforces no IAM: record the calls of both tasks and check them against template.yaml."""
+    module, s3, dynamodb = handler
+    seen: set[str] = set()
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.endpoint_prefix
+        seen.update(_actions("s3" if service == "s3" else service, model.name, params))
+
+    for client in (module.S3, module.DYNAMODB):
+        client.meta.events.register("before-parameter-build", record)
+    _quarantined(s3, dynamodb)
+    module.handler({"task": "reprocess"}, Context())  # releases (copy, marker)
+    dynamodb.update_item(  # the pipeline's new outcome for the released version
+        TableName=TABLE,
+        Key={"pk": {"S": f"{INPUT}/{KEY}"}},
+        UpdateExpression="SET #s = :v, sequencer = :q",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":v": {"S": "VALID"}, ":q": {"S": "0002"}},
+    )
+    module.handler({"task": "reprocess"}, Context())  # settles: deletes copy, report, marker
+    module.handler({"task": "stuck-records"}, Context())
+
+    function = load_template(REPO / "template.yaml")["Resources"]["ReprocessQuarantinedFunction"]
+    granted: set[str] = set()
+    for policy in function["Properties"]["Policies"]:
+        for statement in policy["Statement"]:
+            if statement["Effect"] == "Allow":
+                action = statement["Action"]
+                granted.update(action if isinstance(action, list) else [action])
+    assert seen - granted == set()
+    assert {"s3:ListBucket", "dynamodb:Query", "s3:PutObject", "s3:DeleteObject"} <= seen
