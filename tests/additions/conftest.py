@@ -17,7 +17,7 @@ from scalper.cli.upload import upload_file
 from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 
-from .template_support import REPO, template_file
+from .template_support import REPO, TEMPLATE
 
 SAMPLES = REPO / "samples"
 CREDENTIALS = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
@@ -35,9 +35,9 @@ class Outcomes:
 
 
 @pytest.fixture(scope="package")
-def stack_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template the stack runs (template.yaml once it carries the additions)."""
-    return template_file(tmp_path_factory.mktemp("template"))
+def stack_template() -> Path:
+    """The template the stack runs (the CLI commands are pointed at it with --template)."""
+    return TEMPLATE
 
 
 @pytest.fixture(scope="package")

@@ -18,7 +18,7 @@ from silent_scalper.results import ResultLine
 
 from scalper.security.transform import sam_to_cfn
 
-from .template_support import merged_template
+from .template_support import source_template
 
 MODES = ("IAM", "COGNITO")
 
@@ -81,7 +81,7 @@ def _resolve_ifs(template: dict[str, Any], params: dict[str, str], node: Any) ->
 @cache
 def deployed(mode: str) -> dict[str, Any]:
     """The transformed template as CloudFormation would deploy it with AuthMode=mode."""
-    source = merged_template()
+    source = source_template()
     out = sam_to_cfn(source, parameters={"AuthMode": mode})
     params = {k: str(v.get("Default", "")) for k, v in source["Parameters"].items()}
     params["AuthMode"] = mode
@@ -112,7 +112,7 @@ def test_given_the_default_iam_mode_then_post_uploads_needs_sigv4_and_no_user_po
     assert not of_type(template, "AWS::Cognito::UserPool")
     assert not of_type(template, "AWS::Cognito::UserPoolClient")
     assert "UserPoolId" not in {
-        k for k, v in merged_template()["Outputs"].items() if "Condition" not in v
+        k for k, v in source_template()["Outputs"].items() if "Condition" not in v
     }
 
 
