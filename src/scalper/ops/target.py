@@ -193,7 +193,13 @@ def make_clients(
         raise TargetError(f"cannot create an AWS session: {exc}") from None
     if session.region_name is None:
         raise TargetError("no AWS Region: pass --region or set AWS_REGION")
-    return Clients(session, endpoint_url=endpoint_url)
+    config = None
+    if endpoint_url is not None:
+        # A local endpoint is up or it is not: fail in seconds, not after a minute of backoff.
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 2}, connect_timeout=3, read_timeout=60
+        )
+    return Clients(session, endpoint_url=endpoint_url, config=config)
 
 
 def describe_aws_error(exc: BaseException) -> str:
@@ -245,6 +251,8 @@ def resolve(
         if clients.endpoint_url is None:
             raise
         outputs = None
+    except (EndpointConnectionError, NoCredentialsError) as exc:
+        raise TargetError(describe_aws_error(exc)) from None
     except (ClientError, BotoCoreError) as exc:
         if clients.endpoint_url is None:
             raise TargetError(describe_aws_error(exc)) from None
