@@ -252,19 +252,28 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
         boto3.client("sns", region_name=REGION).create_topic(
             Name=env["ALERTS_TOPIC_ARN"].rsplit(":", 1)[-1]
         )
+        rendered = load_definition(TEMPLATE)
+        # Only the functions the state machine invokes (its DefinitionSubstitutions' ARNs).
+        invoked = {str(v) for v in rendered.substitutions.values() if ":function:" in str(v)}
         handlers: dict[str, ModuleType] = {}
         memory: dict[str, int] = {}
         glob_memory = int(template["Globals"]["Function"].get("MemorySize", 128))
         for lid, res in template["Resources"].items():
-            if res.get("Type") != "AWS::Serverless::Function" or lid == "PresignFunction":
+            if res.get("Type") != "AWS::Serverless::Function":
                 continue
             arn = str(resolver.resources[lid].attributes["Arn"])
+            if arn not in invoked:
+                continue
             name = arn.rsplit(":", 1)[-1]
-            handlers[name] = load_handler(REPO_ROOT / res["Properties"]["CodeUri"], lid)
-            memory[name] = int(res["Properties"].get("MemorySize", glob_memory))
+            props = res["Properties"]
+            # Each handler reads its settings at import: its own variables over the globals.
+            own = (props.get("Environment") or {}).get("Variables") or {}
+            os.environ.update(env)
+            os.environ.update({k: str(resolver.resolve(v, f"{lid}.{k}")) for k, v in own.items()})
+            handlers[name] = load_handler(REPO_ROOT / props["CodeUri"], lid)
+            memory[name] = int(props.get("MemorySize", glob_memory))
         server = serve(handlers)
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://127.0.0.1:{server.server_port}"
-        rendered = load_definition(TEMPLATE)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         arn = sfn.create_state_machine(
             name=rendered.name,
