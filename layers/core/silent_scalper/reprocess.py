@@ -2,7 +2,7 @@
 
 Why not start a new execution with the original event? Claim refuses it, on purpose: the
 record is ``QUARANTINED`` for that S3 sequencer, and Claim only lets the same event in again
-while the record is ``PROCESSING`` or ``FAILED`` (so a duplicate event never redoes finished
+once the record is ``FAILED`` (so a duplicate event never redoes finished
 work). A quarantined file is *released* instead:
 
 1. :func:`release` copies the quarantined version of the input object onto its own key. S3

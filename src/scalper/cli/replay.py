@@ -1,7 +1,8 @@
 """``scalper replay ARN...``: a new execution with the original input, for any execution.
 
 Works for Standard and Express, on AWS and on the local stack. The pipeline's Claim lets the
-replay in while the file's record is PROCESSING or FAILED; a file that already reached VALID
+replay in once the file's record is FAILED (a claim left PROCESSING by an execution that
+was aborted or timed out is released to FAILED first); a file that already reached VALID
 or QUARANTINED ends in AlreadyProcessed (no work twice: use `reprocess` for quarantined
 files). Exit 0 when every execution was replayed (or would be, with --dry-run), 1 otherwise.
 """
@@ -35,7 +36,14 @@ def register(subparsers: Any) -> None:
 
 def _replay(args: argparse.Namespace, clients: Clients, target: Target) -> int:
     with progress("replaying", len(args.arns), enabled=not args.json) as advance:
-        results = replay(clients.sfn, target, args.arns, dry_run=args.dry_run, progress=advance)
+        results = replay(
+            clients.sfn,
+            target,
+            args.arns,
+            dynamodb=clients.dynamodb,
+            dry_run=args.dry_run,
+            progress=advance,
+        )
     if args.json:
         emit({"dry_run": args.dry_run, "results": [r.to_json() for r in results]})
     else:

@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
+from silent_scalper.records import item_key
 
 from scalper.ops.common import NotFoundError, OpsError, iso
 from scalper.ops.target import Target
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_stepfunctions.client import SFNClient
 
 #: ListExecutions status filters (the API's ExecutionStatus values).
@@ -281,19 +283,76 @@ def start(sfn: SFNClient, target: Target, event: dict[str, Any]) -> str:
     return str(response["executionArn"])
 
 
+def release_abandoned_claim(
+    dynamodb: DynamoDBClient,
+    target: Target,
+    event: dict[str, Any],
+    owner_arn: str | None,
+    why: str,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Mark a claim whose execution ended without an outcome as ``FAILED``.
+
+    Claim lets the same S3 event in again only after it ``FAILED``: a duplicate delivery
+    while the record is ``PROCESSING`` ends at Claim, so the work is never done twice. An
+    execution that was aborted or timed out leaves its record ``PROCESSING``; before such a
+    file is replayed its claim is released here — only if the record is still
+    ``PROCESSING`` and still owned by ``owner_arn`` (``None``: by no execution), so a claim
+    that moved on in the meantime is left alone. Returns whether the record was released.
+    """
+    detail = event.get("detail") or {}
+    bucket = (detail.get("bucket") or {}).get("name")
+    event_key = (detail.get("object") or {}).get("key")
+    if not isinstance(bucket, str) or not isinstance(event_key, str):
+        return False
+    owner = (
+        "execution_arn = :owner" if owner_arn is not None else "attribute_not_exists(execution_arn)"
+    )
+    values: dict[str, Any] = {
+        ":processing": {"S": "PROCESSING"},
+        ":failed": {"S": "FAILED"},
+        ":error": {"S": "Scalper.ExecutionEnded"},
+        ":cause": {"S": why},
+        ":now": {"S": iso(now or datetime.now().astimezone())},
+    }
+    if owner_arn is not None:
+        values[":owner"] = {"S": owner_arn}
+    try:
+        dynamodb.update_item(
+            TableName=target.table,
+            Key={"pk": {"S": item_key(bucket, event_key)}},
+            UpdateExpression=(
+                "SET #status = :failed, failure_error = :error, failure_cause = :cause, "
+                "updated_at = :now"
+            ),
+            ConditionExpression=f"#status = :processing AND {owner}",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def replay(
     sfn: SFNClient,
     target: Target,
     arns: list[str],
     *,
+    dynamodb: DynamoDBClient | None = None,
     dry_run: bool = False,
     progress: Progress = _noop,
 ) -> list[ReplayResult]:
     """A new execution per ARN, with the original input; the pipeline's Claim decides the rest.
 
-    Claim lets a replay in while the record is ``PROCESSING`` or ``FAILED`` for the same S3
-    event; for a file that already reached ``VALID`` or ``QUARANTINED`` the replay ends in
-    ``AlreadyProcessed`` and does no work twice (use ``reprocess`` for quarantined files).
+    Claim lets a replay in when the record for the same S3 event is ``FAILED``; an execution
+    that ended without recording an outcome (aborted, timed out) has its claim released
+    first (:func:`release_abandoned_claim`, given ``dynamodb``). For a file that already
+    reached ``VALID`` or ``QUARANTINED`` the replay ends in ``AlreadyProcessed`` and does no
+    work twice (use ``reprocess`` for quarantined files).
     """
     results: list[ReplayResult] = []
     for arn in arns:
@@ -312,6 +371,10 @@ def replay(
         elif dry_run:
             results.append(ReplayResult(arn, None, info.key, "would-replay"))
         else:
+            if dynamodb is not None and info.status in UNSUCCESSFUL:
+                release_abandoned_claim(
+                    dynamodb, target, info.input, arn, f"execution {arn} ended {info.status}"
+                )
             new = start(sfn, target, info.input)
             results.append(
                 ReplayResult(arn, new, info.key, "replayed", console_url=target.console_url(new))

@@ -3,10 +3,10 @@
 A record stays ``PROCESSING`` only while its execution runs; every way an execution ends
 records an outcome, except being aborted or timing out, or its failure path failing too.
 Such a record outlives the state machine's ``TimeoutSeconds``. Each one found is replayed
-with its execution's original input (Claim lets the same S3 event in again while the record
-is ``PROCESSING``); when that execution cannot be described (an Express workflow, or
-history past its 90-day retention) the Object Created event is rebuilt from the record
-and the object itself.
+with its execution's original input, after its claim is released to ``FAILED`` (Claim
+lets the same S3 event in again only after it failed, so duplicates never do the work
+twice); when that execution cannot be described (an Express workflow, or history past
+its 90-day retention) the Object Created event is rebuilt from the record and the object.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from silent_scalper.records import Status
 from silent_scalper.reprocess import iter_records
 
 from scalper.ops.common import NotFoundError, iso
-from scalper.ops.executions import describe, start
+from scalper.ops.executions import describe, release_abandoned_claim, start
 from scalper.ops.target import Target
 
 if TYPE_CHECKING:
@@ -125,12 +125,18 @@ def sweep(
     """Find stuck records and replay each (see the module docstring)."""
     results: list[StuckRecord] = []
     for record in find_stuck(dynamodb, target, older_than=older_than, now=now):
-        results.append(_one(sfn, s3, target, record, dry_run=dry_run))
+        results.append(_one(dynamodb, sfn, s3, target, record, dry_run=dry_run))
     return results
 
 
 def _one(
-    sfn: SFNClient, s3: S3Client, target: Target, record: dict[str, Any], *, dry_run: bool
+    dynamodb: DynamoDBClient,
+    sfn: SFNClient,
+    s3: S3Client,
+    target: Target,
+    record: dict[str, Any],
+    *,
+    dry_run: bool,
 ) -> StuckRecord:
     pk = str(record["pk"])
     key = unquote_plus(str(record.get("event_key", pk.partition("/")[2])))
@@ -166,6 +172,15 @@ def _one(
             )
     if dry_run:
         return StuckRecord(**base, execution_status=status, action="would-replay", detail=note)
+    if not release_abandoned_claim(
+        dynamodb, target, event, arn, f"stuck in PROCESSING since {claimed or 'unknown'}"
+    ):
+        return StuckRecord(
+            **base,
+            execution_status=status,
+            action="moved-on",
+            detail="the record changed while sweeping: left alone",
+        )
     new = start(sfn, target, event)
     return StuckRecord(
         **base,
