@@ -109,6 +109,19 @@ def days(since: datetime, until: datetime) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def buckets(since: datetime, until: datetime, unit: str) -> list[str]:
+    """Start of every ``hour`` or ``day`` from ``since`` to ``until`` (UTC, ``%Y-%m-%dT%H:00Z``)."""
+    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+    start = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        start = start.replace(hour=0)
+    out: list[str] = []
+    while start <= until.astimezone(UTC):
+        out.append(start.strftime("%Y-%m-%dT%H:00Z"))
+        start += step
+    return out
+
+
 def results_bucket(target: Target) -> str:
     """The results bucket of the target (its ``ResultsBucketName`` output)."""
     bucket = target.outputs.get(RESULTS_OUTPUT)
@@ -220,14 +233,16 @@ def _collect(con: Any, *, since: datetime, until: datetime, title: str, source: 
     ]
     hourly = until - since <= timedelta(days=2)
     unit = "hour" if hourly else "day"
-    throughput = [
-        (str(t), int(n), int(b))
+    found_buckets = {
+        str(t): (int(n), int(b))
         for t, n, b in con.execute(
             f"SELECT strftime(date_trunc('{unit}', done_at), "  # noqa: S608
             "'%Y-%m-%dT%H:00Z') AS t, count(*), coalesce(sum(size), 0) "
             "FROM results GROUP BY t ORDER BY t"
         ).fetchall()
-    ]
+    }
+    # Every hour (or day) of the period, empty ones too: gaps in time must show as gaps.
+    throughput = [(t, *found_buckets.get(t, (0, 0))) for t in buckets(since, until, unit)]
     problems = [
         (str(at), str(key), str(status), str(why or ""))
         for at, key, status, why in con.execute(

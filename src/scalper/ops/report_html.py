@@ -124,7 +124,7 @@ def reasons_chart(data: ReportData, width: int = 440) -> str:
 
 def throughput_chart(data: ReportData, width: int = 600, height: int = 260) -> str:
     """Files per hour (or day) as bars, bytes as a line on a second axis."""
-    if not data.throughput:
+    if not any(n for _, n, _ in data.throughput):
         return '<p class="empty">No file finished in this period.</p>'
     left, right, top_pad, bottom = 48, 76, 16, 52
     plot_w, plot_h = width - left - right, height - top_pad - bottom
@@ -172,9 +172,10 @@ def throughput_chart(data: ReportData, width: int = 600, height: int = 260) -> s
         f'<polyline points="{" ".join(points)}" fill="none" stroke="#1f2933" '
         'stroke-width="2" stroke-linejoin="round"/>'
     )
-    parts.extend(
+    parts.extend(  # dots only where bytes moved: empty hours stay a flat line
         f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="3" fill="#1f2933"/>'
-        for p in points
+        for p, (_, _, b) in zip(points, data.throughput, strict=True)
+        if b
     )
     parts.append("</svg>")
     return "".join(parts)
