@@ -3,9 +3,10 @@
 Values are kept exactly (no hashing, so no false duplicates) in a dict up to a cap.
 When the cap is reached the dict is written out as one sorted run to a temporary
 directory and cleared. At the end the runs and what is left in memory are merged, a
-block of 4,096 keys at a time per run with bulk list operations (see ``_merge``; runs are
+block of 1,024 keys at a time per run with bulk list operations (see ``_merge``; runs are
 merged in groups so at most ``_FANIN`` files are open), and equal keys are the
-duplicates. Memory is the cap (about 30 MB at the default 250,000 values) whatever the
+duplicates. Memory is the cap (about 4 MB at the default 32,768 values) or, while
+merging, one block per open run (at most 32 x 1,024 keys, about 3 MB) whatever the
 file size; disk is a few dozen bytes a value, which Lambda's /tmp (512 MB to 10 GB)
 holds for tens of millions of records.
 
@@ -30,7 +31,7 @@ _FANIN = 32
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
 
-_BLOCK = 4096
+_BLOCK = 1024
 
 type Block = tuple[list[str], list[int]]
 type Duplicate = tuple[str, int, int]
