@@ -260,3 +260,28 @@ def test_rows_before_a_parse_error_are_still_validated(validate: Validate) -> No
         ),
         ("record 4 (line 6)", "cannot parse CSV: unexpected end of data"),
     ]
+
+
+def test_given_breaks_inside_cells_across_batches_then_every_line_number_is_exact(
+    validate: Validate,
+) -> None:
+    """Given 4,500 full-width rows where every 10th holds a \\n, \\r\\n or lone \\r inside a
+    quoted cell (so whole batches take the bulk line count), when a late row is invalid
+    and another repeats an early id, then both are located at their exact lines."""
+    rows = []
+    line = 2
+    lines = {}
+    for i in range(1, 4501):
+        note = ("", '"a\nb"', '"c\r\nd"', '"e\rf"')[i % 4] if i % 10 == 0 else "x"
+        job = "J-0010" if i == 4400 else f"J-{i:04d}"
+        prio = 9 if i == 4321 else 1 + i % 5
+        rows.append(f"{job},2026-01-05T09:30:00Z,{i},queued,{prio},1.5,{note}\r\n")
+        lines[i] = line
+        line += 1 + (i % 10 == 0 and i % 4 != 0)
+    s = validate(HEADER + "".join(rows), "a.csv")
+    assert (s.records, s.invalid_records) == (4500, 2)
+    assert [(e.location, e.line) for e in s.errors] == [
+        (f"record 4321 (line {lines[4321]}), column priority", lines[4321]),
+        (f"record 4400 (line {lines[4400]}), column job_id", lines[4400]),
+    ]
+    assert s.errors[1].message.endswith(f"already used by record 10 (line {lines[10]})")

@@ -30,6 +30,7 @@ import msgspec
 _FANIN = 32
 _LINE_BITS = 32
 _LINE_MASK = (1 << _LINE_BITS) - 1
+LINE_MASK = _LINE_MASK  # lines above it are clamped by pack()
 
 _BLOCK = 1024
 
