@@ -285,3 +285,35 @@ def test_given_breaks_inside_cells_across_batches_then_every_line_number_is_exac
         (f"record 4400 (line {lines[4400]}), column job_id", lines[4400]),
     ]
     assert s.errors[1].message.endswith(f"already used by record 10 (line {lines[10]})")
+
+
+def test_given_scattered_errors_in_large_batches_then_each_is_located_and_counted_once(
+    validate: Validate,
+) -> None:
+    """Given 2,500 rows with bad priorities at rows in the same, adjacent and distant
+    windows of a batch, and two ids repeated (one first seen beside an error, one in a
+    clean stretch), when validated, then every error is reported once, in file order, at
+    its own record and line, and the duplicates name their first occurrence."""
+    bad = {5, 37, 38, 1000, 1999, 2001}
+    repeats = {1500: 40, 1600: 700}
+    rows = [
+        f"J-{repeats.get(i, i):04d},2026-01-05T09:30:00Z,{i},queued,"
+        f"{9 if i in bad else 1 + i % 5},1.5,\n"
+        for i in range(1, 2501)
+    ]
+    s = validate(HEADER + "".join(rows), "a.csv")
+    assert (s.records, s.invalid_records) == (2500, 8)
+    expected = sorted(
+        [(i, "priority", "Expected `int` <= 5") for i in bad]
+        + [
+            (
+                i,
+                "job_id",
+                f"job_id 'J-{j:04d}' is not unique: already used by record {j} (line {j + 1})",
+            )
+            for i, j in repeats.items()
+        ]
+    )
+    assert [(e.record, e.line, e.column, e.message) for e in s.errors] == [
+        (i, i + 1, column, message) for i, column, message in expected
+    ]

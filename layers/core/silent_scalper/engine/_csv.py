@@ -29,6 +29,8 @@ _FORMULA_CELL = re.compile(r"\x00(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?(?:\x00|\Z))[
 _SECOND = operator.itemgetter(1)
 
 _CSV_BATCH = 2000
+_CSV_WINDOW = 32
+_CSV_SMALL = 4
 
 
 class _CsvBatch:
@@ -72,14 +74,43 @@ class _CsvBatch:
         pairs = map(zip, itertools.repeat(header), rows)
         present = map(filter, itertools.repeat(_SECOND), pairs)  # type: ignore[arg-type]
         cells: list[dict[str, str]] = list(map(dict, present))
-        if col.schema.fast:
-            try:
-                objs = col.schema.cells_batch(cells)
-            except RECORD_EXCEPTIONS:
-                pass
-            else:
-                col.valid_batch(objs, wheres)
+        if not col.schema.fast:
+            self._one_by_one(cells, wheres)
+            return
+        try:
+            objs = col.schema.cells_batch(cells)
+        except RECORD_EXCEPTIONS:
+            pass
+        else:
+            col.valid_batch(objs, wheres)
+            return
+        # Something in the batch is invalid: retry it in windows of _CSV_WINDOW rows,
+        # halving a failing window until it is small, so only a few rows around each
+        # error are checked one by one (with 1 % invalid rows nearly every batch holds
+        # one, but most windows do not). In file order, so a duplicate is still reported
+        # against its first occurrence.
+        wheres = list(wheres)
+        for i in range(0, len(cells), _CSV_WINDOW):
+            self._narrow(cells[i : i + _CSV_WINDOW], wheres[i : i + _CSV_WINDOW])
+
+    def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
+        """Validate rows as one batch if they pass, else halve (row by row when small)."""
+        col = self.col
+        try:
+            objs = col.schema.cells_batch(cells)
+        except RECORD_EXCEPTIONS:
+            if len(cells) <= _CSV_SMALL:
+                self._one_by_one(cells, wheres)
                 return
+            half = len(cells) // 2
+            self._narrow(cells[:half], wheres[:half])
+            self._narrow(cells[half:], wheres[half:])
+        else:
+            col.valid_batch(objs, wheres)
+
+    def _one_by_one(self, cells: list[dict[str, str]], wheres: Iterable[int]) -> None:
+        """Each row checked alone, every error located."""
+        col = self.col
         for row_cells, where in zip(cells, wheres, strict=True):
             try:
                 obj = col.schema.from_cells(row_cells)
