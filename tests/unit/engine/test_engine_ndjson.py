@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from engine_support import Validate, job
-from silent_scalper.engine import FileFormat, LocatedError, Reason
+from silent_scalper.engine import CompiledSchema, FileFormat, LocatedError, Reason
 
 
 def lines(*records: str) -> str:
@@ -144,3 +146,21 @@ def test_given_a_value_containing_a_newline_then_patterns_are_still_exact(
     # a newline must not slip through ("$" in Python also matches before a final "\n").
     s = validate(lines(job(1), job(2, currency="EUR\n"), job(3, job_id="J-0003\nX")), "a.ndjson")
     assert [e.location for e in s.errors] == ["line 2, $.currency", "line 3, $.job_id"]
+
+
+def test_given_a_line_just_over_the_default_limit_across_chunks_then_reported_at_its_line(
+    validate: Validate, any_schema: CompiledSchema
+) -> None:
+    """Given the default 1 MiB record limit (as large as a read chunk) and a well-formed
+    line of 1 MiB + 100 bytes that starts in one chunk and ends in the next, when
+    validated with schema "any" (which would accept the record itself), then that line
+    alone is reported at its line number, and the lines around it are checked."""
+    before = [job(i) for i in range(1, 2001)]
+    big = json.dumps({"notes": "x" * ((1 << 20) + 100)})
+    data = lines(*before, big, job(2002), "[]")
+    s = validate(data, "a.ndjson", schema=any_schema)
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 2001", "record longer than the 1048576-byte limit"),
+        ("line 2003", "Expected `object`, got `array`"),
+    ]
+    assert (s.records, s.invalid_records) == (2003, 2)

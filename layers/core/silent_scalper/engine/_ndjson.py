@@ -56,8 +56,15 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
         if cut == 0:
             pending = data
         else:
-            saw_data = _ndjson_block(data[:cut], line_no + 1, col) or saw_data
-            line_no += data.count(b"\n", 0, cut)
+            newlines = data.count(b"\n", 0, cut)
+            # pending is never over the limit, so a line over it either starts in pending
+            # (then it is the first line) or lies in the chunk (only if the chunk is).
+            long_line = data.find(b"\n") > limit or len(chunk) > limit
+            saw_data = (
+                _ndjson_block(data[:cut], line_no + 1, col, newlines, long_line=long_line)
+                or saw_data
+            )
+            line_no += newlines
             pending = data[cut:]
         if len(pending) > limit:
             line_no += 1
@@ -76,7 +83,7 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
             pending = b""
             oversized = True
     if pending.strip(JSON_WS):
-        saw_data = _ndjson_block(pending, line_no + 1, col) or saw_data
+        saw_data = _ndjson_block(pending, line_no + 1, col, pending.count(b"\n")) or saw_data
     return not saw_data
 
 
@@ -84,20 +91,24 @@ _NEWLINE = re.compile(rb"\n")
 _AT_BYTE = re.compile(r"\(byte (\d+)\)")
 
 
-def _ndjson_block(block: bytes, first_line: int, col: Collector) -> bool:
+def _ndjson_block(
+    block: bytes, first_line: int, col: Collector, newlines: int, *, long_line: bool = True
+) -> bool:
     """Validate whole lines; returns whether any non-blank line was seen.
 
     The block is decoded in one msgspec call. When a line fails, the block is taken in
     windows of ``WINDOW`` lines: msgspec's error names the first failing line (``$[k]``
     or a byte offset), the lines before it are decoded as one batch again, that line is
     checked alone (and located), and decoding resumes after it. So a file with scattered
-    errors costs a few batch passes, not a per-line pass.
+    errors costs a few batch passes, not a per-line pass. ``newlines`` is the block's
+    count of b"\n" (the caller has it); ``long_line`` False means the caller knows no
+    line is over ``max_record_bytes``, which spares splitting the block to look.
     """
     col.formula_cells += json_formulas(block)
     limit = col.limits.max_record_bytes
-    if len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
+    if long_line and len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
-    if _ndjson_fast(block, 0, len(block), first_line, col, check=True):
+    if _ndjson_fast(block, 0, len(block), first_line, col, check=True, newlines=newlines):
         return True
     # Something failed: go through windows of WINDOW lines, so that each error costs
     # a window's decode rather than the rest of the block's.
@@ -153,7 +164,14 @@ def _split_lines(block: bytes) -> list[bytes]:
 
 
 def _ndjson_fast(
-    block: bytes, start: int, end: int, first_line: int, col: Collector, *, check: bool = False
+    block: bytes,
+    start: int,
+    end: int,
+    first_line: int,
+    col: Collector,
+    *,
+    check: bool = False,
+    newlines: int | None = None,
 ) -> bool:
     """Lines expected to decode: one batch when there are no blank lines, else line by line.
 
@@ -166,7 +184,9 @@ def _ndjson_fast(
             return False
         # Only possible when blank lines shifted msgspec's record index: go line by line.
         return _ndjson_lines(_split_lines(block[start:end]), first_line, col)
-    line_count = block.count(b"\n", start, end) + (0 if block[end - 1] == 0x0A else 1)
+    if newlines is None:
+        newlines = block.count(b"\n", start, end)
+    line_count = newlines + (0 if block[end - 1] == 0x0A else 1)
     if len(objs) != line_count:
         # Blank lines: decode_lines skipped them, so record i is not line i.
         return _ndjson_lines(_split_lines(block[start:end]), first_line, col)
