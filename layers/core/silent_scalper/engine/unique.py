@@ -146,14 +146,18 @@ class UniqueTracker:
             for line in fh:
                 yield decode(line)
 
-    def _merge(self, runs: list[Path]) -> Iterator[tuple[Block, list[Duplicate]]]:
+    def _merge(
+        self, runs: list[Path], *, keep: bool = True
+    ) -> Iterator[tuple[Block, list[Duplicate]]]:
         """Merge runs (each sorted, keys unique within it) step by step.
 
         Each step takes, from every run's current block, the keys up to the smallest
         last key among those blocks: every occurrence of those keys is then in hand
         (a run's later blocks only hold larger keys). Yields the step's sorted first
         occurrences and its duplicates. Bulk list operations keep the work in C; only a
-        step that holds duplicates is walked in Python.
+        step that holds duplicates is walked in Python. Without ``keep`` (the last merge,
+        whose output is not written) a step without duplicates yields an empty block
+        instead of sorting its keys.
         """
         cursors: list[list[Any]] = []
         for run in runs:
@@ -180,6 +184,9 @@ class UniqueTracker:
                 live.append(c)
             cursors = live
             if len(set(keys)) == len(keys):
+                if not keep:
+                    yield ([], []), []
+                    continue
                 pairs = sorted(zip(keys, wheres, strict=True))
                 yield ([k for k, _ in pairs], [w for _, w in pairs]), []
                 continue
@@ -220,5 +227,5 @@ class UniqueTracker:
                     os.unlink(path)
                 merged.append(out)
             runs = merged
-        for _, dups in self._merge(runs):
+        for _, dups in self._merge(runs, keep=False):
             yield from dups
