@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from security_support import REGION, REPO, STACK, TEMPLATE, FakeContext, Stack, template_env
 
-from scalper.security.cfn import load_template
+from scalper.local.template import load_template
 from scalper.security.checks import Templates
 from scalper.security.transform import sam_to_cfn
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from security_support import TEMPLATE
 
+from scalper.local.template import TemplateError, load_template
 from scalper.security.__main__ import main
-from scalper.security.cfn import TemplateError, load_template
 from scalper.security.checks import Templates, check_iam_least_privilege
 from scalper.security.transform import (
     ARTIFACT_BUCKET,

@@ -67,7 +67,7 @@ def load_template(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise TemplateError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise TemplateError(f"{path}: a template needs a Resources mapping")
+        raise TemplateError(f"{path}: not a CloudFormation template (no Resources mapping)")
     return data
 
 

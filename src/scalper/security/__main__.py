@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scalper.security.cfn import TemplateError, load_template
+from scalper.local.template import TemplateError, load_template
 from scalper.security.checks import CHECKS, Templates, run_checks
 from scalper.security.transform import TransformError, sam_to_cfn, write_json
 

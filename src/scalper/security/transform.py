@@ -117,7 +117,7 @@ def sam_to_cfn(
     parameters: Mapping[str, Any] | None = None,
     policy_loader: OfflineManagedPolicyLoader | None = None,
 ) -> dict[str, Any]:
-    """Transform a SAM template (as loaded by :func:`scalper.security.cfn.load_template`).
+    """Transform a SAM template (as loaded by :func:`scalper.local.template.load_template`).
 
     ``parameters`` override the template's defaults; pseudo parameters are fixed stand-ins.
     Each resource's ``Metadata`` (scanner skips included) is passed through to the resources

@@ -1,10 +1,8 @@
 """Read template.yaml the way CloudFormation does, so tests build resources from it.
 
-PyYAML's safe loader rejects CloudFormation's short-form tags (``!Ref``, ``!GetAtt``,
-``!Sub`` ...); this loader turns each into its long form (``{"Ref": ...}``,
-``{"Fn::GetAtt": [...]}``) so the template is plain data. A tiny resolver then evaluates the
-intrinsic functions the tests need against a name table, e.g. to turn the state machine's
-``DefinitionSubstitutions`` into real test ARNs.
+The template is loaded by the local stack's CloudFormation-aware loader (short-form tags in
+long form). A tiny resolver then evaluates the intrinsic functions the tests need against a
+name table, e.g. to turn the state machine's ``DefinitionSubstitutions`` into real test ARNs.
 """
 
 from __future__ import annotations
@@ -13,39 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
+from scalper.local.template import load_template as _load_template
 
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATE = REPO / "template.yaml"
 ASL = REPO / "statemachine" / "pipeline.asl.json"
 
 
-class CfnLoader(yaml.SafeLoader):
-    """A safe YAML loader that understands CloudFormation's short-form tags."""
-
-
-def _construct_tag(loader: CfnLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    """template.yaml as plain data, tags in long form."""
-    with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=CfnLoader)
-    assert isinstance(data, dict)
-    return data
+    """template.yaml as plain data, tags in long form (the local stack's loader: one
+    implementation for the stack, the scanners and the tests)."""
+    return _load_template(path)
 
 
 def resource(template: Mapping[str, Any], logical_id: str) -> dict[str, Any]:
