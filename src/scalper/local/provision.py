@@ -630,7 +630,7 @@ class Provisioner:
         else:
             raise TemplateError(f"{lid}: neither DefinitionUri nor Definition")
         definition = render_definition(text, subs)
-        sm_type = str(props.get("Type", "STANDARD"))
+        sm_type = str(self._resolve(props.get("Type", "STANDARD"), f"{lid}.Type"))
         role_arn = str(props.get("Role") or self.resolver.resources[f"{lid}Role"].attributes["Arn"])
         self._client("stepfunctions").create_state_machine(
             name=ref.attributes["Name"],

@@ -18,6 +18,7 @@ TEMPLATE = """
 Transform: AWS::Serverless-2016-10-31
 Parameters:
   Prefix: {Type: String, Default: incoming/}
+  FlowType: {Type: String, Default: STANDARD, AllowedValues: [STANDARD, EXPRESS]}
 Globals:
   Function:
     Runtime: python3.13
@@ -38,6 +39,7 @@ Resources:
   Flow:
     Type: AWS::Serverless::StateMachine
     Properties:
+      Type: !Ref FlowType
       Definition:
         StartAt: Call
         States:
@@ -114,3 +116,11 @@ def test_the_function_code_is_found_from_the_templates_folder(stack: LocalStack)
     spec = stack.lambdas.pools["Echo"].spec
     assert spec.code_dir == Path(stack.config.template).parent / "fn"
     assert spec.timeout == 5
+
+
+def test_the_state_machine_type_is_resolved_from_its_parameter(stack: LocalStack) -> None:
+    """Given Type: !Ref FlowType, then the local state machine has the parameter's value."""
+    described = stack.client("stepfunctions").describe_state_machine(
+        stateMachineArn=stack.state_machine_arn
+    )
+    assert described["type"] == "STANDARD"
