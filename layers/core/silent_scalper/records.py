@@ -13,6 +13,7 @@ of overwriting newer work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
@@ -94,19 +95,28 @@ class MetadataRecord(BaseModel):
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> MetadataRecord:
         """Inverse of :meth:`to_item` (numbers come back from DynamoDB as ``Decimal``)."""
-        deserializer = TypeDeserializer()
-        data = {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
-        return cls.model_validate(data)
+        return cls.model_validate(plain_item(item))
+
+
+def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB low-level item (or stream image) as plain Python values.
+
+    Numbers come back from DynamoDB as ``Decimal``: whole ones become ``int``, others
+    ``float``; sets become sorted lists, so the result is JSON-safe.
+    """
+    deserializer = TypeDeserializer()
+    return {name: _plain(deserializer.deserialize(value)) for name, value in item.items()}
 
 
 def _plain(value: Any) -> Any:
-    """Turn DynamoDB ``Decimal`` numbers back into ints (the record holds no fractions)."""
     if isinstance(value, Decimal):
-        return int(value)
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
     return value
 
 

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from silent_scalper.engine import CompiledSchema, FileFormat, Limits, ValidationSummary
 from silent_scalper.engine import validate_stream as _validate_stream
-from silent_scalper.records import MetadataRecord, Status, compare_sequencers
+from silent_scalper.records import MetadataRecord, Status, compare_sequencers, plain_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -234,9 +234,6 @@ def iter_records(
     records come back as :class:`MetadataRecord`; ``PROCESSING`` claims (which lack most
     fields) as plain dicts of their attributes.
     """
-    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415 - keeps import time low
-
-    deserializer = TypeDeserializer()
     condition = "#s = :s"
     values: dict[str, Any] = {":s": {"S": str(status)}}
     if since is not None and until is not None:
@@ -259,7 +256,7 @@ def iter_records(
         page = dynamodb.query(**kwargs)
         for item in page.get("Items", []):
             if status is Status.PROCESSING:
-                yield {k: deserializer.deserialize(v) for k, v in item.items()}
+                yield plain_item(item)
             else:
                 yield MetadataRecord.from_item(dict(item))
         last = page.get("LastEvaluatedKey")

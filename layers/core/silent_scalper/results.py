@@ -19,13 +19,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from silent_scalper.records import Status
+from silent_scalper.records import Status, plain_item
 
 #: Statuses that end a file's processing.
 TERMINAL = frozenset({Status.VALID, Status.QUARANTINED, Status.FAILED})
@@ -95,20 +93,7 @@ class ResultLine(BaseModel):
 
 def plain_image(image: Mapping[str, Any]) -> dict[str, Any]:
     """A stream image (DynamoDB attribute values) as plain Python values."""
-    deserializer = TypeDeserializer()
-    return {name: _plain(deserializer.deserialize(value)) for name, value in image.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
+    return plain_item(image)
 
 
 def is_terminal_transition(new: Mapping[str, Any], old: Mapping[str, Any] | None) -> bool:

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-from silent_scalper.records import item_key
+from silent_scalper.records import item_key, plain_item
 
 from scalper.ops.common import NotFoundError, OpsError
 from scalper.ops.executions import ExecutionInfo, StateVisit, describe, history
@@ -73,22 +72,7 @@ def read_record(dynamodb: DynamoDBClient, table: str, pk: str) -> dict[str, Any]
     )
     if item is None:
         return None
-    deserializer = TypeDeserializer()
-    return {k: _plain(deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal  # noqa: PLC0415
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
+    return plain_item(item)
 
 
 def status(dynamodb: DynamoDBClient, sfn: SFNClient, target: Target, key: str) -> StatusReport:
