@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from silent_scalper.records import plain_item
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli.local import add_stack_options, stack_config, start_stack
@@ -253,8 +253,7 @@ def _record(stack: LocalStack, landed: Uploaded) -> dict[str, Any]:
     item = stack.client("dynamodb").get_item(
         TableName=str(table), Key={"pk": {"S": f"{landed.bucket}/{landed.key}"}}
     )
-    deserializer = TypeDeserializer()
-    return {k: deserializer.deserialize(v) for k, v in (item.get("Item") or {}).items()}
+    return plain_item(item.get("Item") or {})
 
 
 def _table(rows: dict[Path, Row], folder: Path) -> Table:
