@@ -20,6 +20,7 @@ from typing import NoReturn, cast
 COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "upload",
+    "login",
     "demo",
     "local",
     "sfn_mock",

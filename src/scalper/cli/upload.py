@@ -1,7 +1,9 @@
 """`scalper upload FILE... --api URL`: the client half of the pipeline.
 
-For each file: ``POST <api>/uploads`` with its name, size and content type (SigV4-signed
-for ``execute-api`` when the API uses IAM authorisation), then a multipart POST of the
+For each file: ``POST <api>/uploads`` with its name, size and content type -- SigV4-signed
+for ``execute-api`` when the API uses IAM authorisation (``AuthMode=IAM``), or with
+``Authorization: Bearer <jwt>`` when it uses the Cognito JWT authoriser
+(``AuthMode=COGNITO``; the token from `scalper login`) -- then a multipart POST of the
 file to the presigned URL with the returned fields, over real HTTP, streaming the file.
 Works against the deployed API (its ``ApiUrl`` output) and the local stack
 (``SCALPER_API_URL``) alike.
@@ -49,8 +51,10 @@ CONTENT_TYPES = {
     ".jsonl": "application/x-ndjson",
 }
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
+_WHY = re.compile(r'error_description="([^"]*)"')
 _CHUNK = 256 * 1024
 HTTP_TIMEOUT = 60.0
+TOKEN_ENV = "SCALPER_TOKEN"  # noqa: S105 - the name of a variable, not a token
 
 
 class UploadError(Exception):
@@ -102,12 +106,19 @@ def request_upload(
     content_type: str,
     credentials: Credentials | None,
     region: str,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    """Ask the API for a presigned POST; raises `UploadError` on a refusal."""
+    """Ask the API for a presigned POST; raises `UploadError` on a refusal.
+
+    ``token`` (a Cognito ID or access token) is sent as ``Authorization: Bearer ...``
+    and replaces SigV4 signing: a request carries one ``Authorization`` header.
+    """
     url = uploads_url(api)
     body = json.dumps({"file_name": file_name, "size": size, "content_type": content_type}).encode()
     headers = {"Content-Type": "application/json"}
-    if credentials is not None:
+    if token is not None:
+        headers["Authorization"] = bearer(token)
+    elif credentials is not None:
         signed = AWSRequest(method="POST", url=url, data=body, headers=headers)
         SigV4Auth(credentials, "execute-api", region).add_auth(signed)
         headers = dict(signed.headers.items())
@@ -117,12 +128,44 @@ def request_upload(
             result: dict[str, Any] = json.loads(response.read())
             return result
     except urllib.error.HTTPError as exc:
-        raise _api_error(exc) from None
+        sent = "token" if token is not None else ("iam" if credentials is not None else "none")
+        raise _api_error(exc, sent) from None
     except (urllib.error.URLError, OSError) as exc:
         raise UploadError("presign", "UNREACHABLE", f"{url}: {exc}") from None
 
 
-def _api_error(exc: urllib.error.HTTPError) -> UploadError:
+def bearer(token: str) -> str:
+    """The ``Authorization`` value for a JWT (API Gateway accepts it with or without
+    ``Bearer``; the prefix is the standard form). Whitespace and a prefix the user
+    already typed are tolerated."""
+    text = token.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    if not text or any(c.isspace() for c in text) or text.count(".") != 2:
+        raise UsageError("the token is not a JWT (three dot-separated parts); see scalper login")
+    return f"Bearer {text}"
+
+
+# What API Gateway's own refusals mean, by (status, what this request sent). An HTTP API
+# answers 401 {"message":"Unauthorized"} on a JWT route and 403 {"message":"Forbidden"}
+# on an AWS_IAM route, before the function runs.
+_AUTH_HINTS = {
+    (401, "none"): "the API wants a Cognito token (AuthMode=COGNITO): "
+    "run scalper login, then pass --token-file/--token or set SCALPER_TOKEN",
+    (401, "iam"): "the API wants a Cognito token (AuthMode=COGNITO), not a SigV4 signature: "
+    "run scalper login, then pass --token-file/--token or set SCALPER_TOKEN",
+    (401, "token"): "the API refused the token: expired (tokens last 60 min; log in again) "
+    "or not from this stack's user pool and app client",
+    (403, "none"): "the API wants IAM (SigV4) authorisation (AuthMode=IAM): "
+    "configure AWS credentials (--auth iam)",
+    (403, "token"): "the API wants IAM (SigV4) authorisation (AuthMode=IAM), not a token: "
+    "drop the token and use AWS credentials",
+    (403, "iam"): "the API refused the SigV4 signature: the caller needs execute-api:Invoke "
+    "on this API, in the API's region (--region)",
+}
+
+
+def _api_error(exc: urllib.error.HTTPError, sent: str = "none") -> UploadError:
     raw = exc.read()
     try:
         data = json.loads(raw)
@@ -132,7 +175,15 @@ def _api_error(exc: urllib.error.HTTPError) -> UploadError:
     if isinstance(error, dict):
         return UploadError("presign", str(error.get("code")), str(error.get("message")))
     message = data.get("message", raw.decode(errors="replace")) if isinstance(data, dict) else raw
-    return UploadError("presign", f"HTTP {exc.code}", str(message))
+    text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+    hint = _AUTH_HINTS.get((exc.code, sent))
+    # A JWT authoriser says why in www-authenticate (error_description="the token has expired").
+    why = _WHY.search(exc.headers.get("www-authenticate", "") if exc.headers else "")
+    if hint is not None and why is not None and sent == "token":
+        hint = f"the API refused the token: {why.group(1)}; run scalper login for a new one"
+    if hint is not None:
+        return UploadError("presign", f"HTTP {exc.code}", f"{text}: {hint}")
+    return UploadError("presign", f"HTTP {exc.code}", text)
 
 
 class _MultipartBody:
@@ -235,6 +286,7 @@ def upload_file(
     region: str,
     content_type: str | None = None,
     progress: Callable[[int], None] | None = None,
+    token: str | None = None,
 ) -> Uploaded:
     """Presign then POST one file; returns where it landed."""
     size = path.stat().st_size
@@ -246,6 +298,7 @@ def upload_file(
         content_type=ctype,
         credentials=credentials,
         region=region,
+        token=token,
     )
     post_file(str(presigned["url"]), dict(presigned["fields"]), path, ctype, progress)
     return Uploaded(
@@ -270,14 +323,31 @@ def resolve_credentials(auth: str) -> Credentials | None:
     return Credentials(str(frozen.access_key), str(frozen.secret_key), frozen.token)
 
 
+def resolve_token(args: argparse.Namespace) -> str | None:
+    """``--token``, else ``--token-file``, else ``$SCALPER_TOKEN``, else None (checked)."""
+    token: str | None = args.token
+    if token is None and args.token_file is not None:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--token-file {args.token_file}: {exc.strerror}") from None
+    if token is None:
+        token = os.environ.get(TOKEN_ENV) or None
+    if token is None:
+        return None
+    bearer(token)  # a malformed token is a usage error now, not a 401 later
+    return token
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `upload` sub-command."""
     parser = subparsers.add_parser(
         "upload",
         help="upload files through the presign API and a presigned POST",
         description=(
-            "Upload files to the pipeline: POST /uploads for a presigned POST (IAM-signed), "
-            "then the file itself. Exit 0 when every file was accepted, 1 otherwise."
+            "Upload files to the pipeline: POST /uploads for a presigned POST (SigV4-signed, "
+            "or with a Cognito token when the stack uses AuthMode=COGNITO), then the file "
+            "itself. Exit 0 when every file was accepted, 1 otherwise."
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="FILE", type=Path, help="files to upload")
@@ -292,6 +362,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("auto", "iam", "none"),
         default="auto",
         help="sign requests with SigV4 for execute-api (auto: when credentials exist)",
+    )
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        default=None,
+        metavar="JWT",
+        help=(
+            "a Cognito ID or access token from scalper login, sent as Authorization: Bearer "
+            "(AuthMode=COGNITO; default $SCALPER_TOKEN); replaces SigV4 signing"
+        ),
+    )
+    token.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="read the token from FILE (scalper login --out FILE); keeps it out of argv",
     )
     parser.add_argument("--region", default=None, help="signing region (default: from the URL)")
     parser.add_argument("--content-type", default=None, help="override the content type")
@@ -313,7 +400,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise UsageError(f"not a file: {', '.join(missing)}")
-    credentials = resolve_credentials(args.auth)
+    token = resolve_token(args)
+    if token is not None and args.auth == "iam":
+        raise UsageError("--auth iam and a token exclude each other (one Authorization header)")
+    credentials = None if token is not None else resolve_credentials(args.auth)
     region = region_for(args.api, args.region)
     console = Console(stderr=True)
     out = Console(soft_wrap=True)
@@ -336,6 +426,7 @@ def run(args: argparse.Namespace) -> int:
                     region=region,
                     content_type=args.content_type,
                     progress=_advance(progress, task),
+                    token=token,
                 )
             except UploadError as exc:
                 failures += 1
