@@ -170,7 +170,28 @@ def describe(stack: LocalStack, console: Console) -> None:
     console.print("\n[bold]Use it from another shell:[/bold]", highlight=False)
     for name, value in stack.env.items():
         console.print(f"  export {name}={value}", highlight=False)
-    console.print("  scalper upload samples/valid/jobs.csv", highlight=False)
+    if "SCALPER_USER_POOL_ID" in stack.env:
+        # AuthMode=COGNITO: uploads need a token from the local user pool.
+        console.print(
+            "  aws cognito-idp admin-create-user --user-pool-id $SCALPER_USER_POOL_ID "
+            "--username you@example.com --message-action SUPPRESS",
+            highlight=False,
+        )
+        console.print(
+            "  aws cognito-idp admin-set-user-password --user-pool-id $SCALPER_USER_POOL_ID "
+            "--username you@example.com --password 'Choose-a-Passw0rd!' --permanent",
+            highlight=False,
+        )
+        console.print(
+            "  scalper login --username you@example.com --out token.jwt   "
+            "# password from a prompt or $SCALPER_PASSWORD",
+            highlight=False,
+        )
+        console.print(
+            "  scalper upload --token-file token.jwt samples/valid/jobs.csv", highlight=False
+        )
+    else:
+        console.print("  scalper upload samples/valid/jobs.csv", highlight=False)
     table = provisioned.outputs.get("MetadataTableName")
     if table:
         console.print(f"  aws dynamodb scan --table-name {table}", highlight=False)

@@ -10,6 +10,12 @@ as API Gateway does: a ``statusCode`` result is the response; any other JSON is 
 An ``AWS_IAM`` route requires a SigV4 ``Authorization`` header (403 ``Forbidden``
 without one) and passes the caller's access key to the function; the signature itself
 is not verified locally (the local stack has no IAM). That is listed at start.
+
+A ``JWT`` route (a Cognito authoriser, ``AuthMode=COGNITO``) verifies the token as API
+Gateway does (`scalper.local.jwt_auth`): signature against the pool's JWKS, issuer,
+audience or client id, expiry; ``401 {"message": "Unauthorized"}`` with a
+``www-authenticate`` header otherwise, and ``requestContext.authorizer.jwt`` (claims,
+scopes) for the function.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from scalper.local._http import BackgroundHTTPServer
+from scalper.local.jwt_auth import JwksCache, JwtRejected, verify
 from scalper.local.lambda_endpoint import LambdaEndpoint
 from scalper.local.provision import Route
 
@@ -72,6 +79,7 @@ class HttpApi:
         self.lambdas: LambdaEndpoint | None = None
         self.api_id = "none"
         self.account_id = account_id
+        self.jwks = JwksCache()
         self.stage = "$default"
         api = self
 
@@ -175,7 +183,21 @@ class HttpApi:
         if chosen is None or match is None:
             return _json(404, {"message": "Not Found"})
         authorizer: dict[str, Any] | None = None
-        if chosen.route.auth == "AWS_IAM":
+        if chosen.route.auth == "JWT":
+            if chosen.route.authorizer is None:  # pragma: no cover - provision sets both
+                return _json(500, {"message": "Internal Server Error"})
+            try:
+                jwt = verify(
+                    chosen.route.authorizer, headers, keys=self.jwks, scopes=chosen.route.scopes
+                )
+            except JwtRejected as refused:
+                status, out, payload = _json(
+                    refused.status,
+                    {"message": "Unauthorized" if refused.status == 401 else "Forbidden"},
+                )
+                return status, [*out, ("www-authenticate", refused.www_authenticate)], payload
+            authorizer = {"jwt": jwt}
+        elif chosen.route.auth == "AWS_IAM":
             signed = _SIGV4.match(headers.get("authorization", ""))
             if signed is None:
                 return _json(403, {"message": "Forbidden"})

@@ -21,6 +21,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
+from scalper.local.jwt_auth import JwtAuthorizer
 from scalper.local.lambda_runtime import FunctionSpec
 from scalper.local.template import (
     Resolver,
@@ -43,8 +44,10 @@ class Route:
     method: str  # upper case, or "ANY"
     path: str  # e.g. /uploads, may hold {param} segments
     function: str  # logical id
-    auth: str  # "NONE" or "AWS_IAM"
+    auth: str  # "NONE", "AWS_IAM" or "JWT"
     payload_format: str = "2.0"
+    authorizer: JwtAuthorizer | None = None  # the JWT authoriser of a "JWT" route
+    scopes: tuple[str, ...] = ()  # its authorisation scopes (any one is enough)
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,13 @@ class Provisioner:
             refs[logical_id] = ResourceRef(
                 api_id, {"ApiEndpoint": self.api_url(api_id), "ApiId": api_id}
             )
+        elif kind == "AWS::Cognito::UserPool":
+            # moto chooses the pool id at creation (pools are created before anything that
+            # resolves a reference to them); these placeholders are replaced then.
+            pool_id = f"{region}_pending{_short_hash(logical_id, 8)}"
+            refs[logical_id] = ResourceRef(pool_id, _pool_attributes(region, acct, pool_id))
+        elif kind == "AWS::Cognito::UserPoolClient":
+            refs[logical_id] = ResourceRef(f"pending{_short_hash(logical_id, 16)}", {})
         elif kind == "AWS::KMS::Key":
             key_id = str(_uuid_from(f"{self.stack}/{logical_id}"))
             refs[logical_id] = ResourceRef(
@@ -328,6 +338,8 @@ class Provisioner:
             "AWS::KMS::Key",
             "AWS::KMS::Alias",
             "AWS::Logs::LogGroup",
+            "AWS::Cognito::UserPool",
+            "AWS::Cognito::UserPoolClient",
             "AWS::SQS::Queue",
             "AWS::SNS::Topic",
             "AWS::S3::Bucket",
@@ -366,6 +378,8 @@ class Provisioner:
             "AWS::Serverless::StateMachine": self._state_machine,
             "AWS::Events::Rule": self._plain_rule,
             "AWS::SNS::Subscription": self._subscription,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
         }.get(kind)
         if handler is not None:
             try:
@@ -543,6 +557,45 @@ class Provisioner:
                 TableName=args["TableName"],
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
+
+    def _user_pool(self, lid: str) -> None:
+        props = self._resolve(self._props(lid), lid)
+        ref = self.resolver.resources[lid]
+        args: dict[str, Any] = {"PoolName": str(props.get("UserPoolName") or ref.ref)}
+        args.update({k: props[k] for k in _POOL_PROPERTIES if k in props})
+        ignored = sorted(set(props) - set(_POOL_PROPERTIES) - {"UserPoolName", "EnabledMfas"})
+        if ignored:
+            self.gap(f"{lid}: {', '.join(ignored)} not applied by the local user pool")
+        idp = self._client("cognito-idp")
+        pool = idp.create_user_pool(**args)["UserPool"]
+        pool_id = str(pool["Id"])
+        mfa = str(props.get("MfaConfiguration", "OFF"))
+        if mfa != "OFF" and "SOFTWARE_TOKEN_MFA" in (props.get("EnabledMfas") or []):
+            idp.set_user_pool_mfa_config(
+                UserPoolId=pool_id,
+                SoftwareTokenMfaConfiguration={"Enabled": True},
+                MfaConfiguration=mfa,
+            )
+        ref.ref = pool_id
+        ref.attributes = _pool_attributes(self.region, self.resolver.account_id, pool_id)
+        self.gap(
+            "Cognito (moto): sign-in does not check the SRP password proof (any password "
+            "signs in), app client auth flows are not enforced, and no e-mail is sent"
+        )
+
+    def _user_pool_client(self, lid: str) -> None:
+        props = self._resolve(self._props(lid), lid)
+        ref = self.resolver.resources[lid]
+        args: dict[str, Any] = {
+            "UserPoolId": str(props["UserPoolId"]),
+            "ClientName": str(props.get("ClientName") or f"{self.stack}-{lid}"),
+        }
+        args.update({k: props[k] for k in _CLIENT_PROPERTIES if k in props})
+        client = self._client("cognito-idp").create_user_pool_client(**args)["UserPoolClient"]
+        ref.ref = str(client["ClientId"])
+        ref.attributes = {"ClientId": ref.ref, "Name": str(client["ClientName"])}
+        if client.get("ClientSecret"):
+            ref.attributes["ClientSecret"] = str(client["ClientSecret"])
 
     def _log_group(self, lid: str) -> None:
         self._client("logs").create_log_group(logGroupName=self.resolver.resources[lid].ref)
@@ -781,15 +834,19 @@ class Provisioner:
                         if api in apis
                         else {}
                     )
-                    auth = self._route_auth(lid, props, api_props)
+                    method = str(props.get("Method", "ANY")).upper()
+                    path = str(props.get("Path", "/$default"))
+                    auth, authorizer, scopes = self._route_auth(lid, props, api_props, method, path)
                     self.result.routes.append(
                         Route(
                             api=api,
-                            method=str(props.get("Method", "ANY")).upper(),
-                            path=str(props.get("Path", "/$default")),
+                            method=method,
+                            path=path,
                             function=lid,
                             auth=auth,
                             payload_format=str(props.get("PayloadFormatVersion", "2.0")),
+                            authorizer=authorizer,
+                            scopes=scopes,
                         )
                     )
                     if api_props.get("DefaultRouteSettings") or api_props.get("RouteSettings"):
@@ -813,22 +870,83 @@ class Provisioner:
             return str(api["Ref"])
         return "ServerlessHttpApi"
 
-    def _route_auth(self, lid: str, props: dict[str, Any], api_props: dict[str, Any]) -> str:
-        name = (props.get("Auth") or {}).get("Authorizer")
+    def _route_auth(
+        self,
+        lid: str,
+        props: dict[str, Any],
+        api_props: dict[str, Any],
+        method: str,
+        path: str,
+    ) -> tuple[str, JwtAuthorizer | None, tuple[str, ...]]:
+        """The route's authorisation as SAM builds it: the event's ``Auth.Authorizer``,
+        else the route's own ``security`` in the (resolved) OpenAPI ``DefinitionBody`` --
+        SAM keeps a non-empty one -- else the API's ``DefaultAuthorizer``."""
+        event_auth = props.get("Auth") or {}
         api_auth = api_props.get("Auth") or {}
+        name = event_auth.get("Authorizer")
+        scopes = event_auth.get("AuthorizationScopes")
         if name is None:
-            name = api_auth.get("DefaultAuthorizer", "NONE")
+            security = _body_security(api_props.get("DefinitionBody"), method, path)
+            if security:
+                if len(security) > 1:
+                    self.gap(
+                        f"{method} {path}: only the first OpenAPI security requirement "
+                        "is applied locally"
+                    )
+                first = security[0] if isinstance(security[0], dict) else {}
+                if not first:
+                    return "NONE", None, ()
+                name, scopes = next(iter(first.items()))
+            else:
+                name = api_auth.get("DefaultAuthorizer", "NONE")
         if api_auth.get("EnableIamAuthorizer") is False and name == "AWS_IAM":
             name = "NONE"
         if name in ("NONE", None):
-            return "NONE"
+            return "NONE", None, ()
         if name == "AWS_IAM":
             self.gap("HTTP API IAM authorisation: a SigV4 signature is required, but not verified")
-            return "AWS_IAM"
-        self.gap(
-            f"{lid}: HTTP API authoriser {name!r} is not provided; its routes are open locally"
+            return "AWS_IAM", None, ()
+        declared = (api_auth.get("Authorizers") or {}).get(name) or {}
+        jwt = declared.get("JwtConfiguration")
+        if not isinstance(jwt, dict):
+            self.gap(
+                f"{lid}: HTTP API authoriser {name!r} is not provided; its routes are open locally"
+            )
+            return "NONE", None, ()
+        authorizer = self._jwt_authorizer(str(name), declared, jwt)
+        chosen = scopes if scopes else declared.get("AuthorizationScopes")
+        return "JWT", authorizer, tuple(str(s) for s in chosen or ())
+
+    def _jwt_authorizer(
+        self, name: str, declared: dict[str, Any], jwt: dict[str, Any]
+    ) -> JwtAuthorizer:
+        issuer = str(jwt.get("issuer", jwt.get("Issuer", "")))
+        audience = jwt.get("audience", jwt.get("Audience")) or []
+        source = str(declared.get("IdentitySource", "$request.header.Authorization"))
+        header = "authorization"
+        if source.startswith("$request.header.") and "," not in source:
+            header = source.removeprefix("$request.header.").lower()
+        else:
+            self.gap(f"JWT authoriser {name}: identity source {source} is read as Authorization")
+        pools = {self.resolver.resources[p].ref for p in self.result.of_type(_USER_POOL)}
+        prefix = f"https://cognito-idp.{self.region}.amazonaws.com/"
+        pool_id = issuer.removeprefix(prefix) if issuer.startswith(prefix) else None
+        jwks_url = None
+        if pool_id in pools:
+            # moto serves each pool's keys where Cognito does, under the AWS endpoint.
+            jwks_url = f"{self.endpoint_url}/{pool_id}/.well-known/jwks.json"
+        else:
+            self.gap(
+                f"JWT authoriser {name}: issuer {issuer} is not a user pool of this stack; "
+                "its routes refuse every token locally"
+            )
+        return JwtAuthorizer(
+            name=name,
+            issuer=issuer,
+            audience=tuple(str(a) for a in audience),
+            header=header,
+            jwks_url=jwks_url,
         )
-        return "NONE"
 
     def _check_global_gaps(self) -> None:
         if self.result.state_machines:
@@ -836,6 +954,68 @@ class Provisioner:
                 "EventBridge -> Step Functions delivery is done by the local bridge "
                 "(moto does not deliver it)"
             )
+
+
+_USER_POOL = "AWS::Cognito::UserPool"
+#: UserPool properties passed to CreateUserPool as they are (CloudFormation's names are the API's).
+_POOL_PROPERTIES = (
+    "Policies",
+    "AutoVerifiedAttributes",
+    "AliasAttributes",
+    "UsernameAttributes",
+    "UsernameConfiguration",
+    "MfaConfiguration",
+    "AdminCreateUserConfig",
+    "AccountRecoverySetting",
+    "UserPoolTags",
+    "Schema",
+    "DeviceConfiguration",
+    "VerificationMessageTemplate",
+    "DeletionProtection",
+)
+#: UserPoolClient properties passed to CreateUserPoolClient as they are.
+_CLIENT_PROPERTIES = (
+    "GenerateSecret",
+    "ExplicitAuthFlows",
+    "PreventUserExistenceErrors",
+    "EnableTokenRevocation",
+    "AccessTokenValidity",
+    "IdTokenValidity",
+    "RefreshTokenValidity",
+    "TokenValidityUnits",
+    "ReadAttributes",
+    "WriteAttributes",
+    "SupportedIdentityProviders",
+    "CallbackURLs",
+    "LogoutURLs",
+    "DefaultRedirectURI",
+    "AllowedOAuthFlows",
+    "AllowedOAuthScopes",
+    "AllowedOAuthFlowsUserPoolClient",
+    "AuthSessionValidity",
+)
+
+
+def _pool_attributes(region: str, account: str, pool_id: str) -> dict[str, Any]:
+    provider = f"cognito-idp.{region}.amazonaws.com/{pool_id}"
+    return {
+        "Arn": f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool_id}",
+        "ProviderName": provider,
+        "ProviderURL": f"https://{provider}",
+        "UserPoolId": pool_id,
+    }
+
+
+def _body_security(body: Any, method: str, path: str) -> list[Any] | None:
+    """The ``security`` of one operation in an OpenAPI body (None when it sets none)."""
+    if not isinstance(body, dict):
+        return None
+    item = (body.get("paths") or {}).get(path)
+    if not isinstance(item, dict):
+        return None
+    operation = item.get("x-amazon-apigateway-any-method" if method == "ANY" else method.lower())
+    security = operation.get("security") if isinstance(operation, dict) else None
+    return security if isinstance(security, list) else None
 
 
 def _env_text(value: Any) -> str:

@@ -3,14 +3,14 @@
 `LocalStack` starts, on 127.0.0.1 only:
 
 - an AWS endpoint: moto's server (S3, DynamoDB, SNS, SQS, EventBridge, CloudWatch Logs,
-  Step Functions) behind a presigned-POST policy check, while a
+  Step Functions, Cognito user pools) behind a presigned-POST policy check, while a
   ``mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`` stays active in
   this process so the Step Functions interpreter's own SDK calls reach the same
   backends in-process;
 - the Lambda Invoke API for the template's functions (`LambdaEndpoint`), with
   ``AWS_ENDPOINT_URL_LAMBDA`` set in this process so the interpreter's Lambda tasks go
   there; the workers reach moto through ``AWS_ENDPOINT_URL``;
-- the template's HTTP API (`HttpApi`);
+- the template's HTTP API (`HttpApi`), with its IAM or JWT (Cognito) authorisation;
 - the EventBridge bridge (`EventBridgeBridge`) for the rule's Step Functions target.
 
 Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
@@ -337,8 +337,9 @@ class LocalStack:
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment that points the AWS CLI, boto3 and `scalper` at this stack."""
-        return {
+        """The environment that points the AWS CLI, boto3 and `scalper` at this stack
+        (with ``AuthMode=COGNITO``, also the user pool and app client `scalper login` uses)."""
+        env = {
             "AWS_ENDPOINT_URL": self.aws_url,
             "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
@@ -346,6 +347,14 @@ class LocalStack:
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_url,
             "SCALPER_API_URL": self.api_url,
         }
+        outputs = self._require(self.provisioned).outputs
+        for output, name in (
+            ("UserPoolId", "SCALPER_USER_POOL_ID"),
+            ("UserPoolClientId", "SCALPER_CLIENT_ID"),
+        ):
+            if outputs.get(output):
+                env[name] = str(outputs[output])
+        return env
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` on this stack's AWS endpoint (cached, thread-safe)."""
@@ -392,6 +401,22 @@ class LocalStack:
         if not machines:
             raise StackError("the template has no state machine")
         return next(iter(machines.values())).arn
+
+    def add_user(self, username: str, password: str) -> str:
+        """Create a confirmed user (no e-mail, permanent password) in the template's user
+        pool (``AuthMode=COGNITO``), as an administrator would; returns its ``sub``."""
+        pool = self._require(self.provisioned).outputs.get("UserPoolId")
+        if not pool:
+            raise StackError("the stack has no user pool (start it with AuthMode=COGNITO)")
+        idp = self.client("cognito-idp")
+        created = idp.admin_create_user(
+            UserPoolId=pool, Username=username, MessageAction="SUPPRESS"
+        )
+        idp.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=password, Permanent=True
+        )
+        attributes = {a["Name"]: a["Value"] for a in created["User"].get("Attributes", [])}
+        return str(attributes["sub"])
 
     def subscribe_queue(self, topic_arn: str, name: str = "scalper-local-alerts") -> str:
         """Subscribe a new SQS queue to an SNS topic (raw delivery off); returns its URL.

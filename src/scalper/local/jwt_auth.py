@@ -1,0 +1,222 @@
+"""JWT authorisers of an HTTP API, checked locally as API Gateway checks them.
+
+API Gateway's documented workflow for a route with a JWT authoriser: take the token from
+the identity source (only the token, or ``Bearer <token>``); decode it; check its
+algorithm (RSA only) and signature with the issuer's JWKS (the key named by ``kid``); then
+the claims: ``iss`` equals the authoriser's issuer, ``aud`` -- or ``client_id`` when there
+is no ``aud`` (a Cognito access token) -- is one of its audiences, ``exp`` is in the
+future, ``nbf`` and ``iat`` are not; and, when the route lists authorisation scopes, the
+token's ``scope``/``scp`` holds one of them. Any failure is ``401 {"message":
+"Unauthorized"}`` with a ``www-authenticate`` header naming it (an insufficient scope is
+403), and the function never runs.
+
+On success the function's event carries ``requestContext.authorizer.jwt`` =
+``{"claims": {...}, "scopes": [...] | None}``, claims as API Gateway passes them in
+payload 2.0: every value a string (numbers in decimal, booleans ``true``/``false``,
+arrays as ``[a b]``).
+
+One check API Gateway does not make is made here: ``token_use``, when present, must be
+``id`` or ``access``. A Cognito pool issues no other JWT, so this refuses nothing a real
+pool would sign; it is here so a hand-made test token cannot pass as a Cognito one.
+
+The keys come from the pool's JWKS, served by moto at ``<endpoint>/<pool>/.well-known/
+jwks.json`` (the local stand-in for the issuer's ``jwks_uri``), fetched on first use and
+again when a token names a ``kid`` not seen yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+#: The RSA algorithms API Gateway accepts (it supports RSA-based algorithms only).
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256,
+    "RS384": hashes.SHA384,
+    "RS512": hashes.SHA512,
+}
+_JWKS_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """One ``JWT`` authoriser of the template's HTTP API, resolved."""
+
+    name: str
+    issuer: str
+    audience: tuple[str, ...]
+    #: Lower-case request header the token is read from ($request.header.Authorization).
+    header: str = "authorization"
+    #: Where the issuer's keys are served locally; None when no local pool issues them.
+    jwks_url: str | None = None
+
+
+class JwtRejected(Exception):  # noqa: N818 - a verdict, not a programming error
+    """The request is refused; ``status`` (401/403) and API Gateway's ``description``."""
+
+    def __init__(self, description: str, status: int = 401, error: str = "invalid_token") -> None:
+        super().__init__(description)
+        self.description = description
+        self.status = status
+        self.error = error
+
+    @property
+    def www_authenticate(self) -> str:
+        """The header API Gateway adds to a refusal."""
+        return (
+            f'Bearer scope="" error="{self.error}" '
+            f'error_description="{self.description.replace(chr(34), chr(39))}"'
+        )
+
+
+class JwksCache:
+    """Public keys by JWKS URL and ``kid``; fetched over HTTP on first use and on a new kid."""
+
+    def __init__(self, fetch: Callable[[str], Mapping[str, Any]] | None = None) -> None:
+        self._fetch = fetch or _fetch_json
+        self._keys: dict[str, dict[str, rsa.RSAPublicKey]] = {}
+        self._lock = threading.Lock()
+
+    def key(self, url: str, kid: str) -> rsa.RSAPublicKey | None:
+        """The RSA key ``kid`` of the JWKS at ``url`` (None when the set has no such key)."""
+        with self._lock:
+            known = self._keys.get(url)
+            if known is None or kid not in known:
+                known = self._keys[url] = _rsa_keys(self._fetch(url))
+            return known.get(kid)
+
+
+def _fetch_json(url: str) -> Mapping[str, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=_JWKS_TIMEOUT) as response:  # noqa: S310 - loopback
+            data = json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}  # no keys: every token is refused, as with an unreachable jwks_uri
+    return data if isinstance(data, dict) else {}
+
+
+def _b64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _rsa_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
+    keys: dict[str, rsa.RSAPublicKey] = {}
+    for jwk in jwks.get("keys") or []:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or "kid" not in jwk:
+            continue
+        try:
+            n = int.from_bytes(_b64url(str(jwk["n"])), "big")
+            e = int.from_bytes(_b64url(str(jwk["e"])), "big")
+            keys[str(jwk["kid"])] = rsa.RSAPublicNumbers(e, n).public_key()
+        except (KeyError, ValueError, binascii.Error):
+            continue
+    return keys
+
+
+def token_from(value: str | None) -> str | None:
+    """The token in an identity source value: the value itself, or after ``Bearer ``."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    return text or None
+
+
+def verify(
+    authorizer: JwtAuthorizer,
+    headers: Mapping[str, str],
+    *,
+    keys: JwksCache,
+    scopes: tuple[str, ...] = (),
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Check the request's token; returns ``requestContext.authorizer.jwt`` or raises
+    `JwtRejected` with API Gateway's status and reason."""
+    token = token_from(headers.get(authorizer.header))
+    if token is None:
+        raise JwtRejected("the request has no token")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise JwtRejected("the token is not a JWT")
+    try:
+        header = json.loads(_b64url(parts[0]))
+        claims = json.loads(_b64url(parts[1]))
+        signature = _b64url(parts[2])
+    except (ValueError, binascii.Error):
+        raise JwtRejected("the token is not a JWT") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise JwtRejected("the token is not a JWT")
+    algorithm = _HASHES.get(str(header.get("alg")))
+    if algorithm is None:
+        raise JwtRejected(f"the token's algorithm {header.get('alg')!r} is not supported")
+    if authorizer.jwks_url is None:
+        raise JwtRejected("the issuer's keys are not available locally")
+    key = keys.key(authorizer.jwks_url, str(header.get("kid")))
+    if key is None:
+        raise JwtRejected("the token's kid is not a key of the issuer")
+    try:
+        key.verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), algorithm())
+    except InvalidSignature:
+        raise JwtRejected("the token's signature is not valid") from None
+    _check_claims(authorizer, claims, time.time() if now is None else now)
+    granted = _scopes(claims)
+    if scopes and not set(scopes) & set(granted):
+        raise JwtRejected(
+            "the token does not have the required scopes", status=403, error="insufficient_scope"
+        )
+    return {
+        "claims": {str(k): _claim_text(v) for k, v in claims.items()},
+        "scopes": granted if scopes else None,
+    }
+
+
+def _check_claims(authorizer: JwtAuthorizer, claims: Mapping[str, Any], now: float) -> None:
+    if claims.get("iss") != authorizer.issuer:
+        raise JwtRejected("the token does not have a valid issuer")
+    # API Gateway evaluates aud when present, else client_id (Cognito access tokens).
+    audience = claims.get("aud") if "aud" in claims else claims.get("client_id")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if not any(isinstance(a, str) and a in authorizer.audience for a in audiences):
+        raise JwtRejected("the token does not have a valid audience")
+    exp = claims.get("exp")
+    if not isinstance(exp, (int, float)) or exp <= now:
+        raise JwtRejected("the token has expired")
+    for name in ("nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (not isinstance(value, (int, float)) or value > now):
+            raise JwtRejected(f"the token is not valid yet ({name})")
+    if "token_use" in claims and claims["token_use"] not in ("id", "access"):
+        raise JwtRejected("the token is not a Cognito ID or access token")
+
+
+def _scopes(claims: Mapping[str, Any]) -> list[str]:
+    raw = claims.get("scope", claims.get("scp"))
+    if isinstance(raw, str):
+        return raw.split()
+    if isinstance(raw, list):
+        return [str(s) for s in raw]
+    return []
+
+
+def _claim_text(value: Any) -> str:
+    """A claim as payload 2.0 carries it: always a string."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
