@@ -13,6 +13,7 @@ Exit 0 when every file reached a terminal state, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ from silent_scalper.records import plain_item
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli.local import add_stack_options, stack_config, start_stack
 from scalper.cli.upload import Uploaded, UploadError, upload_file
+from scalper.cognito import sign_in
 from scalper.local import LocalStack
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 from scalper.local.stack import REPO_ROOT, TERMINAL
@@ -139,10 +141,32 @@ def report(rows: dict[Path, Row], folder: Path, console: Console) -> int:
     return EXIT_OK if all(r.status in TERMINAL_ROWS for r in rows.values()) else EXIT_PROBLEM
 
 
+def demo_token(stack: LocalStack) -> str | None:
+    """With ``AuthMode=COGNITO`` (a JWT route), a demo user's ID token from the local
+    pool, signed in with SRP as `scalper login` does; None when the API uses IAM."""
+    provisioned = stack.provisioned
+    if provisioned is None or not any(r.auth == "JWT" for r in provisioned.routes):
+        return None
+    # A fresh user each time; the password meets the pool's policy (12+ characters, upper,
+    # lower, digit, symbol) and is used once.
+    username = f"demo-{secrets.token_hex(4)}@example.com"
+    password = secrets.token_urlsafe(12) + "Aa1!"
+    stack.add_user(username, password)
+    tokens = sign_in(
+        stack.client("cognito-idp"),
+        user_pool_id=str(provisioned.outputs["UserPoolId"]),
+        client_id=str(provisioned.outputs["UserPoolClientId"]),
+        username=username,
+        password=password,
+    )
+    return tokens.id_token
+
+
 def _upload_all(
     stack: LocalStack, files: list[Path], console: Console
 ) -> tuple[dict[Path, Row], dict[Path, Uploaded]]:
     credentials = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+    token = demo_token(stack)
     rows: dict[Path, Row] = {}
     uploaded: dict[Path, Uploaded] = {}
     total = sum(p.stat().st_size for p in files)
@@ -171,6 +195,7 @@ def _upload_all(
                     credentials=credentials,
                     region=stack.config.region,
                     progress=advance,
+                    token=token,
                 )
             except UploadError as exc:
                 rows[path] = Row(path, "REFUSED", exc.code, where=f"{exc.stage}: {exc.message}")
