@@ -23,7 +23,7 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 @metrics.log_metrics
 @event_parser(model=StepInput)
 def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
-    """-> ``{"ok", "format", "encoding", "reason", "message"}``."""
+    """-> the verdict ``{"ok", "format", "encoding", "reason", "message"}`` and the uploader."""
     result = type_check(S3, event, limits=LIMITS, url_encoded=SETTINGS.event_keys_url_encoded)
     logger.info(
         "type checked", extra={"ok": result.ok, "format": result.format, "reason": result.reason}

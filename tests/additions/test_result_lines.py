@@ -122,3 +122,34 @@ def test_given_no_results_bucket_then_the_setting_names_the_variable():
     with pytest.raises(ValueError, match="RESULTS_BUCKET"):
         ResultsSettings.from_env({})
     assert ResultsSettings.from_env({"RESULTS_BUCKET": "b-results"}).results_bucket == "b-results"
+
+
+@pytest.mark.parametrize(
+    ("uploader_attribute", "expected"),
+    [
+        (
+            {"M": {"kind": {"S": "IAM"}, "principal": {"S": "arn:aws:iam::1:user/ana"}}},
+            ("IAM", "arn:aws:iam::1:user/ana", None),
+        ),
+        ({"NULL": True}, (None, None, None)),
+    ],
+    ids=["uploader read by TypeCheck", "failed before TypeCheck"],
+)
+def test_given_recordfailure_s_item_then_the_failed_line_carries_its_uploader(
+    uploader_attribute: dict[str, Any], expected: tuple[str | None, ...]
+) -> None:
+    """Given the item RecordFailure writes (a direct DynamoDB update: no processed_at, the
+    uploader as TypeCheck's attribute value), then the line names the uploader or nobody."""
+    claim = {"pk": PK, "status": "PROCESSING", "execution_arn": EXEC}
+    failed = image(
+        pk=PK, bucket="in-bucket", event_key="uploads/2026-01-05/abc/jobs.csv", status="FAILED",
+        execution_arn=EXEC, failure_error="States.TaskFailed", failure_cause="boom",
+        updated_at="2026-01-06T00:00:02.000Z",
+    ) | {"uploader": uploader_attribute}  # fmt: skip
+    change = {"SequenceNumber": "101", "Keys": image(pk=PK), "NewImage": failed,
+              "OldImage": image(**claim)}  # fmt: skip
+    [line] = lines_from_stream(
+        [{"eventName": "MODIFY", "eventSource": "aws:dynamodb", "dynamodb": change}]
+    )
+    assert line.status == "FAILED"
+    assert (line.uploader_kind, line.uploader_principal, line.uploader_name) == expected

@@ -35,6 +35,9 @@ SAMPLES = REPO / "samples"
 CREDENTIALS = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
 DIRECT_PREFIX = "uploads/e2e-direct/"
 WAIT_SECONDS = 120.0
+#: Who the local HTTP API says signed a request (IAM auth): what records name as uploader.
+LOCAL_CALLER = "arn:aws:iam::123456789012:user/local"
+LOCAL_USER_ID = LOCAL_ACCESS_KEY
 
 VALID_PATH = (
     "Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata", "Done",
@@ -130,6 +133,7 @@ def test_a_valid_csv_uploaded_through_the_api_ends_valid_with_its_metadata(
     assert record["size"] == len(landed.body)
     assert record["sha256"] == hashlib.sha256(landed.body).hexdigest()
     assert record["execution_arn"] == landed.report.arn
+    assert record["uploader"] == {"kind": "IAM", "principal": LOCAL_CALLER, "name": LOCAL_USER_ID}
     assert tags_of(local_stack, landed.key)["scalper-status"] == "VALID"
 
 
@@ -229,8 +233,12 @@ def test_a_lambda_failing_permanently_ends_failed_with_an_sns_alert(
         local_stack.lambdas.faults.clear()
 
     assert report.status == "FAILED"
-    assert report.states == ("Claim", "TypeCheck", *FAILURE_TAIL)
-    assert record_of(local_stack, key)["status"] == "FAILED"
+    assert report.states == ("Claim", "TypeCheck", "UploaderNotRead", *FAILURE_TAIL)
+    record = record_of(local_stack, key)
+    assert record["status"] == "FAILED"
+    # TypeCheck never read the object, so who sent it is unknown: null, not absent.
+    assert "uploader" in record
+    assert record["uploader"] is None
     sqs = local_stack.client("sqs")
     alerts = []
     for _ in range(10):
@@ -242,6 +250,30 @@ def test_a_lambda_failing_permanently_ends_failed_with_an_sns_alert(
         if alerts:
             break
     assert [(a["key"], a["error"]) for a in alerts] == [(key, "RuntimeError")]
+
+
+def test_a_file_that_fails_after_type_check_keeps_its_uploader_on_the_failed_record(
+    local_stack: LocalStack,
+) -> None:
+    """Given ValidateSchema fails on every invocation, when a file uploaded through the API
+    lands, then the FAILED record still names who uploaded it: TypeCheck read the uploader
+    from the object's metadata before the pipeline broke."""
+    assert local_stack.lambdas is not None
+    local_stack.lambdas.faults.inject(
+        "ValidateSchemaFunction", Fault.FUNCTION_ERROR, times=None, error_type="RuntimeError"
+    )
+    try:
+        key = upload(local_stack, SAMPLES / "valid" / "job.json")
+        report = local_stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
+    finally:
+        local_stack.lambdas.faults.clear()
+
+    assert report.status == "FAILED"
+    assert report.states == ("Claim", "TypeCheck", "ValidateSchema", *FAILURE_TAIL)
+    record = record_of(local_stack, key)
+    assert record["status"] == "FAILED"
+    assert record["failure_error"] == "RuntimeError"
+    assert record["uploader"] == {"kind": "IAM", "principal": LOCAL_CALLER, "name": LOCAL_USER_ID}
 
 
 def test_the_presigned_post_policy_is_enforced_over_http(local_stack: LocalStack) -> None:

@@ -122,7 +122,15 @@ def test_given_each_integration_then_return_placeholders_have_its_result_shape(
     _, responses = scaffold_test_case(definition, path, test_case="S")
     type_check = responses["STypeCheck"]["0"]["Return"]
     assert type_check["StatusCode"] == 200
-    assert set(type_check["Payload"]) == {"ok", "format", "encoding", "reason", "message"}
+    assert set(type_check["Payload"]) == {
+        "ok",
+        "format",
+        "encoding",
+        "reason",
+        "message",
+        "uploader",
+        "uploader_attribute",
+    }
     assert responses["SRecordFailure"]["0"]["Return"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
     assert "MessageId" in responses["SNotifyFailure"]["0"]["Return"]
     assert "VersionId" in responses["STagFailure"]["0"]["Return"]
@@ -250,8 +258,8 @@ def test_given_test_cases_when_run_then_each_prints_its_path_and_a_failure_exits
         "TransientLambdaErrorRetried: Claim -> TypeCheck (3 attempts: Lambda.ServiceException,"
         " Lambda.TooManyRequestsException) -> ValidateSchema -> Route -> ExtractMetadata"
         " -> WriteMetadata -> Done: SUCCEEDED",
-        "TypeCheckFails: Claim -> TypeCheck (Runtime.ExitError) -> RecordFailure -> TagFailure"
-        " -> NotifyFailure -> Fail: FAILED Runtime.ExitError",
+        "TypeCheckFails: Claim -> TypeCheck (Runtime.ExitError) -> UploaderNotRead"
+        " -> RecordFailure -> TagFailure -> NotifyFailure -> Fail: FAILED Runtime.ExitError",
     ]
     assert cli.main(["sfn-mock", "run", "--test-case", "ValidJson"]) == cli.EXIT_OK
     capsys.readouterr()

@@ -9,11 +9,12 @@ is moto's engine, or Amazon's Step Functions Local when SFN_LOCAL_ENDPOINT is se
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from silent_scalper.engine import TypeCheckResult, ValidationSummary
-from silent_scalper.pipeline.models import StepOutcome, ValidationOutcome
+from silent_scalper.engine import ValidationSummary
+from silent_scalper.pipeline.models import StepOutcome, TypeCheckOutcome, ValidationOutcome
 from silent_scalper.records import MetadataRecord
 from transition_cases import CASES, Case
 
@@ -83,6 +84,31 @@ def test_given_retries_exhausted_when_failing_then_the_alert_is_published_with_e
     (recorded,) = trace.scheduled_parameters("RecordFailure")
     assert recorded["ExpressionAttributeValues"][":failed"] == {"S": "FAILED"}
     assert recorded["ExpressionAttributeValues"][":error"] == {"S": "Lambda.ServiceException"}
+
+
+def test_given_a_failure_after_type_check_then_the_failed_record_names_the_uploader(
+    pipeline: Pipeline, mock_config: MockConfig
+) -> None:
+    """TypeCheck reads the uploader from the object's metadata; the FAILED record keeps it."""
+    # Every mocked TypeCheck result names the same uploader (one file, one uploader).
+    (attribute,) = {
+        json.dumps(p["uploader_attribute"], sort_keys=True)
+        for p in _lambda_payloads(mock_config, "TypeCheck")
+    }
+    trace = pipeline.run("RetriesExhausted")
+    (recorded,) = trace.scheduled_parameters("RecordFailure")
+    assert "uploader = :uploader" in recorded["UpdateExpression"]
+    assert recorded["ExpressionAttributeValues"][":uploader"] == json.loads(attribute)
+    assert json.loads(attribute)["M"]["kind"] == {"S": "IAM"}
+
+
+@pytest.mark.parametrize("case", ["ClaimFails", "TypeCheckFails"])
+def test_given_a_failure_before_type_check_read_the_object_then_the_uploader_is_null(
+    pipeline: Pipeline, case: str
+) -> None:
+    trace = pipeline.run(case)
+    (recorded,) = trace.scheduled_parameters("RecordFailure")
+    assert recorded["ExpressionAttributeValues"][":uploader"] == {"NULL": True}
 
 
 def test_given_the_event_when_the_pipeline_runs_then_each_task_is_sent_what_it_needs(
@@ -157,7 +183,7 @@ def test_given_the_mocked_lambda_results_then_they_are_exactly_what_the_handlers
     """Each mocked Payload round-trips through the model its handler returns, so it has
     every field, the right types and nothing extra: the mocked paths are realistic."""
     for payload in _lambda_payloads(mock_config, "TypeCheck"):
-        assert TypeCheckResult.from_dict(payload).to_dict() == payload
+        assert TypeCheckOutcome.model_validate(payload).to_dict() == payload
     for payload in _lambda_payloads(mock_config, "ValidateSchema"):
         assert ValidationOutcome.model_validate(payload).model_dump(mode="json") == payload
         if payload["summary"] is not None:

@@ -98,6 +98,17 @@ class MetadataRecord(BaseModel):
         return cls.model_validate(plain_item(item))
 
 
+def uploader_attribute(uploader: Uploader | None) -> dict[str, Any]:
+    """``uploader`` as the DynamoDB attribute value a record stores (``NULL`` when unknown).
+
+    The same serialisation as :meth:`MetadataRecord.to_item`, so a FAILED record written by
+    the state machine holds the uploader in exactly the shape a VALID record does.
+    """
+    if uploader is None:
+        return {"NULL": True}
+    return dict(TypeSerializer().serialize(uploader.model_dump(mode="json", exclude_none=True)))
+
+
 def plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """A DynamoDB low-level item (or stream image) as plain Python values.
 

@@ -59,7 +59,7 @@ s3 = FileS3()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 checked = type_check(s3, step, limits=limits, url_encoded=True)
 outcome = validate_object(
-    s3, step, type_result=checked, schema=schema, limits=limits, url_encoded=True
+    s3, step, type_result=checked.verdict, schema=schema, limits=limits, url_encoded=True
 )
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 summary = outcome.summary or {}

@@ -154,7 +154,9 @@ def object_created(event: Any, pipeline: Pipeline) -> dict[str, Any]:
     return ev
 
 
-FAILURE_PATH = ["Claim", "TypeCheck", "RecordFailure", "TagFailure", "NotifyFailure", "Fail"]
+FAILURE_PATH = [
+    "Claim", "TypeCheck", "UploaderNotRead", "RecordFailure", "TagFailure", "NotifyFailure", "Fail"
+]  # fmt: skip
 
 
 def test_given_a_new_object_when_the_pipeline_breaks_then_failed_record_tag_and_alert(

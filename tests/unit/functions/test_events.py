@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     S3EventNotificationEventBridgeModel,
 )
 from functions_support import EVENTS
+from sam_template import ASL
 from silent_scalper.pipeline import (
     ExtractRequest,
     QuarantineRequest,
@@ -57,3 +58,27 @@ def test_every_state_input_sample_parses_into_its_handler_model():
             # The valid file's states carry the valid sample event's object, as the ASL builds them.
             assert step.object.key == source["detail"]["object"]["key"]
             assert step.object.sequencer == source["detail"]["object"]["sequencer"]
+
+
+def _fields(selection: dict[str, object]) -> set[str]:
+    """The field names an ASL ``Payload``/``ResultSelector`` builds (``"x.$"`` names ``x``)."""
+    return {name.removesuffix(".$") for name in selection}
+
+
+def test_every_state_input_sample_has_exactly_the_fields_the_asl_sends():
+    """The samples cannot drift from the ASL: each has the fields its Task's Payload builds,
+    and a ``type_check`` exactly the fields TypeCheck's ResultSelector keeps."""
+    states = json.loads(ASL.read_text())["States"]
+    by_sample = {
+        "type_check.json": "TypeCheck",
+        "validate_schema.json": "ValidateSchema",
+        "extract_metadata.json": "ExtractMetadata",
+        "write_metadata.json": "WriteMetadata",
+        "quarantine.json": "Quarantine",
+    }
+    type_check_fields = _fields(states["TypeCheck"]["ResultSelector"])
+    for sample, state in by_sample.items():
+        data = json.loads((EVENTS / "states" / sample).read_text())
+        assert set(data) == _fields(states[state]["Parameters"]["Payload"]), sample
+        if "type_check" in data:
+            assert set(data["type_check"]) == type_check_fields, sample

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from silent_scalper.records import MetadataRecord
 
-TYPE_CHECK_KEYS = {"ok", "format", "encoding", "reason", "message"}
+TYPE_CHECK_KEYS = {
+    "ok", "format", "encoding", "reason", "message", "uploader", "uploader_attribute"
+}  # fmt: skip
 VALIDATION_KEYS = {"valid", "reason", "message", "summary"}
 OUTCOME_KEYS = {"status", "pk", "reason", "location"}
 
@@ -41,6 +43,8 @@ def test_given_a_valid_csv_when_type_checked_then_format_and_encoding_are_return
         "encoding": "utf-8",
         "reason": None,
         "message": None,
+        "uploader": None,
+        "uploader_attribute": {"NULL": True},
     }
 
 

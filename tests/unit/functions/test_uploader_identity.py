@@ -15,13 +15,22 @@ from typing import Any
 
 import pytest
 import requests
+from silent_scalper.engine import Limits
 from silent_scalper.identity import AuthKind, Uploader, caller_identity
-from silent_scalper.pipeline import QuarantineRequest, StepInput, quarantine, write_metadata
+from silent_scalper.pipeline import (
+    QuarantineRequest,
+    StepInput,
+    TypeCheckOutcome,
+    quarantine,
+    type_check,
+    write_metadata,
+)
 from silent_scalper.pipeline.extract import build_record
 from silent_scalper.records import MetadataRecord, Status
 
 IAM_EVENT = "api/presign-request.json"
 COGNITO_EVENT = "api/presign-request-cognito.json"
+LIMITS = Limits(max_bytes=100 * 1024 * 1024)
 
 
 def presign(load_handler: Any, context: Any, payload: dict[str, Any]) -> dict[str, Any]:
@@ -140,23 +149,84 @@ def test_given_a_presigned_post_when_uploaded_then_the_object_carries_the_upload
 UPLOADER = Uploader(kind=AuthKind.IAM, principal="arn:aws:iam::123456789012:user/ana", name="ana")
 
 
-def test_given_an_object_with_an_uploader_when_written_valid_then_the_record_names_them(
-    object_event, claim, stack
-):
-    step_event = object_event("states/write_metadata.json", "jobs-valid.csv")
+def with_uploader(stack: Any, step_event: dict[str, Any], uploader: Uploader) -> None:
+    """Given the step's object re-written with the uploader's metadata (a new version)."""
     key = step_event["object"]["key"]
     stack.s3.copy_object(
         Bucket=stack.settings.input_bucket,
         Key=key,
         CopySource={"Bucket": stack.settings.input_bucket, "Key": key},
-        Metadata=UPLOADER.object_metadata(),
+        Metadata=uploader.object_metadata(),
         MetadataDirective="REPLACE",
     )
     head = stack.s3.head_object(Bucket=stack.settings.input_bucket, Key=key)
     step_event["object"]["version-id"] = head["VersionId"]
+
+
+def check(stack: Any, step: StepInput) -> TypeCheckOutcome:
+    return type_check(stack.s3, step, limits=LIMITS, url_encoded=True)
+
+
+def test_given_an_object_with_an_uploader_when_type_checked_then_the_result_names_them(
+    object_event, stack
+):
+    """The ranged GET that reads the first bytes also returns the object's metadata."""
+    step_event = object_event("states/type_check.json", "jobs-valid.csv")
+    with_uploader(stack, step_event, UPLOADER)
+    outcome = check(stack, StepInput.model_validate(step_event))
+    assert outcome.ok
+    assert outcome.uploader == UPLOADER
+    assert outcome.to_dict()["uploader_attribute"] == {
+        "M": {"kind": {"S": "IAM"}, "principal": {"S": UPLOADER.principal}, "name": {"S": "ana"}}
+    }
+
+
+def test_given_an_empty_object_with_an_uploader_when_type_checked_then_a_head_names_them(
+    object_event, stack
+):
+    """An empty object gets no ranged GET (S3 would answer 416): a HeadObject reads it."""
+    step_event = object_event("states/type_check.json", "empty.csv")
+    with_uploader(stack, step_event, UPLOADER)
+    outcome = check(stack, StepInput.model_validate(step_event))
+    assert outcome.reason == "EMPTY_FILE"
+    assert outcome.uploader == UPLOADER
+
+
+def test_given_an_object_not_uploaded_through_the_api_then_the_uploader_is_null(
+    object_event, stack
+):
+    step_event = object_event("states/type_check.json", "jobs-valid.csv")
+    outcome = check(stack, StepInput.model_validate(step_event)).to_dict()
+    assert outcome["uploader"] is None
+    assert outcome["uploader_attribute"] == {"NULL": True}
+
+
+def test_given_a_nameless_uploader_then_the_attribute_leaves_the_name_out_as_records_do():
+    """A FAILED record (written by the ASL from this attribute) and a VALID record (written
+    from the model) must hold the uploader in the same shape."""
+    nameless = Uploader(kind=AuthKind.COGNITO, principal="7d8ca528-4931-4254-9273-ea5ee853f271")
+    outcome = TypeCheckOutcome(ok=True, uploader=nameless)
+    record_item = MetadataRecord(
+        pk="b/k", bucket="b", key="k", event_key="k", size=1, status=Status.VALID,
+        execution_arn="arn",
+        processed_at="t", updated_at="t", uploader=nameless,
+    ).to_item()  # fmt: skip
+    assert outcome.uploader_attribute == record_item["uploader"]
+    assert "name" not in outcome.uploader_attribute["M"]
+
+
+def test_given_an_uploaded_object_when_checked_extracted_and_written_then_the_record_names_them(
+    object_event, claim, stack
+):
+    """The uploader TypeCheck read rides to ExtractMetadata: WriteMetadata reads nothing more."""
+    step_event = object_event("states/write_metadata.json", "jobs-valid.csv")
+    with_uploader(stack, step_event, UPLOADER)
     claim(step_event)
     step = StepInput.model_validate(step_event)
-    record = build_record(step, status=Status.VALID, settings=stack.settings, now=datetime.now(UTC))
+    uploader = check(stack, step).uploader
+    record = build_record(
+        step, status=Status.VALID, settings=stack.settings, now=datetime.now(UTC), uploader=uploader
+    )
     write_metadata(stack.dynamodb, stack.s3, step, record, settings=stack.settings)
     item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": step.pk}})
     stored = MetadataRecord.from_item(item["Item"])

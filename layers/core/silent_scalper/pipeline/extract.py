@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from silent_scalper.engine import ValidationSummary
+from silent_scalper.identity import Uploader
 from silent_scalper.pipeline.models import StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
@@ -29,6 +30,7 @@ def build_record(
     summary: ValidationSummary | None = None,
     reason: str | None = None,
     message: str | None = None,
+    uploader: Uploader | None = None,
 ) -> MetadataRecord:
     """A terminal record for ``step``'s object; the summary fills the content fields."""
     stamp = iso(now)
@@ -51,6 +53,7 @@ def build_record(
         ),
         processed_at=stamp,
         updated_at=stamp,
+        uploader=uploader,
     )
     if summary is None:
         return record
@@ -80,10 +83,20 @@ def _str_or_none(value: object) -> str | None:
 
 
 def extract_metadata(
-    step: StepInput, summary: ValidationSummary, *, settings: Settings, now: datetime
+    step: StepInput,
+    summary: ValidationSummary,
+    *,
+    settings: Settings,
+    now: datetime,
+    uploader: Uploader | None = None,
 ) -> MetadataRecord:
-    """The ``VALID`` record of a file whose summary says it is valid."""
+    """The ``VALID`` record of a file whose summary says it is valid.
+
+    ``uploader`` is what TypeCheck read from the object's metadata: no second request.
+    """
     if not summary.valid:
         msg = "extract_metadata needs the summary of a valid file; invalid files go to Quarantine"
         raise ValueError(msg)
-    return build_record(step, status=Status.VALID, settings=settings, now=now, summary=summary)
+    return build_record(
+        step, status=Status.VALID, settings=settings, now=now, summary=summary, uploader=uploader
+    )

@@ -13,7 +13,9 @@ from urllib.parse import unquote_plus
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from silent_scalper.records import item_key
+from silent_scalper.engine import TypeCheckResult
+from silent_scalper.identity import Uploader
+from silent_scalper.records import item_key, uploader_attribute
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef, GetObjectRequestTypeDef
@@ -80,6 +82,45 @@ class StepInput(BaseModel):
         return source
 
 
+#: The engine's verdict within TypeCheck's result (the rest names the uploader).
+VERDICT_FIELDS = frozenset({"ok", "format", "encoding", "reason", "message"})
+
+
+class TypeCheckOutcome(BaseModel):
+    """TypeCheck's result: the engine's verdict on the first bytes, and who uploaded the file.
+
+    The uploader comes from the same S3 response as the bytes (the object's
+    ``x-amz-meta-uploader-*``), so it is known from the first step on and every later
+    outcome, FAILED included, can carry it. ``uploader_attribute`` is the same value as a
+    DynamoDB attribute value (``{"M": ...}`` or ``{"NULL": true}``): the failure path
+    writes it with a direct DynamoDB integration, and JSONPath cannot build a map with
+    optional members.
+    """
+
+    ok: bool
+    format: str | None = None
+    encoding: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    uploader: Uploader | None = None
+
+    @property
+    def verdict(self) -> TypeCheckResult:
+        """The engine's verdict alone, as ValidateSchema reads it back from the state."""
+        return TypeCheckResult.from_dict(self.model_dump(include=set(VERDICT_FIELDS)))
+
+    @property
+    def uploader_attribute(self) -> dict[str, Any]:
+        """The uploader as the record stores it, in DynamoDB's attribute-value form."""
+        return uploader_attribute(self.uploader)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Lambda result (JSON-safe)."""
+        data = self.model_dump(mode="json")
+        data["uploader_attribute"] = self.uploader_attribute
+        return data
+
+
 class ValidateRequest(StepInput):
     """ValidateSchema's payload: the TypeCheck result rides along."""
 
@@ -96,9 +137,10 @@ class ValidationOutcome(BaseModel):
 
 
 class ExtractRequest(StepInput):
-    """ExtractMetadata's payload: the summary of a valid file."""
+    """ExtractMetadata's payload: the summary of a valid file and TypeCheck's uploader."""
 
     summary: dict[str, Any]
+    uploader: Uploader | None = None
 
 
 class WriteRequest(StepInput):

@@ -19,7 +19,7 @@ from silent_scalper.engine import ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract import build_record
-from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
+from silent_scalper.pipeline.models import VERDICT_FIELDS, QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import MetadataRecord, Status, ensure_owner, put_final
 from silent_scalper.settings import Settings
@@ -99,7 +99,7 @@ def build_report(
         "errors": summary.get("errors", []),
         "errors_truncated": bool(summary.get("errors_truncated", False)),
         "summary": summary or None,
-        "type_check": request.type_check,
+        "type_check": {k: v for k, v in request.type_check.items() if k in VERDICT_FIELDS},
         "execution_arn": record.execution_arn,
         "execution_url": record.execution_url,
         "quarantined_at": quarantined_at,

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from silent_scalper.identity import Uploader
 from silent_scalper.pipeline.models import StepInput, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome
 from silent_scalper.records import MetadataRecord, Status, put_final
@@ -36,12 +33,6 @@ def write_metadata(
     if record.status is not Status.VALID:
         msg = f"write_metadata writes VALID records, not {record.status}"
         raise ValueError(msg)
-    if record.uploader is None:
-        record = record.model_copy(
-            update={
-                "uploader": object_uploader(s3, step, url_encoded=settings.event_keys_url_encoded)
-            }
-        )
     put_final(dynamodb, settings.table_name, record)
     tag_outcome(
         s3,
@@ -53,18 +44,3 @@ def write_metadata(
     return StepOutcome(
         status=Status.VALID, pk=record.pk, reason=None, location=f"s3://{step.bucket}/{record.key}"
     )
-
-
-def object_uploader(s3: S3Client, step: StepInput, *, url_encoded: bool) -> Uploader | None:
-    """Who uploaded the object version ``step`` names: its ``x-amz-meta-uploader-*`` metadata.
-
-    ``None`` for an object that did not come through the upload API, or that is gone by now
-    (a later version or a deletion does not make the outcome of this one FAILED).
-    """
-    try:
-        head = s3.head_object(**step.get_args(url_encoded=url_encoded))
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            return None
-        raise
-    return Uploader.from_object_metadata(head.get("Metadata", {}))
