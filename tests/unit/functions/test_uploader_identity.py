@@ -259,3 +259,18 @@ def test_given_an_object_with_an_uploader_when_quarantined_then_the_record_names
         TableName=stack.settings.table_name, Key={"pk": {"S": request.pk}}
     )
     assert MetadataRecord.from_item(item["Item"]).uploader == UPLOADER
+
+
+def test_given_an_empty_object_deleted_since_the_event_then_still_empty_file_and_no_uploader(
+    object_event, stack
+):
+    """The EMPTY_FILE verdict needs no bytes: a HEAD answering 404 does not fail the file."""
+    step_event = object_event("states/type_check.json", "empty.csv")
+    stack.s3.delete_object(
+        Bucket=stack.settings.input_bucket,
+        Key=step_event["object"]["key"],
+        VersionId=step_event["object"]["version-id"],
+    )
+    outcome = check(stack, StepInput.model_validate(step_event))
+    assert outcome.reason == "EMPTY_FILE"
+    assert outcome.uploader is None
