@@ -1,7 +1,5 @@
 """POST /uploads: check the upload request and return a presigned POST (or a 400 with a reason)."""
 
-import base64
-import binascii
 import json
 import os
 import uuid
@@ -31,16 +29,6 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _body(event: dict[str, Any]) -> bytes | str | None:
-    body: str | None = event.get("body")
-    if body is not None and event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except binascii.Error:
-            raise PresignError("INVALID_BODY", "the request body is not valid base64") from None
-    return body
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 # The response holds the POST policy and signature: keep it out of the X-Ray trace too.
 @tracer.capture_lambda_handler(capture_response=False)
@@ -48,7 +36,9 @@ def _body(event: dict[str, Any]) -> bytes | str | None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """API Gateway HTTP API (payload v2) -> 201 presigned upload | 400 JSON error."""
     try:
-        request = parse_request(_body(event), settings=SETTINGS)
+        request = parse_request(
+            event.get("body"), base64_encoded=bool(event.get("isBase64Encoded")), settings=SETTINGS
+        )
     except PresignError as exc:
         logger.info("upload request refused", extra={"code": exc.code, "field": exc.field})
         metrics.add_metric(name="UploadsRefused", unit=MetricUnit.Count, value=1)

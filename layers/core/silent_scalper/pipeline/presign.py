@@ -8,6 +8,8 @@ refuses anything else. Bad requests raise :class:`PresignError` with a stable co
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import unicodedata
@@ -80,8 +82,19 @@ class PresignedUpload(BaseModel):
     max_bytes: int
 
 
-def parse_request(body: str | bytes | None, *, settings: Settings) -> UploadRequest:
-    """Check a request body; raise :class:`PresignError` naming the first problem."""
+def parse_request(
+    body: str | bytes | None, *, settings: Settings, base64_encoded: bool = False
+) -> UploadRequest:
+    """Check a request body; raise :class:`PresignError` naming the first problem.
+
+    ``base64_encoded`` is the API event's ``isBase64Encoded``: API Gateway base64-encodes a
+    body it does not take for text, and a body that is not valid base64 is a 400 too.
+    """
+    if base64_encoded and isinstance(body, (str, bytes)):
+        try:
+            body = base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise PresignError("INVALID_BODY", "the request body is not valid base64") from None
     if body is None or (isinstance(body, (str, bytes)) and not body.strip()):
         raise PresignError("INVALID_BODY", "the request body must be a JSON object")
     try:
