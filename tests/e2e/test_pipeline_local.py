@@ -101,6 +101,20 @@ def upload(stack: LocalStack, path: Path) -> str:
     return upload_file(stack.api_url, path, credentials=CREDENTIALS, region="us-east-1").key
 
 
+def upload_while_failing(stack: LocalStack, function: str) -> tuple[str, ExecutionReport]:
+    """Upload samples/valid/job.json while ``function`` raises RuntimeError on every call;
+    -> its key and the report of its ended execution."""
+    assert stack.lambdas is not None
+    stack.lambdas.faults.inject(
+        function, Fault.FUNCTION_ERROR, times=None, error_type="RuntimeError"
+    )
+    try:
+        key = upload(stack, SAMPLES / "valid" / "job.json")
+        return key, stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
+    finally:
+        stack.lambdas.faults.clear()
+
+
 @pytest.fixture(scope="module")
 def outcomes(local_stack: LocalStack) -> dict[str, Landed]:
     """Given the valid CSV sample and one file per reason code have landed, when every
@@ -219,18 +233,10 @@ def test_a_lambda_failing_permanently_ends_failed_with_an_sns_alert(
     """Given TypeCheck fails on every invocation, when a file lands, then its execution
     takes the failure path, its record says FAILED and an alert reaches a queue
     subscribed to the alerts topic."""
-    assert local_stack.lambdas is not None
     queue = local_stack.subscribe_queue(
         local_stack.resource_name("AlertsTopic"), name="e2e-alerts-failed"
     )
-    local_stack.lambdas.faults.inject(
-        "TypeCheckFunction", Fault.FUNCTION_ERROR, times=None, error_type="RuntimeError"
-    )
-    try:
-        key = upload(local_stack, SAMPLES / "valid" / "job.json")
-        report = local_stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
-    finally:
-        local_stack.lambdas.faults.clear()
+    key, report = upload_while_failing(local_stack, "TypeCheckFunction")
 
     assert report.status == "FAILED"
     assert report.states == ("Claim", "TypeCheck", "UploaderNotRead", *FAILURE_TAIL)
@@ -258,15 +264,7 @@ def test_a_file_that_fails_after_type_check_keeps_its_uploader_on_the_failed_rec
     """Given ValidateSchema fails on every invocation, when a file uploaded through the API
     lands, then the FAILED record still names who uploaded it: TypeCheck read the uploader
     from the object's metadata before the pipeline broke."""
-    assert local_stack.lambdas is not None
-    local_stack.lambdas.faults.inject(
-        "ValidateSchemaFunction", Fault.FUNCTION_ERROR, times=None, error_type="RuntimeError"
-    )
-    try:
-        key = upload(local_stack, SAMPLES / "valid" / "job.json")
-        report = local_stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
-    finally:
-        local_stack.lambdas.faults.clear()
+    key, report = upload_while_failing(local_stack, "ValidateSchemaFunction")
 
     assert report.status == "FAILED"
     assert report.states == ("Claim", "TypeCheck", "ValidateSchema", *FAILURE_TAIL)
