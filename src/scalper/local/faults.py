@@ -23,10 +23,11 @@ import importlib
 import random
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from botocore.exceptions import ClientError
 
@@ -53,7 +54,31 @@ def _check_rate(rate: float) -> float:
     return rate
 
 
-class LambdaChaos:
+class _Injector(ABC):
+    """A fault injector: in effect between `install` and `uninstall`, or for a ``with`` block."""
+
+    @abstractmethod
+    def install(self) -> None:
+        """Start injecting faults."""
+
+    @abstractmethod
+    def uninstall(self) -> None:
+        """Stop injecting faults (also when the ``with`` block raised)."""
+
+    def __enter__(self) -> Self:
+        self.install()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.uninstall()
+
+
+class LambdaChaos(_Injector):
     """Fail a seeded random fraction of one endpoint's invocations, transiently.
 
     ``functions`` limits the chaos to some functions (logical ids or names; default all).
@@ -79,18 +104,6 @@ class LambdaChaos:
         self._lock = threading.Lock()
         self._original: Callable[[str], Any] | None = None
         self.injected: Counter[str] = Counter()
-
-    def __enter__(self) -> LambdaChaos:
-        self.install()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.uninstall()
 
     def install(self) -> None:
         """Start failing invocations (decided when each one arrives)."""
@@ -122,7 +135,7 @@ class LambdaChaos:
             self._original = None
 
 
-class DynamoDBThrottles:
+class DynamoDBThrottles(_Injector):
     """Throttle a seeded random fraction of the interpreter's direct DynamoDB calls.
 
     Process-wide while installed (moto's interpreter is); `throttled` counts the calls
@@ -139,18 +152,6 @@ class DynamoDBThrottles:
         self._cls: Any = None
         self._original: Callable[..., Any] | None = None
         self.throttled: Counter[str] = Counter()
-
-    def __enter__(self) -> DynamoDBThrottles:
-        self.install()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.uninstall()
 
     def install(self) -> None:
         """Wrap the interpreter's DynamoDB integration (one installation at a time)."""
