@@ -55,20 +55,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="write a starting test case for a path through the state machine",
         description="Write a mock-config test case for one path through the state machine.",
     )
-    source = scaffold.add_mutually_exclusive_group()
-    source.add_argument(
-        "--template",
-        type=Path,
-        default=Path("template.yaml"),
-        help="SAM template whose state machine to use (default: template.yaml)",
-    )
-    source.add_argument(
-        "--definition", type=Path, help="an ASL file instead (then --state-machine is needed)"
-    )
-    scaffold.add_argument(
-        "--state-machine",
-        help="state machine name in the mock file (default: its deployed name from the template)",
-    )
+    _add_definition_arguments(scaffold)
     scaffold.add_argument("--test-case", required=True, help="name of the test case to write")
     path = scaffold.add_mutually_exclusive_group()
     path.add_argument(
@@ -92,27 +79,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="check a mock file against the state machine (names, states, unused responses)",
         description="Check a MockConfigFile.json against the state machine it tests.",
     )
-    check.add_argument(
-        "mock_file",
-        type=Path,
-        nargs="?",
-        default=Path("tests/statemachine/MockConfigFile.json"),
-        help="the mock file (default: tests/statemachine/MockConfigFile.json)",
-    )
-    check_source = check.add_mutually_exclusive_group()
-    check_source.add_argument(
-        "--template",
-        type=Path,
-        default=Path("template.yaml"),
-        help="SAM template whose state machine to use (default: template.yaml)",
-    )
-    check_source.add_argument(
-        "--definition", type=Path, help="an ASL file instead (then --state-machine is needed)"
-    )
-    check.add_argument(
-        "--state-machine",
-        help="state machine name in the mock file (default: its deployed name from the template)",
-    )
+    _add_mock_file_argument(check)
+    _add_definition_arguments(check)
     check.set_defaults(func=run_check)
 
     run = actions.add_parser(
@@ -123,13 +91,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "engine in this process (no Docker), or on Step Functions Local with --endpoint."
         ),
     )
-    run.add_argument(
-        "mock_file",
-        type=Path,
-        nargs="?",
-        default=Path("tests/statemachine/MockConfigFile.json"),
-        help="the mock file (default: tests/statemachine/MockConfigFile.json)",
-    )
+    _add_mock_file_argument(run)
     run.add_argument(
         "--template",
         type=Path,
@@ -155,6 +117,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     run.add_argument("--timeout", type=float, default=60.0, help="seconds each execution may take")
     run.set_defaults(func=run_run)
+
+
+def _add_mock_file_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional MOCK_FILE positional of ``check`` and ``run``."""
+    parser.add_argument(
+        "mock_file",
+        type=Path,
+        nargs="?",
+        default=Path("tests/statemachine/MockConfigFile.json"),
+        help="the mock file (default: tests/statemachine/MockConfigFile.json)",
+    )
+
+
+def _add_definition_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the definition comes from, as `_definition` reads it: ``--template`` or
+    ``--definition`` (with ``--state-machine``)."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="SAM template whose state machine to use (default: template.yaml)",
+    )
+    source.add_argument(
+        "--definition", type=Path, help="an ASL file instead (then --state-machine is needed)"
+    )
+    parser.add_argument(
+        "--state-machine",
+        help="state machine name in the mock file (default: its deployed name from the template)",
+    )
 
 
 def _definition(args: argparse.Namespace) -> tuple[Definition, str]:
