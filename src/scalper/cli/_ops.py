@@ -39,6 +39,20 @@ _CREDENTIAL_CODES = {
 }
 
 
+def add_command(
+    subparsers: Any, name: str, summary: str, doc: str | None
+) -> argparse.ArgumentParser:
+    """An operations command's parser: ``summary`` in the command list, the command module's
+    docstring ``doc`` as its ``--help`` description, line breaks kept as written."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=summary,
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser
+
+
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     """``--stack``, ``--endpoint``, ``--region``, ``--profile``, ``--template``, ``--json``."""
     group = parser.add_argument_group("which pipeline")

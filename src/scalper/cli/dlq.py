@@ -15,7 +15,16 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import add_target_arguments, console, emit, progress, run, short_arn, when
+from scalper.cli._ops import (
+    add_command,
+    add_target_arguments,
+    console,
+    emit,
+    progress,
+    run,
+    short_arn,
+    when,
+)
 from scalper.ops.dlq import list_dead_letters, redrive_dead_letters
 from scalper.ops.target import Clients, Target
 
@@ -32,11 +41,8 @@ def _positive(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``dlq list`` and ``dlq redrive``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "dlq",
-        help="list or redrive events that could not start an execution",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "dlq", "list or redrive events that could not start an execution", __doc__
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="show the dead-lettered events (left in the queue)")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
 from scalper.cli._ops import (
+    add_command,
     add_target_arguments,
     console,
     emit,
@@ -29,11 +30,8 @@ from scalper.ops.target import Clients, Target
 
 def register(subparsers: Any) -> None:
     """Add ``executions``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "executions",
-        help="recent executions with the file each one handled",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "executions", "recent executions with the file each one handled", __doc__
     )
     parser.add_argument("--status", choices=STATUSES, help="only executions in this status")
     parser.add_argument(

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli._ops import (
+    add_command,
     add_target_arguments,
     console,
     emit,
@@ -36,11 +37,8 @@ from scalper.ops.target import Clients, Target
 
 def register(subparsers: Any) -> None:
     """Add ``redrive``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "redrive",
-        help="redrive failed Standard executions (14-day window)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "redrive", "redrive failed Standard executions (14-day window)", __doc__
     )
     parser.add_argument("arns", nargs="*", metavar="EXECUTION_ARN")
     parser.add_argument(

@@ -15,18 +15,23 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import add_target_arguments, console, emit, progress, run, short_arn
+from scalper.cli._ops import (
+    add_command,
+    add_target_arguments,
+    console,
+    emit,
+    progress,
+    run,
+    short_arn,
+)
 from scalper.ops.executions import replay
 from scalper.ops.target import Clients, Target
 
 
 def register(subparsers: Any) -> None:
     """Add ``replay``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "replay",
-        help="start new executions with the original input",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "replay", "start new executions with the original input", __doc__
     )
     parser.add_argument("arns", nargs="+", metavar="EXECUTION_ARN")
     parser.add_argument("--dry-run", action="store_true", help="show what would be replayed")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scalper.cli import EXIT_OK
-from scalper.cli._ops import add_target_arguments, emit, run, since
+from scalper.cli._ops import add_command, add_target_arguments, emit, run, since
 from scalper.ops.common import parse_since
 from scalper.ops.report import build_report, to_json
 from scalper.ops.report_html import render
@@ -25,11 +25,8 @@ from scalper.ops.target import Clients, Target
 
 def register(subparsers: Any) -> None:
     """Add ``report``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "report",
-        help="write an HTML report of outcomes, reasons and throughput",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "report", "write an HTML report of outcomes, reasons and throughput", __doc__
     )
     parser.add_argument(
         "--since", type=since, default="7d", help="period start: 24h, 7d, 30d or an ISO time"

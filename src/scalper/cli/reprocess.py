@@ -23,7 +23,7 @@ from silent_scalper.engine import SchemaLoadError, SchemaRegistry, UnknownSchema
 from silent_scalper.reprocess import SettleOutcome
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
-from scalper.cli._ops import add_target_arguments, console, emit, progress, run, since
+from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, run, since
 from scalper.ops.common import parse_since, utcnow
 from scalper.ops.reprocess import release_all, select, settle_released
 from scalper.ops.target import Clients, Target
@@ -37,11 +37,8 @@ _COPY = {
 
 def register(subparsers: Any) -> None:
     """Add ``reprocess``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "reprocess",
-        help="put quarantined files back through the pipeline",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "reprocess", "put quarantined files back through the pipeline", __doc__
     )
     parser.add_argument("--prefix", help="only object keys starting with this")
     parser.add_argument("--since", type=since, help="quarantined after: 7d, 24h or ISO time")

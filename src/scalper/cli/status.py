@@ -12,7 +12,7 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import add_target_arguments, console, emit, run, when
+from scalper.cli._ops import add_command, add_target_arguments, console, emit, run, when
 from scalper.ops.status import StatusReport, status
 from scalper.ops.target import Clients, Target
 
@@ -23,11 +23,8 @@ _HIDDEN = {"pk", "errors", "columns"}
 
 def register(subparsers: Any) -> None:
     """Add ``status``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "status",
-        help="a file's record, its execution's states and console link",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        subparsers, "status", "a file's record, its execution's states and console link", __doc__
     )
     parser.add_argument("key", metavar="KEY", help="object key, bucket/key or s3://bucket/key")
     add_target_arguments(parser)

@@ -17,7 +17,15 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import add_target_arguments, console, duration, emit, run, short_arn
+from scalper.cli._ops import (
+    add_command,
+    add_target_arguments,
+    console,
+    duration,
+    emit,
+    run,
+    short_arn,
+)
 from scalper.ops.common import utcnow
 from scalper.ops.sweep import sweep, threshold
 from scalper.ops.target import Clients, Target
@@ -25,12 +33,7 @@ from scalper.ops.target import Clients, Target
 
 def register(subparsers: Any) -> None:
     """Add ``sweep``."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sweep",
-        help="replay records stuck in PROCESSING",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "sweep", "replay records stuck in PROCESSING", __doc__)
     parser.add_argument(
         "--older-than",
         type=duration,
