@@ -4,8 +4,9 @@
 (``statemachine/pipeline.asl.json`` with ``template.yaml``'s substitutions resolved) on moto's
 Step Functions engine; its Lambda tasks reach the real handlers (``functions/*/app.py``, the
 template's environment) through a minimal in-process endpoint speaking the Lambda Invoke
-API, and every AWS call they make -- and the state machine's direct DynamoDB and SNS
-integrations -- lands on the same in-process moto backends.
+API (``scalper.local.in_process_lambda``, the one the handler tests use), and every AWS
+call they make -- and the state machine's direct DynamoDB and SNS integrations -- lands on
+the same in-process moto backends.
 
 For each case (a generated file uploaded to the input bucket, then one execution with the
 EventBridge event S3 would send) it records:
@@ -36,11 +37,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scalper.local.in_process_lambda import Handler
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -163,52 +165,15 @@ def load_handler(code_dir: Path, logical_id: str) -> ModuleType:
     return module
 
 
-@dataclass
-class FakeContext:
-    """The parts of the Lambda context Powertools reads."""
-
-    function_name: str
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-
-def serve(handlers: Mapping[str, ModuleType]) -> ThreadingHTTPServer:
-    """``POST /2015-03-31/functions/<arn>/invocations`` -> the handler; errors as Lambda says."""
-
-    class Invoke(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
-            function = unquote(self.path.split("/")[3]).rsplit(":", 1)[-1]
-            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            headers: dict[str, str] = {}
-            started = time.perf_counter()
-            try:
-                result = handlers[function].handler(event, FakeContext(function_name=function))
-            except Exception as exc:
-                result = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-                headers["X-Amz-Function-Error"] = "Unhandled"
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            with METER.lock:
-                METER.lambda_ms.setdefault(function, []).append(elapsed_ms)
-            body = json.dumps(result).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Invoke)
-    threading.Thread(target=server.serve_forever, name="bench-lambda", daemon=True).start()
-    return server
+def _timed(function: str, elapsed_ms: float) -> None:
+    with METER.lock:
+        METER.lambda_ms.setdefault(function, []).append(elapsed_ms)
 
 
 @contextmanager
 def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
     """moto + resources named as the template names them + handlers + the state machine."""
+    from scalper.local.in_process_lambda import serve_in_process  # noqa: PLC0415
     from scalper.local.template import load_template  # noqa: PLC0415
     from scalper.sfn_mock.definition import load_definition, local_resolver  # noqa: PLC0415
 
@@ -255,7 +220,7 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
         rendered = load_definition(TEMPLATE)
         # Only the functions the state machine invokes (its DefinitionSubstitutions' ARNs).
         invoked = {str(v) for v in rendered.substitutions.values() if ":function:" in str(v)}
-        handlers: dict[str, ModuleType] = {}
+        handlers: dict[str, Handler] = {}
         memory: dict[str, int] = {}
         glob_memory = int(template["Globals"]["Function"].get("MemorySize", 128))
         for lid, res in template["Resources"].items():
@@ -270,10 +235,10 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
             own = (props.get("Environment") or {}).get("Variables") or {}
             os.environ.update(env)
             os.environ.update({k: str(resolver.resolve(v, f"{lid}.{k}")) for k, v in own.items()})
-            handlers[name] = load_handler(REPO_ROOT / props["CodeUri"], lid)
+            handlers[name] = load_handler(REPO_ROOT / props["CodeUri"], lid).handler
             memory[name] = int(props.get("MemorySize", glob_memory))
-        server = serve(handlers)
-        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://127.0.0.1:{server.server_port}"
+        server = serve_in_process(handlers, on_invoked=_timed)
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = server.url
         sfn = boto3.client("stepfunctions", region_name=REGION)
         arn = sfn.create_state_machine(
             name=rendered.name,
@@ -283,7 +248,7 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
         try:
             yield {"s3": s3, "sfn": sfn, "arn": arn, "env": env, "memory": memory}
         finally:
-            server.shutdown()
+            server.stop()
 
 
 def _execute(ctx: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]:

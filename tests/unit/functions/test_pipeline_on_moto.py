@@ -2,28 +2,27 @@
 
 moto's Step Functions engine runs statemachine/pipeline.asl.json (substitutions resolved from
 template.yaml); its Lambda tasks reach the handlers through a minimal in-process endpoint
-speaking the Lambda Invoke API (``AWS_ENDPOINT_URL_LAMBDA``). The handlers' own S3, DynamoDB
-and SNS calls land on the same moto backends. The local stack (``scalper local``) provides
-the full endpoint with worker processes and timeouts; this one only checks that what each
-handler returns is what the ASL's ResultSelectors and Choice read.
+speaking the Lambda Invoke API (``AWS_ENDPOINT_URL_LAMBDA``; the benchmark uses it too). The
+handlers' own S3, DynamoDB and SNS calls land on the same moto backends. The local stack
+(``scalper local``) provides the full endpoint with worker processes and timeouts; this one
+only checks that what each handler returns is what the ASL's ResultSelectors and Choice read.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import ModuleType
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
-from functions_support import ACCOUNT, DATA, NAMES, REGION, FakeContext
+from functions_support import ACCOUNT, DATA, NAMES, REGION
 from sam_template import ASL, resolve, resource
+
+from scalper.local.in_process_lambda import serve_in_process
 
 FUNCTIONS = {
     "TypeCheckFunction": "type_check",
@@ -33,35 +32,6 @@ FUNCTIONS = {
     "QuarantineFunction": "quarantine",
 }
 DEADLINE_SECONDS = 60
-
-
-def serve(handlers: dict[str, ModuleType]) -> ThreadingHTTPServer:
-    """``POST /2015-03-31/functions/<arn>/invocations`` -> the handler (errors like Lambda)."""
-
-    class Invoke(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def do_POST(self) -> None:
-            name = unquote(self.path.split("/")[3]).rsplit(":", 1)[-1]
-            event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            headers = {}
-            try:
-                result = handlers[name].handler(event, FakeContext(function_name=name))
-            except Exception as exc:
-                result = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
-                headers["X-Amz-Function-Error"] = "Unhandled"
-            body = json.dumps(result).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Invoke)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @pytest.fixture(params=["STANDARD", "EXPRESS"])
@@ -80,9 +50,9 @@ def run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[[dict[str, Any]], tuple[str, list[str], dict[str, Any]]]]:
     """``run(event)`` -> (status, states entered, output) of one execution of the pipeline."""
-    handlers = {logical_id: load_handler(name) for logical_id, name in FUNCTIONS.items()}
-    server = serve(handlers)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://127.0.0.1:{server.server_port}")
+    handlers = {logical_id: load_handler(name).handler for logical_id, name in FUNCTIONS.items()}
+    server = serve_in_process(handlers)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", server.url)
     names = {
         **NAMES,
         "StageName": "dev",
@@ -117,7 +87,7 @@ def run(
         return described["status"], states, json.loads(described.get("output") or "null")
 
     yield execute
-    server.shutdown()
+    server.stop()
 
 
 def uploaded(stack: Any, event: Callable[[str], dict[str, Any]], body_file: str) -> dict[str, Any]:
