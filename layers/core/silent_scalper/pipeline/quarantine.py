@@ -8,6 +8,8 @@ notifications, so nothing written here ever starts the pipeline again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,14 @@ from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract import build_record
 from silent_scalper.pipeline.models import VERDICT_FIELDS, QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
-from silent_scalper.records import MetadataRecord, Status, ensure_owner, put_final
+from silent_scalper.records import (
+    MetadataRecord,
+    Status,
+    SupersededError,
+    compare_sequencers,
+    ensure_owner,
+    put_final,
+)
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -46,21 +55,89 @@ def quarantine_key(bucket: str, key: str) -> str:
     return f"{bucket}/{key}"
 
 
-def current_origin(s3: S3Client, bucket: str, key: str) -> dict[str, str] | None:
-    """The source marker on the current version of ``bucket/key``, or ``None`` if absent.
+#: The source event's S3 sequencer on the copy and the report: a newer event's copy is never
+#: replaced by an older one's.
+SOURCE_SEQUENCER_META = "scalper-source-sequencer"
+#: The source marker: which object version a copy or report was made from.
+ORIGIN_META = (SOURCE_VERSION_META, SOURCE_ETAG_META, SOURCE_SEQUENCER_META)
+#: How often a conditional write is decided again after another writer got there first.
+CONDITIONAL_WRITE_ATTEMPTS = 3
+_NOT_FOUND = frozenset({"404", "NoSuchKey", "NotFound"})
+#: S3's answers to a conditional write that lost: 412, or 409 for a concurrent one in flight.
+_LOST_RACE = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
-    The copy and the report carry the source object's version id and ETag as metadata, so a
-    retried Lambda, a redrive or a superseded duplicate execution finds its work already done
-    instead of stacking a second version of the same copy.
-    """
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """The current version of a quarantine object: its source marker and its ETag."""
+
+    origin: dict[str, str]
+    etag: str
+
+    def same_source(self, origin: Mapping[str, str]) -> bool:
+        """Made from the same object version: version id and ETag (copies made before the
+        sequencer was recorded have none, so it does not take part)."""
+        same = (SOURCE_VERSION_META, SOURCE_ETAG_META)
+        return all(self.origin.get(k) == origin.get(k) for k in same)
+
+    def newer_than(self, sequencer: str | None) -> bool:
+        """Made for a newer S3 event of the key than ``sequencer``."""
+        theirs = self.origin.get(SOURCE_SEQUENCER_META)
+        if not theirs or not sequencer:
+            return False
+        return compare_sequencers(theirs, sequencer) > 0
+
+
+def placed(s3: S3Client, bucket: str, key: str) -> Placed | None:
+    """The current version of ``bucket/key`` (source marker and ETag), or ``None`` if absent."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+        if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
             return None
         raise
     meta = head.get("Metadata", {})
-    return {k: meta[k] for k in (SOURCE_VERSION_META, SOURCE_ETAG_META) if k in meta}
+    return Placed({k: meta[k] for k in ORIGIN_META if k in meta}, head["ETag"])
+
+
+def write_once(
+    s3: S3Client,
+    *,
+    bucket: str,
+    key: str,
+    origin: Mapping[str, str],
+    write: Callable[[dict[str, str]], object],
+) -> bool:
+    """Write ``bucket/key`` for the source ``origin`` names, once, and never over a newer one.
+
+    The copy and the report carry the source object's version id, ETag and event sequencer,
+    so a retried Lambda, a redrive or a duplicate execution finds its work already done
+    (``False``) instead of stacking a second version. A copy made for a newer S3 event of
+    the key means a newer execution owns the outcome: :class:`SupersededError`. Otherwise
+    ``write`` gets the condition to send (``IfNoneMatch: *`` when there is nothing,
+    ``IfMatch: <ETag seen>`` when replacing an older source's copy), so a writer that got
+    there between the look and the write makes S3 refuse this one, and the decision is
+    taken again: a stalled older execution can never overwrite a newer copy.
+    """
+    sequencer = origin.get(SOURCE_SEQUENCER_META)
+    lost = 0
+    while True:
+        found = placed(s3, bucket, key)
+        if found is not None and found.same_source(origin):
+            return False
+        if found is not None and found.newer_than(sequencer):
+            msg = f"s3://{bucket}/{key} already holds the copy of a newer event of the key"
+            raise SupersededError(msg)
+        condition = {"IfMatch": found.etag} if found is not None else {"IfNoneMatch": "*"}
+        try:
+            write(condition)
+        except ClientError as exc:
+            lost += 1
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in _LOST_RACE or lost >= CONDITIONAL_WRITE_ATTEMPTS:
+                raise
+            continue
+        return True
 
 
 def copy_args(
@@ -118,9 +195,10 @@ def quarantine(
     """Quarantine the object ``request`` names; return where the copy is.
 
     Raises :class:`~silent_scalper.records.SupersededError` (before copying anything) when a
-    newer execution owns the record. Every step is safe to repeat: the copy and the report
-    are written once per source version (see :func:`current_origin`), tags and the record
-    are overwritten with the same values.
+    newer execution owns the record or a newer event's copy is already in place. Every step
+    is safe to repeat: the copy and the report are written once per source version, by
+    conditional writes (see :func:`write_once`); tags and the record are overwritten with
+    the same values.
     """
     ensure_owner(dynamodb, settings.table_name, request.pk, request.execution_arn)
     validation = request.validation
@@ -155,15 +233,32 @@ def quarantine(
         SOURCE_VERSION_META: request.version_id or "null",
         SOURCE_ETAG_META: source_head["ETag"].strip('"'),
     }
-    if current_origin(s3, settings.quarantine_bucket, target_key) != origin:
-        s3.copy(
-            CopySource=source,
-            Bucket=settings.quarantine_bucket,
-            Key=target_key,
-            ExtraArgs=copy_args(source_head, origin, tagging),
-            Config=COPY_CONFIG,
-        )
-    if current_origin(s3, settings.quarantine_bucket, report_key) != origin:
+    if request.object.sequencer:
+        origin[SOURCE_SEQUENCER_META] = request.object.sequencer
+    extra = copy_args(source_head, origin, tagging)
+
+    def copy(condition: dict[str, str]) -> None:
+        if source_head["ContentLength"] <= COPY_CONFIG.multipart_threshold:
+            s3.copy_object(
+                CopySource=source,
+                Bucket=settings.quarantine_bucket,
+                Key=target_key,
+                **extra,
+                **condition,  # type: ignore[arg-type]
+            )
+        else:
+            # Over 5 GiB only in parts; CompleteMultipartUpload's condition is not reachable
+            # through the managed copy, so such a copy (only a direct upload that bypassed the
+            # API can be that large, and it is TOO_LARGE) relies on the look before it.
+            s3.copy(
+                CopySource=source,
+                Bucket=settings.quarantine_bucket,
+                Key=target_key,
+                ExtraArgs=extra,
+                Config=COPY_CONFIG,
+            )
+
+    def put_report(condition: dict[str, str]) -> None:
         report = build_report(request, record, quarantined_at=record.processed_at)
         s3.put_object(
             Bucket=settings.quarantine_bucket,
@@ -172,7 +267,13 @@ def quarantine(
             ContentType="application/json",
             Metadata=origin,
             Tagging=tagging,
+            **condition,  # type: ignore[arg-type]
         )
+
+    write_once(s3, bucket=settings.quarantine_bucket, key=target_key, origin=origin, write=copy)
+    write_once(
+        s3, bucket=settings.quarantine_bucket, key=report_key, origin=origin, write=put_report
+    )
     tag_outcome(
         s3,
         bucket=request.bucket,
