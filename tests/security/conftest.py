@@ -5,7 +5,6 @@ moto stack to run the real handlers in, with the environment template.yaml gives
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import logging
 import sys
@@ -15,8 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
+from handler_support import REGION, TEMPLATE, TEST_CREDENTIALS, import_handler, template_env
 from moto import mock_aws
-from security_support import REGION, REPO, STACK, TEMPLATE, FakeContext, Stack, template_env
+from security_support import STACK, Stack
 
 from scalper.local.template import load_template
 from scalper.security.checks import Templates
@@ -54,13 +54,7 @@ def stack(sam_template: dict[str, Any], request: pytest.FixtureRequest) -> Itera
     env = template_env(sam_template, name)
     table = sam_template["Resources"]["MetadataTable"]["Properties"]
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
-        for var, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": REGION,
-            **env,
-        }.items():
+        for var, value in {**TEST_CREDENTIALS, **env}.items():
             monkeypatch.setenv(var, value)
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (env["INPUT_BUCKET"], env["QUARANTINE_BUCKET"]):
@@ -84,26 +78,12 @@ def load_handler(stack: Stack) -> Iterator[Callable[[str], ModuleType]]:
 
     def load(name: str) -> ModuleType:
         if name not in loaded:
-            module_name = f"scalper_security_handler_{name}"
-            path = REPO / "functions" / name / "app.py"
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            assert spec is not None
-            assert spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-            loaded[name] = module
+            loaded[name] = import_handler(name, f"scalper_security_handler_{name}")
         return loaded[name]
 
     yield load
     for name in loaded:
         sys.modules.pop(f"scalper_security_handler_{name}", None)
-
-
-@pytest.fixture
-def context() -> FakeContext:
-    """A Lambda context for handler calls."""
-    return FakeContext()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from security_support import load_event
+from handler_support import load_event
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:silent-scalper-sec-pipeline:run-1"
 

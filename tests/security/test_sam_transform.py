@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from security_support import TEMPLATE
+from handler_support import TEMPLATE
 
 from scalper.local.template import TemplateError, load_template
 from scalper.security.__main__ import main

@@ -7,17 +7,18 @@ so the tests cannot drift from what deploys.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
-from functions_support import DATA, NAMES, REGION, FakeContext, Stack, load_event, template_env
+from functions_support import DATA, NAMES, STACK, Stack
+from handler_support import REGION, TEST_CREDENTIALS, import_handler, load_event, template_env
 from moto import mock_aws
-from sam_template import REPO, load_template, resource
+from sam_template import load_template, resource
 from silent_scalper.settings import Settings
 
 
@@ -30,14 +31,9 @@ def template() -> dict[str, Any]:
 @pytest.fixture
 def stack(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """Buckets, table and topic per template.yaml, inside moto; yields the Stack."""
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
+    for var, value in TEST_CREDENTIALS.items():
         monkeypatch.setenv(var, value)
-    env = template_env(template)
+    env = template_env(template, STACK)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         s3 = boto3.client("s3", region_name=REGION)
         for logical_id in ("InputBucket", "QuarantineBucket"):
@@ -83,23 +79,11 @@ def load_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str
     def load(name: str) -> ModuleType:
         for var, value in stack.env.items():
             monkeypatch.setenv(var, value)
-        path = REPO / "functions" / name / "app.py"
-        module_name = f"scalper_test_handler_{name}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        monkeypatch.setitem(sys.modules, module_name, module)
-        spec.loader.exec_module(module)
-        return module
+        return import_handler(
+            name, f"scalper_test_handler_{name}", partial(monkeypatch.setitem, sys.modules)
+        )
 
     return load
-
-
-@pytest.fixture
-def context() -> FakeContext:
-    """A Lambda context for handler calls."""
-    return FakeContext()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from sam_template import ASL, resolve, resource
+from sam_template import pipeline_definition, resource
 from silent_scalper.records import compare_sequencers
 
 REGION = "us-east-1"
@@ -61,10 +61,7 @@ class Pipeline:
             "Attributes"
         ]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-        subs = resolve(resource(template, "PipelineStateMachine")["DefinitionSubstitutions"], names)
-        definition = ASL.read_text(encoding="utf-8")
-        for key, value in subs.items():
-            definition = definition.replace("${" + key + "}", str(value))
+        definition = pipeline_definition(template, names)
         self.arn = self.sfn.create_state_machine(
             name="pipeline", definition=definition, roleArn=ROLE
         )["stateMachineArn"]

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
     S3EventNotificationEventBridgeModel,
 )
-from functions_support import EVENTS
+from handler_support import EVENTS
 from sam_template import ASL
 from silent_scalper.pipeline import (
     ExtractRequest,

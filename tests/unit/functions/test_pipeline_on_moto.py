@@ -19,8 +19,9 @@ from typing import Any
 
 import boto3
 import pytest
-from functions_support import ACCOUNT, DATA, NAMES, REGION
-from sam_template import ASL, resolve, resource
+from functions_support import DATA, NAMES
+from handler_support import ACCOUNT, REGION
+from sam_template import pipeline_definition
 
 from scalper.local.in_process_lambda import serve_in_process
 
@@ -58,10 +59,7 @@ def run(
         "StageName": "dev",
         **{f"{lid}.Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lid}" for lid in FUNCTIONS},
     }
-    subs = resolve(resource(template, "PipelineStateMachine")["DefinitionSubstitutions"], names)
-    definition = ASL.read_text(encoding="utf-8")
-    for key, value in subs.items():
-        definition = definition.replace("${" + key + "}", str(value))
+    definition = pipeline_definition(template, names)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(
         name="pipeline",

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from functions_support import NAMES
+from handler_support import resolver
 from moto.events.models import EventPattern
-from sam_template import ASL, REPO, parameter_defaults, resolve, resource
+from sam_template import ASL, REPO, resource
 
 STATE_NAMES = {
     "Claim",
@@ -268,9 +269,8 @@ def test_the_outputs_name_everything_a_user_needs(template):
 
 def rule_pattern(template: dict[str, Any], **overrides: Any) -> dict[str, Any]:
     """The rule's event pattern as CloudFormation would resolve it (defaults + overrides)."""
-    names = {**NAMES, **parameter_defaults(template), **overrides}
     pattern = state_machine(template)["Events"]["ObjectCreated"]["Properties"]["Pattern"]
-    resolved = resolve(pattern, names, template["Conditions"])
+    resolved = resolver(template, {**NAMES, **overrides}).resolve(pattern)
     assert isinstance(resolved, dict)
     return resolved
 
