@@ -82,6 +82,29 @@ def _history(last_state_type: str) -> dict[str, Any]:
     }
 
 
+def _given_failed(stub: Stubber, name: str, last_state_type: str = "TaskStateEntered") -> None:
+    """Given execution ``name`` FAILED within the redrive window, its last state entered a
+    ``last_state_type`` (what redrive reads from the newest history events)."""
+    stub.add_response("describe_execution", _described(name), {"executionArn": _arn(name)})
+    stub.add_response(
+        "get_execution_history",
+        _history(last_state_type),
+        {"executionArn": _arn(name), "reverseOrder": True, "maxResults": 5},
+    )
+
+
+def _fake_clock_bucket(rate: float, burst: int) -> tuple[TokenBucket, list[float]]:
+    """A token bucket on a fake clock, and the waits it asks for (nothing really sleeps)."""
+    clock = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    return TokenBucket(rate=rate, burst=burst, clock=lambda: clock[0], sleep=sleep), waits
+
+
 @pytest.fixture
 def sfn() -> Iterator[tuple[Any, Stubber]]:
     """A Step Functions client that makes exactly one attempt per call (no retries to stub)."""
@@ -101,13 +124,7 @@ def test_given_a_failed_standard_execution_then_redrive_is_called_with_an_idempo
     sfn: tuple[Any, Stubber],
 ) -> None:
     client, stub = sfn
-    described = _described("e1")
-    stub.add_response("describe_execution", described, {"executionArn": _arn("e1")})
-    stub.add_response(
-        "get_execution_history",
-        _history("TaskStateEntered"),
-        {"executionArn": _arn("e1"), "reverseOrder": True, "maxResults": 5},
-    )
+    _given_failed(stub, "e1")
     stub.add_response(
         "redrive_execution",
         {"redriveDate": NOW},
@@ -176,12 +193,7 @@ def test_given_redrive_execution_refuses_then_the_reason_from_the_api_is_reporte
     sfn: tuple[Any, Stubber],
 ) -> None:
     client, stub = sfn
-    stub.add_response("describe_execution", _described("e3"), {"executionArn": _arn("e3")})
-    stub.add_response(
-        "get_execution_history",
-        _history("TaskStateEntered"),
-        {"executionArn": _arn("e3"), "reverseOrder": True, "maxResults": 5},
-    )
+    _given_failed(stub, "e3")
     stub.add_client_error(
         "redrive_execution",
         service_error_code="ExecutionNotRedrivable",
@@ -200,12 +212,7 @@ def test_given_throttling_after_retries_then_the_execution_is_reported_throttled
     sfn: tuple[Any, Stubber],
 ) -> None:
     client, stub = sfn
-    stub.add_response("describe_execution", _described("e4"), {"executionArn": _arn("e4")})
-    stub.add_response(
-        "get_execution_history",
-        _history("TaskStateEntered"),
-        {"executionArn": _arn("e4"), "reverseOrder": True, "maxResults": 5},
-    )
+    _given_failed(stub, "e4")
     stub.add_client_error(
         "redrive_execution", service_error_code="ThrottlingException", http_status_code=400
     )
@@ -220,12 +227,7 @@ def test_given_a_failure_caught_into_the_fail_state_then_the_dry_run_says_replay
     sfn: tuple[Any, Stubber],
 ) -> None:
     client, stub = sfn
-    stub.add_response("describe_execution", _described("e5"), {"executionArn": _arn("e5")})
-    stub.add_response(
-        "get_execution_history",
-        _history("FailStateEntered"),
-        {"executionArn": _arn("e5"), "reverseOrder": True, "maxResults": 5},
-    )
+    _given_failed(stub, "e5", "FailStateEntered")
 
     items = redrive(client, _target(), [_arn("e5")], now=NOW, dry_run=True)
 
@@ -239,12 +241,7 @@ def test_given_the_local_stack_then_nothing_is_redriven_and_each_execution_gets_
 ) -> None:
     """moto has no RedriveExecution: the Stubber would fail on any redrive_execution call."""
     client, stub = sfn
-    stub.add_response("describe_execution", _described("e6"), {"executionArn": _arn("e6")})
-    stub.add_response(
-        "get_execution_history",
-        _history("TaskStateEntered"),
-        {"executionArn": _arn("e6"), "reverseOrder": True, "maxResults": 5},
-    )
+    _given_failed(stub, "e6")
 
     items = redrive(client, _target(endpoint_url="http://127.0.0.1:4566"), [_arn("e6")], now=NOW)
 
@@ -324,14 +321,7 @@ def test_all_failed_lists_each_unsuccessful_status_back_to_since_oldest_first(
 
 def test_bulk_redrive_is_paced_by_the_token_bucket() -> None:
     """Given rate 2/s and burst 2, five redrives need (5 - 2) / 2 = 1.5 s of waiting."""
-    clock = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    bucket = TokenBucket(rate=2.0, burst=2, clock=lambda: clock[0], sleep=sleep)
+    bucket, waits = _fake_clock_bucket(rate=2.0, burst=2)
     for _ in range(5):
         bucket.acquire()
 
@@ -344,25 +334,13 @@ def test_redrive_takes_one_token_per_redrive_execution_call(sfn: tuple[Any, Stub
     client, stub = sfn
     names = ["p1", "p2", "p3"]
     for name in names:
-        stub.add_response("describe_execution", _described(name), {"executionArn": _arn(name)})
-        stub.add_response(
-            "get_execution_history",
-            _history("TaskStateEntered"),
-            {"executionArn": _arn(name), "reverseOrder": True, "maxResults": 5},
-        )
+        _given_failed(stub, name)
         stub.add_response(
             "redrive_execution",
             {"redriveDate": NOW},
             {"executionArn": _arn(name), "clientToken": ANY},
         )
-    clock = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    bucket = TokenBucket(rate=1.0, burst=1, clock=lambda: clock[0], sleep=sleep)
+    bucket, waits = _fake_clock_bucket(rate=1.0, burst=1)
     items = redrive(client, _target(), [_arn(n) for n in names], now=NOW, bucket=bucket)
 
     assert [i.outcome for i in items] == [Outcome.REDRIVEN] * 3
