@@ -40,16 +40,20 @@ _CREDENTIAL_CODES = {
 
 
 def add_command(
-    subparsers: Any, name: str, summary: str, doc: str | None
+    subparsers: Any, name: str, summary: str, doc: str | None, handler: Handler | None = None
 ) -> argparse.ArgumentParser:
     """An operations command's parser: ``summary`` in the command list, the command module's
-    docstring ``doc`` as its ``--help`` description, line breaks kept as written."""
+    docstring ``doc`` as its ``--help`` description (line breaks kept as written), and
+    ``handler`` run through `run` (None for a command whose sub-commands have the handlers).
+    The command adds its own arguments, then `add_target_arguments`."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=summary,
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    if handler is not None:
+        parser.set_defaults(func=run(handler))
     return parser
 
 

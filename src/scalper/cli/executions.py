@@ -18,7 +18,6 @@ from scalper.cli._ops import (
     console,
     emit,
     progress,
-    run,
     short_arn,
     since,
     when,
@@ -31,7 +30,11 @@ from scalper.ops.target import Clients, Target
 def register(subparsers: Any) -> None:
     """Add ``executions``."""
     parser = add_command(
-        subparsers, "executions", "recent executions with the file each one handled", __doc__
+        subparsers,
+        "executions",
+        "recent executions with the file each one handled",
+        __doc__,
+        _executions,
     )
     parser.add_argument("--status", choices=STATUSES, help="only executions in this status")
     parser.add_argument(
@@ -39,7 +42,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--limit", type=int, default=50, help="at most N rows (default 50)")
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_executions))
 
 
 def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> int:

@@ -25,7 +25,6 @@ from scalper.cli._ops import (
     console,
     emit,
     progress,
-    run,
     short_arn,
     since,
     when,
@@ -38,7 +37,11 @@ from scalper.ops.target import Clients, Target
 def register(subparsers: Any) -> None:
     """Add ``redrive``."""
     parser = add_command(
-        subparsers, "redrive", "redrive failed Standard executions (14-day window)", __doc__
+        subparsers,
+        "redrive",
+        "redrive failed Standard executions (14-day window)",
+        __doc__,
+        _redrive,
     )
     parser.add_argument("arns", nargs="*", metavar="EXECUTION_ARN")
     parser.add_argument(
@@ -63,7 +66,6 @@ def register(subparsers: Any) -> None:
         help=f"redrives at once (default {DEFAULT_BURST})",
     )
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_redrive))
 
 
 def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:

@@ -15,15 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import (
-    add_command,
-    add_target_arguments,
-    console,
-    emit,
-    progress,
-    run,
-    short_arn,
-)
+from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, short_arn
 from scalper.ops.executions import replay
 from scalper.ops.target import Clients, Target
 
@@ -31,12 +23,11 @@ from scalper.ops.target import Clients, Target
 def register(subparsers: Any) -> None:
     """Add ``replay``."""
     parser = add_command(
-        subparsers, "replay", "start new executions with the original input", __doc__
+        subparsers, "replay", "start new executions with the original input", __doc__, _replay
     )
     parser.add_argument("arns", nargs="+", metavar="EXECUTION_ARN")
     parser.add_argument("--dry-run", action="store_true", help="show what would be replayed")
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_replay))
 
 
 def _replay(args: argparse.Namespace, clients: Clients, target: Target) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scalper.cli import EXIT_OK
-from scalper.cli._ops import add_command, add_target_arguments, emit, run, since
+from scalper.cli._ops import add_command, add_target_arguments, emit, since
 from scalper.ops.common import parse_since
 from scalper.ops.report import build_report, to_json
 from scalper.ops.report_html import render
@@ -26,7 +26,11 @@ from scalper.ops.target import Clients, Target
 def register(subparsers: Any) -> None:
     """Add ``report``."""
     parser = add_command(
-        subparsers, "report", "write an HTML report of outcomes, reasons and throughput", __doc__
+        subparsers,
+        "report",
+        "write an HTML report of outcomes, reasons and throughput",
+        __doc__,
+        _report,
     )
     parser.add_argument(
         "--since", type=since, default="7d", help="period start: 24h, 7d, 30d or an ISO time"
@@ -35,7 +39,6 @@ def register(subparsers: Any) -> None:
         "--out", type=Path, default=Path("report.html"), help="HTML file (default report.html)"
     )
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_report))
 
 
 def _report(args: argparse.Namespace, clients: Clients, target: Target) -> int:

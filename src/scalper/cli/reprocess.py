@@ -23,7 +23,7 @@ from silent_scalper.engine import SchemaLoadError, SchemaRegistry, UnknownSchema
 from silent_scalper.reprocess import SettleOutcome
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
-from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, run, since
+from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, since
 from scalper.ops.common import parse_since, utcnow
 from scalper.ops.reprocess import release_all, select, settle_released
 from scalper.ops.target import Clients, Target
@@ -38,7 +38,11 @@ _COPY = {
 def register(subparsers: Any) -> None:
     """Add ``reprocess``."""
     parser = add_command(
-        subparsers, "reprocess", "put quarantined files back through the pipeline", __doc__
+        subparsers,
+        "reprocess",
+        "put quarantined files back through the pipeline",
+        __doc__,
+        _reprocess,
     )
     parser.add_argument("--prefix", help="only object keys starting with this")
     parser.add_argument("--since", type=since, help="quarantined after: 7d, 24h or ISO time")
@@ -64,7 +68,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="list what would be released")
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_reprocess))
 
 
 def _reprocess(args: argparse.Namespace, clients: Clients, target: Target) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import add_command, add_target_arguments, console, emit, run, when
+from scalper.cli._ops import add_command, add_target_arguments, console, emit, when
 from scalper.ops.status import StatusReport, status
 from scalper.ops.target import Clients, Target
 
@@ -24,11 +24,14 @@ _HIDDEN = {"pk", "errors", "columns"}
 def register(subparsers: Any) -> None:
     """Add ``status``."""
     parser = add_command(
-        subparsers, "status", "a file's record, its execution's states and console link", __doc__
+        subparsers,
+        "status",
+        "a file's record, its execution's states and console link",
+        __doc__,
+        _status,
     )
     parser.add_argument("key", metavar="KEY", help="object key, bucket/key or s3://bucket/key")
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_status))
 
 
 def _status(args: argparse.Namespace, clients: Clients, target: Target) -> int:

@@ -17,15 +17,7 @@ from typing import Any
 from rich.table import Table
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM
-from scalper.cli._ops import (
-    add_command,
-    add_target_arguments,
-    console,
-    duration,
-    emit,
-    run,
-    short_arn,
-)
+from scalper.cli._ops import add_command, add_target_arguments, console, duration, emit, short_arn
 from scalper.ops.common import utcnow
 from scalper.ops.sweep import sweep, threshold
 from scalper.ops.target import Clients, Target
@@ -33,7 +25,7 @@ from scalper.ops.target import Clients, Target
 
 def register(subparsers: Any) -> None:
     """Add ``sweep``."""
-    parser = add_command(subparsers, "sweep", "replay records stuck in PROCESSING", __doc__)
+    parser = add_command(subparsers, "sweep", "replay records stuck in PROCESSING", __doc__, _sweep)
     parser.add_argument(
         "--older-than",
         type=duration,
@@ -42,7 +34,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="only list stuck records")
     add_target_arguments(parser)
-    parser.set_defaults(func=run(_sweep))
 
 
 def _sweep(args: argparse.Namespace, clients: Clients, target: Target) -> int:
