@@ -9,16 +9,19 @@ Gateway's 401.
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
+from rich.console import Console
 
 from scalper.cli import EXIT_OK, main
-from scalper.cli.demo import demo_token
+from scalper.cli.demo import collect, demo_token, run_files
 from scalper.cli.upload import UploadError, request_upload
 from scalper.cognito import sign_in
 from scalper.local import LocalStack
@@ -147,3 +150,24 @@ def test_given_cognito_mode_then_the_demo_signs_a_demo_user_in(cognito_stack: Lo
     assert token is not None
     fields = presign(cognito_stack, credentials=None, token=token)["fields"]
     assert fields["x-amz-meta-uploader-kind"] == "COGNITO"
+
+
+def test_given_cognito_mode_when_the_demo_runs_then_its_file_ends_valid_with_a_cognito_uploader(
+    cognito_stack: LocalStack, tmp_path: Path
+) -> None:
+    """The demo's whole client path on a COGNITO stack: sign a demo user in, upload with the
+    token, wait; the file ends VALID and its record names a COGNITO uploader."""
+    shutil.copy(SAMPLE, tmp_path / "jobs.csv")
+    console = Console(file=io.StringIO(), width=250)
+
+    rows = run_files(cognito_stack, collect(tmp_path), console, timeout=120)
+
+    row = rows[tmp_path / "jobs.csv"]
+    assert (row.status, row.reason) == ("VALID", "")
+    key = row.where.removeprefix(f"s3://{cognito_stack.input_bucket}/")
+    item = cognito_stack.client("dynamodb").get_item(
+        TableName=cognito_stack.resource_name("MetadataTable"),
+        Key={"pk": {"S": f"{cognito_stack.input_bucket}/{key}"}},
+        ConsistentRead=True,
+    )["Item"]
+    assert item["uploader"]["M"]["kind"] == {"S": "COGNITO"}
