@@ -94,6 +94,30 @@ def template_env(template: dict[str, Any], stack: str) -> dict[str, str]:
     return env
 
 
+def create_buckets(s3: Any, template: Mapping[str, Any], names: Mapping[str, str]) -> None:
+    """Buckets as template.yaml declares them (versioning included): ``names`` maps each
+    bucket's logical id (``InputBucket``, ``QuarantineBucket``) to the name a test gives it."""
+    for logical_id, name in names.items():
+        s3.create_bucket(Bucket=name)
+        properties = template["Resources"][logical_id].get("Properties") or {}
+        status = (properties.get("VersioningConfiguration") or {}).get("Status")
+        if status:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
+
+
+def create_metadata_table(dynamodb: Any, template: Mapping[str, Any], name: str) -> None:
+    """The metadata table as template.yaml declares it (keys, indexes, billing), named
+    ``name``."""
+    table = template["Resources"]["MetadataTable"]["Properties"]
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+        BillingMode=table["BillingMode"],
+    )
+
+
 @dataclass
 class FakeContext:
     """The parts of the Lambda context Powertools reads."""

@@ -14,7 +14,15 @@ from typing import Any
 
 import boto3
 import pytest
-from handler_support import REGION, TEMPLATE, TEST_CREDENTIALS, import_handler, template_env
+from handler_support import (
+    REGION,
+    TEMPLATE,
+    TEST_CREDENTIALS,
+    create_buckets,
+    create_metadata_table,
+    import_handler,
+    template_env,
+)
 from moto import mock_aws
 from security_support import STACK, Stack
 
@@ -52,21 +60,14 @@ def stack(sam_template: dict[str, Any], request: pytest.FixtureRequest) -> Itera
     module = request.module.__name__.removeprefix("test_").replace("_", "-")
     name = f"{STACK}-{module}"[:40]
     env = template_env(sam_template, name)
-    table = sam_template["Resources"]["MetadataTable"]["Properties"]
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws():
         for var, value in {**TEST_CREDENTIALS, **env}.items():
             monkeypatch.setenv(var, value)
         s3 = boto3.client("s3", region_name=REGION)
-        for bucket in (env["INPUT_BUCKET"], env["QUARANTINE_BUCKET"]):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=env["METADATA_TABLE"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        buckets = {"InputBucket": env["INPUT_BUCKET"], "QuarantineBucket": env["QUARANTINE_BUCKET"]}
+        create_buckets(s3, sam_template, buckets)
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_metadata_table(dynamodb, sam_template, env["METADATA_TABLE"])
         boto3.client("sns", region_name=REGION).create_topic(Name=f"{name}-alerts")
         yield Stack(env=env, s3=s3)
 

@@ -16,9 +16,17 @@ from typing import Any
 import boto3
 import pytest
 from functions_support import DATA, NAMES, STACK, Stack
-from handler_support import REGION, TEST_CREDENTIALS, import_handler, load_event, template_env
+from handler_support import (
+    REGION,
+    TEST_CREDENTIALS,
+    create_buckets,
+    create_metadata_table,
+    import_handler,
+    load_event,
+    template_env,
+)
 from moto import mock_aws
-from sam_template import load_template, resource
+from sam_template import load_template
 from silent_scalper.settings import Settings
 
 
@@ -36,22 +44,10 @@ def stack(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator
     env = template_env(template, STACK)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         s3 = boto3.client("s3", region_name=REGION)
-        for logical_id in ("InputBucket", "QuarantineBucket"):
-            props = resource(template, logical_id)
-            name = NAMES[logical_id]
-            s3.create_bucket(Bucket=name)
-            status = props.get("VersioningConfiguration", {}).get("Status")
-            if status:
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
-        table = resource(template, "MetadataTable")
+        buckets = ("InputBucket", "QuarantineBucket")
+        create_buckets(s3, template, {logical_id: NAMES[logical_id] for logical_id in buckets})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=NAMES["MetadataTable"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode=table["BillingMode"],
-        )
+        create_metadata_table(dynamodb, template, NAMES["MetadataTable"])
         sns = boto3.client("sns", region_name=REGION)
         topic_arn = sns.create_topic(Name=NAMES["AlertsTopic"].rsplit(":", 1)[1])["TopicArn"]
         assert topic_arn == NAMES["AlertsTopic"]

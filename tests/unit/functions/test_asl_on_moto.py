@@ -17,8 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
+from handler_support import create_buckets, create_metadata_table
 from moto import mock_aws
-from sam_template import pipeline_definition, resource
+from sam_template import pipeline_definition
 from silent_scalper.records import compare_sequencers
 
 REGION = "us-east-1"
@@ -42,18 +43,8 @@ class Pipeline:
         self.s3 = boto3.client("s3", region_name=REGION)
         sns = boto3.client("sns", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
-        table = resource(template, "MetadataTable")
-        self.ddb.create_table(
-            TableName=names["MetadataTable"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode=table["BillingMode"],
-        )
-        self.s3.create_bucket(Bucket=names["InputBucket"])
-        self.s3.put_bucket_versioning(
-            Bucket=names["InputBucket"], VersioningConfiguration={"Status": "Enabled"}
-        )
+        create_metadata_table(self.ddb, template, names["MetadataTable"])
+        create_buckets(self.s3, template, {"InputBucket": names["InputBucket"]})
         topic = sns.create_topic(Name="alerts")["TopicArn"]
         assert topic == names["AlertsTopic"]
         self.queue = self.sqs.create_queue(QueueName="alerts-subscriber")["QueueUrl"]

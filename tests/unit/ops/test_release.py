@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from handler_support import TEMPLATE, create_buckets, create_metadata_table
 from moto import mock_aws
 from silent_scalper.engine import Limits, SchemaRegistry
 from silent_scalper.records import MetadataRecord, Status
@@ -75,12 +76,10 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(var, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    table = load_template(REPO / "template.yaml")["Resources"]["MetadataTable"]["Properties"]
+    template = load_template(TEMPLATE)
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
-        for bucket in (INPUT, QUARANTINE):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        create_buckets(s3, template, {"InputBucket": INPUT, "QuarantineBucket": QUARANTINE})
         body = (DATA / "jobs-invalid.csv").read_bytes()
         version = s3.put_object(
             Bucket=INPUT,
@@ -92,13 +91,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         s3.put_object(Bucket=QUARANTINE, Key=f"{INPUT}/{KEY}", Body=body)
         s3.put_object(Bucket=QUARANTINE, Key=f"{INPUT}/{KEY}.report.json", Body=b"{}")
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_metadata_table(dynamodb, template, TABLE)
         record = _record(
             Status.QUARANTINED,
             "0001",

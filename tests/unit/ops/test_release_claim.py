@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from handler_support import TEMPLATE, create_metadata_table
 from moto import mock_aws
 
 from scalper.local.template import load_template
@@ -39,16 +40,10 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(var, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    table = load_template(REPO / "template.yaml")["Resources"]["MetadataTable"]["Properties"]
+    template = load_template(TEMPLATE)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TARGET.table,
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_metadata_table(client, template, TARGET.table)
         yield client
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
+from handler_support import TEMPLATE, create_buckets, create_metadata_table, import_handler
 from moto import mock_aws
 from silent_scalper.records import MetadataRecord, Status
 
 from scalper.local.template import load_template
 
 REPO = Path(__file__).resolve().parents[3]
-APP = REPO / "functions" / "reprocess_quarantined" / "app.py"
 DATA = REPO / "tests" / "unit" / "functions" / "data"
 INPUT, QUARANTINE, TABLE = "in-bucket", "q-bucket", "records"
 KEY = "uploads/2026-11-25/u2/jobs.csv"
@@ -59,30 +58,17 @@ def handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ModuleType, Any, 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    table = load_template(REPO / "template.yaml")["Resources"]["MetadataTable"]["Properties"]
+    template = load_template(TEMPLATE)
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
-        for bucket in (INPUT, QUARANTINE):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        create_buckets(s3, template, {"InputBucket": INPUT, "QuarantineBucket": QUARANTINE})
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        spec = importlib.util.spec_from_file_location("reprocess_quarantined_app", APP)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
+        create_metadata_table(dynamodb, template, TABLE)
+        module = import_handler("reprocess_quarantined", "reprocess_quarantined_app")
         try:
             yield module, s3, dynamodb
         finally:
-            sys.modules.pop(spec.name, None)
+            sys.modules.pop("reprocess_quarantined_app", None)
 
 
 def _quarantined(s3: Any, dynamodb: Any) -> str:
