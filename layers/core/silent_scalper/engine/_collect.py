@@ -56,20 +56,29 @@ class Collector:
 
     def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
         """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
+        if not objs:
+            return
         schema = self.schema
-        if schema.tracks_time and objs:
-            times = schema.times_of(objs)
-            if times:
-                lo, hi = min(times), max(times)
-                if self.first_time is None or lo < self.first_time:
-                    self.first_time = lo
-                if self.last_time is None or hi > self.last_time:
-                    self.last_time = hi
-        if self.unique is not None and objs:
-            keys = schema.keys_of(objs)
-            if not self.unique.add_batch(keys, wheres):
-                for key, where in zip(keys, wheres, strict=True):
-                    self._add_key(key, where)
+        self.valid_values(
+            schema.keys_of(objs) if self.unique is not None else None,
+            schema.times_of(objs) if schema.tracks_time else None,
+            wheres,
+        )
+
+    def valid_values(
+        self, keys: list[Any] | None, times: list[datetime] | None, wheres: Sequence[int]
+    ) -> None:
+        """Bookkeeping for valid records given their keys (None: no key tracked) and the
+        timestamps they have; ``wheres[i]`` is pack(record, line) of the record of keys[i]."""
+        if times:
+            lo, hi = min(times), max(times)
+            if self.first_time is None or lo < self.first_time:
+                self.first_time = lo
+            if self.last_time is None or hi > self.last_time:
+                self.last_time = hi
+        if self.unique is not None and keys and not self.unique.add_batch(keys, wheres):
+            for key, where in zip(keys, wheres, strict=True):
+                self._add_key(key, where)
 
     def _add_key(self, key: Any, where: int) -> None:
         assert self.unique is not None

@@ -7,7 +7,7 @@ import io
 import itertools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from silent_scalper.engine._collect import Collector, column_of, consecutive, record_error_at
@@ -45,13 +45,8 @@ class _CsvBatch:
         # Only free-text columns can hold a formula that reaches a spreadsheet: numbers,
         # enums and date-times either parse as such or the row is invalid anyway.
         text = col.schema.text_columns
-        idx = [i for i, name in enumerate(header) if text is None or name in text]
-        self._text: Callable[[list[str]], Iterable[str]] | None = None
-        if len(idx) == 1:
-            one = idx[0]
-            self._text = lambda row: (row[one],)
-        elif idx:
-            self._text = operator.itemgetter(*idx)
+        self._text = [i for i, name in enumerate(header) if text is None or name in text]
+        self._columns = col.schema.csv_columns(header) if check else None
 
     def add(self, rows: list[list[str]], wheres: Iterable[int]) -> None:
         """Queue rows of the header's width, with pack(record, line) of each."""
@@ -64,10 +59,31 @@ class _CsvBatch:
             return
         self.rows, self.wheres = [], []
         col = self.col
-        if self._text is not None:
-            col.formula_cells += _csv_formulas(itertools.chain.from_iterable(map(self._text, rows)))
+        # One tuple per column: the formula scan and the column checks work on those.
+        columns = list(zip(*rows, strict=True))
+        col.formula_cells += sum(_column_formulas(columns[i]) for i in self._text)
         if not self.check:
             return
+        if self._columns is not None:
+            got = self._columns.check(columns)
+            if got is not None:
+                col.valid_values(*got, wheres)
+                return
+            # Some row is invalid (or spelled in a way the column checks do not know):
+            # windows the column checks take skip the exact path.
+            for i in range(0, len(rows), _CSV_WINDOW):
+                window = rows[i : i + _CSV_WINDOW]
+                got = self._columns.check(list(zip(*window, strict=True)))
+                if got is not None:
+                    col.valid_values(*got, wheres[i : i + _CSV_WINDOW])
+                else:
+                    self._exact(window, wheres[i : i + _CSV_WINDOW])
+            return
+        self._exact(rows, wheres)
+
+    def _exact(self, rows: list[list[str]], wheres: list[int]) -> None:
+        """Rows checked as the schema's Struct via one dict per row; errors located."""
+        col = self.col
         header = self.header
         # An empty cell is an absent value: keep the (name, cell) pairs with a cell. All
         # C-level iteration (map/filter/zip), as this runs for every row.
@@ -126,6 +142,18 @@ class _CsvBatch:
                 col.error(err.reason, located)
                 continue
             col.valid_batch([obj], (where,))
+
+
+_FORMULA_STARTS = frozenset("=+-@")
+_FIRST_CHAR = operator.itemgetter(slice(None, 1))
+
+
+def _column_formulas(cells: tuple[str, ...]) -> int:
+    """Formula cells of a column: the regex only if some cell starts like one (a set of
+    first characters, built in C, shows most columns hold none)."""
+    if _FORMULA_STARTS.isdisjoint(map(_FIRST_CHAR, cells)):
+        return 0
+    return _csv_formulas(cells)
 
 
 def _csv_formulas(cells: Iterable[str]) -> int:

@@ -206,6 +206,7 @@ class CompiledSchema:
     _property_types: Mapping[str, str] = field(repr=False)
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
     _cell_kinds: Mapping[str, str] = field(repr=False, default_factory=dict)
+    _csv_rules: Mapping[str, CellRule | None] | None = field(repr=False, default=None)
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -329,6 +330,24 @@ class CompiledSchema:
         if self._check is not None:
             self._check(obj)
         return obj
+
+    def csv_columns(self, header: list[str]) -> CsvColumns | None:
+        """Column-wise checks for CSV rows under ``header`` (already checked against the
+        schema), or None when some property has no column-wise equivalent."""
+        rules = self._csv_rules
+        if rules is None:
+            return None
+        at = {name: i for i, name in enumerate(header)}
+        time = self.timestamp
+        return CsvColumns(
+            rules=[(at[p], rule) for p, rule in rules.items() if p in at and rule is not None],
+            required=[at[p] for p in self.properties if p in self.required and p in at],
+            patterns=[(at[c.prop], c) for c in self._patterns if c.prop in at],
+            key=at.get(self.unique[0]) if self.unique else None,
+            # Only date-time values count as timestamps (as in times_of).
+            time=at.get(time) if time and self._cell_kinds.get(time) == "date-time" else None,
+            times=self.tracks_time,
+        )
 
     def _cells_plausible(self, rows: list[dict[str, str]]) -> bool:
         """The checks of :meth:`from_cells` for a whole batch, a column at a time."""
@@ -475,7 +494,17 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _property_types=property_types,
         _patterns=patterns,
         _cell_kinds=_cell_kinds(props_doc) if struct is not None else {},
+        _csv_rules=_csv_rules(props_doc, unique) if struct is not None else None,
     )
+
+
+def _csv_rules(props: dict[str, Any], unique: tuple[str, ...]) -> dict[str, CellRule | None] | None:
+    """Every property's column check (None: any string passes), or None when CSV rows
+    must take the exact path (see :class:`CsvColumns`)."""
+    if unique and props[unique[0]].get("type") != "string":
+        return None  # non-string keys are compared as canonical JSON of the converted value
+    kinds = _cell_kinds(props)
+    return {prop: _csv_rule(sub, kinds.get(prop)) for prop, sub in props.items()}
 
 
 def _string_list(
@@ -682,7 +711,10 @@ class PatternCheck:
     def all_match(self, objs: list[Any]) -> bool:
         """Whether the property's value in each record (where present) matches."""
         # Absent (UNSET) and null values are skipped; filter/map keep the loop in C.
-        fresh = set(filter(_NOT_NULL, filter(_NOT_UNSET, map(self.get, objs))))
+        return self.values_match(set(filter(_NOT_NULL, filter(_NOT_UNSET, map(self.get, objs)))))
+
+    def values_match(self, fresh: set[Any]) -> bool:
+        """Whether every string of ``fresh`` matches (a record's values or a CSV column's)."""
         fresh -= self.good
         if not fresh:
             return True
@@ -730,6 +762,111 @@ def _cell_kinds(props: Any) -> dict[str, str]:
         elif kind == "string" and sub.get("format") == "date-time":
             kinds[prop] = "date-time"
     return kinds
+
+
+#: A CSV column's check on its non-empty cells: None when one is invalid, else the
+#: values they convert to (a date-time column's are the timestamps the summary needs).
+type CellRule = Callable[[list[str]], list[Any] | None]
+
+
+def _convert_rule(annotation: Any, *, strict: bool = False) -> CellRule:
+    """Cells converted as the Struct's field converts each: the same type and Meta, the
+    same lax mode, so the same cells pass; one C call for the column."""
+    many = list[annotation]
+
+    def rule(cells: list[str]) -> list[Any] | None:
+        try:
+            values: list[Any] = msgspec.convert(cells, many, strict=strict)
+        except msgspec.ValidationError:
+            return None
+        return values
+
+    return rule
+
+
+def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
+    """The column check of one property (``kind`` as in :func:`_cell_kinds`), or None
+    when any string passes (an unconstrained string column needs no work)."""
+    annotation = _fast_type(sub, with_pattern=_bulk_pattern(sub) is None)
+    if annotation is str:
+        return None
+    if "enum" in sub:  # a Literal of strings: membership is the whole check
+        allowed = frozenset(sub["enum"])
+        return lambda cells: cells if allowed.issuperset(cells) else None
+    if kind == "boolean":  # only true/false, as from_cells asks; both convert
+        return lambda cells: cells if _BOOLEANS.issuperset(cells) else None
+    if kind == "date-time":
+        # Strict conversion takes RFC 3339 text only, which always has the colon that
+        # from_cells asks for before its lax conversion (which also reads numbers as Unix
+        # times); for such text both give the same datetime.
+        return _convert_rule(annotation, strict=True)
+    if kind == "number":
+        convert = _convert_rule(annotation)
+        return lambda cells: (
+            None if _NOT_A_NUMBER.search("\n".join(cells)) is not None else convert(cells)
+        )
+    return _convert_rule(annotation)
+
+
+class CsvColumns:
+    """CSV rows of one header checked a column at a time, for batches of valid rows.
+
+    The exact path builds a dict per row and converts it to the schema's Struct; this
+    one transposes a batch (``zip(*rows)``) and converts each column in one C call with
+    the field's own type, after the same cell checks. It accepts a batch only if the
+    exact path takes every row, so a refused batch (an invalid row) goes to the exact
+    path, which locates and words the errors. Built by :meth:`CompiledSchema.csv_columns`.
+    """
+
+    __slots__ = ("_key", "_patterns", "_required", "_rules", "_time", "_times")
+
+    def __init__(
+        self,
+        rules: list[tuple[int, CellRule]],
+        required: list[int],
+        patterns: list[tuple[int, PatternCheck]],
+        key: int | None,
+        time: int | None,
+        *,
+        times: bool,
+    ) -> None:
+        self._rules = rules
+        self._required = required
+        self._patterns = patterns
+        self._key = key
+        self._time = time  # the column whose values are the timestamps, if one
+        self._times = times  # whether the schema tracks time at all
+
+    def check(
+        self, columns: list[tuple[str, ...]]
+    ) -> tuple[list[str | None] | None, list[datetime] | None] | None:
+        """(keys, timestamps) of the rows whose columns these are, or None if any row
+        may be invalid. Keys are None where the key cell is empty (absent)."""
+        for i in self._required:
+            if "" in columns[i]:
+                return None
+        times: list[datetime] | None = [] if self._times else None
+        for i, rule in self._rules:
+            column = columns[i]
+            cells = list(filter(None, column)) if "" in column else list(column)
+            if not cells:
+                continue  # an empty cell is an absent value
+            values = rule(cells)
+            if values is None:
+                return None
+            if i == self._time:
+                times = values
+        for i, pattern in self._patterns:
+            if not pattern.values_match(set(columns[i]) - _EMPTY):
+                return None
+        keys: list[str | None] | None = None
+        if self._key is not None:
+            column = columns[self._key]
+            keys = list(column) if "" not in column else [c or None for c in column]
+        return keys, times
+
+
+_EMPTY = frozenset({""})
 
 
 _NOT_UNSET = functools.partial(operator.is_not, msgspec.UNSET)

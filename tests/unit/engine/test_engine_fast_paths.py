@@ -1,0 +1,140 @@
+"""Fast paths and the exact path agree: same verdicts, errors, locations and summary fields.
+
+The engine validates batches of records with bulk checks and only falls back to record
+by record work when a batch fails. These tests run the same files with the fast path
+switched off and require identical summaries, on cells chosen to sit at the edges of what
+each check takes (spellings msgspec's lax conversion accepts or refuses).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from engine_support import Validate
+from silent_scalper.engine import CompiledSchema, SchemaRegistry
+from silent_scalper.engine.schemas import compile_schema
+
+HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes\n"
+GOOD = [
+    "J-{n:04d}",
+    "2026-01-05T09:30:00Z",
+    "7",
+    "queued",
+    "2",
+    "12.5",
+    "EUR",
+    "a@b.example",
+    "3",
+    "plain",
+]
+# Per column: cells the exact path takes in another spelling, or refuses.
+EDGES: dict[int, list[str]] = {
+    1: [
+        "2026-01-05T09:30:00+01:00",
+        "2026-01-05 09:30:00Z",
+        "2026-01-05T09:30:00",
+        "1767605400",
+        "2026-02-30T00:00:00Z",
+        "null",
+        "",
+    ],
+    2: ["0", "-0", "5.0", "1e3", "007", "+5", " 5", "1_000", "99999999999999999999", "", "x"],
+    3: ["running", "Queued", "", "queued "],
+    4: ["1", "5", "6", "0", "5.0", "", "2.5"],
+    5: ["0", "-0", "-0.0", "0.50", "1e3", "1E+3", ".5", "5.", "inf", "nan", "-1", "1e999", ""],
+    6: ["USD", "usd", "US", "", "EURO"],
+    7: ["x@y.z", "no-at", "a@b", "", "=cmd@x.y"],
+    8: ["0", "-1", "", "1.0"],
+    9: ["", "=1+1", "-5", "+3.2e1", "@SUM(A1)", "x" * 2001, "two\nlines", "-2+3"],
+}
+
+
+def _rows() -> list[str]:
+    """Valid rows with one edge cell each, in batches long enough for every code path."""
+    rows: list[str] = []
+    n = 0
+    for column, cells in EDGES.items():
+        for cell in cells:
+            for _ in range(40):  # runs of valid rows around each edge
+                n += 1
+                rows.append(",".join(c.format(n=n) for c in GOOD))
+            n += 1
+            row = [c.format(n=n) for c in GOOD]
+            row[column] = cell
+            rows.append(",".join(f'"{c}"' if "\n" in c or "," in c else c for c in row))
+    return [r + "\n" for r in rows]
+
+
+def _both(validate: Validate, data: str, key: str, **kw: Any) -> tuple[Any, Any]:
+    """The summary as the engine gives it, and with the CSV column checks switched off
+    (every batch then takes the exact, per-row dict path)."""
+    fast = validate(data, key, **kw).to_dict()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CompiledSchema, "csv_columns", lambda self, header: None)
+        exact = validate(data, key, **kw).to_dict()
+    return fast, exact
+
+
+def test_given_edge_cells_in_csv_then_the_column_checks_agree_with_the_exact_path(
+    validate: Validate,
+) -> None:
+    fast, exact = _both(validate, HEADER + "".join(_rows()), "jobs.csv", max_errors=1000)
+    assert fast == exact
+    assert fast["invalid_records"] > 0  # the edges did reach the error path
+    assert fast["records"] > 2000  # more than one batch
+
+
+def test_given_duplicates_across_fast_and_exact_batches_then_places_agree(
+    validate: Validate,
+) -> None:
+    rows = _rows()
+    # A job_id repeated far apart, once in a clean batch and once next to an error.
+    data = HEADER + "".join(rows) + rows[0] + rows[len(rows) // 2]
+    fast, exact = _both(validate, data, "jobs.csv", max_errors=1000)
+    assert fast == exact
+    assert any("is not unique" in e["message"] for e in fast["errors"])
+
+
+def test_given_every_edge_cell_alone_then_each_verdict_agrees(validate: Validate) -> None:
+    for column, cell in ((c, x) for c, cells in EDGES.items() for x in cells):
+        row = [c.format(n=1) for c in GOOD]
+        row[column] = cell
+        line = ",".join(f'"{c}"' if "\n" in c or "," in c else c for c in row)
+        fast, exact = _both(validate, HEADER + line + "\n", "jobs.csv")
+        assert fast == exact, (column, cell)
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"n": {"type": ["integer", "null"], "minimum": 0}, "k": {"type": "string"}},
+        {"n": {"type": "number", "multipleOf": 0.5}, "k": {"type": "string"}},
+        {"n": {"type": "integer", "multipleOf": 3}, "k": {"type": "string", "minLength": 2}},
+        {"n": {"type": "boolean"}, "k": {"type": "string", "pattern": "^(a|b)+$"}},
+        {"n": {"type": ["boolean", "null"]}, "k": {"type": ["string", "null"]}},
+        {"n": {"enum": ["x", "y"]}, "k": {"type": "string", "format": "email"}},
+    ],
+)
+def test_given_other_column_types_then_the_column_checks_agree(
+    validate: Validate, properties: dict[str, Any]
+) -> None:
+    schema = compile_schema(
+        "t",
+        {"type": "object", "properties": properties, "required": ["k"], "x-unique": ["k"]},
+        None,
+    )
+    cells = ["", "0", "1", "-1", "3", "6", "1.5", "2.0", "null", "true", "false", "x", "y"]
+    keys = ["ab", "a", "abab", "", "null", "c@d.e", "ab"]
+    rows = [f"{n},{k}{i}\n" for i, (n, k) in enumerate(itertools.product(cells, keys))]
+    for data in ("n,k\n" + "".join(rows), "n,k\n" + "".join(rows[:1]) * 3):
+        fast, exact = _both(validate, data, "t.csv", schema=schema, max_errors=1000)
+        assert fast == exact
+
+
+def test_given_the_bundled_job_schema_then_csv_rows_take_the_column_checks(
+    registry: SchemaRegistry,
+) -> None:
+    """Guards the speed-up itself: job.v1 has a column-wise check for its CSV rows."""
+    assert registry.get("job.v1").csv_columns(HEADER.strip().split(",")) is not None
