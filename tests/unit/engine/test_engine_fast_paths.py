@@ -8,12 +8,15 @@ each check takes (spellings msgspec's lax conversion accepts or refuses).
 
 from __future__ import annotations
 
+import codecs
+import io
 import itertools
 from typing import Any
 
 import pytest
 from engine_support import Validate
 from silent_scalper.engine import CompiledSchema, SchemaRegistry
+from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes\n"
@@ -138,3 +141,53 @@ def test_given_the_bundled_job_schema_then_csv_rows_take_the_column_checks(
 ) -> None:
     """Guards the speed-up itself: job.v1 has a column-wise check for its CSV rows."""
     assert registry.get("job.v1").csv_columns(HEADER.strip().split(",")) is not None
+
+
+def _whole_chunk_problem(chunks: list[bytes]) -> tuple[int, str]:
+    """The UTF-8 check as it was before it decoded in pieces: each chunk decoded whole,
+    the cut taken from the decoder (counted from the bytes it still held). Returns how
+    many bytes were delivered before the problem, and its message."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    start = 0
+    for data in chunks:
+        try:
+            decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            cut = exc.start
+            return start + cut, f"not valid UTF-8: byte 0x{data[cut]:02x} at offset {start + cut}"
+        start += len(data)
+    raise AssertionError("no problem found")
+
+
+def _read_until_raised(source: Source, chunk: int, delivered: list[bytes]) -> None:
+    """Read chunks into ``delivered`` until the source raises. The error comes on the read
+    after the one that returned the bytes before it (possibly none); two empty reads in a
+    row mean the end came without one, and the caller's pytest.raises then fails."""
+    while True:
+        delivered.append(source.read_chunk(chunk))
+        if len(delivered) > 1 and not delivered[-1] and not delivered[-2]:
+            return
+
+
+@pytest.mark.parametrize("shift", [-3, -2, -1, 0, 1, 2])
+@pytest.mark.parametrize(
+    "bad", [b"\xff", b"\xe7\x41", b"\xe7\x80\x41", b"\xed\xa0\x80", b"\xf0\x9f\x98", b"\xc3"]
+)
+def test_given_bad_utf8_at_a_piece_boundary_then_the_offset_is_as_decoding_whole(
+    bad: bytes, shift: int
+) -> None:
+    """The check decodes a chunk in pieces; where a bad sequence straddles two pieces (or
+    two chunks) the reported byte, offset and line are what decoding whole chunks gave."""
+    body = bytearray(b"a\n" * (_PIECE // 2 + 8) + "Zürich 納期\n".encode() * 4)
+    at = _PIECE + shift
+    body[at : at + len(bad)] = bad
+    for chunk in (CHUNK, _PIECE + 1, 1000):
+        source = Source(io.BytesIO(bytes(body)), max_bytes=1 << 30)
+        delivered: list[bytes] = []
+        with pytest.raises(EncodingError) as caught:
+            _read_until_raised(source, chunk, delivered)
+        raw = [bytes(body[i : i + chunk]) for i in range(0, len(body), chunk)]
+        done, message = _whole_chunk_problem(raw)
+        assert caught.value.message == message
+        assert b"".join(delivered) == bytes(body[:done])
+        assert caught.value.line == bytes(body[:done]).count(b"\n") + 1

@@ -39,6 +39,9 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
     saw_data = False
     while True:
         chunk = body.read(CHUNK)
+        # The reader counted the chunk's newlines already; pending holds none, so they
+        # are the newlines of data[:cut] below.
+        newlines = body.newlines
         if first and chunk:
             chunk = chunk.removeprefix(UTF8_BOM)
             first = False
@@ -51,12 +54,12 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
             line_no += 1
             oversized = False
             chunk = chunk[nl + 1 :]
+            newlines -= 1
         data = pending + chunk if pending else chunk
         cut = data.rfind(b"\n") + 1
         if cut == 0:
             pending = data
         else:
-            newlines = data.count(b"\n", 0, cut)
             # pending is never over the limit, so a line over it either starts in pending
             # (then it is the first line) or lies in the chunk (only if the chunk is).
             long_line = data.find(b"\n") > limit or len(chunk) > limit

@@ -94,11 +94,13 @@ class UniqueTracker:
         On False nothing was added and the caller adds the batch one by one with
         :meth:`add`, to locate the duplicate (or skip absent keys).
         """
+        # One set, then O(1) lookups: cheaper than scanning the list for None and UNSET.
+        fresh = set(keys)
         if (
-            None in keys
-            or msgspec.UNSET in keys
-            or not self._seen.keys().isdisjoint(keys)
-            or len(set(keys)) != len(keys)
+            len(fresh) != len(keys)
+            or None in fresh
+            or msgspec.UNSET in fresh
+            or not self._seen.keys().isdisjoint(fresh)
         ):
             return False
         self._seen.update(zip(keys, wheres, strict=True))
