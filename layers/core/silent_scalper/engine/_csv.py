@@ -47,9 +47,17 @@ class _CsvBatch:
         text = col.schema.text_columns
         self._text = [i for i, name in enumerate(header) if text is None or name in text]
         self._columns = col.schema.csv_columns(header) if check else None
+        self._cols: list[tuple[str, ...]] | None = None  # zip(*self.rows), if known
 
-    def add(self, rows: list[list[str]], wheres: Iterable[int]) -> None:
-        """Queue rows of the header's width, with pack(record, line) of each."""
+    def add(
+        self,
+        rows: list[list[str]],
+        wheres: Iterable[int],
+        columns: list[tuple[str, ...]] | None = None,
+    ) -> None:
+        """Queue rows of the header's width, with pack(record, line) of each, and their
+        columns if the caller has them (used when these are all the batch holds)."""
+        self._cols = columns if not self.rows else None
         self.rows += rows
         self.wheres += wheres
 
@@ -60,7 +68,8 @@ class _CsvBatch:
         self.rows, self.wheres = [], []
         col = self.col
         # One tuple per column: the formula scan and the column checks work on those.
-        columns = list(zip(*rows, strict=True))
+        columns = self._cols if self._cols is not None else list(zip(*rows, strict=True))
+        self._cols = None
         col.formula_cells += sum(_column_formulas(columns[i]) for i in self._text)
         if not self.check:
             return
@@ -70,16 +79,27 @@ class _CsvBatch:
                 col.valid_values(*got, wheres)
                 return
             # Some row is invalid (or spelled in a way the column checks do not know):
-            # windows the column checks take skip the exact path.
+            # windows of _CSV_WINDOW rows, a failing one halved, so only the few rows
+            # around each error take the exact path. In file order, so a duplicate is
+            # still reported against its first occurrence.
             for i in range(0, len(rows), _CSV_WINDOW):
-                window = rows[i : i + _CSV_WINDOW]
-                got = self._columns.check(list(zip(*window, strict=True)))
-                if got is not None:
-                    col.valid_values(*got, wheres[i : i + _CSV_WINDOW])
-                else:
-                    self._exact(window, wheres[i : i + _CSV_WINDOW])
+                self._narrow_columns(rows[i : i + _CSV_WINDOW], wheres[i : i + _CSV_WINDOW])
             return
         self._exact(rows, wheres)
+
+    def _narrow_columns(self, rows: list[list[str]], wheres: list[int]) -> None:
+        """Rows the column checks take are done; a failing group is halved until small,
+        then checked by the exact path, which locates and words the errors."""
+        assert self._columns is not None
+        got = self._columns.check(list(zip(*rows, strict=True)))
+        if got is not None:
+            self.col.valid_values(*got, wheres)
+        elif len(rows) <= _CSV_SMALL:
+            self._exact(rows, wheres)
+        else:
+            half = len(rows) // 2
+            self._narrow_columns(rows[:half], wheres[:half])
+            self._narrow_columns(rows[half:], wheres[half:])
 
     def _exact(self, rows: list[list[str]], wheres: list[int]) -> None:
         """Rows checked as the schema's Struct via one dict per row; errors located."""
@@ -149,9 +169,14 @@ _FIRST_CHAR = operator.itemgetter(slice(None, 1))
 
 
 def _column_formulas(cells: tuple[str, ...]) -> int:
-    """Formula cells of a column: the regex only if some cell starts like one (a set of
-    first characters, built in C, shows most columns hold none)."""
-    if _FORMULA_STARTS.isdisjoint(map(_FIRST_CHAR, cells)):
+    """Formula cells of a column: the regex only if some cell starts like one.
+
+    The four formula characters sort at or before "@"; if the smallest non-empty cell
+    starts after it, no cell can start with one (one C-level min, the usual case for
+    text). Otherwise the set of first characters (built in C) decides.
+    """
+    lowest = min(filter(None, cells), default="\uffff")
+    if lowest[0] > "@" or _FORMULA_STARTS.isdisjoint(map(_FIRST_CHAR, cells)):
         return 0
     return _csv_formulas(cells)
 
@@ -203,7 +228,8 @@ def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool
             problem is None
             and reader.line_num < _LINE_MASK
             and _widths(rows) == {width}
-            and (starts := _row_starts(rows, line + 1))[-1] == reader.line_num + 1
+            and (columns := list(zip(*rows, strict=True)))
+            and (starts := _row_starts(columns, len(rows), line + 1))[-1] == reader.line_num + 1
         ):
             # Full-width rows, some with line breaks inside quoted cells: each row's first
             # line comes from its cells' break counts, in bulk (no per-row Python).
@@ -212,7 +238,9 @@ def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool
             col.records += len(rows)
             if header_ok:
                 # pack(record, start) for every row: record << 32 | start, added in C.
-                batch.add(rows, map(operator.add, consecutive(first, 0, 0, len(rows)), starts))
+                batch.add(
+                    rows, map(operator.add, consecutive(first, 0, 0, len(rows)), starts), columns
+                )
             else:
                 col.invalid += len(rows)
             line = reader.line_num
@@ -288,17 +316,23 @@ def _rows_one_by_one(
     return line
 
 
-def _row_starts(rows: list[list[str]], first_line: int) -> list[int]:
-    """The physical line each row starts on, given the first row's, then the line after
-    the last row; counted as :func:`_breaks` does, with C-level maps, not a call per row."""
-    joined = list(map("\x00".join, rows))
-    breaks: Iterable[int] = map(str.count, joined, itertools.repeat("\n"))
-    if any(map(operator.contains, joined, itertools.repeat("\r"))):
-        crs = list(map(str.count, joined, itertools.repeat("\r")))
-        crlfs = list(map(str.count, joined, itertools.repeat("\r\n")))
-        breaks = map(operator.sub, map(operator.add, breaks, crs), crlfs)
-    # Row i starts after rows 0..i-1, each one line plus its inner breaks.
-    steps = map(operator.add, breaks, itertools.repeat(1))
+def _row_starts(columns: list[tuple[str, ...]], count: int, first_line: int) -> list[int]:
+    """The physical line each of ``count`` rows starts on, given the first row's, then the
+    line after the last row; breaks counted as :func:`_breaks` does, a column at a time:
+    one join shows whether a column has any, and only those columns are counted per cell
+    (with C-level maps, not a call per row)."""
+    steps: Iterable[int] = itertools.repeat(1, count)  # each row is one line plus its breaks
+    for column in columns:
+        joined = "".join(column)
+        cr = "\r" in joined
+        if not cr and "\n" not in joined:
+            continue
+        breaks: Iterable[int] = map(str.count, column, itertools.repeat("\n"))
+        if cr:
+            crs = map(str.count, column, itertools.repeat("\r"))
+            crlfs = map(str.count, column, itertools.repeat("\r\n"))
+            breaks = map(operator.sub, map(operator.add, breaks, crs), crlfs)
+        steps = list(map(operator.add, steps, breaks))
     return list(itertools.accumulate(steps, initial=first_line))
 
 
