@@ -11,11 +11,13 @@ from __future__ import annotations
 import codecs
 import io
 import itertools
+import json
 from typing import Any
 
 import pytest
-from engine_support import Validate
-from silent_scalper.engine import CompiledSchema, SchemaRegistry
+from engine_support import Validate, job
+from silent_scalper.engine import CompiledSchema, SchemaRegistry, ValidationSummary, _json
+from silent_scalper.engine._csv import _breaks, _row_starts
 from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
 
@@ -191,3 +193,43 @@ def test_given_bad_utf8_at_a_piece_boundary_then_the_offset_is_as_decoding_whole
         assert caught.value.message == message
         assert b"".join(delivered) == bytes(body[:done])
         assert caught.value.line == bytes(body[:done]).count(b"\n") + 1
+
+
+def test_given_line_breaks_in_several_columns_then_row_starts_count_as_row_by_row() -> None:
+    """Row starts are counted a column at a time; they must equal the per-row count
+    (\\r\\n, \\r and \\n are each one break, and a \\r ending one cell and a \\n starting
+    the next are two)."""
+    cells = ["", "plain", "a\nb", "a\r\nb", "a\rb", "end\r", "\nstart", "\r\n\r\n", "\n\r"]
+    rows = [list(combo) for combo in itertools.product(cells, repeat=3)]
+    expected = list(itertools.accumulate((1 + _breaks(row) for row in rows), initial=7))
+    assert _row_starts(list(zip(*rows, strict=True)), len(rows), 7) == expected
+    no_cr = [row for row in rows if "\r" not in "".join(row)]
+    expected = list(itertools.accumulate((1 + _breaks(row) for row in no_cr), initial=1))
+    assert _row_starts(list(zip(*no_cr, strict=True)), len(no_cr), 1) == expected
+
+
+def test_given_many_invalid_records_in_a_multiline_json_array_then_lines_are_unchanged(
+    validate: Validate,
+) -> None:
+    """JSON error lines are counted on from the previous error instead of from the
+    buffer start; they must be what counting from the start gives, in every path (batch,
+    windows, record by record, several chunks)."""
+    records = [
+        json.loads(job(n, priority=9 if n % 7 == 3 else 2, notes="x\\n" * (n % 5)))
+        for n in range(30_000)
+    ]
+    records[12_345] = [records[12_345]]  # a nested element takes the exact scanner
+    data = json.dumps(records, indent=2)
+    with pytest.MonkeyPatch.context() as mp:
+        # Keep every error (not only what fits the summary's size budget) to compare.
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        fast = validate(data, "jobs.json", max_errors=10_000).to_dict()
+        mp.setattr(
+            _json._Buffer,
+            "line_at",
+            lambda self, pos: self.base_line + self.buf.count(b"\n", 0, pos),
+        )
+        exact = validate(data, "jobs.json", max_errors=10_000).to_dict()
+    assert fast == exact
+    assert len(data) > 2 * CHUNK
+    assert len({e["line"] for e in fast["errors"]}) > 4000

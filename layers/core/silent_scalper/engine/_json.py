@@ -53,6 +53,10 @@ class _Buffer:
         self.eof = not self.buf
         self.pos = 0
         self.base_line = 1  # line number at buf[0]
+        # line_at's last answer: the buffer it was for, a position in it and its line.
+        self._memo_buf: bytes | None = None
+        self._memo_pos = 0
+        self._memo_line = 1
 
     def more(self) -> bool:
         """Drop consumed bytes and append the next chunk; False at the end."""
@@ -82,7 +86,20 @@ class _Buffer:
                 return False
 
     def line_at(self, pos: int) -> int:
-        return self.base_line + self.buf.count(b"\n", 0, pos)
+        """The line of ``buf[pos]``. Counted on from the position asked last, not from the
+        buffer start: errors are located in order, and counting a 1 MiB buffer from its
+        start for each of many invalid records took a third of the time."""
+        buf = self.buf
+        if pos < 0:
+            return self.base_line + buf.count(b"\n", 0, pos)
+        if buf is not self._memo_buf:
+            self._memo_buf, self._memo_pos, self._memo_line = buf, 0, self.base_line
+        if pos >= self._memo_pos:
+            line = self._memo_line + buf.count(b"\n", self._memo_pos, pos)
+        else:
+            line = self._memo_line - buf.count(b"\n", pos, self._memo_pos)
+        self._memo_pos, self._memo_line = pos, line
+        return line
 
 
 def validate_json(body: Prefixed, col: Collector) -> bool:
