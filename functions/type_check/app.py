@@ -25,7 +25,8 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
     """-> the verdict ``{"ok", "format", "encoding", "reason", "message"}`` and the uploader."""
     result = type_check(S3, event, limits=LIMITS, url_encoded=SETTINGS.event_keys_url_encoded)
+    verdict = result.verdict
     logger.info(
-        "type checked", extra={"ok": result.ok, "format": result.format, "reason": result.reason}
+        "type checked", extra={"ok": verdict.ok, "format": verdict.format, "reason": verdict.reason}
     )
     return result.to_dict()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from silent_scalper.engine import Limits
+from silent_scalper.engine import Limits, TypeCheckResult
 from silent_scalper.identity import AuthKind, Uploader, caller_identity
 from silent_scalper.pipeline import (
     QuarantineRequest,
@@ -174,7 +174,7 @@ def test_given_an_object_with_an_uploader_when_type_checked_then_the_result_name
     step_event = object_event("states/type_check.json", "jobs-valid.csv")
     with_uploader(stack, step_event, UPLOADER)
     outcome = check(stack, StepInput.model_validate(step_event))
-    assert outcome.ok
+    assert outcome.verdict.ok
     assert outcome.uploader == UPLOADER
     assert outcome.to_dict()["uploader_attribute"] == {
         "M": {"kind": {"S": "IAM"}, "principal": {"S": UPLOADER.principal}, "name": {"S": "ana"}}
@@ -188,7 +188,7 @@ def test_given_an_empty_object_with_an_uploader_when_type_checked_then_a_head_na
     step_event = object_event("states/type_check.json", "empty.csv")
     with_uploader(stack, step_event, UPLOADER)
     outcome = check(stack, StepInput.model_validate(step_event))
-    assert outcome.reason == "EMPTY_FILE"
+    assert outcome.verdict.reason == "EMPTY_FILE"
     assert outcome.uploader == UPLOADER
 
 
@@ -205,7 +205,8 @@ def test_given_a_nameless_uploader_then_the_attribute_leaves_the_name_out_as_rec
     """A FAILED record (written by the ASL from this attribute) and a VALID record (written
     from the model) must hold the uploader in the same shape."""
     nameless = Uploader(kind=AuthKind.COGNITO, principal="7d8ca528-4931-4254-9273-ea5ee853f271")
-    outcome = TypeCheckOutcome(ok=True, uploader=nameless)
+    verdict = TypeCheckResult(ok=True, format=None, encoding=None, reason=None, message=None)
+    outcome = TypeCheckOutcome(verdict, uploader=nameless)
     record_item = MetadataRecord(
         pk="b/k", bucket="b", key="k", event_key="k", size=1, status=Status.VALID,
         execution_arn="arn",
@@ -272,5 +273,5 @@ def test_given_an_empty_object_deleted_since_the_event_then_still_empty_file_and
         VersionId=step_event["object"]["version-id"],
     )
     outcome = check(stack, StepInput.model_validate(step_event))
-    assert outcome.reason == "EMPTY_FILE"
+    assert outcome.verdict.reason == "EMPTY_FILE"
     assert outcome.uploader is None

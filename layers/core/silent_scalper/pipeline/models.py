@@ -8,6 +8,7 @@ to them. Outputs stay small (a few KiB at most) whatever the file size.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -82,32 +83,21 @@ class StepInput(BaseModel):
         return source
 
 
-#: The engine's verdict within TypeCheck's result (the rest names the uploader).
-VERDICT_FIELDS = frozenset({"ok", "format", "encoding", "reason", "message"})
-
-
-class TypeCheckOutcome(BaseModel):
+@dataclass(frozen=True, slots=True)
+class TypeCheckOutcome:
     """TypeCheck's result: the engine's verdict on the first bytes, and who uploaded the file.
 
     The uploader comes from the same S3 response as the bytes (the object's
     ``x-amz-meta-uploader-*``), so it is known from the first step on and every later
-    outcome, FAILED included, can carry it. ``uploader_attribute`` is the same value as a
-    DynamoDB attribute value (``{"M": ...}`` or ``{"NULL": true}``): the failure path
-    writes it with a direct DynamoDB integration, and JSONPath cannot build a map with
-    optional members.
+    outcome, FAILED included, can carry it. On the wire (:meth:`to_dict`) the verdict's
+    fields stay at the top level, beside ``uploader`` and ``uploader_attribute``: the same
+    uploader as a DynamoDB attribute value (``{"M": ...}`` or ``{"NULL": true}``), because
+    the failure path writes it with a direct DynamoDB integration and JSONPath cannot build
+    a map with optional members.
     """
 
-    ok: bool
-    format: str | None = None
-    encoding: str | None = None
-    reason: str | None = None
-    message: str | None = None
+    verdict: TypeCheckResult
     uploader: Uploader | None = None
-
-    @property
-    def verdict(self) -> TypeCheckResult:
-        """The engine's verdict alone, as ValidateSchema reads it back from the state."""
-        return TypeCheckResult.from_dict(self.model_dump(include=set(VERDICT_FIELDS)))
 
     @property
     def uploader_attribute(self) -> dict[str, Any]:
@@ -116,9 +106,20 @@ class TypeCheckOutcome(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The Lambda result (JSON-safe)."""
-        data = self.model_dump(mode="json")
-        data["uploader_attribute"] = self.uploader_attribute
-        return data
+        return {
+            **self.verdict.to_dict(),
+            "uploader": None if self.uploader is None else self.uploader.model_dump(mode="json"),
+            "uploader_attribute": self.uploader_attribute,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TypeCheckOutcome:
+        """Inverse of :meth:`to_dict` (``uploader_attribute`` is derived, not read)."""
+        uploader = data.get("uploader")
+        return cls(
+            TypeCheckResult.from_dict(data),
+            None if uploader is None else Uploader.model_validate(uploader),
+        )
 
 
 class ValidateRequest(StepInput):

@@ -17,11 +17,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from silent_scalper.engine import ValidationSummary
+from silent_scalper.engine import TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract import build_record
-from silent_scalper.pipeline.models import VERDICT_FIELDS, QuarantineRequest, StepOutcome
+from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
     MetadataRecord,
@@ -176,7 +176,8 @@ def build_report(
         "errors": summary.get("errors", []),
         "errors_truncated": bool(summary.get("errors_truncated", False)),
         "summary": summary or None,
-        "type_check": {k: v for k, v in request.type_check.items() if k in VERDICT_FIELDS},
+        # The verdict only: the uploader is in the record already.
+        "type_check": TypeCheckResult.from_dict(request.type_check).to_dict(),
         "execution_arn": record.execution_arn,
         "execution_url": record.execution_url,
         "quarantined_at": quarantined_at,
@@ -206,6 +207,7 @@ def quarantine(
         ValidationSummary.from_dict(validation.summary) if validation.summary is not None else None
     )
     reason = validation.reason or UNKNOWN_REASON
+    source_head = s3.head_object(**request.get_args(url_encoded=settings.event_keys_url_encoded))
     record = build_record(
         request,
         status=Status.QUARANTINED,
@@ -214,6 +216,7 @@ def quarantine(
         summary=summary,
         reason=reason,
         message=validation.message,
+        uploader=Uploader.from_object_metadata(source_head.get("Metadata", {})),
     )
     target_key = quarantine_key(request.bucket, record.key)
     report_key = target_key + REPORT_SUFFIX
@@ -225,10 +228,6 @@ def quarantine(
     )
     source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
     tagging = tag_query(Status.QUARANTINED, reason)
-    source_head = s3.head_object(**request.get_args(url_encoded=settings.event_keys_url_encoded))
-    record = record.model_copy(
-        update={"uploader": Uploader.from_object_metadata(source_head.get("Metadata", {}))}
-    )
     origin = {
         SOURCE_VERSION_META: request.version_id or "null",
         SOURCE_ETAG_META: source_head["ETag"].strip('"'),

@@ -61,6 +61,4 @@ def type_check(
     verdict = sniff(
         head.data, key=step.s3_key(url_encoded=url_encoded), size=step.object.size, limits=limits
     )
-    return TypeCheckOutcome.model_validate(
-        {**verdict.to_dict(), "uploader": Uploader.from_object_metadata(head.metadata)}
-    )
+    return TypeCheckOutcome(verdict, Uploader.from_object_metadata(head.metadata))
