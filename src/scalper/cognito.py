@@ -47,6 +47,17 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def token_from(value: str | None) -> str | None:
+    """The JWT in an ``Authorization`` value: the value itself, or what follows ``Bearer ``
+    (API Gateway's JWT authoriser accepts both). ``None`` when there is none."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text[:7].lower() == "bearer ":
+        text = text[7:].strip()
+    return text or None
+
+
 def pad_hex(value: int | str) -> str:
     """Hex of a non-negative integer as Cognito hashes it: even length, and a leading
     ``00`` when the top bit is set (a positive two's-complement number)."""

@@ -43,6 +43,7 @@ from rich.progress import (
 )
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
+from scalper.cognito import token_from
 
 CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -138,9 +139,7 @@ def bearer(token: str) -> str:
     """The ``Authorization`` value for a JWT (API Gateway accepts it with or without
     ``Bearer``; the prefix is the standard form). Whitespace and a prefix the user
     already typed are tolerated."""
-    text = token.strip()
-    if text[:7].lower() == "bearer ":
-        text = text[7:].strip()
+    text = token_from(token) or ""
     if not text or any(c.isspace() for c in text) or text.count(".") != 2:
         raise UsageError("the token is not a JWT (three dot-separated parts); see scalper login")
     return f"Bearer {text}"

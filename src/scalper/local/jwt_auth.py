@@ -41,6 +41,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from scalper.cognito import token_from
+
 #: The RSA algorithms API Gateway accepts (it supports RSA-based algorithms only).
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "RS256": hashes.SHA256,
@@ -123,16 +125,6 @@ def _rsa_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
         except (KeyError, ValueError, binascii.Error):
             continue
     return keys
-
-
-def token_from(value: str | None) -> str | None:
-    """The token in an identity source value: the value itself, or after ``Bearer ``."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text[:7].lower() == "bearer ":
-        text = text[7:].strip()
-    return text or None
 
 
 def verify(

@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from silent_scalper.identity import AuthKind, caller_identity
 
+from scalper.cognito import token_from
 from scalper.local.http_api import HttpApi
-from scalper.local.jwt_auth import JwksCache, JwtAuthorizer, JwtRejected, token_from, verify
+from scalper.local.jwt_auth import JwksCache, JwtAuthorizer, JwtRejected, verify
 from scalper.local.lambda_endpoint import LambdaEndpoint
 from scalper.local.lambda_runtime import InvokeResult
 from scalper.local.provision import Route
