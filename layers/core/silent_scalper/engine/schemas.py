@@ -356,12 +356,7 @@ class CompiledSchema:
             values = list(filter(_NOT_NULL, map(operator.methodcaller("get", prop), rows)))
             if not values:
                 continue
-            if kind == "boolean":
-                ok = set(values) <= _BOOLEANS
-            else:
-                bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
-                ok = bad.search("\n".join(values)) is None
-            if not ok:
+            if not _cells_fit(kind, values):
                 return False
         return True
 
@@ -762,6 +757,15 @@ def _cell_fits(kind: str, value: str) -> bool:
     return bad.search(value) is None
 
 
+def _cells_fit(kind: str, values: list[str]) -> bool:
+    """:func:`_cell_fits` for a whole column at once (one regex pass over the joined cells;
+    the patterns are per line, so joining with newlines keeps each cell's verdict)."""
+    if kind == "boolean":
+        return _BOOLEANS.issuperset(values)
+    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
+    return bad.search("\n".join(values)) is None
+
+
 def _cell_kinds(props: Any) -> dict[str, str]:
     """Properties whose CSV cells need a check beyond msgspec's lax conversion."""
     kinds: dict[str, str] = {}
@@ -806,7 +810,7 @@ def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
         allowed = frozenset(sub["enum"])
         return lambda cells: cells if allowed.issuperset(cells) else None
     if kind == "boolean":  # only true/false, as from_cells asks; both convert
-        return lambda cells: cells if _BOOLEANS.issuperset(cells) else None
+        return lambda cells: cells if _cells_fit("boolean", cells) else None
     if kind == "date-time":
         # Strict conversion takes RFC 3339 text only, which always has the colon that
         # from_cells asks for before its lax conversion (which also reads numbers as Unix
@@ -814,9 +818,7 @@ def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
         return _convert_rule(annotation, strict=True)
     if kind == "number":
         convert = _convert_rule(annotation)
-        return lambda cells: (
-            None if _NOT_A_NUMBER.search("\n".join(cells)) is not None else convert(cells)
-        )
+        return lambda cells: convert(cells) if _cells_fit("number", cells) else None
     return _convert_rule(annotation)
 
 
