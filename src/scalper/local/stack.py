@@ -14,7 +14,9 @@
 - the EventBridge bridge (`EventBridgeBridge`) for the rule's Step Functions target.
 
 Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
-what the template asks for that the local stack cannot provide.
+what the template asks for that the local stack cannot provide. moto's interpreter pays
+a few costs again on every execution (parsing the ASL, compiling JSONPaths, building SDK
+clients); `scalper.local.interpreter_cache` pays them once while the stack runs.
 
 One stack per process: moto's mock is process-wide.
 """
@@ -44,7 +46,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from scalper.local import retry
+from scalper.local import interpreter_cache, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.http_api import HttpApi
@@ -253,6 +255,8 @@ class LocalStack:
         self.bridge.install()
 
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
+        # After the variable above: the interpreter's cached Lambda client reads it once.
+        interpreter_cache.install()
         self.lambdas.start(prewarm=cfg.prewarm)
         self.api.start()
         # DynamoDB Streams -> Lambda event sources (scalper.local.streams), e.g. write_result.
@@ -299,6 +303,7 @@ class LocalStack:
             self._moto_server.server_close()
             self._moto_server = None
         retry.uninstall()
+        interpreter_cache.uninstall()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -433,10 +438,64 @@ class LocalStack:
 
     def execution_arns_for(self, key: str) -> list[str]:
         """Executions the bridge started for an object key, oldest first."""
-        bridge = self._require(self.bridge)
-        return [
-            d.execution_arn for d in list(bridge.deliveries) if d.key == key and d.execution_arn
-        ]
+        return self._require(self.bridge).executions_for(key)
+
+    def ended(self, arns: Iterable[str]) -> dict[str, str]:
+        """Of these executions, the ones that have ended: ARN -> status.
+
+        One ``ListExecutions`` of the running executions per page of a thousand, instead of
+        one ``DescribeExecution`` per ARN: waiting for many files costs the stack (and the
+        machine) next to nothing. Each execution found not running is described once.
+        """
+        wanted = list(dict.fromkeys(arns))  # known before listing: none can be missed
+        if not wanted:
+            return {}
+        sfn = self.client("stepfunctions")
+        running: set[str] = set()
+        for machine in self._require(self.provisioned).state_machines.values():
+            kwargs: dict[str, Any] = {
+                "stateMachineArn": machine.arn,
+                "statusFilter": "RUNNING",
+                "maxResults": 1000,
+            }
+            while True:
+                page = sfn.list_executions(**kwargs)
+                running.update(e["executionArn"] for e in page["executions"])
+                if not page.get("nextToken"):
+                    break
+                kwargs["nextToken"] = page["nextToken"]
+        ended: dict[str, str] = {}
+        for arn in wanted:
+            if arn not in running:
+                status = str(sfn.describe_execution(executionArn=arn)["status"])
+                if status in TERMINAL:  # PENDING_REDRIVE is neither running nor ended
+                    ended[arn] = status
+        return ended
+
+    def wait_for_statuses(
+        self, keys: Iterable[str], timeout: float = 60.0, poll: float = 0.1
+    ) -> dict[str, str]:
+        """Wait until every key has an execution and it ended; key -> its latest status.
+
+        Raises `TimeoutError` naming the keys still open at the deadline.
+        """
+        pending = list(dict.fromkeys(keys))
+        deadline = time.monotonic() + timeout
+        done: dict[str, str] = {}
+        while True:
+            latest = {k: arns[-1] for k in pending if (arns := self.execution_arns_for(k))}
+            ended = self.ended(latest.values())
+            for key, arn in latest.items():
+                if arn in ended:
+                    done[key] = ended[arn]
+            pending = [k for k in pending if k not in done]
+            if not pending:
+                return done
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"no terminal execution after {timeout:.0f}s for: {', '.join(pending)}"
+                )
+            time.sleep(poll)
 
     def wait_for_keys(
         self, keys: Iterable[str], timeout: float = 60.0
@@ -446,27 +505,8 @@ class LocalStack:
         Raises `TimeoutError` naming the keys still open at the deadline.
         """
         wanted = list(keys)
-        deadline = time.monotonic() + timeout
-        done: dict[str, ExecutionReport] = {}
-        sfn = self.client("stepfunctions")
-        while True:
-            for key in wanted:
-                if key in done:
-                    continue
-                arns = self.execution_arns_for(key)
-                if not arns:
-                    continue
-                status = sfn.describe_execution(executionArn=arns[-1])["status"]
-                if status in TERMINAL:
-                    done[key] = self.report(arns[-1])
-            if len(done) == len(wanted):
-                return done
-            if time.monotonic() > deadline:
-                missing = [k for k in wanted if k not in done]
-                raise TimeoutError(
-                    f"no terminal execution after {timeout:.0f}s for: {', '.join(missing)}"
-                )
-            time.sleep(0.1)
+        self.wait_for_statuses(wanted, timeout)
+        return {key: self.report(self.execution_arns_for(key)[-1]) for key in wanted}
 
     def wait_for_execution(self, arn: str, timeout: float = 60.0) -> ExecutionReport:
         """Wait for one execution to end."""
