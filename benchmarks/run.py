@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -336,12 +336,18 @@ def cost_section(pipeline: dict[str, Any]) -> dict[str, Any] | None:
                 "file": case["name"],
                 "profile": asdict(profile),
             }
+            # TagObjects=false: the same path without the outcome tag's PutObjectTagging.
+            untagged = replace(
+                profile, s3_writes=profile.s3_writes - run["calls"].get("s3:PutObjectTagging", 0)
+            )
+            entry["untagged"] = {}
             for workflow in cost.Workflow:
                 breakdown = cost.cost_per_million(profile, workflow)
                 entry[workflow.value] = {
                     "total": breakdown.total,
                     "components": breakdown.components,
                 }
+                entry["untagged"][workflow.value] = cost.cost_per_million(untagged, workflow).total
             entries.append(entry)
     return {"prices": asdict(cost.Prices()), "paths": entries}
 
@@ -358,10 +364,13 @@ def cost_table(section: dict[str, Any]) -> Table:
         "of which SFN",
         "Express",
         "of which SFN",
+        "Std untagged",
+        "Exp untagged",
     ):
         table.add_column(col, justify="left" if col in ("file", "path") else "right")
     for e in section["paths"]:
         std, exp = e["STANDARD"], e["EXPRESS"]
+        untagged = e.get("untagged") or {}
         table.add_row(
             e["file"],
             e["path"],
@@ -370,6 +379,8 @@ def cost_table(section: dict[str, Any]) -> Table:
             f"{std['components']['state transitions']:,.2f}",
             f"{exp['total']:,.2f}",
             f"{exp['components']['express requests'] + exp['components']['express duration']:,.2f}",
+            f"{untagged['STANDARD']:,.2f}" if "STANDARD" in untagged else "-",
+            f"{untagged['EXPRESS']:,.2f}" if "EXPRESS" in untagged else "-",
         )
     return table
 

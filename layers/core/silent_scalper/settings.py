@@ -29,6 +29,7 @@ ENV_FIELDS: dict[str, str] = {
     "WORKFLOW_TYPE": "workflow_type",
     "MAX_ERRORS": "max_errors",
     "EVENT_KEYS_URL_ENCODED": "event_keys_url_encoded",
+    "TAG_OBJECTS": "tag_objects",
 }
 
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
@@ -62,6 +63,8 @@ class Settings(BaseModel):
     # S3 notifications URL-encode object keys (form encoding, space as "+"); the handlers
     # decode them before calling S3. The local stack may deliver raw keys and turn this off.
     event_keys_url_encoded: bool = True
+    # Outcome tags on the objects (the template's TagObjects): one request per file each.
+    tag_objects: bool = True
 
     @field_validator("upload_prefix")
     @classmethod
