@@ -479,18 +479,22 @@ class LocalStack:
         serialised, whatever the number of executions -- waiting for many files costs the
         stack (and the machine) next to nothing. Polling ``ListExecutions`` instead had
         moto serialise every running execution on every poll, a third of the stack's CPU
-        while hundreds of files were in flight. When moto's backend moved (an upgrade),
-        each execution is described through the API instead.
+        while hundreds of files were in flight. Executions the backend read does not cover
+        (another state machine's; every one if moto's internals moved) are described
+        through the API.
         """
         wanted = list(dict.fromkeys(arns))
         if not wanted:
             return {}
-        statuses = self._backend_statuses()
-        if statuses is None:
-            sfn = self._in_process_client("stepfunctions")
-            statuses = {a: str(sfn.describe_execution(executionArn=a)["status"]) for a in wanted}
-        # PENDING_REDRIVE and unknown ARNs are neither running nor ended.
-        return {a: statuses[a] for a in wanted if statuses.get(a) in TERMINAL}
+        statuses = self._backend_statuses() or {}
+        # Executions of other state machines (a test's own), or every one when the backend
+        # could not be read, are described through the API.
+        sfn = self._in_process_client("stepfunctions")
+        for arn in wanted:
+            if arn not in statuses:
+                statuses[arn] = str(sfn.describe_execution(executionArn=arn)["status"])
+        # PENDING_REDRIVE is neither running nor ended.
+        return {a: statuses[a] for a in wanted if statuses[a] in TERMINAL}
 
     def _backend_statuses(self) -> dict[str, str] | None:
         """Every execution of the template's state machines -> status, from moto's backend."""
