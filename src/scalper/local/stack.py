@@ -39,14 +39,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto import mock_aws
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
 from werkzeug.serving import make_server
 
-from scalper.local import interpreter_cache, retry
+from scalper.local import interpreter_cache, moto_internals, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.http_api import HttpApi
@@ -57,7 +52,7 @@ from scalper.local.streams import StreamsBridge, start_for
 from scalper.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-_SFN_LOGGER = "moto.stepfunctions.parser"
+_SFN_LOGGER = moto_internals.SFN_LOGGER
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
@@ -66,13 +61,6 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _INHERITED = (
     "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV", "SYSTEMROOT", "PYTHONPATH",
 )  # fmt: skip
-
-
-class _QuietMotoHandler(MotoRequestHandler):
-    """moto's request handler without one access-log line per AWS call."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Errors are still logged by werkzeug; successful calls are not."""
 
 
 @dataclass
@@ -264,12 +252,17 @@ class LocalStack:
         self.streams = start_for(provisioned, self._in_process_client, self.lambdas.url, cfg.region)
 
     def _start_moto(self, host: str, port: int) -> None:
+        moto_internals.require("scalper.local.stack")
         self.policy = PostPolicyMiddleware(
-            DomainDispatcherApplication(create_backend_app), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
+            moto_internals.server_application(), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
         )
         try:
             server = make_server(
-                host, port, self.policy, threaded=True, request_handler=_QuietMotoHandler
+                host,
+                port,
+                self.policy,
+                threaded=True,
+                request_handler=moto_internals.quiet_request_handler(),
             )
         except OSError as exc:
             raise port_error("aws endpoint", host, port, "--port") from exc
@@ -479,16 +472,14 @@ class LocalStack:
         serialised, whatever the number of executions -- waiting for many files costs the
         stack (and the machine) next to nothing. Polling ``ListExecutions`` instead had
         moto serialise every running execution on every poll, a third of the stack's CPU
-        while hundreds of files were in flight. Executions the backend read does not cover
-        (another state machine's; every one if moto's internals moved) are described
-        through the API.
+        while hundreds of files were in flight. Executions of other state machines are
+        described through the API.
         """
         wanted = list(dict.fromkeys(arns))
         if not wanted:
             return {}
-        statuses = self._backend_statuses() or {}
-        # Executions of other state machines (a test's own), or every one when the backend
-        # could not be read, are described through the API.
+        statuses = self._backend_statuses()
+        # Executions of other state machines (a test's own) are described through the API.
         sfn = self._in_process_client("stepfunctions")
         for arn in wanted:
             if arn not in statuses:
@@ -496,24 +487,15 @@ class LocalStack:
         # PENDING_REDRIVE is neither running nor ended.
         return {a: statuses[a] for a in wanted if statuses[a] in TERMINAL}
 
-    def _backend_statuses(self) -> dict[str, str] | None:
-        """Every execution of the template's state machines -> status, from moto's backend."""
-        try:
-            from moto.stepfunctions.parser.models import (  # noqa: PLC0415 - moto internals
-                stepfunctions_parser_backends,
-            )
-
-            provisioned = self._require(self.provisioned)
-            backend = stepfunctions_parser_backends[provisioned.resolver.account_id][
-                self.config.region
-            ]
-            statuses: dict[str, str] = {}
-            for machine in provisioned.state_machines.values():
-                for execution in list(backend.describe_state_machine(machine.arn).executions):
-                    statuses[str(execution.execution_arn)] = str(execution.status)
-        except Exception:  # any change in moto's internals: the API answers instead
-            return None
-        return statuses
+    def _backend_statuses(self) -> dict[str, str]:
+        """Every execution of the template's state machines -> status, from moto's backend
+        (a hook point `moto_internals.require` checked when the stack started)."""
+        provisioned = self._require(self.provisioned)
+        return moto_internals.execution_statuses(
+            provisioned.resolver.account_id,
+            self.config.region,
+            [machine.arn for machine in provisioned.state_machines.values()],
+        )
 
     def wait_for_statuses(
         self, keys: Iterable[str], timeout: float = 60.0, poll: float = 0.1
