@@ -251,12 +251,11 @@ class CompiledSchema:
     def _valid(self, values: Mapping[str, Any]) -> Checked:
         """Key text and time of a valid record's values (tree values or plain ones)."""
         key = None
-        if self.unique:
-            value = values.get(self.unique[0])
-            if isinstance(value, str) and self._key_is_text:
-                key = value
-            elif value is not None or self.unique[0] in values:
-                key = _key_text(value) if value is not None else None
+        value = values.get(self.unique[0]) if self.unique else None
+        if value is not None:
+            # As the batch path keys records: a string property's value as it is, any
+            # other value as canonical JSON text (so 1 and "1" differ).
+            key = value if isinstance(value, str) and self._key_is_text else _key_text(value)
         time = None
         if self.timestamp is not None:
             value = values.get(self.timestamp)
