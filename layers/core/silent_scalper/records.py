@@ -63,7 +63,7 @@ class ObjectGone(Exception):  # noqa: N818 - the name is the ASL's error name
 
 
 class MetadataRecord(BaseModel):
-    """The terminal record of one object (see README "The metadata record")."""
+    """The terminal record of one object (see docs/metadata-record.md)."""
 
     model_config = ConfigDict(extra="ignore")
 
