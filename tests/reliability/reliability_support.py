@@ -23,6 +23,7 @@ from silent_scalper.engine import Reason
 from silent_scalper.records import item_key
 
 from scalper.local import LocalStack
+from scalper.ops.target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -231,3 +232,17 @@ def record(stack: LocalStack, key: str) -> dict[str, Any]:
         ConsistentRead=True,
     )["Item"]
     return {name: next(iter(value.values())) for name, value in item.items()}
+
+
+def target_of(stack: LocalStack) -> Target:
+    """The ops commands' view of the local stack."""
+    return Target(
+        stack="scalper-local",
+        region=stack.config.region,
+        state_machine_arn=stack.state_machine_arn,
+        table=stack.resource_name("MetadataTable"),
+        input_bucket=stack.input_bucket,
+        quarantine_bucket=stack.resource_name("QuarantineBucket"),
+        topic_arn=stack.resource_name("AlertsTopic"),
+        endpoint_url=stack.aws_url,
+    )

@@ -25,13 +25,13 @@ from silent_scalper.records import item_key
 from scalper.local import Fault, LocalStack
 from scalper.local.faults import DynamoDBThrottles, LambdaChaos
 from scalper.ops.executions import replay
-from scalper.ops.target import Target
 
 from .reliability_support import (
     JobFile,
     held_events,
     job_files,
     table_items,
+    target_of,
     version_counts,
     wait_until_quiet,
 )
@@ -88,20 +88,6 @@ def failure_alerts(stack: LocalStack, queue_url: str) -> dict[str, dict[str, Any
             if body.get("event") == "FAILED":
                 alerts[str(body["execution_arn"])] = body
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def target_of(stack: LocalStack) -> Target:
-    """The ops commands' view of the local stack."""
-    return Target(
-        stack="scalper-local",
-        region=stack.config.region,
-        state_machine_arn=stack.state_machine_arn,
-        table=stack.resource_name("MetadataTable"),
-        input_bucket=stack.input_bucket,
-        quarantine_bucket=stack.resource_name("QuarantineBucket"),
-        topic_arn=stack.resource_name("AlertsTopic"),
-        endpoint_url=stack.aws_url,
-    )
 
 
 def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(
