@@ -183,3 +183,18 @@ def test_given_a_1024_byte_key_of_accented_letters_then_one_record_and_replay_wo
     assert list(items) == [item_key(stack.input_bucket, key)], "exactly one record"
     now = record(stack, key)
     assert (now["status"], now["key"], now["event_key"]) == ("VALID", key, key)
+
+
+def test_given_upper_case_and_unaccepted_extensions_then_each_upload_gets_an_outcome(
+    stack: LocalStack,
+) -> None:
+    """DATA.CSV is a CSV file; notes.txt under the prefix is quarantined, not ignored."""
+    s3 = stack.client("s3")
+    upper, other = PREFIX + "case/DATA.CSV", PREFIX + "case/notes.txt"
+    s3.put_object(Bucket=stack.input_bucket, Key=upper, Body=VALID)
+    s3.put_object(Bucket=stack.input_bucket, Key=other, Body=VALID)
+    wait_until_quiet(stack, 60)
+
+    assert record(stack, upper)["status"] == "VALID"
+    quarantined = record(stack, other)
+    assert (quarantined["status"], quarantined["reason"]) == ("QUARANTINED", "UNSUPPORTED_TYPE")

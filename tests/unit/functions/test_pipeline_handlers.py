@@ -58,6 +58,25 @@ def test_given_an_empty_object_when_type_checked_then_empty_file_without_a_range
     assert result["reason"] == "EMPTY_FILE"
 
 
+def test_given_an_upper_case_extension_when_type_checked_then_it_is_that_format(
+    load_handler, object_event, context
+):
+    """Extensions are matched case-insensitively: DATA.CSV is a CSV file."""
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/DATA.CSV")
+    result = load_handler("type_check").handler(event, context)
+    assert (result["ok"], result["format"], result["key"]) == (True, "csv", "uploads/x/DATA.CSV")
+
+
+def test_given_an_extension_that_is_not_accepted_when_type_checked_then_unsupported_type(
+    load_handler, object_event, context
+):
+    """Every object under the prefix reaches TypeCheck: the others get a reason, not silence."""
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/notes.TXT")
+    result = load_handler("type_check").handler(event, context)
+    assert (result["ok"], result["reason"]) == (False, "UNSUPPORTED_TYPE")
+    assert "'.txt' is not accepted" in result["message"]
+
+
 def test_given_a_form_encoded_key_when_type_checked_then_the_decoded_object_is_read(
     load_handler, object_event, context
 ):

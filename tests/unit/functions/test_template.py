@@ -166,13 +166,13 @@ def test_the_workflow_type_is_a_parameter_for_the_same_asl(template):
     assert sm["Logging"]["Destinations"]
 
 
-def test_the_rule_filters_by_prefix_and_suffix_with_retries_and_a_dead_letter_queue(template):
+def test_the_rule_filters_by_prefix_with_retries_and_a_dead_letter_queue(template):
     event = state_machine(template)["Events"]["ObjectCreated"]
     assert event["Type"] == "EventBridgeRule"
     props = event["Properties"]
     assert props["Pattern"]["detail"]["bucket"]["name"] == [{"Ref": "InputBucket"}]
     keys = props["Pattern"]["detail"]["object"]["key"]
-    assert len(keys) == 6, "one wildcard per possible suffix"
+    assert keys == [{"prefix": {"Ref": "UploadPrefix"}}], "extensions are TypeCheck's to judge"
     assert props["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
     assert props["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["PipelineDeadLetterQueue", "Arn"]}
     assert resource(template, "PipelineDeadLetterQueue")["SqsManagedSseEnabled"] is True
@@ -286,12 +286,14 @@ def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
         pytest.param("uploads/2026-01-05/abc/jobs.json", True, id="json"),
         pytest.param("uploads/2026-01-05/abc/jobs.ndjson", True, id="ndjson"),
         pytest.param("uploads/2026-01-05/abc/jobs.jsonl", True, id="jsonl"),
-        pytest.param("uploads/2026-01-05/abc/jobs.exe", False, id="other-suffix"),
+        pytest.param("uploads/2026-01-05/abc/DATA.CSV", True, id="upper-case-suffix"),
+        # Started so that TypeCheck quarantines it as UNSUPPORTED_TYPE: never silently ignored.
+        pytest.param("uploads/2026-01-05/abc/jobs.exe", True, id="other-suffix"),
         pytest.param("elsewhere/jobs.csv", False, id="outside-prefix"),
         pytest.param("jobs.csv", False, id="bucket-root"),
     ],
 )
-def test_the_rule_pattern_starts_executions_only_for_accepted_uploads(template, event, key, starts):
+def test_the_rule_pattern_starts_executions_for_every_upload(template, event, key, starts):
     """Resolved with the template's defaults, exactly as deployed (moto's pattern matcher)."""
     ev = event("eventbridge/object-created.json")
     ev["detail"]["object"]["key"] = key
@@ -302,11 +304,11 @@ def test_the_rule_pattern_starts_executions_only_for_accepted_uploads(template, 
     assert matches(pattern, other_bucket) is False
 
 
-def test_fewer_suffixes_drop_their_wildcards_from_the_pattern(template, event):
+def test_the_upload_prefix_parameter_is_the_rules_prefix(template, event):
     pattern = rule_pattern(template, AcceptedSuffixes=[".csv"], UploadPrefix="in/")
-    assert pattern["detail"]["object"]["key"] == [{"wildcard": "in/*.csv"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "in/"}]
     ev = event("eventbridge/object-created.json")
-    ev["detail"]["object"]["key"] = "in/x/jobs.csv"
-    assert matches(pattern, ev)
     ev["detail"]["object"]["key"] = "in/x/jobs.json"
+    assert matches(pattern, ev)
+    ev["detail"]["object"]["key"] = "uploads/x/jobs.csv"
     assert not matches(pattern, ev)

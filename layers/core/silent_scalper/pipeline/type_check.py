@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from silent_scalper.engine import Limits, sniff
+from silent_scalper.engine import Limits, Reason, TypeCheckResult, sniff
 from silent_scalper.identity import Uploader
 from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import StepInput, TypeCheckOutcome
@@ -59,14 +60,36 @@ def read_head(s3: S3Client, step: StepInput, *, limit: int) -> ObjectHead:
         body.close()
 
 
-def type_check(s3: S3Client, step: StepInput, *, limits: Limits) -> TypeCheckOutcome:
+def type_check(
+    s3: S3Client,
+    step: StepInput,
+    *,
+    limits: Limits,
+    accepted_suffixes: tuple[str, ...] | None = None,
+) -> TypeCheckOutcome:
     """Sniff the object's head (extension vs content, size, emptiness, encoding).
 
     The same response names the uploader (``x-amz-meta-uploader-*``), so every later
     outcome of the file, a FAILED one included, can record who sent it, and the object's
-    real key, which the later steps use.
+    real key, which the later steps use. Every object under the upload prefix comes here
+    (the rule matches no extension: it cannot do so case-insensitively), so an extension
+    outside ``accepted_suffixes`` (compared case-insensitively: ``DATA.CSV`` is a ``.csv``)
+    is ``UNSUPPORTED_TYPE`` here, never silently ignored.
     """
     head = read_head(s3, step, limit=limits.sniff_bytes)
     key = head.key or step.object.key
+    extension = posixpath.splitext(key.rsplit("/", 1)[-1])[1].lower()
+    if accepted_suffixes is not None and extension not in accepted_suffixes:
+        verdict = TypeCheckResult(
+            ok=False,
+            format=None,
+            encoding=None,
+            reason=Reason.UNSUPPORTED_TYPE,
+            message=(
+                f"the extension {extension or '(none)'!r} is not accepted here "
+                f"(accepted: {', '.join(accepted_suffixes)}, in any case)"
+            ),
+        )
+        return TypeCheckOutcome(verdict, Uploader.from_object_metadata(head.metadata), head.key)
     verdict = sniff(head.data, key=key, size=step.object.size, limits=limits)
     return TypeCheckOutcome(verdict, Uploader.from_object_metadata(head.metadata), head.key)
