@@ -114,7 +114,7 @@ def test_given_a_valid_file_through_every_step_when_logs_are_read_then_no_conten
     )
     assert validation["valid"] is True, validation
     extracted = load_handler("extract_metadata").handler(
-        {**base, "summary": validation["summary"]}, context
+        {**base, "summary": validation["summary"], "key": type_check["key"]}, context
     )
     outcome = load_handler("write_metadata").handler(
         {**base, "record": extracted["record"]}, context
