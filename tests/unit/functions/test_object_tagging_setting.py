@@ -56,7 +56,9 @@ def test_given_the_setting_when_a_valid_record_is_written_then_the_object_is_tag
     claim(step_event)
     step = StepInput.model_validate(step_event)
     settings = stack.settings.model_copy(update={"tag_objects": tag_objects})
-    record = build_record(step, status=Status.VALID, settings=settings, now=datetime.now(UTC))
+    record = build_record(
+        step, key=step.object.key, status=Status.VALID, settings=settings, now=datetime.now(UTC)
+    )
 
     write_metadata(stack.dynamodb, stack.s3, step, record, settings=settings)
 
