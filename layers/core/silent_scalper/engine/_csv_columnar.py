@@ -31,7 +31,7 @@ import csv
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from silent_scalper.engine._collect import Collector, consecutive
@@ -205,7 +205,7 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
             return False
         pattern = sub.get("pattern")
         if pattern is not None:
-            if not isinstance(pattern, str) or _RE2_SAFE.match(pattern) is None:
+            if not isinstance(pattern, str) or not _re2_means_the_same(pattern, pc):
                 return False
             conds.append(lambda col: pc.match_substring_regex(col, pattern))
         lo, hi = sub.get("minLength"), sub.get("maxLength")
@@ -242,6 +242,21 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
         return ok
 
     return check
+
+
+def _re2_means_the_same(pattern: str, pc: Any) -> bool:
+    """Whether RE2 (Arrow's regex engine) reads ``pattern`` as Python's re does, as far
+    as matching goes: only the syntax ``_RE2_SAFE`` lists, no ``{,n}`` (a quantifier
+    to Python, literal text to RE2), and RE2 must compile it."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    if _RE2_SAFE.match(pattern) is None or "{," in pattern:
+        return False
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
 
 
 def _between(values: Any, lo: int | None, hi: int | None, pc: Any) -> Mask:
@@ -542,9 +557,27 @@ class ColumnarCsv:
         except pa.ArrowInvalid:  # lower-case t or z, a leap second: read them all
             return self._to_times(column.to_pylist())
         low_high = pc.min_max(instants)
+        if not _comparable_span(low_high, pa, pc):
+            return self._to_times(column.to_pylist())
         low = pc.index(instants, low_high["min"]).as_py()
         high = pc.index(instants, low_high["max"]).as_py()
         return self._to_times([column[low].as_py(), column[high].as_py()])
+
+
+def _comparable_span(low_high: Any, pa: Any, pc: Any) -> bool:
+    """Whether both instants are well inside datetime's range (years 1 to 9999 in UTC):
+    an offset can move a date-time outside it, and the summary skips such a time, which
+    the exact reading (``to_times`` then the collector) does."""
+    low, high = low_high["min"], low_high["max"]
+    kind = pa.timestamp("us", tz="UTC")
+    return bool(
+        pc.greater(low, pa.scalar(_EARLIEST, kind)).as_py()
+        and pc.less(high, pa.scalar(_LATEST, kind)).as_py()
+    )
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def _safe_cut(buf: bytes) -> int:
