@@ -152,7 +152,9 @@ def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_
     lines = [_row(n) for n in range(15_000)]
     lines[100] = _row(100, submitted_at="2025-12-31T23:00:00-01:00")  # the first instant ...
     lines[200] = _row(200, submitted_at="2026-01-01T00:00:00Z")  # ... spelled another way
+    lines[300] = _row(300, submitted_at="2026-06-30T23:59:60Z")
     lines[400] = _row(400, submitted_at="2026-12-31T23:59:59.123456789+00:00")
+    lines[600] = _row(600, submitted_at="0001-01-01T00:30:00+01:00")
     lines[500] = _row(500, submitted_at="2026-12-31t23:59:59.5z")
     columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines))
     assert columnar == rows

@@ -8,20 +8,14 @@ import itertools
 import operator
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
-from typing import Annotated, Any
-
-import msgspec
+from typing import Any
 
 from silent_scalper.engine import _csv_columnar
 from silent_scalper.engine._collect import Collector, column_of, consecutive, record_error_at
 from silent_scalper.engine._csv_columnar import Resume
 from silent_scalper.engine._source import CHUNK, EncodingError, FatalError, Prefixed
-from silent_scalper.engine.schemas import (
-    RECORD_EXCEPTIONS,
-    CompiledSchema,
-    to_record_error,
-)
+from silent_scalper.engine.rules import to_datetimes
+from silent_scalper.engine.schemas import CompiledSchema
 from silent_scalper.engine.types import (
     FileFormat,
     LocatedError,
@@ -119,11 +113,8 @@ class _CsvBatch:
         if not col.schema.fast:
             self._one_by_one(cells, wheres)
             return
-        try:
-            objs = col.schema.cells_batch(cells)
-        except RECORD_EXCEPTIONS:
-            pass
-        else:
+        objs = col.schema.accept_cells(cells)
+        if objs is not None:
             col.valid_batch(objs, wheres)
             return
         # Something in the batch is invalid: retry it in windows of _CSV_WINDOW rows,
@@ -144,36 +135,30 @@ class _CsvBatch:
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
         col = self.col
-        try:
-            objs = col.schema.cells_batch(cells)
-        except RECORD_EXCEPTIONS:
-            if len(cells) <= _CSV_SMALL:
-                self._one_by_one(cells, wheres)
-                return
+        objs = col.schema.accept_cells(cells)
+        if objs is not None:
+            col.valid_batch(objs, wheres)
+        elif len(cells) <= _CSV_SMALL:
+            self._one_by_one(cells, wheres)
+        else:
             half = len(cells) // 2
             self._narrow(cells[:half], wheres[:half])
             self._narrow(cells[half:], wheres[half:])
-        else:
-            col.valid_batch(objs, wheres)
 
     def _one_by_one(self, cells: list[dict[str, str]], wheres: Iterable[int]) -> None:
-        """Each row checked alone, every error located."""
+        """Each row checked alone, every problem of a row located."""
         col = self.col
         for row_cells, where in zip(cells, wheres, strict=True):
-            try:
-                obj = col.schema.from_cells(row_cells)
-            except RECORD_EXCEPTIONS as exc:
-                err = to_record_error(exc)
-                column = column_of(err.path)
-                message = err.message
-                if column is not None and column in row_cells and "got `str`" in message:
-                    message = message.replace("got `str`", f"got {clip(row_cells[column], 60)!r}")
-                col.invalid += 1
-                record, line = unpack(where)
-                located = record_error_at(record, line, column, message, FileFormat.CSV)
-                col.error(err.reason, located)
+            result = col.schema.check_cells(row_cells)
+            if not result.errors:
+                col.valid_checked(result, where)
                 continue
-            col.valid_batch([obj], (where,))
+            col.invalid += 1
+            record, line = unpack(where)
+            for err in result.errors:
+                column = column_of(err.path)
+                located = record_error_at(record, line, column, err.message, FileFormat.CSV)
+                col.error(err.reason, located)
 
 
 _FORMULA_STARTS = frozenset("=+-@")
@@ -241,7 +226,7 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
         return None
     _check_header(header, col)  # records nothing: the header fits
     batch = _CsvBatch(header, col, check=True)
-    reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, _cell_times)
+    reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
     pos = _csv_columnar.Position(lines=1, newlines=1)
     resume = reader.run(body, head[start:], pos)
     if resume is not None:
@@ -253,13 +238,6 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
     return header, False
 
 
-def _cell_times(texts: list[str]) -> list[datetime]:
-    """Timestamps of valid date-time cells, read as the column checks read them."""
-    times: list[datetime] = msgspec.convert(texts, list[_AWARE], strict=True)
-    return times
-
-
-_AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
 _PLANS: dict[tuple[int, tuple[str, ...]], tuple[CompiledSchema, _csv_columnar.Plan | None]] = {}
 
 

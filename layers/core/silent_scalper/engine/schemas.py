@@ -1,14 +1,23 @@
 """JSON Schema loading and compilation into the fastest validator that fits.
 
 A schema file is checked once at load (``Draft202012Validator.check_schema``) and then
-compiled. The fast path turns a flat object schema into a ``msgspec.Struct`` type built
-with ``msgspec.defstruct``: types, ``pattern``, bounds, lengths, string enums as
-``Literal``, ``format: date-time`` as a timezone-aware ``datetime`` (RFC 3339 with an
-offset), ``format: email`` as a pattern and ``additionalProperties: false`` as
-``forbid_unknown_fields``. msgspec then decodes JSON bytes straight into it in C and its
-error messages already carry a JSON path (``$.priority``). A schema using anything else
-(nested objects, ``oneOf``, ``$ref``...) falls back to ``jsonschema`` on records decoded
-by msgspec: slower, complete.
+compiled. A flat object schema gets two validators that always agree (``rules`` defines
+what valid means):
+
+- the exact check, :class:`~silent_scalper.engine.rules.RecordRules`: one record (JSON
+  bytes or CSV cells) at a time, every problem worded and located;
+- batch filters that accept many records in one C call: a ``msgspec.Struct`` type built
+  with ``msgspec.defstruct`` (types, bounds, lengths, string enums as ``Literal``,
+  ``additionalProperties: false`` as ``forbid_unknown_fields``), then each string
+  pattern (and date-time and e-mail as patterns) over a whole batch, and a count of the
+  batch's keys against the fields it filled (a repeated key). A filter only accepts
+  what the exact check accepts (number bounds are made exclusive, so a value that is a
+  bound after rounding to a float is checked exactly); whatever it refuses goes to the
+  exact check, which has the last word.
+
+A schema using anything else (nested objects, ``oneOf``, ``$ref``...) is checked record by
+record with ``jsonschema`` on exactly read values (integers as int, other numbers as
+Decimal), with the engine's date-time and e-mail rules as its format checks.
 
 Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
 schema cannot say: ``x-unique`` lists properties whose values must be unique within a
@@ -17,7 +26,6 @@ file, ``x-timestamp`` names the property whose first/last values the summary rep
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import operator
@@ -25,18 +33,35 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import jsonschema
 import msgspec
 
+from silent_scalper.engine.rules import (
+    DATE_TIME_PATTERN,
+    EMAIL_PATTERN,
+    INTEGER_TEXT,
+    NUMBER_TEXT,
+    Num,
+    Obj,
+    RecordRules,
+    duplicate_keys,
+    ecma_end,
+    email_extra,
+    is_date_time,
+    is_email,
+    json_type,
+    number_problem,
+    parse_tree,
+    plain,
+    to_datetimes,
+)
 from silent_scalper.engine.types import Reason, clip
 
 ANY_SCHEMA = "any"
-#: Deliberately loose, like most validators' "email" format: one @, no spaces, a dot in
-#: the domain. Mailbox existence is not a file-validation question.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -83,7 +108,11 @@ _PROPERTY_KEYWORDS = _ANNOTATIONS | {
     "enum",
     "format",
 }
-_FAST_FORMATS = frozenset({"date-time", "email"})
+_FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
+# A colon with whitespace before it (the literal first makes the search fast).
+_WS_BEFORE_COLON = re.compile(rb":(?<=[ \t\r\n]:)")
+# Every string token of JSON text, with the colon that makes it a key (b"" if none).
+_STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 _AT_BYTE = re.compile(r" \(byte (\d+)\)$")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
@@ -121,11 +150,11 @@ class RecordError(Exception):
         self.path = path
         self.offset = offset  # byte offset of a syntax error within the decoded bytes
 
-    def line_in(self, data: bytes, first_line: int) -> int:
+    def line_in(self, data: bytes | memoryview, first_line: int) -> int:
         """The line of a syntax error, given the line the decoded bytes start on."""
         if self.offset is None:
             return first_line
-        return first_line + data.count(b"\n", 0, self.offset)
+        return first_line + bytes(data[: self.offset]).count(b"\n")
 
 
 def split_msgspec_message(text: str) -> tuple[str, str | None]:
@@ -136,8 +165,17 @@ def split_msgspec_message(text: str) -> tuple[str, str | None]:
     return m.group("msg"), m.group("path")
 
 
-def to_record_error(exc: BaseException) -> RecordError:
-    """Map what msgspec (or the recursion guard) raises on one record to a RecordError."""
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or a \uDC00-\uDFFF escape
+# not preceded by a high one: JSON text that names no Unicode character.
+_LONE_SURROGATE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def to_record_error(exc: BaseException, data: bytes | memoryview | None = None) -> RecordError:
+    """Map what msgspec (or the recursion guard) raises on one record to a RecordError;
+    ``data`` (the record's bytes) lets a lone surrogate escape be named as such."""
     if isinstance(exc, RecordError):
         # Callers keep the error in a local of the frame its traceback points to: a
         # cycle that only a full gc pass frees, holding that frame's 1 MiB input block.
@@ -159,6 +197,17 @@ def to_record_error(exc: BaseException) -> RecordError:
         return RecordError(Reason.MALFORMED, "nesting too deep to parse")
     msg = str(exc)
     msg = msg.removeprefix("JSON is malformed: ")
+    if msg == "Input data was truncated" or "surrogate" in msg:
+        lone = None if data is None else _LONE_SURROGATE.search(bytes(data))
+        if lone is not None:
+            escape = lone.group().decode()
+            return RecordError(
+                Reason.MALFORMED,
+                f"not well-formed JSON: the escape {escape} is a lone UTF-16 surrogate, "
+                "which is not a Unicode character",
+                None,
+                lone.start(),
+            )
     if msg == "Input data was truncated":
         msg = "unexpected end of data (truncated value)"
     offset = None
@@ -179,13 +228,23 @@ RECORD_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The exact check of one record: every problem found (none: valid) and, for a valid
+    record, its unique-key text and timestamp (None where absent or not tracked)."""
+
+    errors: list[RecordError]
+    key: str | None = None
+    time: datetime | None = None
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledSchema:
     """A loaded schema, compiled once, applied to every record of many files.
 
     ``properties`` (in file order) are the CSV columns; ``required`` must be present;
-    ``closed`` means no other property is allowed. ``fast`` tells whether msgspec alone
-    validates records (else jsonschema checks each decoded record).
+    ``closed`` means no other property is allowed. ``fast`` tells whether batches of
+    records are filtered in C (else each record is checked by jsonschema).
     """
 
     name: str
@@ -202,12 +261,16 @@ class CompiledSchema:
     _many: msgspec.json.Decoder[Any] = field(repr=False)
     _key: Callable[[Any], Any] | None = field(repr=False)
     _time: Callable[[Any], Any] | None = field(repr=False)
-    _check: Callable[[Any], None] | None = field(repr=False)
+    _validator: Any = field(repr=False)  # jsonschema's, for schemas that are not fast
     _property_types: Mapping[str, str] = field(repr=False)
+    _rules: RecordRules | None = field(repr=False, default=None)
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
     _cell_kinds: Mapping[str, str] = field(repr=False, default_factory=dict)
     _csv_rules: Mapping[str, CellRule | None] | None = field(repr=False, default=None)
     _time_required: bool = field(repr=False, default=False)
+    _date_times: frozenset[str] = field(repr=False, default=frozenset())
+    _required_count: int = field(repr=False, default=0)
+    _optional: tuple[Callable[[Any], Any], ...] = field(repr=False, default=())
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -229,108 +292,197 @@ class CompiledSchema:
     def _list_type(self) -> Any:
         return list[self._record_type]  # type: ignore[name-defined]
 
-    # -- decoding, one record or many -------------------------------------------------
-    def decode_record(self, data: bytes | memoryview) -> Any:
-        """Decode and validate one JSON record; raises RecordError (or msgspec errors).
+    # -- the exact check, one record ---------------------------------------------------
+    def check_record(self, data: bytes | memoryview) -> Checked:
+        """Every problem of one JSON record (its bytes), or its key and time if valid.
 
-        msgspec reports a type mismatch as soon as it sees it, before reading the rest
-        of the value; so a schema error is re-checked for well-formedness, and a value
-        that is also broken JSON is reported as malformed (the more fundamental problem).
+        Well-formedness first (msgspec, strict JSON): broken JSON is the one problem
+        reported. Then each repeated key, the value's type, and each property's rule.
         """
         try:
-            obj = self._one.decode(data)
+            _WELL_FORMED.decode(data)
         except msgspec.ValidationError:
-            # Well-formed but e.g. a number out of range: the schema error stands.
-            with contextlib.suppress(msgspec.ValidationError):
-                _WELL_FORMED.decode(data)
-            raise
-        if self._patterns:
-            self._check_patterns(obj)
-        if self._check is not None:
-            self._check(obj)
-        return obj
+            pass  # well-formed, with a number beyond msgspec's range: the rules say which
+        except RECORD_EXCEPTIONS as exc:
+            return Checked([to_record_error(exc, data)])
+        try:
+            tree = parse_tree(bytes(data).decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # pragma: no cover - msgspec took it
+            return Checked([RecordError(Reason.MALFORMED, f"not well-formed JSON: {exc}")])
+        errors = [
+            RecordError(
+                Reason.SCHEMA_VIOLATION,
+                f"key {clip(key, 80)!r} appears more than once in the object",
+                path,
+            )
+            for path, key in duplicate_keys(tree)
+        ]
+        if not isinstance(tree, Obj):
+            got = json_type(tree)
+            errors.append(RecordError(Reason.SCHEMA_VIOLATION, f"Expected `object`, got `{got}`"))
+            return Checked(errors)
+        errors += self._tree_problems(tree)
+        if errors:
+            return Checked(errors)
+        return self._valid(dict(tree.pairs))
 
-    def _check_patterns(self, obj: Any) -> None:
-        for check in self._patterns:
-            value = check.get(obj)
-            if isinstance(value, str) and check.one.search(value) is None:
-                raise RecordError(
-                    Reason.SCHEMA_VIOLATION,
-                    check.message,
-                    f"$.{check.prop}",
-                )
+    def check_cells(self, cells: Mapping[str, str]) -> Checked:
+        """Every problem of one CSV row (its non-empty cells by column), or its key and time."""
+        if self._rules is None:
+            values = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
+            errors = self._validator_problems(values)
+            return Checked(errors) if errors else self._valid(values)
+        by_name = self._rules.by_name
+        tree_values: dict[str, Any] = {}
+        cell_problems: dict[str, str] = {}
+        for prop, cell in cells.items():
+            rule = by_name.get(prop)
+            if rule is None:
+                tree_values[prop] = cell
+                continue
+            value, problem = rule.from_cell(cell)
+            if problem is None:
+                tree_values[prop] = value
+            else:
+                cell_problems[prop] = problem
+        problems = self._rules.problems(tree_values, cell_problems)
+        if problems:
+            return Checked([RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems])
+        return self._valid(tree_values)
 
-    def _check_all(self, objs: list[Any]) -> None:
-        """The fallback check on a batch; the error's path names the record's index."""
-        assert self._check is not None
-        for i, obj in enumerate(objs):
-            try:
-                self._check(obj)
-            except RecordError as exc:
-                path = f"$[{i}]{(exc.path or '$')[1:]}"
-                raise RecordError(exc.reason, exc.message, path) from None
+    def _tree_problems(self, tree: Obj) -> list[RecordError]:
+        if self.name == ANY_SCHEMA:
+            return [
+                RecordError(Reason.SCHEMA_VIOLATION, message, path)
+                for path, message in number_problems(tree)
+            ]
+        if self._rules is not None:
+            return [
+                RecordError(Reason.SCHEMA_VIOLATION, m, p)
+                for p, m in self._rules.problems(dict(tree.pairs))
+            ]
+        errors = [
+            RecordError(Reason.SCHEMA_VIOLATION, message, path)
+            for path, message in number_problems(tree)
+        ]
+        return errors or self._validator_problems(plain(tree))
 
-    def _bulk_patterns(self, objs: list[Any]) -> None:
+    def _validator_problems(self, value: Any) -> list[RecordError]:
+        assert self._validator is not None
+        out = []
+        for error in sorted(self._validator.iter_errors(value), key=_error_order):
+            path = "$" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+            )
+            out.append(RecordError(Reason.SCHEMA_VIOLATION, error.message, path))
+        return out
+
+    def _valid(self, values: Mapping[str, Any]) -> Checked:
+        """Key text and time of a valid record's values (tree values or plain ones)."""
+        key = None
+        if self.unique:
+            value = values.get(self.unique[0])
+            if isinstance(value, str) and self._key_is_text:
+                key = value
+            elif value is not None or self.unique[0] in values:
+                key = _key_text(value) if value is not None else None
+        time = None
+        if self.timestamp is not None:
+            value = values.get(self.timestamp)
+            if isinstance(value, str) and is_date_time(value):
+                time = to_datetimes([value])[0]
+        return Checked([], key, time)
+
+    @property
+    def _key_is_text(self) -> bool:
+        props = self.document.get("properties", {})
+        return bool(self.unique) and props.get(self.unique[0], {}).get("type") == "string"
+
+    # -- batch filters: many records in one C call -------------------------------------
+    @property
+    def batches(self) -> bool:
+        """Whether records can be accepted in batches (else each takes the exact check)."""
+        return self.fast
+
+    def accept_array(self, data: bytes) -> tuple[list[Any] | None, int | None]:
+        """(the records of ``[rec, rec, ...]``, None) if every one is valid, else (None, a
+        hint): the index of the first record found failing, if known. The exact check then
+        decides the records not accepted: this never accepts one it would refuse."""
+        if not self.fast:
+            return None, None
+        try:
+            objs: list[Any] = self._many.decode(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc)
+        except RECORD_EXCEPTIONS:
+            return None, None
+        return self._batch_verdict(objs, data)
+
+    def accept_lines(self, data: bytes | memoryview) -> tuple[list[Any] | None, int | None]:
+        """Like :meth:`accept_array` for newline-delimited records (blank lines skipped, so
+        a hint counts records, not lines)."""
+        if not self.fast:
+            return None, None
+        try:
+            objs: list[Any] = self._one.decode_lines(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc)
+        except RECORD_EXCEPTIONS:
+            return None, None
+        return self._batch_verdict(objs, data)
+
+    def accept_cells(self, rows: list[dict[str, str]]) -> list[Any] | None:
+        """Many CSV rows (non-empty cells by column) if every one is valid, else None."""
+        if not self.fast or not self._cells_plausible(rows):
+            return None
+        try:
+            objs: list[Any] = msgspec.convert(rows, self._list_type, strict=False)
+        except RECORD_EXCEPTIONS:
+            return None
         for check in self._patterns:
             if not check.all_match(objs):
-                # Rare path: find the first record that fails, for its index.
-                for i, obj in enumerate(objs):
-                    try:
-                        self._check_patterns(obj)
-                    except RecordError as exc:
-                        path = f"$[{i}]{(exc.path or '$')[1:]}"
-                        raise RecordError(exc.reason, exc.message, path) from None
-                raise RecordError(Reason.SCHEMA_VIOLATION, "a pattern does not match", "$[0]")
-
-    def decode_array(self, data: bytes) -> list[Any]:
-        """Decode ``[rec, rec, ...]`` in one C call; raises on the first bad record."""
-        objs: list[Any] = self._many.decode(data)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        if self._check is not None:
-            self._check_all(objs)
+                return None
         return objs
 
-    def decode_lines(self, data: bytes | memoryview) -> list[Any]:
-        """Decode newline-delimited records (blank lines skipped) in one C call."""
-        objs: list[Any] = self._one.decode_lines(data)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        if self._check is not None:
-            self._check_all(objs)
-        return objs
+    def _batch_verdict(
+        self, objs: list[Any], data: bytes | memoryview
+    ) -> tuple[list[Any] | None, int | None]:
+        first: int | None = None
+        for check in self._patterns:
+            if not check.all_match(objs):
+                k = check.first_failure(objs)
+                first = k if first is None else min(first, k)
+        if first is not None:
+            return None, first
+        if not self._no_repeated_key(data, objs):
+            return None, None
+        return objs, None
 
-    def cells_batch(self, rows: list[dict[str, str]]) -> list[Any]:
-        """Validate many CSV rows in one msgspec call (fast path only); raises on any error."""
-        if not self._cells_plausible(rows):
-            raise RecordError(Reason.SCHEMA_VIOLATION, "a cell is not of its column's type")
-        objs: list[Any] = msgspec.convert(rows, self._list_type, strict=False)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        return objs
+    def _no_repeated_key(self, data: bytes | memoryview, objs: list[Any]) -> bool:
+        """Whether no object of the (well-formed) JSON text repeats a key: its key count
+        equals the keys the decoded records hold (decoding folds a repeated key into one).
 
-    def from_cells(self, cells: dict[str, str]) -> Any:
-        """Validate one CSV row (empty cells already removed), coercing by schema type."""
-        if self.fast:
-            for prop, kind in self._cell_kinds.items():
-                value = cells.get(prop)
-                if value is not None and not _cell_fits(kind, value):
-                    raise RecordError(
-                        Reason.SCHEMA_VIOLATION,
-                        f"Expected {_KIND_NAMES[kind]}, got {clip(value, 60)!r}",
-                        f"$.{prop}",
-                    )
-            # strict=False parses "3" as int and "2.5" as float; the checks above refuse
-            # what it would also take but JSON would not (inf, nan, "1" as true, and
-            # numbers as Unix timestamps for a date-time).
-            obj = msgspec.convert(cells, self._record_type, strict=False)
-            if self._patterns:
-                self._check_patterns(obj)
-            return obj
-        obj = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
-        if self._check is not None:
-            self._check(obj)
-        return obj
+        Every key ends with '":' unless whitespace precedes its colon; other '":' are rare
+        (a string starting with a colon, an escaped quote before one) and only ever add.
+        So without whitespace before any colon, equal counts prove no key repeats; in any
+        other case the strings are tokenized exactly and counted again.
+        """
+        text = bytes(data)
+        fields = self._fields_in(objs)
+        if _WS_BEFORE_COLON.search(text) is None and text.count(b'":') == fields:
+            return True
+        found = _STRING_TOKEN.findall(text)
+        return len(found) - found.count(b"") == fields
+
+    def _fields_in(self, objs: list[Any]) -> int:
+        """How many keys the decoded records hold."""
+        if self.name == ANY_SCHEMA:
+            return sum(map(len, objs))
+        count = len(objs)
+        present = count * self._required_count
+        for get in self._optional:
+            present += count - list(map(get, objs)).count(msgspec.UNSET)
+        return present
 
     def csv_columns(self, header: list[str]) -> CsvColumns | None:
         """Column-wise checks for CSV rows under ``header`` (already checked against the
@@ -346,12 +498,12 @@ class CompiledSchema:
             patterns=[(at[c.prop], c) for c in self._patterns if c.prop in at],
             key=at.get(self.unique[0]) if self.unique else None,
             # Only date-time values count as timestamps (as in times_of).
-            time=at.get(time) if time and self._cell_kinds.get(time) == "date-time" else None,
+            time=at.get(time) if time and time in self._date_times else None,
             times=self.tracks_time,
         )
 
     def _cells_plausible(self, rows: list[dict[str, str]]) -> bool:
-        """The checks of :meth:`from_cells` for a whole batch, a column at a time."""
+        """The cell grammar of each typed column, for a whole batch a column at a time."""
         for prop, kind in self._cell_kinds.items():
             values = list(filter(_NOT_NULL, map(operator.methodcaller("get", prop), rows)))
             if not values:
@@ -379,10 +531,46 @@ class CompiledSchema:
     def times_of(self, objs: list[Any]) -> list[datetime]:
         """The timestamps of valid records that have one."""
         assert self._time is not None
-        if self._time_required:
-            # A required, non-null date-time field of the Struct: every value is one.
-            return list(map(self._time, objs))
-        return [t for t in map(self._time, objs) if isinstance(t, datetime)]
+        values = list(map(self._time, objs))
+        if not self._time_required:
+            values = [v for v in values if isinstance(v, str)]
+        return to_datetimes(values) if values else []
+
+
+def _failing_index(exc: msgspec.ValidationError) -> int | None:
+    """The record index msgspec names in a batch error ("... - at `$[12].priority`")."""
+    m = _FIRST_INDEX.search(str(exc))
+    return int(m.group(1)) if m else None
+
+
+_FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
+
+
+def _error_order(error: Any) -> tuple[str, ...]:
+    return tuple(str(p) for p in error.absolute_path)
+
+
+def number_problems(tree: Any, path: str = "$") -> list[tuple[str, str]]:
+    """(path, message) of every number in ``tree`` beyond the engine's number limits."""
+    if isinstance(tree, Num):
+        problem = number_problem(tree)
+        return [] if problem is None else [(path, problem)]
+    if isinstance(tree, Obj):
+        return [p for k, v in tree.pairs for p in number_problems(v, f"{path}.{k}")]
+    if isinstance(tree, list):
+        return [p for i, v in enumerate(tree) for p in number_problems(v, f"{path}[{i}]")]
+    return []
+
+
+def _key_text(value: Any) -> str:
+    """Canonical JSON text of a non-string key value, as the batch path's encoding of the
+    same value: integers as integers, other numbers as the float they round to."""
+    if isinstance(value, Num):
+        exact = value.exact()
+        return str(exact) if isinstance(exact, int) else msgspec.json.encode(float(exact)).decode()
+    if isinstance(value, Decimal):
+        return msgspec.json.encode(float(value)).decode()
+    return msgspec.json.encode(plain(value)).decode()
 
 
 class SchemaRegistry:
@@ -455,14 +643,17 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
 
     struct = _fast_struct(name, document) if name != ANY_SCHEMA else None
     patterns: tuple[PatternCheck, ...] = ()
+    rules: RecordRules | None = None
+    validator: Any = None
+    optional: tuple[Callable[[Any], Any], ...] = ()
     if name == ANY_SCHEMA:
         record_type: Any = dict[str, Any]
-        check: Callable[[Any], None] | None = None
         key: Callable[[Any], Any] | None = None
         time: Callable[[Any], Any] | None = None
     elif struct is not None:
         record_type, fields, patterns = struct
-        check = None
+        rules = RecordRules.of(props_doc, required, closed=closed)
+        optional = tuple(operator.attrgetter(fields[p]) for p in properties if p not in required)
         key = (
             _key_getter(operator.attrgetter(fields[unique[0]]), props_doc, unique)
             if unique
@@ -471,9 +662,13 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         time = operator.attrgetter(fields[timestamp]) if timestamp else None
     else:
         record_type = dict[str, Any]
-        check = _jsonschema_check(document)
-        key = _key_getter(_dict_getter(unique[0]), props_doc, unique) if unique else None
-        time = _time_getter(timestamp) if timestamp else None
+        # Bounds read as Decimal, like the values: every comparison exact.
+        exact_document = json.loads(json.dumps(document), parse_float=Decimal)
+        validator = jsonschema.Draft202012Validator(
+            exact_document, format_checker=_format_checker()
+        )
+        key = _dict_getter(unique[0]) if unique else None
+        time = _dict_getter(timestamp) if timestamp else None
     return CompiledSchema(
         name=name,
         document=document,
@@ -489,8 +684,9 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _many=msgspec.json.Decoder(list[record_type]),
         _key=key,
         _time=time,
-        _check=check,
+        _validator=validator,
         _property_types=property_types,
+        _rules=rules,
         _patterns=patterns,
         _cell_kinds=_cell_kinds(props_doc) if struct is not None else {},
         _csv_rules=_csv_rules(props_doc, unique) if struct is not None else None,
@@ -498,6 +694,13 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         and timestamp in required
         and props_doc[timestamp].get("type") == "string"
         and props_doc[timestamp].get("format") == "date-time",
+        _date_times=frozenset(
+            p
+            for p, sub in (props_doc.items() if isinstance(props_doc, dict) else ())
+            if isinstance(sub, dict) and sub.get("format") == "date-time"
+        ),
+        _required_count=len(required),
+        _optional=optional,
     )
 
 
@@ -547,8 +750,9 @@ def _fast_struct(
         if annotation is None:
             return None
         if bulk is not None:
-            email = isinstance(sub, dict) and sub.get("format") == "email"
-            patterns.append(PatternCheck(prop, attr, bulk, email=email))
+            fmt = sub.get("format") if isinstance(sub, dict) else None
+            kind = DateTimeCheck if fmt == "date-time" else PatternCheck
+            patterns.append(kind(prop, attr, bulk, fmt=fmt))
         fields[prop] = attr
         if prop in required:
             spec.append((attr, annotation))
@@ -596,29 +800,27 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
     base = _TYPES[kind]
     meta: dict[str, Any] = {}
     if kind == "string":
-        if fmt is not None and fmt not in _FAST_FORMATS:
+        if fmt is not None and fmt not in _FORMAT_PATTERNS:
             return None
-        if fmt == "date-time":
-            if set(sub) & {"pattern", "minLength", "maxLength"}:
-                return None
-            return Annotated[datetime, msgspec.Meta(tz=True)]
-        pattern = sub.get("pattern")
-        if fmt == "email":
-            if pattern is not None:
-                return None
-            pattern = EMAIL_PATTERN
+        if fmt is not None and set(sub) & {"pattern", "minLength", "maxLength"}:
+            return None  # one pattern a property: the format's
+        pattern = _string_pattern(sub)
         if pattern is not None and with_pattern:
-            meta["pattern"] = pattern
+            meta["pattern"] = ecma_end(pattern)
         if "minLength" in sub:
             meta["min_length"] = sub["minLength"]
         if "maxLength" in sub:
             meta["max_length"] = sub["maxLength"]
     elif kind in ("integer", "number"):
-        if fmt is not None:
-            return None
+        if fmt is not None or (kind == "number" and "multipleOf" in sub):
+            return None  # a float remainder is not exact: jsonschema on Decimals decides
+        # A float is exact for integers; a number's bounds become exclusive, so that a
+        # value equal to one after rounding to a float (4.9999999999999999 for 5, -1e-400
+        # for 0) is left to the exact check, which compares the decimal text.
+        inclusive = kind == "integer"
         for keyword, arg in (
-            ("minimum", "ge"),
-            ("maximum", "le"),
+            ("minimum", "ge" if inclusive else "gt"),
+            ("maximum", "le" if inclusive else "lt"),
             ("exclusiveMinimum", "gt"),
             ("exclusiveMaximum", "lt"),
             ("multipleOf", "multiple_of"),
@@ -639,8 +841,8 @@ def _string_pattern(sub: Any) -> str | None:
     kind = sub.get("type")
     if kind != "string" and not (isinstance(kind, list) and "string" in kind):
         return None
-    if sub.get("format") == "email":
-        return None if "pattern" in sub else EMAIL_PATTERN
+    if sub.get("format") in _FORMAT_PATTERNS:
+        return None if "pattern" in sub else _FORMAT_PATTERNS[sub["format"]]
     pattern = sub.get("pattern")
     return pattern if isinstance(pattern, str) else None
 
@@ -691,21 +893,16 @@ class PatternCheck:
     One regex pass in C instead of one Python call per value.
     """
 
-    __slots__ = ("attr", "get", "good", "many", "message", "one", "pattern", "prop")
+    __slots__ = ("attr", "extra", "get", "good", "many", "one", "pattern", "prop")
 
-    def __init__(self, prop: str, attr: str, pattern: str, *, email: bool = False) -> None:
+    def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
         self.prop = prop
         self.attr = attr
         self.pattern = pattern
-        # msgspec's wording for its own pattern checks, or what an e-mail check means.
-        self.message = (
-            "Expected an e-mail address (format email)"
-            if email
-            else f"Expected `str` matching regex {pattern!r}"
-        )
+        # What a pattern cannot say about an e-mail address (its IDNA domain), if any.
+        self.extra = email_extra if fmt == "email" else None
         self.get = operator.attrgetter(attr)
-        # ECMA-262's "$" is the end of input; Python's also matches before a final "\n".
-        self.one = re.compile(pattern[:-1] + r"\Z")
+        self.one = re.compile(ecma_end(pattern))
         self.many = re.compile(pattern, re.MULTILINE)
         # Values already known to match: codes, statuses and domains repeat, so most
         # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
@@ -720,63 +917,98 @@ class PatternCheck:
         fresh.discard(msgspec.UNSET)
         return self.values_match(fresh)
 
+    def first_failure(self, objs: list[Any]) -> int:
+        """The index of the first record whose value does not match (one is known to)."""
+        for i, value in enumerate(map(self.get, objs)):
+            if isinstance(value, str) and not self.matches(value):
+                return i
+        return 0  # pragma: no cover - all_match said one fails
+
+    def matches(self, value: str) -> bool:
+        """Whether one value matches."""
+        extra = self.extra
+        return self.one.search(value) is not None and (extra is None or extra(value))
+
     def values_match(self, fresh: set[Any]) -> bool:
         """Whether every string of ``fresh`` matches (a record's values or a CSV column's)."""
         fresh -= self.good
         if not fresh:
             return True
+        joined = "\n".join(fresh)
         if len(fresh) < 32:
             ok = all(map(self.one.search, fresh))
         else:
-            joined = "\n".join(fresh)
             # A value holding a newline: let the per-value check decide.
             ok = joined.count("\n") == len(fresh) - 1 and len(self.many.findall(joined)) == len(
                 fresh
             )
+        if ok and self.extra is not None and not joined.isascii():
+            ok = all(map(self.extra, fresh))
         if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
             self.good |= fresh
         return ok
 
 
+class DateTimeCheck(PatternCheck):
+    """RFC 3339 date-times of a batch, checked in C without a regex.
+
+    msgspec's datetime parser (one C call for all values) takes RFC 3339 except leap
+    seconds, plus two spellings RFC 3339 does not: a space for the ``T`` and an offset
+    without its colon (``+0530``). Both are ruled out with counts over the values joined
+    by newlines: no space at all, and one colon per value beyond the two of its time for
+    each value not ending in ``Z``. A batch refused here (a leap second included) goes
+    to the exact check, the full RFC 3339 pattern.
+    """
+
+    __slots__ = ()
+
+    def values_match(self, fresh: set[Any]) -> bool:
+        """Whether every value of ``fresh`` (strings) is an RFC 3339 date-time."""
+        if not fresh:
+            return True
+        values = list(fresh)
+        joined = "\n".join(values) + "\n"
+        if " " in joined:
+            return False
+        utc = joined.count("Z\n") + joined.count("z\n")
+        if joined.count(":") != 3 * len(values) - utc:
+            return False
+        try:
+            _AWARE_LIST(values, list[_AWARE_TYPE])
+        except (msgspec.ValidationError, TypeError):
+            return False
+        return True
+
+
+_AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
+_AWARE_LIST: Callable[..., Any] = msgspec.convert
 _GOOD_VALUES = 4096
 # CSV cells msgspec's lax conversion would take but a JSON value of that type could not be.
 _BOOLEANS = frozenset({"true", "false"})
-_NOT_A_NUMBER = re.compile(r"[a-df-zA-DF-Z]")  # inf, nan, Infinity (e/E are exponents)
-_NOT_A_DATETIME = re.compile(r"(?m)^[^:]*$")  # every RFC 3339 date-time has a colon
-_KIND_NAMES = {
-    "boolean": "`bool` (true or false)",
-    "number": "a finite `number`",
-    "date-time": "an RFC 3339 `datetime`",
+# A CSV column of a typed property: every cell spells a JSON value of the type (the cell
+# grammar in ``rules``), checked for a whole column in one match over its joined cells.
+_CELL_COLUMN = {
+    "integer": re.compile(rf"(?:{INTEGER_TEXT}\n)*+{INTEGER_TEXT}"),
+    "number": re.compile(rf"(?:{NUMBER_TEXT}\n)*+{NUMBER_TEXT}"),
 }
 
 
-def _cell_fits(kind: str, value: str) -> bool:
-    if kind == "boolean":
-        return value in _BOOLEANS
-    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
-    return bad.search(value) is None
-
-
 def _cells_fit(kind: str, values: list[str]) -> bool:
-    """:func:`_cell_fits` for a whole column at once (one regex pass over the joined cells;
-    the patterns are per line, so joining with newlines keeps each cell's verdict)."""
+    """Whether every (non-empty) cell of a column spells a value of the column's type."""
     if kind == "boolean":
         return _BOOLEANS.issuperset(values)
-    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
-    return bad.search("\n".join(values)) is None
+    return _CELL_COLUMN[kind].fullmatch("\n".join(values)) is not None
 
 
 def _cell_kinds(props: Any) -> dict[str, str]:
-    """Properties whose CSV cells need a check beyond msgspec's lax conversion."""
+    """Properties whose CSV cells have a grammar (integer, number, boolean)."""
     kinds: dict[str, str] = {}
     for prop, sub in props.items() if isinstance(props, dict) else ():
         kind = sub.get("type") if isinstance(sub, dict) else None
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), None)
-        if kind in ("boolean", "number"):
+        if kind in ("boolean", "number", "integer") and "enum" not in sub:
             kinds[prop] = kind
-        elif kind == "string" and sub.get("format") == "date-time":
-            kinds[prop] = "date-time"
     return kinds
 
 
@@ -802,23 +1034,20 @@ def _convert_rule(annotation: Any, *, strict: bool = False) -> CellRule:
 
 def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
     """The column check of one property (``kind`` as in :func:`_cell_kinds`), or None
-    when any string passes (an unconstrained string column needs no work)."""
+    when any string passes the Struct's field (patterns, date-time and e-mail are checked
+    as :class:`PatternCheck`)."""
     annotation = _fast_type(sub, with_pattern=_bulk_pattern(sub) is None)
     if annotation is str:
         return None
     if "enum" in sub:  # a Literal of strings: membership is the whole check
         allowed = frozenset(sub["enum"])
         return lambda cells: cells if allowed.issuperset(cells) else None
-    if kind == "boolean":  # only true/false, as from_cells asks; both convert
+    if kind == "boolean":  # only true/false; both convert
         return lambda cells: cells if _cells_fit("boolean", cells) else None
-    if kind == "date-time":
-        # Strict conversion takes RFC 3339 text only, which always has the colon that
-        # from_cells asks for before its lax conversion (which also reads numbers as Unix
-        # times); for such text both give the same datetime.
-        return _convert_rule(annotation, strict=True)
-    if kind == "number":
+    if kind in ("integer", "number"):
         convert = _convert_rule(annotation)
-        return lambda cells: convert(cells) if _cells_fit("number", cells) else None
+        grammar = kind
+        return lambda cells: convert(cells) if _cells_fit(grammar, cells) else None
     return _convert_rule(annotation)
 
 
@@ -865,14 +1094,15 @@ class CsvColumns:
             cells = list(filter(None, column)) if "" in column else list(column)
             if not cells:
                 continue  # an empty cell is an absent value
-            values = rule(cells)
-            if values is None:
+            if rule(cells) is None:
                 return None
-            if i == self._time:
-                times = values
         for i, pattern in self._patterns:
             if not pattern.values_match(set(columns[i]) - _EMPTY):
                 return None
+        if self._time is not None:
+            column = columns[self._time]
+            cells = list(filter(None, column)) if "" in column else list(column)
+            times = to_datetimes(cells) if cells else []
         keys: list[str | None] | None = None
         if self._key is not None:
             column = columns[self._key]
@@ -891,38 +1121,16 @@ def _struct_name(name: str) -> str:
     return f"Record_{cleaned}"
 
 
-def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
-    validator = jsonschema.Draft202012Validator(document, format_checker=_format_checker())
-
-    def check(obj: Any) -> None:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
-        if error is not None:
-            path = "$" + "".join(
-                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
-            )
-            raise RecordError(Reason.SCHEMA_VIOLATION, error.message, path)
-
-    return check
-
-
 def _format_checker() -> jsonschema.FormatChecker:
-    """jsonschema's format checks, with date-time and email exactly as the fast path has
-    them (and not silently skipped when an optional format package is missing)."""
+    """jsonschema's format checks, with date-time and email exactly as the engine's rules
+    have them (and not silently skipped when an optional format package is missing)."""
     checker = jsonschema.FormatChecker()
-    aware = Annotated[datetime, msgspec.Meta(tz=True)]
-    email = re.compile(EMAIL_PATTERN)
 
     def _date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            msgspec.convert(value, aware)
-        except msgspec.ValidationError:
-            return False
-        return True
+        return not isinstance(value, str) or is_date_time(value)
 
     def _email(value: object) -> bool:
-        return not isinstance(value, str) or email.search(value) is not None
+        return not isinstance(value, str) or is_email(value)
 
     checker.checks("date-time")(_date_time)
     checker.checks("email")(_email)
@@ -956,32 +1164,13 @@ def _dict_getter(prop: str) -> Callable[[Any], Any]:
     return get
 
 
-def _time_getter(prop: str) -> Callable[[Any], Any]:
-    def get(obj: Any) -> Any:
-        value = obj.get(prop) if isinstance(obj, dict) else None
-        if isinstance(value, str):
-            try:
-                parsed = msgspec.convert(value, datetime)
-            except msgspec.ValidationError:
-                return None
-            return parsed if parsed.tzinfo is not None else None
-        return None
-
-    return get
-
-
-_INT = re.compile(r"-?[0-9]+\Z")
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
-
-
 def _coerce_cell(value: str, kind: str | None) -> Any:
     """CSV cell to the JSON value it spells, for the jsonschema fallback; a cell that spells
     no value of the declared type stays a string, which jsonschema then rejects, located."""
-    if kind == "integer" and _INT.match(value):
-        return int(value)
-    if kind == "number" and _NUMBER.match(value):
-        number = float(value)
-        return int(number) if number.is_integer() and _INT.match(value) else number
+    if kind in ("integer", "number") and _CELL_COLUMN[kind].fullmatch(value):
+        num = Num(value)
+        if number_problem(num) is None:
+            return num.exact()
     if kind == "boolean" and value in _BOOLEANS:
         return value == "true"
     return value
