@@ -168,6 +168,7 @@ def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_
         {"n": {"type": "boolean"}},
         {"n": {"type": "string", "pattern": "^[a-c]{1,2}$", "minLength": 2}},
         {"n": {"type": "string", "pattern": "^\\w+$"}},  # the row path (\w differs in RE2)
+        {"n": {"type": "string", "pattern": "^a{,2}$"}},  # the row path ({,n} differs in RE2)
         {"n": {"type": ["integer", "null"]}},  # the row path (not covered)
     ],
 )
