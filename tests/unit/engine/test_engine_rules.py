@@ -223,3 +223,25 @@ def test_numbers_beyond_the_limits_are_located_schema_errors(validate: Validate)
         ("$.quantity", "Expected an integer of at most 4300 digits")
     ]
     assert validate(job(1)[:-1] + f',"quantity":{"9" * 4300}}}', "a.ndjson").valid
+
+
+def test_a_non_string_key_is_the_same_on_the_batch_and_the_exact_path(validate: Validate) -> None:
+    """Line 9 repeats a key, so lines 8-10 are checked exactly; line 10's id (checked
+    exactly) must still be seen as line 1's (accepted in a batch)."""
+    from silent_scalper.engine.schemas import compile_schema
+
+    schema = compile_schema(
+        "t",
+        {
+            "type": "object",
+            "properties": {"n": {"type": "integer"}, "s": {"type": "string"}},
+            "required": ["n"],
+            "x-unique": ["n"],
+        },
+        None,
+    )
+    lines = [f'{{"n":{i}}}' for i in range(1, 9)]
+    lines += ['{"n":9,"s":"a","s":"b"}', '{"n":1}']
+    s = validate("\n".join(lines), "a.ndjson", schema=schema)
+    assert [(e.line, e.column) for e in s.errors] == [(9, "s"), (10, "n")]
+    assert "already used by line 1" in s.errors[1].message

@@ -19,6 +19,10 @@ A schema using anything else (nested objects, ``oneOf``, ``$ref``...) is checked
 record with ``jsonschema`` on exactly read values (integers as int, other numbers as
 Decimal), with the engine's date-time and e-mail rules as its format checks.
 
+Here: the registry, the compiled schema and its compilation. The parts it is made of live
+in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_patterns`` (batch string
+checks), ``_cells`` (CSV column checks) and ``_fallback`` (jsonschema's format checks).
+
 Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
 schema cannot say: ``x-unique`` lists properties whose values must be unique within a
 file, ``x-timestamp`` names the property whose first/last values the summary reports.
@@ -30,29 +34,40 @@ import functools
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Any
 
 import jsonschema
 import msgspec
 
+from silent_scalper.engine._cells import (
+    CellRule,
+    CsvColumns,
+    _cell_kinds,
+    _cells_fit,
+    _coerce_cell,
+    _csv_rules,
+)
+from silent_scalper.engine._errors import (
+    RECORD_EXCEPTIONS,
+    RecordError,
+    SchemaLoadError,
+    UnknownSchemaError,
+    to_record_error,
+)
+from silent_scalper.engine._fallback import _format_checker
+from silent_scalper.engine._patterns import PatternCheck
+from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
-    DATE_TIME_PATTERN,
-    EMAIL_PATTERN,
-    INTEGER_TEXT,
-    NUMBER_TEXT,
     Num,
     Obj,
     RecordRules,
     duplicate_keys,
-    ecma_end,
-    email_extra,
     is_date_time,
-    is_email,
     json_type,
     number_problem,
     parse_tree,
@@ -61,171 +76,27 @@ from silent_scalper.engine.rules import (
 )
 from silent_scalper.engine.types import Reason, clip
 
+__all__ = [
+    "ANY_SCHEMA",
+    "RECORD_EXCEPTIONS",
+    "Checked",
+    "CompiledSchema",
+    "RecordError",
+    "SchemaLoadError",
+    "SchemaRegistry",
+    "UnknownSchemaError",
+    "compile_schema",
+    "to_record_error",
+]
+
 ANY_SCHEMA = "any"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
-
-_TYPES: dict[str, type] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "null": type(None),
-}
-# Keywords the fast path understands; anything else sends the schema to jsonschema.
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "$comment",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
-_TOP_KEYWORDS = _ANNOTATIONS | {
-    "$schema",
-    "$id",
-    "type",
-    "properties",
-    "required",
-    "additionalProperties",
-    "x-unique",
-    "x-timestamp",
-}
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {
-    "type",
-    "pattern",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "enum",
-    "format",
-}
-_FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
 # A colon with whitespace before it (the literal first makes the search fast).
 _WS_BEFORE_COLON = re.compile(rb":(?<=[ \t\r\n]:)")
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
-_AT_BYTE = re.compile(r" \(byte (\d+)\)$")
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
-_AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
-
-
-class SchemaLoadError(Exception):
-    """A schema file cannot be used; the message names the file."""
-
-
-class UnknownSchemaError(KeyError):
-    """No schema of that name is loaded."""
-
-    def __init__(self, name: str, known: Iterable[str]) -> None:
-        super().__init__(name)
-        self.name = name
-        self.known = sorted(known)
-
-    def __str__(self) -> str:
-        return f"unknown schema {self.name!r} (known: {', '.join(self.known)})"
-
-
-class RecordError(Exception):
-    """One record is not acceptable: ``reason`` is MALFORMED, BAD_ENCODING or SCHEMA_VIOLATION.
-
-    ``path`` is a JSON path relative to what was decoded (``$.priority``, ``$[3].job_id``).
-    """
-
-    def __init__(
-        self, reason: Reason, message: str, path: str | None = None, offset: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = clip(message)
-        self.path = path
-        self.offset = offset  # byte offset of a syntax error within the decoded bytes
-
-    def line_in(self, data: bytes | memoryview, first_line: int) -> int:
-        """The line of a syntax error, given the line the decoded bytes start on."""
-        if self.offset is None:
-            return first_line
-        return first_line + bytes(data[: self.offset]).count(b"\n")
-
-
-def split_msgspec_message(text: str) -> tuple[str, str | None]:
-    """Split msgspec's "Expected `int` - at `$.a`" into ("Expected `int`", "$.a")."""
-    m = _AT_PATH.match(text)
-    if m is None:  # pragma: no cover - the pattern matches every string
-        return text, None
-    return m.group("msg"), m.group("path")
-
-
-# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or a \uDC00-\uDFFF escape
-# not preceded by a high one: JSON text that names no Unicode character.
-_LONE_SURROGATE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
-)
-
-
-def to_record_error(exc: BaseException, data: bytes | memoryview | None = None) -> RecordError:
-    """Map what msgspec (or the recursion guard) raises on one record to a RecordError;
-    ``data`` (the record's bytes) lets a lone surrogate escape be named as such."""
-    if isinstance(exc, RecordError):
-        # Callers keep the error in a local of the frame its traceback points to: a
-        # cycle that only a full gc pass frees, holding that frame's 1 MiB input block.
-        # Dropping the traceback (and any chained error's) frees it at once, which kept
-        # files with many invalid records from growing peak memory by tens of MiB.
-        exc.__traceback__ = None
-        exc.__context__ = None
-        exc.__cause__ = None
-        return exc
-    if isinstance(exc, msgspec.ValidationError):
-        msg, path = split_msgspec_message(str(exc))
-        unknown = _UNKNOWN_FIELD.match(msg)
-        if path is None and unknown is not None:
-            path = f"$.{unknown.group(1)}"  # msgspec names the field but gives no path at "$"
-        return RecordError(Reason.SCHEMA_VIOLATION, msg, path)
-    if isinstance(exc, UnicodeDecodeError):
-        return RecordError(Reason.BAD_ENCODING, f"not valid UTF-8: {exc.reason}")
-    if isinstance(exc, RecursionError):
-        return RecordError(Reason.MALFORMED, "nesting too deep to parse")
-    msg = str(exc)
-    msg = msg.removeprefix("JSON is malformed: ")
-    if msg == "Input data was truncated" or "surrogate" in msg:
-        lone = None if data is None else _LONE_SURROGATE.search(bytes(data))
-        if lone is not None:
-            escape = lone.group().decode()
-            return RecordError(
-                Reason.MALFORMED,
-                f"not well-formed JSON: the escape {escape} is a lone UTF-16 surrogate, "
-                "which is not a Unicode character",
-                None,
-                lone.start(),
-            )
-    if msg == "Input data was truncated":
-        msg = "unexpected end of data (truncated value)"
-    offset = None
-    at = _AT_BYTE.search(msg)
-    if at is not None:
-        # The offset is within the record, not the file: it becomes a line instead.
-        offset = int(at.group(1))
-        msg = msg[: at.start()]
-    return RecordError(Reason.MALFORMED, f"not well-formed JSON: {msg}", None, offset)
-
-
-RECORD_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    msgspec.DecodeError,
-    msgspec.ValidationError,
-    UnicodeDecodeError,
-    RecursionError,
-    RecordError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,12 +251,11 @@ class CompiledSchema:
     def _valid(self, values: Mapping[str, Any]) -> Checked:
         """Key text and time of a valid record's values (tree values or plain ones)."""
         key = None
-        if self.unique:
-            value = values.get(self.unique[0])
-            if isinstance(value, str) and self._key_is_text:
-                key = value
-            elif value is not None or self.unique[0] in values:
-                key = _key_text(value) if value is not None else None
+        value = values.get(self.unique[0]) if self.unique else None
+        if value is not None:
+            # As the batch path keys records: a string property's value as it is, any
+            # other value as canonical JSON text (so 1 and "1" differ).
+            key = value if isinstance(value, str) and self._key_is_text else _key_text(value)
         time = None
         if self.timestamp is not None:
             value = values.get(self.timestamp)
@@ -704,15 +574,6 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
     )
 
 
-def _csv_rules(props: dict[str, Any], unique: tuple[str, ...]) -> dict[str, CellRule | None] | None:
-    """Every property's column check (None: any string passes), or None when CSV rows
-    must take the exact path (see :class:`CsvColumns`)."""
-    if unique and props[unique[0]].get("type") != "string":
-        return None  # non-string keys are compared as canonical JSON of the converted value
-    kinds = _cell_kinds(props)
-    return {prop: _csv_rule(sub, kinds.get(prop)) for prop, sub in props.items()}
-
-
 def _string_list(
     value: Any, where: str, keyword: str, properties: tuple[str, ...]
 ) -> tuple[str, ...]:
@@ -726,415 +587,7 @@ def _string_list(
     return tuple(value)
 
 
-def _fast_struct(
-    name: str, document: dict[str, Any]
-) -> tuple[Any, dict[str, str], tuple[PatternCheck, ...]] | None:
-    """A msgspec Struct type equivalent to ``document``, or None if it needs jsonschema."""
-    if set(document) - _TOP_KEYWORDS or document.get("type") != "object":
-        return None
-    additional = document.get("additionalProperties", True)
-    if additional not in (True, False):
-        return None
-    props = document.get("properties", {})
-    required = set(document.get("required", ()))
-    if not required <= set(props):
-        return None  # a required property without a declaration: leave it to jsonschema
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-    fields: dict[str, str] = {}
-    optional: list[tuple[str, Any, Any]] = []
-    patterns: list[PatternCheck] = []
-    for i, (prop, sub) in enumerate(props.items()):
-        attr = f"f{i}"  # property names need not be Python identifiers
-        bulk = _bulk_pattern(sub)
-        annotation = _fast_type(sub, with_pattern=bulk is None)
-        if annotation is None:
-            return None
-        if bulk is not None:
-            fmt = sub.get("format") if isinstance(sub, dict) else None
-            kind = DateTimeCheck if fmt == "date-time" else PatternCheck
-            patterns.append(kind(prop, attr, bulk, fmt=fmt))
-        fields[prop] = attr
-        if prop in required:
-            spec.append((attr, annotation))
-        else:
-            optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
-    struct = msgspec.defstruct(
-        _struct_name(name),
-        [*spec, *optional],
-        rename={attr: prop for prop, attr in fields.items()},
-        forbid_unknown_fields=additional is False,
-        kw_only=True,
-    )
-    return struct, fields, tuple(patterns)
-
-
-def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
-    """The annotated Python type for one property schema, or None if unsupported.
-
-    ``"type": [T, "null"]`` is the type of T or None.
-    """
-    if isinstance(sub, dict) and isinstance(sub.get("type"), list):
-        kinds = sub["type"]
-        others = [k for k in kinds if k != "null"]
-        if len(kinds) != 2 or len(others) != 1 or "enum" in sub:
-            return None
-        inner = _fast_type({**sub, "type": others[0]}, with_pattern=with_pattern)
-        return None if inner is None else Optional[inner]  # noqa: UP045 - works on Annotated
-    if not isinstance(sub, dict) or set(sub) - _PROPERTY_KEYWORDS:
-        return None
-    kind = sub.get("type")
-    fmt = sub.get("format")
-    if "enum" in sub:
-        values = sub["enum"]
-        if (
-            not values
-            or not all(isinstance(v, str) for v in values)
-            or kind not in (None, "string")
-        ):
-            return None
-        if set(sub) & {"pattern", "minLength", "maxLength", "format"}:
-            return None
-        return Literal[tuple(values)]
-    if not isinstance(kind, str) or kind not in _TYPES:
-        return None
-    base = _TYPES[kind]
-    meta: dict[str, Any] = {}
-    if kind == "string":
-        if fmt is not None and fmt not in _FORMAT_PATTERNS:
-            return None
-        if fmt is not None and set(sub) & {"pattern", "minLength", "maxLength"}:
-            return None  # one pattern a property: the format's
-        pattern = _string_pattern(sub)
-        if pattern is not None and with_pattern:
-            meta["pattern"] = ecma_end(pattern)
-        if "minLength" in sub:
-            meta["min_length"] = sub["minLength"]
-        if "maxLength" in sub:
-            meta["max_length"] = sub["maxLength"]
-    elif kind in ("integer", "number"):
-        if fmt is not None or (kind == "number" and "multipleOf" in sub):
-            return None  # a float remainder is not exact: jsonschema on Decimals decides
-        # A float is exact for integers; a number's bounds become exclusive, so that a
-        # value equal to one after rounding to a float (4.9999999999999999 for 5, -1e-400
-        # for 0) is left to the exact check, which compares the decimal text.
-        inclusive = kind == "integer"
-        for keyword, arg in (
-            ("minimum", "ge" if inclusive else "gt"),
-            ("maximum", "le" if inclusive else "lt"),
-            ("exclusiveMinimum", "gt"),
-            ("exclusiveMaximum", "lt"),
-            ("multipleOf", "multiple_of"),
-        ):
-            if keyword in sub:
-                meta[arg] = sub[keyword]
-        if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
-            return None  # msgspec wants integer bounds for int fields
-    elif set(sub) - _ANNOTATIONS - {"type"}:
-        return None
-    return Annotated[base, msgspec.Meta(**meta)] if meta else base
-
-
-def _string_pattern(sub: Any) -> str | None:
-    """The regex a string property must match (its pattern, or email's), if any."""
-    if not isinstance(sub, dict) or "enum" in sub:
-        return None
-    kind = sub.get("type")
-    if kind != "string" and not (isinstance(kind, list) and "string" in kind):
-        return None
-    if sub.get("format") in _FORMAT_PATTERNS:
-        return None if "pattern" in sub else _FORMAT_PATTERNS[sub["format"]]
-    pattern = sub.get("pattern")
-    return pattern if isinstance(pattern, str) else None
-
-
-def _bulk_pattern(sub: Any) -> str | None:
-    """The property's pattern if it can be checked in bulk (see PatternCheck), else None.
-
-    Bulk needs ``^X$`` with no top-level ``|``: then, in MULTILINE mode over values
-    joined by newlines, a match per line means every value matches.
-    """
-    pattern = _string_pattern(sub)
-    if pattern is None or len(pattern) < 2 or pattern[0] != "^" or pattern[-1] != "$":
-        return None
-    inner = pattern[1:-1]
-    depth = 0
-    in_class = False
-    escaped = False
-    for ch in inner:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif (ch == "|" and depth == 0) or ch in "^$":
-            return None
-    if escaped or in_class or depth != 0:
-        return None
-    try:
-        re.compile(pattern)
-    except re.error:
-        return None
-    return pattern
-
-
-class PatternCheck:
-    """One string property's regex, checked per value or, fast, for a whole batch.
-
-    The batch check joins the values with newlines and counts MULTILINE matches of the
-    anchored pattern: matches cannot overlap and each starts at a line start, so as many
-    matches as values (and no newline inside a value) means every value matched whole.
-    One regex pass in C instead of one Python call per value.
-    """
-
-    __slots__ = ("attr", "extra", "get", "good", "many", "one", "pattern", "prop")
-
-    def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
-        self.prop = prop
-        self.attr = attr
-        self.pattern = pattern
-        # What a pattern cannot say about an e-mail address (its IDNA domain), if any.
-        self.extra = email_extra if fmt == "email" else None
-        self.get = operator.attrgetter(attr)
-        self.one = re.compile(ecma_end(pattern))
-        self.many = re.compile(pattern, re.MULTILINE)
-        # Values already known to match: codes, statuses and domains repeat, so most
-        # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
-        self.good: set[str] = set()
-
-    def all_match(self, objs: list[Any]) -> bool:
-        """Whether the property's value in each record (where present) matches."""
-        # Absent (UNSET) and null values are skipped: dropped from the set afterwards, as
-        # filtering each value through a predicate cost more than the rest of the check.
-        fresh = set(map(self.get, objs))
-        fresh.discard(None)
-        fresh.discard(msgspec.UNSET)
-        return self.values_match(fresh)
-
-    def first_failure(self, objs: list[Any]) -> int:
-        """The index of the first record whose value does not match (one is known to)."""
-        for i, value in enumerate(map(self.get, objs)):
-            if isinstance(value, str) and not self.matches(value):
-                return i
-        return 0  # pragma: no cover - all_match said one fails
-
-    def matches(self, value: str) -> bool:
-        """Whether one value matches."""
-        extra = self.extra
-        return self.one.search(value) is not None and (extra is None or extra(value))
-
-    def values_match(self, fresh: set[Any]) -> bool:
-        """Whether every string of ``fresh`` matches (a record's values or a CSV column's)."""
-        fresh -= self.good
-        if not fresh:
-            return True
-        joined = "\n".join(fresh)
-        if len(fresh) < 32:
-            ok = all(map(self.one.search, fresh))
-        else:
-            # A value holding a newline: let the per-value check decide.
-            ok = joined.count("\n") == len(fresh) - 1 and len(self.many.findall(joined)) == len(
-                fresh
-            )
-        if ok and self.extra is not None and not joined.isascii():
-            ok = all(map(self.extra, fresh))
-        if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
-            self.good |= fresh
-        return ok
-
-
-class DateTimeCheck(PatternCheck):
-    """RFC 3339 date-times of a batch, checked in C without a regex.
-
-    msgspec's datetime parser (one C call for all values) takes RFC 3339 except leap
-    seconds, plus two spellings RFC 3339 does not: a space for the ``T`` and an offset
-    without its colon (``+0530``). Both are ruled out with counts over the values joined
-    by newlines: no space at all, and one colon per value beyond the two of its time for
-    each value not ending in ``Z``. A batch refused here (a leap second included) goes
-    to the exact check, the full RFC 3339 pattern.
-    """
-
-    __slots__ = ()
-
-    def values_match(self, fresh: set[Any]) -> bool:
-        """Whether every value of ``fresh`` (strings) is an RFC 3339 date-time."""
-        if not fresh:
-            return True
-        values = list(fresh)
-        joined = "\n".join(values) + "\n"
-        if " " in joined:
-            return False
-        utc = joined.count("Z\n") + joined.count("z\n")
-        if joined.count(":") != 3 * len(values) - utc:
-            return False
-        try:
-            _AWARE_LIST(values, list[_AWARE_TYPE])
-        except (msgspec.ValidationError, TypeError):
-            return False
-        return True
-
-
-_AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
-_AWARE_LIST: Callable[..., Any] = msgspec.convert
-_GOOD_VALUES = 4096
-# CSV cells msgspec's lax conversion would take but a JSON value of that type could not be.
-_BOOLEANS = frozenset({"true", "false"})
-# A CSV column of a typed property: every cell spells a JSON value of the type (the cell
-# grammar in ``rules``), checked for a whole column in one match over its joined cells.
-_CELL_COLUMN = {
-    "integer": re.compile(rf"(?:{INTEGER_TEXT}\n)*+{INTEGER_TEXT}"),
-    "number": re.compile(rf"(?:{NUMBER_TEXT}\n)*+{NUMBER_TEXT}"),
-}
-
-
-def _cells_fit(kind: str, values: list[str]) -> bool:
-    """Whether every (non-empty) cell of a column spells a value of the column's type."""
-    if kind == "boolean":
-        return _BOOLEANS.issuperset(values)
-    return _CELL_COLUMN[kind].fullmatch("\n".join(values)) is not None
-
-
-def _cell_kinds(props: Any) -> dict[str, str]:
-    """Properties whose CSV cells have a grammar (integer, number, boolean)."""
-    kinds: dict[str, str] = {}
-    for prop, sub in props.items() if isinstance(props, dict) else ():
-        kind = sub.get("type") if isinstance(sub, dict) else None
-        if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), None)
-        if kind in ("boolean", "number", "integer") and "enum" not in sub:
-            kinds[prop] = kind
-    return kinds
-
-
-#: A CSV column's check on its non-empty cells: None when one is invalid, else the
-#: values they convert to (a date-time column's are the timestamps the summary needs).
-type CellRule = Callable[[list[str]], list[Any] | None]
-
-
-def _convert_rule(annotation: Any, *, strict: bool = False) -> CellRule:
-    """Cells converted as the Struct's field converts each: the same type and Meta, the
-    same lax mode, so the same cells pass; one C call for the column."""
-    many = list[annotation]
-
-    def rule(cells: list[str]) -> list[Any] | None:
-        try:
-            values: list[Any] = msgspec.convert(cells, many, strict=strict)
-        except msgspec.ValidationError:
-            return None
-        return values
-
-    return rule
-
-
-def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
-    """The column check of one property (``kind`` as in :func:`_cell_kinds`), or None
-    when any string passes the Struct's field (patterns, date-time and e-mail are checked
-    as :class:`PatternCheck`)."""
-    annotation = _fast_type(sub, with_pattern=_bulk_pattern(sub) is None)
-    if annotation is str:
-        return None
-    if "enum" in sub:  # a Literal of strings: membership is the whole check
-        allowed = frozenset(sub["enum"])
-        return lambda cells: cells if allowed.issuperset(cells) else None
-    if kind == "boolean":  # only true/false; both convert
-        return lambda cells: cells if _cells_fit("boolean", cells) else None
-    if kind in ("integer", "number"):
-        convert = _convert_rule(annotation)
-        grammar = kind
-        return lambda cells: convert(cells) if _cells_fit(grammar, cells) else None
-    return _convert_rule(annotation)
-
-
-class CsvColumns:
-    """CSV rows of one header checked a column at a time, for batches of valid rows.
-
-    The exact path builds a dict per row and converts it to the schema's Struct; this
-    one transposes a batch (``zip(*rows)``) and converts each column in one C call with
-    the field's own type, after the same cell checks. It accepts a batch only if the
-    exact path takes every row, so a refused batch (an invalid row) goes to the exact
-    path, which locates and words the errors. Built by :meth:`CompiledSchema.csv_columns`.
-    """
-
-    __slots__ = ("_key", "_patterns", "_required", "_rules", "_time", "_times")
-
-    def __init__(
-        self,
-        rules: list[tuple[int, CellRule]],
-        required: list[int],
-        patterns: list[tuple[int, PatternCheck]],
-        key: int | None,
-        time: int | None,
-        *,
-        times: bool,
-    ) -> None:
-        self._rules = rules
-        self._required = required
-        self._patterns = patterns
-        self._key = key
-        self._time = time  # the column whose values are the timestamps, if one
-        self._times = times  # whether the schema tracks time at all
-
-    def check(
-        self, columns: list[tuple[str, ...]]
-    ) -> tuple[list[str | None] | None, list[datetime] | None] | None:
-        """(keys, timestamps) of the rows whose columns these are, or None if any row
-        may be invalid. Keys are None where the key cell is empty (absent)."""
-        for i in self._required:
-            if "" in columns[i]:
-                return None
-        times: list[datetime] | None = [] if self._times else None
-        for i, rule in self._rules:
-            column = columns[i]
-            cells = list(filter(None, column)) if "" in column else list(column)
-            if not cells:
-                continue  # an empty cell is an absent value
-            if rule(cells) is None:
-                return None
-        for i, pattern in self._patterns:
-            if not pattern.values_match(set(columns[i]) - _EMPTY):
-                return None
-        if self._time is not None:
-            column = columns[self._time]
-            cells = list(filter(None, column)) if "" in column else list(column)
-            times = to_datetimes(cells) if cells else []
-        keys: list[str | None] | None = None
-        if self._key is not None:
-            column = columns[self._key]
-            keys = list(column) if "" not in column else [c or None for c in column]
-        return keys, times
-
-
-_EMPTY = frozenset({""})
-
-
 _NOT_NULL = functools.partial(operator.is_not, None)
-
-
-def _struct_name(name: str) -> str:
-    cleaned = re.sub(r"\W", "_", name)
-    return f"Record_{cleaned}"
-
-
-def _format_checker() -> jsonschema.FormatChecker:
-    """jsonschema's format checks, with date-time and email exactly as the engine's rules
-    have them (and not silently skipped when an optional format package is missing)."""
-    checker = jsonschema.FormatChecker()
-
-    def _date_time(value: object) -> bool:
-        return not isinstance(value, str) or is_date_time(value)
-
-    def _email(value: object) -> bool:
-        return not isinstance(value, str) or is_email(value)
-
-    checker.checks("date-time")(_date_time)
-    checker.checks("email")(_email)
-    return checker
 
 
 def _key_getter(
@@ -1162,15 +615,3 @@ def _dict_getter(prop: str) -> Callable[[Any], Any]:
         return obj.get(prop) if isinstance(obj, dict) else None
 
     return get
-
-
-def _coerce_cell(value: str, kind: str | None) -> Any:
-    """CSV cell to the JSON value it spells, for the jsonschema fallback; a cell that spells
-    no value of the declared type stays a string, which jsonschema then rejects, located."""
-    if kind in ("integer", "number") and _CELL_COLUMN[kind].fullmatch(value):
-        num = Num(value)
-        if number_problem(num) is None:
-            return num.exact()
-    if kind == "boolean" and value in _BOOLEANS:
-        return value == "true"
-    return value
