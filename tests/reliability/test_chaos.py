@@ -38,7 +38,8 @@ from .reliability_support import (
 pytestmark = pytest.mark.e2e
 
 SEED = 20261125
-#: At least 500 by the issue; SCALPER_CHAOS_FILES lets a developer run a bigger storm.
+#: At least 500, the storm the pipeline is specified for; SCALPER_CHAOS_FILES lets a
+#: developer run a bigger storm.
 FILES = max(500, int(os.environ.get("SCALPER_CHAOS_FILES", "500")))
 LAMBDA_FAULT_RATE = 0.2
 DYNAMODB_THROTTLE_RATE = 0.1
