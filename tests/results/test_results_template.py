@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from deployed_template import deployed, of_type
-from silent_scalper.results import ResultLine
+from silent_scalper.pipeline.write_result import ResultLine
 
 from scalper.local import moto_internals
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.table import Table
 from silent_scalper.engine import SchemaLoadError, SchemaRegistry, UnknownSchemaError
-from silent_scalper.reprocess import SettleOutcome
+from silent_scalper.pipeline.reprocess_quarantined import SettleOutcome
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, since

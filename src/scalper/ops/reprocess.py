@@ -1,10 +1,11 @@
 """``scalper reprocess``: quarantined files back through the pipeline after a schema fix.
 
 The mechanics (release by copying the quarantined version onto its own key, a pending
-marker, settle once the new outcome is recorded) live in :mod:`silent_scalper.reprocess`,
-shared with the scheduled ``reprocess_quarantined`` function. This module picks the files,
-optionally revalidates them first, releases them, then waits and settles: the quarantine copy
-and its report are deleted only once the new record is ``VALID``.
+marker, settle once the new outcome is recorded) live in
+:mod:`silent_scalper.pipeline.reprocess_quarantined`, shared with the scheduled
+``reprocess_quarantined`` function. This module picks the files, optionally revalidates them
+first, releases them, then waits and settles: the quarantine copy and its report are deleted
+only once the new record is ``VALID``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from silent_scalper.engine import Limits, SchemaRegistry
-from silent_scalper.reprocess import (
+from silent_scalper.pipeline.reprocess_quarantined import (
     PendingMarker,
     QuarantinedFile,
     ReleaseOutcome,

@@ -25,7 +25,7 @@ from silent_scalper.pipeline import (
     type_check,
     write_metadata,
 )
-from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.records import MetadataRecord, Status
 
 IAM_EVENT = "api/presign-request.json"

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from silent_scalper.engine import TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
-from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
