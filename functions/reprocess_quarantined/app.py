@@ -22,7 +22,9 @@ from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry
 from silent_scalper.observability import logger, metrics, tracer
 from silent_scalper.pipeline.reprocess_quarantined import (
+    QuarantineStore,
     ReprocessSettings,
+    Revalidation,
     count_stuck,
     scheduled_run,
 )
@@ -59,10 +61,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = scheduled_run(
         S3,
         DYNAMODB,
-        table=SETTINGS.table_name,
-        quarantine_bucket=SETTINGS.quarantine_bucket,
-        schema=SCHEMA,
-        limits=LIMITS,
+        store=QuarantineStore(SETTINGS.table_name, SETTINGS.quarantine_bucket),
+        revalidation=Revalidation(SCHEMA, LIMITS),
         settings=REPROCESS,
         now=now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,

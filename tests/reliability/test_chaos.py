@@ -104,6 +104,33 @@ def target_of(stack: LocalStack) -> Target:
     )
 
 
+def deliver_to_certain_failure(stack: LocalStack, event: dict[str, Any]) -> None:
+    """Deliver ``event`` with ExtractMetadata failing on every attempt, and wait it out."""
+    lambdas, bridge = stack.lambdas, stack.bridge
+    assert lambdas is not None
+    assert bridge is not None
+    lambdas.faults.clear()
+    lambdas.faults.inject(
+        "ExtractMetadataFunction",
+        Fault.FUNCTION_ERROR,
+        error_type="RuntimeError",
+        message="permanent fault (chaos test)",
+    )
+    bridge.publish(event)
+    wait_until_quiet(stack, 60)
+
+
+def replay_all(stack: LocalStack, target: Target, arns: list[str]) -> int:
+    """Replay every execution of ``arns`` and wait for each new one to end; returns how
+    many were replayed."""
+    replays = replay(stack.client("stepfunctions"), target, arns)
+    assert [r.status for r in replays] == ["replayed"] * len(arns)
+    for result in replays:
+        assert result.new_arn is not None
+        stack.wait_for_execution(result.new_arn, timeout=120)
+    return len(replays)
+
+
 def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
@@ -146,16 +173,8 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         for event in deliveries:
             bridge.publish(event)
         wait_until_quiet(stack, DEADLINE_SECONDS)
-    lambdas.faults.clear()
-    lambdas.faults.inject(
-        "ExtractMetadataFunction",
-        Fault.FUNCTION_ERROR,
-        error_type="RuntimeError",
-        message="permanent fault (chaos test)",
-    )
-    bridge.publish(doomed)
+    deliver_to_certain_failure(stack, doomed)
     deliveries.append(doomed)
-    wait_until_quiet(stack, 60)
 
     # Every FAILED execution published an alert (counted before the replays below).
     failed = executions(stack, "FAILED")
@@ -170,15 +189,7 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
     items = table_items(dynamodb, target.table, f"{bucket}/{PREFIX}")
     still_failed = [item for item in items.values() if item["status"] == "FAILED"]
     assert f"{bucket}/{doomed['detail']['object']['key']}" in {i["pk"] for i in still_failed}
-    replays = replay(
-        stack.client("stepfunctions"),
-        target,
-        [str(item["execution_arn"]) for item in still_failed],
-    )
-    assert [r.status for r in replays] == ["replayed"] * len(still_failed)
-    for result in replays:
-        assert result.new_arn is not None
-        stack.wait_for_execution(result.new_arn, timeout=120)
+    replayed = replay_all(stack, target, [str(item["execution_arn"]) for item in still_failed])
 
     # Then: exactly one terminal record per object, with the outcome its content calls for.
     items = table_items(dynamodb, target.table, f"{bucket}/{PREFIX}")
@@ -221,7 +232,7 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         ),
         "failed_executions": len(failed),
         "failure_alerts": len(alerts),
-        "replayed": len(replays),
+        "replayed": replayed,
         "valid": outcomes["VALID"],
         "quarantined": outcomes["QUARANTINED"],
         "quarantine_objects": sum(versions.values()),

@@ -86,6 +86,18 @@ def select(
     )
 
 
+@dataclass(frozen=True)
+class Revalidation:
+    """Check each file against the current schema before releasing it.
+
+    ``schema_name`` replaces the schema each file was validated with (None keeps it).
+    """
+
+    registry: SchemaRegistry
+    schema_name: str | None = None
+    limits: Limits = DEFAULT_LIMITS
+
+
 def release_all(
     clients: Clients,
     target: Target,
@@ -93,17 +105,17 @@ def release_all(
     *,
     now: datetime,
     dry_run: bool,
-    registry: SchemaRegistry | None = None,
-    schema_name: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    revalidation: Revalidation | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[ReprocessItem]:
-    """Release each file (after revalidating it when a registry is given)."""
+    """Release each file (after revalidating it, with ``revalidation``)."""
     items: list[ReprocessItem] = []
     for file in files:
-        if registry is not None:
-            schema = registry.get(schema_name or file.schema_name or "job.v1")
-            summary = revalidate(clients.s3, file, schema=schema, limits=limits)
+        if revalidation is not None:
+            schema = revalidation.registry.get(
+                revalidation.schema_name or file.schema_name or "job.v1"
+            )
+            summary = revalidate(clients.s3, file, schema=schema, limits=revalidation.limits)
             if not summary.valid:
                 first = summary.errors[0] if summary.errors else None
                 where = f": {first.location}: {first.message}" if first else ""

@@ -247,15 +247,19 @@ def test_reprocess_settings_come_from_their_own_variables() -> None:
 
 
 def _run(world: World, schema_name: str, **settings: Any) -> Any:
-    from silent_scalper.pipeline.reprocess_quarantined import scheduled_run
+    from silent_scalper.pipeline.reprocess_quarantined import (
+        QuarantineStore,
+        Revalidation,
+        scheduled_run,
+    )
 
     return scheduled_run(
         world.s3,
         world.dynamodb,
-        table=TABLE,
-        quarantine_bucket=QUARANTINE,
-        schema=SchemaRegistry.load().get(schema_name),
-        limits=Limits(max_bytes=1024 * 1024),
+        store=QuarantineStore(TABLE, QUARANTINE),
+        revalidation=Revalidation(
+            SchemaRegistry.load().get(schema_name), Limits(max_bytes=1024 * 1024)
+        ),
         settings=ReprocessSettings(lookback_days=3650, **settings),
         now=NOW,
         time_left=lambda: 600.0,
@@ -284,15 +288,17 @@ def test_a_scheduled_run_after_the_fix_releases_then_the_next_run_settles(world:
 
 
 def test_a_scheduled_run_stops_before_its_time_runs_out(world: World) -> None:
-    from silent_scalper.pipeline.reprocess_quarantined import scheduled_run
+    from silent_scalper.pipeline.reprocess_quarantined import (
+        QuarantineStore,
+        Revalidation,
+        scheduled_run,
+    )
 
     summary = scheduled_run(
         world.s3,
         world.dynamodb,
-        table=TABLE,
-        quarantine_bucket=QUARANTINE,
-        schema=SchemaRegistry.load().get("any"),
-        limits=Limits(max_bytes=1024 * 1024),
+        store=QuarantineStore(TABLE, QUARANTINE),
+        revalidation=Revalidation(SchemaRegistry.load().get("any"), Limits(max_bytes=1024 * 1024)),
         settings=ReprocessSettings(lookback_days=3650),
         now=NOW,
         time_left=lambda: 5.0,

@@ -29,7 +29,6 @@ def build_record(
     now: datetime,
     summary: ValidationSummary | None = None,
     reason: str | None = None,
-    message: str | None = None,
     uploader: Uploader | None = None,
 ) -> MetadataRecord:
     """A terminal record for ``step``'s object; the summary fills the content fields."""
@@ -45,7 +44,6 @@ def build_record(
         size=step.object.size,
         status=status,
         reason=reason,
-        message=message,
         execution_arn=step.execution_arn,
         event_time=step.event_time,
         execution_url=execution_console_url(

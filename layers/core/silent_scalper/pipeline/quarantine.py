@@ -215,13 +215,13 @@ def quarantine(
         now=now,
         summary=summary,
         reason=reason,
-        message=validation.message,
         uploader=Uploader.from_object_metadata(source_head.get("Metadata", {})),
     )
     target_key = quarantine_key(request.bucket, record.key)
     report_key = target_key + REPORT_SUFFIX
     record = record.model_copy(
         update={
+            "message": validation.message,
             "quarantine_location": f"s3://{settings.quarantine_bucket}/{target_key}",
             "report_location": f"s3://{settings.quarantine_bucket}/{report_key}",
         }
