@@ -132,17 +132,6 @@ class Settings(EnvSettings):
         default="STANDARD", validation_alias="WORKFLOW_TYPE"
     )
     max_errors: int = Field(default=100, ge=1, le=1000, validation_alias="MAX_ERRORS")
-    # S3 notifications URL-encode object keys (form encoding, space as "+"); the handlers
-    # decode them before calling S3. The local stack may deliver raw keys and turn this off.
-    event_keys_url_encoded: bool = Field(default=True, validation_alias="EVENT_KEYS_URL_ENCODED")
-
-    @field_validator("event_keys_url_encoded", mode="before")
-    @classmethod
-    def _switch(cls, value: object) -> object:
-        # Only 1/true/yes turn it on; any other text turns it off rather than failing.
-        if isinstance(value, str):
-            return value.strip().lower() in {"1", "true", "yes"}
-        return value
 
     @field_validator("upload_prefix")
     @classmethod

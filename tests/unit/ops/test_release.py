@@ -31,7 +31,7 @@ from silent_scalper.pipeline.reprocess_quarantined import (
     revalidate,
     settle,
 )
-from silent_scalper.records import MetadataRecord, Status
+from silent_scalper.records import MetadataRecord, Status, item_key
 
 from scalper.local.template import load_template
 
@@ -52,7 +52,7 @@ class World:
 
 def _record(status: Status, sequencer: str, version: str | None, **extra: Any) -> MetadataRecord:
     values: dict[str, Any] = {
-        "pk": f"{INPUT}/{KEY}",
+        "pk": item_key(INPUT, KEY),
         "bucket": INPUT,
         "key": KEY,
         "event_key": KEY,

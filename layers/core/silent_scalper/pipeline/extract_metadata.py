@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from silent_scalper.engine import ValidationSummary
-from silent_scalper.identity import Uploader
-from silent_scalper.pipeline.models import StepInput
+from silent_scalper.pipeline.models import ExtractRequest, StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
     MetadataRecord,
@@ -24,19 +23,23 @@ def iso(now: datetime) -> str:
 def build_record(
     step: StepInput,
     *,
+    key: str,
     status: Status,
     settings: Settings,
     now: datetime,
     summary: ValidationSummary | None = None,
     reason: str | None = None,
-    uploader: Uploader | None = None,
 ) -> MetadataRecord:
-    """A terminal record for ``step``'s object; the summary fills the content fields."""
+    """A terminal record for ``step``'s object; the summary fills the content fields.
+
+    ``key`` is the object's real key, resolved against the object; the event's spelling of
+    it is kept as ``event_key``. The uploader, when known, is added by the caller.
+    """
     stamp = iso(now)
     record = MetadataRecord(
         pk=step.pk,
         bucket=step.bucket,
-        key=step.s3_key(url_encoded=settings.event_keys_url_encoded),
+        key=key,
         event_key=step.object.key,
         version_id=step.object.version_id,
         etag=step.object.etag,
@@ -51,7 +54,6 @@ def build_record(
         ),
         processed_at=stamp,
         updated_at=stamp,
-        uploader=uploader,
     )
     if summary is None:
         return record
@@ -81,20 +83,25 @@ def _str_or_none(value: object) -> str | None:
 
 
 def extract_metadata(
-    step: StepInput,
+    step: ExtractRequest,
     summary: ValidationSummary,
     *,
     settings: Settings,
     now: datetime,
-    uploader: Uploader | None = None,
 ) -> MetadataRecord:
     """The ``VALID`` record of a file whose summary says it is valid.
 
-    ``uploader`` is what TypeCheck read from the object's metadata: no second request.
+    The uploader and the real key come from TypeCheck (the object's metadata and the key its
+    read resolved): no second request.
     """
     if not summary.valid:
         msg = "extract_metadata needs the summary of a valid file; invalid files go to Quarantine"
         raise ValueError(msg)
     return build_record(
-        step, status=Status.VALID, settings=settings, now=now, summary=summary, uploader=uploader
-    )
+        step,
+        key=step.key,
+        status=Status.VALID,
+        settings=settings,
+        now=now,
+        summary=summary,
+    ).model_copy(update={"uploader": step.uploader})
