@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -79,21 +79,23 @@ METER = Meter()
 def _attr_size(value: Mapping[str, Any]) -> int:
     """Approximate DynamoDB size of one attribute value (the documented rules, simplified)."""
     (kind, inner), *_ = value.items()
-    if kind == "S":
-        return len(str(inner).encode())
-    if kind == "N":
-        return len(str(inner).lstrip("-").replace(".", "")) // 2 + 2
-    if kind == "B":
-        return len(inner)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + _attr_size(v) for k, v in inner.items())
-    if kind == "L":
-        return 3 + sum(1 + _attr_size(v) for v in inner)
-    if kind in ("SS", "NS", "BS"):
-        return sum(len(str(v).encode()) for v in inner)
-    return 0
+    size = _ATTR_SIZES.get(kind)
+    return 0 if size is None else size(inner)
+
+
+#: The size of an attribute value's payload, by DynamoDB type.
+_ATTR_SIZES: dict[str, Callable[[Any], int]] = {
+    "S": lambda inner: len(str(inner).encode()),
+    "N": lambda inner: len(str(inner).lstrip("-").replace(".", "")) // 2 + 2,
+    "B": len,
+    "BOOL": lambda _: 1,
+    "NULL": lambda _: 1,
+    "M": lambda inner: 3 + sum(len(k.encode()) + _attr_size(v) for k, v in inner.items()),
+    "L": lambda inner: 3 + sum(1 + _attr_size(v) for v in inner),
+    "SS": lambda inner: sum(len(str(v).encode()) for v in inner),
+    "NS": lambda inner: sum(len(str(v).encode()) for v in inner),
+    "BS": lambda inner: sum(len(str(v).encode()) for v in inner),
+}
 
 
 def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:

@@ -123,7 +123,7 @@ def targets_md(items: list[dict[str, Any]]) -> str:
         met = item["met"]
         mark = "n/a" if met is None else ("yes" if met else "**NO**")
         rows.append([item["target"], item["measured"], mark])
-    return _table(["target (issue 6)", "measured", "met"], rows, left=(0, 2))
+    return _table(["target", "measured", "met"], rows, left=(0, 2))
 
 
 def transitions_md(section: dict[str, Any]) -> str:

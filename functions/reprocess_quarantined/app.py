@@ -4,7 +4,8 @@ Two EventBridge Scheduler schedules invoke this function (template.yaml):
 
 - ``{"task": "reprocess"}`` (disabled by default): settle earlier releases, then revalidate
   quarantined files against the current schema and release those that now pass into the
-  normal pipeline (silent_scalper.reprocess explains how nothing is lost on the way).
+  normal pipeline (silent_scalper.pipeline.reprocess_quarantined explains how nothing is
+  lost on the way).
 - ``{"task": "stuck-records"}`` (every 5 minutes): publish ``StuckRecords``, the number of
   records still PROCESSING past the state machine's timeout; an alarm watches it and
   ``scalper sweep`` replays them.
@@ -20,7 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry
 from silent_scalper.observability import logger, metrics, tracer
-from silent_scalper.reprocess import ReprocessSettings, count_stuck, scheduled_run
+from silent_scalper.pipeline.reprocess_quarantined import (
+    QuarantineStore,
+    ReprocessSettings,
+    Revalidation,
+    count_stuck,
+    scheduled_run,
+)
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
@@ -54,10 +61,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     summary = scheduled_run(
         S3,
         DYNAMODB,
-        table=SETTINGS.table_name,
-        quarantine_bucket=SETTINGS.quarantine_bucket,
-        schema=SCHEMA,
-        limits=LIMITS,
+        store=QuarantineStore(SETTINGS.table_name, SETTINGS.quarantine_bucket),
+        revalidation=Revalidation(SCHEMA, LIMITS),
         settings=REPROCESS,
         now=now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry, TypeCheckResult
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_validation, tracer
-from silent_scalper.pipeline import ValidateRequest, validate_object
+from silent_scalper.pipeline import ValidateRequest, validate_schema
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
@@ -28,7 +28,7 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
     """-> ``{"valid", "reason", "message", "summary"}`` (summary ``None`` if TypeCheck said no)."""
     started = time.perf_counter()
-    outcome = validate_object(
+    outcome = validate_schema(
         S3,
         event,
         type_result=TypeCheckResult.from_dict(event.type_check),

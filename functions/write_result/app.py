@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from silent_scalper.observability import logger, metrics, tracer
-from silent_scalper.results import ResultsSettings, lines_from_stream
+from silent_scalper.pipeline.write_result import ResultsSettings, lines_from_stream
 
 SETTINGS = ResultsSettings.from_env(os.environ)
 S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))

@@ -25,6 +25,7 @@ from silent_scalper.records import item_key
 from scalper.local import Fault, LocalStack
 from scalper.local.faults import DynamoDBThrottles, LambdaChaos
 from scalper.ops.executions import replay
+from scalper.ops.target import Target
 
 from .reliability_support import (
     JobFile,
@@ -39,7 +40,8 @@ from .reliability_support import (
 pytestmark = pytest.mark.e2e
 
 SEED = 20261125
-#: At least 500 by the issue; SCALPER_CHAOS_FILES lets a developer run a bigger storm.
+#: At least 500, the storm the pipeline is specified for; SCALPER_CHAOS_FILES lets a
+#: developer run a bigger storm.
 FILES = max(500, int(os.environ.get("SCALPER_CHAOS_FILES", "500")))
 LAMBDA_FAULT_RATE = 0.2
 DYNAMODB_THROTTLE_RATE = 0.1
@@ -90,6 +92,33 @@ def failure_alerts(stack: LocalStack, queue_url: str) -> dict[str, dict[str, Any
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+def deliver_to_certain_failure(stack: LocalStack, event: dict[str, Any]) -> None:
+    """Deliver ``event`` with ExtractMetadata failing on every attempt, and wait it out."""
+    lambdas, bridge = stack.lambdas, stack.bridge
+    assert lambdas is not None
+    assert bridge is not None
+    lambdas.faults.clear()
+    lambdas.faults.inject(
+        "ExtractMetadataFunction",
+        Fault.FUNCTION_ERROR,
+        error_type="RuntimeError",
+        message="permanent fault (chaos test)",
+    )
+    bridge.publish(event)
+    wait_until_quiet(stack, 60)
+
+
+def replay_all(stack: LocalStack, target: Target, arns: list[str]) -> int:
+    """Replay every execution of ``arns`` and wait for each new one to end; returns how
+    many were replayed."""
+    replays = replay(stack.client("stepfunctions"), target, arns)
+    assert [r.status for r in replays] == ["replayed"] * len(arns)
+    for result in replays:
+        assert result.new_arn is not None
+        stack.wait_for_execution(result.new_arn, timeout=120)
+    return len(replays)
+
+
 def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
@@ -132,16 +161,8 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         for event in deliveries:
             bridge.publish(event)
         wait_until_quiet(stack, DEADLINE_SECONDS)
-    lambdas.faults.clear()
-    lambdas.faults.inject(
-        "ExtractMetadataFunction",
-        Fault.FUNCTION_ERROR,
-        error_type="RuntimeError",
-        message="permanent fault (chaos test)",
-    )
-    bridge.publish(doomed)
+    deliver_to_certain_failure(stack, doomed)
     deliveries.append(doomed)
-    wait_until_quiet(stack, 60)
 
     # Every FAILED execution published an alert (counted before the replays below).
     failed = executions(stack, "FAILED")
@@ -156,15 +177,7 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
     items = table_items(dynamodb, target.table, bucket, PREFIX)
     still_failed = [item for item in items.values() if item["status"] == "FAILED"]
     assert item_key(bucket, doomed["detail"]["object"]["key"]) in {i["pk"] for i in still_failed}
-    replays = replay(
-        stack.client("stepfunctions"),
-        target,
-        [str(item["execution_arn"]) for item in still_failed],
-    )
-    assert [r.status for r in replays] == ["replayed"] * len(still_failed)
-    for result in replays:
-        assert result.new_arn is not None
-        stack.wait_for_execution(result.new_arn, timeout=120)
+    replayed = replay_all(stack, target, [str(item["execution_arn"]) for item in still_failed])
 
     # Then: exactly one terminal record per object, with the outcome its content calls for.
     items = table_items(dynamodb, target.table, bucket, PREFIX)
@@ -207,7 +220,7 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         ),
         "failed_executions": len(failed),
         "failure_alerts": len(alerts),
-        "replayed": len(replays),
+        "replayed": replayed,
         "valid": outcomes["VALID"],
         "quarantined": outcomes["QUARANTINED"],
         "quarantine_objects": sum(versions.values()),

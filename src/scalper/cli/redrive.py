@@ -30,7 +30,7 @@ from scalper.cli._ops import (
     when,
 )
 from scalper.ops.common import TokenBucket, parse_since, utcnow
-from scalper.ops.redrive import DEFAULT_BURST, DEFAULT_RATE, Outcome, candidates, redrive
+from scalper.ops.redrive import DEFAULT_BURST, DEFAULT_RATE, Outcome, candidates, redrive_each
 from scalper.ops.target import Clients, Target
 
 
@@ -81,8 +81,9 @@ def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:
         all_failed=args.all_failed,
         since=parse_since(args.since, now=now),
     )
+    items = []
     with progress("redriving", len(arns), enabled=not args.json) as advance:
-        items = redrive(
+        for item in redrive_each(
             clients.sfn,
             target,
             arns,
@@ -90,8 +91,9 @@ def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:
             dynamodb=clients.dynamodb,
             dry_run=args.dry_run,
             bucket=TokenBucket(args.rate, args.burst),
-            progress=advance,
-        )
+        ):
+            items.append(item)
+            advance(1)
     replays = [i.arn for i in items if i.replay_hint]
     if args.json:
         emit(

@@ -20,12 +20,12 @@ from typing import Any
 
 from rich.table import Table
 from silent_scalper.engine import SchemaLoadError, SchemaRegistry, UnknownSchemaError
-from silent_scalper.reprocess import SettleOutcome
+from silent_scalper.pipeline.reprocess_quarantined import SettleOutcome
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli._ops import add_command, add_target_arguments, console, emit, progress, since
 from scalper.ops.common import parse_since, utcnow
-from scalper.ops.reprocess import release_all, select, settle_released
+from scalper.ops.reprocess import Revalidation, release_all, select, settle_released
 from scalper.ops.target import Clients, Target
 
 #: What became of the quarantine copy, by settle outcome.
@@ -95,8 +95,7 @@ def _reprocess(args: argparse.Namespace, clients: Clients, target: Target) -> in
             files,
             now=now,
             dry_run=args.dry_run,
-            registry=registry,
-            schema_name=args.schema,
+            revalidation=None if registry is None else Revalidation(registry, args.schema),
             progress=advance,
         )
     if not args.dry_run and args.wait > 0:

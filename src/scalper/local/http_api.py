@@ -46,6 +46,18 @@ _SIGV4 = re.compile(r"AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/,\s]+)/")
 
 
 @dataclass(frozen=True)
+class _Request:
+    """What the function's event is made of, besides the route."""
+
+    method: str
+    raw_path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    source_ip: str
+
+
+@dataclass(frozen=True)
 class _CompiledRoute:
     route: Route
     pattern: re.Pattern[str]
@@ -164,45 +176,59 @@ class HttpApi:
         if self.lambdas is None:
             return _json(503, {"message": "Service Unavailable"})
         split = urlsplit(target)
-        raw_path = split.path
+        found = self._route(method, split.path)
+        if found is None:
+            return _json(404, {"message": "Not Found"})
+        chosen, match = found
+        authorizer = self._authorize(chosen.route, headers)
+        if isinstance(authorizer, tuple):
+            return authorizer  # refused: API Gateway's answer, the function never runs
+        request = _Request(method, split.path, split.query, headers, body, source_ip)
+        event = self._event(chosen, request, match, authorizer)
+        result = self.lambdas.invoke(chosen.route.function, event)
+        if result.function_error is not None:
+            return _json(500, {"message": "Internal Server Error"})
+        return _response(result.payload)
+
+    def _route(self, method: str, raw_path: str) -> tuple[_CompiledRoute, re.Match[str]] | None:
+        """The first route of the stage that ``method`` and the path match."""
         path = raw_path
         if self.stage != "$default":
             prefix = f"/{self.stage}"
             if not (path == prefix or path.startswith(prefix + "/")):
-                return _json(404, {"message": "Not Found"})
+                return None
             path = path[len(prefix) :] or "/"
-        match = None
-        chosen = None
         for compiled in self.routes:
             if compiled.route.method not in ("ANY", method):
                 continue
             match = compiled.pattern.match(path)
             if match is not None:
-                chosen = compiled
-                break
-        if chosen is None or match is None:
-            return _json(404, {"message": "Not Found"})
-        authorizer: dict[str, Any] | None = None
-        if chosen.route.auth == "JWT":
-            if chosen.route.authorizer is None:  # pragma: no cover - provision sets both
+                return compiled, match
+        return None
+
+    def _authorize(
+        self, route: Route, headers: dict[str, str]
+    ) -> dict[str, Any] | tuple[int, list[tuple[str, str]], bytes] | None:
+        """The event's ``requestContext.authorizer`` (None for an open route), or the
+        response refusing the request."""
+        if route.auth == "JWT":
+            if route.authorizer is None:  # pragma: no cover - provision sets both
                 return _json(500, {"message": "Internal Server Error"})
             try:
-                jwt = verify(
-                    chosen.route.authorizer, headers, keys=self.jwks, scopes=chosen.route.scopes
-                )
+                jwt = verify(route.authorizer, headers, keys=self.jwks, scopes=route.scopes)
             except JwtRejected as refused:
                 status, out, payload = _json(
                     refused.status,
                     {"message": "Unauthorized" if refused.status == 401 else "Forbidden"},
                 )
                 return status, [*out, ("www-authenticate", refused.www_authenticate)], payload
-            authorizer = {"jwt": jwt}
-        elif chosen.route.auth == "AWS_IAM":
+            return {"jwt": jwt}
+        if route.auth == "AWS_IAM":
             signed = _SIGV4.match(headers.get("authorization", ""))
             if signed is None:
                 return _json(403, {"message": "Forbidden"})
             key = signed.group("key")
-            authorizer = {
+            return {
                 "iam": {
                     "accessKey": key,
                     "accountId": self.account_id,
@@ -213,35 +239,17 @@ class HttpApi:
                     "userId": key,
                 }
             }
-        event = self._event(
-            chosen,
-            method=method,
-            raw_path=raw_path,
-            query=split.query,
-            headers=headers,
-            body=body,
-            source_ip=source_ip,
-            match=match,
-            authorizer=authorizer,
-        )
-        result = self.lambdas.invoke(chosen.route.function, event)
-        if result.function_error is not None:
-            return _json(500, {"message": "Internal Server Error"})
-        return _response(result.payload)
+        return None
 
     def _event(
         self,
         chosen: _CompiledRoute,
-        *,
-        method: str,
-        raw_path: str,
-        query: str,
-        headers: dict[str, str],
-        body: bytes,
-        source_ip: str,
+        request: _Request,
         match: re.Match[str],
         authorizer: dict[str, Any] | None,
     ) -> dict[str, Any]:
+        method, raw_path, query = request.method, request.raw_path, request.query
+        headers, body, source_ip = request.headers, request.body, request.source_ip
         now = time.time()
         content_type = headers.get("content-type", "")
         # A text type whose bytes are not UTF-8 goes base64-encoded too, as API Gateway sends

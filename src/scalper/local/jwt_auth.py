@@ -21,34 +21,27 @@ pool would sign; it is here so a hand-made test token cannot pass as a Cognito o
 
 The keys come from the pool's JWKS, served by moto at ``<endpoint>/<pool>/.well-known/
 jwks.json`` (the local stand-in for the issuer's ``jwks_uri``), fetched on first use and
-again when a token names a ``kid`` not seen yet.
+again when a token names a ``kid`` not seen yet. PyJWT reads the JWKS, checks the RSA
+signature and the registered claims; this module says which checks API Gateway makes and
+turns PyJWT's refusals into API Gateway's.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+import jwt
 
 from scalper.cognito import token_from
 
 #: The RSA algorithms API Gateway accepts (it supports RSA-based algorithms only).
-_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
-    "RS256": hashes.SHA256,
-    "RS384": hashes.SHA384,
-    "RS512": hashes.SHA512,
-}
+_ALGORITHMS = ("RS256", "RS384", "RS512")
 _JWKS_TIMEOUT = 5.0
 
 
@@ -84,14 +77,18 @@ class JwtRejected(Exception):  # noqa: N818 - a verdict, not a programming error
 
 
 class JwksCache:
-    """Public keys by JWKS URL and ``kid``; fetched over HTTP on first use and on a new kid."""
+    """Public keys by JWKS URL and ``kid``; fetched over HTTP on first use and on a new kid.
+
+    PyJWT's own ``PyJWKClient`` fetches with ``urllib`` too, but cannot be handed another
+    fetcher (the tests serve a JWKS from memory); its `PyJWKSet` parses what is fetched.
+    """
 
     def __init__(self, fetch: Callable[[str], Mapping[str, Any]] | None = None) -> None:
         self._fetch = fetch or _fetch_json
-        self._keys: dict[str, dict[str, rsa.RSAPublicKey]] = {}
+        self._keys: dict[str, dict[str, jwt.PyJWK]] = {}
         self._lock = threading.Lock()
 
-    def key(self, url: str, kid: str) -> rsa.RSAPublicKey | None:
+    def key(self, url: str, kid: str) -> jwt.PyJWK | None:
         """The RSA key ``kid`` of the JWKS at ``url`` (None when the set has no such key)."""
         with self._lock:
             known = self._keys.get(url)
@@ -109,22 +106,13 @@ def _fetch_json(url: str) -> Mapping[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _b64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _rsa_keys(jwks: Mapping[str, Any]) -> dict[str, rsa.RSAPublicKey]:
-    keys: dict[str, rsa.RSAPublicKey] = {}
-    for jwk in jwks.get("keys") or []:
-        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or "kid" not in jwk:
-            continue
-        try:
-            n = int.from_bytes(_b64url(str(jwk["n"])), "big")
-            e = int.from_bytes(_b64url(str(jwk["e"])), "big")
-            keys[str(jwk["kid"])] = rsa.RSAPublicNumbers(e, n).public_key()
-        except (KeyError, ValueError, binascii.Error):
-            continue
-    return keys
+def _rsa_keys(jwks: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
+    """The set's usable RSA keys by ``kid`` (PyJWKSet skips the ones it cannot read)."""
+    try:
+        keys = jwt.PyJWKSet.from_dict(dict(jwks)).keys
+    except jwt.PyJWKSetError:
+        return {}  # no usable key at all
+    return {k.key_id: k for k in keys if k.key_id and k.key_type == "RSA"}
 
 
 def verify(
@@ -133,37 +121,31 @@ def verify(
     *,
     keys: JwksCache,
     scopes: tuple[str, ...] = (),
-    now: float | None = None,
 ) -> dict[str, Any]:
     """Check the request's token; returns ``requestContext.authorizer.jwt`` or raises
     `JwtRejected` with API Gateway's status and reason."""
     token = token_from(headers.get(authorizer.header))
     if token is None:
         raise JwtRejected("the request has no token")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise JwtRejected("the token is not a JWT")
     try:
-        header = json.loads(_b64url(parts[0]))
-        claims = json.loads(_b64url(parts[1]))
-        signature = _b64url(parts[2])
-    except (ValueError, binascii.Error):
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except jwt.DecodeError:
         raise JwtRejected("the token is not a JWT") from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise JwtRejected("the token is not a JWT")
-    algorithm = _HASHES.get(str(header.get("alg")))
-    if algorithm is None:
+    if header.get("alg") not in _ALGORITHMS:
         raise JwtRejected(f"the token's algorithm {header.get('alg')!r} is not supported")
     if authorizer.jwks_url is None:
         raise JwtRejected("the issuer's keys are not available locally")
     key = keys.key(authorizer.jwks_url, str(header.get("kid")))
     if key is None:
         raise JwtRejected("the token's kid is not a key of the issuer")
-    try:
-        key.verify(signature, f"{parts[0]}.{parts[1]}".encode(), padding.PKCS1v15(), algorithm())
-    except InvalidSignature:
-        raise JwtRejected("the token's signature is not valid") from None
-    _check_claims(authorizer, claims, time.time() if now is None else now)
+    # API Gateway evaluates aud when present, else client_id (Cognito access tokens).
+    has_aud = "aud" in unverified
+    claims = _decode(token, key, authorizer, check_audience=has_aud)
+    if not has_aud and claims.get("client_id") not in authorizer.audience:
+        raise JwtRejected("the token does not have a valid audience")
+    if "token_use" in claims and claims["token_use"] not in ("id", "access"):
+        raise JwtRejected("the token is not a Cognito ID or access token")
     granted = _scopes(claims)
     if scopes and not set(scopes) & set(granted):
         raise JwtRejected(
@@ -175,23 +157,34 @@ def verify(
     }
 
 
-def _check_claims(authorizer: JwtAuthorizer, claims: Mapping[str, Any], now: float) -> None:
-    if claims.get("iss") != authorizer.issuer:
-        raise JwtRejected("the token does not have a valid issuer")
-    # API Gateway evaluates aud when present, else client_id (Cognito access tokens).
-    audience = claims.get("aud") if "aud" in claims else claims.get("client_id")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if not any(isinstance(a, str) and a in authorizer.audience for a in audiences):
-        raise JwtRejected("the token does not have a valid audience")
-    exp = claims.get("exp")
-    if not isinstance(exp, (int, float)) or exp <= now:
-        raise JwtRejected("the token has expired")
-    for name in ("nbf", "iat"):
-        value = claims.get(name)
-        if value is not None and (not isinstance(value, (int, float)) or value > now):
-            raise JwtRejected(f"the token is not valid yet ({name})")
-    if "token_use" in claims and claims["token_use"] not in ("id", "access"):
-        raise JwtRejected("the token is not a Cognito ID or access token")
+def _decode(
+    token: str, key: jwt.PyJWK, authorizer: JwtAuthorizer, *, check_audience: bool
+) -> dict[str, Any]:
+    """The claims once PyJWT verified the signature, ``iss``, ``exp`` (required), ``nbf``,
+    ``iat`` and, when asked, ``aud``; each refusal as API Gateway words it."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=list(_ALGORITHMS),
+            issuer=authorizer.issuer,
+            audience=list(authorizer.audience) if check_audience else None,
+            options={"require": ["exp"], "verify_aud": check_audience},
+        )
+    except jwt.InvalidSignatureError:
+        raise JwtRejected("the token's signature is not valid") from None
+    except (jwt.ExpiredSignatureError, jwt.MissingRequiredClaimError):
+        raise JwtRejected("the token has expired") from None
+    except jwt.ImmatureSignatureError as exc:
+        claim = "iat" if "iat" in str(exc) else "nbf"
+        raise JwtRejected(f"the token is not valid yet ({claim})") from None
+    except jwt.InvalidIssuerError:
+        raise JwtRejected("the token does not have a valid issuer") from None
+    except jwt.InvalidAudienceError:
+        raise JwtRejected("the token does not have a valid audience") from None
+    except jwt.InvalidTokenError as exc:
+        raise JwtRejected(f"the token is not valid ({exc})") from None
+    return claims
 
 
 def _scopes(claims: Mapping[str, Any]) -> list[str]:

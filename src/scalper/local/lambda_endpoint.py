@@ -301,6 +301,21 @@ class LambdaEndpoint:
     def handle(self, path: str, body: bytes, invocation_type: str) -> _Reply:
         """Answer one Invoke request."""
         request_id = str(uuid.uuid4())
+        logical = self._function_invoked(path, body, request_id)
+        if isinstance(logical, _Reply):
+            return logical
+        if invocation_type == "DryRun":
+            return _Reply(204, b"", {"x-amzn-RequestId": request_id})
+        if invocation_type == "Event":
+            threading.Thread(
+                target=self._run, args=(logical, body or b"{}", request_id), daemon=True
+            ).start()
+            return _Reply(202, b"", {"x-amzn-RequestId": request_id})
+        return self._run(logical, body or b"{}", request_id)
+
+    def _function_invoked(self, path: str, body: bytes, request_id: str) -> str | _Reply:
+        """The logical id of the function an Invoke request names, or Lambda's error reply
+        (an unknown route, function or qualifier, or a body that is not JSON)."""
         split = urlsplit(path)
         match = _INVOKE_PATH.match(split.path)
         if match is None:
@@ -331,14 +346,7 @@ class LambdaEndpoint:
                 "Could not parse request body into json",
                 request_id,
             )
-        if invocation_type == "DryRun":
-            return _Reply(204, b"", {"x-amzn-RequestId": request_id})
-        if invocation_type == "Event":
-            threading.Thread(
-                target=self._run, args=(logical, body or b"{}", request_id), daemon=True
-            ).start()
-            return _Reply(202, b"", {"x-amzn-RequestId": request_id})
-        return self._run(logical, body or b"{}", request_id)
+        return logical
 
     def _run(self, logical: str, body: bytes, request_id: str) -> _Reply:
         started = time.time()

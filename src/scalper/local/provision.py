@@ -13,6 +13,7 @@ silently.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "LOCAL_SECRET_KEY",
     "BridgeRule",
     "BridgeTarget",
+    "Deployment",
     "Provisioned",
     "Provisioner",
     "Route",
@@ -45,10 +47,22 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """Which deployment of the template: its stack name, Region and parameter overrides."""
+
+    stack_name: str = "scalper-local"
+    region: str = "us-east-1"
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+
 class Provisioner:
     """Provision one template on the moto endpoint at ``endpoint_url``.
 
-    The attributes and methods below are what a resource provisioner builds with.
+    ``api_url`` gives an HTTP API's endpoint from its id (the local HTTP API's address);
+    ``function_env`` is added to every function's environment (how the workers reach the
+    local stack). The attributes and methods below are what a resource provisioner builds
+    with.
     """
 
     def __init__(
@@ -56,24 +70,27 @@ class Provisioner:
         template: dict[str, Any],
         template_dir: Path,
         endpoint_url: str,
+        deployment: Deployment | None = None,
         *,
-        parameters: Mapping[str, str] | None = None,
-        region: str = "us-east-1",
-        stack_name: str = "scalper-local",
         api_url: Callable[[str], str] | None = None,
         function_env: Mapping[str, str] | None = None,
     ) -> None:
+        deployment = deployment or Deployment()
+        region = deployment.region
         self.template = template
         self.template_dir = template_dir
         self.endpoint_url = endpoint_url
         self.region = region
-        self.stack = stack_name
+        self.stack = deployment.stack_name
         self.api_url = api_url or (
             lambda api_id: f"https://{api_id}.execute-api.{region}.amazonaws.com"
         )
         self.function_env = dict(function_env or {})
         self.resolver = Resolver(
-            template, region=region, stack_name=stack_name, overrides=dict(parameters or {})
+            template,
+            region=region,
+            stack_name=deployment.stack_name,
+            overrides=dict(deployment.parameters),
         )
         self.result = Provisioned(self.resolver)
         self._config = Config(retries={"max_attempts": 1}, parameter_validation=True)

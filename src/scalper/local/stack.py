@@ -46,7 +46,13 @@ from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.http_api import HttpApi
 from scalper.local.lambda_endpoint import LambdaEndpoint
-from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Provisioned, Provisioner
+from scalper.local.provision import (
+    LOCAL_ACCESS_KEY,
+    LOCAL_SECRET_KEY,
+    Deployment,
+    Provisioned,
+    Provisioner,
+)
 from scalper.local.s3_policy import PostPolicyMiddleware
 from scalper.local.streams import StreamsBridge, start_for
 from scalper.local.template import load_template
@@ -201,9 +207,7 @@ class LocalStack:
             template,
             cfg.template.parent,
             self.aws_url,
-            parameters=cfg.parameters,
-            region=cfg.region,
-            stack_name=cfg.stack_name,
+            Deployment(cfg.stack_name, cfg.region, dict(cfg.parameters)),
             api_url=lambda _api_id: api_base,
             function_env=worker_env,
         )

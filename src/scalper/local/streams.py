@@ -259,18 +259,7 @@ class StreamsBridge:
             return 0
         if not source.report_item_failures:
             return None
-        try:
-            failures = json.loads(body or b"{}").get("batchItemFailures") or []
-        except (ValueError, AttributeError):
-            return 0
-        if not failures:
-            return None
-        failed = {str(f.get("itemIdentifier")) for f in failures}
-        for index, record in enumerate(batch):
-            if str(record["dynamodb"]["SequenceNumber"]) in failed:
-                delivery.error = "batch item failure"
-                return index
-        return 0  # an identifier not in the batch: Lambda retries the whole batch
+        return _first_item_failure(body, batch, delivery)
 
     def _on_failure(
         self, source: StreamSource, batch: list[dict[str, Any]], delivery: StreamDelivery
@@ -335,3 +324,22 @@ def start_for(
     bridge = StreamsBridge(sources, client, lambda_client)
     bridge.start()
     return bridge
+
+
+def _first_item_failure(
+    body: bytes, batch: list[dict[str, Any]], delivery: StreamDelivery
+) -> int | None:
+    """Where a ReportBatchItemFailures answer says to resume: ``None`` when every record
+    succeeded, else the index of the first failed one (0 for an answer Lambda cannot read)."""
+    try:
+        failures = json.loads(body or b"{}").get("batchItemFailures") or []
+    except (ValueError, AttributeError):
+        return 0
+    if not failures:
+        return None
+    failed = {str(f.get("itemIdentifier")) for f in failures}
+    for index, record in enumerate(batch):
+        if str(record["dynamodb"]["SequenceNumber"]) in failed:
+            delivery.error = "batch item failure"
+            return index
+    return 0  # an identifier not in the batch: Lambda retries the whole batch

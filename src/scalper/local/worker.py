@@ -61,6 +61,35 @@ def _log(line: str) -> None:
     sys.stderr.flush()
 
 
+def _load_handler(spec: str, outbox: Connection) -> Any:
+    """Import ``module.function``; on failure, send Lambda's init error and return None."""
+    module_name, _, attr = spec.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        err = {
+            "errorType": "Runtime.ImportModuleError",
+            "errorMessage": f"Unable to import module '{module_name}': {exc}",
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        _log(f"[ERROR] {err['errorType']}: {err['errorMessage']}")
+        outbox.send_bytes(json.dumps({"initError": err}).encode())
+        return None
+    except Exception as exc:
+        _log("".join(traceback.format_exception(exc)))
+        outbox.send_bytes(json.dumps({"initError": _error(exc)}).encode())
+        return None
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        err = {
+            "errorType": "Runtime.HandlerNotFound",
+            "errorMessage": f"Handler '{attr}' missing on module '{module_name}'",
+        }
+        outbox.send_bytes(json.dumps({"initError": err}).encode())
+        return None
+    return handler
+
+
 def main(argv: list[str]) -> int:
     """Run the worker loop; returns the process exit code."""
     config: dict[str, Any] = json.loads(argv[0])
@@ -74,30 +103,9 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, config["codeDir"])
     os.chdir(config["codeDir"])
 
-    module_name, _, attr = str(config["handler"]).rpartition(".")
     started = time.monotonic()
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        err = {
-            "errorType": "Runtime.ImportModuleError",
-            "errorMessage": f"Unable to import module '{module_name}': {exc}",
-            "stackTrace": traceback.format_tb(exc.__traceback__),
-        }
-        _log(f"[ERROR] {err['errorType']}: {err['errorMessage']}")
-        outbox.send_bytes(json.dumps({"initError": err}).encode())
-        return 1
-    except Exception as exc:
-        _log("".join(traceback.format_exception(exc)))
-        outbox.send_bytes(json.dumps({"initError": _error(exc)}).encode())
-        return 1
-    handler = getattr(module, attr, None)
-    if not callable(handler):
-        err = {
-            "errorType": "Runtime.HandlerNotFound",
-            "errorMessage": f"Handler '{attr}' missing on module '{module_name}'",
-        }
-        outbox.send_bytes(json.dumps({"initError": err}).encode())
+    handler = _load_handler(str(config["handler"]), outbox)
+    if handler is None:
         return 1
     init_ms = (time.monotonic() - started) * 1000
     outbox.send_bytes(json.dumps({"ready": True, "initMs": init_ms}).encode())

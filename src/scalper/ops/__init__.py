@@ -9,7 +9,7 @@ plain dataclasses, so tests drive them with moto, the local stack or botocore's 
 | ``status KEY`` | :mod:`scalper.ops.status` |
 | ``executions``, ``replay`` | :mod:`scalper.ops.executions` |
 | ``redrive`` | :mod:`scalper.ops.redrive` |
-| ``reprocess`` | :mod:`scalper.ops.reprocess` (mechanics: :mod:`silent_scalper.reprocess`) |
+| ``reprocess`` | :mod:`scalper.ops.reprocess` (mechanics: ``pipeline.reprocess_quarantined``) |
 | ``sweep`` | :mod:`scalper.ops.sweep` |
 """
 

@@ -10,7 +10,7 @@ RedriveExecution).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -197,22 +197,33 @@ def redrive(
     dynamodb: DynamoDBClient | None = None,
     dry_run: bool = False,
     bucket: TokenBucket | None = None,
-    progress: Callable[[int], None] = lambda _: None,
 ) -> list[RedriveItem]:
-    """Redrive every redrivable execution of ``arns``; report every one of them.
+    """Redrive every redrivable execution of ``arns``; report every one of them (see
+    `redrive_each`)."""
+    return list(
+        redrive_each(sfn, target, arns, now=now, dynamodb=dynamodb, dry_run=dry_run, bucket=bucket)
+    )
+
+
+def redrive_each(
+    sfn: SFNClient,
+    target: Target,
+    arns: list[str],
+    *,
+    now: datetime,
+    dynamodb: DynamoDBClient | None = None,
+    dry_run: bool = False,
+    bucket: TokenBucket | None = None,
+) -> Iterator[RedriveItem]:
+    """Redrive the executions of ``arns`` one by one, yielding each one's report.
 
     On a local endpoint nothing is redriven (moto has no RedriveExecution): each execution is
     reported ``unsupported-locally`` with its ``replay`` command. With ``dynamodb``, an
     execution whose file a newer execution now owns is reported ``superseded`` and left alone.
     """
     bucket = bucket or TokenBucket(DEFAULT_RATE, DEFAULT_BURST)
-    items: list[RedriveItem] = []
     for arn in arns:
-        items.append(
-            _one(sfn, target, arn, now=now, dry_run=dry_run, bucket=bucket, dynamodb=dynamodb)
-        )
-        progress(1)
-    return items
+        yield _one(sfn, target, arn, now=now, dry_run=dry_run, bucket=bucket, dynamodb=dynamodb)
 
 
 def _one(
@@ -229,16 +240,9 @@ def _one(
         info = describe(sfn, arn, target)
     except NotFoundError as exc:
         return RedriveItem(arn, Outcome.NOT_FOUND, reason=str(exc))
-    refused = classify(info, target, now=now)
+    refused = classify(info, target, now=now) or _superseded(dynamodb, target, info)
     if refused is not None:
         return refused
-    owner = None if dynamodb is None else superseded_by(dynamodb, target, info)
-    if owner is not None:
-        return replace(
-            _item(info),
-            outcome=Outcome.SUPERSEDED,
-            reason=f"the file is now handled by {owner.rsplit(':', 1)[-1]}: nothing to redrive",
-        )
     note = ""
     if info.status == "FAILED" and failed_in_fail_state(sfn, arn):
         note = (
@@ -253,6 +257,25 @@ def _one(
     if dry_run:
         return replace(base, outcome=Outcome.WOULD_REDRIVE)
     bucket.acquire()
+    return _redriven(sfn, arn, info, base)
+
+
+def _superseded(
+    dynamodb: DynamoDBClient | None, target: Target, info: ExecutionInfo
+) -> RedriveItem | None:
+    """The report of an execution whose file a newer execution owns now (None otherwise)."""
+    owner = None if dynamodb is None else superseded_by(dynamodb, target, info)
+    if owner is None:
+        return None
+    return replace(
+        _item(info),
+        outcome=Outcome.SUPERSEDED,
+        reason=f"the file is now handled by {owner.rsplit(':', 1)[-1]}: nothing to redrive",
+    )
+
+
+def _redriven(sfn: SFNClient, arn: str, info: ExecutionInfo, base: RedriveItem) -> RedriveItem:
+    """RedriveExecution, and its answer as a report (a throttled call says to slow down)."""
     try:
         sfn.redrive_execution(executionArn=arn, clientToken=client_token(info))
     except ClientError as exc:

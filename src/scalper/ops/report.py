@@ -1,11 +1,11 @@
 """``scalper report``: the result lines of a period, queried with DuckDB, as one HTML page.
 
 The results bucket holds one JSON line per file outcome under ``results/dt=YYYY-MM-DD/``
-(see :mod:`silent_scalper.results`). The report reads only the day partitions of the period
-(the same pruning Athena's partition projection does), loads them into an in-memory DuckDB
-database and runs the questions the Athena named queries ask: files and bytes per day by
-status, top quarantine reasons, failure rate, plus throughput and latency. Rendering is in
-:mod:`scalper.ops.report_html`.
+(see :mod:`silent_scalper.pipeline.write_result`). The report reads only the day partitions
+of the period (the same pruning Athena's partition projection does), loads them into an
+in-memory DuckDB database and runs the questions the Athena named queries ask: files and
+bytes per day by status, top quarantine reasons, failure rate, plus throughput and latency.
+Rendering is in :mod:`scalper.ops.report_html`.
 
 DuckDB reads the lines from a local temporary file rather than from S3 itself: its S3
 support is an extension downloaded at first use, and the report must work offline and

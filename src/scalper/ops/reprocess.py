@@ -1,10 +1,11 @@
 """``scalper reprocess``: quarantined files back through the pipeline after a schema fix.
 
 The mechanics (release by copying the quarantined version onto its own key, a pending
-marker, settle once the new outcome is recorded) live in :mod:`silent_scalper.reprocess`,
-shared with the scheduled ``reprocess_quarantined`` function. This module picks the files,
-optionally revalidates them first, releases them, then waits and settles: the quarantine copy
-and its report are deleted only once the new record is ``VALID``.
+marker, settle once the new outcome is recorded) live in
+:mod:`silent_scalper.pipeline.reprocess_quarantined`, shared with the scheduled
+``reprocess_quarantined`` function. This module picks the files, optionally revalidates them
+first, releases them, then waits and settles: the quarantine copy and its report are deleted
+only once the new record is ``VALID``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from silent_scalper.engine import Limits, SchemaRegistry
-from silent_scalper.reprocess import (
+from silent_scalper.pipeline.reprocess_quarantined import (
     PendingMarker,
     QuarantinedFile,
     ReleaseOutcome,
@@ -85,6 +86,18 @@ def select(
     )
 
 
+@dataclass(frozen=True)
+class Revalidation:
+    """Check each file against the current schema before releasing it.
+
+    ``schema_name`` replaces the schema each file was validated with (None keeps it).
+    """
+
+    registry: SchemaRegistry
+    schema_name: str | None = None
+    limits: Limits = DEFAULT_LIMITS
+
+
 def release_all(
     clients: Clients,
     target: Target,
@@ -92,17 +105,17 @@ def release_all(
     *,
     now: datetime,
     dry_run: bool,
-    registry: SchemaRegistry | None = None,
-    schema_name: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    revalidation: Revalidation | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[ReprocessItem]:
-    """Release each file (after revalidating it when a registry is given)."""
+    """Release each file (after revalidating it, with ``revalidation``)."""
     items: list[ReprocessItem] = []
     for file in files:
-        if registry is not None:
-            schema = registry.get(schema_name or file.schema_name or "job.v1")
-            summary = revalidate(clients.s3, file, schema=schema, limits=limits)
+        if revalidation is not None:
+            schema = revalidation.registry.get(
+                revalidation.schema_name or file.schema_name or "job.v1"
+            )
+            summary = revalidate(clients.s3, file, schema=schema, limits=revalidation.limits)
             if not summary.valid:
                 first = summary.errors[0] if summary.errors else None
                 where = f": {first.location}: {first.message}" if first else ""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from silent_scalper.pipeline.keys import key_forms
+from silent_scalper.pipeline.reprocess_quarantined import iter_records
 from silent_scalper.records import Status
-from silent_scalper.reprocess import iter_records
 
 from scalper.ops.common import NotFoundError, iso
 from scalper.ops.executions import describe, release_abandoned_claim, start

@@ -213,20 +213,30 @@ def describe_aws_error(exc: BaseException) -> str:
     if isinstance(exc, EndpointConnectionError):
         return f"cannot reach {exc.kwargs.get('endpoint_url', 'the endpoint')}: is it running?"
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "")
-        if code in {
-            "ExpiredToken",
-            "ExpiredTokenException",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-        }:
-            return f"AWS rejected the credentials ({code}): refresh them and try again"
-        if code in {"AccessDenied", "AccessDeniedException"}:
-            return f"access denied: {error.get('Message', '')}".rstrip(": ")
-        return f"{code}: {error.get('Message', '')}"
+        return _client_error_line(exc)
     return str(exc) or type(exc).__name__
+
+
+#: Error codes of credentials AWS refuses (expired, unknown, or a bad signature).
+_REJECTED_CREDENTIALS = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+    }
+)
+
+
+def _client_error_line(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "")
+    if code in _REJECTED_CREDENTIALS:
+        return f"AWS rejected the credentials ({code}): refresh them and try again"
+    if code in {"AccessDenied", "AccessDeniedException"}:
+        return f"access denied: {error.get('Message', '')}".rstrip(": ")
+    return f"{code}: {error.get('Message', '')}"
 
 
 def resolve(

@@ -1,4 +1,4 @@
-"""Offline security tooling for the SAM template (issue 7).
+"""Offline security tooling for the SAM template.
 
 - :mod:`.cfn` loads CloudFormation YAML (short-form intrinsics included) into plain dicts.
 - :mod:`.transform` runs aws-sam-translator offline, so scanners see the roles, routes, stages

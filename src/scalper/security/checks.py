@@ -145,28 +145,39 @@ def arn_pattern(value: Any) -> str:
         return value
     if isinstance(value, dict):
         if "Fn::Sub" in value:
-            sub = value["Fn::Sub"]
-            text, variables = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
-            if not isinstance(text, str):
-                return "${?}"
-
-            def replace(match: re.Match[str]) -> str:
-                literal = variables.get(match.group(1)) if isinstance(variables, dict) else None
-                return literal if isinstance(literal, str) else match.group(0)
-
-            return _SUB_VARIABLE.sub(replace, text)
-        if "Fn::Join" in value:
-            join = value["Fn::Join"]
-            if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
-                return str(join[0]).join(arn_pattern(part) for part in join[1])
-        getatt = value.get("Fn::GetAtt")
-        if isinstance(getatt, list) and len(getatt) == 2:
-            return "${" + f"{getatt[0]}.{getatt[1]}" + "}"
-        if isinstance(getatt, str):
-            return "${" + getatt + "}"
-        if isinstance(value.get("Ref"), str):
-            return "${" + str(value["Ref"]) + "}"
+            return _sub_pattern(value["Fn::Sub"])
+        join = value.get("Fn::Join")
+        if isinstance(join, list) and len(join) == 2 and isinstance(join[1], list):
+            return str(join[0]).join(arn_pattern(part) for part in join[1])
+        reference = _reference_pattern(value)
+        if reference is not None:
+            return reference
     return "${?}"
+
+
+def _sub_pattern(sub: Any) -> str:
+    """An ``Fn::Sub`` with its literal-string variables substituted."""
+    text, variables = (sub[0], sub[1]) if isinstance(sub, list) else (sub, {})
+    if not isinstance(text, str):
+        return "${?}"
+
+    def replace(match: re.Match[str]) -> str:
+        literal = variables.get(match.group(1)) if isinstance(variables, dict) else None
+        return literal if isinstance(literal, str) else match.group(0)
+
+    return _SUB_VARIABLE.sub(replace, text)
+
+
+def _reference_pattern(value: dict[str, Any]) -> str | None:
+    """``${B.Arn}`` for ``Fn::GetAtt`` (either spelling), ``${B}`` for ``Ref``; else None."""
+    getatt = value.get("Fn::GetAtt")
+    if isinstance(getatt, list) and len(getatt) == 2:
+        return "${" + f"{getatt[0]}.{getatt[1]}" + "}"
+    if isinstance(getatt, str):
+        return "${" + getatt + "}"
+    if isinstance(value.get("Ref"), str):
+        return "${" + str(value["Ref"]) + "}"
+    return None
 
 
 def is_unscoped(resource: Any) -> bool:
@@ -317,37 +328,40 @@ def check_iam_least_privilege(t: Templates) -> list[Finding]:
     found: list[Finding] = []
     for owner, document in policy_documents(t.cfn):
         for statement in statements(document):
-            if statement.get("Effect") != "Allow":
-                continue
-            sid = statement.get("Sid", "statement")
-            for negated in ("NotAction", "NotResource"):
-                if negated in statement:
-                    found.append(Finding("IAM_WILDCARD", owner, f"{sid}: Allow with {negated}"))
-            actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
-            for action in actions:
-                if action == "*" or action.endswith(":*"):
-                    found.append(Finding("IAM_WILDCARD", owner, f"{sid}: action {action!r}"))
-            for resource in as_list(statement.get("Resource")):
-                if not is_unscoped(resource):
-                    continue
-                if (
-                    arn_pattern(resource) == "*"
-                    and actions
-                    and set(actions) <= (WILDCARD_RESOURCE_ACTIONS)
-                ):
-                    continue  # these actions have no resource-level permissions at all
-                found.append(
-                    Finding(
-                        "IAM_WILDCARD",
-                        owner,
-                        f"{sid}: unscoped resource {arn_pattern(resource)!r} for {actions}",
-                    )
-                )
+            if statement.get("Effect") == "Allow":
+                found.extend(_wildcard_findings(owner, statement))
     for logical_id, role in resources(t.cfn, "AWS::IAM::Role"):
         for arn in as_list(properties(role).get("ManagedPolicyArns")):
             name = arn_pattern(arn).split(":policy/", 1)[-1]
             if name not in ALLOWED_MANAGED_POLICIES:
                 found.append(Finding("IAM_MANAGED_POLICY", logical_id, f"attaches {name!r}"))
+    return found
+
+
+def _wildcard_findings(owner: str, statement: Mapping[str, Any]) -> list[Finding]:
+    """What one Allow statement grants too widely: NotAction/NotResource, ``*`` actions, and
+    unscoped resources (except for actions that have no resource-level permissions)."""
+    found: list[Finding] = []
+    sid = statement.get("Sid", "statement")
+    for negated in ("NotAction", "NotResource"):
+        if negated in statement:
+            found.append(Finding("IAM_WILDCARD", owner, f"{sid}: Allow with {negated}"))
+    actions = [a for a in as_list(statement.get("Action")) if isinstance(a, str)]
+    for action in actions:
+        if action == "*" or action.endswith(":*"):
+            found.append(Finding("IAM_WILDCARD", owner, f"{sid}: action {action!r}"))
+    for resource in as_list(statement.get("Resource")):
+        if not is_unscoped(resource):
+            continue
+        if arn_pattern(resource) == "*" and actions and set(actions) <= WILDCARD_RESOURCE_ACTIONS:
+            continue  # these actions have no resource-level permissions at all
+        found.append(
+            Finding(
+                "IAM_WILDCARD",
+                owner,
+                f"{sid}: unscoped resource {arn_pattern(resource)!r} for {actions}",
+            )
+        )
     return found
 
 

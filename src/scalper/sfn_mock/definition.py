@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scalper.local.provision import Provisioner
+from scalper.local.provision import Deployment, Provisioner
 from scalper.local.template import (
     DEFAULT_REGION,
     DEFAULT_STACK_NAME,
@@ -60,9 +60,7 @@ def local_resolver(
         template,
         template_dir,
         _NO_ENDPOINT,
-        parameters=overrides,
-        region=region,
-        stack_name=stack_name,
+        Deployment(stack_name, region, dict(overrides or {})),
     )
     return provisioner.name_resources()
 

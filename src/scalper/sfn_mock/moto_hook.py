@@ -156,61 +156,107 @@ def mock_config_installed(
         raise RuntimeError("a mock configuration hook is already installed in this process")
     moto_internals.require(_USER)  # before patching: a moved hook point must not half-patch moto
 
-    wait_function_class = moto_internals.wait_function_class()
-    execution_class = moto_internals.execution_class()
-    backend_class = moto_internals.parser_backend_class()
-
-    failure_exception = moto_internals.failure_event_exception()
-    original_from_error = {
-        cls: vars(cls)["_from_error"] for cls in moto_internals.service_task_classes()
-    }
     hook = MotoMockHook(source=source, wait_scale=wait_scale)
-    original_start = backend_class.start_execution
-    original_worker = execution_class._get_start_execution_worker
-    original_wait = wait_function_class._wait_interval
+    patches = _Patches(hook)
+    with _INSTALL_LOCK:
+        if _installed is not None:
+            raise RuntimeError("a mock configuration hook is already installed in this process")
+        _installed = hook
+        patches.apply()
+    try:
+        with _retry_waits_scaled(wait_scale):
+            yield hook
+    finally:
+        with _INSTALL_LOCK:
+            patches.restore()
+            _installed = None
 
-    def start_execution(
-        backend: Any,
-        state_machine_arn: str,
-        name: str | None = None,
-        execution_input: str | None = None,
-        trace_header: str | None = None,
-    ) -> Any:
-        base_arn, _, case = state_machine_arn.partition("#")
-        test_case = None
-        if case:
-            machine = backend.describe_state_machine(base_arn).name
+
+class _Patches:
+    """The moto methods the hook replaces while installed, with their originals."""
+
+    def __init__(self, hook: MotoMockHook) -> None:
+        self.hook = hook
+        self.backend = moto_internals.parser_backend_class()
+        self.execution = moto_internals.execution_class()
+        self.wait_function = moto_internals.wait_function_class()
+        self.failure_exception = moto_internals.failure_event_exception()
+        self.from_error = {
+            cls: vars(cls)["_from_error"] for cls in moto_internals.service_task_classes()
+        }
+        self.start = self.backend.start_execution
+        self.worker = self.execution._get_start_execution_worker
+        self.wait = self.wait_function._wait_interval
+
+    def apply(self) -> None:
+        """Put the hook's versions in place."""
+        for cls, original in self.from_error.items():
+            cls._from_error = self._keeping_mocked_failures(original)  # type: ignore[attr-defined]
+        self.backend.start_execution = self._start_execution()
+        self.execution._get_start_execution_worker = self._worker_with_test_case()
+        self.wait_function._wait_interval = self._scaled_wait()
+
+    def restore(self) -> None:
+        """Put moto's own methods back."""
+        self.backend.start_execution = self.start
+        self.execution._get_start_execution_worker = self.worker
+        self.wait_function._wait_interval = self.wait
+        for cls, original in self.from_error.items():
+            cls._from_error = original  # type: ignore[attr-defined]
+
+    def _start_execution(self) -> Callable[..., Any]:
+        """StartExecution that splits ``#TestCase`` off and names unnamed executions."""
+        hook, original_start = self.hook, self.start
+
+        def start_execution(
+            backend: Any,
+            state_machine_arn: str,
+            name: str | None = None,
+            execution_input: str | None = None,
+            trace_header: str | None = None,
+        ) -> Any:
+            base_arn, _, case = state_machine_arn.partition("#")
+            test_case = _test_case(hook, backend, base_arn, case) if case else None
+            token = _PENDING_TEST_CASE.set(test_case)
             try:
-                config = hook.config()
-                test_case = _to_moto_test_case(machine, case, _resolve(config, machine, case))
-            except MockConfigError as exc:
-                raise _invalid_test_case(f"mock configuration unusable: {exc}") from None
-            except KeyError:
-                raise _invalid_test_case(
-                    f"Invalid mock test case name '{case}' for state machine '{machine}': "
-                    "not defined in the mock configuration"
-                ) from None
-        token = _PENDING_TEST_CASE.set(test_case)
-        try:
-            return original_start(
-                backend, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
+                return original_start(
+                    backend, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
+                )
+            finally:
+                _PENDING_TEST_CASE.reset(token)
+
+        return start_execution
+
+    def _worker_with_test_case(self) -> Callable[[Any], Any]:
+        """The execution's worker, given the test case its StartExecution chose."""
+        original_worker = self.worker
+
+        def get_start_execution_worker(execution: Any) -> Any:
+            worker = original_worker(execution)
+            test_case = _PENDING_TEST_CASE.get()
+            if test_case is not None:
+                worker._mock_test_case = test_case
+            return worker
+
+        return get_start_execution_worker
+
+    def _scaled_wait(self) -> Callable[[Any, Any, int], None]:
+        """A Wait state's sleep, recorded and scaled."""
+        hook, original_wait = self.hook, self.wait
+
+        def wait_interval(wait_function: Any, env: Any, wait_seconds: int) -> None:
+            hook._record_wait(wait_seconds)
+            scale = hook.wait_scale
+            original_wait(
+                wait_function, env, wait_seconds if scale is None else round(wait_seconds * scale)
             )
-        finally:
-            _PENDING_TEST_CASE.reset(token)
 
-    def get_start_execution_worker(execution: Any) -> Any:
-        worker = original_worker(execution)
-        test_case = _PENDING_TEST_CASE.get()
-        if test_case is not None:
-            worker._mock_test_case = test_case
-        return worker
+        return wait_interval
 
-    def wait_interval(wait_function: Any, env: Any, wait_seconds: int) -> None:
-        hook._record_wait(wait_seconds)
-        scaled = wait_seconds if wait_scale is None else round(wait_seconds * wait_scale)
-        original_wait(wait_function, env, scaled)
+    def _keeping_mocked_failures(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """An integration's error mapping that passes a mocked Throw through unchanged."""
+        failure_exception = self.failure_exception
 
-    def keeping_mocked_failures(original: Callable[..., Any]) -> Callable[..., Any]:
         def from_error(task: Any, env: Any, ex: Exception) -> Any:
             if isinstance(ex, failure_exception) and env.is_mocked_mode():
                 return ex.failure_event  # type: ignore[attr-defined]
@@ -218,26 +264,21 @@ def mock_config_installed(
 
         return from_error
 
-    with _INSTALL_LOCK:
-        if _installed is not None:
-            raise RuntimeError("a mock configuration hook is already installed in this process")
-        _installed = hook
-        for cls, original in original_from_error.items():
-            cls._from_error = keeping_mocked_failures(original)  # type: ignore[attr-defined]
-        backend_class.start_execution = start_execution
-        execution_class._get_start_execution_worker = get_start_execution_worker
-        wait_function_class._wait_interval = wait_interval
+
+def _test_case(hook: MotoMockHook, backend: Any, base_arn: str, case: str) -> Any:
+    """moto's test case for ``case`` of the machine at ``base_arn``, or StartExecution's
+    ``InvalidName`` naming what is wrong."""
+    machine = backend.describe_state_machine(base_arn).name
     try:
-        with _retry_waits_scaled(wait_scale):
-            yield hook
-    finally:
-        with _INSTALL_LOCK:
-            backend_class.start_execution = original_start
-            execution_class._get_start_execution_worker = original_worker
-            wait_function_class._wait_interval = original_wait
-            for cls, original in original_from_error.items():
-                cls._from_error = original  # type: ignore[attr-defined]
-            _installed = None
+        config = hook.config()
+        return _to_moto_test_case(machine, case, _resolve(config, machine, case))
+    except MockConfigError as exc:
+        raise _invalid_test_case(f"mock configuration unusable: {exc}") from None
+    except KeyError:
+        raise _invalid_test_case(
+            f"Invalid mock test case name '{case}' for state machine '{machine}': "
+            "not defined in the mock configuration"
+        ) from None
 
 
 @contextmanager

@@ -59,21 +59,24 @@ def result_placeholder(state: Mapping[str, Any]) -> Any:
             "StatusCode": 200,
         }
         return result if service.startswith("lambda:") else result["Payload"]
-    if service == "dynamodb:getItem":
-        return {"Item": {}, **_REQUEST_METADATA}
-    if service in ("dynamodb:putItem", "dynamodb:updateItem", "dynamodb:deleteItem"):
-        return dict(_REQUEST_METADATA)
-    if service == "sns:publish":
-        return {"MessageId": "00000000-0000-0000-0000-000000000000", **_REQUEST_METADATA}
-    if service == "sqs:sendMessage":
-        return {
-            "MD5OfMessageBody": "00000000000000000000000000000000",
-            "MessageId": "00000000-0000-0000-0000-000000000000",
-            **_REQUEST_METADATA,
-        }
-    if service == "aws-sdk:s3:putObjectTagging":
-        return {"VersionId": None}
-    return {}
+    return copy.deepcopy(_SERVICE_RESULTS.get(service, {}))
+
+
+#: The result skeleton of each service integration the pipeline's Tasks use (a Lambda
+#: Task's is built from its Payload selectors instead).
+_SERVICE_RESULTS: dict[str, dict[str, Any]] = {
+    "dynamodb:getItem": {"Item": {}, **_REQUEST_METADATA},
+    "dynamodb:putItem": dict(_REQUEST_METADATA),
+    "dynamodb:updateItem": dict(_REQUEST_METADATA),
+    "dynamodb:deleteItem": dict(_REQUEST_METADATA),
+    "sns:publish": {"MessageId": "00000000-0000-0000-0000-000000000000", **_REQUEST_METADATA},
+    "sqs:sendMessage": {
+        "MD5OfMessageBody": "00000000000000000000000000000000",
+        "MessageId": "00000000-0000-0000-0000-000000000000",
+        **_REQUEST_METADATA,
+    },
+    "aws-sdk:s3:putObjectTagging": {"VersionId": None},
+}
 
 
 def _thrown_error(transition: Transition) -> str:

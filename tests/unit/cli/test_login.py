@@ -1,10 +1,10 @@
 """`scalper login`: SRP sign-in to the uploads user pool, and where the token goes.
 
-The SRP arithmetic is checked against the server's side of the protocol, computed here
-independently (the verifier ``v = g^x``, ``B = kv + g^b``, ``S = (A v^u)^b``): the client
-proves the password only if both sides reach the same key. The flow (InitiateAuth,
-PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED) runs against moto's cognito-idp, which does
-not check the proof itself (listed among the local stack's gaps).
+The client side of SRP is pycognito's; it is checked against the server's side of the
+protocol, computed here independently (the verifier ``v = g^x``, ``B = kv + g^b``,
+``S = (A v^u)^b``): the client proves the password only if both sides reach the same key.
+The flow (InitiateAuth, PASSWORD_VERIFIER, NEW_PASSWORD_REQUIRED) runs against moto's
+cognito-idp, which does not check the proof itself (listed among the local stack's gaps).
 """
 
 from __future__ import annotations
@@ -14,32 +14,20 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from pycognito.aws_srp import pad_hex
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, main
-from scalper.cognito import (
-    G,
-    K,
-    N,
-    NewPasswordRequiredError,
-    SignInError,
-    SrpSession,
-    hkdf16,
-    pad_hex,
-    password_verifier_x,
-    scrambler,
-    sign_in,
-    srp_timestamp,
-)
+from scalper.cognito import NewPasswordRequiredError, SignInError, SrpSession, sign_in
 
 POOL_ID = "us-east-1_AbCdEf123"
 USER_ID = "0f6c4b1e-3f43-4a7a-9d0b-3b2c8a1e5d77"
@@ -48,15 +36,46 @@ NEW_PASSWORD = "Battery-Staple-7?"
 EMAIL = "ana@example.com"
 
 
+# The server's side of Cognito's SRP-6a, written from the protocol (RFC 5054 with
+# Cognito's hashing of padded hex and its HKDF), independently of the client under test.
+N_HEX = (
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
+    "8E3404DDEF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B"
+    "0BFF5CB6F406B7EDEE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA4836"
+    "1C55D39A69163FA8FD24CF5F83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804"
+    "F1746C08CA18217C32905E462E36CE3BE39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6"
+    "955817183995497CEA956AE515D2261898FA051015728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64"
+    "ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7ABF5AE8CDB0933D71E8C94E04A25619DCEE3D226"
+    "1AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200CBBE117577A615D6C770988C0BAD946E2"
+    "08E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF"
+)  # RFC 3526's 3072-bit group, generator 2
+N, G = int(N_HEX, 16), 2
+
+
+def _padded(value: int | str) -> str:
+    text = f"{value:x}" if isinstance(value, int) else value
+    text = "0" + text if len(text) % 2 else text
+    return "00" + text if text[0] in "89abcdefABCDEF" else text
+
+
+def _hash(hex_text: str) -> int:
+    return int(hashlib.sha256(bytes.fromhex(hex_text)).hexdigest(), 16)
+
+
+K = _hash("00" + N_HEX + "0" + f"{G:x}")
+
+
 def server_proof(
     session: SrpSession, *, password: str, salt: str, b: int, block: str, timestamp: str
 ) -> tuple[str, str]:
     """The server side: (B as hex, the signature it expects for ``password``)."""
-    v = pow(G, password_verifier_x(salt, "AbCdEf123", USER_ID, password), N)
+    inner = hashlib.sha256(f"AbCdEf123{USER_ID}:{password}".encode()).hexdigest()
+    v = pow(G, _hash(_padded(salt) + inner), N)
     big_b = (K * v + pow(G, b, N)) % N
-    u = scrambler(session.big_a, big_b)
+    u = _hash(_padded(session.big_a) + _padded(big_b))
     secret = pow(session.big_a * pow(v, u, N), b, N)
-    key = hkdf16(secret, u)
+    prk = hmac.new(bytes.fromhex(_padded(u)), bytes.fromhex(_padded(secret)), "sha256").digest()
+    key = hmac.new(prk, b"Caldera Derived Key\x01", "sha256").digest()[:16]
     message = b"AbCdEf123" + USER_ID.encode() + base64.b64decode(block) + timestamp.encode()
     expected = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode()
     return f"{big_b:x}", expected
@@ -64,14 +83,12 @@ def server_proof(
 
 def test_given_the_right_password_then_the_proof_matches_the_server_s() -> None:
     """Given a verifier made from the password, then the client's signature is the one
-    the server computes; with any other password it is not."""
+    the server computes for the TIMESTAMP the client sent; with any other password it
+    is not. The TIMESTAMP is Cognito's form: English names, day unpadded, UTC."""
     session = SrpSession(POOL_ID)
     salt, b = secrets.token_hex(16), secrets.randbits(1024)
     block = base64.b64encode(secrets.token_bytes(64)).decode()
-    now = datetime(2026, 1, 6, 9, 5, 3, tzinfo=UTC)
-    srp_b, expected = server_proof(
-        session, password=PASSWORD, salt=salt, b=b, block=block, timestamp=srp_timestamp(now)
-    )
+    srp_b, _ = server_proof(session, password=PASSWORD, salt=salt, b=b, block=block, timestamp="")
     challenge = {
         "USER_ID_FOR_SRP": USER_ID,
         "USERNAME": USER_ID,
@@ -79,14 +96,30 @@ def test_given_the_right_password_then_the_proof_matches_the_server_s() -> None:
         "SRP_B": srp_b,
         "SECRET_BLOCK": block,
     }
-    answer = session.answer(challenge, PASSWORD, now)
+    answer = session.answer(challenge, PASSWORD)
+    _, expected = server_proof(
+        session, password=PASSWORD, salt=salt, b=b, block=block, timestamp=answer["TIMESTAMP"]
+    )
     assert answer["PASSWORD_CLAIM_SIGNATURE"] == expected
-    assert answer["TIMESTAMP"] == "Tue Jan 6 09:05:03 UTC 2026"
+    assert re.fullmatch(TIMESTAMP, answer["TIMESTAMP"]), answer["TIMESTAMP"]
     assert (answer["USERNAME"], answer["PASSWORD_CLAIM_SECRET_BLOCK"]) == (USER_ID, block)
-    assert session.answer(challenge, "Wrong-Horse-9!", now)["PASSWORD_CLAIM_SIGNATURE"] != expected
+    wrong = session.answer(challenge, "Wrong-Horse-9!")
+    assert (
+        wrong["PASSWORD_CLAIM_SIGNATURE"]
+        != server_proof(
+            session, password=PASSWORD, salt=salt, b=b, block=block, timestamp=wrong["TIMESTAMP"]
+        )[1]
+    )
+
+
+TIMESTAMP = (
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"[1-9][0-9]? [0-2][0-9]:[0-5][0-9]:[0-6][0-9] UTC [0-9]{4}"
+)
 
 
 def test_hex_padding_is_cognito_s_signed_even_length_form() -> None:
+    """pycognito hashes numbers in Cognito's form: even length, ``00`` before a set top bit."""
     assert (pad_hex(0xF), pad_hex(0x7F), pad_hex(0x80), pad_hex("abc")) == (
         "0f", "7f", "0080", "0abc",
     )  # fmt: skip

@@ -31,7 +31,7 @@ ROW = b"J-%06d,2026-01-05T09:30:00Z,7,queued,2,12.5,plain note\n"
 CHILD = r"""
 import io, json, resource, sys
 from silent_scalper.engine import Limits, SchemaRegistry
-from silent_scalper.pipeline import StepInput, type_check, validate_object
+from silent_scalper.pipeline import StepInput, type_check, validate_schema
 
 path, key = sys.argv[1], sys.argv[2]
 
@@ -58,7 +58,7 @@ schema = SchemaRegistry.load().get("job.v1")
 s3 = FileS3()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 checked = type_check(s3, step, limits=limits)
-outcome = validate_object(
+outcome = validate_schema(
     s3, step, type_result=checked.verdict, schema=schema, limits=limits, key_hint=checked.key
 )
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

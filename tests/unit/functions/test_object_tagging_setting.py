@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from silent_scalper.pipeline import QuarantineRequest, StepInput, quarantine, write_metadata
-from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.records import MetadataRecord, Status
 from silent_scalper.settings import ENV_FIELDS, Settings
 

@@ -2,7 +2,7 @@
 
 ``sam validate --lint`` and ``sam build`` run in ``make test`` (``make sam``); these tests
 check what the linters cannot: that the ASL and the template name the same things, and the
-properties the issue promises for every bucket, function and the alerts key.
+properties the design promises for every bucket, function and the alerts key.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from silent_scalper.pipeline import (
     type_check,
     write_metadata,
 )
-from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.records import MetadataRecord, Status
 
 IAM_EVENT = "api/presign-request.json"
@@ -232,8 +232,7 @@ def test_given_an_uploaded_object_when_checked_extracted_and_written_then_the_re
         status=Status.VALID,
         settings=stack.settings,
         now=datetime.now(UTC),
-        uploader=checked.uploader,
-    )
+    ).model_copy(update={"uploader": checked.uploader})
     write_metadata(stack.dynamodb, stack.s3, step, record, settings=stack.settings)
     item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": step.pk}})
     stored = MetadataRecord.from_item(item["Item"])

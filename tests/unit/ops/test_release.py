@@ -1,4 +1,4 @@
-"""Releasing quarantined files and settling them (silent_scalper.reprocess) on moto.
+"""Releasing quarantined files and settling them (``pipeline.reprocess_quarantined``) on moto.
 
 The promise under test: a quarantined file goes back through the pipeline without its
 quarantine copy or report being lost until the new outcome is recorded, and a user's newer
@@ -18,8 +18,7 @@ import pytest
 from handler_support import TEMPLATE, create_buckets, create_metadata_table
 from moto import mock_aws
 from silent_scalper.engine import Limits, SchemaRegistry
-from silent_scalper.records import MetadataRecord, Status, item_key
-from silent_scalper.reprocess import (
+from silent_scalper.pipeline.reprocess_quarantined import (
     PENDING_PREFIX,
     QuarantinedFile,
     ReleaseOutcome,
@@ -33,6 +32,7 @@ from silent_scalper.reprocess import (
     revalidate,
     settle,
 )
+from silent_scalper.records import MetadataRecord, Status, item_key
 
 from scalper.local.template import load_template
 
@@ -295,15 +295,19 @@ def test_reprocess_settings_come_from_their_own_variables() -> None:
 
 
 def _run(world: World, schema_name: str, **settings: Any) -> Any:
-    from silent_scalper.reprocess import scheduled_run
+    from silent_scalper.pipeline.reprocess_quarantined import (
+        QuarantineStore,
+        Revalidation,
+        scheduled_run,
+    )
 
     return scheduled_run(
         world.s3,
         world.dynamodb,
-        table=TABLE,
-        quarantine_bucket=QUARANTINE,
-        schema=SchemaRegistry.load().get(schema_name),
-        limits=Limits(max_bytes=1024 * 1024),
+        store=QuarantineStore(TABLE, QUARANTINE),
+        revalidation=Revalidation(
+            SchemaRegistry.load().get(schema_name), Limits(max_bytes=1024 * 1024)
+        ),
         settings=ReprocessSettings(lookback_days=3650, **settings),
         now=NOW,
         time_left=lambda: 600.0,
@@ -332,15 +336,17 @@ def test_a_scheduled_run_after_the_fix_releases_then_the_next_run_settles(world:
 
 
 def test_a_scheduled_run_stops_before_its_time_runs_out(world: World) -> None:
-    from silent_scalper.reprocess import scheduled_run
+    from silent_scalper.pipeline.reprocess_quarantined import (
+        QuarantineStore,
+        Revalidation,
+        scheduled_run,
+    )
 
     summary = scheduled_run(
         world.s3,
         world.dynamodb,
-        table=TABLE,
-        quarantine_bucket=QUARANTINE,
-        schema=SchemaRegistry.load().get("any"),
-        limits=Limits(max_bytes=1024 * 1024),
+        store=QuarantineStore(TABLE, QUARANTINE),
+        revalidation=Revalidation(SchemaRegistry.load().get("any"), Limits(max_bytes=1024 * 1024)),
         settings=ReprocessSettings(lookback_days=3650),
         now=NOW,
         time_left=lambda: 5.0,

@@ -1,17 +1,22 @@
-"""One typed function per state-machine step; the handlers under ``functions/`` are thin over these.
+"""One module per Lambda function, named after it; the handlers under ``functions/`` are thin
+over these.
 
 | step | function | module |
 |---|---|---|
 | API ``POST /uploads`` | :func:`parse_request` + :func:`presign_upload` | ``presign`` |
 | TypeCheck | :func:`type_check` | ``type_check`` |
-| ValidateSchema | :func:`validate_object` | ``validate`` |
-| ExtractMetadata | :func:`extract_metadata` | ``extract`` |
-| WriteMetadata | :func:`write_metadata` | ``write`` |
+| ValidateSchema | :func:`validate_schema` | ``validate_schema`` |
+| ExtractMetadata | :func:`extract_metadata` | ``extract_metadata`` |
+| WriteMetadata | :func:`write_metadata` | ``write_metadata`` |
 | Quarantine | :func:`quarantine` | ``quarantine`` |
 | outcome tags | :func:`tag_outcome` | ``tagging`` |
+| scheduled re-validation of quarantined files | :func:`scheduled_run` | ``reprocess_quarantined`` |
+| metadata table stream -> result lines | :func:`lines_from_stream` | ``write_result`` |
+
+The step models (inputs and outcomes) are in ``models``.
 """
 
-from silent_scalper.pipeline.extract import build_record, extract_metadata
+from silent_scalper.pipeline.extract_metadata import build_record, extract_metadata
 from silent_scalper.pipeline.models import (
     ExtractRequest,
     QuarantineRequest,
@@ -33,8 +38,8 @@ from silent_scalper.pipeline.presign import (
 from silent_scalper.pipeline.quarantine import quarantine
 from silent_scalper.pipeline.tagging import tag_outcome
 from silent_scalper.pipeline.type_check import type_check
-from silent_scalper.pipeline.validate import validate_object
-from silent_scalper.pipeline.write import write_metadata
+from silent_scalper.pipeline.validate_schema import validate_schema
+from silent_scalper.pipeline.write_metadata import write_metadata
 
 __all__ = [
     "ExtractRequest",
@@ -56,6 +61,6 @@ __all__ = [
     "quarantine",
     "tag_outcome",
     "type_check",
-    "validate_object",
+    "validate_schema",
     "write_metadata",
 ]

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from silent_scalper.engine import TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
-from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
@@ -242,13 +242,13 @@ def quarantine(
         now=now,
         summary=summary,
         reason=reason,
-        message=validation.message,
-        uploader=Uploader.from_object_metadata(source_head.get("Metadata", {})),
     )
     target_key = quarantine_key(request.bucket, record.key)
     report_key = target_key + REPORT_SUFFIX
     record = record.model_copy(
         update={
+            "message": validation.message,
+            "uploader": Uploader.from_object_metadata(source_head.get("Metadata", {})),
             "quarantine_location": f"s3://{settings.quarantine_bucket}/{target_key}",
             "report_location": f"s3://{settings.quarantine_bucket}/{report_key}",
         }

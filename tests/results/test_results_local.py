@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from local_stack_support import Outcomes
 from silent_scalper.records import item_key
 
 from scalper.local import Fault, LocalStack
-
-from .conftest import Outcomes
 
 pytestmark = pytest.mark.e2e
 
@@ -142,7 +141,7 @@ def test_given_write_result_failing_twice_then_the_batch_is_retried_and_written(
     assert streams is not None
     assert lambdas is not None
     lambdas.faults.inject("WriteResultFunction", Fault.FUNCTION_ERROR, times=2)
-    key = "uploads/additions/retried.csv"
+    key = "uploads/results/retried.csv"
     put_terminal(local_stack, key)
     assert streams.wait_idle(30)
     assert result_lines(local_stack)[key]["status"] == "FAILED"
@@ -159,7 +158,7 @@ def test_given_write_result_failing_for_good_then_the_batch_is_parked_in_the_fai
     assert lambdas is not None
     lambdas.faults.inject("WriteResultFunction", Fault.FUNCTION_ERROR, times=None)
     try:
-        key = "uploads/additions/parked.csv"
+        key = "uploads/results/parked.csv"
         put_terminal(local_stack, key)
         assert streams.wait_idle(60)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from silent_scalper.engine import ValidationSummary
-from silent_scalper.identity import Uploader
 from silent_scalper.pipeline.models import ExtractRequest, StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
@@ -30,13 +29,11 @@ def build_record(
     now: datetime,
     summary: ValidationSummary | None = None,
     reason: str | None = None,
-    message: str | None = None,
-    uploader: Uploader | None = None,
 ) -> MetadataRecord:
     """A terminal record for ``step``'s object; the summary fills the content fields.
 
     ``key`` is the object's real key, resolved against the object; the event's spelling of
-    it is kept as ``event_key``.
+    it is kept as ``event_key``. The uploader, when known, is added by the caller.
     """
     stamp = iso(now)
     record = MetadataRecord(
@@ -50,7 +47,6 @@ def build_record(
         size=step.object.size,
         status=status,
         reason=reason,
-        message=message,
         execution_arn=step.execution_arn,
         event_time=step.event_time,
         execution_url=execution_console_url(
@@ -58,7 +54,6 @@ def build_record(
         ),
         processed_at=stamp,
         updated_at=stamp,
-        uploader=uploader,
     )
     if summary is None:
         return record
@@ -109,5 +104,4 @@ def extract_metadata(
         settings=settings,
         now=now,
         summary=summary,
-        uploader=step.uploader,
-    )
+    ).model_copy(update={"uploader": step.uploader})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
-from silent_scalper.results import ResultsSettings, lines_from_stream, result_line
+from silent_scalper.pipeline.write_result import ResultsSettings, lines_from_stream, result_line
 
 PK = "in-bucket/uploads/2026-01-05/abc/jobs.csv"
 EXEC = "arn:aws:states:us-east-1:123456789012:execution:pipeline:1f0c"

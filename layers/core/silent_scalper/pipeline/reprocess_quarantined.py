@@ -559,6 +559,22 @@ def count_stuck(dynamodb: DynamoDBClient, table: str, *, claimed_before: str) ->
         kwargs["ExclusiveStartKey"] = last
 
 
+@dataclass(frozen=True)
+class QuarantineStore:
+    """Where quarantined files are recorded (the metadata table) and kept (the bucket)."""
+
+    table: str
+    bucket: str
+
+
+@dataclass(frozen=True)
+class Revalidation:
+    """What a quarantined file must pass to be released: the schema, within the limits."""
+
+    schema: CompiledSchema
+    limits: Limits
+
+
 @dataclass
 class RunSummary:
     """What one scheduled run did (the function's result, and its metrics)."""
@@ -586,10 +602,8 @@ def scheduled_run(
     s3: S3Client,
     dynamodb: DynamoDBClient,
     *,
-    table: str,
-    quarantine_bucket: str,
-    schema: CompiledSchema,
-    limits: Limits,
+    store: QuarantineStore,
+    revalidation: Revalidation,
     settings: ReprocessSettings,
     now: datetime,
     time_left: Callable[[], float],
@@ -601,6 +615,7 @@ def scheduled_run(
     schedule that runs before the schema is fixed changes nothing. Stops early, before
     ``time_left()`` seconds run out, leaving the rest for the next run.
     """
+    table, quarantine_bucket = store.table, store.bucket
     settled: dict[str, int] = {}
     for marker in pending_markers(s3, quarantine_bucket):
         done = settle(s3, dynamodb, table, quarantine_bucket, marker)
@@ -615,7 +630,7 @@ def scheduled_run(
             continue
         summary.checked += 1
         try:
-            result = revalidate(s3, file, schema=schema, limits=limits)
+            result = revalidate(s3, file, schema=revalidation.schema, limits=revalidation.limits)
         except ClientError as exc:
             if _missing(exc):
                 summary.skipped += 1

@@ -9,11 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from local_stack_support import CREDENTIALS, SAMPLES
 
 from scalper.cli.upload import UploadError, post_file, request_upload
 from scalper.local import LocalStack
-
-from .conftest import CREDENTIALS, SAMPLES
 
 pytestmark = pytest.mark.e2e
 

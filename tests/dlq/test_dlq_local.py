@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_stack_support import SAMPLES, WAIT_SECONDS
 
 from scalper.cli import EXIT_OK, main
 from scalper.local import LocalStack
-
-from .conftest import SAMPLES, WAIT_SECONDS
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +49,7 @@ def dead_letter(local_stack: LocalStack) -> str:
     bridge = local_stack.bridge
     assert bridge is not None
     bridge.faults.inject(times=1, code="AccessDeniedException", message="denied (test)")
-    key = "uploads/additions/dead-lettered.csv"
+    key = "uploads/dlq/dead-lettered.csv"
     local_stack.client("s3").put_object(
         Bucket=local_stack.input_bucket, Key=key, Body=(SAMPLES / "valid" / "jobs.csv").read_bytes()
     )

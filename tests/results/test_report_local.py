@@ -12,11 +12,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from local_stack_support import Outcomes
 
 from scalper.cli import EXIT_OK, EXIT_USAGE, main
 from scalper.local import LocalStack
-
-from .conftest import Outcomes
 
 pytestmark = pytest.mark.e2e
 

@@ -1,24 +1,25 @@
-"""One local stack for the additions' end-to-end tests, and the files that run through it.
+"""A local stack of ``template.yaml`` for the end-to-end folders, and the files they run.
 
-Package scope, like tests/e2e: moto's mock is process-wide, so this stack is gone before
-another package starts its own. Retry waits run at 1/100 of their length.
+Each folder that needs one starts its own, package-scoped (``tests/results/``,
+``tests/dlq/``, ``tests/uploads/``): moto's mock is process-wide, so a folder's stack is
+gone before another folder starts its own. Retry waits run at 1/100 of their length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from botocore.credentials import Credentials
 
 from scalper.cli.upload import upload_file
 from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 
-from .template_support import REPO, TEMPLATE
-
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO / "template.yaml"
 SAMPLES = REPO / "samples"
 CREDENTIALS = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
 WAIT_SECONDS = 120.0
@@ -34,16 +35,10 @@ class Outcomes:
     template: Path
 
 
-@pytest.fixture(scope="package")
-def stack_template() -> Path:
-    """The template the stack runs (the CLI commands are pointed at it with --template)."""
-    return TEMPLATE
-
-
-@pytest.fixture(scope="package")
-def local_stack(stack_template: Path) -> Iterator[LocalStack]:
-    """The running local stack with the additions (results stream, DLQ, ...)."""
-    stack = LocalStack(StackConfig(template=stack_template, retry_scale=0.01))
+@contextmanager
+def running_stack(template: Path = TEMPLATE) -> Iterator[LocalStack]:
+    """The local stack of ``template`` (results stream, dead-letter queue and all), running."""
+    stack = LocalStack(StackConfig(template=template, retry_scale=0.01))
     stack.start()
     try:
         yield stack
@@ -51,28 +46,27 @@ def local_stack(stack_template: Path) -> Iterator[LocalStack]:
         stack.stop()
 
 
-@pytest.fixture(scope="package")
-def outcomes(local_stack: LocalStack, stack_template: Path) -> Outcomes:
+def three_outcomes(stack: LocalStack, template: Path) -> Outcomes:
     """A VALID and a QUARANTINED file through the API (IAM-signed), and one FAILED file."""
-    api = local_stack.api_url
+    api = stack.api_url
     valid = upload_file(api, SAMPLES / "valid" / "jobs.ndjson", credentials=CREDENTIALS,
                         region="us-east-1").key  # fmt: skip
     invalid = upload_file(api, SAMPLES / "invalid" / "malformed.json", credentials=CREDENTIALS,
                           region="us-east-1").key  # fmt: skip
-    reports = local_stack.wait_for_keys([valid, invalid], timeout=WAIT_SECONDS)
+    reports = stack.wait_for_keys([valid, invalid], timeout=WAIT_SECONDS)
     # FAILED: the pipeline itself breaks on every attempt of TypeCheck.
-    local_stack.lambdas.faults.inject("TypeCheckFunction", Fault.SERVICE_EXCEPTION, times=None)
+    stack.lambdas.faults.inject("TypeCheckFunction", Fault.SERVICE_EXCEPTION, times=None)
     try:
-        failed = "uploads/additions/failed.csv"
-        local_stack.client("s3").put_object(
-            Bucket=local_stack.input_bucket,
+        failed = "uploads/results/failed.csv"
+        stack.client("s3").put_object(
+            Bucket=stack.input_bucket,
             Key=failed,
             Body=(SAMPLES / "valid" / "jobs.csv").read_bytes(),
         )
-        reports.update(local_stack.wait_for_keys([failed], timeout=WAIT_SECONDS))
+        reports.update(stack.wait_for_keys([failed], timeout=WAIT_SECONDS))
     finally:
-        local_stack.lambdas.faults.clear("TypeCheckFunction")
-    streams = local_stack.streams
+        stack.lambdas.faults.clear("TypeCheckFunction")
+    streams = stack.streams
     assert streams is not None
     assert streams.wait_idle(30)
-    return Outcomes(reports[valid], reports[invalid], reports[failed], stack_template)
+    return Outcomes(reports[valid], reports[invalid], reports[failed], template)

@@ -43,7 +43,7 @@ class _BodyReader(io.RawIOBase):
         super().close()
 
 
-def validate_object(
+def validate_schema(
     s3: S3Client,
     step: StepInput,
     *,

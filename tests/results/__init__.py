@@ -1,0 +1,1 @@
+"""Result lines for Athena and ``scalper report`` (a package: its local stack is package-scoped)."""
