@@ -5,16 +5,23 @@ Each sub-command lives in its own module of this package and exposes
 taking the parsed namespace and returning the process exit code.
 
 Exit codes shared by every command: 0 success, 1 the work found a problem
-(an invalid file, a failed execution), 2 a usage error (printed as one line).
+(an invalid file, a failed execution), 2 a usage error (printed as one line), 130 when
+interrupted (Ctrl-C) and 141 when the reader of its output went away (``| head``), the
+codes a shell gives a program killed by SIGINT or SIGPIPE.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import select
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import NoReturn, cast
+
+from rich.console import Console
 
 # Sub-command modules, in the order `scalper --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -37,6 +44,9 @@ COMMAND_MODULES: tuple[str, ...] = (
 EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE: what a shell reports for a program whose output pipe closed.
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -73,16 +83,83 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `scalper` console script."""
+    try:
+        with _broken_pipes_raise():
+            return _run(argv)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        if not stdout_reader_gone():
+            raise  # another pipe or socket broke: not ours to hide
+        discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func = cast(Callable[[argparse.Namespace], int], args.func)
     try:
-        return func(args)
+        code = func(args)
     except UsageError as exc:
         print(f"scalper {args.command}: error: {exc}", file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
+    # Flush now, not at interpreter exit, so that a closed pipe is handled by `main`.
+    sys.stdout.flush()
+    return code
+
+
+@contextmanager
+def _broken_pipes_raise() -> Iterator[None]:
+    """Let rich's consoles raise BrokenPipeError like every other write, for `main` to handle.
+
+    rich's own handling (``Console.on_broken_pipe``, its documented hook) exits with code 1,
+    which would read as "the work found a problem"; a table cut short by ``| head`` then
+    ends like JSON cut short: exit 141, no traceback.
+    """
+
+    def reraise(self: Console) -> None:
+        raise BrokenPipeError
+
+    original = Console.on_broken_pipe
+    Console.on_broken_pipe = reraise  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Console.on_broken_pipe = original  # type: ignore[method-assign]
+
+
+def stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe (or socket) whose reader has closed it.
+
+    A BrokenPipeError may come from any pipe or socket the command writes to (an HTTP
+    upload, a worker process); only the one on stdout means "the reader has seen enough".
+    The write end of a pipe with no reader left polls as an error (POLLERR) on Linux,
+    a hang-up (POLLHUP) elsewhere.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if not hasattr(select, "poll"):  # pragma: no cover -- Windows: no poll on pipes
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0))
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush has nowhere to fail.
+
+    Python's documented way to exit quietly after EPIPE (the "Note on SIGPIPE" in the
+    `signal` module's documentation), instead of restoring SIGPIPE's default action, which
+    would also kill the process when any socket's peer goes away.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover
