@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,21 @@ def crash() -> None:
     raise RuntimeError("boom in a worker thread")
 
 
+@pytest.fixture
+def moto_logging_as_the_stack_sets_it() -> Iterator[None]:
+    """The interpreter's logger at NOTSET, as a running stack sets it (a stopped one, or the
+    sfn-mock command, silences it; other tests in this process may have done either)."""
+    logger = logging.getLogger("moto.stepfunctions.parser")
+    level = logger.level
+    logger.setLevel(logging.NOTSET)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def test_given_the_capture_when_moto_werkzeug_threads_and_stderr_speak_then_only_the_file_hears(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    moto_logging_as_the_stack_sets_it: None, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     log = tmp_path / "logs" / "aws-endpoint.log"
     stderr_before, hook_before = sys.stderr, threading.excepthook
