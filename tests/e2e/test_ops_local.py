@@ -269,6 +269,17 @@ def test_replay_of_the_failed_execution_runs_the_file_again_to_valid(
     code, out = scalper(world, capsys, "redrive", world.failed.arn, "--dry-run")
     assert (code, out["results"][0]["outcome"]) == (0, "superseded")
 
+    # ...and its row in `executions` shows the file's new outcome, decided by the replay.
+    _, out = scalper(world, capsys, "executions", "--since", "1h", "--limit", "100")
+    outcomes = {e["arn"]: e["outcome"] for e in out["executions"]}
+    assert outcomes[world.failed.arn] == {
+        "status": "VALID",
+        "reason": None,
+        "owner_arn": result["new_arn"],
+        "decided_here": False,
+    }
+    assert outcomes[result["new_arn"]]["decided_here"] is True
+
 
 def test_reprocess_dry_run_lists_quarantined_files_and_changes_nothing(
     world: World, capsys: pytest.CaptureFixture[str]
