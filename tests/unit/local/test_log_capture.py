@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scalper.local import moto_internals
 from scalper.local.log_capture import internal_logs_captured
 
 
@@ -21,7 +22,7 @@ def crash() -> None:
 def moto_logging_as_the_stack_sets_it() -> Iterator[None]:
     """The interpreter's logger at NOTSET, as a running stack sets it (a stopped one, or the
     sfn-mock command, silences it; other tests in this process may have done either)."""
-    logger = logging.getLogger("moto.stepfunctions.parser")
+    logger = logging.getLogger(moto_internals.SFN_LOGGER)
     level = logger.level
     logger.setLevel(logging.NOTSET)
     try:
@@ -37,7 +38,7 @@ def test_given_the_capture_when_moto_werkzeug_threads_and_stderr_speak_then_only
     stderr_before, hook_before = sys.stderr, threading.excepthook
 
     with internal_logs_captured(log):
-        logging.getLogger("moto.stepfunctions.parser.asl").error("Exception=FailureEventException")
+        logging.getLogger(f"{moto_internals.SFN_LOGGER}.asl").error("Exception=FailureEvent")
         logging.getLogger("werkzeug").error("Error on request:\nTraceback (most recent call last)")
         thread = threading.Thread(target=crash, name="scalper-moto")
         thread.start()
@@ -47,9 +48,7 @@ def test_given_the_capture_when_moto_werkzeug_threads_and_stderr_speak_then_only
     captured = capfd.readouterr()
     assert (captured.out, captured.err) == ("", "")
     text = log.read_text(encoding="utf-8")
-    assert (
-        "ERROR moto.stepfunctions.parser.asl [MainThread] Exception=FailureEventException" in text
-    )
+    assert "ERROR moto.stepfunctions.parser.asl [MainThread] Exception=FailureEvent" in text
     assert "ERROR werkzeug [MainThread] Error on request:" in text
     assert "thread scalper-moto died of RuntimeError" in text
     assert "RuntimeError: boom in a worker thread" in text
