@@ -1,8 +1,9 @@
 """``scalper executions``: recent executions of the pipeline with the file each one handled.
 
 Beside each execution's status, its file's outcome from the metadata record: VALID,
-QUARANTINED with its reason, FAILED, PROCESSING, or "(other execution)" when the record
-holds what another execution decided (a duplicate event, a replay, a newer upload).
+QUARANTINED with its reason, FAILED, PROCESSING or "no record"; marked "other execution"
+when the record holds what another execution decided (a duplicate event, a replay, a newer
+upload).
 
 Exit 0 when none of the listed executions failed, 1 when some did (FAILED, TIMED_OUT,
 ABORTED), 2 for usage problems.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
-from silent_scalper.records import item_key
+from silent_scalper.records import Status, item_key
 
 from scalper.ops.common import NotFoundError, OpsError, iso
 from scalper.ops.outcome import FileOutcome, file_outcome
@@ -352,7 +352,7 @@ def final_verdict(outcome: FileOutcome, key: str | None) -> str:
         f"the file is already {status}: a replay runs the same bytes, so it cannot change the "
         "verdict (Claim would end it at AlreadyProcessed). "
     )
-    if outcome.status == "QUARANTINED":
+    if outcome.status == Status.QUARANTINED:
         prefix = f" --prefix {shlex.quote(key)}" if key else ""
         return why + (
             f"After fixing the schema, `scalper reprocess{prefix}` validates it again; "
