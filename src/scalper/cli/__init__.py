@@ -17,11 +17,8 @@ import importlib
 import os
 import select
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import NoReturn, cast
-
-from rich.console import Console
 
 # Sub-command modules, in the order `scalper --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -66,8 +63,28 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every registered sub-command."""
+def command_module(argv: Sequence[str]) -> str | None:
+    """The sub-command module the first word of ``argv`` names, if it names one.
+
+    A command's name is its module's with ``-`` for ``_`` (``sfn-mock``). Anything else
+    (a top-level option such as ``--help``, a typo, nothing) gets None: the full parser
+    then lists or suggests every command.
+    """
+    if not argv or argv[0].startswith("-"):
+        return None
+    module = argv[0].replace("-", "_")
+    if module in COMMAND_MODULES and argv[0] == module.replace("_", "-"):
+        return module
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with every registered sub-command, or just ``only``.
+
+    Each command module imports what its command needs (boto3, moto, DuckDB, rich...);
+    running one command imports that module alone, so ``scalper validate`` starts about
+    as fast as the engine it runs and carries none of the others' libraries.
+    """
     parser = OneLineParser(
         prog="scalper",
         description="Silent Scalper: validate job files and run the pipeline locally or on AWS.",
@@ -75,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
     )
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)
     return parser
@@ -83,9 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `scalper` console script."""
+    stdout_was_devnull = _stdout_is_devnull()
     try:
-        with _broken_pipes_raise():
-            return _run(argv)
+        return _run(argv)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -93,11 +110,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise  # another pipe or socket broke: not ours to hide
         discard_stdout()
         return EXIT_BROKEN_PIPE
+    except SystemExit as exc:
+        # rich handles a closed stdout itself (Console.on_broken_pipe: stdout to /dev/null,
+        # then SystemExit(1)); read as "the work found a problem" that would be wrong, so a
+        # table cut short by `| head` ends like JSON cut short. rich is imported only by the
+        # commands that draw tables, so it is recognised here rather than patched up front.
+        if exc.code == EXIT_PROBLEM and not stdout_was_devnull and _stdout_is_devnull():
+            return EXIT_BROKEN_PIPE
+        raise
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_module(words))
+    args = parser.parse_args(words)
     func = cast(Callable[[argparse.Namespace], int], args.func)
     try:
         code = func(args)
@@ -109,24 +135,13 @@ def _run(argv: Sequence[str] | None) -> int:
     return code
 
 
-@contextmanager
-def _broken_pipes_raise() -> Iterator[None]:
-    """Let rich's consoles raise BrokenPipeError like every other write, for `main` to handle.
-
-    rich's own handling (``Console.on_broken_pipe``, its documented hook) exits with code 1,
-    which would read as "the work found a problem"; a table cut short by ``| head`` then
-    ends like JSON cut short: exit 141, no traceback.
-    """
-
-    def reraise(self: Console) -> None:
-        raise BrokenPipeError
-
-    original = Console.on_broken_pipe
-    Console.on_broken_pipe = reraise  # type: ignore[method-assign]
+def _stdout_is_devnull() -> bool:
+    """Whether stdout is /dev/null (where rich points it when its reader went away)."""
     try:
-        yield
-    finally:
-        Console.on_broken_pipe = original  # type: ignore[method-assign]
+        fd = sys.stdout.fileno()
+        return os.path.samestat(os.fstat(fd), os.stat(os.devnull))
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def stdout_reader_gone() -> bool:
