@@ -8,6 +8,9 @@ exactly as a user would type them. Each test changes only files of its own.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +164,73 @@ def test_executions_lists_each_file_and_exits_1_when_some_failed(
     assert {e["status"] for e in out["executions"]} == {"FAILED"}
 
 
+def test_executions_show_each_files_outcome_beside_the_execution_status(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a VALID, a QUARANTINED and a FAILED file, then each row says which it is."""
+    code, out = scalper(world, capsys, "executions", "--since", "1h", "--limit", "100")
+
+    assert code == 1  # the FAILED execution
+    by_arn = {e["arn"]: e for e in out["executions"]}
+    valid, invalid, failed = (by_arn[r.arn] for r in (world.valid, world.invalid, world.failed))
+    assert (valid["status"], valid["outcome"]["status"]) == ("SUCCEEDED", "VALID")
+    assert (invalid["status"], invalid["outcome"]["status"]) == ("SUCCEEDED", "QUARANTINED")
+    assert invalid["outcome"]["reason"] == world.record(world.invalid.key)["reason"]
+    assert (failed["status"], failed["outcome"]["status"]) == ("FAILED", "FAILED")
+    assert all(e["outcome"]["decided_here"] for e in (valid, invalid, failed))
+
+    capsys.readouterr()
+    main(["executions", "--since", "1h", "--limit", "100", "--endpoint", world.stack.aws_url])
+    table = capsys.readouterr().out
+    assert "outcome" in table
+    assert "QUARANTINED" in table
+
+
+def test_replay_of_a_valid_or_quarantined_file_starts_nothing_and_points_to_reprocess(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given files with a verdict, when replayed, then no execution starts and the reason why."""
+    sfn = world.stack.client("stepfunctions")
+    machine = world.stack.state_machine_arn
+    before = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+
+    for dry_run in (["--dry-run"], []):
+        code, out = scalper(world, capsys, "replay", world.valid.arn, world.invalid.arn, *dry_run)
+
+        assert code == 1
+        valid, invalid = out["results"]
+        assert (valid["status"], valid["new_arn"]) == ("already-final", None)
+        assert (invalid["status"], invalid["new_arn"]) == ("already-final", None)
+        assert "already VALID" in valid["detail"]
+        assert "cannot change the verdict" in valid["detail"]
+        assert "already QUARANTINED" in invalid["detail"]
+        assert f"scalper reprocess --prefix {world.invalid.key}" in invalid["detail"]
+
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == before
+    assert world.record(world.valid.key)["execution_arn"] == world.valid.arn
+
+
+def test_report_json_cut_short_by_its_reader_ends_without_a_traceback(world: World) -> None:
+    """Given `scalper report --json | head`, when head has gone, then exit 141 and no noise."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first byte: the first write fails
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "scalper", "report", "--json"],
+            env={**os.environ, "AWS_ENDPOINT_URL": world.stack.aws_url},
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+    assert finished.stderr.decode() == ""
+    assert finished.returncode == 141
+
+
 def test_redrive_on_the_local_stack_says_moto_cannot_and_offers_replay(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -199,6 +269,17 @@ def test_replay_of_the_failed_execution_runs_the_file_again_to_valid(
     # The old execution is superseded now: redriving it would only end in Superseded.
     code, out = scalper(world, capsys, "redrive", world.failed.arn, "--dry-run")
     assert (code, out["results"][0]["outcome"]) == (0, "superseded")
+
+    # ...and its row in `executions` shows the file's new outcome, decided by the replay.
+    _, out = scalper(world, capsys, "executions", "--since", "1h", "--limit", "100")
+    outcomes = {e["arn"]: e["outcome"] for e in out["executions"]}
+    assert outcomes[world.failed.arn] == {
+        "status": "VALID",
+        "reason": None,
+        "owner_arn": result["new_arn"],
+        "decided_here": False,
+    }
+    assert outcomes[result["new_arn"]]["decided_here"] is True
 
 
 def test_reprocess_dry_run_lists_quarantined_files_and_changes_nothing(

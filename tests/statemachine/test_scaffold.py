@@ -247,32 +247,3 @@ def test_given_a_mock_file_with_mistakes_when_checked_then_each_is_reported_with
     assert "MockedResponses.X: attempt range '1' starts at 1, expected 0" in (
         capsys.readouterr().err
     )
-
-
-def test_given_test_cases_when_run_then_each_prints_its_path_and_a_failure_exits_1(
-    only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["sfn-mock", "run", "--test-case", "TransientLambdaErrorRetried",
-            "--test-case", "TypeCheckFails"]  # fmt: skip
-    assert cli.main(argv) == cli.EXIT_PROBLEM
-    assert capsys.readouterr().out.splitlines() == [
-        "TransientLambdaErrorRetried: Claim -> TypeCheck (3 attempts: Lambda.ServiceException,"
-        " Lambda.TooManyRequestsException) -> ValidateSchema -> Route -> ExtractMetadata"
-        " -> WriteMetadata -> Done: SUCCEEDED",
-        "TypeCheckFails: Claim -> TypeCheck (Runtime.ExitError) -> UploaderNotRead"
-        " -> RecordFailure -> TagFailure -> NotifyFailure -> Fail: FAILED Runtime.ExitError",
-    ]
-    assert cli.main(["sfn-mock", "run", "--test-case", "ValidJson"]) == cli.EXIT_OK
-    capsys.readouterr()
-    # A state failing the same way on every attempt is summarised, not listed N times.
-    assert cli.main(["sfn-mock", "run", "--test-case", "RetriesExhausted"]) == cli.EXIT_PROBLEM
-    line = capsys.readouterr().out
-    assert "attempts: Lambda.ServiceException x" in line
-    assert line.count("Lambda.ServiceException") == 2  # the grouped attempts, and the ending
-
-
-def test_given_an_unknown_test_case_when_run_then_one_line_names_it_with_exit_2(
-    only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert cli.main(["sfn-mock", "run", "--test-case", "Nope"]) == cli.EXIT_USAGE
-    assert "no test case 'Nope'" in capsys.readouterr().err

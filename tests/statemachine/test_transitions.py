@@ -2,8 +2,9 @@
 
 Each case of tests/statemachine/MockConfigFile.json (Step Functions Local's format) runs as
 an execution of ``stateMachineArn#TestCase`` of the deployed definition (template.yaml's
-DefinitionSubstitutions resolved) with the sample EventBridge event as input. Each test
-asserts the exact states entered, the retries, the final status and the output. The backend
+DefinitionSubstitutions resolved) with the sample EventBridge event as input, and must do
+what MockConfigFile.expectations.json says: the exact states entered, the retries, the final
+status, the error and the output (the file `scalper sfn-mock run` checks too). The backend
 is moto's engine, or Amazon's Step Functions Local when SFN_LOCAL_ENDPOINT is set.
 """
 
@@ -16,35 +17,32 @@ import pytest
 from silent_scalper.engine import ValidationSummary
 from silent_scalper.pipeline.models import StepOutcome, TypeCheckOutcome, ValidationOutcome
 from silent_scalper.records import MetadataRecord, item_key
-from transition_cases import CASES, Case
+from transition_cases import CASES, EXPECTATIONS, OBJECT_CREATED_EVENT, Case
 
 from scalper.sfn_mock import MockConfig
+from scalper.sfn_mock.expectations import problems_between
 from scalper.sfn_mock.model import problems_against
 from scalper.sfn_mock.runner import DeployedStateMachine as Pipeline
 
 
-def max_attempts(pipeline: Pipeline, state: str) -> int:
-    """MaxAttempts of the state's first Retrier, read from the deployed definition."""
-    return int(pipeline.definition.state(state)["Retry"][0]["MaxAttempts"])
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_given_a_mock_test_case_when_executed_then_path_retries_status_and_output_match(
+def test_given_a_mock_test_case_when_executed_then_it_holds_its_expectation(
     pipeline: Pipeline, case: Case
 ) -> None:
-    """Given the case's mocked responses, when it runs, then it takes exactly its path."""
+    """Given the case's mocked responses, when it runs, then it takes exactly its path.
+
+    The same check as `scalper sfn-mock run`: path, retries, status, error and output.
+    """
     trace = pipeline.run(case.name)
-    assert trace.path == case.path, case.spec
-    expected_retries = {
-        state: max_attempts(pipeline, state) if count < 0 else count
-        for state, count in case.retries.items()
-    }
-    assert trace.retries == expected_retries, case.spec
-    assert trace.status == case.status, case.spec
-    if case.output is not None:
-        assert trace.output == case.output, case.spec
-    if case.status == "FAILED":
-        assert (trace.error, trace.output) == (case.error, None), case.spec
+    assert case.expectation.mismatches(trace, pipeline.definition) == [], case.spec
+
+
+def test_given_the_expectations_then_every_test_case_of_the_mock_file_has_one(
+    pipeline: Pipeline, mock_config: MockConfig
+) -> None:
+    cases = mock_config.StateMachines[pipeline.name].TestCases
+    assert problems_between(EXPECTATIONS, cases, pipeline.name) == []
+    assert EXPECTATIONS.input_path == OBJECT_CREATED_EVENT.resolve()
 
 
 def test_given_a_duplicate_event_when_claim_fails_its_condition_then_the_input_survives(
@@ -157,7 +155,6 @@ def test_given_the_mock_file_then_it_targets_the_deployed_state_machine_and_its_
     tasks = {name for name in definition.states if definition.is_task(name)}
     assert problems_against(mock_config, pipeline.name, tasks) == []
     assert list(mock_config.StateMachines) == [pipeline.name]
-    assert {case.name for case in CASES} == set(mock_config.StateMachines[pipeline.name].TestCases)
 
 
 def _lambda_payloads(mock_config: MockConfig, state: str) -> list[Any]:

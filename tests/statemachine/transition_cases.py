@@ -1,18 +1,24 @@
 """The state-transition cases of the pipeline: what each test case of MockConfigFile.json does.
 
-Shared by both modes of the suite: mocked responses (test_transitions.py) and the real
-handlers through the local stack (test_transitions_real_handlers.py), which must agree.
+What each case must do lives in MockConfigFile.expectations.json beside the mock config, the
+file `scalper sfn-mock run` checks too. Shared by both modes of the suite: mocked responses
+(test_transitions.py) and the real handlers through the local stack
+(test_transitions_real_handlers.py), which must agree.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from silent_scalper.engine import Reason
-from silent_scalper.records import item_key
+from scalper.sfn_mock.expectations import (
+    MAX_ATTEMPTS,
+    CaseExpectation,
+    Expectations,
+    expectations_path,
+)
 
 #: The execution input of every mocked case (conftest's `object_created` fixture).
 OBJECT_CREATED_EVENT = (
@@ -21,87 +27,51 @@ OBJECT_CREATED_EVENT = (
 #: The suite's mock configuration, in Step Functions Local's format.
 MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 EVENT = json.loads(OBJECT_CREATED_EVENT.read_text(encoding="utf-8"))
-BUCKET = EVENT["detail"]["bucket"]["name"]
-KEY = EVENT["detail"]["object"]["key"]
-#: The record's partition key: the bucket and the SHA-256 of the key (as Claim builds it).
-PK = item_key(BUCKET, KEY)
-#: What WriteMetadata returns for a VALID file: the object stays where it is.
-VALID_OUTPUT = {"status": "VALID", "pk": PK, "reason": None, "location": f"s3://{BUCKET}/{KEY}"}
-QUARANTINE = "s3://scalper-local-quarantinebucket/"
-
-VALID = ["Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata"]
-QUARANTINED = ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine"]
-FAILURE_PATH = ["RecordFailure", "TagFailure", "NotifyFailure", "Fail"]
 
 
 @dataclass(frozen=True)
 class Case:
-    """What one test case of the mock configuration must do."""
+    """One test case of the mock configuration with what it must do (from the expectations)."""
 
     name: str
-    spec: str
-    path: list[str]
-    status: str = "SUCCEEDED"
-    retries: dict[str, int] = field(default_factory=dict)
-    output: dict[str, Any] | None = None
-    error: str | None = None
+    expectation: CaseExpectation
+
+    @property
+    def spec(self) -> str:
+        """What the case shows, in one line."""
+        return self.expectation.Description
+
+    @property
+    def path(self) -> list[str]:
+        """Every state entered, in order."""
+        return self.expectation.Path
+
+    @property
+    def status(self) -> str:
+        """The execution's final status."""
+        return self.expectation.Status
+
+    @property
+    def error(self) -> str | None:
+        """The execution's error name (a failed execution)."""
+        return self.expectation.Error
+
+    @property
+    def retries(self) -> dict[str, int]:
+        """State -> retries; -1 for all the retries of the state's first Retrier."""
+        return {
+            state: -1 if count == MAX_ATTEMPTS else int(count)
+            for state, count in self.expectation.Retries.items()
+        }
+
+    @property
+    def output(self) -> Any:
+        """The expected output, None when the case does not check it."""
+        return self.expectation.Output if self.expectation.checks_output else None
 
 
-def quarantined(reason: Reason) -> dict[str, Any]:
-    return {
-        "status": "QUARANTINED",
-        "pk": PK,
-        "reason": str(reason),
-        "location": f"{QUARANTINE}{BUCKET}/{KEY}",
-    }
-
-
-def _camel(reason: Reason) -> str:
-    return "".join(part.capitalize() for part in str(reason).split("_"))
-
-
-CASES = [
-    Case("ValidCsv", "a valid CSV is extracted and recorded VALID", [*VALID, "Done"],
-         output=VALID_OUTPUT),
-    Case("ValidJson", "a valid JSON file is extracted and recorded VALID", [*VALID, "Done"],
-         output=VALID_OUTPUT),
-    *[
-        Case(f"Quarantine{_camel(reason)}", f"a file with {reason} is routed to Quarantine",
-             [*QUARANTINED, "Done"],
-             output=quarantined(reason))
-        for reason in Reason
-    ],
-    Case("DuplicateEvent", "a duplicate or out-of-date event ends at Claim",
-         ["Claim", "AlreadyProcessed"]),
-    Case("TransientLambdaErrorRetried", "transient Lambda errors are retried, then it succeeds",
-         [*VALID, "Done"], retries={"TypeCheck": 2},
-         output=VALID_OUTPUT),
-    Case("DynamoDbThrottleRetried", "a throttled Claim is retried, then the file goes through",
-         [*VALID, "Done"], retries={"Claim": 2},
-         output=VALID_OUTPUT),
-    Case("RetriesExhausted", "a Lambda failing past its retries ends FAILED with an alert",
-         ["Claim", "TypeCheck", "ValidateSchema", *FAILURE_PATH], status="FAILED",
-         retries={"ValidateSchema": -1}, error="Lambda.ServiceException"),
-    Case("QuarantineCopyFails", "a failing quarantine copy goes down the failure path",
-         [*QUARANTINED, *FAILURE_PATH], status="FAILED", error="ClientError"),
-    Case("QuarantineSuperseded", "a newer execution owning the record ends Superseded",
-         [*QUARANTINED, "Superseded"]),
-    Case("WriteMetadataSuperseded", "a newer execution owning the record ends Superseded",
-         [*VALID, "Superseded"]),
-    Case("WriteMetadataFails", "a failing metadata write goes down the failure path",
-         [*VALID, *FAILURE_PATH], status="FAILED", error="ClientError"),
-    Case("ExtractMetadataFails", "a crashing ExtractMetadata goes down the failure path",
-         [*VALID[:-1], *FAILURE_PATH], status="FAILED", error="KeyError"),
-    Case("TypeCheckFails", "a crashing TypeCheck is not retried and fails the execution",
-         ["Claim", "TypeCheck", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="Runtime.ExitError"),
-    Case("ClaimFails", "a Claim denied by DynamoDB is not retried and fails the execution",
-         ["Claim", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="DynamoDB.AmazonDynamoDBException"),
-    Case("FailureRecordSuperseded", "a failure record a newer execution owns ends Superseded",
-         ["Claim", "TypeCheck", "UploaderNotRead", "RecordFailure", "Superseded"]),
-    Case("FailurePathDegraded",
-         "when recording, tagging and alerting all fail the execution still ends FAILED",
-         ["Claim", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="DynamoDB.AmazonDynamoDBException"),
-]  # fmt: skip
+#: The expectations `scalper sfn-mock run` checks too: one file, beside the mock config.
+EXPECTATIONS = Expectations.load(expectations_path(MOCK_CONFIG_FILE))
+#: The state machine the test cases are for (the template's deployed name).
+(STATE_MACHINE,) = EXPECTATIONS.StateMachines
+CASES = [Case(name, expected) for name, expected in EXPECTATIONS.cases(STATE_MACHINE).items()]

@@ -1,5 +1,10 @@
 """``scalper executions``: recent executions of the pipeline with the file each one handled.
 
+Beside each execution's status, its file's outcome from the metadata record: VALID,
+QUARANTINED with its reason, FAILED, PROCESSING or "no record"; marked "other execution"
+when the record holds what another execution decided (a duplicate event, a replay, a newer
+upload).
+
 Exit 0 when none of the listed executions failed, 1 when some did (FAILED, TIMED_OUT,
 ABORTED), 2 for usage problems.
 """
@@ -24,6 +29,7 @@ from scalper.cli._ops import (
 )
 from scalper.ops.common import parse_since, utcnow
 from scalper.ops.executions import STATUSES, UNSUCCESSFUL, list_executions
+from scalper.ops.outcome import FileOutcome, file_outcomes
 from scalper.ops.target import Clients, Target
 
 
@@ -55,23 +61,31 @@ def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> i
             limit=max(1, args.limit),
             progress=advance,
         )
+    with progress("reading outcomes", len(rows), enabled=not args.json) as advance:
+        outcomes = file_outcomes(clients.dynamodb, target.table, rows, progress=advance)
     if args.json:
         emit(
             {
                 "state_machine_arn": target.state_machine_arn,
-                "executions": [r.to_json() for r in rows],
+                "executions": [
+                    {**r.to_json(), "outcome": outcomes.get(r.arn, FileOutcome(None)).to_json()}
+                    for r in rows
+                ],
             }
         )
     else:
         table = Table(title=f"{target.state_machine_arn} since {args.since}", title_justify="left")
-        for column in ("execution", "status", "started (UTC)", "stopped", "file", "redrives"):
-            table.add_column(column, overflow="fold")
+        columns = ("execution", "status", "outcome", "started (UTC)", "stopped", "file", "redrives")
+        for column in columns:
+            # Status and outcome are what the rows are read for: never split inside a word.
+            table.add_column(column, overflow="fold", no_wrap=column in ("status", "outcome"))
         if not target.local:
             table.add_column("console", overflow="fold")
         for row in rows:
             cells = [
                 short_arn(row.arn),
                 row.status,
+                outcomes.get(row.arn, FileOutcome(None)).label,
                 when(row.start),
                 when(row.stop),
                 row.key or "",

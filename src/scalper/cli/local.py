@@ -3,14 +3,18 @@
 Starts the local stack (`scalper.local.LocalStack`) from ``template.yaml``, prints its
 endpoints, what the template asks for that it cannot provide, and the environment that
 points the AWS CLI, boto3 and `scalper` at it; then waits. Ctrl-C (or SIGTERM) stops
-every server and worker process cleanly.
+every server and worker process cleanly. moto's own diagnostics (its interpreter's dump of
+each failure it handles, werkzeug's request tracebacks) go to ``aws-endpoint.log`` in the
+log directory, not to the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -21,6 +25,7 @@ from scalper.cli import EXIT_OK, UsageError
 from scalper.local import LocalStack, StackConfig, StackError, TemplateError
 from scalper.local import retry as retry_knob
 from scalper.local._http import LocalOnlyError, PortInUseError
+from scalper.local.log_capture import AWS_ENDPOINT_LOG, internal_logs_captured
 from scalper.local.stack import REPO_ROOT
 
 # The AWS port is the one LocalStack users know (and the docs' examples use), the
@@ -60,7 +65,10 @@ def add_stack_options(parser: argparse.ArgumentParser, *, ports: bool) -> None:
         "--log-dir",
         type=Path,
         default=None,
-        help="write the functions' logs here (default: a temporary directory)",
+        help=(
+            "write the functions' logs (and, for `local up`, the AWS endpoint's own log) here "
+            "(default: a temporary directory, removed when the stack stops)"
+        ),
     )
     if ports:
         parser.add_argument("--host", default="127.0.0.1", help="listen address (127.0.0.1 only)")
@@ -159,6 +167,7 @@ def describe(stack: LocalStack, console: Console) -> None:
         f"({len(provisioned.functions)} functions; logs in {stack.log_dir})",
         highlight=False,
     )
+    console.print(f"  moto's log     {stack.log_dir / AWS_ENDPOINT_LOG}", highlight=False)
     routes = ", ".join(f"{r.method} {r.path} [{r.auth}]" for r in provisioned.routes)
     console.print(f"  HTTP API       {stack.api_url}   ({routes})", highlight=False)
     console.print(f"  input bucket   {stack.input_bucket}", highlight=False)
@@ -200,6 +209,20 @@ def describe(stack: LocalStack, console: Console) -> None:
 def run_up(args: argparse.Namespace) -> int:
     """Start, describe, wait for Ctrl-C / SIGTERM, stop."""
     config = stack_config(args, ports=True)
+    # The log directory must exist before the stack starts, so that moto's first words
+    # already go to its log file; a temporary one is removed on stop, as the stack would.
+    own_log_dir = config.log_dir is None
+    if config.log_dir is None:
+        config.log_dir = Path(tempfile.mkdtemp(prefix="scalper-local-"))
+    try:
+        with internal_logs_captured(config.log_dir / AWS_ENDPOINT_LOG):
+            return _serve(config)
+    finally:
+        if own_log_dir:
+            shutil.rmtree(config.log_dir, ignore_errors=True)
+
+
+def _serve(config: StackConfig) -> int:
     # soft_wrap: URLs and paths stay on one line, whatever the terminal width.
     console = Console(soft_wrap=True)
     stop = threading.Event()
@@ -208,7 +231,11 @@ def run_up(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
-    stack = start_stack(config)
+    try:
+        stack = start_stack(config)
+    except BaseException:
+        signal.signal(signal.SIGTERM, previous)
+        raise
     try:
         describe(stack, console)
         console.print("\nCtrl-C stops everything.", highlight=False)

@@ -7,8 +7,11 @@ that every mocked response is used.
 
 ``scalper sfn-mock run [FILE] [--test-case NAME]`` runs test cases as
 ``stateMachineArn#TestCase`` executions -- on moto's engine in this process, or on Step
-Functions Local with ``--endpoint`` -- and prints the states each one entered, its retries
-and how it ended (exit 1 when one did not succeed).
+Functions Local with ``--endpoint`` -- prints the states each one entered, its retries and
+how it ended, and checks it against the expectations file beside the mock file
+(``MockConfigFile.expectations.json``: path, status, error, retries and output per case,
+the file the pytest suite reads too). Exit 0 when every case holds its expectation, even a
+case that is expected to fail; 1 otherwise.
 
 ``scalper sfn-mock scaffold --test-case NAME`` writes a starting test case for one path
 through the state machine: the Tasks on the path with ``Return`` placeholders shaped like
@@ -36,10 +39,19 @@ from scalper.local import moto_internals
 from scalper.local.template import TemplateError
 from scalper.sfn_mock.asl import Definition, PathError
 from scalper.sfn_mock.definition import load_definition
+from scalper.sfn_mock.expectations import (
+    Expectations,
+    ExpectationsError,
+    expectations_path,
+    problems_between,
+)
 from scalper.sfn_mock.model import MockConfig, MockConfigError, problems_against
 from scalper.sfn_mock.moto_hook import mock_config_installed
 from scalper.sfn_mock.runner import ExecutionTrace, deploy_state_machine, run_test_case
 from scalper.sfn_mock.scaffold import merge_test_case, scaffold_test_case
+
+#: The execution input when neither --input nor the expectations name one.
+DEFAULT_INPUT = Path("events/eventbridge/object-created.json")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,10 +98,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     run = actions.add_parser(
         "run",
-        help="run test cases of a mock file and show the states each one entered",
+        help="run test cases of a mock file and check each against its expectation",
         description=(
             "Run test cases of a mock file as stateMachineArn#TestCase executions: on moto's "
-            "engine in this process (no Docker), or on Step Functions Local with --endpoint."
+            "engine in this process (no Docker), or on Step Functions Local with --endpoint. "
+            "Each case is checked against the expectations file beside the mock file (path, "
+            "status, error, retries, output). Exit 0 when every case holds its expectation, "
+            "even one expected to fail; 1 when one does not; 2 on a usage error."
         ),
     )
     _add_mock_file_argument(run)
@@ -109,8 +124,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument(
         "--input",
         type=Path,
-        default=Path("events/eventbridge/object-created.json"),
-        help="execution input (default: events/eventbridge/object-created.json)",
+        default=None,
+        help=(
+            "execution input (default: the expectations file's Input, else "
+            f"{DEFAULT_INPUT}); outputs are compared only for the expectations' input"
+        ),
+    )
+    run.add_argument(
+        "--expectations",
+        type=Path,
+        default=None,
+        help="expectations file (default: <mock file stem>.expectations.json beside it)",
     )
     run.add_argument(
         "--endpoint",
@@ -222,6 +246,17 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_PROBLEM
     tasks = {name for name in definition.states if definition.is_task(name)}
     problems = problems_against(config, machine, tasks)
+    beside = expectations_path(Path(args.mock_file))
+    if beside.exists() and machine in config.StateMachines:
+        try:
+            expectations = Expectations.load(beside)
+        except ExpectationsError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return EXIT_PROBLEM
+        test_cases = config.StateMachines[machine].TestCases
+        problems += [
+            f"{beside.name}: {p}" for p in problems_between(expectations, test_cases, machine)
+        ]
     for problem in problems:
         sys.stderr.write(f"{args.mock_file}: {problem}\n")
     if problems:
@@ -257,32 +292,84 @@ def _describe(trace: ExecutionTrace) -> str:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    """Run the chosen test cases; exit 1 when any execution did not succeed."""
+    """Run the chosen test cases and check each against its expectation.
+
+    Exit 0 when every case holds its expectation (a case expected to fail holds when it
+    fails as expected), 1 when one does not or has none, 2 on a usage error.
+    """
     try:
         rendered = load_definition(Path(args.template))
         config = MockConfig.load(args.mock_file)
-        execution_input = json.loads(Path(args.input).read_text(encoding="utf-8"))
-    except (TemplateError, MockConfigError) as exc:
+        expectations = _expectations(Path(args.mock_file), args.expectations)
+    except (TemplateError, MockConfigError, ExpectationsError) as exc:
         raise UsageError(str(exc)) from None
+    input_path = _input_path(args.input, expectations)
+    try:
+        execution_input = json.loads(input_path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(f"{args.input}: cannot read: {exc.strerror}") from None
+        raise UsageError(f"{input_path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{args.input}: not JSON: {exc}") from None
+        raise UsageError(f"{input_path}: not JSON: {exc}") from None
     cases = config.StateMachines.get(rendered.name)
     if cases is None:
         raise UsageError(f"{args.mock_file}: no test cases for state machine {rendered.name!r}")
     names = list(args.test_cases) or list(cases.TestCases)
     unknown = [name for name in names if name not in cases.TestCases]
     if unknown:
-        raise UsageError(f"{args.mock_file}: no test case {', '.join(map(repr, unknown))}")
+        raise UsageError(
+            f"{args.mock_file}: no test case {', '.join(map(repr, unknown))} for "
+            f"{rendered.name!r}; its test cases: {', '.join(cases.TestCases)}"
+        )
+    # Outputs echo the input's bucket and key: compare them only for the input they are for.
+    check_output = expectations is not None and expectations.input_path == input_path.resolve()
+    if expectations is not None and expectations.input_path is not None and not check_output:
+        sys.stderr.write(
+            f"outputs are not compared: the expectations are for {expectations.Input}\n"
+        )
+    definition = Definition.from_json(rendered.definition)
+    expected = {} if expectations is None else expectations.cases(rendered.name)
+    failing = 0
     with _backend(args.endpoint, Path(args.mock_file)) as client:
         arn = deploy_state_machine(client, rendered.name, rendered.definition)
-        failed = 0
         for name in names:
             trace = run_test_case(client, arn, name, execution_input, deadline_seconds=args.timeout)
-            failed += trace.status != "SUCCEEDED"
-            sys.stdout.write(f"{name}: {_describe(trace)}\n")
-    return EXIT_PROBLEM if failed else EXIT_OK
+            if expectations is None:
+                # Without an expectations file every case is expected to succeed.
+                problems = [] if trace.status == "SUCCEEDED" else ["status: not SUCCEEDED"]
+            elif name not in expected:
+                problems = [f"no expectation in {expectations.source}"]
+            else:
+                problems = expected[name].mismatches(trace, definition, check_output=check_output)
+            failing += bool(problems)
+            verdict = "does NOT hold" if problems else "holds"
+            sys.stdout.write(f"{name}: {_describe(trace)}: {verdict}\n")
+            for problem in problems:
+                sys.stdout.write(f"  {problem}\n")
+    sys.stdout.write(
+        f"{len(names)} test cases: {len(names) - failing} hold their expectations"
+        + (f", {failing} do not\n" if failing else "\n")
+    )
+    return EXIT_PROBLEM if failing else EXIT_OK
+
+
+def _expectations(mock_file: Path, given: Path | None) -> Expectations | None:
+    """The expectations of ``mock_file``: ``--expectations``, or the file beside it."""
+    if given is not None:
+        return Expectations.load(given)
+    beside = expectations_path(mock_file)
+    if beside.exists():
+        return Expectations.load(beside)
+    sys.stderr.write(f"no {beside}: every test case is expected to succeed\n")
+    return None
+
+
+def _input_path(given: Path | None, expectations: Expectations | None) -> Path:
+    """``--input``, else the input the expectations are for, else the sample event."""
+    if given is not None:
+        return given
+    if expectations is not None and expectations.input_path is not None:
+        return expectations.input_path
+    return DEFAULT_INPUT
 
 
 @contextmanager

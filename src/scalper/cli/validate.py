@@ -1,7 +1,8 @@
-"""`scalper validate`: run the pipeline's validation engine on local files.
+"""`scalper validate`: run the pipeline's validation engine on local files and folders.
 
 The same engine (``silent_scalper.engine``) the TypeCheck and ValidateSchema Lambdas run:
-the size limit and type sniffing first, then one streaming pass per file.
+the size limit and type sniffing first, then one streaming pass per file. A folder stands
+for every file under it, at any depth, whose extension the pipeline accepts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from silent_scalper.engine import (
+    EXTENSIONS,
     SNIFF_BYTES,
     Limits,
     LocatedError,
@@ -39,11 +41,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="validate job files (CSV, JSON, NDJSON) against a schema",
         description=(
-            "Validate files with the pipeline's engine. Exit 0 when every file is valid, "
-            "1 when any is invalid, 2 on a usage error."
+            "Validate files with the pipeline's engine. A folder stands for every "
+            f"{_extension_list()} file under it (subfolders included, hidden ones skipped). "
+            "Exit 0 when every file is valid, 1 when any is invalid, 2 on a usage error "
+            "(a missing path, a folder without such files)."
         ),
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="files to validate")
+    parser.add_argument(
+        "paths", nargs="+", metavar="PATH", type=Path, help="files or folders to validate"
+    )
     parser.add_argument(
         "--schema", default=DEFAULT_SCHEMA, help=f"schema name (default {DEFAULT_SCHEMA})"
     )
@@ -91,12 +97,7 @@ def run(args: argparse.Namespace) -> int:
         registry.get(args.schema)  # an unknown name is a usage error before any file
     except (SchemaLoadError, UnknownSchemaError) as exc:
         raise UsageError(str(exc)) from None
-    paths: list[Path] = args.paths
-    for path in paths:
-        if not path.exists():
-            raise UsageError(f"no such file: {path}")
-        if not path.is_file():
-            raise UsageError(f"not a file: {path}")
+    paths = expand_paths(args.paths)
     limits = Limits(max_bytes=args.max_bytes, max_errors=args.max_errors)
     results: list[tuple[Path, ValidationSummary]] = []
     for path in paths:
@@ -111,6 +112,43 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         _print_table(results)
     return EXIT_OK if all(s.valid for _, s in results) else EXIT_PROBLEM
+
+
+def _extension_list() -> str:
+    """``.csv, .json, .ndjson or .jsonl``: the extensions the pipeline accepts."""
+    names = sorted(EXTENSIONS, key=list(EXTENSIONS).index)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """The files to validate, in order: each file as named, each folder's accepted files.
+
+    A file named on the command line is validated whatever its extension (the engine says
+    ``UNSUPPORTED_TYPE``, as the pipeline would). A folder contributes the files under it,
+    at any depth and sorted, whose extension the pipeline accepts, skipping hidden files
+    and folders (``.git``). A file reached twice is validated once. A missing path, or a
+    folder without one such file, is a usage error: a typo must not pass as "all valid".
+    """
+    files: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            found = [
+                child
+                for child in sorted(path.rglob("*"))
+                if child.suffix.lower() in EXTENSIONS
+                and child.is_file()
+                and not any(part.startswith(".") for part in child.relative_to(path).parts)
+            ]
+            if not found:
+                raise UsageError(f"no {_extension_list()} files under {path}")
+            files.extend(found)
+        elif path.exists():
+            raise UsageError(f"not a file or folder: {path}")
+        else:
+            raise UsageError(f"no such file or folder: {path}")
+    return list(dict.fromkeys(files))
 
 
 def validate_file(
@@ -177,6 +215,12 @@ def _print_table(results: list[tuple[Path, ValidationSummary]]) -> None:
             s.sha256[:12] or "-",
         )
     console.print(table)
+    if len(results) > 1:
+        invalid = sum(not s.valid for _, s in results)
+        console.print(
+            f"{len(results)} files: {len(results) - invalid} valid, {invalid} invalid",
+            style="bold red" if invalid else "bold green",
+        )
     for path, s in results:
         if s.valid or not s.errors:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -10,9 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from silent_scalper.records import item_key
+from silent_scalper.records import Status, item_key
 
 from scalper.ops.common import NotFoundError, OpsError, iso
+from scalper.ops.outcome import FileOutcome, file_outcome
 from scalper.ops.target import Target
 
 if TYPE_CHECKING:
@@ -338,6 +340,28 @@ def release_abandoned_claim(
     return True
 
 
+#: Replay result of a file whose verdict a replay cannot change.
+ALREADY_FINAL = "already-final"
+
+
+def final_verdict(outcome: FileOutcome, key: str | None) -> str:
+    """Why replaying a VALID or QUARANTINED file is pointless, and what helps instead."""
+    status = str(outcome.status)
+    if outcome.reason:
+        status += f" ({outcome.reason})"
+    why = (
+        f"the file is already {status}: a replay runs the same bytes, so it cannot change the "
+        "verdict (Claim would end it at AlreadyProcessed). "
+    )
+    if outcome.status == Status.QUARANTINED:
+        prefix = f" --prefix {shlex.quote(key)}" if key else ""
+        return why + (
+            f"After fixing the schema, `scalper reprocess{prefix}` validates it again; "
+            "or upload a corrected file."
+        )
+    return why + "Nothing to redo; `scalper reprocess` is for quarantined files."
+
+
 def replay(
     sfn: SFNClient,
     target: Target,
@@ -351,9 +375,10 @@ def replay(
 
     Claim lets a replay in when the record for the same S3 event is ``FAILED``; an execution
     that ended without recording an outcome (aborted, timed out) has its claim released
-    first (:func:`release_abandoned_claim`, given ``dynamodb``). For a file that already
-    reached ``VALID`` or ``QUARANTINED`` the replay ends in ``AlreadyProcessed`` and does no
-    work twice (use ``reprocess`` for quarantined files).
+    first (:func:`release_abandoned_claim`, given ``dynamodb``). Given ``dynamodb``, a file
+    whose record already holds ``VALID`` or ``QUARANTINED`` for that event is not replayed
+    at all (``already-final``): the same bytes get the same verdict, and Claim would stop
+    the new execution at ``AlreadyProcessed``; the detail says what can change it.
     """
     results: list[ReplayResult] = []
     for arn in arns:
@@ -368,6 +393,12 @@ def replay(
         elif info.status == "RUNNING":
             results.append(
                 ReplayResult(arn, None, info.key, "running", "still running: not replayed")
+            )
+        elif dynamodb is not None and (
+            verdict := file_outcome(dynamodb, target.table, info)
+        ).decides(info.input):
+            results.append(
+                ReplayResult(arn, None, info.key, ALREADY_FINAL, final_verdict(verdict, info.key))
             )
         elif dry_run:
             results.append(ReplayResult(arn, None, info.key, "would-replay"))

@@ -87,9 +87,8 @@ def test_schemas_dir_loads_user_schemas(tmp_path: Path, capsys: pytest.CaptureFi
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["missing.csv"], "no such file: missing.csv"),
+        (["missing.csv"], "no such file or folder: missing.csv"),
         (["--schema", "nope.v1", "samples/valid/jobs.csv"], "unknown schema 'nope.v1'"),
-        (["samples"], "not a file: samples"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
