@@ -7,7 +7,7 @@ execution with the EventBridge event for it (no ``#TestCase``: every Task really
 asserts the path, status and outcome the mocked case asserts. So the mocked responses stay
 honest: the real handlers take the same paths for the same kinds of file. The Lambda fault
 cases run too, with the local Lambda endpoint injecting the failure and everything after it
-(the failure record, the tag, the alert) real.
+(the failure recorder's record, tag and alert) real.
 
 Backends: moto's engine in this process by default; with SFN_LOCAL_ENDPOINT set, Amazon's
 Step Functions Local, whose LAMBDA_ENDPOINT / DYNAMODB_ENDPOINT / SNS_ENDPOINT must point at
@@ -178,7 +178,7 @@ def test_given_a_file_already_processed_when_its_event_comes_again_then_it_ends_
 
 
 #: One mocked case of each kind (Return, Throw retried then Return, Throw caught, retries
-#: exhausted into Fail): test_transitions.py runs them all in-process.
+#: exhausted at a Task): test_transitions.py runs them all in-process.
 OVER_HTTP = ("ValidCsv", "DynamoDbThrottleRetried", "DuplicateEvent", "RetriesExhausted")
 
 
@@ -217,6 +217,18 @@ FAULTS: dict[str, tuple[str, list[tuple[str, Fault, int | None, str]]]] = {
     ]),
     "QuarantineCopyFails": ("QuarantineSchemaViolation", [
         ("QuarantineFunction", Fault.FUNCTION_ERROR, 1, "ClientError"),
+    ]),
+    "TypeCheckRetriesExhausted": ("ValidCsv", [
+        ("TypeCheckFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "ExtractMetadataRetriesExhausted": ("ValidCsv", [
+        ("ExtractMetadataFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "WriteMetadataRetriesExhausted": ("ValidCsv", [
+        ("WriteMetadataFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "QuarantineRetriesExhausted": ("QuarantineSchemaViolation", [
+        ("QuarantineFunction", Fault.SERVICE_EXCEPTION, None, ""),
     ]),
 }  # fmt: skip
 FAULT_CASES = [case for case in CASES if case.name in FAULTS]

@@ -29,7 +29,8 @@ QUARANTINE = "s3://scalper-local-quarantinebucket/"
 
 VALID = ["Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata"]
 QUARANTINED = ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine"]
-FAILURE_PATH = ["RecordFailure", "TagFailure", "NotifyFailure", "Fail"]
+#: The one caught failure path: the object was deleted before it was processed.
+OBJECT_GONE = ["RecordObjectGone", "AlertObjectGone", "ObjectGone"]
 
 
 @dataclass(frozen=True)
@@ -72,29 +73,58 @@ CASES = [
     Case("DynamoDbThrottleRetried", "a throttled Claim is retried, then the file goes through",
          [*VALID, "Done"], retries={"Claim": 2},
          output=VALID_OUTPUT),
-    Case("RetriesExhausted", "a Lambda failing past its retries ends FAILED with an alert",
-         ["Claim", "TypeCheck", "ValidateSchema", *FAILURE_PATH], status="FAILED",
+    Case("RetriesExhausted", "a Lambda failing past its retries fails the execution at that Task",
+         ["Claim", "TypeCheck", "ValidateSchema"], status="FAILED",
          retries={"ValidateSchema": -1}, error="Lambda.ServiceException"),
-    Case("QuarantineCopyFails", "a failing quarantine copy goes down the failure path",
-         [*QUARANTINED, *FAILURE_PATH], status="FAILED", error="ClientError"),
+    Case("ClaimRetriesExhausted", "a Claim throttled past its retries fails the execution at Claim",
+         ["Claim"], status="FAILED", retries={"Claim": -1},
+         error="DynamoDB.ProvisionedThroughputExceededException"),
+    *[
+        Case(f"{task}RetriesExhausted",
+             f"{task} failing past its retries fails the execution at {task}",
+             [*path, task], status="FAILED", retries={task: -1},
+             error="Lambda.ServiceException")
+        for task, path in (
+            ("TypeCheck", ["Claim"]),
+            ("ExtractMetadata", VALID[:4]),
+            ("WriteMetadata", VALID[:5]),
+            ("Quarantine", QUARANTINED[:4]),
+        )
+    ],
+    Case("QuarantineCopyFails", "a failing quarantine copy fails the execution at Quarantine",
+         QUARANTINED, status="FAILED", error="ClientError"),
     Case("QuarantineSuperseded", "a newer execution owning the record ends Superseded",
          [*QUARANTINED, "Superseded"]),
     Case("WriteMetadataSuperseded", "a newer execution owning the record ends Superseded",
          [*VALID, "Superseded"]),
-    Case("WriteMetadataFails", "a failing metadata write goes down the failure path",
-         [*VALID, *FAILURE_PATH], status="FAILED", error="ClientError"),
-    Case("ExtractMetadataFails", "a crashing ExtractMetadata goes down the failure path",
-         [*VALID[:-1], *FAILURE_PATH], status="FAILED", error="KeyError"),
-    Case("TypeCheckFails", "a crashing TypeCheck is not retried and fails the execution",
-         ["Claim", "TypeCheck", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="Runtime.ExitError"),
-    Case("ClaimFails", "a Claim denied by DynamoDB is not retried and fails the execution",
-         ["Claim", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="DynamoDB.AmazonDynamoDBException"),
-    Case("FailureRecordSuperseded", "a failure record a newer execution owns ends Superseded",
-         ["Claim", "TypeCheck", "UploaderNotRead", "RecordFailure", "Superseded"]),
-    Case("FailurePathDegraded",
-         "when recording, tagging and alerting all fail the execution still ends FAILED",
-         ["Claim", "UploaderNotRead", *FAILURE_PATH], status="FAILED",
-         error="DynamoDB.AmazonDynamoDBException"),
+    Case("WriteMetadataFails", "a failing metadata write fails the execution at WriteMetadata",
+         VALID, status="FAILED", error="ClientError"),
+    Case("ExtractMetadataFails", "a crashing ExtractMetadata fails the execution there",
+         VALID[:-1], status="FAILED", error="KeyError"),
+    Case("TypeCheckFails", "a crashing TypeCheck is not retried and fails the execution there",
+         ["Claim", "TypeCheck"], status="FAILED", error="Runtime.ExitError"),
+    Case("ClaimFails", "a Claim denied by DynamoDB is not retried and fails the execution there",
+         ["Claim"], status="FAILED", error="DynamoDB.AmazonDynamoDBException"),
+    *[
+        Case(f"{task}ObjectGone",
+             f"an object deleted before {task} read it is recorded FAILED and alerted",
+             [*path, task, *OBJECT_GONE])
+        for task, path in (
+            ("TypeCheck", ["Claim"]),
+            ("ValidateSchema", ["Claim", "TypeCheck"]),
+            ("WriteMetadata", VALID[:-1]),
+            ("Quarantine", QUARANTINED[:-1]),
+        )
+    ],
+    Case("ObjectGoneSuperseded",
+         "a gone object whose record a newer execution owns ends Superseded",
+         ["Claim", "TypeCheck", "RecordObjectGone", "Superseded"]),
+    Case("ObjectGoneRecordRetriesExhausted",
+         "a gone object's record throttled past its retries fails the execution there",
+         ["Claim", "TypeCheck", "RecordObjectGone"], status="FAILED",
+         retries={"RecordObjectGone": -1}, error="DynamoDB.ThrottlingException"),
+    Case("ObjectGoneAlertRetriesExhausted",
+         "a gone object's alert throttled past its retries fails the execution there",
+         ["Claim", "TypeCheck", *OBJECT_GONE[:2]], status="FAILED",
+         retries={"AlertObjectGone": -1}, error="SNS.ThrottledException"),
 ]  # fmt: skip
