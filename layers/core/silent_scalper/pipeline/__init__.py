@@ -9,9 +9,17 @@
 | WriteMetadata | :func:`write_metadata` | ``write`` |
 | Quarantine | :func:`quarantine` | ``quarantine`` |
 | outcome tags | :func:`tag_outcome` | ``tagging`` |
+| an execution ended FAILED/TIMED_OUT/ABORTED | :func:`record_ended_executions` | ``failure`` |
 """
 
 from silent_scalper.pipeline.extract import build_record, extract_metadata
+from silent_scalper.pipeline.failure import (
+    EndedExecution,
+    FailureInputError,
+    FailureOutcome,
+    record_ended_executions,
+    record_failure,
+)
 from silent_scalper.pipeline.models import (
     ExtractRequest,
     QuarantineRequest,
@@ -37,7 +45,10 @@ from silent_scalper.pipeline.validate import validate_object
 from silent_scalper.pipeline.write import write_metadata
 
 __all__ = [
+    "EndedExecution",
     "ExtractRequest",
+    "FailureInputError",
+    "FailureOutcome",
     "PresignError",
     "PresignedUpload",
     "QuarantineRequest",
@@ -54,6 +65,8 @@ __all__ = [
     "parse_request",
     "presign_upload",
     "quarantine",
+    "record_ended_executions",
+    "record_failure",
     "tag_outcome",
     "type_check",
     "validate_object",
