@@ -1,5 +1,9 @@
 """``scalper executions``: recent executions of the pipeline with the file each one handled.
 
+An execution that failed, timed out or was aborted also shows the state it ended in, its
+error, and whether it can be redriven (Standard, within 14 days, its file not taken over by
+a newer execution) or why not (then `scalper replay` is the way out).
+
 Exit 0 when none of the listed executions failed, 1 when some did (FAILED, TIMED_OUT,
 ABORTED), 2 for usage problems.
 """
@@ -23,7 +27,8 @@ from scalper.cli._ops import (
     when,
 )
 from scalper.ops.common import parse_since, utcnow
-from scalper.ops.executions import STATUSES, UNSUCCESSFUL, list_executions
+from scalper.ops.executions import STATUSES, UNSUCCESSFUL, ExecutionInfo, list_executions
+from scalper.ops.redrive import redrivability
 from scalper.ops.target import Clients, Target
 
 
@@ -44,6 +49,10 @@ def register(subparsers: Any) -> None:
     add_target_arguments(parser)
 
 
+def _redrive_cell(row: ExecutionInfo, target: Target, clients: Clients) -> tuple[bool, str]:
+    return redrivability(row, target, now=utcnow(), dynamodb=clients.dynamodb)
+
+
 def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> int:
     start = parse_since(args.since, now=utcnow())
     with progress("reading executions", args.limit, enabled=not args.json) as advance:
@@ -55,16 +64,25 @@ def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> i
             limit=max(1, args.limit),
             progress=advance,
         )
+    redrive = {r.arn: _redrive_cell(r, target, clients) for r in rows if r.status in UNSUCCESSFUL}
     if args.json:
         emit(
             {
                 "state_machine_arn": target.state_machine_arn,
-                "executions": [r.to_json() for r in rows],
+                "executions": [
+                    {
+                        **r.to_json(),
+                        "redrivable": redrive[r.arn][0] if r.arn in redrive else None,
+                        "not_redrivable_because": redrive[r.arn][1] if r.arn in redrive else None,
+                    }
+                    for r in rows
+                ],
             }
         )
     else:
         table = Table(title=f"{target.state_machine_arn} since {args.since}", title_justify="left")
-        for column in ("execution", "status", "started (UTC)", "stopped", "file", "redrives"):
+        columns = ("execution", "status", "started (UTC)", "stopped", "file", "redrives")
+        for column in (*columns, "failed at", "error", "redrive?"):
             table.add_column(column, overflow="fold")
         if not target.local:
             table.add_column("console", overflow="fold")
@@ -76,6 +94,9 @@ def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> i
                 when(row.stop),
                 row.key or "",
                 str(row.redrive_count or ""),
+                row.failed_state or "",
+                row.error or "",
+                _redrive_text(redrive.get(row.arn)),
             ]
             if not target.local:
                 cells.append(row.console_url or "")
@@ -84,3 +105,10 @@ def _executions(args: argparse.Namespace, clients: Clients, target: Target) -> i
         if not rows:
             console().print("no executions")
     return EXIT_PROBLEM if any(r.status in UNSUCCESSFUL for r in rows) else EXIT_OK
+
+
+def _redrive_text(verdict: tuple[bool, str] | None) -> str:
+    if verdict is None:
+        return ""
+    can, why = verdict
+    return "yes: scalper redrive" if can else f"no ({why}): scalper replay"
