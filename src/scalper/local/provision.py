@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from scalper.local.jwt_auth import JwtAuthorizer
 from scalper.local.lambda_runtime import FunctionSpec
+from scalper.local.log_subscriptions import ExecutionLogging, LogSubscription
 from scalper.local.template import (
     Resolver,
     ResourceRef,
@@ -85,6 +86,8 @@ class StateMachineInfo:
     arn: str
     definition: str
     type: str
+    #: Its Logging property: the local stack writes each execution's events there.
+    logging: ExecutionLogging | None = None
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Provisioned:
     routes: list[Route] = field(default_factory=list)
     rules: list[BridgeRule] = field(default_factory=list)
     state_machines: dict[str, StateMachineInfo] = field(default_factory=dict)
+    subscriptions: list[LogSubscription] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     gaps: list[str] = field(default_factory=list)
 
@@ -115,6 +119,22 @@ class Provisioned:
             for lid, res in resources.items()
             if res.get("Type") == resource_type and lid in self.resolver.resources
         ]
+
+
+def execution_logging(logging: dict[str, Any]) -> ExecutionLogging | None:
+    """A state machine's resolved ``Logging`` property (None when it logs nowhere)."""
+    destinations = logging.get("Destinations") or []
+    arn = str(
+        ((destinations[0] if destinations else {}).get("CloudWatchLogsLogGroup") or {}).get(
+            "LogGroupArn", ""
+        )
+    )
+    level = str(logging.get("Level", "OFF"))
+    if not arn or level == "OFF":
+        return None
+    # arn:aws:logs:<region>:<account>:log-group:<name>:*
+    group = arn.split(":log-group:", 1)[-1].removesuffix(":*")
+    return ExecutionLogging(group, level, bool(logging.get("IncludeExecutionData")))
 
 
 def _short_hash(text: str, n: int = 10) -> str:
@@ -692,13 +712,13 @@ class Provisioner:
             type=sm_type,
         )
         self.result.state_machines[lid] = StateMachineInfo(
-            lid, ref.attributes["Name"], ref.ref, definition, sm_type
+            lid,
+            ref.attributes["Name"],
+            ref.ref,
+            definition,
+            sm_type,
+            execution_logging(self._resolve(props.get("Logging") or {}, f"{lid}.Logging")),
         )
-        if props.get("Logging"):
-            self.gap(
-                "Step Functions logging to CloudWatch Logs: not written locally "
-                "(read the execution history)"
-            )
         if (props.get("Tracing") or {}).get("Enabled"):
             self.gap("X-Ray tracing: no daemon locally, Tracer is disabled in the workers")
         for event_id, event in (props.get("Events") or {}).items():
@@ -804,7 +824,7 @@ class Provisioner:
             if t.dead_letter_arn:
                 entry["DeadLetterConfig"] = {"Arn": t.dead_letter_arn}
             api_targets.append(entry)
-            if not (t.arn.startswith("arn:aws:states:") or t.arn.startswith("arn:aws:sqs:")):
+            if not t.arn.startswith(("arn:aws:states:", "arn:aws:sqs:", "arn:aws:lambda:")):
                 self.gap(
                     f"{lid}: target {t.target_id} ({t.arn.split(':')[2]}) is not delivered locally"
                 )

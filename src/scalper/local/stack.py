@@ -21,6 +21,7 @@ One stack per process: moto's mock is process-wide.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,9 +31,11 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -47,8 +50,15 @@ from werkzeug.serving import make_server
 from scalper.local import retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
+from scalper.local.execution_ends import (
+    EndedRun,
+    StepFunctionsExtensions,
+    log_lines,
+    status_change_event,
+)
 from scalper.local.http_api import HttpApi
 from scalper.local.lambda_endpoint import LambdaEndpoint
+from scalper.local.log_subscriptions import ExecutionLogging
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Provisioned, Provisioner
 from scalper.local.s3_policy import PostPolicyMiddleware
 from scalper.local.streams import StreamsBridge, start_for
@@ -130,7 +140,9 @@ class LocalStack:
         self.api: HttpApi | None = None
         self.bridge: EventBridgeBridge | None = None
         self.streams: StreamsBridge | None = None
+        self.extensions: StepFunctionsExtensions | None = None
         self.provisioned: Provisioned | None = None
+        self._endings: set[threading.Thread] = set()
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: boto3.session.Session | None = None
@@ -249,8 +261,12 @@ class LocalStack:
             self.client,
             account_id=provisioned.resolver.account_id,
             region=cfg.region,
+            invoke_lambda=self._invoke_event,
         )
         self.bridge.install()
+        # RedriveExecution, the Express cap, and each execution's end delivered as AWS would.
+        self.extensions = StepFunctionsExtensions(self._execution_ended)
+        self.extensions.install()
 
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
         self.lambdas.start(prewarm=cfg.prewarm)
@@ -282,6 +298,9 @@ class LocalStack:
         # Executions still running when the stack stops lose their Lambda endpoint; moto's
         # interpreter would log each as an error. They are being stopped, not failing.
         logging.getLogger(_SFN_LOGGER).setLevel(logging.CRITICAL)
+        if self.extensions is not None:
+            self.extensions.uninstall()
+            self.extensions = None
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
@@ -318,6 +337,98 @@ class LocalStack:
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
         os.environ[name] = value
+
+    # -- the end of an execution, as AWS delivers it -----------------------------------
+    def _invoke_event(self, function_arn: str, payload: str) -> tuple[str | None, str]:
+        """An asynchronous Invoke (``InvocationType=Event``) of a template function."""
+        lambdas = self._require(self.lambdas)
+        reply = lambdas.handle(
+            f"/2015-03-31/functions/{quote(function_arn, safe='')}/invocations",
+            payload.encode(),
+            "Event",
+        )
+        if reply.status >= 400:
+            return reply.headers.get("x-amzn-ErrorType", "ServiceException"), reply.body.decode()
+        return None, ""
+
+    def _execution_ended(self, run: EndedRun) -> None:
+        """Called on moto's interpreter thread when an execution (or a redrive) ends."""
+        thread = threading.Thread(target=self._deliver_end, args=(run,), daemon=True)
+        with self._clients_lock:
+            self._endings.add(thread)
+        thread.start()
+
+    def _deliver_end(self, run: EndedRun) -> None:
+        try:
+            provisioned = self.provisioned
+            if provisioned is None:
+                return
+            machine = next(
+                (m for m in provisioned.state_machines.values() if m.arn == run.state_machine_arn),
+                None,
+            )
+            if run.workflow_type.endswith("STANDARD") and self.bridge is not None:
+                account = provisioned.resolver.account_id
+                self.bridge.publish(
+                    status_change_event(run, account=account, region=self.config.region)
+                )
+            if machine is not None and machine.logging is not None:
+                self._write_execution_log(run, machine.logging)
+        finally:
+            with self._clients_lock:
+                self._endings.discard(threading.current_thread())
+
+    def _write_execution_log(self, run: EndedRun, logging_config: ExecutionLogging) -> None:
+        """Write the execution's events to its log group as Step Functions would, then hand
+        the ones each subscription filter matches to its destination."""
+        lines = log_lines(run, level=logging_config.level, include_data=logging_config.include_data)
+        if not lines:
+            return
+        logs = self.client("logs")
+        stream = f"states/{run.state_machine_arn.rsplit(':', 1)[-1]}/{run.arn.rsplit(':', 1)[-1]}"
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
+        events: list[dict[str, Any]] = [
+            {"timestamp": int(line["event_timestamp"]), "message": json.dumps(line)}
+            for line in lines
+        ]
+        logs.put_log_events(
+            logGroupName=logging_config.group, logStreamName=stream, logEvents=events
+        )
+        provisioned = self._require(self.provisioned)
+        for subscription in provisioned.subscriptions:
+            if subscription.log_group != logging_config.group:
+                continue
+            matched = [e for e in events if subscription.matches(json.loads(e["message"]))]
+            if matched:
+                self._invoke_event(
+                    subscription.destination_arn,
+                    json.dumps(
+                        subscription.payload(
+                            matched,
+                            owner=provisioned.resolver.account_id,
+                            log_group=logging_config.group,
+                            log_stream=stream,
+                        )
+                    ),
+                )
+
+    def wait_for_endings(self, timeout: float = 30.0) -> bool:
+        """Wait until every ended execution's event or log has been handed on."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._clients_lock:
+                pending = list(self._endings)
+            if not pending:
+                return self._require(self.bridge).wait_idle(max(0.1, deadline - time.monotonic()))
+            for thread in pending:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return False
+
+    def redrive(self, arn: str) -> datetime:
+        """RedriveExecution of one of this stack's executions (AWS's rules)."""
+        response = self.client("stepfunctions").redrive_execution(executionArn=arn)
+        return response["redriveDate"]  # type: ignore[no-any-return]
 
     # -- what users and tests read ---------------------------------------------------
     @property
