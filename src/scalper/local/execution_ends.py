@@ -158,7 +158,7 @@ class StepFunctionsExtensions:
                 events.reverse()
             start = int(response._get_param("nextToken") or 0)
             size = int(response._get_param("maxResults") or 1000) or 1000
-            page = {"events": events[start : start + size]}
+            page: dict[str, Any] = {"events": events[start : start + size]}
             if start + size < len(events):
                 page["nextToken"] = str(start + size)
             result.result.clear()
