@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from scalper.local import retry
 from scalper.local._http import BackgroundHTTPServer
 from scalper.local.lambda_runtime import FunctionPool, FunctionSpec, InvokeResult
 
@@ -38,7 +39,7 @@ class Fault(StrEnum):
     SERVICE_EXCEPTION = "ServiceException"  # HTTP 500: Lambda.ServiceException in SFN
     TOO_MANY_REQUESTS = "TooManyRequestsException"  # HTTP 429: Lambda.TooManyRequestsException
     FUNCTION_ERROR = "Unhandled"  # HTTP 200 + X-Amz-Function-Error, errorType as given
-    TIMEOUT = "Sandbox.Timedout"  # as if the function ran past its Timeout
+    TIMEOUT = "Sandbox.Timedout"  # the function runs past its Timeout (the wait is retry-scaled)
 
 
 _SERVICE_STATUS = {Fault.SERVICE_EXCEPTION: 500, Fault.TOO_MANY_REQUESTS: 429}
@@ -155,6 +156,7 @@ class LambdaEndpoint:
         self.log_dir = log_dir
         self._invocations: list[Invocation] = []
         self._stopping = False
+        self._halt = threading.Event()
         self._lock = threading.Lock()
         endpoint = self
 
@@ -212,6 +214,7 @@ class LambdaEndpoint:
     def stop(self) -> None:
         """Stop serving and stop every worker process."""
         self._stopping = True
+        self._halt.set()
         self._server.stop()
         for pool in self.pools.values():
             pool.close()
@@ -366,6 +369,9 @@ class LambdaEndpoint:
             )
         if rule.fault is Fault.TIMEOUT:
             timeout = self.pools[logical].spec.timeout
+            # A hung function holds its caller for its whole Timeout; the local stack's
+            # retry scale shortens real waits, this one too. Stopping the stack ends it.
+            self._halt.wait(timeout * retry.current_scale())
             payload = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": (
