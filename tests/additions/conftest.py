@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from botocore.credentials import Credentials
+from failure_support import wait_for_record
 
 from scalper.cli.upload import upload_file
 from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
@@ -72,6 +73,8 @@ def outcomes(local_stack: LocalStack, stack_template: Path) -> Outcomes:
         reports.update(local_stack.wait_for_keys([failed], timeout=WAIT_SECONDS))
     finally:
         local_stack.lambdas.faults.clear("TypeCheckFunction")
+    # The failure recorder writes FAILED once the execution's end reaches it.
+    wait_for_record(local_stack, failed, lambda record: record.get("status") == "FAILED")
     streams = local_stack.streams
     assert streams is not None
     assert streams.wait_idle(30)

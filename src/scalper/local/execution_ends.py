@@ -14,7 +14,7 @@ moto runs the deployed ASL but stops there. The local stack adds, for its own ex
 - **the Express 5-minute cap** (moto applies only ``TimeoutSeconds``), and a scale on
   execution timeouts so tests can make an execution time out without waiting minutes.
 - GetExecutionHistory's ``reverseOrder``, ``maxResults`` and ``nextToken`` (moto returns
-  every event, oldest first).
+  every event, oldest first), and StopExecution refused for Express executions.
 
 Every moto name this touches is named at the top of this module; `install` raises if one of
 them moved, so a moto upgrade fails loudly.
@@ -84,6 +84,14 @@ def _import(name: str) -> Any:
         raise ExtensionHookError(f"{name} is gone: update scalper.local.execution_ends") from exc
 
 
+def workflow_type(execution: Any) -> str:
+    """STANDARD or EXPRESS: the state machine's type (moto's ``sm_type`` says STANDARD always)."""
+    declared = getattr(execution.state_machine, "type", None) or execution.sm_type
+    return (
+        "EXPRESS" if str(getattr(declared, "value", declared)).endswith("EXPRESS") else "STANDARD"
+    )
+
+
 def _require(owner: Any, attribute: str) -> Any:
     value = getattr(owner, attribute, None)
     if value is None:
@@ -115,9 +123,11 @@ class StepFunctionsExtensions:
         for owner, name in (
             (comm_cls, "terminated"),
             (execution_cls, "to_history_output"),
+            (execution_cls, "get_start_state_machine_details"),
             (program_cls, "eval"),
             (responses_cls, "describe_execution"),
             (responses_cls, "get_execution_history"),
+            (responses_cls, "stop_execution"),
         ):
             _require(owner, name)
         extensions = self
@@ -132,6 +142,21 @@ class StepFunctionsExtensions:
 
         def to_history_output(execution: Any) -> Any:
             return {"events": extensions.history(execution, original_history(execution))}
+
+        original_details = execution_cls.get_start_state_machine_details
+        details_module = _import(_DETAILS_MODULE)
+        machine_type = _require(_import("moto.stepfunctions.parser.api"), "StateMachineType")
+
+        def get_start_state_machine_details(execution: Any) -> Any:
+            # moto runs every execution as STANDARD: give the interpreter the real type, so
+            # Express rules (and the 5-minute cap below) apply.
+            details = original_details(execution)
+            return details_module.StateMachineDetails(
+                arn=details.arn,
+                name=details.name,
+                typ=machine_type(workflow_type(execution)),
+                definition=details.definition,
+            )
 
         original_eval = program_cls.eval
 
@@ -165,6 +190,19 @@ class StepFunctionsExtensions:
             result.result.update(page)
             return result
 
+        original_stop = responses_cls.stop_execution
+
+        def stop_execution(response: Any) -> Any:
+            arn = response._get_param("executionArn")
+            execution = response.stepfunction_backend.describe_execution(arn)
+            if workflow_type(execution) == "EXPRESS":
+                error = _require(_import(_ERRORS_MODULE), "JsonRESTError")
+                raise error(
+                    "ValidationException",
+                    "This API action is not supported by EXPRESS state machines.",
+                )
+            return original_stop(response)
+
         def redrive_execution(response: Any) -> Any:
             arn = response._get_param("executionArn")
             execution = response.stepfunction_backend.describe_execution(arn)
@@ -175,9 +213,11 @@ class StepFunctionsExtensions:
         for owner, name, value in (
             (comm_cls, "terminated", terminated),
             (execution_cls, "to_history_output", to_history_output),
+            (execution_cls, "get_start_state_machine_details", get_start_state_machine_details),
             (program_cls, "eval", program_eval),
             (responses_cls, "describe_execution", describe_execution),
             (responses_cls, "get_execution_history", get_execution_history),
+            (responses_cls, "stop_execution", stop_execution),
             (responses_cls, "redrive_execution", redrive_execution),
         ):
             self._patched.append((owner, name, owner.__dict__.get(name)))
@@ -198,7 +238,7 @@ class StepFunctionsExtensions:
             arn=str(execution.exec_arn),
             state_machine_arn=str(execution.state_machine_arn),
             name=str(execution.name),
-            workflow_type=str(getattr(execution.sm_type, "value", execution.sm_type)),
+            workflow_type=workflow_type(execution),
             status=str(execution.status),
             start=execution.start_date,
             stop=execution.stop_date or datetime.now(UTC),
@@ -208,7 +248,7 @@ class StepFunctionsExtensions:
             cause=execution.cause,
             redrive_count=int(getattr(execution, "_scalper_redrive_count", 0)),
             redrive_date=getattr(execution, "_scalper_redrive_date", None),
-            events=tuple(execution.to_history_output()["events"]),
+            events=_with_ending(execution, list(execution.to_history_output()["events"])),
         )
         self._on_end(run)
 
@@ -277,7 +317,7 @@ class StepFunctionsExtensions:
     @staticmethod
     def refusal(execution: Any, *, now: datetime) -> str | None:
         """Why Step Functions would refuse to redrive ``execution`` (None: it would not)."""
-        if not str(getattr(execution.sm_type, "value", execution.sm_type)).endswith("STANDARD"):
+        if workflow_type(execution) != "STANDARD":
             return "Express executions cannot be redriven"
         status = str(execution.status)
         if status not in UNSUCCESSFUL:
@@ -346,6 +386,45 @@ class StepFunctionsExtensions:
             cloud_watch_logging_session=None,
             activity_store=execution._activity_store,
         )
+
+
+_ENDINGS = {
+    "FAILED": ("ExecutionFailed", "executionFailedEventDetails"),
+    "TIMED_OUT": ("ExecutionTimedOut", "executionTimedOutEventDetails"),
+    "ABORTED": ("ExecutionAborted", "executionAbortedEventDetails"),
+    "SUCCEEDED": ("ExecutionSucceeded", "executionSucceededEventDetails"),
+}
+
+
+def _with_ending(execution: Any, events: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """The history with its ending event. moto's interpreter adds ``ExecutionTimedOut`` (and
+    ``ExecutionAborted``) from the abandoned worker thread, after the execution is reported
+    ended; Step Functions always has it, so it is added here when it is not there yet."""
+    ending = _ENDINGS.get(str(execution.status))
+    if ending is None or any(event_type(e) == ending[0] for e in events):
+        return tuple(events)
+    last = int(events[-1]["id"]) if events else 0
+    details: dict[str, Any] = {}
+    if execution.error:
+        details["error"] = execution.error
+    if execution.cause:
+        details["cause"] = execution.cause
+    return (
+        *events,
+        {
+            "id": last + 1,
+            "previousEventId": last,
+            "timestamp": execution.stop_date or datetime.now(UTC),
+            "type": ending[0],
+            ending[1]: details,
+        },
+    )
+
+
+def event_type(event: dict[str, Any]) -> str:
+    """A history event's type as AWS spells it (moto keeps an enum in-process)."""
+    kind = event.get("type", "")
+    return str(getattr(kind, "value", kind))
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -423,7 +502,7 @@ def log_lines(run: EndedRun, *, level: str, include_data: bool) -> list[dict[str
     without ``include_data`` inputs and outputs are left out."""
     lines: list[dict[str, Any]] = []
     for event in run.events:
-        kind = str(event.get("type", ""))
+        kind = event_type(event)
         if not logged(kind, level):
             continue
         details: dict[str, Any] = next(

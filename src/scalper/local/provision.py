@@ -23,7 +23,11 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from scalper.local.jwt_auth import JwtAuthorizer
 from scalper.local.lambda_runtime import FunctionSpec
-from scalper.local.log_subscriptions import ExecutionLogging, LogSubscription
+from scalper.local.log_subscriptions import (
+    ExecutionLogging,
+    FilterPatternError,
+    LogSubscription,
+)
 from scalper.local.template import (
     Resolver,
     ResourceRef,
@@ -369,6 +373,7 @@ class Provisioner:
             "AWS::Serverless::HttpApi",
             "AWS::Serverless::StateMachine",
             "AWS::Events::Rule",
+            "AWS::Logs::SubscriptionFilter",
             "AWS::SNS::Subscription",
         ]
         rank = {kind: i for i, kind in enumerate(order)}
@@ -397,6 +402,7 @@ class Provisioner:
             "AWS::Serverless::Function": self._function,
             "AWS::Serverless::StateMachine": self._state_machine,
             "AWS::Events::Rule": self._plain_rule,
+            "AWS::Logs::SubscriptionFilter": self._log_subscription,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
@@ -619,6 +625,29 @@ class Provisioner:
 
     def _log_group(self, lid: str) -> None:
         self._client("logs").create_log_group(logGroupName=self.resolver.resources[lid].ref)
+
+    def _log_subscription(self, lid: str) -> None:
+        """A subscription filter: the local stack hands matching log events to its Lambda
+        destination as CloudWatch Logs would (moto neither evaluates JSON patterns nor runs
+        the template's functions)."""
+        props = self._resolve(self._props(lid), lid)
+        destination = str(props["DestinationArn"])
+        if not destination.startswith("arn:aws:lambda:"):
+            self.gap(f"{lid}: only Lambda destinations are delivered locally")
+            return
+        subscription = LogSubscription(
+            logical_id=lid,
+            name=str(props.get("FilterName") or f"{self.stack}-{lid}"),
+            log_group=str(props["LogGroupName"]),
+            pattern=str(props.get("FilterPattern", "")),
+            destination_arn=destination,
+        )
+        try:
+            subscription.matches({})
+        except FilterPatternError as exc:
+            raise TemplateError(f"{lid}.FilterPattern: {exc}") from exc
+        self.resolver.resources[lid] = ResourceRef(ref=subscription.name)
+        self.result.subscriptions.append(subscription)
 
     def _function(self, lid: str) -> None:
         props = merged_function_properties(self.template, lid)

@@ -389,7 +389,7 @@ class LocalStack:
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
         events: list[dict[str, Any]] = [
-            {"timestamp": int(line["event_timestamp"]), "message": json.dumps(line)}
+            {"timestamp": int(line["event_timestamp"]), "message": json.dumps(line, default=str)}
             for line in lines
         ]
         logs.put_log_events(
