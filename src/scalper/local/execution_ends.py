@@ -16,13 +16,12 @@ moto runs the deployed ASL but stops there. The local stack adds, for its own ex
 - GetExecutionHistory's ``reverseOrder``, ``maxResults`` and ``nextToken`` (moto returns
   every event, oldest first), and StopExecution refused for Express executions.
 
-Every moto name this touches is named at the top of this module; `install` raises if one of
-them moved, so a moto upgrade fails loudly.
+Every moto name this touches comes from :mod:`scalper.local.moto_internals`; `install`
+requires them first, so a moto upgrade fails loudly.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import uuid
@@ -31,12 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-_EXECUTION_MODULE = "moto.stepfunctions.parser.backend.execution"
-_WORKER_MODULE = "moto.stepfunctions.parser.backend.execution_worker"
-_DETAILS_MODULE = "moto.stepfunctions.parser.asl.eval.evaluation_details"
-_PROGRAM_MODULE = "moto.stepfunctions.parser.asl.component.program.program"
-_RESPONSES_MODULE = "moto.stepfunctions.responses"
-_ERRORS_MODULE = "moto.core.exceptions"
+from scalper.local import moto_internals
 
 #: How long after its stop an execution can be redriven.
 REDRIVE_WINDOW = timedelta(days=14)
@@ -50,10 +44,6 @@ class _Timeout:
     """Stands in for the program's TimeoutSeconds component (moto reads one attribute)."""
 
     timeout_seconds: float
-
-
-class ExtensionHookError(RuntimeError):
-    """moto no longer has a name this module patches."""
 
 
 @dataclass(frozen=True)
@@ -77,29 +67,12 @@ class EndedRun:
     events: tuple[dict[str, Any], ...]
 
 
-def _import(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:  # pragma: no cover - a moto upgrade
-        raise ExtensionHookError(f"{name} is gone: update scalper.local.execution_ends") from exc
-
-
 def workflow_type(execution: Any) -> str:
     """STANDARD or EXPRESS: the state machine's type (moto's ``sm_type`` says STANDARD always)."""
     declared = getattr(execution.state_machine, "type", None) or execution.sm_type
     return (
         "EXPRESS" if str(getattr(declared, "value", declared)).endswith("EXPRESS") else "STANDARD"
     )
-
-
-def _require(owner: Any, attribute: str) -> Any:
-    value = getattr(owner, attribute, None)
-    if value is None:
-        raise ExtensionHookError(
-            f"{getattr(owner, '__name__', owner)}.{attribute} is gone: moto changed; "
-            "update scalper.local.execution_ends"
-        )
-    return value
 
 
 class StepFunctionsExtensions:
@@ -115,21 +88,12 @@ class StepFunctionsExtensions:
     # -- installing --------------------------------------------------------------
     def install(self) -> None:
         """Patch moto's interpreter and Step Functions responses (until `uninstall`)."""
-        execution_module = _import(_EXECUTION_MODULE)
-        execution_cls = _require(execution_module, "Execution")
-        comm_cls = _require(execution_module, "BaseExecutionWorkerCommunication")
-        program_cls = _require(_import(_PROGRAM_MODULE), "Program")
-        responses_cls = _require(_import(_RESPONSES_MODULE), "StepFunctionResponse")
-        for owner, name in (
-            (comm_cls, "terminated"),
-            (execution_cls, "to_history_output"),
-            (execution_cls, "get_start_state_machine_details"),
-            (program_cls, "eval"),
-            (responses_cls, "describe_execution"),
-            (responses_cls, "get_execution_history"),
-            (responses_cls, "stop_execution"),
-        ):
-            _require(owner, name)
+        moto_internals.require("scalper.local.execution_ends")
+        execution_module = moto_internals.execution_module()
+        execution_cls = execution_module.Execution
+        comm_cls = execution_module.BaseExecutionWorkerCommunication
+        program_cls = moto_internals.program_class()
+        responses_cls = moto_internals.step_functions_responses_class()
         extensions = self
 
         original_terminated = comm_cls.terminated
@@ -144,8 +108,8 @@ class StepFunctionsExtensions:
             return {"events": extensions.history(execution, original_history(execution))}
 
         original_details = execution_cls.get_start_state_machine_details
-        details_module = _import(_DETAILS_MODULE)
-        machine_type = _require(_import("moto.stepfunctions.parser.api"), "StateMachineType")
+        details_module = moto_internals.evaluation_details_module()
+        machine_type = moto_internals.sfn_api_module().StateMachineType
 
         def get_start_state_machine_details(execution: Any) -> Any:
             # moto runs every execution as STANDARD: give the interpreter the real type, so
@@ -196,8 +160,7 @@ class StepFunctionsExtensions:
             arn = response._get_param("executionArn")
             execution = response.stepfunction_backend.describe_execution(arn)
             if workflow_type(execution) == "EXPRESS":
-                error = _require(_import(_ERRORS_MODULE), "JsonRESTError")
-                raise error(
+                raise moto_internals.json_error(
                     "ValidationException",
                     "This API action is not supported by EXPRESS state machines.",
                 )
@@ -207,8 +170,7 @@ class StepFunctionsExtensions:
             arn = response._get_param("executionArn")
             execution = response.stepfunction_backend.describe_execution(arn)
             date = extensions.redrive(execution, now=datetime.now(UTC))
-            action_result = _require(_import("moto.core.responses"), "ActionResult")
-            return action_result({"redriveDate": date})
+            return moto_internals.action_result({"redriveDate": date})
 
         for owner, name, value in (
             (comm_cls, "terminated", terminated),
@@ -331,8 +293,7 @@ class StepFunctionsExtensions:
         """RedriveExecution: resume ``execution`` at the state it ended in."""
         refusal = self.refusal(execution, now=now)
         if refusal is not None:
-            error = _require(_import(_ERRORS_MODULE), "JsonRESTError")
-            raise error("ExecutionNotRedrivable", refusal)
+            raise moto_internals.json_error("ExecutionNotRedrivable", refusal)
         with self._lock:
             events = execution.to_history_output()["events"]
             entered = [
@@ -357,17 +318,16 @@ class StepFunctionsExtensions:
             execution.error = None
             execution.cause = None
             execution.output = None
-            status = _require(_import("moto.stepfunctions.parser.api"), "ExecutionStatus")
-            execution.exec_status = status.RUNNING
+            execution.exec_status = moto_internals.sfn_api_module().ExecutionStatus.RUNNING
             execution.exec_worker = worker
         worker.start()
         return now
 
     @staticmethod
     def _worker(execution: Any, definition: str, state_input: Any) -> Any:
-        details = _import(_DETAILS_MODULE)
+        details = moto_internals.evaluation_details_module()
         machine = execution.state_machine
-        worker_cls = _require(_import(_WORKER_MODULE), "ExecutionWorker")
+        worker_cls = moto_internals.execution_worker_class()
         return worker_cls(
             evaluation_details=details.EvaluationDetails(
                 aws_execution_details=execution._get_start_aws_execution_details(),
