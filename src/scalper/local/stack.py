@@ -62,6 +62,10 @@ from scalper.local.template import load_template
 REPO_ROOT = Path(__file__).resolve().parents[3]
 _SFN_LOGGER = moto_internals.SFN_LOGGER
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+#: Lambda's asynchronous invocation: a function error is retried twice; throttles and
+#: service errors are retried with backoff (for up to 6 hours on AWS; a bounded number here).
+_ASYNC_FUNCTION_RETRIES = 2
+_ASYNC_SERVICE_ATTEMPTS = 12
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
 # puts fake credentials in os.environ, the workers get the stack's own).
@@ -333,16 +337,44 @@ class LocalStack:
 
     # -- the end of an execution, as AWS delivers it -----------------------------------
     def _invoke_event(self, function_arn: str, payload: str) -> tuple[str | None, str]:
-        """An asynchronous Invoke (``InvocationType=Event``) of a template function."""
+        """An asynchronous Invoke (``InvocationType=Event``) of a template function, as
+        Lambda runs one: accepted at once, then run with Lambda's asynchronous retries (a
+        throttle or service error is retried with backoff, a function error twice more).
+        `wait_for_endings` waits for these runs too."""
         lambdas = self._require(self.lambdas)
-        reply = lambdas.handle(
-            f"/2015-03-31/functions/{quote(function_arn, safe='')}/invocations",
-            payload.encode(),
-            "Event",
+        try:
+            lambdas.logical_id(function_arn)
+        except KeyError:
+            return "ResourceNotFoundException", f"Function not found: {function_arn}"
+        thread = threading.Thread(
+            target=self._run_event, args=(function_arn, payload.encode()), daemon=True
         )
-        if reply.status >= 400:
-            return reply.headers.get("x-amzn-ErrorType", "ServiceException"), reply.body.decode()
+        with self._clients_lock:
+            self._endings.add(thread)
+        thread.start()
         return None, ""
+
+    def _run_event(self, function_arn: str, body: bytes) -> None:
+        path = f"/2015-03-31/functions/{quote(function_arn, safe='')}/invocations"
+        function_errors = 0
+        try:
+            for attempt in range(_ASYNC_SERVICE_ATTEMPTS):
+                lambdas = self.lambdas
+                if lambdas is None:
+                    return
+                reply = lambdas.handle(path, body, "RequestResponse")
+                if reply.status >= 400:  # throttled or a service error: Lambda retries
+                    time.sleep(min(60.0, 2.0**attempt) * retry.current_scale())
+                    continue
+                if "X-Amz-Function-Error" not in reply.headers:
+                    return
+                function_errors += 1
+                if function_errors > _ASYNC_FUNCTION_RETRIES:
+                    return
+                time.sleep(min(60.0, 2.0**attempt) * retry.current_scale())
+        finally:
+            with self._clients_lock:
+                self._endings.discard(threading.current_thread())
 
     def _execution_ended(self, run: EndedRun) -> None:
         """Called on moto's interpreter thread when an execution (or a redrive) ends."""
