@@ -18,16 +18,11 @@ from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
 CONFIG = Config(retries={"mode": "standard"})
-CLIENTS = {
-    name: boto3.client(service, config=CONFIG)  # type: ignore[call-overload]
-    for name, service in (
-        ("sfn", "stepfunctions"),
-        ("logs", "logs"),
-        ("dynamodb", "dynamodb"),
-        ("s3", "s3"),
-        ("sns", "sns"),
-    )
-}
+SFN = boto3.client("stepfunctions", config=CONFIG)
+LOGS = boto3.client("logs", config=CONFIG)
+DYNAMODB = boto3.client("dynamodb", config=CONFIG)
+S3 = boto3.client("s3", config=CONFIG)
+SNS = boto3.client("sns", config=CONFIG)
 
 
 @logger.inject_lambda_context
@@ -36,7 +31,9 @@ CLIENTS = {
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """-> ``{"outcomes": [{"execution_arn", "pk", "recorded", "alerted", "note"}]}``."""
     try:
-        outcomes = record_ended_executions(event, settings=SETTINGS, **CLIENTS)
+        outcomes = record_ended_executions(
+            event, sfn=SFN, logs=LOGS, dynamodb=DYNAMODB, s3=S3, sns=SNS, settings=SETTINGS
+        )
     except FailureInputError as exc:
         # Not an ended execution of this pipeline: retrying cannot help.
         logger.error("not an ended execution; ignored", extra={"error": str(exc)})
