@@ -45,7 +45,8 @@ def wait_for_record(
 
 
 def failed_alerts(stack: LocalStack, queue_url: str, *, wait: float = 3.0) -> list[dict[str, Any]]:
-    """Every event=FAILED alert in the queue now (read for ``wait`` seconds), parsed."""
+    """Every event=FAILED alert in the queue now (read for ``wait`` seconds), parsed. The
+    queue sees every alert of the topic: filter by key, other tests share the stack."""
     sqs = stack.client("sqs")
     alerts: list[dict[str, Any]] = []
     deadline = time.monotonic() + wait

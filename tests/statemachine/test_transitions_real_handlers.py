@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 import pytest
+from failure_support import failed_alerts, wait_for_record
 from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
 from scalper.local.lambda_endpoint import Fault, FaultInjector
@@ -289,14 +290,12 @@ def test_given_retries_exhausted_for_real_then_the_record_is_failed_and_the_aler
     assert trace.status == "FAILED"
     detail = event["detail"]
     pk = f"{detail['bucket']['name']}/{detail['object']['key']}"
-    item = stack.client("dynamodb").get_item(
-        TableName=stack.resource_name("MetadataTable"), Key={"pk": {"S": pk}}
-    )["Item"]
-    assert (item["status"]["S"], item["failure_error"]["S"]) == (
-        "FAILED",
+    assert pk.endswith(detail["object"]["key"])
+    # The failure recorder writes the record once the execution's end reaches it.
+    item = wait_for_record(stack, detail["object"]["key"], lambda r: r.get("status") == "FAILED")
+    assert (item["failure_error"], item["failed_state"]) == (
         "Lambda.ServiceException",
+        "ValidateSchema",
     )
-    (message,) = stack.client("sqs").receive_message(QueueUrl=alerts, WaitTimeSeconds=1)["Messages"]
-    notification = json.loads(message["Body"])
-    assert notification["MessageAttributes"]["event"]["Value"] == "FAILED"
-    assert json.loads(notification["Message"])["key"] == detail["object"]["key"]
+    key = detail["object"]["key"]
+    assert [a["key"] for a in failed_alerts(stack, alerts) if a["key"] == key] == [key]
