@@ -167,10 +167,11 @@ def test_a_timed_out_execution_gets_a_failed_record_and_an_alert(
 def test_an_aborted_execution_gets_a_failed_record_and_an_alert(
     local_stack: LocalStack, alerts: str
 ) -> None:
-    """Given TypeCheck hangs, when the file's execution is stopped, then it ends ABORTED and
-    the recorder records FAILED with the ABORTED status and alerts."""
+    """Given ValidateSchema hangs (for its scaled 300 s Timeout), when the file's execution is
+    stopped while it waits, then it ends ABORTED and the recorder records FAILED with the
+    ABORTED status and alerts."""
     assert local_stack.lambdas is not None
-    local_stack.lambdas.faults.inject("TypeCheckFunction", Fault.TIMEOUT, times=None)
+    local_stack.lambdas.faults.inject("ValidateSchemaFunction", Fault.TIMEOUT, times=None)
     key = PREFIX + "aborted.csv"
     try:
         local_stack.client("s3").put_object(
@@ -181,15 +182,14 @@ def test_an_aborted_execution_gets_a_failed_record_and_an_alert(
             assert time.monotonic() < deadline
             time.sleep(0.05)
         (arn,) = local_stack.execution_arns_for(key)
-        # Stopped once it is under way (TypeCheck then hangs for its scaled Timeout).
-        while not local_stack.report(arn).states:
+        while "ValidateSchema" not in local_stack.report(arn).states:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         local_stack.client("stepfunctions").stop_execution(executionArn=arn, error="Operator")
         report = local_stack.wait_for_execution(arn, timeout=WAIT_SECONDS)
     finally:
         local_stack.lambdas.faults.clear()
-    assert report.status == "ABORTED"
+    assert (report.status, report.states[-1]) == ("ABORTED", "ValidateSchema")
     record = wait_for_record(local_stack, key, lambda r: r.get("status") == "FAILED")
-    assert record["execution_status"] == "ABORTED"
+    assert (record["execution_status"], record["failed_state"]) == ("ABORTED", "ValidateSchema")
     assert [a["key"] for a in failed_alerts(local_stack, alerts) if a["key"] == key] == [key]

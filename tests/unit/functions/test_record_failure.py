@@ -176,8 +176,8 @@ def test_given_a_timed_out_or_aborted_execution_then_the_record_says_how_it_ende
     stack: Stack, status_change: dict[str, Any], status: str, error: str
 ) -> None:
     status_change["detail"].update(status=status, error=None, cause=None)
-    ended = ended_from(status_change)
-    claim(stack, ended)
+    # Ended before it entered any state: no cause, no failed state (never stored empty).
+    ended = ended_from(status_change, failed_state=None)
     record(stack, ended)
     saved = record_of(stack, ended)
     assert (saved["status"], saved["failure_error"], saved["execution_status"]) == (
@@ -185,6 +185,8 @@ def test_given_a_timed_out_or_aborted_execution_then_the_record_says_how_it_ende
         error,
         status,
     )
+    assert "failed_state" not in saved
+    assert "failure_cause" not in saved
 
 
 def test_given_claim_itself_failed_then_the_record_is_created_with_the_event_sequencer(

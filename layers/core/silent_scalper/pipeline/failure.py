@@ -253,8 +253,6 @@ def record_failure(
         ":key": {"S": key},
         ":event_key": {"S": step.object.key},
         ":error": {"S": ended.error_name},
-        ":cause": {"S": ended.cause or ""},
-        ":state": {"S": ended.failed_state or ""},
         ":ended": {"S": ended.status.value},
         ":now": {"S": stamp},
     }
@@ -265,13 +263,23 @@ def record_failure(
         "event_key = :event_key",
         "execution_arn = :exec",
         "failure_error = :error",
-        "failure_cause = :cause",
-        "failed_state = :state",
         "execution_status = :ended",
         "failure_attempt = :attempt",
         "updated_at = :now",
         "processed_at = :now",
     ]
+    removes: list[str] = []
+    # An absent cause or state is removed, not stored empty: an earlier attempt's must not
+    # linger, and no value is ever an empty string.
+    for attribute, name, value in (
+        ("failure_cause", ":cause", ended.cause),
+        ("failed_state", ":state", ended.failed_state),
+    ):
+        if value:
+            sets.append(f"{attribute} = {name}")
+            values[name] = {"S": value}
+        else:
+            removes.append(attribute)
     if uploader is not None:
         sets.append("uploader = :uploader")
         values[":uploader"] = uploader_attribute(uploader)
@@ -287,7 +295,9 @@ def record_failure(
         dynamodb.update_item(
             TableName=settings.table_name,
             Key={"pk": {"S": pk}},
-            UpdateExpression="SET " + ", ".join(sets),
+            UpdateExpression="SET "
+            + ", ".join(sets)
+            + (" REMOVE " + ", ".join(removes) if removes else ""),
             ConditionExpression=_WRITE_CONDITION,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
