@@ -151,8 +151,11 @@ def test_a_timed_out_execution_gets_a_failed_record_and_an_alert(
     its execution ends TIMED_OUT and the recorder records FAILED (States.Timeout)."""
     assert local_stack.lambdas is not None
     assert local_stack.extensions is not None
-    local_stack.lambdas.faults.inject("TypeCheckFunction", Fault.TIMEOUT, times=None)
-    local_stack.extensions.timeout_scale = 0.0001  # 900 s -> 90 ms
+    # TypeCheck hangs for 5 s; the execution times out after 1.35 s, inside that wait.
+    local_stack.lambdas.faults.inject(
+        "TypeCheckFunction", Fault.TIMEOUT, times=None, hold_seconds=5.0
+    )
+    local_stack.extensions.timeout_scale = 0.0015  # 900 s -> 1.35 s
     try:
         key, report = land(local_stack, "timed-out.csv")
     finally:

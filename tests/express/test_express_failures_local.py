@@ -103,8 +103,11 @@ def test_a_timed_out_express_execution_gets_a_failed_record_and_an_alert(
     execution times out and the recorder records FAILED (States.Timeout) and alerts."""
     assert express_stack.lambdas is not None
     assert express_stack.extensions is not None
-    express_stack.lambdas.faults.inject("TypeCheckFunction", Fault.TIMEOUT, times=None)
-    express_stack.extensions.timeout_scale = 0.0003  # the 300 s cap -> 90 ms
+    # TypeCheck hangs for 5 s; the 5-minute cap, scaled, passes after 1.35 s inside it.
+    express_stack.lambdas.faults.inject(
+        "TypeCheckFunction", Fault.TIMEOUT, times=None, hold_seconds=5.0
+    )
+    express_stack.extensions.timeout_scale = 0.0045  # the 300 s cap -> 1.35 s
     try:
         key, report = land(express_stack, "timed-out.csv")
     finally:

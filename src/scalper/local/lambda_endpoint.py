@@ -51,6 +51,8 @@ class _FaultRule:
     remaining: int | None  # None: every invocation until cleared
     error_type: str
     message: str
+    #: How long a TIMEOUT fault holds its caller (None: the function's scaled Timeout).
+    hold_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,19 @@ class FaultInjector:
         times: int | None = 1,
         error_type: str = "RuntimeError",
         message: str = "fault injected by the local stack",
+        hold_seconds: float | None = None,
     ) -> None:
         """Fail the next ``times`` invocations of ``function`` (None = until `clear`).
+
+        ``hold_seconds``: how long a `Fault.TIMEOUT` keeps the caller waiting (default: the
+        function's ``Timeout`` times the retry scale).
 
         ``function`` is the logical id or the function name. Rules queue up: a
         second `inject` applies after the first is used up.
         """
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for every invocation)")
-        rule = _FaultRule(fault, times, error_type, message)
+        rule = _FaultRule(fault, times, error_type, message, hold_seconds)
         with self._lock:
             self._rules.setdefault(self._logical(function), []).append(rule)
 
@@ -371,7 +377,8 @@ class LambdaEndpoint:
             timeout = self.pools[logical].spec.timeout
             # A hung function holds its caller for its whole Timeout; the local stack's
             # retry scale shortens real waits, this one too. Stopping the stack ends it.
-            self._halt.wait(timeout * retry.current_scale())
+            hold = rule.hold_seconds
+            self._halt.wait(timeout * retry.current_scale() if hold is None else hold)
             payload = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": (
