@@ -100,7 +100,13 @@ class StepFunctionsExtensions:
 
         def terminated(comm: Any) -> None:
             original_terminated(comm)
-            extensions._ended(comm.execution)
+            execution = comm.execution
+            if getattr(execution, "_scalper_stopped", False):
+                # A stop always ends ABORTED on AWS; moto may report the Task it interrupted
+                # as failed instead.
+                execution.exec_status = moto_internals.sfn_api_module().ExecutionStatus.ABORTED
+                execution._scalper_stopped = False
+            extensions._ended(execution)
 
         original_history = execution_cls.to_history_output
 
@@ -164,6 +170,7 @@ class StepFunctionsExtensions:
                     "ValidationException",
                     "This API action is not supported by EXPRESS state machines.",
                 )
+            execution._scalper_stopped = True
             return original_stop(response)
 
         def redrive_execution(response: Any) -> Any:
