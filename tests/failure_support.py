@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
+from silent_scalper.records import item_key
 
 from scalper.local import LocalStack
 
@@ -20,7 +21,7 @@ def record_of(stack: LocalStack, key: str) -> dict[str, Any]:
     """The object's metadata record (deserialised), or {} when there is none."""
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(stack.input_bucket, key)}},
         ConsistentRead=True,
     )
     deserializer = TypeDeserializer()

@@ -34,7 +34,7 @@ def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
         type_result=TypeCheckResult.from_dict(event.type_check),
         schema=SCHEMA,
         limits=LIMITS,
-        url_encoded=SETTINGS.event_keys_url_encoded,
+        key_hint=event.type_check.get("key"),
     )
     if outcome.summary is not None:
         record_validation(int(outcome.summary["size"]), time.perf_counter() - started)

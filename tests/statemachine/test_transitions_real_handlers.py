@@ -28,6 +28,7 @@ from typing import Any
 import boto3
 import pytest
 from failure_support import failed_alerts, wait_for_record
+from silent_scalper.records import item_key
 from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
 from scalper.local.lambda_endpoint import Fault, FaultInjector
@@ -154,7 +155,7 @@ def test_given_a_file_for_a_case_when_the_real_handlers_run_then_they_take_its_p
     assert trace.retries == {}
     assert case.output is not None
     bucket, key = event["detail"]["bucket"]["name"], event["detail"]["object"]["key"]
-    assert trace.output["pk"] == f"{bucket}/{key}"
+    assert trace.output["pk"] == item_key(bucket, key)
     assert (trace.output["status"], trace.output["reason"]) == (
         case.output["status"],
         case.output["reason"],
@@ -289,10 +290,9 @@ def test_given_retries_exhausted_for_real_then_the_record_is_failed_and_the_aler
     )
     assert trace.status == "FAILED"
     detail = event["detail"]
-    pk = f"{detail['bucket']['name']}/{detail['object']['key']}"
-    assert pk.endswith(detail["object"]["key"])
     # The failure recorder writes the record once the execution's end reaches it.
     item = wait_for_record(stack, detail["object"]["key"], lambda r: r.get("status") == "FAILED")
+    assert item["pk"] == item_key(detail["bucket"]["name"], detail["object"]["key"])
     assert (item["failure_error"], item["failed_state"]) == (
         "Lambda.ServiceException",
         "ValidateSchema",

@@ -28,7 +28,6 @@ ENV_FIELDS: dict[str, str] = {
     "ACCEPTED_SUFFIXES": "accepted_suffixes",
     "WORKFLOW_TYPE": "workflow_type",
     "MAX_ERRORS": "max_errors",
-    "EVENT_KEYS_URL_ENCODED": "event_keys_url_encoded",
 }
 
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
@@ -59,9 +58,6 @@ class Settings(BaseModel):
     accepted_suffixes: tuple[str, ...] = (".csv", ".json", ".ndjson", ".jsonl")
     workflow_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
     max_errors: int = Field(default=100, ge=1, le=1000)
-    # S3 notifications URL-encode object keys (form encoding, space as "+"); the handlers
-    # decode them before calling S3. The local stack may deliver raw keys and turn this off.
-    event_keys_url_encoded: bool = True
 
     @field_validator("upload_prefix")
     @classmethod
@@ -101,10 +97,7 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw is None or raw == "":
                 continue
-            if field == "event_keys_url_encoded":
-                values[field] = raw.strip().lower() in {"1", "true", "yes"}
-            else:
-                values[field] = raw
+            values[field] = raw
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
@@ -122,8 +115,6 @@ class Settings(BaseModel):
             value = getattr(self, field)
             if isinstance(value, tuple):
                 out[var] = ",".join(value)
-            elif isinstance(value, bool):
-                out[var] = "true" if value else "false"
             else:
                 out[var] = str(value)
         return out

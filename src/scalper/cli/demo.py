@@ -25,7 +25,7 @@ from botocore.credentials import Credentials
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
-from silent_scalper.records import plain_item
+from silent_scalper.records import item_key, plain_item
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli.local import add_stack_options, stack_config, start_stack
@@ -276,7 +276,7 @@ def _record(stack: LocalStack, landed: Uploaded) -> dict[str, Any]:
     if not table:
         return {}
     item = stack.client("dynamodb").get_item(
-        TableName=str(table), Key={"pk": {"S": f"{landed.bucket}/{landed.key}"}}
+        TableName=str(table), Key={"pk": {"S": item_key(landed.bucket, landed.key)}}
     )
     return plain_item(item.get("Item") or {})
 

@@ -36,9 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger
+from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import S3ObjectDetail, StepInput
 from silent_scalper.pipeline.tagging import tag_outcome
-from silent_scalper.records import Status, uploader_attribute
+from silent_scalper.records import ObjectGone, Status, uploader_attribute
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -203,14 +204,15 @@ def _cap(cause: Any) -> str | None:
     return cause if len(cause) <= MAX_CAUSE_CHARS else cause[: MAX_CAUSE_CHARS - 1] + "…"
 
 
-def read_uploader(s3: S3Client, step: StepInput, *, settings: Settings) -> Uploader | None:
-    """The uploader from the object's metadata, where it can still be read (best effort)."""
-    args: dict[str, Any] = dict(step.get_args(url_encoded=settings.event_keys_url_encoded))
+def read_object(s3: S3Client, step: StepInput) -> tuple[str | None, Uploader | None]:
+    """The object's real key and its uploader (from its metadata), where they can still be
+    read: the same key resolution as every step (:func:`first_existing`); ``(None, None)``
+    when the object or its version is gone, or cannot be read."""
     try:
-        metadata = s3.head_object(**args).get("Metadata", {})
-    except (ClientError, BotoCoreError):
-        return None
-    return Uploader.from_object_metadata(metadata)
+        key, head = first_existing(step, lambda k: s3.head_object(**step.get_args(k)))
+    except (ObjectGone, ClientError, BotoCoreError):
+        return None, None
+    return key, Uploader.from_object_metadata(head.get("Metadata", {}))
 
 
 _WRITE_CONDITION = (
@@ -241,8 +243,8 @@ def record_failure(
     step = ended.step()
     pk = step.pk
     stamp = (now or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
-    key = step.s3_key(url_encoded=settings.event_keys_url_encoded)
-    uploader = read_uploader(s3, step, settings=settings)
+    resolved, uploader = read_object(s3, step)
+    key = resolved or step.object.key
     names = {"#status": "status", "#bucket": "bucket", "#key": "key"}
     values: dict[str, Any] = {
         ":exec": {"S": ended.execution_arn},
@@ -313,7 +315,8 @@ def record_failure(
                 alerted=False,
                 note="already recorded, or the record belongs to a newer execution or outcome",
             )
-    _tag(s3, step, key=key)
+    if resolved is not None:
+        _tag(s3, step, key=resolved)
     _alert(sns, ended, step, key=key, settings=settings, at=stamp)
     _mark_alerted(dynamodb, settings, pk, ended)
     return FailureOutcome(execution_arn=ended.execution_arn, pk=pk, recorded=True, alerted=True)

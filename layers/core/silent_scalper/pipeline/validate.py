@@ -12,6 +12,7 @@ from silent_scalper.engine import (
     TypeCheckResult,
     validate_stream,
 )
+from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import StepInput, ValidationOutcome
 
 if TYPE_CHECKING:
@@ -49,12 +50,15 @@ def validate_object(
     type_result: TypeCheckResult,
     schema: CompiledSchema,
     limits: Limits,
-    url_encoded: bool,
+    key_hint: str | None = None,
 ) -> ValidationOutcome:
     """Validate every record of the object in one pass; return the small outcome.
 
     When TypeCheck already found a reason the object is not read again: the outcome carries
-    that reason and no summary, and Route sends the file to Quarantine.
+    that reason and no summary, and Route sends the file to Quarantine. ``key_hint`` is the
+    key TypeCheck resolved; it is tried first, then the event's other forms
+    (:func:`~silent_scalper.pipeline.keys.first_existing`); an object gone since raises
+    :class:`~silent_scalper.records.ObjectGone`.
     """
     if not type_result.ok:
         return ValidationOutcome(
@@ -63,11 +67,11 @@ def validate_object(
             message=type_result.message,
             summary=None,
         )
-    response = s3.get_object(**step.get_args(url_encoded=url_encoded))
+    key, response = first_existing(step, lambda k: s3.get_object(**step.get_args(k)), hint=key_hint)
     with io.BufferedReader(_BodyReader(response["Body"]), buffer_size=READ_BUFFER_BYTES) as stream:
         summary = validate_stream(
             stream,
-            key=step.s3_key(url_encoded=url_encoded),
+            key=key,
             schema=schema,
             limits=limits,
             fmt=type_result.format,
