@@ -28,6 +28,7 @@ from silent_scalper.pipeline.failure import (
     from_status_change,
     record_failure,
 )
+from silent_scalper.records import item_key
 
 NEWER = "arn:aws:states:us-east-1:123456789012:execution:silent-scalper-dev-pipeline:newer"
 UPLOADER = Uploader(kind=AuthKind.IAM, principal="arn:aws:iam::123456789012:user/ci", name="ci")
@@ -264,7 +265,7 @@ def test_given_an_express_failure_log_batch_when_handled_then_input_and_state_co
     (outcome,) = result["outcomes"]
     assert outcome["recorded"] is True
     arn = execution_log[-1]["execution_arn"]
-    pk = f"{started['detail']['bucket']['name']}/{obj['key']}"
+    pk = item_key(started["detail"]["bucket"]["name"], obj["key"])
     item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": pk}})
     saved = item["Item"]
     assert (saved["execution_arn"]["S"], saved["failed_state"]["S"]) == (arn, "ValidateSchema")
