@@ -29,6 +29,7 @@ schema (:func:`revalidate`) and releases only those that now pass.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -53,6 +54,19 @@ if TYPE_CHECKING:
 STATUS_INDEX = "by-status"
 #: Where pending markers live in the quarantine bucket.
 PENDING_PREFIX = "_reprocess/pending/"
+#: S3's longest object key, in UTF-8 bytes.
+_MAX_KEY_BYTES = 1024
+
+
+def pending_marker_key(bucket: str, key: str) -> str:
+    """The pending marker of ``bucket``/``key``: ``_reprocess/pending/<bucket>/<key>.json``, or,
+    for a key too long to take that prefix within S3's 1,024 bytes, its SHA-256 instead."""
+    plain = f"{PENDING_PREFIX}{bucket}/{key}.json"
+    if len(plain.encode()) <= _MAX_KEY_BYTES:
+        return plain
+    return f"{PENDING_PREFIX}{bucket}/{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
 #: User metadata on a released copy naming the version it was released from.
 RELEASED_FROM_METADATA = "scalper-released-from"
 #: Reasons a schema change can cure; the others (empty, too large, bad encoding...) need a new file.
@@ -119,7 +133,7 @@ class QuarantinedFile:
     @property
     def marker_key(self) -> str:
         """The pending marker's key in the quarantine bucket."""
-        return f"{PENDING_PREFIX}{self.bucket}/{self.key}.json"
+        return pending_marker_key(self.bucket, self.key)
 
 
 class PendingMarker(BaseModel):
@@ -233,6 +247,11 @@ def iter_records(
     ``since`` / ``until`` bound ``updated_at`` (ISO 8601 strings sort as times). Terminal
     records come back as :class:`MetadataRecord`; ``PROCESSING`` claims (which lack most
     fields) as plain dicts of their attributes.
+
+    The index projects keys only (its entries cost one write unit whatever the record's
+    size), so each page of keys is completed from the table with ``BatchGetItem``. A
+    record whose status changed since the (eventually consistent) index saw it is skipped:
+    it is no longer one of the records asked for.
     """
     condition = "#s = :s"
     values: dict[str, Any] = {":s": {"S": str(status)}}
@@ -254,15 +273,44 @@ def iter_records(
     }
     while True:
         page = dynamodb.query(**kwargs)
-        for item in page.get("Items", []):
-            if status is Status.PROCESSING:
-                yield plain_item(item)
-            else:
-                yield MetadataRecord.from_item(dict(item))
+        keys = [str(item["pk"]["S"]) for item in page.get("Items", [])]
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            chunk = keys[start : start + _BATCH_GET_KEYS]
+            records = _get_items(dynamodb, table, chunk)
+            for pk in chunk:  # index order: oldest first
+                item = records.get(pk)
+                if item is None or item.get("status", {}).get("S") != str(status):
+                    continue
+                if status is Status.PROCESSING:
+                    yield plain_item(item)
+                else:
+                    yield MetadataRecord.from_item(dict(item))
         last = page.get("LastEvaluatedKey")
         if not last:
             return
         kwargs["ExclusiveStartKey"] = last
+
+
+#: BatchGetItem takes at most 100 keys per request.
+_BATCH_GET_KEYS = 100
+
+
+def _get_items(dynamodb: DynamoDBClient, table: str, pks: list[str]) -> dict[str, Any]:
+    """The items of these keys (pk -> item); keys with no item are left out.
+
+    Strongly consistent, like the reads that act on a record; unprocessed keys (throttling)
+    are asked for again until none is left.
+    """
+    found: dict[str, Any] = {}
+    request: dict[str, Any] = {
+        table: {"Keys": [{"pk": {"S": pk}} for pk in pks], "ConsistentRead": True}
+    }
+    while request:
+        response = dynamodb.batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            found[str(item["pk"]["S"])] = item
+        request = dict(response.get("UnprocessedKeys") or {})
+    return found
 
 
 def find_quarantined(
@@ -441,7 +489,7 @@ def settle(
     item = dynamodb.get_item(
         TableName=table, Key={"pk": {"S": marker.pk}}, ConsistentRead=True
     ).get("Item")
-    marker_key = f"{PENDING_PREFIX}{marker.bucket}/{marker.key}.json"
+    marker_key = pending_marker_key(marker.bucket, marker.key)
     if item is None:
         return Settled(marker, SettleOutcome.WAITING, None, "no record yet")
     status = item.get("status", {}).get("S")

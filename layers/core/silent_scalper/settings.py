@@ -28,6 +28,7 @@ ENV_FIELDS: dict[str, str] = {
     "ACCEPTED_SUFFIXES": "accepted_suffixes",
     "WORKFLOW_TYPE": "workflow_type",
     "MAX_ERRORS": "max_errors",
+    "TAG_OBJECTS": "tag_objects",
 }
 
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
@@ -58,6 +59,8 @@ class Settings(BaseModel):
     accepted_suffixes: tuple[str, ...] = (".csv", ".json", ".ndjson", ".jsonl")
     workflow_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
     max_errors: int = Field(default=100, ge=1, le=1000)
+    # Outcome tags on the objects (the template's TagObjects): one request per file each.
+    tag_objects: bool = True
 
     @field_validator("upload_prefix")
     @classmethod

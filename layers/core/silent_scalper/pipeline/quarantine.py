@@ -7,7 +7,9 @@ notifications, so nothing written here ever starts the pipeline again.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,9 +53,27 @@ COPY_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksiz
 UNKNOWN_REASON = "MALFORMED"
 
 
+#: S3's longest object key, in UTF-8 bytes.
+MAX_KEY_BYTES = 1024
+
+
 def quarantine_key(bucket: str, key: str) -> str:
-    """Where the copy goes in the quarantine bucket: keeps the source bucket and key."""
-    return f"{bucket}/{key}"
+    """Where the copy goes in the quarantine bucket: ``<bucket>/<key>``, the source's names.
+
+    A key near S3's 1,024-byte limit cannot take the bucket in front of it (nor the report's
+    suffix behind): such a copy keeps the key's leading folders that fit (the upload prefix
+    with them, which the reprocess function's grant is scoped to), then the key's SHA-256
+    and its extension. The record's ``quarantine_location`` names it either way.
+    """
+    plain = f"{bucket}/{key}"
+    if len((plain + REPORT_SUFFIX).encode()) <= MAX_KEY_BYTES:
+        return plain
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    extension = posixpath.splitext(key)[1][:16]
+    tail = f"{digest}{extension}"
+    budget = MAX_KEY_BYTES - len(f"{bucket}/{tail}{REPORT_SUFFIX}".encode())
+    head = key.encode()[: max(budget, 0)].decode("utf-8", "ignore")
+    return f"{bucket}/{head[: head.rfind('/') + 1]}{tail}"
 
 
 #: The source event's S3 sequencer on the copy and the report: a newer event's copy is never
@@ -280,14 +300,17 @@ def quarantine(
     write_once(
         s3, bucket=settings.quarantine_bucket, key=report_key, origin=origin, write=put_report
     )
-    tag_outcome(
-        s3,
-        bucket=request.bucket,
-        key=record.key,
-        version_id=record.version_id,
-        status=Status.QUARANTINED,
-        reason=reason,
-    )
+    # The copy and its report carry their tags in the requests that write them; the input
+    # object's tag is a request of its own, which the deployment may turn off.
+    if settings.tag_objects:
+        tag_outcome(
+            s3,
+            bucket=request.bucket,
+            key=record.key,
+            version_id=record.version_id,
+            status=Status.QUARANTINED,
+            reason=reason,
+        )
     put_final(dynamodb, settings.table_name, record)
     if not notify_quarantined(sns, record, settings=settings):
         logger.error("could not publish the QUARANTINED notification", extra={"pk": record.pk})
