@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.credentials import Credentials
+from failure_support import wait_for_record
 
 from scalper.cli.upload import upload_file
 from scalper.local import ExecutionReport, Fault, LocalStack, StackConfig
@@ -66,6 +67,8 @@ def three_outcomes(stack: LocalStack, template: Path) -> Outcomes:
         reports.update(stack.wait_for_keys([failed], timeout=WAIT_SECONDS))
     finally:
         stack.lambdas.faults.clear("TypeCheckFunction")
+    # The failure recorder writes FAILED once the execution's end reaches it.
+    wait_for_record(stack, failed, lambda record: record.get("status") == "FAILED")
     streams = stack.streams
     assert streams is not None
     assert streams.wait_idle(30)

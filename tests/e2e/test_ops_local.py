@@ -162,6 +162,9 @@ def test_executions_lists_each_file_and_exits_1_when_some_failed(
     code, out = scalper(world, capsys, "executions", "--status", "FAILED", "--since", "1h")
     assert {e["key"] for e in out["executions"]} >= {world.failed.key}
     assert {e["status"] for e in out["executions"]} == {"FAILED"}
+    failed = next(e for e in out["executions"] if e["arn"] == world.failed.arn)
+    assert (failed["failed_state"], failed["error"]) == ("TypeCheck", "BrokenDependency")
+    assert (failed["redrivable"], failed["not_redrivable_because"]) == (True, "")
 
 
 def test_executions_show_each_files_outcome_beside_the_execution_status(
@@ -231,23 +234,35 @@ def test_report_json_cut_short_by_its_reader_ends_without_a_traceback(world: Wor
     assert finished.returncode == 141
 
 
-def test_redrive_on_the_local_stack_says_moto_cannot_and_offers_replay(
+def test_redrive_resumes_a_failed_execution_at_its_failed_state_and_status_shows_valid(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert world.failed.status == "FAILED"
+    """Given a file whose execution failed at TypeCheck (the fault now gone), when
+    `scalper redrive` runs, then the same execution resumes there and the file ends VALID."""
+    key = PREFIX + "redrive.csv"
+    lambdas = world.stack.lambdas
+    assert lambdas is not None
+    lambdas.faults.inject("TypeCheckFunction", Fault.FUNCTION_ERROR, times=None)
+    try:
+        world.put(key, (DATA / "jobs-valid.csv").read_bytes())
+        failed = world.wait(key)
+    finally:
+        lambdas.faults.clear("TypeCheckFunction")
+    assert (failed.status, failed.states[-1]) == ("FAILED", "TypeCheck")
 
-    code, out = scalper(world, capsys, "redrive", world.failed.arn)
-
-    assert code == 1
-    assert out["local"] is True
+    code, out = scalper(world, capsys, "redrive", failed.arn, "--dry-run")
     [item] = out["results"]
-    assert item["outcome"] == "unsupported-locally"
-    assert "RedriveExecution" in item["reason"]
-    assert item["replay"] == f"scalper replay {world.failed.arn}"
-    assert out["replay"] == [world.failed.arn]
+    assert (code, item["outcome"], item["failed_state"]) == (0, "would-redrive", "TypeCheck")
+
+    code, out = scalper(world, capsys, "redrive", failed.arn)
+    assert (code, out["results"][0]["outcome"]) == (0, "redriven")
+    report = world.stack.wait_for_execution(failed.arn, timeout=60)
+    assert (report.arn, report.status, report.states[-1]) == (failed.arn, "SUCCEEDED", "Done")
+    code, out = scalper(world, capsys, "status", key)
+    assert (code, out["status"], out["execution"]["redrive_count"]) == (0, "VALID", 1)
 
     code, out = scalper(world, capsys, "redrive", "--all-failed", "--since", "1h", "--dry-run")
-    assert world.failed.arn in [r["arn"] for r in out["results"]]
+    assert failed.arn not in [r["arn"] for r in out["results"]]
 
 
 def test_replay_of_the_failed_execution_runs_the_file_again_to_valid(

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
+from failure_support import failed_alerts, wait_for_record
 from silent_scalper.records import item_key
 
 from scalper.cli.upload import UploadError, post_file, request_upload, upload_file, uploads_url
@@ -44,7 +45,6 @@ VALID_PATH = (
     "Claim", "TypeCheck", "ValidateSchema", "Route", "ExtractMetadata", "WriteMetadata", "Done",
 )  # fmt: skip
 QUARANTINE_PATH = ("Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine", "Done")
-FAILURE_TAIL = ("RecordFailure", "TagFailure", "NotifyFailure", "Fail")
 
 #: Reason code -> the sample that carries it (uploaded through the API).
 SAMPLE_FOR_REASON = {
@@ -228,50 +228,40 @@ def test_a_lambda_failing_transiently_is_retried_and_the_file_still_ends_valid(
     assert errors == ["Lambda.ServiceException", "Lambda.ServiceException"]
 
 
-def test_a_lambda_failing_permanently_ends_failed_with_an_sns_alert(
+def test_a_lambda_failing_permanently_fails_the_execution_there_and_the_recorder_alerts(
     local_stack: LocalStack,
 ) -> None:
-    """Given TypeCheck fails on every invocation, when a file lands, then its execution
-    takes the failure path, its record says FAILED and an alert reaches a queue
-    subscribed to the alerts topic."""
+    """Given TypeCheck fails on every invocation, when a file lands, then its execution fails
+    at TypeCheck, the failure recorder turns its record FAILED (naming TypeCheck and, read
+    from the object's metadata, who uploaded it) and one alert reaches a queue subscribed to
+    the alerts topic."""
     queue = local_stack.subscribe_queue(
         local_stack.resource_name("AlertsTopic"), name="e2e-alerts-failed"
     )
     key, report = upload_while_failing(local_stack, "TypeCheckFunction")
 
-    assert report.status == "FAILED"
-    assert report.states == ("Claim", "TypeCheck", "UploaderNotRead", *FAILURE_TAIL)
-    record = record_of(local_stack, key)
-    assert record["status"] == "FAILED"
-    # TypeCheck never read the object, so who sent it is unknown: null, not absent.
-    assert "uploader" in record
-    assert record["uploader"] is None
-    sqs = local_stack.client("sqs")
-    alerts = []
-    for _ in range(10):
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        for message in messages:
-            envelope = json.loads(message["Body"])
-            if envelope["MessageAttributes"]["event"]["Value"] == "FAILED":
-                alerts.append(json.loads(envelope["Message"]))
-        if alerts:
-            break
-    assert [(a["key"], a["error"]) for a in alerts] == [(key, "RuntimeError")]
+    assert (report.status, report.states) == ("FAILED", ("Claim", "TypeCheck"))
+    record = wait_for_record(local_stack, key, lambda r: r.get("status") == "FAILED")
+    assert (record["failed_state"], record["failure_error"]) == ("TypeCheck", "RuntimeError")
+    assert record["uploader"] == {"kind": "IAM", "principal": LOCAL_CALLER, "name": LOCAL_USER_ID}
+    alerts = failed_alerts(local_stack, queue)
+    assert [(a["key"], a["error"], a["failed_state"]) for a in alerts] == [
+        (key, "RuntimeError", "TypeCheck")
+    ]
 
 
 def test_a_file_that_fails_after_type_check_keeps_its_uploader_on_the_failed_record(
     local_stack: LocalStack,
 ) -> None:
     """Given ValidateSchema fails on every invocation, when a file uploaded through the API
-    lands, then the FAILED record still names who uploaded it: TypeCheck read the uploader
-    from the object's metadata before the pipeline broke."""
+    lands, then the FAILED record names ValidateSchema and who uploaded it."""
     key, report = upload_while_failing(local_stack, "ValidateSchemaFunction")
 
     assert report.status == "FAILED"
-    assert report.states == ("Claim", "TypeCheck", "ValidateSchema", *FAILURE_TAIL)
-    record = record_of(local_stack, key)
-    assert record["status"] == "FAILED"
+    assert report.states == ("Claim", "TypeCheck", "ValidateSchema")
+    record = wait_for_record(local_stack, key, lambda r: r.get("status") == "FAILED")
     assert record["failure_error"] == "RuntimeError"
+    assert record["failed_state"] == "ValidateSchema"
     assert record["uploader"] == {"kind": "IAM", "principal": LOCAL_CALLER, "name": LOCAL_USER_ID}
 
 

@@ -212,7 +212,8 @@ def held_events(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def wait_until_quiet(stack: LocalStack, timeout: float) -> None:
-    """Wait until the bridge delivered everything and no execution is running."""
+    """Wait until the bridge delivered everything, no execution is running and every ended
+    execution's status change reached the failure recorder and its run ended."""
     deadline = time.monotonic() + timeout
     bridge, sfn = stack.bridge, stack.client("stepfunctions")
     assert bridge is not None
@@ -222,6 +223,8 @@ def wait_until_quiet(stack: LocalStack, timeout: float) -> None:
     )["executions"]:
         assert time.monotonic() < deadline, "executions still running at the deadline"
         time.sleep(0.1)
+    remaining = max(1.0, deadline - time.monotonic())
+    assert stack.wait_for_endings(remaining), "the failure recorder did not finish in time"
 
 
 def record(stack: LocalStack, key: str) -> dict[str, Any]:

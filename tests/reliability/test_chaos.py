@@ -6,8 +6,9 @@ transiently (through the local Lambda endpoint), 10 % of the state machine's own
 calls throttled and a few non-retryable Lambda errors on top (and one last file failed for
 certain afterwards, so the replay path always runs); then every object has exactly one
 terminal record with the right outcome, every quarantined file exactly one copy and one
-report (object versions counted), every FAILED execution raised an SNS alert, and every
-record left FAILED is VALID or QUARANTINED after a replay.
+report (object versions counted), every FAILED execution that owned its file's record had
+it recorded FAILED and raised an SNS alert (through the failure recorder), and every record
+left FAILED is VALID or QUARANTINED after a replay.
 """
 
 from __future__ import annotations
@@ -119,7 +120,9 @@ def replay_all(stack: LocalStack, target: Target, arns: list[str]) -> int:
     return len(replays)
 
 
-def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(
+# The chaos run is one scenario read top to bottom (given, when, then); splitting it would
+# scatter the story across helpers.
+def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(  # noqa: PLR0915
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     summary: list[str],
@@ -164,17 +167,23 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
     deliver_to_certain_failure(stack, doomed)
     deliveries.append(doomed)
 
-    # Every FAILED execution published an alert (counted before the replays below).
+    # Every FAILED execution that owned its file's record got it recorded FAILED by the
+    # failure recorder and published an alert (counted before the replays below); one that
+    # failed while another delivery of the same event owned the file (a throttled Claim of a
+    # duplicate) leaves that file to its owner.
     failed = executions(stack, "FAILED")
     alerts = failure_alerts(stack, alerts_url)
     assert failed, "the injected permanent faults should have failed executions"
-    assert set(failed) <= set(alerts), "a FAILED execution raised no SNS alert"
-    for arn in failed:
-        assert alerts[arn]["key"].startswith(PREFIX)
-
-    # Anything still FAILED succeeds on replay (a new execution with the same event).
     dynamodb, s3 = stack.client("dynamodb"), stack.client("s3")
     items = table_items(dynamodb, target.table, bucket, PREFIX)
+    owners = {str(item.get("execution_arn")) for item in items.values()}
+    unalerted = [arn for arn in failed if arn not in alerts]
+    assert not [arn for arn in unalerted if arn in owners], "a FAILED owner raised no SNS alert"
+    for arn in failed:
+        if arn in alerts:
+            assert alerts[arn]["key"].startswith(PREFIX)
+
+    # Anything still FAILED succeeds on replay (a new execution with the same event).
     still_failed = [item for item in items.values() if item["status"] == "FAILED"]
     assert item_key(bucket, doomed["detail"]["object"]["key"]) in {i["pk"] for i in still_failed}
     replayed = replay_all(stack, target, [str(item["execution_arn"]) for item in still_failed])

@@ -135,10 +135,10 @@ def test_given_no_results_bucket_then_the_setting_names_the_variable():
     ],
     ids=["uploader read by TypeCheck", "failed before TypeCheck"],
 )
-def test_given_recordfailure_s_item_then_the_failed_line_carries_its_uploader(
+def test_given_a_direct_failed_update_then_the_failed_line_carries_its_uploader(
     uploader_attribute: dict[str, Any], expected: tuple[str | None, ...]
 ) -> None:
-    """Given the item RecordFailure writes (a direct DynamoDB update: no processed_at, the
+    """Given a FAILED item written by a direct DynamoDB update (no processed_at, the
     uploader as TypeCheck's attribute value), then the line names the uploader or nobody."""
     claim = {"pk": PK, "status": "PROCESSING", "execution_arn": EXEC}
     failed = image(

@@ -2,7 +2,7 @@
 
 The metadata table's stream reaches write_result through the local streams bridge, as the
 event source mapping does in AWS; VALID and QUARANTINED come from the Lambdas, FAILED from
-the state machine's RecordFailure direct integration: all three must be there.
+the failure recorder (the execution failed at TypeCheck): all three must be there.
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ def test_given_a_quarantined_file_then_its_line_has_the_reason_and_the_uploader(
     assert line["uploader_principal"] == LOCAL_UPLOADER
 
 
-def test_given_a_failed_execution_then_recordfailure_s_write_has_a_line_too(
+def test_given_a_failed_execution_then_the_failure_recorders_write_has_a_line_too(
     local_stack: LocalStack, outcomes: Outcomes
 ) -> None:
     assert outcomes.failed.status == "FAILED"
-    assert "RecordFailure" in outcomes.failed.states
+    assert outcomes.failed.states[-1] == "TypeCheck"
     line = result_lines(local_stack)[outcomes.failed.key]
     assert line["failure_error"]
     assert line["execution_arn"] == outcomes.failed.arn
@@ -120,7 +120,7 @@ def failure_queue_messages(stack: LocalStack) -> list[dict[str, Any]]:
 
 
 def put_terminal(stack: LocalStack, key: str) -> None:
-    """A terminal record written straight to the table (as RecordFailure would)."""
+    """A terminal record written straight to the table (as the failure recorder would)."""
     stack.client("dynamodb").put_item(
         TableName=stack.resource_name("MetadataTable"),
         Item={

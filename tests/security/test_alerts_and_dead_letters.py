@@ -80,7 +80,12 @@ def test_given_every_alarm_then_it_notifies_the_encrypted_alerts_topic(cfn_templ
 def test_given_the_object_created_rule_then_its_target_dead_letters_to_an_encrypted_queue(
     cfn_template,
 ):
-    rules = [r for r in cfn_template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    rules = [
+        r
+        for r in cfn_template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"]["EventPattern"]["source"] == ["aws.s3"]
+    ]
     assert len(rules) == 1
     (target,) = rules[0]["Properties"]["Targets"]
     assert referenced(target["DeadLetterConfig"]["Arn"]) == "PipelineDeadLetterQueue"
@@ -90,6 +95,38 @@ def test_given_the_object_created_rule_then_its_target_dead_letters_to_an_encryp
         "KmsMasterKeyId" in queue and not str(queue["KmsMasterKeyId"]).startswith("alias/aws/")
     )
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_given_the_execution_ended_rule_then_only_this_machines_bad_ends_reach_the_recorder(
+    cfn_template,
+):
+    """Standard: FAILED, TIMED_OUT and ABORTED of this state machine, retried for a day,
+    then dead-lettered; the rule exists only for STANDARD (Express sends no such events)."""
+    rule = cfn_template["Resources"]["ExecutionEndedRule"]
+    assert rule["Condition"] == "IsStandard"
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert [referenced(a) for a in pattern["detail"]["stateMachineArn"]] == ["PipelineStateMachine"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    (target,) = rule["Properties"]["Targets"]
+    assert referenced(target["Arn"]) == "RecordFailureFunction"
+    assert referenced(target["DeadLetterConfig"]["Arn"]) == "FailureEventsDeadLetterQueue"
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+
+
+def test_given_express_then_the_execution_log_subscription_feeds_the_recorder(cfn_template):
+    subscription = cfn_template["Resources"]["ExecutionEndsSubscription"]
+    assert subscription["Condition"] == "IsExpress"
+    properties = subscription["Properties"]
+    assert referenced(properties["LogGroupName"]) == "PipelineLogGroup"
+    assert referenced(properties["DestinationArn"]) == "RecordFailureFunction"
+    for kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+        assert f'$.type = "{kind}"' in properties["FilterPattern"]
+    logging = props(cfn_template, "PipelineStateMachine")["LoggingConfiguration"]
+    # ALL: the ExecutionStarted event (with the input) is logged only at that level.
+    assert logging["Level"] == {"Fn::If": ["IsExpress", "ALL", "ERROR"]}
+    assert logging["IncludeExecutionData"] is True
 
 
 def test_given_the_dead_letter_queue_then_one_message_in_it_raises_an_alarm(cfn_template):

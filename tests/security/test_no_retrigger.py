@@ -19,7 +19,12 @@ def test_given_the_quarantine_bucket_then_it_sends_no_notifications(cfn_template
 
 
 def test_given_the_object_created_rule_then_it_matches_only_the_input_bucket(cfn_template):
-    rules = [r for r in cfn_template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    rules = [
+        r
+        for r in cfn_template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule"
+        and r["Properties"]["EventPattern"]["source"] != ["aws.states"]
+    ]
     assert len(rules) == 1
     pattern = rules[0]["Properties"]["EventPattern"]
     assert pattern["source"] == ["aws.s3"]

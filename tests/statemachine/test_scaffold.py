@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from transition_cases import CASES
 
 from scalper import cli
 from scalper.sfn_mock import MockConfig, mock_config_installed
@@ -30,10 +31,11 @@ PATHS = {
         ["Claim", "TypeCheck", "ValidateSchema", "Route", "Quarantine", "Done"],
     ),
     "a specific Catch": (None, ["Claim", "AlreadyProcessed"]),
-    "retries exhausted into the failure path": (
-        None,
-        ["Claim", "TypeCheck", "ValidateSchema", "RecordFailure", "TagFailure", "NotifyFailure",
-         "Fail"],
+    "retries exhausted: the execution fails at that Task": (
+        None, ["Claim", "TypeCheck", "ValidateSchema"],
+    ),
+    "a named error's Catch into a Task path": (
+        None, ["Claim", "TypeCheck", "RecordObjectGone", "AlertObjectGone", "ObjectGone"],
     ),
 }  # fmt: skip
 
@@ -82,14 +84,27 @@ def test_given_no_choices_then_the_default_path_is_the_happy_path(definition: De
 def test_given_a_path_through_a_catch_then_the_throw_is_one_that_catch_catches(
     definition: Definition,
 ) -> None:
-    path = PATHS["retries exhausted into the failure path"][1]
+    path = PATHS["a named error's Catch into a Task path"][1]
     _, responses = scaffold_test_case(definition, path, test_case="T")
-    # States.ALL catches it; no Retrier of ValidateSchema lists it, so one attempt suffices.
-    assert responses["TValidateSchema"] == {
-        "0": {"Throw": {"Error": "States.TaskFailed", "Cause": SCAFFOLD_CAUSE}}
+    # Only the ObjectGone Catch takes it; no Retrier of TypeCheck lists it: one attempt.
+    assert responses["TTypeCheck"] == {
+        "0": {"Throw": {"Error": "ObjectGone", "Cause": SCAFFOLD_CAUSE}}
     }
     duplicate = scaffold_test_case(definition, ["Claim", "AlreadyProcessed"], test_case="D")[1]
     assert duplicate["DClaim"]["0"]["Throw"]["Error"] == "DynamoDB.ConditionalCheckFailedException"
+
+
+def test_given_a_path_stopping_at_a_task_then_it_fails_there_after_every_retry(
+    definition: Definition,
+) -> None:
+    path = PATHS["retries exhausted: the execution fails at that Task"][1]
+    _, responses = scaffold_test_case(definition, path, test_case="F")
+    retries = definition.state("ValidateSchema")["Retry"][0]
+    assert responses["FValidateSchema"] == {
+        f"0-{retries['MaxAttempts']}": {
+            "Throw": {"Error": retries["ErrorEquals"][0], "Cause": SCAFFOLD_CAUSE}
+        }
+    }
 
 
 def test_given_a_retrier_matching_the_thrown_error_then_the_throw_repeats_past_its_attempts() -> (
@@ -117,8 +132,8 @@ def test_given_a_retrier_matching_the_thrown_error_then_the_throw_repeats_past_i
 def test_given_each_integration_then_return_placeholders_have_its_result_shape(
     definition: Definition,
 ) -> None:
-    path = ["Claim", "TypeCheck", "ValidateSchema", "RecordFailure", "TagFailure",
-            "NotifyFailure", "Fail"]  # fmt: skip
+    path = ["Claim", "TypeCheck", "ValidateSchema", "RecordObjectGone", "AlertObjectGone",
+            "ObjectGone"]  # fmt: skip
     _, responses = scaffold_test_case(definition, path, test_case="S")
     type_check = responses["STypeCheck"]["0"]["Return"]
     assert type_check["StatusCode"] == 200
@@ -132,9 +147,8 @@ def test_given_each_integration_then_return_placeholders_have_its_result_shape(
         "uploader",
         "uploader_attribute",
     }
-    assert responses["SRecordFailure"]["0"]["Return"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
-    assert "MessageId" in responses["SNotifyFailure"]["0"]["Return"]
-    assert "VersionId" in responses["STagFailure"]["0"]["Return"]
+    assert responses["SRecordObjectGone"]["0"]["Return"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    assert "MessageId" in responses["SAlertObjectGone"]["0"]["Return"]
 
 
 @pytest.mark.parametrize(
@@ -142,7 +156,7 @@ def test_given_each_integration_then_return_placeholders_have_its_result_shape(
     [
         (["Claim", "ExtractMetadata"], "'Claim' cannot go to 'ExtractMetadata'"),
         (["TypeCheck", "ValidateSchema"], "a path starts at 'Claim'"),
-        (["Claim", "TypeCheck"], "the path stops at 'TypeCheck'"),
+        (["Claim", "TypeCheck", "ValidateSchema", "Route"], "the path stops at 'Route'"),
         (["Claim", "Nowhere"], "no state 'Nowhere'"),
     ],
 )
@@ -215,7 +229,8 @@ def test_given_the_suite_mock_file_when_checked_then_it_has_no_problems(
     only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["sfn-mock", "check"]) == cli.EXIT_OK
-    assert "21 test cases of 'scalper-local-pipeline', no problems" in capsys.readouterr().out
+    expected = f"{len(CASES)} test cases of 'scalper-local-pipeline', no problems"
+    assert expected in capsys.readouterr().out
 
 
 def test_given_a_mock_file_with_mistakes_when_checked_then_each_is_reported_with_exit_1(

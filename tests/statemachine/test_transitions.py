@@ -10,7 +10,6 @@ is moto's engine, or Amazon's Step Functions Local when SFN_LOCAL_ENDPOINT is se
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -23,6 +22,11 @@ from scalper.sfn_mock import MockConfig
 from scalper.sfn_mock.expectations import problems_between
 from scalper.sfn_mock.model import problems_against
 from scalper.sfn_mock.runner import DeployedStateMachine as Pipeline
+
+
+def max_attempts(pipeline: Pipeline, state: str) -> int:
+    """MaxAttempts of the state's first Retrier, read from the deployed definition."""
+    return int(pipeline.definition.state(state)["Retry"][0]["MaxAttempts"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -67,46 +71,41 @@ def test_given_transient_errors_when_retried_then_each_attempt_failed_with_its_m
     )
 
 
-def test_given_retries_exhausted_when_failing_then_the_alert_is_published_with_event_failed(
+def test_given_retries_exhausted_then_the_execution_fails_at_that_task_with_its_input_intact(
     pipeline: Pipeline,
 ) -> None:
+    """No catch-all: the failing Task is the execution's last state, so a redrive resumes
+    there; nothing inside the state machine records or alerts (the failure recorder does)."""
     trace = pipeline.run("RetriesExhausted")
-    (published,) = trace.scheduled_parameters("NotifyFailure")
+    assert trace.path[-1] == "ValidateSchema"
+    assert trace.visit("ValidateSchema").attempts == max_attempts(pipeline, "ValidateSchema") + 1
+    assert (
+        trace.scheduled_parameters("ValidateSchema")[-1]["Payload"]["object"]
+        == (pipeline.execution_input["detail"]["object"])
+    )
+
+
+def test_given_an_object_gone_then_the_record_and_the_alert_say_failed_object_gone(
+    pipeline: Pipeline,
+) -> None:
+    trace = pipeline.run("TypeCheckObjectGone")
     detail = pipeline.execution_input["detail"]
+    (recorded,) = trace.scheduled_parameters("RecordObjectGone")
+    values = recorded["ExpressionAttributeValues"]
+    assert values[":failed"] == {"S": "FAILED"}
+    assert values[":error"] == {"S": "ObjectGone"}
+    assert values[":exec"] == {"S": trace.execution_arn}
+    assert recorded["ConditionExpression"] == "attribute_not_exists(pk) OR execution_arn = :exec"
+    # The same partition key Claim writes: one expression for the record's key.
+    (claim,) = trace.scheduled_parameters("Claim")
+    assert recorded["Key"]["pk"] == claim["Item"]["pk"]
+    (published,) = trace.scheduled_parameters("AlertObjectGone")
     assert published["TopicArn"] == pipeline.substitutions["AlertsTopicArn"]
     assert published["MessageAttributes"]["event"]["StringValue"] == "FAILED"
     assert published["Message"]["event"] == "FAILED"
+    assert published["Message"]["error"] == "ObjectGone"
     assert published["Message"]["key"] == detail["object"]["key"]
-    assert published["Message"]["error"] == "Lambda.ServiceException"
     assert published["Message"]["execution_arn"] == trace.execution_arn
-    (recorded,) = trace.scheduled_parameters("RecordFailure")
-    assert recorded["ExpressionAttributeValues"][":failed"] == {"S": "FAILED"}
-    assert recorded["ExpressionAttributeValues"][":error"] == {"S": "Lambda.ServiceException"}
-
-
-def test_given_a_failure_after_type_check_then_the_failed_record_names_the_uploader(
-    pipeline: Pipeline, mock_config: MockConfig
-) -> None:
-    """TypeCheck reads the uploader from the object's metadata; the FAILED record keeps it."""
-    # Every mocked TypeCheck result names the same uploader (one file, one uploader).
-    (attribute,) = {
-        json.dumps(p["uploader_attribute"], sort_keys=True)
-        for p in _lambda_payloads(mock_config, "TypeCheck")
-    }
-    trace = pipeline.run("RetriesExhausted")
-    (recorded,) = trace.scheduled_parameters("RecordFailure")
-    assert "uploader = :uploader" in recorded["UpdateExpression"]
-    assert recorded["ExpressionAttributeValues"][":uploader"] == json.loads(attribute)
-    assert json.loads(attribute)["M"]["kind"] == {"S": "IAM"}
-
-
-@pytest.mark.parametrize("case", ["ClaimFails", "TypeCheckFails"])
-def test_given_a_failure_before_type_check_read_the_object_then_the_uploader_is_null(
-    pipeline: Pipeline, case: str
-) -> None:
-    trace = pipeline.run(case)
-    (recorded,) = trace.scheduled_parameters("RecordFailure")
-    assert recorded["ExpressionAttributeValues"][":uploader"] == {"NULL": True}
 
 
 def test_given_the_event_when_the_pipeline_runs_then_each_task_is_sent_what_it_needs(

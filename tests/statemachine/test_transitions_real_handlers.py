@@ -7,7 +7,7 @@ execution with the EventBridge event for it (no ``#TestCase``: every Task really
 asserts the path, status and outcome the mocked case asserts. So the mocked responses stay
 honest: the real handlers take the same paths for the same kinds of file. The Lambda fault
 cases run too, with the local Lambda endpoint injecting the failure and everything after it
-(the failure record, the tag, the alert) real.
+(the failure recorder's record, tag and alert) real.
 
 Backends: moto's engine in this process by default; with SFN_LOCAL_ENDPOINT set, Amazon's
 Step Functions Local, whose LAMBDA_ENDPOINT / DYNAMODB_ENDPOINT / SNS_ENDPOINT must point at
@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 import pytest
+from failure_support import failed_alerts, wait_for_record
 from silent_scalper.records import item_key
 from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
@@ -179,7 +180,7 @@ def test_given_a_file_already_processed_when_its_event_comes_again_then_it_ends_
 
 
 #: One mocked case of each kind (Return, Throw retried then Return, Throw caught, retries
-#: exhausted into Fail): test_transitions.py runs them all in-process.
+#: exhausted at a Task): test_transitions.py runs them all in-process.
 OVER_HTTP = ("ValidCsv", "DynamoDbThrottleRetried", "DuplicateEvent", "RetriesExhausted")
 
 
@@ -218,6 +219,18 @@ FAULTS: dict[str, tuple[str, list[tuple[str, Fault, int | None, str]]]] = {
     ]),
     "QuarantineCopyFails": ("QuarantineSchemaViolation", [
         ("QuarantineFunction", Fault.FUNCTION_ERROR, 1, "ClientError"),
+    ]),
+    "TypeCheckRetriesExhausted": ("ValidCsv", [
+        ("TypeCheckFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "ExtractMetadataRetriesExhausted": ("ValidCsv", [
+        ("ExtractMetadataFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "WriteMetadataRetriesExhausted": ("ValidCsv", [
+        ("WriteMetadataFunction", Fault.SERVICE_EXCEPTION, None, ""),
+    ]),
+    "QuarantineRetriesExhausted": ("QuarantineSchemaViolation", [
+        ("QuarantineFunction", Fault.SERVICE_EXCEPTION, None, ""),
     ]),
 }  # fmt: skip
 FAULT_CASES = [case for case in CASES if case.name in FAULTS]
@@ -277,15 +290,12 @@ def test_given_retries_exhausted_for_real_then_the_record_is_failed_and_the_aler
     )
     assert trace.status == "FAILED"
     detail = event["detail"]
-    pk = item_key(detail["bucket"]["name"], detail["object"]["key"])
-    item = stack.client("dynamodb").get_item(
-        TableName=stack.resource_name("MetadataTable"), Key={"pk": {"S": pk}}
-    )["Item"]
-    assert (item["status"]["S"], item["failure_error"]["S"]) == (
-        "FAILED",
+    # The failure recorder writes the record once the execution's end reaches it.
+    item = wait_for_record(stack, detail["object"]["key"], lambda r: r.get("status") == "FAILED")
+    assert item["pk"] == item_key(detail["bucket"]["name"], detail["object"]["key"])
+    assert (item["failure_error"], item["failed_state"]) == (
         "Lambda.ServiceException",
+        "ValidateSchema",
     )
-    (message,) = stack.client("sqs").receive_message(QueueUrl=alerts, WaitTimeSeconds=1)["Messages"]
-    notification = json.loads(message["Body"])
-    assert notification["MessageAttributes"]["event"]["Value"] == "FAILED"
-    assert json.loads(notification["Message"])["key"] == detail["object"]["key"]
+    key = detail["object"]["key"]
+    assert [a["key"] for a in failed_alerts(stack, alerts) if a["key"] == key] == [key]

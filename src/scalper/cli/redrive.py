@@ -2,10 +2,11 @@
 
 RedriveExecution keeps the execution's ARN and input and skips the states that succeeded;
 it works for FAILED, TIMED_OUT and ABORTED Standard executions up to 14 days after they
-stopped. `--all-failed` redrives every one since --since (default 14d) at a pace under the
+stopped. Each row shows the state the execution failed at (where the redrive resumes) and
+its error. `--all-failed` redrives every one since --since (default 14d) at a pace under the
 RedriveExecution throttling quota (a client-side token bucket: --rate per second, --burst at
-once). What cannot be redriven (Express, beyond the window, the local stack: moto has no
-RedriveExecution) is listed with `scalper replay ARN...` as the way out.
+once). What cannot be redriven (Express, beyond the window) is listed with
+`scalper replay ARN...` as the way out; the local stack redrives its own executions.
 An execution whose file a newer execution (a replay, a newer upload) now owns is left alone.
 Exit 0 when everything asked for was redriven (or would be, with --dry-run) or needs nothing,
 1 otherwise.
@@ -106,20 +107,23 @@ def _redrive(args: argparse.Namespace, clients: Clients, target: Target) -> int:
         )
     else:
         out = console()
-        if target.local:
-            out.print(
-                "The local stack runs on moto, which has no RedriveExecution: nothing was "
-                "redriven. `scalper replay` starts each again with its original input."
-            )
         table = Table(
             title="redrive" + (" (dry run)" if args.dry_run else ""), title_justify="left"
         )
-        for column in ("execution", "status", "stopped", "file", "result", "why"):
+        columns = ("execution", "status", "stopped", "file", "failed at", "error", "result", "why")
+        for column in columns:
             table.add_column(column, overflow="fold")
         for i in items:
             why = "; ".join(x for x in (i.reason, i.note) if x)
             table.add_row(
-                short_arn(i.arn), i.status or "", when(i.stopped), i.key or "", i.outcome, why
+                short_arn(i.arn),
+                i.status or "",
+                when(i.stopped),
+                i.key or "",
+                i.failed_state or "",
+                i.error or "",
+                i.outcome,
+                why,
             )
         out.print(table)
         if not items:

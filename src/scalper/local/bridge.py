@@ -151,8 +151,12 @@ class EventBridgeBridge:
         account_id: str = "123456789012",
         region: str = "us-east-1",
         max_workers: int = 8,
+        invoke_lambda: Callable[[str, str], tuple[str | None, str]] | None = None,
     ) -> None:
         self.rules = list(rules)
+        # Lambda targets are invoked asynchronously, as EventBridge does: (error code or
+        # None, message) says whether the invocation was accepted.
+        self._invoke_lambda = invoke_lambda
         # moto's own matcher (what its rules use for the targets it does deliver).
         self._patterns = {r.arn: moto_internals.event_pattern(r.pattern) for r in self.rules}
         self._client = client
@@ -307,6 +311,10 @@ class EventBridgeBridge:
                 delivery.execution_arn = str(response["executionArn"])
                 with self._lock:
                     self._executions.setdefault(delivery.key, []).append(delivery.execution_arn)
+            elif target.arn.startswith("arn:aws:lambda:") and self._invoke_lambda is not None:
+                code, message = self._invoke_lambda(target.arn, payload)
+                if code is not None:
+                    return code, message
             elif target.arn.startswith("arn:aws:sqs:"):
                 sqs = self._client("sqs")
                 url = sqs.get_queue_url(QueueName=target.arn.rsplit(":", 1)[1])["QueueUrl"]

@@ -11,7 +11,7 @@ a ``with`` block:
   looks exactly like a deterministic injected fault to the state machine.
 - `DynamoDBThrottles`: a fraction of the Step Functions interpreter's direct DynamoDB
   integrations (``arn:aws:states:::dynamodb:putItem`` / ``updateItem``: Claim and
-  RecordFailure) fail with ``ProvisionedThroughputExceededException`` before reaching the
+  RecordObjectGone) fail with ``ProvisionedThroughputExceededException`` before reaching the
   table, as a throttled request does. The state machine sees
   ``DynamoDB.ProvisionedThroughputExceededException``. The hook is one method of moto's
   interpreter (moto is pinned; named and checked in :mod:`scalper.local.moto_internals`);

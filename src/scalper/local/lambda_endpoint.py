@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from scalper.local import retry
 from scalper.local._http import BackgroundHTTPServer
 from scalper.local.lambda_runtime import FunctionPool, FunctionSpec, InvokeResult
 
@@ -38,7 +39,7 @@ class Fault(StrEnum):
     SERVICE_EXCEPTION = "ServiceException"  # HTTP 500: Lambda.ServiceException in SFN
     TOO_MANY_REQUESTS = "TooManyRequestsException"  # HTTP 429: Lambda.TooManyRequestsException
     FUNCTION_ERROR = "Unhandled"  # HTTP 200 + X-Amz-Function-Error, errorType as given
-    TIMEOUT = "Sandbox.Timedout"  # as if the function ran past its Timeout
+    TIMEOUT = "Sandbox.Timedout"  # the function runs past its Timeout (the wait is retry-scaled)
 
 
 _SERVICE_STATUS = {Fault.SERVICE_EXCEPTION: 500, Fault.TOO_MANY_REQUESTS: 429}
@@ -50,6 +51,8 @@ class _FaultRule:
     remaining: int | None  # None: every invocation until cleared
     error_type: str
     message: str
+    #: How long a TIMEOUT fault holds its caller (None: the function's scaled Timeout).
+    hold_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,15 +89,19 @@ class FaultInjector:
         times: int | None = 1,
         error_type: str = "RuntimeError",
         message: str = "fault injected by the local stack",
+        hold_seconds: float | None = None,
     ) -> None:
         """Fail the next ``times`` invocations of ``function`` (None = until `clear`).
+
+        ``hold_seconds``: how long a `Fault.TIMEOUT` keeps the caller waiting (default: the
+        function's ``Timeout`` times the retry scale).
 
         ``function`` is the logical id or the function name. Rules queue up: a
         second `inject` applies after the first is used up.
         """
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for every invocation)")
-        rule = _FaultRule(fault, times, error_type, message)
+        rule = _FaultRule(fault, times, error_type, message, hold_seconds)
         with self._lock:
             self._rules.setdefault(self._logical(function), []).append(rule)
 
@@ -155,6 +162,7 @@ class LambdaEndpoint:
         self.log_dir = log_dir
         self._invocations: list[Invocation] = []
         self._stopping = False
+        self._halt = threading.Event()
         self._lock = threading.Lock()
         endpoint = self
 
@@ -212,6 +220,7 @@ class LambdaEndpoint:
     def stop(self) -> None:
         """Stop serving and stop every worker process."""
         self._stopping = True
+        self._halt.set()
         self._server.stop()
         for pool in self.pools.values():
             pool.close()
@@ -374,6 +383,10 @@ class LambdaEndpoint:
             )
         if rule.fault is Fault.TIMEOUT:
             timeout = self.pools[logical].spec.timeout
+            # A hung function holds its caller for its whole Timeout; the local stack's
+            # retry scale shortens real waits, this one too. Stopping the stack ends it.
+            hold = rule.hold_seconds
+            self._halt.wait(timeout * retry.current_scale() if hold is None else hold)
             payload = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": (

@@ -12,7 +12,10 @@ things the local stack does go below it, and each such use is named here and now
   :mod:`scalper.local.faults`);
 - S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
 - EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
-- the server's WSGI application and request handler (:mod:`scalper.local.stack`).
+- the server's WSGI application and request handler (:mod:`scalper.local.stack`);
+- where an execution ends, its history, its state machine details, the program's timeout and
+  the Step Functions responses (:mod:`scalper.local.execution_ends`: RedriveExecution, the
+  execution's end delivered as AWS would, the Express cap).
 
 moto is pinned exactly (``MOTO_VERSION``, the same as the pin in pyproject.toml; a test
 holds the three equal). Upgrading moto is a review of this file: move the pin, run
@@ -105,6 +108,43 @@ def execution_worker_class() -> Any:
     """``ExecutionWorker``: parses the definition (``_get_evaluation_entrypoint``) and hands
     its ``_mock_test_case`` to the interpreter."""
     return _sfn("backend.execution_worker", "ExecutionWorker")
+
+
+def execution_module() -> ModuleType:
+    """``backend.execution``: ``Execution`` and ``BaseExecutionWorkerCommunication``, whose
+    ``terminated`` runs when an execution (or a redrive of it) ends."""
+    return cast(ModuleType, _sfn("backend.execution"))
+
+
+def program_class() -> Any:
+    """``Program``: its ``eval`` joins the worker thread for ``timeout_seconds``."""
+    return _sfn("asl.component.program.program", "Program")
+
+
+def evaluation_details_module() -> ModuleType:
+    """``EvaluationDetails`` and its parts: what an ``ExecutionWorker`` is built from."""
+    return cast(ModuleType, _sfn("asl.eval.evaluation_details"))
+
+
+def sfn_api_module() -> ModuleType:
+    """The Step Functions API shapes (``ExecutionStatus``, ``StateMachineType``)."""
+    return cast(ModuleType, _sfn("api"))
+
+
+def step_functions_responses_class() -> Any:
+    """``StepFunctionResponse``: one method per API action, dispatched by name."""
+    return _module("moto.stepfunctions.responses").StepFunctionResponse
+
+
+def json_error(code: str, message: str) -> Exception:
+    """An AWS JSON-protocol error answer (``__type`` = ``code``)."""
+    error: type[Exception] = _module("moto.core.exceptions").JsonRESTError
+    return error(code, message)
+
+
+def action_result(result: dict[str, Any]) -> Any:
+    """A response method's result, serialised by the API's output shape."""
+    return _module("moto.core.responses").ActionResult(result)
 
 
 def mock_config_module() -> ModuleType:
@@ -363,6 +403,42 @@ def _check_server() -> str | None:
     return None
 
 
+def _check_execution_ends() -> str | None:
+    execution = execution_module()
+    for owner, names in (
+        (execution.BaseExecutionWorkerCommunication, ("terminated",)),
+        (
+            execution.Execution,
+            (
+                "to_history_output",
+                "get_start_state_machine_details",
+                "_get_start_aws_execution_details",
+                "_get_start_execution_worker_comm",
+            ),
+        ),
+        (program_class(), ("eval",)),
+        (
+            step_functions_responses_class(),
+            ("describe_execution", "get_execution_history", "stop_execution"),
+        ),
+    ):
+        missing = [n for n in names if not callable(getattr(owner, n, None))]
+        if missing:
+            return f"{owner.__name__} has no {', '.join(missing)}"
+    details = evaluation_details_module()
+    for name in ("EvaluationDetails", "ExecutionDetails", "StateMachineDetails"):
+        if getattr(details, name, None) is None:
+            return f"{name} is gone"
+    if _parameters(execution_worker_class())[:4] != [
+        "evaluation_details",
+        "exec_comm",
+        "cloud_watch_logging_session",
+        "activity_store",
+    ]:
+        return "ExecutionWorker no longer takes (evaluation_details, exec_comm, ...)"
+    return None
+
+
 @dataclass(frozen=True)
 class HookPoint:
     """One moto internal: its dotted name, who relies on it, and the check that it is there."""
@@ -440,6 +516,12 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         _check_event_pattern,
     ),
     HookPoint("moto.moto_server.werkzeug_app", "scalper.local.stack", _check_server),
+    HookPoint(
+        f"{_SFN}backend.execution (terminated, history, details), Program.eval, "
+        "moto.stepfunctions.responses.StepFunctionResponse",
+        "scalper.local.execution_ends",
+        _check_execution_ends,
+    ),
 )
 
 

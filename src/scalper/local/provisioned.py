@@ -13,6 +13,7 @@ from typing import Any
 
 from scalper.local.jwt_auth import JwtAuthorizer
 from scalper.local.lambda_runtime import FunctionSpec
+from scalper.local.log_subscriptions import ExecutionLogging, LogSubscription
 from scalper.local.template import Resolver
 
 
@@ -65,6 +66,8 @@ class StateMachineInfo:
     arn: str
     definition: str
     type: str
+    #: Its Logging property: the local stack writes each execution's events there.
+    logging: ExecutionLogging | None = None
 
 
 @dataclass
@@ -76,6 +79,7 @@ class Provisioned:
     routes: list[Route] = field(default_factory=list)
     rules: list[BridgeRule] = field(default_factory=list)
     state_machines: dict[str, StateMachineInfo] = field(default_factory=dict)
+    subscriptions: list[LogSubscription] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     gaps: list[str] = field(default_factory=list)
 

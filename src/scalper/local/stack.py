@@ -23,6 +23,7 @@ One stack per process: moto's mock is process-wide.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -32,9 +33,11 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -44,8 +47,15 @@ from werkzeug.serving import make_server
 from scalper.local import interpreter_cache, moto_internals, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
+from scalper.local.execution_ends import (
+    EndedRun,
+    StepFunctionsExtensions,
+    log_lines,
+    status_change_event,
+)
 from scalper.local.http_api import HttpApi
 from scalper.local.lambda_endpoint import LambdaEndpoint
+from scalper.local.log_subscriptions import ExecutionLogging
 from scalper.local.provision import (
     LOCAL_ACCESS_KEY,
     LOCAL_SECRET_KEY,
@@ -60,6 +70,10 @@ from scalper.local.template import load_template
 REPO_ROOT = Path(__file__).resolve().parents[3]
 _SFN_LOGGER = moto_internals.SFN_LOGGER
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+#: Lambda's asynchronous invocation: a function error is retried twice; throttles and
+#: service errors are retried with backoff (for up to 6 hours on AWS; a bounded number here).
+_ASYNC_FUNCTION_RETRIES = 2
+_ASYNC_SERVICE_ATTEMPTS = 12
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
 # puts fake credentials in os.environ, the workers get the stack's own).
@@ -126,7 +140,9 @@ class LocalStack:
         self.api: HttpApi | None = None
         self.bridge: EventBridgeBridge | None = None
         self.streams: StreamsBridge | None = None
+        self.extensions: StepFunctionsExtensions | None = None
         self.provisioned: Provisioned | None = None
+        self._endings: set[threading.Thread] = set()
         self._clients: dict[str, Any] = {}
         self._in_process_clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
@@ -244,8 +260,12 @@ class LocalStack:
             self._in_process_client,
             account_id=provisioned.resolver.account_id,
             region=cfg.region,
+            invoke_lambda=self._invoke_event,
         )
         self.bridge.install()
+        # RedriveExecution, the Express cap, and each execution's end delivered as AWS would.
+        self.extensions = StepFunctionsExtensions(self._execution_ended)
+        self.extensions.install()
 
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
         # After the variable above: the interpreter's cached Lambda client reads it once.
@@ -284,6 +304,9 @@ class LocalStack:
         # Executions still running when the stack stops lose their Lambda endpoint; moto's
         # interpreter would log each as an error. They are being stopped, not failing.
         logging.getLogger(_SFN_LOGGER).setLevel(logging.CRITICAL)
+        if self.extensions is not None:
+            self.extensions.uninstall()
+            self.extensions = None
         if self.bridge is not None:
             self.bridge.close()
             self.bridge = None
@@ -323,6 +346,126 @@ class LocalStack:
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))
         os.environ[name] = value
+
+    # -- the end of an execution, as AWS delivers it -----------------------------------
+    def _invoke_event(self, function_arn: str, payload: str) -> tuple[str | None, str]:
+        """An asynchronous Invoke (``InvocationType=Event``) of a template function, as
+        Lambda runs one: accepted at once, then run with Lambda's asynchronous retries (a
+        throttle or service error is retried with backoff, a function error twice more).
+        `wait_for_endings` waits for these runs too."""
+        lambdas = self._require(self.lambdas)
+        try:
+            lambdas.logical_id(function_arn)
+        except KeyError:
+            return "ResourceNotFoundException", f"Function not found: {function_arn}"
+        thread = threading.Thread(
+            target=self._run_event, args=(function_arn, payload.encode()), daemon=True
+        )
+        with self._clients_lock:
+            self._endings.add(thread)
+        thread.start()
+        return None, ""
+
+    def _run_event(self, function_arn: str, body: bytes) -> None:
+        path = f"/2015-03-31/functions/{quote(function_arn, safe='')}/invocations"
+        function_errors = 0
+        try:
+            for attempt in range(_ASYNC_SERVICE_ATTEMPTS):
+                lambdas = self.lambdas
+                if lambdas is None:
+                    return
+                reply = lambdas.handle(path, body, "RequestResponse")
+                if reply.status >= 400:  # throttled or a service error: Lambda retries
+                    time.sleep(min(60.0, 2.0**attempt) * retry.current_scale())
+                    continue
+                if "X-Amz-Function-Error" not in reply.headers:
+                    return
+                function_errors += 1
+                if function_errors > _ASYNC_FUNCTION_RETRIES:
+                    return
+                time.sleep(min(60.0, 2.0**attempt) * retry.current_scale())
+        finally:
+            with self._clients_lock:
+                self._endings.discard(threading.current_thread())
+
+    def _execution_ended(self, run: EndedRun) -> None:
+        """Called on moto's interpreter thread when an execution (or a redrive) ends."""
+        thread = threading.Thread(target=self._deliver_end, args=(run,), daemon=True)
+        with self._clients_lock:
+            self._endings.add(thread)
+        thread.start()
+
+    def _deliver_end(self, run: EndedRun) -> None:
+        try:
+            provisioned = self.provisioned
+            if provisioned is None:
+                return
+            machine = next(
+                (m for m in provisioned.state_machines.values() if m.arn == run.state_machine_arn),
+                None,
+            )
+            if run.workflow_type.endswith("STANDARD") and self.bridge is not None:
+                account = provisioned.resolver.account_id
+                self.bridge.publish(
+                    status_change_event(run, account=account, region=self.config.region)
+                )
+            if machine is not None and machine.logging is not None:
+                self._write_execution_log(run, machine.logging)
+        finally:
+            with self._clients_lock:
+                self._endings.discard(threading.current_thread())
+
+    def _write_execution_log(self, run: EndedRun, logging_config: ExecutionLogging) -> None:
+        """Write the execution's events to its log group as Step Functions would, then hand
+        the ones each subscription filter matches to its destination."""
+        lines = log_lines(run, level=logging_config.level, include_data=logging_config.include_data)
+        if not lines:
+            return
+        logs = self.client("logs")
+        stream = f"states/{run.state_machine_arn.rsplit(':', 1)[-1]}/{run.arn.rsplit(':', 1)[-1]}"
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
+        events: list[dict[str, Any]] = [
+            {"timestamp": int(line["event_timestamp"]), "message": json.dumps(line, default=str)}
+            for line in lines
+        ]
+        logs.put_log_events(
+            logGroupName=logging_config.group, logStreamName=stream, logEvents=events
+        )
+        provisioned = self._require(self.provisioned)
+        for subscription in provisioned.subscriptions:
+            if subscription.log_group != logging_config.group:
+                continue
+            matched = [e for e in events if subscription.matches(json.loads(e["message"]))]
+            if matched:
+                self._invoke_event(
+                    subscription.destination_arn,
+                    json.dumps(
+                        subscription.payload(
+                            matched,
+                            owner=provisioned.resolver.account_id,
+                            log_group=logging_config.group,
+                            log_stream=stream,
+                        )
+                    ),
+                )
+
+    def wait_for_endings(self, timeout: float = 30.0) -> bool:
+        """Wait until every ended execution's event or log has been handed on."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._clients_lock:
+                pending = list(self._endings)
+            if not pending:
+                return self._require(self.bridge).wait_idle(max(0.1, deadline - time.monotonic()))
+            for thread in pending:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        return False
+
+    def redrive(self, arn: str) -> datetime:
+        """RedriveExecution of one of this stack's executions (AWS's rules)."""
+        response = self.client("stepfunctions").redrive_execution(executionArn=arn)
+        return response["redriveDate"]  # type: ignore[no-any-return]
 
     # -- what users and tests read ---------------------------------------------------
     @property

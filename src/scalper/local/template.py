@@ -138,6 +138,20 @@ class Resolver:
             elif spec.get("Type") == "Number":
                 value = str(value)
             self.parameters[name] = value
+        self._check_rules()
+
+    def _check_rules(self) -> None:
+        """Refuse parameter combinations the template's ``Rules`` section rejects, as
+        CloudFormation does before it creates anything (the first failed assertion's
+        ``AssertDescription`` is the message)."""
+        for name, rule in (self.template.get("Rules") or {}).items():
+            where = f"Rules.{name}"
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"], where):
+                continue
+            for index, assertion in enumerate(rule.get("Assertions") or []):
+                if not self.resolve(assertion["Assert"], f"{where}.Assertions[{index}]"):
+                    why = assertion.get("AssertDescription") or "its assertion failed"
+                    raise TemplateError(f"rule {name}: {' '.join(str(why).split())}")
 
     # -- pseudo parameters -------------------------------------------------
     def _pseudo(self, name: str) -> Any:
@@ -272,6 +286,11 @@ class Resolver:
     def _or(self, arg: Any, where: str) -> bool:
         return any(bool(self._resolve(a, where)) for a in arg)
 
+    def _contains(self, arg: Any, where: str) -> bool:
+        """``Fn::Contains`` (Rules only): whether the list holds the string."""
+        items, value = (self._resolve(a, where) for a in arg)
+        return _to_text(value) in [_to_text(i) for i in items]
+
     def _condition_ref(self, arg: Any, where: str) -> bool:
         return self.condition(str(arg))
 
@@ -316,6 +335,7 @@ _INTRINSICS: dict[str, Callable[[Resolver, Any, str], Any]] = {
     "Fn::Not": Resolver._not,
     "Fn::And": Resolver._and,
     "Fn::Or": Resolver._or,
+    "Fn::Contains": Resolver._contains,
     "Condition": Resolver._condition_ref,
     "Fn::Select": Resolver._select,
     "Fn::Split": Resolver._split,

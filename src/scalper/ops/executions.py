@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from silent_scalper.pipeline.failure import failed_state as last_state_entered
 from silent_scalper.records import Status, item_key
 
 from scalper.ops.common import NotFoundError, OpsError, iso
@@ -81,6 +82,8 @@ class ExecutionInfo:
     cause: str | None = None
     console_url: str | None = None
     input: dict[str, Any] | None = field(default=None, compare=False)
+    #: The state it was in when it ended badly: where a redrive resumes.
+    failed_state: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain data (the input is left out: it can be large)."""
@@ -97,6 +100,7 @@ class ExecutionInfo:
             "redrive_status_reason": self.redrive_status_reason,
             "error": self.error,
             "cause": self.cause,
+            "failed_state": self.failed_state,
             "console_url": self.console_url,
         }
 
@@ -119,8 +123,20 @@ def is_express_arn(arn: str) -> bool:
     return ":express:" in arn
 
 
-def describe(sfn: SFNClient, arn: str, target: Target) -> ExecutionInfo:
-    """DescribeExecution, with the file it handled; :class:`NotFoundError` for an unknown ARN."""
+def failed_state(sfn: SFNClient, arn: str) -> str | None:
+    """The state an execution ended in (the failure recorder's reading of the history)."""
+    page = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=20)
+    return last_state_entered(page["events"])
+
+
+def describe(
+    sfn: SFNClient, arn: str, target: Target, *, with_failed_state: bool = False
+) -> ExecutionInfo:
+    """DescribeExecution, with the file it handled; :class:`NotFoundError` for an unknown ARN.
+
+    ``with_failed_state``: for an execution that ended badly, also the state it ended in
+    (one GetExecutionHistory call; Express executions keep no history).
+    """
     try:
         d = sfn.describe_execution(executionArn=arn)
     except ClientError as exc:
@@ -143,10 +159,19 @@ def describe(sfn: SFNClient, arn: str, target: Target) -> ExecutionInfo:
         except ValueError:
             event = None
     bucket, key = object_of(event)
+    status = str(d["status"])
+    ended_in = (
+        failed_state(sfn, arn)
+        if with_failed_state
+        and status in UNSUCCESSFUL
+        and not is_express_arn(arn)
+        and target.workflow_type != "EXPRESS"
+        else None
+    )
     return ExecutionInfo(
         arn=arn,
         name=str(d.get("name", arn.rsplit(":", 1)[-1])),
-        status=str(d["status"]),
+        status=status,
         start=d["startDate"],
         stop=d.get("stopDate"),
         key=key,
@@ -158,6 +183,7 @@ def describe(sfn: SFNClient, arn: str, target: Target) -> ExecutionInfo:
         cause=d.get("cause"),
         console_url=target.console_url(arn),
         input=event,
+        failed_state=ended_in,
     )
 
 
@@ -246,7 +272,7 @@ def list_executions(
         if len(rows) >= limit:
             break
         try:
-            rows.append(describe(sfn, str(item["executionArn"]), target))
+            rows.append(describe(sfn, str(item["executionArn"]), target, with_failed_state=True))
         except NotFoundError:
             continue
         progress(1)

@@ -1,10 +1,11 @@
 """``scalper redrive``: RedriveExecution for failed Standard executions, in bulk, within quota.
 
 Redrive resumes a FAILED, TIMED_OUT or ABORTED Standard execution from its unsuccessful
-state, with the same ARN and input, for 14 days after it stopped. What cannot be redriven is
-listed with the reason Step Functions gives and ``replay`` (a new execution, same input) as
-the way out: Express executions, executions beyond the window, local stacks (moto has no
-RedriveExecution).
+state, with the same ARN and input, for 14 days after it stopped. The pipeline catches only
+what it has the answer to, so that state is the Task that failed: a redrive re-runs it and
+what follows. What cannot be redriven is listed with the reason and ``replay`` (a new
+execution, same input) as the way out: Express executions, executions beyond the window.
+The local stack answers RedriveExecution for its own executions with the same rules.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from scalper.ops.executions import (
     UNSUCCESSFUL,
     ExecutionInfo,
     describe,
+    failed_state,
     is_express_arn,
     iter_executions,
 )
@@ -51,16 +53,13 @@ class Outcome(StrEnum):
     OUTSIDE_WINDOW = "outside-window"
     NOT_REDRIVABLE = "not-redrivable"
     EXPRESS = "express"
-    LOCAL = "unsupported-locally"
     NOT_FOUND = "not-found"
     THROTTLED = "throttled"
     SUPERSEDED = "superseded"
 
 
 #: Outcomes whose way out is ``scalper replay``.
-REPLAYABLE = frozenset(
-    {Outcome.OUTSIDE_WINDOW, Outcome.EXPRESS, Outcome.LOCAL, Outcome.NOT_REDRIVABLE}
-)
+REPLAYABLE = frozenset({Outcome.OUTSIDE_WINDOW, Outcome.EXPRESS, Outcome.NOT_REDRIVABLE})
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,9 @@ class RedriveItem:
     reason: str = ""
     note: str = ""
     console_url: str | None = None
+    #: Where the execution ended (a redrive resumes there) and with what error.
+    failed_state: str | None = None
+    error: str | None = None
 
     @property
     def replay_hint(self) -> str | None:
@@ -93,6 +95,8 @@ class RedriveItem:
             "stopped": None if self.stopped is None else self.stopped.isoformat(),
             "reason": self.reason,
             "note": self.note,
+            "failed_state": self.failed_state,
+            "error": self.error,
             "replay": self.replay_hint,
             "console_url": self.console_url,
         }
@@ -101,17 +105,6 @@ class RedriveItem:
 def client_token(info: ExecutionInfo) -> str:
     """Idempotency token per redrive attempt: re-running the command never redrives twice."""
     return hashlib.sha256(f"{info.arn}#{info.redrive_count}".encode()).hexdigest()[:64]
-
-
-def failed_in_fail_state(sfn: SFNClient, arn: str) -> bool:
-    """Whether the execution ended in a ``Fail`` state (it went through the catch path).
-
-    The pipeline catches every error and routes it through RecordFailure and NotifyFailure
-    to its ``Fail`` state: the unsuccessful state a redrive resumes from is then that
-    ``Fail`` state, not the task that broke. ``replay`` runs the file again from the start.
-    """
-    events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=5)["events"]
-    return any(e["type"] == "FailStateEntered" for e in events)
 
 
 def candidates(
@@ -142,6 +135,8 @@ def _item(info: ExecutionInfo) -> RedriveItem:
         key=info.key,
         stopped=info.stop,
         console_url=info.console_url,
+        failed_state=info.failed_state,
+        error=info.error,
     )
 
 
@@ -188,6 +183,24 @@ def superseded_by(dynamodb: DynamoDBClient, target: Target, info: ExecutionInfo)
     return owner if owner is not None and owner != info.arn else None
 
 
+def redrivability(
+    info: ExecutionInfo,
+    target: Target,
+    *,
+    now: datetime,
+    dynamodb: DynamoDBClient | None = None,
+) -> tuple[bool, str]:
+    """Whether ``info`` can be redriven, and why not: Standard, unsuccessful, within 14 days
+    of stopping, and its file not taken over by a newer execution (given ``dynamodb``)."""
+    refused = classify(info, target, now=now)
+    if refused is not None:
+        return False, refused.reason
+    owner = None if dynamodb is None else superseded_by(dynamodb, target, info)
+    if owner is not None:
+        return False, f"superseded by {owner.rsplit(':', 1)[-1]}"
+    return True, ""
+
+
 def redrive(
     sfn: SFNClient,
     target: Target,
@@ -217,9 +230,8 @@ def redrive_each(
 ) -> Iterator[RedriveItem]:
     """Redrive the executions of ``arns`` one by one, yielding each one's report.
 
-    On a local endpoint nothing is redriven (moto has no RedriveExecution): each execution is
-    reported ``unsupported-locally`` with its ``replay`` command. With ``dynamodb``, an
-    execution whose file a newer execution now owns is reported ``superseded`` and left alone.
+    With ``dynamodb``, an execution whose file a newer execution now owns is reported
+    ``superseded`` and left alone.
     """
     bucket = bucket or TokenBucket(DEFAULT_RATE, DEFAULT_BURST)
     for arn in arns:
@@ -243,17 +255,11 @@ def _one(
     refused = classify(info, target, now=now) or _superseded(dynamodb, target, info)
     if refused is not None:
         return refused
-    note = ""
-    if info.status == "FAILED" and failed_in_fail_state(sfn, arn):
-        note = (
-            "ended in the Fail state after the catch path: a redrive resumes there; "
-            "replay reruns the whole pipeline"
-        )
-    base = replace(_item(info), note=note)
-    if target.local:
-        return replace(
-            base, outcome=Outcome.LOCAL, reason="the local stack (moto) has no RedriveExecution"
-        )
+    # Only for what can be redriven: one history read, to say where it resumes.
+    info = replace(info, failed_state=failed_state(sfn, arn))
+    base = _item(info)
+    if info.failed_state:
+        base = replace(base, note=f"resumes at {info.failed_state}")
     if dry_run:
         return replace(base, outcome=Outcome.WOULD_REDRIVE)
     bucket.acquire()

@@ -104,6 +104,8 @@ class Definition:
     def walk(self, states: Sequence[str]) -> list[Transition]:
         """The edges a path takes; ``PathError`` when it is not a path from StartAt to an end.
 
+        A path may also stop at a Task that does not end the execution: the execution fails
+        there (an error no Catch takes), which is where a redrive resumes.
         Where both are possible, a plain ``next`` is preferred over a Catch to the same state.
         """
         if not states:
@@ -119,7 +121,7 @@ class Definition:
                 reachable = ", ".join(t.target for t in self.transitions_from(source)) or "none"
                 raise PathError(f"{source!r} cannot go to {target!r} (it can go to: {reachable})")
             taken.append(candidates[0])
-        if not self.is_terminal(states[-1]):
+        if not (self.is_terminal(states[-1]) or self.is_task(states[-1])):
             raise PathError(f"the path stops at {states[-1]!r}, which does not end the execution")
         return taken
 

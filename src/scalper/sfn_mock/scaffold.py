@@ -3,7 +3,8 @@
 Given a path (a list of states, or the Choice branches to take), every Task on it gets a
 mocked response: ``Return`` placeholders shaped like that integration's result when the path
 goes on by ``Next``, or a ``Throw`` (repeated past the matching Retry's attempts) when the path
-leaves through a ``Catch``. Lambda results are ``{"StatusCode": 200, "Payload": ...}`` with
+leaves through a ``Catch`` or stops at that Task (the execution fails there).
+Lambda results are ``{"StatusCode": 200, "Payload": ...}`` with
 the Payload fields the state's ``ResultSelector`` reads; a Choice on the path sets the field
 its rule tests so the generated case really takes that branch. The rest of each Payload is
 ``null`` for the user to fill in with what the function returns.
@@ -96,6 +97,20 @@ def _retry_attempts(state: Mapping[str, Any], error: str) -> int:
     return 0
 
 
+def _uncaught_error(definition: Definition, name: str) -> str:
+    """An error that fails the execution at Task ``name``: its first retried error no Catch
+    takes (so the retries are exhausted too), else one nothing retries or catches."""
+    catches = [t for t in definition.transitions_from(name) if t.kind == "catch"]
+    if any(e in WILDCARD_ERRORS for t in catches for e in t.errors):
+        raise PathError(f"{name!r} catches States.ALL: the execution cannot fail there")
+    caught = {e for t in catches for e in t.errors}
+    for retrier in definition.state(name).get("Retry", []):
+        for error in retrier.get("ErrorEquals", []):
+            if error not in WILDCARD_ERRORS and error not in caught:
+                return str(error)
+    return "Scaffold.TaskFailed"
+
+
 def _catch_reaches(definition: Definition, transition: Transition, error: str) -> bool:
     """True when ``error`` is caught by the Catch of ``transition`` (no earlier Catch wins)."""
     for edge in definition.transitions_from(transition.source):
@@ -182,6 +197,11 @@ def scaffold_test_case(
             error = _thrown_error(transition)
             if not _catch_reaches(definition, transition, error):
                 raise PathError(f"cannot scaffold a Throw that {transition.label()} catches")
+            retries = _retry_attempts(state, error)
+            key = "0" if retries == 0 else f"0-{retries}"
+            responses[response_name] = {key: {"Throw": {"Error": error, "Cause": SCAFFOLD_CAUSE}}}
+        elif index == len(path) - 1 and not definition.is_terminal(name):
+            error = _uncaught_error(definition, name)
             retries = _retry_attempts(state, error)
             key = "0" if retries == 0 else f"0-{retries}"
             responses[response_name] = {key: {"Throw": {"Error": error, "Cause": SCAFFOLD_CAUSE}}}

@@ -7,6 +7,7 @@ import json
 import pytest
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
+    CloudWatchLogsModel,
     S3EventNotificationEventBridgeModel,
 )
 from handler_support import EVENTS
@@ -29,7 +30,7 @@ STATE_MODELS = {
 
 
 @pytest.mark.parametrize(
-    "path", sorted((EVENTS / "eventbridge").glob("*.json")), ids=lambda p: p.name
+    "path", sorted((EVENTS / "eventbridge").glob("object-created*.json")), ids=lambda p: p.name
 )
 def test_eventbridge_samples_are_s3_object_created_events(path):
     event = S3EventNotificationEventBridgeModel.model_validate_json(path.read_text())
@@ -82,3 +83,32 @@ def test_every_state_input_sample_has_exactly_the_fields_the_asl_sends():
         assert set(data) == _fields(states[state]["Parameters"]["Payload"]), sample
         if "type_check" in data:
             assert set(data["type_check"]) == type_check_fields, sample
+
+
+def test_the_status_change_sample_is_a_failed_execution_carrying_its_s3_event_input():
+    event = json.loads((EVENTS / "eventbridge" / "execution-failed.json").read_text())
+    assert (event["source"], event["detail-type"]) == (
+        "aws.states",
+        "Step Functions Execution Status Change",
+    )
+    assert event["detail"]["status"] == "FAILED"
+    assert event["detail"]["inputDetails"] == {"included": True}
+    started = S3EventNotificationEventBridgeModel.model_validate_json(event["detail"]["input"])
+    assert started.detail_type == "Object Created"
+
+
+def test_the_logs_sample_is_a_subscription_batch_of_step_functions_log_events():
+    """Powertools' own model of a CloudWatch Logs subscription event decodes it."""
+    batch = CloudWatchLogsModel.model_validate_json(
+        (EVENTS / "logs" / "execution-failed.json").read_text()
+    ).awslogs.decoded_data
+    assert batch.messageType == "DATA_MESSAGE"
+    (line,) = batch.logEvents
+    message = json.loads(line.message)
+    assert message["type"] == "ExecutionFailed"
+    assert {"id", "details", "previous_event_id", "event_timestamp", "execution_arn"} <= set(
+        message
+    )
+    log = json.loads((EVENTS / "logs" / "execution-log.json").read_text())["events"]
+    assert {e["execution_arn"] for e in log} == {message["execution_arn"]}
+    assert log[0]["type"] == "ExecutionStarted"

@@ -9,9 +9,14 @@ must appear in the function's ``Policies`` statements.
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import time
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from sam_template import resource
 
@@ -21,6 +26,7 @@ FUNCTIONS = {
     "extract_metadata": "ExtractMetadataFunction",
     "write_metadata": "WriteMetadataFunction",
     "quarantine": "QuarantineFunction",
+    "record_failure": "RecordFailureFunction",
 }
 
 
@@ -105,3 +111,37 @@ def test_every_call_a_handler_makes_is_granted_by_its_policy(template, run_recor
     assert not missing, f"{FUNCTIONS[name]} calls {sorted(missing)} its policy does not allow"
     if name != "extract_metadata":
         assert seen, "the recorder saw no calls: the hook is not attached"
+
+
+def test_every_call_the_failure_recorder_makes_on_the_express_feed_is_granted(
+    template, load_handler, stack, event, context
+):
+    """The Logs-subscription feed: FilterLogEvents, the record, the object's head and tag,
+    the alert."""
+    execution_log = event("logs/execution-log.json")["events"]
+    started = json.loads(execution_log[0]["details"]["input"])
+    obj = started["detail"]["object"]
+    obj["version-id"] = stack.put(obj["key"], b"job_id\nJOB-1\n")
+    execution_log[0]["details"]["input"] = json.dumps(started)
+    now = int(time.time() * 1000)
+    logs = boto3.client("logs", region_name="us-east-1")
+    group = "/aws/vendedlogs/states/silent-scalper-dev-pipeline"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="s",
+        logEvents=[{"timestamp": now, "message": json.dumps(e)} for e in execution_log],
+    )
+    batch = {
+        "messageType": "DATA_MESSAGE",
+        "logGroup": group,
+        "logEvents": [{"id": "1", "timestamp": now, "message": json.dumps(execution_log[-1])}],
+    }
+    data = base64.b64encode(gzip.compress(json.dumps(batch).encode())).decode()
+    module = load_handler("record_failure")
+    seen = record_calls(module)
+    assert module.handler({"awslogs": {"data": data}}, context)["outcomes"][0]["recorded"]
+    missing = seen - granted(template, "RecordFailureFunction")
+    assert not missing, f"RecordFailureFunction calls {sorted(missing)} its policy does not allow"
+    assert {"logs:FilterLogEvents", "dynamodb:UpdateItem", "sns:Publish"} <= seen

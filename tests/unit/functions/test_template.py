@@ -19,7 +19,6 @@ from sam_template import ASL, REPO, resource
 
 STATE_NAMES = {
     "Claim",
-    "UploaderNotRead",
     "AlreadyProcessed",
     "TypeCheck",
     "ValidateSchema",
@@ -29,11 +28,13 @@ STATE_NAMES = {
     "Quarantine",
     "Done",
     "Superseded",
-    "RecordFailure",
-    "TagFailure",
-    "NotifyFailure",
-    "Fail",
+    "RecordObjectGone",
+    "AlertObjectGone",
+    "ObjectGone",
 }
+#: The only errors the state machine catches: those it has the answer to. Everything else
+#: fails the execution at the Task, where a redrive resumes.
+ANSWERED_ERRORS = {"DynamoDB.ConditionalCheckFailedException", "SupersededError", "ObjectGone"}
 TRANSIENT_LAMBDA_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -108,7 +109,9 @@ def test_the_asl_has_the_documented_states_in_jsonpath(definition):
     assert set(definition["States"]) == STATE_NAMES
 
 
-def test_every_task_retries_transient_errors_with_full_jitter_and_catches_everything(definition):
+def test_every_task_retries_transient_errors_and_catches_only_what_it_has_the_answer_to(
+    definition,
+):
     for name, state in tasks(definition).items():
         retriers = state.get("Retry", [])
         assert retriers, f"{name} has no Retry"
@@ -118,14 +121,16 @@ def test_every_task_retries_transient_errors_with_full_jitter_and_catches_everyt
             assert retrier["MaxDelaySeconds"] > 0, name
             assert "States.ALL" not in retrier["ErrorEquals"], f"{name} retries everything"
         catchers = state.get("Catch", [])
-        assert catchers[-1]["ErrorEquals"] == ["States.ALL"], name
         assert all("ResultPath" in c for c in catchers), name
+        caught = {e for c in catchers for e in c["ErrorEquals"]}
+        assert caught <= ANSWERED_ERRORS, f"{name} catches {caught - ANSWERED_ERRORS}"
         if state["Resource"] == "arn:aws:states:::lambda:invoke":
             retried = {e for r in retriers for e in r["ErrorEquals"]}
             assert retried >= TRANSIENT_LAMBDA_ERRORS, name
-            # Before TypeCheck has read the object's metadata the uploader is not known yet.
-            expected = "UploaderNotRead" if name in {"Claim", "TypeCheck"} else "RecordFailure"
-            assert catchers[-1]["Next"] == expected, name
+
+
+def test_no_state_fails_the_execution_itself_so_redrive_resumes_at_the_failed_task(definition):
+    assert [n for n, s in definition["States"].items() if s["Type"] == "Fail"] == []
 
 
 def test_lambda_payloads_are_small_and_results_selected(definition):
@@ -149,12 +154,12 @@ def test_claim_is_a_conditional_write_recording_the_execution(definition):
     assert definition["States"][duplicates["Next"]]["Type"] == "Succeed"
 
 
-def test_failure_notification_carries_the_event_attribute(definition):
-    notify = definition["States"]["NotifyFailure"]
+def test_the_object_gone_alert_carries_the_event_attribute(definition):
+    notify = definition["States"]["AlertObjectGone"]
     assert notify["Resource"] == "arn:aws:states:::sns:publish"
     attrs = notify["Parameters"]["MessageAttributes"]
     assert attrs["event"] == {"DataType": "String", "StringValue": "FAILED"}
-    assert notify["Next"] == "Fail"
+    assert definition["States"][notify["Next"]]["Type"] == "Succeed"
 
 
 def test_the_workflow_type_is_a_parameter_for_the_same_asl(template):

@@ -76,7 +76,7 @@ def test_globals_merge_into_each_function_and_its_own_values_win() -> None:
     """Given Globals.Function, then a function gets the global environment merged with
     its own properties (its Timeout replaces the global one)."""
     props = merged_function_properties(load_template(TEMPLATE), "ValidateSchemaFunction")
-    assert props["Timeout"] == 300
+    assert props["Timeout"] == {"Fn::If": ["IsExpress", 60, 300]}
     assert props["Runtime"] == "python3.13"
     assert "INPUT_BUCKET" in props["Environment"]["Variables"]
 

@@ -1,4 +1,4 @@
-"""`scalper redrive` on the real Step Functions API shapes (Stubber: moto has no RedriveExecution).
+"""`scalper redrive` on the real Step Functions API shapes (Stubber: every call checked).
 
 Every stubbed request and response is checked by botocore against the service model, so
 these tests fail if the code sends a parameter the API does not have or reads a field the
@@ -77,7 +77,7 @@ def _history(last_state_type: str) -> dict[str, Any]:
                 "type": last_state_type,
                 "id": 8,
                 "previousEventId": 7,
-                "stateEnteredEventDetails": {"name": "Fail"},
+                "stateEnteredEventDetails": {"name": "ValidateSchema"},
             },
         ]
     }
@@ -90,7 +90,7 @@ def _given_failed(stub: Stubber, name: str, last_state_type: str = "TaskStateEnt
     stub.add_response(
         "get_execution_history",
         _history(last_state_type),
-        {"executionArn": _arn(name), "reverseOrder": True, "maxResults": 5},
+        {"executionArn": _arn(name), "reverseOrder": True, "maxResults": 20},
     )
 
 
@@ -224,31 +224,33 @@ def test_given_throttling_after_retries_then_the_execution_is_reported_throttled
     assert "--rate" in items[0].reason
 
 
-def test_given_a_failure_caught_into_the_fail_state_then_the_dry_run_says_replay_reruns_it(
+def test_given_a_task_failed_then_the_dry_run_names_the_state_the_redrive_resumes_at(
     sfn: tuple[Any, Stubber],
 ) -> None:
     client, stub = sfn
-    _given_failed(stub, "e5", "FailStateEntered")
+    _given_failed(stub, "e5")
 
     items = redrive(client, _target(), [_arn("e5")], now=NOW, dry_run=True)
 
     assert items[0].outcome is Outcome.WOULD_REDRIVE
-    assert "Fail state" in items[0].note
-    assert "replay reruns" in items[0].note
+    assert items[0].failed_state == "ValidateSchema"
+    assert items[0].note == "resumes at ValidateSchema"
+    assert items[0].to_json()["failed_state"] == "ValidateSchema"
 
 
-def test_given_the_local_stack_then_nothing_is_redriven_and_each_execution_gets_its_replay(
+def test_given_the_local_stack_then_redrive_calls_its_redrive_execution_like_aws(
     sfn: tuple[Any, Stubber],
 ) -> None:
-    """moto has no RedriveExecution: the Stubber would fail on any redrive_execution call."""
+    """The local stack answers RedriveExecution itself: the same call as on AWS."""
     client, stub = sfn
     _given_failed(stub, "e6")
+    stub.add_response(
+        "redrive_execution", {"redriveDate": NOW}, {"executionArn": _arn("e6"), "clientToken": ANY}
+    )
 
     items = redrive(client, _target(endpoint_url="http://127.0.0.1:4566"), [_arn("e6")], now=NOW)
 
-    assert items[0].outcome is Outcome.LOCAL
-    assert "moto" in items[0].reason
-    assert items[0].replay_hint == f"scalper replay {_arn('e6')}"
+    assert items[0].outcome is Outcome.REDRIVEN
     assert items[0].console_url is None
 
 

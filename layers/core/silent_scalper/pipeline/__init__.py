@@ -12,11 +12,19 @@ over these.
 | outcome tags | :func:`tag_outcome` | ``tagging`` |
 | scheduled re-validation of quarantined files | :func:`scheduled_run` | ``reprocess_quarantined`` |
 | metadata table stream -> result lines | :func:`lines_from_stream` | ``write_result`` |
+| an execution ended FAILED/TIMED_OUT/ABORTED | :func:`record_ended_executions` | ``failure`` |
 
 The step models (inputs and outcomes) are in ``models``.
 """
 
 from silent_scalper.pipeline.extract_metadata import build_record, extract_metadata
+from silent_scalper.pipeline.failure import (
+    EndedExecution,
+    FailureInputError,
+    FailureOutcome,
+    record_ended_executions,
+    record_failure,
+)
 from silent_scalper.pipeline.models import (
     ExtractRequest,
     QuarantineRequest,
@@ -42,7 +50,10 @@ from silent_scalper.pipeline.validate_schema import validate_schema
 from silent_scalper.pipeline.write_metadata import write_metadata
 
 __all__ = [
+    "EndedExecution",
     "ExtractRequest",
+    "FailureInputError",
+    "FailureOutcome",
     "PresignError",
     "PresignedUpload",
     "QuarantineRequest",
@@ -59,6 +70,8 @@ __all__ = [
     "parse_request",
     "presign_upload",
     "quarantine",
+    "record_ended_executions",
+    "record_failure",
     "tag_outcome",
     "type_check",
     "validate_schema",

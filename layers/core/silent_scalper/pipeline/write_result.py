@@ -3,8 +3,8 @@
 The metadata table's stream (``NEW_AND_OLD_IMAGES``) feeds the ``write_result`` Lambda; a
 record that *enters* a terminal status (``VALID``, ``QUARANTINED``, ``FAILED``) becomes one
 line. The stream is the one place every terminal write passes through, whoever writes it:
-the WriteMetadata and Quarantine Lambdas and the state machine's RecordFailure direct
-integration alike.
+the WriteMetadata and Quarantine Lambdas, the failure recorder and the state machine's
+RecordObjectGone direct integration alike.
 
 The object key is derived from the record (``pk``, execution, status), never from the time
 of delivery: a stream batch retried by Lambda rewrites the same objects, so results are

@@ -22,7 +22,7 @@ from scalper.local.resources.eventbridge import Rule
 from scalper.local.resources.http_api import HttpApi
 from scalper.local.resources.kms import KmsAlias, KmsKey
 from scalper.local.resources.lambda_functions import Function, LayerVersion
-from scalper.local.resources.observability import Alarm, LogGroup
+from scalper.local.resources.observability import Alarm, LogGroup, SubscriptionFilter
 from scalper.local.resources.policies import (
     BucketPolicy,
     IamManagedPolicy,
@@ -55,6 +55,7 @@ CREATED_IN_ORDER: tuple[ResourceProvisioner, ...] = (
     HttpApi(),
     StateMachine(),
     Rule(),
+    SubscriptionFilter(),
     Subscription(),
 )
 NAMED_ONLY: tuple[ResourceProvisioner, ...] = (

@@ -121,7 +121,7 @@ def put_rule(
         if t.dead_letter_arn:
             entry["DeadLetterConfig"] = {"Arn": t.dead_letter_arn}
         api_targets.append(entry)
-        if not (t.arn.startswith("arn:aws:states:") or t.arn.startswith("arn:aws:sqs:")):
+        if not t.arn.startswith(("arn:aws:states:", "arn:aws:sqs:", "arn:aws:lambda:")):
             stack.gap(
                 f"{logical_id}: target {t.target_id} ({t.arn.split(':')[2]}) "
                 "is not delivered locally"

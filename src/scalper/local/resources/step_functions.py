@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from scalper.local.log_subscriptions import ExecutionLogging
 from scalper.local.provisioned import StateMachineInfo
 from scalper.local.resources.base import ResourceProvisioner, queue_ref, role_ref
 from scalper.local.resources.eventbridge import put_rule, rule_arn, sam_rule_target
@@ -17,6 +18,20 @@ from scalper.local.template import (
 
 if TYPE_CHECKING:
     from scalper.local.provision import Provisioner
+
+
+def execution_logging(logging: dict[str, Any]) -> ExecutionLogging | None:
+    """A state machine's resolved ``Logging`` property (None when it logs nowhere). The
+    local stack writes each ended execution's events to that log group, by level."""
+    destinations = logging.get("Destinations") or []
+    first = (destinations[0] if destinations else {}).get("CloudWatchLogsLogGroup") or {}
+    arn = str(first.get("LogGroupArn", ""))
+    level = str(logging.get("Level", "OFF"))
+    if not arn or level == "OFF":
+        return None
+    # arn:aws:logs:<region>:<account>:log-group:<name>:*
+    group = arn.split(":log-group:", 1)[-1].removesuffix(":*")
+    return ExecutionLogging(group, level, bool(logging.get("IncludeExecutionData")))
 
 
 class StateMachine(ResourceProvisioner):
@@ -56,14 +71,15 @@ class StateMachine(ResourceProvisioner):
         stack.client("stepfunctions").create_state_machine(
             name=ref.attributes["Name"], definition=definition, roleArn=role_arn, type=sm_type
         )
+        logging = stack.resolve(props.get("Logging") or {}, f"{logical_id}.Logging")
         stack.result.state_machines[logical_id] = StateMachineInfo(
-            logical_id, ref.attributes["Name"], ref.ref, definition, sm_type
+            logical_id,
+            ref.attributes["Name"],
+            ref.ref,
+            definition,
+            sm_type,
+            execution_logging(logging),
         )
-        if props.get("Logging"):
-            stack.gap(
-                "Step Functions logging to CloudWatch Logs: not written locally "
-                "(read the execution history)"
-            )
         if (props.get("Tracing") or {}).get("Enabled"):
             stack.gap("X-Ray tracing: no daemon locally, Tracer is disabled in the workers")
         for event_id, event in (props.get("Events") or {}).items():
