@@ -44,8 +44,7 @@ def test_given_cases_expected_to_succeed_and_to_fail_when_both_hold_then_exit_0(
         "TransientLambdaErrorRetried: Claim -> TypeCheck (3 attempts: Lambda.ServiceException,"
         " Lambda.TooManyRequestsException) -> ValidateSchema -> Route -> ExtractMetadata"
         " -> WriteMetadata -> Done: SUCCEEDED: holds",
-        "TypeCheckFails: Claim -> TypeCheck (Runtime.ExitError) -> UploaderNotRead"
-        " -> RecordFailure -> TagFailure -> NotifyFailure -> Fail: FAILED Runtime.ExitError: holds",
+        "TypeCheckFails: Claim -> TypeCheck (Runtime.ExitError): FAILED Runtime.ExitError: holds",
         "2 test cases: 2 hold their expectations",
     ]
     assert err == ""
