@@ -3,8 +3,9 @@
 Two EventBridge Scheduler schedules invoke this function (template.yaml):
 
 - ``{"task": "reprocess"}`` (disabled by default): settle earlier releases, then revalidate
-  quarantined files against the current schema and release those that now pass into the
-  normal pipeline (silent_scalper.reprocess explains how nothing is lost on the way).
+  quarantined files against the current version of their own schema and release those that
+  now pass into the normal pipeline (silent_scalper.reprocess explains how nothing is lost
+  on the way).
 - ``{"task": "stuck-records"}`` (every 5 minutes): publish ``StuckRecords``, the number of
   records still PROCESSING past the state machine's timeout; an alarm watches it and
   ``scalper sweep`` replays them.
@@ -20,12 +21,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry
 from silent_scalper.observability import logger, metrics, tracer
-from silent_scalper.reprocess import ReprocessSettings, count_stuck, scheduled_run
+from silent_scalper.reprocess import ReprocessSettings, count_stuck, scheduled_run, schema_picker
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
 REPROCESS = ReprocessSettings.from_env(os.environ)
-SCHEMA = SchemaRegistry.load().get(SETTINGS.schema_name)
+# Each file is revalidated against its own schema, as this deployment's schemas/ has it now.
+SCHEMA_FOR = schema_picker(
+    SchemaRegistry.load(), prefix=SETTINGS.upload_prefix, default=SETTINGS.schema_name
+)
 LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
 CONFIG = Config(retries={"mode": "standard"})
 S3 = boto3.client("s3", config=CONFIG)
@@ -56,7 +60,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         DYNAMODB,
         table=SETTINGS.table_name,
         quarantine_bucket=SETTINGS.quarantine_bucket,
-        schema=SCHEMA,
+        schema_for=SCHEMA_FOR,
         limits=LIMITS,
         settings=REPROCESS,
         now=now,

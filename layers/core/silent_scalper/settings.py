@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from silent_scalper.schema_choice import is_schema_name
+
 #: Environment variable -> settings field. The template sets exactly these.
 ENV_FIELDS: dict[str, str] = {
     "STAGE_NAME": "stage",
@@ -29,6 +31,9 @@ ENV_FIELDS: dict[str, str] = {
     "WORKFLOW_TYPE": "workflow_type",
     "MAX_ERRORS": "max_errors",
     "EVENT_KEYS_URL_ENCODED": "event_keys_url_encoded",
+    "ALLOWED_SCHEMAS": "allowed_schemas",
+    "UPLOADS_TABLE": "uploads_table",
+    "UPLOAD_STATUS_DAYS": "upload_status_days",
 }
 
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
@@ -62,6 +67,13 @@ class Settings(BaseModel):
     # S3 notifications URL-encode object keys (form encoding, space as "+"); the handlers
     # decode them before calling S3. The local stack may deliver raw keys and turn this off.
     event_keys_url_encoded: bool = True
+    #: Schemas ``POST /uploads`` accepts besides ``schema_name`` (empty: every schema of the
+    #: registry except the built-in ``any``).
+    allowed_schemas: tuple[str, ...] = ()
+    #: The table of upload intents (``GET /uploads/{id}``); ``None`` where a function has none.
+    uploads_table: str | None = None
+    #: How long after presigning ``GET /uploads/{id}`` still answers (the intent's TTL).
+    upload_status_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("upload_prefix")
     @classmethod
@@ -76,6 +88,23 @@ class Settings(BaseModel):
     def _split_suffixes(cls, value: object) -> object:
         if isinstance(value, str):
             value = tuple(s.strip().lower() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("allowed_schemas", mode="before")
+    @classmethod
+    def _split_schemas(cls, value: object) -> object:
+        # A CommaDelimitedList parameter joined with "," (an empty list is "").
+        if isinstance(value, str):
+            value = tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("allowed_schemas")
+    @classmethod
+    def _schemas_are_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not is_schema_name(name):
+                msg = f"{name!r} is not a schema name"
+                raise ValueError(msg)
         return value
 
     @field_validator("accepted_suffixes")
@@ -120,6 +149,8 @@ class Settings(BaseModel):
         out: dict[str, str] = {}
         for var, field in ENV_FIELDS.items():
             value = getattr(self, field)
+            if value is None:
+                continue
             if isinstance(value, tuple):
                 out[var] = ",".join(value)
             elif isinstance(value, bool):

@@ -26,6 +26,7 @@ from silent_scalper.reprocess import (
     read_marker,
     release,
     revalidate,
+    schema_picker,
     settle,
 )
 
@@ -94,14 +95,24 @@ def release_all(
     dry_run: bool,
     registry: SchemaRegistry | None = None,
     schema_name: str | None = None,
+    upload_prefix: str = "uploads/",
+    default_schema: str = "job.v1",
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[ReprocessItem]:
-    """Release each file (after revalidating it when a registry is given)."""
+    """Release each file (after revalidating it when a registry is given).
+
+    Revalidation uses ``schema_name`` when given, else each file's own schema (its record's,
+    or the one its key chooses under ``upload_prefix``, else ``default_schema``).
+    """
     items: list[ReprocessItem] = []
     for file in files:
         if registry is not None:
-            schema = registry.get(schema_name or file.schema_name or "job.v1")
+            schema = (
+                registry.get(schema_name)
+                if schema_name
+                else schema_picker(registry, prefix=upload_prefix, default=default_schema)(file)
+            )
             summary = revalidate(clients.s3, file, schema=schema, limits=limits)
             if not summary.valid:
                 first = summary.errors[0] if summary.errors else None

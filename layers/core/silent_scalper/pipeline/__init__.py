@@ -2,7 +2,7 @@
 
 | step | function | module |
 |---|---|---|
-| API ``POST /uploads`` | :func:`parse_request` + :func:`presign_upload` | ``presign`` |
+| API ``POST /uploads`` | :func:`parse_request` + :func:`open_upload` | ``presign`` |
 | TypeCheck | :func:`type_check` | ``type_check`` |
 | ValidateSchema | :func:`validate_object` | ``validate`` |
 | ExtractMetadata | :func:`extract_metadata` | ``extract`` |
@@ -27,13 +27,14 @@ from silent_scalper.pipeline.presign import (
     PresignedUpload,
     PresignError,
     UploadRequest,
+    open_upload,
     parse_request,
     presign_upload,
 )
 from silent_scalper.pipeline.quarantine import quarantine
 from silent_scalper.pipeline.tagging import tag_outcome
 from silent_scalper.pipeline.type_check import type_check
-from silent_scalper.pipeline.validate import validate_object
+from silent_scalper.pipeline.validate import schema_of, validate_object
 from silent_scalper.pipeline.write import write_metadata
 
 __all__ = [
@@ -51,9 +52,11 @@ __all__ = [
     "WriteRequest",
     "build_record",
     "extract_metadata",
+    "open_upload",
     "parse_request",
     "presign_upload",
     "quarantine",
+    "schema_of",
     "tag_outcome",
     "type_check",
     "validate_object",

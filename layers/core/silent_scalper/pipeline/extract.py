@@ -31,8 +31,12 @@ def build_record(
     reason: str | None = None,
     message: str | None = None,
     uploader: Uploader | None = None,
+    schema_name: str | None = None,
 ) -> MetadataRecord:
-    """A terminal record for ``step``'s object; the summary fills the content fields."""
+    """A terminal record for ``step``'s object; the summary fills the content fields.
+
+    ``schema_name`` is the schema chosen for the object (the summary's when there is one).
+    """
     stamp = iso(now)
     record = MetadataRecord(
         pk=step.pk,
@@ -54,6 +58,7 @@ def build_record(
         processed_at=stamp,
         updated_at=stamp,
         uploader=uploader,
+        schema_name=schema_name,
     )
     if summary is None:
         return record

@@ -8,7 +8,7 @@ notifications, so nothing written here ever starts the pipeline again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from silent_scalper.records import (
     ensure_owner,
     put_final,
 )
+from silent_scalper.schema_choice import schema_for_key
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -192,8 +193,12 @@ def quarantine(
     *,
     settings: Settings,
     now: datetime,
+    schemas: Collection[str] = (),
 ) -> StepOutcome:
     """Quarantine the object ``request`` names; return where the copy is.
+
+    ``schemas`` are the registry's names: a file TypeCheck refused has no summary, and its
+    record names the schema its key chose (:func:`~silent_scalper.schema_choice.schema_for_key`).
 
     Raises :class:`~silent_scalper.records.SupersededError` (before copying anything) when a
     newer execution owns the record or a newer event's copy is already in place. Every step
@@ -217,6 +222,13 @@ def quarantine(
         reason=reason,
         message=validation.message,
         uploader=Uploader.from_object_metadata(source_head.get("Metadata", {})),
+        schema_name=(summary.schema if summary is not None else None)
+        or schema_for_key(
+            request.s3_key(url_encoded=settings.event_keys_url_encoded),
+            prefix=settings.upload_prefix,
+            default=settings.schema_name,
+            known=schemas,
+        ),
     )
     target_key = quarantine_key(request.bucket, record.key)
     report_key = target_key + REPORT_SUFFIX
