@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.identity import caller_identity
@@ -41,6 +42,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         now=datetime.now(UTC),
     )
     logger.info("upload status", extra={"found": view is not None, "status": view and view.status})
+    metrics.add_metric(
+        name="UploadStatusRead" if view is not None else "UploadStatusNotFound",
+        unit=MetricUnit.Count,
+        value=1,
+    )
     status, body = (404, NOT_FOUND) if view is None else (200, view.to_body())
     return {
         "statusCode": status,
