@@ -64,7 +64,7 @@ $(CHECKOV_STAMP): scripts/find-python.sh
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=$(CHECKOV_MIN),<$(CHECKOV_BELOW)'
 	@touch $@
 
-# Security scanners, offline, failing on any finding (README "Reliability and security").
+# Security scanners, offline, failing on any finding (docs/security.md).
 scan: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 	$(BIN)/python -m scalper.security --template template.yaml --out $(SCAN_OUT)

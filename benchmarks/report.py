@@ -1,4 +1,4 @@
-"""Render a results JSON as the Markdown tables the README's Performance section shows.
+"""Render a results JSON as the Markdown tables docs/performance.md shows.
 
 python -m benchmarks.report                      # benchmarks/results/latest.json
 python -m benchmarks.report benchmarks/results/2026-11-25-host.json

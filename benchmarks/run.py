@@ -162,7 +162,7 @@ def memory_table(memory: dict[str, Any]) -> Table:
     return table
 
 
-# Mock-config test cases named for the paths a file takes in practice (README table order).
+# Mock-config test cases named for the paths a file takes in practice (docs/testing.md table order).
 HISTORY_PATHS = {
     "ValidCsv": "valid (happy path)",
     "QuarantineSchemaViolation": "quarantined (content problem)",

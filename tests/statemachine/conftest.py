@@ -5,7 +5,7 @@ Backends:
   ``stateMachineArn#TestCase`` runs the test cases of MockConfigFile.json, retry backoffs
   and Wait states shortened to a thousandth;
 - ``SFN_LOCAL_ENDPOINT`` set (e.g. ``http://localhost:8083``): Amazon's Step Functions Local,
-  started with ``SFN_MOCK_CONFIG`` pointing at the same MockConfigFile.json (see README).
+  started with ``SFN_MOCK_CONFIG`` pointing at the same MockConfigFile.json (see docs/testing.md).
   It waits real backoff seconds, so the deadline is longer there.
 """
 

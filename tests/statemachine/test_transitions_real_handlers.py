@@ -12,7 +12,7 @@ cases run too, with the local Lambda endpoint injecting the failure and everythi
 Backends: moto's engine in this process by default; with SFN_LOCAL_ENDPOINT set, Amazon's
 Step Functions Local, whose LAMBDA_ENDPOINT / DYNAMODB_ENDPOINT / SNS_ENDPOINT must point at
 this stack: it then listens on fixed ports (SCALPER_LAMBDA_PORT, default 9001; SCALPER_AWS_PORT,
-default 4566), as in the README's ``docker run``.
+default 4566), as in docs/testing.md's ``docker run``.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ class SupersededError(Exception):
 
 
 class MetadataRecord(BaseModel):
-    """The terminal record of one object (see README "The metadata record")."""
+    """The terminal record of one object (see docs/metadata-record.md)."""
 
     model_config = ConfigDict(extra="ignore")
 

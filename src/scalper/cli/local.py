@@ -23,7 +23,7 @@ from scalper.local import retry as retry_knob
 from scalper.local._http import LocalOnlyError, PortInUseError
 from scalper.local.stack import REPO_ROOT
 
-# The AWS port is the one LocalStack users know (and the README's examples use), the
+# The AWS port is the one LocalStack users know (and the docs' examples use), the
 # Lambda port the one the Step Functions Local instructions use, the API port
 # `sam local start-api`'s.
 DEFAULT_AWS_PORT = 4566

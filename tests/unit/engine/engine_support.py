@@ -35,7 +35,7 @@ def corpus(name: str) -> Path:
     """A folder of ../shared/corpora, or skip the test with a clear message."""
     path = CORPORA / name
     if not path.is_dir():
-        pytest.skip(f"corpus {name} not found at {path} (../shared/corpora, see the README)")
+        pytest.skip(f"corpus {name} not found at {path} (../shared/corpora, see docs/testing.md)")
     return path
 
 

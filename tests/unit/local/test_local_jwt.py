@@ -75,6 +75,20 @@ def sign(key: rsa.RSAPrivateKey, claims: Mapping[str, Any], **header: Any) -> st
     return f"{head}.{body}.{_b64(signature)}"
 
 
+class Offset(int):
+    """A claim time written relative to when the test runs (see ``SECONDS_FROM_NOW``)."""
+
+    def __add__(self, other: int) -> Offset:
+        return Offset(int(self) + other)
+
+    def __sub__(self, other: int) -> Offset:
+        return Offset(int(self) - other)
+
+
+# ``SECONDS_FROM_NOW + 600`` in a parametrize table means "600 s after the test starts".
+SECONDS_FROM_NOW = Offset(0)
+
+
 def id_claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -134,12 +148,12 @@ def test_given_an_access_token_then_its_client_id_is_the_audience(
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        ({"exp": int(time.time()) - 5}, "the token has expired"),
+        ({"exp": SECONDS_FROM_NOW - 5}, "the token has expired"),
         ({"aud": "another-app-client"}, "the token does not have a valid audience"),
         ({"aud": None, "client_id": "another-app-client"}, "valid audience"),
         ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}, "valid issuer"),
-        ({"nbf": int(time.time()) + 600}, "not valid yet"),
-        ({"iat": int(time.time()) + 600}, "not valid yet"),
+        ({"nbf": SECONDS_FROM_NOW + 600}, "not valid yet"),
+        ({"iat": SECONDS_FROM_NOW + 600}, "not valid yet"),
         ({"token_use": "refresh"}, "not a Cognito ID or access token"),
     ],
     ids=["expired", "wrong-audience", "wrong-client-id", "wrong-issuer", "nbf", "iat", "use"],
@@ -147,7 +161,14 @@ def test_given_an_access_token_then_its_client_id_is_the_audience(
 def test_given_a_token_with_one_wrong_claim_then_401_names_it(
     key: rsa.RSAPrivateKey, keys: JwksCache, claims: dict[str, Any], reason: str
 ) -> None:
-    refused = rejection(keys, f"Bearer {sign(key, id_claims(**claims))}")
+    # Times are offsets resolved now, not at collection: a slow run must not let a token
+    # that was "not valid yet" when the suite was collected become valid by the time it runs.
+    now = int(time.time())
+    resolved = {
+        name: now + int(value) if isinstance(value, Offset) else value
+        for name, value in claims.items()
+    }
+    refused = rejection(keys, f"Bearer {sign(key, id_claims(**resolved))}")
     assert refused.status == 401
     assert reason in refused.description
     assert 'error="invalid_token"' in refused.www_authenticate

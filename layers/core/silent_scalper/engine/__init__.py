@@ -7,7 +7,7 @@ Typical use::
     if result.ok:
         summary = validate_stream(body, key=key, schema=registry.get("job.v1"), limits=limits)
 
-See README "The validation engine" for formats, reason codes and the memory design.
+See docs/validation.md for formats, reason codes and the memory design.
 """
 
 from silent_scalper.engine.schemas import (
