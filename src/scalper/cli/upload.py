@@ -496,10 +496,9 @@ def wait_for_verdicts(
                 )
             except UploadError as exc:
                 answer = {"status": "UNKNOWN", "message": f"{exc.code}: {exc.message}"}
-                if exc.code not in {"HTTP 404", "UNREACHABLE"} and not exc.code.startswith(
-                    "HTTP 5"
-                ):
-                    # Refused outright (authorisation): asking again changes nothing.
+                retry = exc.code in {"UNREACHABLE", "HTTP 429"} or exc.code.startswith("HTTP 5")
+                if not retry:
+                    # Refused (authorisation, or 404: not this caller's upload): final.
                     last[upload_id] = answer
                     del open_ids[upload_id]
                     on_done(upload, answer)
