@@ -9,8 +9,10 @@ invoice's event reaches the consumer's queue. Another IAM caller cannot read the
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,10 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
+from rich.console import Console
 
 from scalper.cli import EXIT_PROBLEM, EXIT_USAGE, main
+from scalper.cli.demo import collect, run_files
 from scalper.cli.upload import UploadError, read_upload, upload_file
 from scalper.local import LocalStack
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
@@ -157,3 +161,31 @@ def test_given_a_schema_the_api_does_not_know_then_upload_says_so_and_a_bad_name
     assert main(["upload", "--schema", "invoice.v9", "--wait", sample]) == EXIT_PROBLEM
     assert "UNKNOWN_SCHEMA" in capsys.readouterr().out
     assert main(["upload", "--schema", "../invoice.v1", sample]) == EXIT_USAGE
+
+
+def test_the_demo_uploads_each_sample_with_the_schema_its_folder_names(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
+    """Given the samples' layout (job files at the top, invoice files under invoice.v1/),
+    when the demo runs, then the invoice files are validated against invoice.v1 and the job
+    file against job.v1, each ending with the outcome samples/README.md lists."""
+    shutil.copy(SAMPLES / "valid" / "jobs.csv", tmp_path / "jobs.csv")
+    shutil.copytree(INVOICES, tmp_path / "invoice.v1")
+    console = Console(file=io.StringIO(), width=250)
+
+    rows = run_files(local_stack, collect(tmp_path), console, timeout=WAIT_SECONDS)
+
+    outcome = {
+        p.relative_to(tmp_path).as_posix(): (r.schema, r.status, r.reason) for p, r in rows.items()
+    }
+    assert outcome == {
+        "jobs.csv": ("job.v1", "VALID", ""),
+        "invoice.v1/valid/invoices.csv": ("invoice.v1", "VALID", ""),
+        "invoice.v1/valid/invoices.ndjson": ("invoice.v1", "VALID", ""),
+        "invoice.v1/invalid/invoice-violations.csv": (
+            "invoice.v1",
+            "QUARANTINED",
+            "SCHEMA_VIOLATION",
+        ),
+        "invoice.v1/invalid/float-amount.json": ("invoice.v1", "QUARANTINED", "SCHEMA_VIOLATION"),
+    }
