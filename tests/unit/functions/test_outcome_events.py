@@ -202,3 +202,19 @@ def test_given_the_bus_refusing_then_the_record_is_retried_and_counted(
         "batchItemFailures": [{"itemIdentifier": "1"}, {"itemIdentifier": "2"}]
     }
     assert '"OutcomeEventsFailed"' in capsys.readouterr().out
+
+
+def test_an_entry_stays_far_under_the_256_kib_putevents_limit() -> None:
+    """Given the largest record a file can leave (a 1024-byte key, a long uploader, long
+    ARNs), then its entry, counted as EventBridge counts it, is a few KiB at most."""
+    key = "uploads/invoice.v1/" + "k" * (1024 - len("uploads/invoice.v1/"))
+    uploader = {"kind": "COGNITO", "principal": "p" * 512, "name": "n" * 512}
+    new = image("QUARANTINED", key, reason="SCHEMA_VIOLATION", records=10**12, sha256="f" * 64,
+                quarantine_location="s3://" + "q" * 63 + "/" + key, uploader=uploader)  # fmt: skip
+    entry = outcome_entry(
+        outcome_detail(new, settings=OutcomeEventSettings(), schemas=KNOWN),
+        settings=OutcomeEventSettings(),
+    )
+    size = len(entry["Source"]) + len(entry["DetailType"]) + len(entry["Detail"].encode())
+    size += sum(len(r.encode()) for r in entry["Resources"])
+    assert size < 8 * 1024
