@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from silent_scalper.engine import SchemaRegistry
+from silent_scalper.reprocess import QuarantinedFile, schema_picker
 from silent_scalper.schema_choice import schema_for_key
 from silent_scalper.uploads import upload_id_of
 
@@ -49,3 +51,22 @@ def test_another_prefix_and_default_are_honoured() -> None:
 )
 def test_the_upload_id_is_read_only_from_presign_s_layout(key: str, expected: str | None) -> None:
     assert upload_id_of(key, prefix="uploads/") == expected
+
+
+def quarantined(key: str, schema_name: str | None) -> QuarantinedFile:
+    return QuarantinedFile(
+        pk=f"in/{key}", bucket="in", key=key, version_id=None, sequencer=None,
+        reason="SCHEMA_VIOLATION", format="csv", schema_name=schema_name,
+        updated_at="2026-01-05T12:00:00Z", quarantine_location=None, report_location=None,
+    )  # fmt: skip
+
+
+def test_reprocessing_revalidates_each_file_against_its_own_schema() -> None:
+    """Given quarantined files of two feeds, then each is revalidated against its own
+    schema, as the registry has it now: the record's, else (an older record) the key's."""
+    registry = SchemaRegistry.load()
+    pick = schema_picker(registry, prefix="uploads/", default="job.v1")
+    assert pick(quarantined("uploads/x/a.csv", "invoice.v1")).name == "invoice.v1"
+    assert pick(quarantined("uploads/invoice.v1/x/a.csv", None)).name == "invoice.v1"
+    assert pick(quarantined("uploads/x/a.csv", None)).name == "job.v1"
+    assert pick(quarantined("uploads/x/a.csv", "invoice.v1")) is registry.get("invoice.v1")
