@@ -82,3 +82,12 @@ def test_every_state_input_sample_has_exactly_the_fields_the_asl_sends():
         assert set(data) == _fields(states[state]["Parameters"]["Payload"]), sample
         if "type_check" in data:
             assert set(data["type_check"]) == type_check_fields, sample
+
+
+@pytest.mark.parametrize("name", ["get-upload-request.json", "get-upload-request-cognito.json"])
+def test_the_status_samples_are_http_api_v2_gets_with_the_upload_id(name):
+    event = APIGatewayProxyEventV2Model.model_validate_json((EVENTS / "api" / name).read_text())
+    assert event.routeKey == "GET /uploads/{upload_id}"
+    assert event.requestContext.authorizer is not None
+    assert event.pathParameters == {"upload_id": event.rawPath.rsplit("/", 1)[1]}
+    assert event.body is None
