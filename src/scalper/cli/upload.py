@@ -391,7 +391,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Upload files to the pipeline: POST /uploads for a presigned POST (SigV4-signed, "
             "or with a Cognito token when the stack uses AuthMode=COGNITO), then the file "
-            "itself. Exit 0 when every file was accepted, 1 otherwise."
+            "itself. With --wait, then wait for each file's verdict. Exit 0 when every file "
+            "was accepted (with --wait: every file VALID), 1 otherwise, 2 on usage errors."
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="FILE", type=Path, help="files to upload")
