@@ -21,6 +21,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
 from rich.console import Console
+from silent_scalper.records import item_key
 
 from scalper.cli import EXIT_PROBLEM, EXIT_USAGE, main
 from scalper.cli.demo import collect, run_files
@@ -40,7 +41,7 @@ WAIT_SECONDS = 120.0
 def record_of(stack: LocalStack, key: str) -> dict[str, Any]:
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(stack.input_bucket, key)}},
         ConsistentRead=True,
     )
     deserializer = TypeDeserializer()
