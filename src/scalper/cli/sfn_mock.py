@@ -32,6 +32,7 @@ from typing import Any
 import boto3
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
+from scalper.local import moto_internals
 from scalper.local.template import TemplateError
 from scalper.sfn_mock.asl import Definition, PathError
 from scalper.sfn_mock.definition import load_definition
@@ -300,7 +301,7 @@ def _backend(endpoint: str | None, mock_file: Path) -> Iterator[Any]:
 
     # The interpreter logs every failure it handles (a Catch, a Fail state) at ERROR with
     # its whole state tree; here those are expected outcomes, summarised per test case.
-    interpreter_log = logging.getLogger("moto.stepfunctions")
+    interpreter_log = logging.getLogger(moto_internals.STEPFUNCTIONS_LOGGER)
     level = interpreter_log.level
     interpreter_log.setLevel(logging.CRITICAL)
     try:

@@ -28,7 +28,6 @@ as in AWS.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 import threading
@@ -38,16 +37,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.events.models import EventPattern
 
-from scalper.local import retry
+from scalper.local import moto_internals, retry
 from scalper.local.provision import BridgeRule, BridgeTarget
-
-_S3_NOTIFICATIONS = "moto.s3.notifications"
 
 _REASONS = {
     "s3:ObjectCreated:Put": "PutObject",
@@ -71,10 +67,6 @@ _NON_RETRYABLE = {
 # EventBridge's first retry comes after about a second and backs off exponentially.
 _FIRST_BACKOFF_SECONDS = 1.0
 _MAX_BACKOFF_SECONDS = 60.0
-
-
-class BridgeHookError(RuntimeError):
-    """moto's S3 notification module no longer has the hook point the bridge replaces."""
 
 
 @dataclass
@@ -162,9 +154,8 @@ class EventBridgeBridge:
         max_workers: int = 8,
     ) -> None:
         self.rules = list(rules)
-        # moto's own matcher (what its rules use for the targets it does deliver); its
-        # TestEventPattern API is a stub in 5.2.5, so the class is used directly.
-        self._patterns = {r.arn: EventPattern.load(r.pattern) for r in self.rules}
+        # moto's own matcher (what its rules use for the targets it does deliver).
+        self._patterns = {r.arn: moto_internals.event_pattern(r.pattern) for r in self.rules}
         self._client = client
         self.account_id = account_id
         self.region = region
@@ -184,13 +175,9 @@ class EventBridgeBridge:
     # -- the moto hook -----------------------------------------------------------
     def install(self) -> None:
         """Replace moto's S3 -> EventBridge sender with `on_s3_event` (until `uninstall`)."""
-        module = importlib.import_module(_S3_NOTIFICATIONS)
-        original = getattr(module, "_send_event_bridge_message", None)
-        if original is None or not callable(module.send_event):
-            raise BridgeHookError(
-                f"{_S3_NOTIFICATIONS}._send_event_bridge_message is gone: the moto version "
-                "changed S3 EventBridge notifications; update scalper.local.bridge"
-            )
+        moto_internals.require("scalper.local.bridge")
+        module = moto_internals.s3_notifications_module()
+        original = module._send_event_bridge_message
         self._module, self._original = module, original
 
         def hook(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
@@ -272,7 +259,7 @@ class EventBridgeBridge:
                 self._deliver(rule, target, delivery)
 
     def _matches(self, rule: BridgeRule, event: dict[str, Any]) -> bool:
-        return bool(self._patterns[rule.arn].matches_event(cast(Any, event)))
+        return self._patterns[rule.arn](event)
 
     def _deliver(self, rule: BridgeRule, target: BridgeTarget, delivery: Delivery) -> None:
         payload = _target_input(target, delivery.event)

@@ -14,12 +14,12 @@ a ``with`` block:
   RecordFailure) fail with ``ProvisionedThroughputExceededException`` before reaching the
   table, as a throttled request does. The state machine sees
   ``DynamoDB.ProvisionedThroughputExceededException``. The hook is one method of moto's
-  interpreter (moto is pinned); `install` raises if it moves, so an upgrade fails loudly.
+  interpreter (moto is pinned; named and checked in :mod:`scalper.local.moto_internals`);
+  `install` raises if it moves, so an upgrade fails loudly.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import threading
 import uuid
@@ -31,21 +31,13 @@ from typing import Any, Self
 
 from botocore.exceptions import ClientError
 
+from scalper.local import moto_internals
 from scalper.local.lambda_endpoint import Fault, LambdaEndpoint
 
-_DYNAMODB_TASK_MODULE = (
-    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
-    "state_task_service_dynamodb"
-)
-_DYNAMODB_TASK_CLASS = "StateTaskServiceDynamoDB"
 _DYNAMODB_TASK_METHOD = "_eval_service_task"
 
 #: What a transient Lambda failure looks like by default: both are in every Task's Retry.
 TRANSIENT_LAMBDA_FAULTS: tuple[Fault, ...] = (Fault.SERVICE_EXCEPTION, Fault.TOO_MANY_REQUESTS)
-
-
-class FaultHookError(RuntimeError):
-    """moto's interpreter no longer has the method this module wraps."""
 
 
 def _check_rate(rate: float) -> float:
@@ -155,15 +147,9 @@ class DynamoDBThrottles(_Injector):
 
     def install(self) -> None:
         """Wrap the interpreter's DynamoDB integration (one installation at a time)."""
-        module = importlib.import_module(_DYNAMODB_TASK_MODULE)
-        cls = getattr(module, _DYNAMODB_TASK_CLASS, None)
-        original = getattr(cls, _DYNAMODB_TASK_METHOD, None) if cls is not None else None
-        if original is None:
-            raise FaultHookError(
-                f"{_DYNAMODB_TASK_MODULE}.{_DYNAMODB_TASK_CLASS}.{_DYNAMODB_TASK_METHOD} is "
-                "gone: the moto version changed its DynamoDB integration; update "
-                "scalper.local.faults"
-            )
+        moto_internals.require("scalper.local.faults")
+        cls = moto_internals.dynamodb_task_class()
+        original = getattr(cls, _DYNAMODB_TASK_METHOD)
         with DynamoDBThrottles._active_lock:
             if DynamoDBThrottles._active is not None:
                 raise RuntimeError("DynamoDB throttles are already installed in this process")

@@ -14,43 +14,28 @@ the local stack's CPU time:
   each, several Tasks an execution. botocore clients are thread-safe, so one client per
   service and Region (made the same way, on first use) serves every Task.
 
-`install` / `uninstall` patch those two names (moto is pinned); `install` raises if either
-moves, so an upgrade fails loudly instead of silently losing the speed-up. Install after
+`install` / `uninstall` patch those two names (moto is pinned; both are named and checked in
+:mod:`scalper.local.moto_internals`); `install` raises if either moves, so an upgrade fails
+loudly instead of silently losing the speed-up. Install after
 the local stack set ``AWS_ENDPOINT_URL_LAMBDA`` (clients read it when they are made).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-_WORKER_MODULE = "moto.stepfunctions.parser.backend.execution_worker"
-_WORKER_CLASS = "ExecutionWorker"
+from scalper.local import moto_internals
+
+_USER = "scalper.local.interpreter_cache"
+
 _ENTRYPOINT = "_get_evaluation_entrypoint"
-_PARSER_MODULE = "moto.stepfunctions.parser.asl.parse.asl_parser"
-_CLIENT_MODULE = "moto.stepfunctions.parser.asl.utils.boto_client"
 _CLIENT_FUNCTION = "boto_client_for"
-_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
-#: Modules that imported ``boto_client_for`` by name (the pipeline's Task types).
-_CLIENT_USERS = (
-    f"{_TASK}.lambda_eval_utils",
-    f"{_TASK}.service.state_task_service_dynamodb",
-    f"{_TASK}.service.state_task_service_sns",
-    f"{_TASK}.service.state_task_service_sqs",
-    f"{_TASK}.service.state_task_service_events",
-    f"{_TASK}.service.state_task_service_sfn",
-    f"{_TASK}.service.state_task_service_aws_sdk",
-)
 #: States whose components hold per-execution state of their own.
 _STATEFUL_TYPES = frozenset({"Map", "Parallel"})
-
-
-class InterpreterHookError(RuntimeError):
-    """moto's interpreter no longer has a name this module replaces."""
 
 
 class _State:
@@ -86,25 +71,22 @@ def shareable(definition: str) -> bool:
 
 
 def _lookup() -> tuple[Any, Callable[..., Any], Any, Callable[..., Any], list[ModuleType]]:
-    worker_cls = getattr(importlib.import_module(_WORKER_MODULE), _WORKER_CLASS, None)
-    entrypoint = getattr(worker_cls, _ENTRYPOINT, None) if worker_cls is not None else None
-    client_for = getattr(importlib.import_module(_CLIENT_MODULE), _CLIENT_FUNCTION, None)
-    users = [importlib.import_module(name) for name in _CLIENT_USERS]
-    if (
-        entrypoint is None
-        or client_for is None
-        or any(getattr(m, _CLIENT_FUNCTION, None) is not client_for for m in users)
-    ):
-        raise InterpreterHookError(
-            "moto's Step Functions interpreter changed how executions parse their definition "
-            "or make SDK clients; update scalper.local.interpreter_cache"
-        )
-    parser = importlib.import_module(_PARSER_MODULE).AmazonStateLanguageParser
-    return worker_cls, entrypoint, parser, client_for, users
+    moto_internals.require(_USER)
+    worker_cls = moto_internals.execution_worker_class()
+    return (
+        worker_cls,
+        getattr(worker_cls, _ENTRYPOINT),
+        moto_internals.asl_parser(),
+        moto_internals.boto_client_for(),
+        moto_internals.boto_client_users(),
+    )
 
 
 def install() -> None:
     """Parse each definition once and reuse one SDK client per service and Region."""
+    with _state.lock:
+        if _state.entrypoint is not None:
+            return
     worker_cls, entrypoint, parser, client_for, users = _lookup()
 
     def cached_entrypoint(worker: Any) -> Any:

@@ -10,20 +10,22 @@ same factor.
 
 The knob: ``SCALPER_RETRY_SCALE`` in the environment, ``scalper local up --retry-scale``,
 or ``LocalStack(retry_scale=...)``. The hook is one module attribute of moto's
-interpreter (moto is pinned); `install` raises if that attribute moves, so an upgrade
+interpreter (moto is pinned; named and checked in :mod:`scalper.local.moto_internals`);
+`install` raises if that attribute moves, so an upgrade
 fails loudly instead of silently waiting real seconds.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
 from types import ModuleType, SimpleNamespace
 
+from scalper.local import moto_internals
+
 ENV_VAR = "SCALPER_RETRY_SCALE"
-_RETRIER_MODULE = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
+_USER = "scalper.local.retry"
 
 
 class _State:
@@ -36,10 +38,6 @@ class _State:
 
 
 _state = _State()
-
-
-class RetryHookError(RuntimeError):
-    """moto's interpreter no longer has the hook point this module relies on."""
 
 
 def parse_scale(text: str | None, default: float = 1.0) -> float:
@@ -74,15 +72,10 @@ def install(scale: float) -> None:
     """Make the interpreter's Retry waits ``scale`` times their computed length."""
     if not 0 < scale <= 1:
         raise ValueError(f"retry scale must be in (0, 1], got {scale}")
-    module = importlib.import_module(_RETRIER_MODULE)
     with _state.lock:
         if _state.installed is None:
-            original = getattr(module, "time", None)
-            if original is not time:
-                raise RetryHookError(
-                    f"{_RETRIER_MODULE}.time is not the time module: the moto version "
-                    "changed how Retry waits; update scalper.local.retry"
-                )
+            moto_internals.require(_USER)
+            module = moto_internals.retrier_module()
             # Only the retrier module sees the shim; every other use of time is untouched.
             module.time = SimpleNamespace(sleep=scaled_sleep)  # type: ignore[attr-defined]
             _state.installed = module

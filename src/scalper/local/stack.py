@@ -37,14 +37,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto import mock_aws
-from moto.moto_server.werkzeug_app import (
-    DomainDispatcherApplication,
-    MotoRequestHandler,
-    create_backend_app,
-)
 from werkzeug.serving import make_server
 
-from scalper.local import retry
+from scalper.local import moto_internals, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.http_api import HttpApi
@@ -55,7 +50,7 @@ from scalper.local.streams import StreamsBridge, start_for
 from scalper.local.template import load_template
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-_SFN_LOGGER = "moto.stepfunctions.parser"
+_SFN_LOGGER = moto_internals.SFN_LOGGER
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 # Variables the workers inherit from this process; nothing else leaks in (moto's mock
@@ -64,13 +59,6 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 _INHERITED = (
     "PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", "VIRTUAL_ENV", "SYSTEMROOT", "PYTHONPATH",
 )  # fmt: skip
-
-
-class _QuietMotoHandler(MotoRequestHandler):
-    """moto's request handler without one access-log line per AWS call."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Errors are still logged by werkzeug; successful calls are not."""
 
 
 @dataclass
@@ -259,12 +247,17 @@ class LocalStack:
         self.streams = start_for(provisioned, self.client, self.lambdas.url, cfg.region)
 
     def _start_moto(self, host: str, port: int) -> None:
+        moto_internals.require("scalper.local.stack")
         self.policy = PostPolicyMiddleware(
-            DomainDispatcherApplication(create_backend_app), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
+            moto_internals.server_application(), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
         )
         try:
             server = make_server(
-                host, port, self.policy, threaded=True, request_handler=_QuietMotoHandler
+                host,
+                port,
+                self.policy,
+                threaded=True,
+                request_handler=moto_internals.quiet_request_handler(),
             )
         except OSError as exc:
             raise port_error("aws endpoint", host, port, "--port") from exc

@@ -27,11 +27,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from moto.events.models import EventPattern
-
-from scalper.local import retry
+from scalper.local import moto_internals, retry
 from scalper.local.provision import Provisioned
 from scalper.local.template import merged_function_properties
 
@@ -129,7 +127,7 @@ class StreamsBridge:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._patterns = {
-            s.function: [EventPattern.load(p) for p in s.filters] for s in self.sources
+            s.function: [moto_internals.event_pattern(p) for p in s.filters] for s in self.sources
         }
         self._caught_up: dict[str, float] = {}
 
@@ -204,7 +202,7 @@ class StreamsBridge:
         if not patterns:
             return True
         event = json.loads(json.dumps(record, default=_json_default))
-        return any(p.matches_event(cast(Any, event)) for p in patterns)
+        return any(matches(event) for matches in patterns)
 
     def _deliver(self, source: StreamSource, batch: list[dict[str, Any]]) -> None:
         delivery = StreamDelivery(

@@ -64,11 +64,7 @@ def local_resolver(
         region=region,
         stack_name=stack_name,
     )
-    resources: dict[str, Any] = template["Resources"]
-    for logical_id, resource in resources.items():
-        if provisioner.resolver.resource_enabled(logical_id):
-            provisioner._assign(logical_id, str(resource.get("Type")))
-    return provisioner.resolver
+    return provisioner.name_resources()
 
 
 # Never contacted: only the naming pass of the provisioner runs.

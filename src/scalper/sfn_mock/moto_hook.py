@@ -30,32 +30,33 @@ and :func:`mock_config_installed` supplies exactly that, nothing more:
    :attr:`MotoMockHook.waits`. ASL intervals are whole seconds of at least 1 by the
    specification, so rewriting the definition could not make retries fast anyway.
 
-Every patched name is checked before anything is patched (:func:`verify_hook_points`); a moto
-release that moves one fails with :class:`MotoHookMovedError` naming it, and the test suite
-runs the same check. moto is pinned exactly (``moto==5.2.5``) in pyproject.toml for this reason.
+Every patched name is named and checked in :mod:`scalper.local.moto_internals`, before
+anything is patched (:func:`verify_hook_points`); a moto release that moves one fails with
+:class:`MotoHookMovedError` naming it, and the test suite runs the same check. moto is pinned
+exactly in pyproject.toml for this reason.
 """
 
 from __future__ import annotations
 
 import contextvars
 import importlib
-import inspect
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
+from scalper.local import moto_internals
 from scalper.sfn_mock.model import MockConfig, MockConfigError, MockedResponse
 
-#: The moto release whose internals this module was written against.
-MOTO_VERSION = "5.2.5"
-
-
-class MotoHookMovedError(RuntimeError):
-    """moto's internals no longer offer a hook point this module patches."""
+#: The moto release whose internals the hook was reviewed against.
+MOTO_VERSION = moto_internals.MOTO_VERSION
+#: Raised when moto's internals no longer offer a hook point this module patches.
+MotoHookMovedError = moto_internals.MotoInternalsMovedError
+#: The name this module's hook points are registered under in moto_internals.
+_USER = "scalper.sfn_mock"
 
 
 @dataclass
@@ -92,151 +93,14 @@ _INSTALL_LOCK = threading.Lock()
 _installed: MotoMockHook | None = None
 
 
-def _moto(module: str, attribute: str = "") -> Any:
-    """Import ``moto.stepfunctions.parser.<module>`` and walk ``attribute`` (dotted) in it.
-
-    moto is imported lazily: the model and ``scalper sfn-mock scaffold`` work without it.
-    """
-    obj: Any = importlib.import_module(f"moto.stepfunctions.parser.{module}")
-    for part in filter(None, attribute.split(".")):
-        obj = getattr(obj, part)
-    return obj
-
-
-def _parameters(func: Any) -> list[str]:
-    return list(inspect.signature(func).parameters)
-
-
-def _check_start_execution() -> str | None:
-    params = _parameters(_moto("models", "StepFunctionsParserBackend.start_execution"))
-    expected = ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
-    return None if params == expected else f"parameters are {params}, expected {expected}"
-
-
-def _check_start_execution_worker() -> str | None:
-    execution = _moto("backend.execution", "Execution")
-    if not callable(getattr(execution, "_get_start_execution_worker", None)):
-        return "method is gone"
-    if "self._get_start_execution_worker()" not in inspect.getsource(execution.start):
-        return "Execution.start no longer builds its worker through it"
-    return None
-
-
-def _check_worker_mock_test_case() -> str | None:
-    worker = _moto("backend.execution_worker", "ExecutionWorker")
-    if "mock_test_case" not in _parameters(worker.__init__):
-        return "ExecutionWorker() takes no mock_test_case"
-    if "mock_test_case=self._mock_test_case" not in inspect.getsource(
-        worker._get_evaluation_environment
-    ):
-        return "the worker no longer hands _mock_test_case to the interpreter's Environment"
-    return None
-
-
-def _check_mock_config_classes() -> str | None:
-    expected = {
-        "MockTestCase": ["self", "state_machine_name", "test_case_name",
-                         "state_mocked_responses_list"],
-        "StateMockedResponses": ["self", "state_name", "mocked_response_name",
-                                 "mocked_responses"],
-        "MockedResponseReturn": ["self", "range_start", "range_end", "payload"],
-        "MockedResponseThrow": ["self", "range_start", "range_end", "error", "cause"],
-    }  # fmt: skip
-    for name, params in expected.items():
-        actual = _parameters(_moto("mocking.mock_config", f"{name}.__init__"))
-        if actual != params:
-            return f"{name}() parameters are {actual}, expected {params}"
-    return None
-
-
-def _check_interpreter_honours_mocks() -> str | None:
-    environment = _moto("asl.eval.environment", "Environment")
-    for method in ("is_mocked_mode", "get_current_mocked_response"):
-        if not callable(getattr(environment, method, None)):
-            return f"Environment.{method} is gone"
-    return None
-
-
-def _check_mocked_throw() -> str | None:
-    failure_event = _moto("asl.component.common.error_name.failure_event")
-    if not isinstance(getattr(failure_event, "FailureEventException", None), type):
-        return "FailureEventException is gone"
-    throw_source = inspect.getsource(_moto(_MOCK_EVAL_MODULE, "_eval_mocked_response_throw"))
-    if "raise FailureEventException(" not in throw_source:
-        return "a mocked Throw no longer raises FailureEventException"
-    base_source = inspect.getsource(_moto(_EXECUTE_STATE_MODULE, "ExecutionState._from_error"))
-    if "isinstance(ex, FailureEventException)" not in base_source:
-        return "ExecutionState._from_error no longer passes FailureEventException through"
-    if not _service_task_classes():
-        return "no StateTaskService subclass defines _from_error"
-    return None
-
-
-def _service_task_classes() -> list[type]:
-    """StateTaskService and its subclasses (every integration) that define ``_from_error``."""
-    _moto(_SERVICE_MODULE + "_factory")  # imports every integration's class
-    base: type = _moto(_SERVICE_MODULE, "StateTaskService")
-    found: list[type] = []
-    pending = [base]
-    while pending:
-        cls = pending.pop()
-        if cls not in found:
-            found.append(cls)
-            pending.extend(cls.__subclasses__())
-    return [cls for cls in found if "_from_error" in vars(cls)]
-
-
-def _check_wait_interval() -> str | None:
-    params = _parameters(_moto(_WAIT_MODULE, "WaitFunction._wait_interval"))
-    expected = ["self", "env", "wait_seconds"]
-    return None if params == expected else f"parameters are {params}, expected {expected}"
-
-
-_WAIT_MODULE = "asl.component.state.wait.wait_function.wait_function"
-_MOCK_EVAL_MODULE = "asl.component.state.exec.state_task.mock_eval_utils"
-_EXECUTE_STATE_MODULE = "asl.component.state.exec.execute_state"
-_SERVICE_MODULE = "asl.component.state.exec.state_task.service.state_task_service"
-_P = "moto.stepfunctions.parser."
-
-# Each hook point's dotted name -> a check returning what moved, or None when it is in place.
-_HOOK_POINTS: dict[str, Callable[[], str | None]] = {
-    f"{_P}models.StepFunctionsParserBackend.start_execution": _check_start_execution,
-    f"{_P}backend.execution.Execution._get_start_execution_worker": (_check_start_execution_worker),
-    f"{_P}backend.execution_worker.ExecutionWorker._mock_test_case": (_check_worker_mock_test_case),
-    f"{_P}mocking.mock_config (MockTestCase and its parts)": _check_mock_config_classes,
-    f"{_P}asl.eval.environment.Environment.get_current_mocked_response": (
-        _check_interpreter_honours_mocks
-    ),
-    f"{_P}{_SERVICE_MODULE}.StateTaskService._from_error (mocked Throw)": _check_mocked_throw,
-    f"{_P}{_WAIT_MODULE}.WaitFunction._wait_interval": _check_wait_interval,
-}
-
-
 def verify_hook_points() -> list[str]:
-    """Every hook point that moved, as ``"<dotted name>: <what changed>"``; empty when all fit."""
-    problems = []
-    for name, check in _HOOK_POINTS.items():
-        try:
-            problem = check()
-        except (ImportError, AttributeError, TypeError, OSError) as exc:
-            problem = f"cannot inspect it: {exc!r}"
-        if problem is not None:
-            problems.append(f"{name}: {problem}")
-    return problems
-
-
-def _require_hook_points() -> None:
-    problems = verify_hook_points()
-    if problems:
-        version = importlib.import_module("moto").__version__
-        raise MotoHookMovedError(
-            f"moto {version} moved hook points that scalper.sfn_mock patches "
-            f"(written for moto {MOTO_VERSION}): " + "; ".join(problems)
-        )
+    """Every hook point this module patches that moved, as ``"<dotted name>: <what
+    changed>"``; empty when all fit (the checks live in :mod:`scalper.local.moto_internals`)."""
+    return moto_internals.verify(_USER)
 
 
 def _to_moto_test_case(machine: str, case: str, states: list[_StateMock]) -> Any:
-    mock_config = _moto("mocking.mock_config")
+    mock_config = moto_internals.mock_config_module()
 
     per_state = []
     for state_mock in states:
@@ -269,8 +133,7 @@ def _resolve(config: MockConfig, machine: str, case: str) -> list[_StateMock]:
 
 
 def _invalid_test_case(message: str) -> Exception:
-    invalid_name = importlib.import_module("moto.stepfunctions.exceptions").InvalidName
-    return cast(Exception, invalid_name(message))
+    return moto_internals.invalid_name_error(message)
 
 
 @contextmanager
@@ -291,16 +154,16 @@ def mock_config_installed(
         raise ValueError(f"wait_scale must be in (0, 1], got {wait_scale}")
     if _installed is not None:
         raise RuntimeError("a mock configuration hook is already installed in this process")
-    _require_hook_points()  # before patching: a moved hook point must not half-patch moto
+    moto_internals.require(_USER)  # before patching: a moved hook point must not half-patch moto
 
-    wait_function_class = _moto(_WAIT_MODULE, "WaitFunction")
-    execution_class = _moto("backend.execution", "Execution")
-    backend_class = _moto("models", "StepFunctionsParserBackend")
+    wait_function_class = moto_internals.wait_function_class()
+    execution_class = moto_internals.execution_class()
+    backend_class = moto_internals.parser_backend_class()
 
-    failure_exception: type = _moto(
-        "asl.component.common.error_name.failure_event", "FailureEventException"
-    )
-    original_from_error = {cls: vars(cls)["_from_error"] for cls in _service_task_classes()}
+    failure_exception = moto_internals.failure_event_exception()
+    original_from_error = {
+        cls: vars(cls)["_from_error"] for cls in moto_internals.service_task_classes()
+    }
     hook = MotoMockHook(source=source, wait_scale=wait_scale)
     original_start = backend_class.start_execution
     original_worker = execution_class._get_start_execution_worker

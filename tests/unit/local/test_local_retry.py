@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import pytest
 
-from scalper.local import retry
-
-RETRIER = "moto.stepfunctions.parser.asl.component.common.retry.retrier_decl"
+from scalper.local import moto_internals, retry
 
 
 @pytest.mark.parametrize("text", ["0", "-1", "2", "fast"])
@@ -32,7 +29,7 @@ def test_installing_scales_the_interpreters_retry_wait_and_uninstalling_restores
     clock as 20 ms; once uninstalled, the retrier uses the real time module again.
 
     This also fails loudly if a new moto release moves the hook point."""
-    module = importlib.import_module(RETRIER)
+    module = moto_internals.retrier_module()
     slept: list[float] = []
     retry.install(0.01)
     try:

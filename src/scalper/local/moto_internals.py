@@ -1,0 +1,419 @@
+"""Every moto internal the local stack and the mock-configuration hook rely on, in one place.
+
+moto's public surface (``mock_aws``, its server, the AWS APIs) runs the pipeline; a few
+things the local stack does go below it, and each such use is named here and nowhere else:
+
+- the Step Functions interpreter: where an execution starts and builds its worker, the
+  mocked-response classes a worker hands to the interpreter, how a mocked ``Throw`` travels,
+  the Wait-state and Retry sleeps, the ASL parser, the per-Task SDK client factory and the
+  DynamoDB integration (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
+  :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.faults`);
+- S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
+- EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
+- the server's WSGI application and request handler (:mod:`scalper.local.stack`).
+
+moto is pinned exactly (``MOTO_VERSION``, the same as the pin in pyproject.toml; a test
+holds the three equal). Upgrading moto is a review of this file: move the pin, run
+`verify` (the test suite does), and fix what it names. Each user calls `require` with
+the hook points it needs before it patches anything, so a moved one fails loudly, naming
+itself, instead of half-patching moto or silently losing a behaviour.
+
+moto is imported lazily: the mock-configuration model and ``scalper sfn-mock scaffold``
+import this module without needing moto.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, cast
+
+#: The moto release whose internals this module was reviewed against.
+MOTO_VERSION = "5.2.5"
+
+_SFN = "moto.stepfunctions.parser."
+#: The interpreter's logger (quietened while the local stack stops).
+SFN_LOGGER = "moto.stepfunctions.parser"
+#: Every Step Functions logger of moto (quietened while mock test cases run).
+STEPFUNCTIONS_LOGGER = "moto.stepfunctions"
+
+
+class MotoInternalsMovedError(RuntimeError):
+    """moto's internals no longer offer a hook point the local stack relies on."""
+
+
+def installed_version() -> str:
+    """The moto release installed."""
+    return str(importlib.import_module("moto").__version__)
+
+
+def _module(dotted: str) -> ModuleType:
+    return importlib.import_module(dotted)
+
+
+def _sfn(module: str, attribute: str = "") -> Any:
+    """``moto.stepfunctions.parser.<module>``, then ``attribute`` (dotted) walked in it."""
+    obj: Any = _module(f"{_SFN}{module}")
+    for part in filter(None, attribute.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _parameters(func: Any) -> list[str]:
+    return list(inspect.signature(func).parameters)
+
+
+# -- the Step Functions interpreter ------------------------------------------------------
+_WAIT_MODULE = "asl.component.state.wait.wait_function.wait_function"
+_MOCK_EVAL_MODULE = "asl.component.state.exec.state_task.mock_eval_utils"
+_EXECUTE_STATE_MODULE = "asl.component.state.exec.execute_state"
+_SERVICE_MODULE = "asl.component.state.exec.state_task.service.state_task_service"
+_FAILURE_EVENT_MODULE = "asl.component.common.error_name.failure_event"
+_RETRIER_MODULE = "asl.component.common.retry.retrier_decl"
+_TASK = "asl.component.state.exec.state_task"
+_DYNAMODB_TASK_MODULE = f"{_TASK}.service.state_task_service_dynamodb"
+_CLIENT_MODULE = "asl.utils.boto_client"
+#: Modules that imported ``boto_client_for`` by name (the pipeline's Task types).
+_CLIENT_USERS = (
+    f"{_TASK}.lambda_eval_utils",
+    f"{_TASK}.service.state_task_service_dynamodb",
+    f"{_TASK}.service.state_task_service_sns",
+    f"{_TASK}.service.state_task_service_sqs",
+    f"{_TASK}.service.state_task_service_events",
+    f"{_TASK}.service.state_task_service_sfn",
+    f"{_TASK}.service.state_task_service_aws_sdk",
+)
+
+
+def parser_backend_class() -> Any:
+    """``StepFunctionsParserBackend``: its ``start_execution`` takes a StartExecution call."""
+    return _sfn("models", "StepFunctionsParserBackend")
+
+
+def execution_class() -> Any:
+    """``Execution``: its ``_get_start_execution_worker`` builds the execution's worker."""
+    return _sfn("backend.execution", "Execution")
+
+
+def execution_worker_class() -> Any:
+    """``ExecutionWorker``: parses the definition (``_get_evaluation_entrypoint``) and hands
+    its ``_mock_test_case`` to the interpreter."""
+    return _sfn("backend.execution_worker", "ExecutionWorker")
+
+
+def mock_config_module() -> ModuleType:
+    """Where ``MockTestCase`` and its parts (mocked returns and throws) live."""
+    return cast(ModuleType, _sfn("mocking.mock_config"))
+
+
+def failure_event_exception() -> type:
+    """``FailureEventException``: how a Task's failure (a mocked ``Throw`` too) travels."""
+    return cast(type, _sfn(_FAILURE_EVENT_MODULE, "FailureEventException"))
+
+
+def service_task_classes() -> list[type]:
+    """``StateTaskService`` and its subclasses (every integration) that define
+    ``_from_error``, the method that maps an exception to the Task's error name."""
+    _sfn(_SERVICE_MODULE + "_factory")  # imports every integration's class
+    base: type = _sfn(_SERVICE_MODULE, "StateTaskService")
+    found: list[type] = []
+    pending = [base]
+    while pending:
+        cls = pending.pop()
+        if cls not in found:
+            found.append(cls)
+            pending.extend(cls.__subclasses__())
+    return [cls for cls in found if "_from_error" in vars(cls)]
+
+
+def wait_function_class() -> Any:
+    """``WaitFunction``: its ``_wait_interval`` sleeps a Wait state's seconds."""
+    return _sfn(_WAIT_MODULE, "WaitFunction")
+
+
+def invalid_name_error(message: str) -> Exception:
+    """The ``InvalidName`` error StartExecution answers with."""
+    invalid_name = _module("moto.stepfunctions.exceptions").InvalidName
+    return cast(Exception, invalid_name(message))
+
+
+def retrier_module() -> ModuleType:
+    """The module whose ``time.sleep`` waits out every Retry backoff."""
+    return cast(ModuleType, _sfn(_RETRIER_MODULE))
+
+
+def asl_parser() -> Any:
+    """``AmazonStateLanguageParser`` (``parse(definition)[0]`` is the program)."""
+    return _sfn("asl.parse.asl_parser", "AmazonStateLanguageParser")
+
+
+def boto_client_for() -> Callable[..., Any]:
+    """``boto_client_for(region, service, credentials)``: a Task's SDK client factory."""
+    return cast(Callable[..., Any], _sfn(_CLIENT_MODULE, "boto_client_for"))
+
+
+def boto_client_users() -> list[ModuleType]:
+    """The Task modules that imported ``boto_client_for`` by name (patched where used)."""
+    return [cast(ModuleType, _sfn(name)) for name in _CLIENT_USERS]
+
+
+def dynamodb_task_class() -> Any:
+    """``StateTaskServiceDynamoDB``: its ``_eval_service_task`` makes the DynamoDB call."""
+    return _sfn(_DYNAMODB_TASK_MODULE, "StateTaskServiceDynamoDB")
+
+
+# -- S3, EventBridge and the server ------------------------------------------------------
+def s3_notifications_module() -> ModuleType:
+    """The module whose ``_send_event_bridge_message`` sends S3's EventBridge events."""
+    return _module("moto.s3.notifications")
+
+
+def event_pattern(pattern: str) -> Callable[[dict[str, Any]], bool]:
+    """A matcher for one EventBridge event pattern (JSON), by moto's own ``EventPattern``
+    (its TestEventPattern API is a stub in 5.2.5, so the class is used directly)."""
+    compiled = _module("moto.events.models").EventPattern.load(pattern)
+    return lambda event: bool(compiled.matches_event(event))
+
+
+def server_application() -> Any:
+    """moto server's WSGI application (every service, dispatched by host and path)."""
+    app = _module("moto.moto_server.werkzeug_app")
+    return app.DomainDispatcherApplication(app.create_backend_app)
+
+
+def quiet_request_handler() -> type:
+    """moto's request handler without one access-log line per AWS call."""
+    handler: type = _module("moto.moto_server.werkzeug_app").MotoRequestHandler
+
+    class QuietMotoHandler(handler):  # type: ignore[misc]
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Errors are still logged by werkzeug; successful calls are not."""
+
+    return QuietMotoHandler
+
+
+# -- the checks ------------------------------------------------------------------------
+def _check_start_execution() -> str | None:
+    params = _parameters(parser_backend_class().start_execution)
+    expected = ["self", "state_machine_arn", "name", "execution_input", "trace_header"]
+    return None if params == expected else f"parameters are {params}, expected {expected}"
+
+
+def _check_start_execution_worker() -> str | None:
+    execution = execution_class()
+    if not callable(getattr(execution, "_get_start_execution_worker", None)):
+        return "method is gone"
+    if "self._get_start_execution_worker()" not in inspect.getsource(execution.start):
+        return "Execution.start no longer builds its worker through it"
+    return None
+
+
+def _check_worker_mock_test_case() -> str | None:
+    worker = execution_worker_class()
+    if "mock_test_case" not in _parameters(worker.__init__):
+        return "ExecutionWorker() takes no mock_test_case"
+    if "mock_test_case=self._mock_test_case" not in inspect.getsource(
+        worker._get_evaluation_environment
+    ):
+        return "the worker no longer hands _mock_test_case to the interpreter's Environment"
+    return None
+
+
+def _check_mock_config_classes() -> str | None:
+    expected = {
+        "MockTestCase": ["self", "state_machine_name", "test_case_name",
+                         "state_mocked_responses_list"],
+        "StateMockedResponses": ["self", "state_name", "mocked_response_name",
+                                 "mocked_responses"],
+        "MockedResponseReturn": ["self", "range_start", "range_end", "payload"],
+        "MockedResponseThrow": ["self", "range_start", "range_end", "error", "cause"],
+    }  # fmt: skip
+    module = mock_config_module()
+    for name, params in expected.items():
+        actual = _parameters(getattr(module, name).__init__)
+        if actual != params:
+            return f"{name}() parameters are {actual}, expected {params}"
+    return None
+
+
+def _check_interpreter_honours_mocks() -> str | None:
+    environment = _sfn("asl.eval.environment", "Environment")
+    for method in ("is_mocked_mode", "get_current_mocked_response"):
+        if not callable(getattr(environment, method, None)):
+            return f"Environment.{method} is gone"
+    return None
+
+
+def _check_mocked_throw() -> str | None:
+    if not isinstance(getattr(_sfn(_FAILURE_EVENT_MODULE), "FailureEventException", None), type):
+        return "FailureEventException is gone"
+    throw_source = inspect.getsource(_sfn(_MOCK_EVAL_MODULE, "_eval_mocked_response_throw"))
+    if "raise FailureEventException(" not in throw_source:
+        return "a mocked Throw no longer raises FailureEventException"
+    base_source = inspect.getsource(_sfn(_EXECUTE_STATE_MODULE, "ExecutionState._from_error"))
+    if "isinstance(ex, FailureEventException)" not in base_source:
+        return "ExecutionState._from_error no longer passes FailureEventException through"
+    if not service_task_classes():
+        return "no StateTaskService subclass defines _from_error"
+    return None
+
+
+def _check_wait_interval() -> str | None:
+    params = _parameters(wait_function_class()._wait_interval)
+    expected = ["self", "env", "wait_seconds"]
+    return None if params == expected else f"parameters are {params}, expected {expected}"
+
+
+def _check_retrier_sleep() -> str | None:
+    # Read from the source, so the check also holds while scalper.local.retry is installed.
+    module = retrier_module()
+    if not hasattr(module, "time") or "time.sleep(" not in inspect.getsource(module):
+        return "the retrier no longer waits with time.sleep of the time module it imported"
+    return None
+
+
+def _check_evaluation_entrypoint() -> str | None:
+    if not callable(getattr(execution_worker_class(), "_get_evaluation_entrypoint", None)):
+        return "method is gone"
+    if not callable(getattr(asl_parser(), "parse", None)):
+        return "AmazonStateLanguageParser.parse is gone"
+    return None
+
+
+def _check_client_factory() -> str | None:
+    # Read from the source, so the check also holds while the interpreter cache is installed.
+    if _parameters(boto_client_for())[:2] != ["region", "service"]:
+        return "boto_client_for no longer takes (region, service, ...)"
+    importing = f"from {_SFN}{_CLIENT_MODULE} import boto_client_for"
+    stale = [m.__name__ for m in boto_client_users() if importing not in inspect.getsource(m)]
+    return f"no longer imported by name in {stale}" if stale else None
+
+
+def _check_dynamodb_task() -> str | None:
+    if not callable(getattr(dynamodb_task_class(), "_eval_service_task", None)):
+        return "method is gone"
+    return None
+
+
+def _check_s3_sender() -> str | None:
+    module = s3_notifications_module()
+    if not callable(getattr(module, "_send_event_bridge_message", None)):
+        return "function is gone"
+    if not callable(getattr(module, "send_event", None)):
+        return "send_event no longer calls it"
+    return None
+
+
+def _check_event_pattern() -> str | None:
+    matches = event_pattern('{"source": ["aws.s3"]}')
+    if not matches({"source": "aws.s3"}) or matches({"source": "other"}):
+        return "EventPattern no longer matches a plain source pattern"
+    return None
+
+
+def _check_server() -> str | None:
+    app = _module("moto.moto_server.werkzeug_app")
+    for name in ("DomainDispatcherApplication", "create_backend_app", "MotoRequestHandler"):
+        if getattr(app, name, None) is None:
+            return f"{name} is gone"
+    return None
+
+
+@dataclass(frozen=True)
+class HookPoint:
+    """One moto internal: its dotted name, who relies on it, and the check that it is there."""
+
+    name: str
+    user: str
+    check: Callable[[], str | None]
+
+
+_SFN_MOCK = "scalper.sfn_mock"
+HOOK_POINTS: tuple[HookPoint, ...] = (
+    HookPoint(
+        f"{_SFN}models.StepFunctionsParserBackend.start_execution",
+        _SFN_MOCK,
+        _check_start_execution,
+    ),
+    HookPoint(
+        f"{_SFN}backend.execution.Execution._get_start_execution_worker",
+        _SFN_MOCK,
+        _check_start_execution_worker,
+    ),
+    HookPoint(
+        f"{_SFN}backend.execution_worker.ExecutionWorker._mock_test_case",
+        _SFN_MOCK,
+        _check_worker_mock_test_case,
+    ),
+    HookPoint(
+        f"{_SFN}mocking.mock_config (MockTestCase and its parts)",
+        _SFN_MOCK,
+        _check_mock_config_classes,
+    ),
+    HookPoint(
+        f"{_SFN}asl.eval.environment.Environment.get_current_mocked_response",
+        _SFN_MOCK,
+        _check_interpreter_honours_mocks,
+    ),
+    HookPoint(
+        f"{_SFN}{_SERVICE_MODULE}.StateTaskService._from_error (mocked Throw)",
+        _SFN_MOCK,
+        _check_mocked_throw,
+    ),
+    HookPoint(f"{_SFN}{_WAIT_MODULE}.WaitFunction._wait_interval", _SFN_MOCK, _check_wait_interval),
+    HookPoint(f"{_SFN}{_RETRIER_MODULE}.time", "scalper.local.retry", _check_retrier_sleep),
+    HookPoint(
+        f"{_SFN}backend.execution_worker.ExecutionWorker._get_evaluation_entrypoint",
+        "scalper.local.interpreter_cache",
+        _check_evaluation_entrypoint,
+    ),
+    HookPoint(
+        f"{_SFN}{_CLIENT_MODULE}.boto_client_for",
+        "scalper.local.interpreter_cache",
+        _check_client_factory,
+    ),
+    HookPoint(
+        f"{_SFN}{_DYNAMODB_TASK_MODULE}.StateTaskServiceDynamoDB._eval_service_task",
+        "scalper.local.faults",
+        _check_dynamodb_task,
+    ),
+    HookPoint(
+        "moto.s3.notifications._send_event_bridge_message", "scalper.local.bridge", _check_s3_sender
+    ),
+    HookPoint(
+        "moto.events.models.EventPattern",
+        "scalper.local.bridge, scalper.local.streams",
+        _check_event_pattern,
+    ),
+    HookPoint("moto.moto_server.werkzeug_app", "scalper.local.stack", _check_server),
+)
+
+
+def verify(user: str | None = None) -> list[str]:
+    """Every hook point that moved (those ``user`` relies on, or all), as
+    ``"<dotted name>: <what changed>"``; empty when all are in place."""
+    problems = []
+    for point in HOOK_POINTS:
+        if user is not None and point.user != user and user not in point.user.split(", "):
+            continue
+        try:
+            problem = point.check()
+        except (ImportError, AttributeError, TypeError, OSError) as exc:
+            problem = f"cannot inspect it: {exc!r}"
+        if problem is not None:
+            problems.append(f"{point.name}: {problem}")
+    return problems
+
+
+def require(user: str) -> None:
+    """Raise `MotoInternalsMovedError` naming each hook point ``user`` relies on that moved."""
+    problems = verify(user)
+    if problems:
+        raise MotoInternalsMovedError(
+            f"moto {installed_version()} moved internals that {user} relies on "
+            f"(reviewed for moto {MOTO_VERSION}; see scalper.local.moto_internals): "
+            + "; ".join(problems)
+        )
