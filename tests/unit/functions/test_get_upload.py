@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -184,3 +185,17 @@ def test_given_an_expired_intent_still_in_the_table_then_404(presigned, get, sta
         ExpressionAttributeValues={":t": {"N": str(past)}},
     )
     assert get(presigned["upload_id"])[0] == 404
+
+
+def test_given_a_report_link_then_its_signature_never_reaches_the_logs(
+    presigned, get, stack, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    report = f"s3://{stack.settings.quarantine_bucket}/r.report.json"
+    put_record(stack, presigned, status="QUARANTINED", reason="MALFORMED", report_location=report)
+    status, body = get(presigned["upload_id"])
+    assert status == 200
+    signature = parse_qs(urlsplit(body["report_url"]).query)["X-Amz-Signature"][0]
+    logs = "\n".join(repr(vars(record)) for record in caplog.records)
+    assert "upload status" in logs
+    assert signature not in logs
