@@ -233,7 +233,9 @@ def upload_status(
     if item is None:
         return view
     record = plain_item(item)
-    status = UploadState(str(record.get("status", Status.PROCESSING)))
+    raw_status = str(record.get("status", Status.PROCESSING))
+    # A status this reader does not know is not a verdict yet.
+    status = UploadState(raw_status) if raw_status in UploadState else UploadState.PROCESSING
     update: dict[str, Any] = {
         "status": status,
         "version_id": record.get("version_id"),
