@@ -22,13 +22,14 @@ CHECKOV_BELOW := 3.4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_MIN)-$(CHECKOV_BELOW)
 SCAN_OUT      := build/security/template.cfn.json
 
-.PHONY: help setup lint fmt types sam scan test unit demo bench clean
+.PHONY: help setup lint fmt types sam scan test unit fuzz demo bench clean
 
 help:
 	@echo "make demo    run the pipeline offline on the local stack (sets up first)"
 	@echo "make test    lint, types, sam validate --lint, sam build, every test (sets up first)"
 	@echo "make lint    ruff + mypy strict"
 	@echo "make scan    cfn-lint (+serverless rules), our checks, checkov on the SAM and transformed template"
+	@echo "make fuzz    the differential suite (engine vs JSON Schema) with many random examples"
 	@echo "make bench   benchmarks -> benchmarks/results/"
 
 $(STAMP): pyproject.toml layers/core/requirements.txt scripts/find-python.sh
@@ -75,6 +76,11 @@ unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint sam scan unit
+
+# The differential suite with the `fuzz` Hypothesis profile: random seeds, many examples
+# (the default run in `make test` is a few seconds with a fixed seed). docs/testing.md.
+fuzz: $(STAMP)
+	$(BIN)/pytest tests/differential -p no:cacheprovider --hypothesis-profile=fuzz $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/scalper demo

@@ -22,8 +22,6 @@ SETTINGS = Settings.from_env(os.environ)
 def handler(event: ExtractRequest, context: LambdaContext) -> dict[str, Any]:
     """-> ``{"record": <metadata record>}``."""
     summary = ValidationSummary.from_dict(event.summary)
-    record = extract_metadata(
-        event, summary, settings=SETTINGS, now=datetime.now(UTC), uploader=event.uploader
-    )
+    record = extract_metadata(event, summary, settings=SETTINGS, now=datetime.now(UTC))
     logger.info("metadata extracted", extra={"records": record.records, "job_ids": record.job_ids})
     return {"record": record.model_dump(mode="json")}

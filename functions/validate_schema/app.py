@@ -34,9 +34,11 @@ def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
         event,
         type_result=TypeCheckResult.from_dict(event.type_check),
         # Each file's schema comes from its key (schema_choice.schema_for_key).
-        schema=schema_of(event, registry=REGISTRY, settings=SETTINGS),
+        schema=schema_of(
+            event, registry=REGISTRY, settings=SETTINGS, key_hint=event.type_check.get("key")
+        ),
         limits=LIMITS,
-        url_encoded=SETTINGS.event_keys_url_encoded,
+        key_hint=event.type_check.get("key"),
     )
     if outcome.summary is not None:
         record_validation(int(outcome.summary["size"]), time.perf_counter() - started)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from silent_scalper.records import item_key
 
 from scalper.local import Fault, LocalStack
 
@@ -101,7 +102,7 @@ def test_given_the_same_terminal_record_rewritten_then_no_second_line_appears(
     before = object_count(local_stack)
     table = local_stack.resource_name("MetadataTable")
     ddb = local_stack.client("dynamodb")
-    pk = f"{local_stack.input_bucket}/{outcomes.valid.key}"
+    pk = item_key(local_stack.input_bucket, outcomes.valid.key)
     item = ddb.get_item(TableName=table, Key={"pk": {"S": pk}})["Item"]
     ddb.put_item(TableName=table, Item=item)  # the same VALID record, same execution
     streams = local_stack.streams
@@ -124,7 +125,7 @@ def put_terminal(stack: LocalStack, key: str) -> None:
     stack.client("dynamodb").put_item(
         TableName=stack.resource_name("MetadataTable"),
         Item={
-            "pk": {"S": f"{stack.input_bucket}/{key}"},
+            "pk": {"S": item_key(stack.input_bucket, key)},
             "key": {"S": key},
             "status": {"S": "FAILED"},
             "execution_arn": {"S": f"arn:aws:states:us-east-1:123456789012:execution:x:{key}"},

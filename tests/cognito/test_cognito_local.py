@@ -19,6 +19,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
 from rich.console import Console
+from silent_scalper.records import item_key
 
 from scalper.cli import EXIT_OK, main
 from scalper.cli.demo import collect, demo_token, run_files
@@ -44,7 +45,7 @@ def outputs(stack: LocalStack) -> dict[str, Any]:
 def record_of(stack: LocalStack, key: str) -> dict[str, Any]:
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(stack.input_bucket, key)}},
         ConsistentRead=True,
     )
     deserializer = TypeDeserializer()
@@ -167,7 +168,7 @@ def test_given_cognito_mode_when_the_demo_runs_then_its_file_ends_valid_with_a_c
     key = row.where.removeprefix(f"s3://{cognito_stack.input_bucket}/")
     item = cognito_stack.client("dynamodb").get_item(
         TableName=cognito_stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{cognito_stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(cognito_stack.input_bucket, key)}},
         ConsistentRead=True,
     )["Item"]
     assert item["uploader"]["M"]["kind"] == {"S": "COGNITO"}

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from silent_scalper.records import item_key
 
 from scalper.cli import main
 from scalper.local import ExecutionReport, Fault, LocalStack
@@ -47,7 +48,7 @@ class World:
     def record(self, key: str) -> dict[str, Any]:
         item = self.stack.client("dynamodb").get_item(
             TableName=self.table,
-            Key={"pk": {"S": f"{self.input_bucket}/{key}"}},
+            Key={"pk": {"S": item_key(self.input_bucket, key)}},
             ConsistentRead=True,
         )["Item"]
         return {k: next(iter(v.values())) for k, v in item.items()}
@@ -268,7 +269,7 @@ def test_reprocess_after_a_schema_fix_ends_valid_and_only_then_drops_the_quarant
     s3.put_object(Bucket=qbucket, Key=copy_key + ".report.json", Body=b'{"reason": "old"}')
     ddb.update_item(
         TableName=world.table,
-        Key={"pk": {"S": f"{world.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(world.input_bucket, key)}},
         UpdateExpression="SET #s = :q, reason = :r, quarantine_location = :c, report_location = :p",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.credentials import Credentials
+from silent_scalper.records import item_key
 
 from scalper.cli.upload import UploadError, post_file, request_upload, upload_file, uploads_url
 from scalper.local import ExecutionReport, Fault, LocalStack
@@ -76,7 +77,7 @@ def record_of(stack: LocalStack, key: str) -> dict[str, Any]:
     """The object's metadata record (deserialised), or {} when there is none."""
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(stack.input_bucket, key)}},
         ConsistentRead=True,
     )
     deserializer = TypeDeserializer()

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from silent_scalper.engine import Reason
+from silent_scalper.records import item_key
 
 from scalper.local import LocalStack
+from scalper.ops.target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -161,15 +163,20 @@ def job_files(count: int, *, seed: int) -> list[JobFile]:
     return [maker(rng, i) for i, maker in enumerate(chosen)]
 
 
-def table_items(dynamodb: DynamoDBClient, table: str, prefix: str) -> dict[str, dict[str, Any]]:
-    """Every record whose pk starts with ``prefix`` -> its plain attributes."""
+def table_items(
+    dynamodb: DynamoDBClient, table: str, bucket: str, prefix: str
+) -> dict[str, dict[str, Any]]:
+    """pk -> plain attributes of every record of an object in ``bucket`` under ``prefix``.
+
+    The pk is a hash of the key, so the readable ``event_key`` is what is filtered.
+    """
     items: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
         page = dynamodb.scan(**kwargs)
         for item in page["Items"]:
             plain = {name: next(iter(value.values())) for name, value in item.items()}
-            if str(plain["pk"]).startswith(prefix):
+            if plain.get("bucket") == bucket and str(plain.get("event_key")).startswith(prefix):
                 items[str(plain["pk"])] = plain
         if "LastEvaluatedKey" not in page:
             return items
@@ -221,7 +228,21 @@ def record(stack: LocalStack, key: str) -> dict[str, Any]:
     """The metadata record of ``key`` in the input bucket (plain values), as the event names it."""
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"),
-        Key={"pk": {"S": f"{stack.input_bucket}/{key}"}},
+        Key={"pk": {"S": item_key(stack.input_bucket, key)}},
         ConsistentRead=True,
     )["Item"]
     return {name: next(iter(value.values())) for name, value in item.items()}
+
+
+def target_of(stack: LocalStack) -> Target:
+    """The ops commands' view of the local stack."""
+    return Target(
+        stack="scalper-local",
+        region=stack.config.region,
+        state_machine_arn=stack.state_machine_arn,
+        table=stack.resource_name("MetadataTable"),
+        input_bucket=stack.input_bucket,
+        quarantine_bucket=stack.resource_name("QuarantineBucket"),
+        topic_arn=stack.resource_name("AlertsTopic"),
+        endpoint_url=stack.aws_url,
+    )

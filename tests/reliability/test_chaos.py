@@ -20,17 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from silent_scalper.records import item_key
 
 from scalper.local import Fault, LocalStack
 from scalper.local.faults import DynamoDBThrottles, LambdaChaos
 from scalper.ops.executions import replay
-from scalper.ops.target import Target
 
 from .reliability_support import (
     JobFile,
     held_events,
     job_files,
     table_items,
+    target_of,
     version_counts,
     wait_until_quiet,
 )
@@ -87,20 +88,6 @@ def failure_alerts(stack: LocalStack, queue_url: str) -> dict[str, dict[str, Any
             if body.get("event") == "FAILED":
                 alerts[str(body["execution_arn"])] = body
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def target_of(stack: LocalStack) -> Target:
-    """The ops commands' view of the local stack."""
-    return Target(
-        stack="scalper-local",
-        region=stack.config.region,
-        state_machine_arn=stack.state_machine_arn,
-        table=stack.resource_name("MetadataTable"),
-        input_bucket=stack.input_bucket,
-        quarantine_bucket=stack.resource_name("QuarantineBucket"),
-        topic_arn=stack.resource_name("AlertsTopic"),
-        endpoint_url=stack.aws_url,
-    )
 
 
 def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_once(
@@ -166,9 +153,9 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
 
     # Anything still FAILED succeeds on replay (a new execution with the same event).
     dynamodb, s3 = stack.client("dynamodb"), stack.client("s3")
-    items = table_items(dynamodb, target.table, f"{bucket}/{PREFIX}")
+    items = table_items(dynamodb, target.table, bucket, PREFIX)
     still_failed = [item for item in items.values() if item["status"] == "FAILED"]
-    assert f"{bucket}/{doomed['detail']['object']['key']}" in {i["pk"] for i in still_failed}
+    assert item_key(bucket, doomed["detail"]["object"]["key"]) in {i["pk"] for i in still_failed}
     replays = replay(
         stack.client("stepfunctions"),
         target,
@@ -180,9 +167,9 @@ def test_given_duplicates_reordering_and_faults_then_every_object_ends_exactly_o
         stack.wait_for_execution(result.new_arn, timeout=120)
 
     # Then: exactly one terminal record per object, with the outcome its content calls for.
-    items = table_items(dynamodb, target.table, f"{bucket}/{PREFIX}")
-    assert sorted(items) == sorted(f"{bucket}/{PREFIX}{f.name}" for f in files)
-    record_of = {f.name: items[f"{bucket}/{PREFIX}{f.name}"] for f in files}
+    items = table_items(dynamodb, target.table, bucket, PREFIX)
+    assert sorted(items) == sorted(item_key(bucket, PREFIX + f.name) for f in files)
+    record_of = {f.name: items[item_key(bucket, PREFIX + f.name)] for f in files}
     wrong = {
         f.name: (record_of[f.name]["status"], record_of[f.name].get("reason"))
         for f in files

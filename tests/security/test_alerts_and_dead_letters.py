@@ -30,12 +30,12 @@ def test_given_the_alerts_topic_then_it_is_encrypted_with_the_stacks_rotating_cu
     assert props(cfn_template, "AlertsKey")["EnableKeyRotation"] is True
 
 
-def test_given_the_alerts_key_policy_then_cloudwatch_eventbridge_and_the_pipeline_can_publish(
+def test_given_the_alerts_key_policy_then_cloudwatch_and_the_pipeline_can_publish(
     cfn_template,
 ):
     key = cfn_template["Resources"]["AlertsKey"]
-    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
-        assert key_policy_grants(key, service=service) >= KMS_FOR_PUBLISHING, service
+    assert key_policy_grants(key, service="cloudwatch.amazonaws.com") >= KMS_FOR_PUBLISHING
+    assert not key_policy_grants(key, service="events.amazonaws.com"), "no rule targets the topic"
     role = referenced(props(cfn_template, "PipelineStateMachine")["RoleArn"])
     assert key_policy_grants(key, role=role) >= KMS_FOR_PUBLISHING
 
@@ -50,13 +50,20 @@ def test_given_the_alerts_key_policy_then_service_grants_are_confined_to_this_ac
             assert statement.get("Condition"), statement.get("Sid")
 
 
-def test_given_the_alerts_topic_policy_then_cloudwatch_and_eventbridge_may_publish(cfn_template):
+def test_given_the_alerts_topic_policy_then_only_cloudwatch_may_publish_as_a_service(
+    cfn_template,
+):
     allowed: set[str] = set()
     for statement in statements(props(cfn_template, "AlertsTopicPolicy")["PolicyDocument"]):
         if statement["Effect"] == "Allow" and "sns:Publish" in str(statement["Action"]):
             services = statement["Principal"].get("Service", [])
             allowed.update([services] if isinstance(services, str) else services)
-    assert {"cloudwatch.amazonaws.com", "events.amazonaws.com"} <= allowed
+    assert allowed == {"cloudwatch.amazonaws.com"}
+    rules = [r for r in cfn_template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    topic_targets = [
+        t for r in rules for t in r["Properties"].get("Targets", []) if "AlertsTopic" in str(t)
+    ]
+    assert not topic_targets, "an EventBridge rule targets the topic: grant events.amazonaws.com"
 
 
 def test_given_every_alarm_then_it_notifies_the_encrypted_alerts_topic(cfn_template):

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from handler_support import load_event
+from silent_scalper.records import item_key
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:silent-scalper-sec-pipeline:run-1"
 
@@ -56,7 +57,7 @@ def step_input(stack: Any, key: str, body: bytes, sequencer: str) -> dict[str, A
     boto3.client("dynamodb", region_name="us-east-1").put_item(
         TableName=stack.env["METADATA_TABLE"],
         Item={
-            "pk": {"S": f"{event['bucket']}/{key}"},
+            "pk": {"S": item_key(event["bucket"], key)},
             "status": {"S": "PROCESSING"},
             "execution_arn": {"S": EXECUTION},
             "sequencer": {"S": sequencer},
@@ -113,7 +114,7 @@ def test_given_a_valid_file_through_every_step_when_logs_are_read_then_no_conten
     )
     assert validation["valid"] is True, validation
     extracted = load_handler("extract_metadata").handler(
-        {**base, "summary": validation["summary"]}, context
+        {**base, "summary": validation["summary"], "key": type_check["key"]}, context
     )
     outcome = load_handler("write_metadata").handler(
         {**base, "record": extracted["record"]}, context

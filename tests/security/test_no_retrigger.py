@@ -27,7 +27,7 @@ def test_given_the_object_created_rule_then_it_matches_only_the_input_bucket(cfn
     assert [referenced(b) for b in pattern["detail"]["bucket"]["name"]] == ["InputBucket"]
     keys = pattern["detail"]["object"]["key"]
     assert keys
-    assert all("wildcard" in k or "Fn::If" in k for k in keys), "every key filter is a pattern"
+    assert keys == [{"prefix": {"Ref": "UploadPrefix"}}], "only objects under the upload prefix"
 
 
 def test_given_the_pipeline_roles_then_none_creates_objects_in_the_input_bucket(cfn_template):

@@ -216,7 +216,7 @@ def test_given_alarm_topic_on_the_aws_managed_key_when_checked_then_it_is_flagge
     assert [(f.check, f.resource) for f in findings] == [("ALERTS_KEY", "AlertsTopic")]
 
 
-@pytest.mark.parametrize("service", ["cloudwatch.amazonaws.com", "events.amazonaws.com"])
+@pytest.mark.parametrize("service", ["cloudwatch.amazonaws.com"])
 def test_given_a_publisher_missing_from_the_key_policy_when_checked_then_it_is_flagged(
     templates, service
 ):

@@ -124,6 +124,7 @@ def test_given_each_integration_then_return_placeholders_have_its_result_shape(
     assert type_check["StatusCode"] == 200
     assert set(type_check["Payload"]) == {
         "ok",
+        "key",
         "format",
         "encoding",
         "reason",

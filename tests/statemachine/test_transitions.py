@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from silent_scalper.engine import ValidationSummary
 from silent_scalper.pipeline.models import StepOutcome, TypeCheckOutcome, ValidationOutcome
-from silent_scalper.records import MetadataRecord
+from silent_scalper.records import MetadataRecord, item_key
 from transition_cases import CASES, Case
 
 from scalper.sfn_mock import MockConfig
@@ -118,7 +118,7 @@ def test_given_the_event_when_the_pipeline_runs_then_each_task_is_sent_what_it_n
     detail = pipeline.execution_input["detail"]
     (claim,) = trace.scheduled_parameters("Claim")
     assert claim["TableName"] == pipeline.substitutions["MetadataTableName"]
-    assert claim["Item"]["pk"] == {"S": f"{detail['bucket']['name']}/{detail['object']['key']}"}
+    assert claim["Item"]["pk"] == {"S": item_key(detail["bucket"]["name"], detail["object"]["key"])}
     assert claim["Item"]["sequencer"] == {"S": detail["object"]["sequencer"]}
     (type_check,) = trace.scheduled_parameters("TypeCheck")
     assert type_check["FunctionName"] == pipeline.substitutions["TypeCheckFunctionArn"]

@@ -27,6 +27,7 @@ from typing import Any
 
 import boto3
 import pytest
+from silent_scalper.records import item_key
 from transition_cases import CASES, EVENT, MOCK_CONFIG_FILE, Case
 
 from scalper.local.lambda_endpoint import Fault, FaultInjector
@@ -153,7 +154,7 @@ def test_given_a_file_for_a_case_when_the_real_handlers_run_then_they_take_its_p
     assert trace.retries == {}
     assert case.output is not None
     bucket, key = event["detail"]["bucket"]["name"], event["detail"]["object"]["key"]
-    assert trace.output["pk"] == f"{bucket}/{key}"
+    assert trace.output["pk"] == item_key(bucket, key)
     assert (trace.output["status"], trace.output["reason"]) == (
         case.output["status"],
         case.output["reason"],
@@ -276,7 +277,7 @@ def test_given_retries_exhausted_for_real_then_the_record_is_failed_and_the_aler
     )
     assert trace.status == "FAILED"
     detail = event["detail"]
-    pk = f"{detail['bucket']['name']}/{detail['object']['key']}"
+    pk = item_key(detail["bucket"]["name"], detail["object"]["key"])
     item = stack.client("dynamodb").get_item(
         TableName=stack.resource_name("MetadataTable"), Key={"pk": {"S": pk}}
     )["Item"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from silent_scalper.engine import Reason
+from silent_scalper.records import item_key
 
 #: The execution input of every mocked case (conftest's `object_created` fixture).
 OBJECT_CREATED_EVENT = (
@@ -22,7 +23,8 @@ MOCK_CONFIG_FILE = Path(__file__).with_name("MockConfigFile.json")
 EVENT = json.loads(OBJECT_CREATED_EVENT.read_text(encoding="utf-8"))
 BUCKET = EVENT["detail"]["bucket"]["name"]
 KEY = EVENT["detail"]["object"]["key"]
-PK = f"{BUCKET}/{KEY}"
+#: The record's partition key: the bucket and the SHA-256 of the key (as Claim builds it).
+PK = item_key(BUCKET, KEY)
 #: What WriteMetadata returns for a VALID file: the object stays where it is.
 VALID_OUTPUT = {"status": "VALID", "pk": PK, "reason": None, "location": f"s3://{BUCKET}/{KEY}"}
 QUARANTINE = "s3://scalper-local-quarantinebucket/"
@@ -46,7 +48,12 @@ class Case:
 
 
 def quarantined(reason: Reason) -> dict[str, Any]:
-    return {"status": "QUARANTINED", "pk": PK, "reason": str(reason), "location": QUARANTINE + PK}
+    return {
+        "status": "QUARANTINED",
+        "pk": PK,
+        "reason": str(reason),
+        "location": f"{QUARANTINE}{BUCKET}/{KEY}",
+    }
 
 
 def _camel(reason: Reason) -> str:

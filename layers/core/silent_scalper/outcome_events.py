@@ -24,7 +24,6 @@ import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field
@@ -116,9 +115,9 @@ def outcome_detail(
     if status not in DETAIL_TYPES:
         msg = f"record {new.get('pk')!r} is {status!r}, not terminal"
         raise ValueError(msg)
-    # A FAILED record written by the state machine has only the event's form of the key,
-    # which S3 notifications URL-encode (form encoding: a space is "+").
-    key = str(new.get("key") or unquote_plus(str(new.get("event_key") or "")))
+    # A FAILED record written by the state machine may hold only the event's spelling of the
+    # key (never decoded on faith: silent_scalper.pipeline.keys).
+    key = str(new.get("key") or new.get("event_key") or "")
     bucket = str(new.get("bucket") or str(new.get("pk", "")).partition("/")[0])
     execution_arn = str(new.get("execution_arn") or "")
     raw_uploader = new.get("uploader")

@@ -1,8 +1,12 @@
 """The metadata record: one DynamoDB item per object key, and how it is written.
 
-The item's partition key ``pk`` is ``"<bucket>/<key as it appears in the event>"``: the
-state machine's Claim step builds it in ASL (which cannot URL-decode), so every writer uses
-the event's form of the key. ``key`` holds the decoded S3 key for people and programs.
+The item's partition key ``pk`` is ``"<bucket>/<SHA-256 of the key as the event spells it>"``
+(:func:`item_key`): the state machine's Claim step builds it in ASL with ``States.Hash`` (ASL
+cannot URL-decode, so every writer uses the event's form of the key), and a hash keeps it
+within DynamoDB's 2,048-byte partition-key limit for any S3 key (up to 1,024 bytes of UTF-8,
+which percent-encoding can triple). ``key`` holds the object's real S3 key, as resolved
+against the object (see :mod:`silent_scalper.pipeline.keys`), and ``event_key`` the key as
+the event delivered it: both forms, for people and programs.
 
 Ownership: Claim stores the execution ARN; every later write is conditional on
 ``execution_arn`` still being this execution's. A newer execution (a newer S3 event for the
@@ -13,6 +17,7 @@ of overwriting newer work.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
@@ -44,6 +49,16 @@ class SupersededError(Exception):
     """A newer execution owns the record; this one must not write its outcome.
 
     The class name is part of the contract with the ASL (``Catch`` on ``SupersededError``).
+    """
+
+
+class ObjectGone(Exception):  # noqa: N818 - the name is the ASL's error name
+    """The object version the event names exists under no form of its key any more.
+
+    Raised when the key as delivered and its decoded form both miss the event's version
+    (the file was deleted, or overwritten in an unversioned bucket, before it was read). No
+    retry or redrive can bring it back. The class name is part of the contract with the ASL
+    (``Catch`` on ``ObjectGone``).
     """
 
 
@@ -132,8 +147,13 @@ def _plain(value: Any) -> Any:
 
 
 def item_key(bucket: str, event_key: str) -> str:
-    """The partition key: what ASL's ``States.Format('{}/{}', bucket, key)`` builds."""
-    return f"{bucket}/{event_key}"
+    """The partition key of the record of ``event_key`` (the key as the event spells it).
+
+    Exactly what Claim builds in ASL: ``States.Format('{}/{}', bucket,
+    States.Hash(key, 'SHA-256'))``, the lower-case hex SHA-256 of the key's UTF-8 bytes. At
+    most 63 + 1 + 64 bytes whatever the key. Every lookup goes through this one function.
+    """
+    return f"{bucket}/{hashlib.sha256(event_key.encode()).hexdigest()}"
 
 
 def compare_sequencers(left: str, right: str) -> Literal[-1, 0, 1]:

@@ -147,7 +147,7 @@ def result_line(new: Mapping[str, Any]) -> ResultLine:
         raise ValueError(msg)
     raw_uploader = new.get("uploader")
     uploader: Mapping[str, Any] = raw_uploader if isinstance(raw_uploader, Mapping) else {}
-    key = new.get("key") or new.get("event_key") or str(new.get("pk", "")).partition("/")[2]
+    key = new.get("key") or new.get("event_key") or ""
     try:
         return ResultLine(
             pk=str(new["pk"]),

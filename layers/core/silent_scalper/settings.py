@@ -30,7 +30,6 @@ ENV_FIELDS: dict[str, str] = {
     "ACCEPTED_SUFFIXES": "accepted_suffixes",
     "WORKFLOW_TYPE": "workflow_type",
     "MAX_ERRORS": "max_errors",
-    "EVENT_KEYS_URL_ENCODED": "event_keys_url_encoded",
     "ALLOWED_SCHEMAS": "allowed_schemas",
     "UPLOADS_TABLE": "uploads_table",
     "UPLOAD_STATUS_DAYS": "upload_status_days",
@@ -64,9 +63,6 @@ class Settings(BaseModel):
     accepted_suffixes: tuple[str, ...] = (".csv", ".json", ".ndjson", ".jsonl")
     workflow_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
     max_errors: int = Field(default=100, ge=1, le=1000)
-    # S3 notifications URL-encode object keys (form encoding, space as "+"); the handlers
-    # decode them before calling S3. The local stack may deliver raw keys and turn this off.
-    event_keys_url_encoded: bool = True
     #: Schemas ``POST /uploads`` accepts besides ``schema_name`` (empty: every schema of the
     #: registry except the built-in ``any``).
     allowed_schemas: tuple[str, ...] = ()
@@ -130,10 +126,7 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw is None or raw == "":
                 continue
-            if field == "event_keys_url_encoded":
-                values[field] = raw.strip().lower() in {"1", "true", "yes"}
-            else:
-                values[field] = raw
+            values[field] = raw
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
@@ -153,8 +146,6 @@ class Settings(BaseModel):
                 continue
             if isinstance(value, tuple):
                 out[var] = ",".join(value)
-            elif isinstance(value, bool):
-                out[var] = "true" if value else "false"
             else:
                 out[var] = str(value)
         return out

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from silent_scalper.engine import SchemaRegistry
-from silent_scalper.records import plain_item
+from silent_scalper.records import item_key, plain_item
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cli.local import add_stack_options, stack_config, start_stack
@@ -294,7 +294,7 @@ def _record(stack: LocalStack, landed: Uploaded) -> dict[str, Any]:
     if not table:
         return {}
     item = stack.client("dynamodb").get_item(
-        TableName=str(table), Key={"pk": {"S": f"{landed.bucket}/{landed.key}"}}
+        TableName=str(table), Key={"pk": {"S": item_key(landed.bucket, landed.key)}}
     )
     return plain_item(item.get("Item") or {})
 

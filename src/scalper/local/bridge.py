@@ -38,7 +38,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -198,9 +197,10 @@ class EventBridgeBridge:
         if reason is None:
             return  # deletions, tags, ACLs... never start the pipeline; nothing to bridge
         obj: dict[str, Any] = {
-            # S3 form-encodes keys in its notifications (space as "+", slashes kept); the
-            # handlers decode them (EVENT_KEYS_URL_ENCODED), so the local events must match.
-            "key": quote_plus(key.name, safe="/"),
+            # As captured EventBridge events show it: the key raw, not form-encoded as in
+            # classic notifications (docs/aws-behaviour.md, "Object keys"). The pipeline
+            # resolves either spelling against the object, and the tests deliver both.
+            "key": key.name,
             "size": key.size,
             "etag": str(key.etag).replace('"', ""),
         }

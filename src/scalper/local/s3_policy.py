@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 from werkzeug.formparser import parse_form_data
@@ -201,18 +202,33 @@ class PostPolicyMiddleware:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        """Check form POSTs to a bucket; pass every other request through untouched."""
-        content_type = str(environ.get("CONTENT_TYPE", ""))
+        """Check every POST to a bucket as a browser upload; pass other requests through.
+
+        S3 treats a POST to a bucket as a browser-based upload whatever its query string
+        (only ``?delete``, DeleteObjects, is an API call there) and whatever the case of its
+        Content-Type; a body that is not ``multipart/form-data`` is refused. So neither
+        ``?x=1`` nor ``Multipart/Form-Data`` lets a POST past the policy check.
+        """
         path = str(environ.get("PATH_INFO", ""))
         bucket = path.strip("/")
+        query = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
         if (
             environ.get("REQUEST_METHOD") != "POST"
-            or not content_type.startswith("multipart/form-data")
             or not bucket
             or "/" in bucket
-            or environ.get("QUERY_STRING")
+            or "delete" in query
         ):
             return self.app(environ, start_response)
+        content_type = str(environ.get("CONTENT_TYPE", "")).strip().lower()
+        if not content_type.startswith("multipart/form-data"):
+            return self._refuse(
+                PolicyViolationError(
+                    412,
+                    "PreconditionFailed",
+                    "Bucket POST must be of the enclosure-type multipart/form-data",
+                ),
+                start_response,
+            )
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         probe = dict(environ)
@@ -227,12 +243,18 @@ class PostPolicyMiddleware:
                 bucket, fields, file_size=len(data), filename=filename, secrets=self.secrets
             )
         except PolicyViolationError as violation:
-            self.rejected.append(violation)
-            payload = error_xml(violation.code, violation.message)
-            start_response(
-                f"{violation.status} {'Forbidden' if violation.status == 403 else 'Bad Request'}",
-                [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))],
-            )
-            return [payload]
+            return self._refuse(violation, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
+
+    def _refuse(
+        self, violation: PolicyViolationError, start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        self.rejected.append(violation)
+        payload = error_xml(violation.code, violation.message)
+        reasons = {403: "Forbidden", 412: "Precondition Failed"}
+        start_response(
+            f"{violation.status} {reasons.get(violation.status, 'Bad Request')}",
+            [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))],
+        )
+        return [payload]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,12 @@ class Resolver:
     parameters: dict[str, Any] = field(init=False)
     _conditions: dict[str, bool] = field(init=False, default_factory=dict)
 
+    @property
+    def _stack_uuid(self) -> str:
+        return str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account_id}/{self.region}/{self.stack_name}")
+        )
+
     def __post_init__(self) -> None:
         self.parameters = {}
         declared: dict[str, Any] = self.template.get("Parameters") or {}
@@ -140,9 +147,16 @@ class Resolver:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
+            # A UUID per stack, as CloudFormation gives each stack its own: names built from
+            # it differ between two local stacks as they do between two deployed ones.
             "AWS::StackId": (
                 f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/"
-                f"{self.stack_name}/00000000-0000-0000-0000-000000000000"
+                f"{self.stack_name}/"
+                + str(
+                    uuid.uuid5(
+                        uuid.NAMESPACE_URL, f"{self.account_id}/{self.region}/{self.stack_name}"
+                    )
+                )
             ),
             "AWS::NotificationARNs": [],
             "AWS::NoValue": NO_VALUE,

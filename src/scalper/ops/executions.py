@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 from silent_scalper.records import item_key
@@ -101,13 +100,15 @@ class ExecutionInfo:
 
 
 def object_of(event: dict[str, Any] | None) -> tuple[str | None, str | None]:
-    """(bucket, decoded key) of the S3 Object Created event an execution started with."""
+    """(bucket, key as the event spelled it) of the Object Created event an execution started
+    with. Not decoded: whether the event form-encoded it is resolved against the object by
+    the pipeline, not guessed here."""
     detail = (event or {}).get("detail") or {}
     bucket = (detail.get("bucket") or {}).get("name")
     key = (detail.get("object") or {}).get("key")
     return (
         bucket if isinstance(bucket, str) else None,
-        unquote_plus(key) if isinstance(key, str) else None,
+        key if isinstance(key, str) else None,
     )
 
 

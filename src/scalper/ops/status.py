@@ -45,12 +45,22 @@ class StatusReport:
         }
 
 
-def key_candidates(target: Target, key: str) -> list[str]:
-    """The partition keys a user's KEY may stand for, most likely first.
+@dataclass(frozen=True)
+class Lookup:
+    """What a user's KEY names: the object, and the partition keys its record may be under."""
+
+    bucket: str
+    key: str
+    #: ``item_key`` of each spelling an S3 event may give the key, most likely first.
+    pks: list[str]
+
+
+def key_candidates(target: Target, key: str) -> Lookup:
+    """The object a user's KEY names and where its record may be, most likely first.
 
     KEY is ``s3://bucket/key``, ``bucket/key`` or a key in the input bucket. Records are
-    keyed by the key *as the S3 event spelled it*, which URL-encodes (space as ``+``), so
-    the encoded spelling is tried too.
+    keyed by the key *as the S3 event spelled it*: raw, as captured EventBridge events
+    show, or form-encoded (space as ``+``), as classic notifications do; both are tried.
     """
     bucket: str | None
     if key.startswith("s3://"):
@@ -61,8 +71,8 @@ def key_candidates(target: Target, key: str) -> list[str]:
         bucket = target.input_bucket
     if not bucket or not key:
         raise OpsError(f"{key!r}: give the object key, bucket/key or s3://bucket/key")
-    encoded = quote_plus(key, safe="/")
-    return list(dict.fromkeys([item_key(bucket, key), item_key(bucket, encoded)]))
+    spellings = dict.fromkeys([key, quote_plus(key, safe="/")])
+    return Lookup(bucket, key, [item_key(bucket, spelling) for spelling in spellings])
 
 
 def read_record(dynamodb: DynamoDBClient, table: str, pk: str) -> dict[str, Any] | None:
@@ -75,21 +85,48 @@ def read_record(dynamodb: DynamoDBClient, table: str, pk: str) -> dict[str, Any]
     return plain_item(item)
 
 
+def find_record(
+    dynamodb: DynamoDBClient, table: str, lookup: Lookup
+) -> tuple[str, dict[str, Any], str | None] | None:
+    """The record of exactly ``lookup.key``: ``(pk, record, note)``, or ``None``.
+
+    A terminal record names its object's real key (``key``); a record of another object
+    whose event spelled its key the same way (``a b.csv`` sent form-encoded as ``a+b.csv``)
+    is skipped. A record with no resolved key (a claim, or a failure recorded before
+    TypeCheck read the object) is shown only when no exact match exists, the one under the
+    likeliest spelling, with a note saying so.
+    """
+    claim: tuple[str, dict[str, Any], str | None] | None = None
+    for pk in lookup.pks:
+        record = read_record(dynamodb, table, pk)
+        if record is None:
+            continue
+        if "key" in record:
+            if record["key"] == lookup.key:
+                return pk, record, None
+            continue
+        if claim is None:
+            note = (
+                f"this {record.get('status')} record has no resolved key yet: its event "
+                f"spelled the key {record.get('event_key')!r}"
+            )
+            claim = (pk, record, note)
+    return claim
+
+
 def status(dynamodb: DynamoDBClient, sfn: SFNClient, target: Target, key: str) -> StatusReport:
-    """The record of ``key`` and its execution; :class:`NotFoundError` for an unknown key."""
-    candidates = key_candidates(target, key)
-    for pk in candidates:
-        record = read_record(dynamodb, target.table, pk)
-        if record is not None:
-            break
-    else:
+    """The record of exactly ``key`` and its execution; :class:`NotFoundError` when none."""
+    lookup = key_candidates(target, key)
+    found = find_record(dynamodb, target.table, lookup)
+    if found is None:
         raise NotFoundError(
-            f"no record for {candidates[0]!r} in table {target.table} (unknown key, or its "
-            "event has not reached the pipeline yet)"
+            f"no record for s3://{lookup.bucket}/{lookup.key} in table {target.table} "
+            "(unknown key, or its event has not reached the pipeline yet)"
         )
+    pk, record, note = found
     arn = record.get("execution_arn")
     if not isinstance(arn, str):
-        return StatusReport(pk, record, None, [], "the record names no execution")
+        return StatusReport(pk, record, None, [], note or "the record names no execution")
     try:
         info = describe(sfn, arn, target)
         states = history(sfn, arn)
@@ -100,4 +137,4 @@ def status(dynamodb: DynamoDBClient, sfn: SFNClient, target: Target, key: str) -
         return StatusReport(pk, record, None, [], f"{error.get('Code')}: {error.get('Message')}")
     if target.console_url(arn) and not record.get("execution_url"):
         record = {**record, "execution_url": target.console_url(arn)}
-    return StatusReport(pk, record, info, states)
+    return StatusReport(pk, record, info, states, note)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
+from silent_scalper.pipeline.keys import key_forms
 from silent_scalper.records import Status
 from silent_scalper.reprocess import iter_records
 
@@ -27,6 +27,7 @@ from scalper.ops.target import Target
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
     from mypy_boto3_stepfunctions.client import SFNClient
 
 
@@ -82,11 +83,27 @@ def find_stuck(
     ]
 
 
+def _head_of_any_form(s3: S3Client, bucket: str, event_key: str) -> HeadObjectOutputTypeDef:
+    """The current version's head under the first spelling of the key that exists.
+
+    A claim records no version id, so this is the best a rebuild can do; the replayed
+    execution resolves the key against the version again (``key_forms``' order).
+    """
+    forms = key_forms(event_key)
+    for form in forms[:-1]:
+        try:
+            return s3.head_object(Bucket=bucket, Key=form)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in {"404", "NoSuchKey", "NotFound"}:
+                raise
+    return s3.head_object(Bucket=bucket, Key=forms[-1])
+
+
 def rebuild_event(s3: S3Client, record: dict[str, Any], target: Target) -> dict[str, Any]:
     """The Object Created event a claim came from, from the record and the object's head."""
     bucket = str(record["bucket"])
     event_key = str(record["event_key"])
-    head = s3.head_object(Bucket=bucket, Key=unquote_plus(event_key))
+    head = _head_of_any_form(s3, bucket, event_key)
     account = target.state_machine_arn.split(":")[4]
     return {
         "version": "0",
@@ -139,7 +156,7 @@ def _one(
     dry_run: bool,
 ) -> StuckRecord:
     pk = str(record["pk"])
-    key = unquote_plus(str(record.get("event_key", pk.partition("/")[2])))
+    key = str(record.get("key") or record.get("event_key") or "")
     claimed = str(record.get("claimed_at") or record.get("updated_at") or "")
     arn = record.get("execution_arn")
     arn = arn if isinstance(arn, str) else None

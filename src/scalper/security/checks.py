@@ -47,10 +47,9 @@ ALLOWED_MANAGED_POLICIES: frozenset[str] = frozenset(
     }
 )
 
-#: Principals that must be able to use the alerts key: CloudWatch alarms and EventBridge.
-ALERT_PUBLISHER_SERVICES: frozenset[str] = frozenset(
-    {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
-)
+#: Principals that must be able to use the alerts key: CloudWatch alarms. (No EventBridge
+#: rule targets the topic, so EventBridge gets no grant: an unused grant is only exposure.)
+ALERT_PUBLISHER_SERVICES: frozenset[str] = frozenset({"cloudwatch.amazonaws.com"})
 
 #: The KMS actions SNS needs from a publisher's side to publish to an encrypted topic.
 ALERT_KEY_ACTIONS: frozenset[str] = frozenset({"kms:Decrypt", "kms:GenerateDataKey"})

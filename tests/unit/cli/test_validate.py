@@ -171,3 +171,24 @@ def test_argument_errors_are_one_line_too(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert err.startswith("scalper validate: error: ")
+
+
+def test_given_an_array_with_a_pattern_error_before_a_type_error_then_both_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The batch path once raised here (a pattern error, then a type error): now every
+    problem is reported and the command exits 1, without a traceback."""
+    records = [
+        {"job_id": "job-1", "submitted_at": "2026-01-05T09:30:00Z", "customer_id": 42,
+         "status": "queued", "currency": "usd"},
+        {"job_id": "job-2", "submitted_at": "2026-01-05T09:30:00Z", "customer_id": 0,
+         "status": "queued"},
+        {"job_id": "job-3", "submitted_at": "2026-01-05T09:30:00Z", "customer_id": 42,
+         "status": "queued"},
+    ]  # fmt: skip
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps(records))
+    code, [line] = run_json(capsys, str(path))
+    assert code == 1
+    assert line["reason"] == "SCHEMA_VIOLATION"
+    assert [e["path"] for e in line["errors"]] == ["$[0].currency", "$[1].customer_id"]  # type: ignore[index]

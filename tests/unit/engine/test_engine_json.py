@@ -78,13 +78,17 @@ def test_given_non_rfc8259_json_then_malformed_with_line(validate: Validate, rec
     assert s.errors[0].message.startswith("not well-formed JSON")
 
 
-def test_given_duplicate_keys_then_no_crash_and_the_last_wins(validate: Validate) -> None:
+def test_given_a_repeated_key_then_refused_at_the_repeated_key(validate: Validate) -> None:
+    """Readers disagree on which value of a repeated key wins (first or last): the record
+    that was checked might not be the one consumed, so the gate refuses it."""
     s = validate(
         '{"job_id": "J-0001", "job_id": "J-0002", "submitted_at": "2026-01-05T09:00:00Z",'
         ' "customer_id": 1, "status": "queued"}',
         "a.json",
     )
-    assert s.valid
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert [e.path for e in s.errors] == ["$.job_id"]
+    assert "appears more than once" in s.errors[0].message
 
 
 def test_given_100000_nested_brackets_then_malformed_not_a_crash(validate: Validate) -> None:

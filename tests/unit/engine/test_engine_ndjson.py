@@ -44,7 +44,10 @@ def test_given_bad_values_then_each_error_names_line_and_path(validate: Validate
     assert [(e.location, e.message) for e in s.errors] == [
         ("line 2, $.priority", "Expected `int` <= 5"),
         ("line 3, $.status", "Invalid enum value 'paused'"),
-        ("line 4, $.submitted_at", "Expected `datetime` with a timezone component"),
+        (
+            "line 4, $.submitted_at",
+            "Expected an RFC 3339 date-time (format date-time), got '2026-01-05T09:30:00'",
+        ),
         (
             "line 5, $.email",
             "Expected an e-mail address (format email)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import Reason, ValidationSummary
 from silent_scalper.engine.types import SUMMARY_BUDGET_BYTES
@@ -77,3 +78,25 @@ def test_given_a_stream_longer_than_max_bytes_then_too_large_and_reading_stops(
 def test_given_an_unknown_extension_then_unsupported_type(validate: Validate) -> None:
     s = validate("a,b\n", "data.txt")
     assert (s.reason, s.format) == (Reason.UNSUPPORTED_TYPE, None)
+
+
+def test_every_reason_has_its_own_rank_and_the_most_fundamental_is_named() -> None:
+    ranks = [reason.rank for reason in Reason]
+    assert sorted(ranks) == list(range(len(Reason)))
+    assert Reason.most_fundamental([Reason.SCHEMA_VIOLATION, Reason.TOO_LARGE]) is (
+        Reason.TOO_LARGE
+    )
+    assert Reason.most_fundamental([Reason.SCHEMA_VIOLATION, Reason.MALFORMED]) is (
+        Reason.MALFORMED
+    )
+    assert Reason.most_fundamental([]) is None
+
+
+def test_given_a_problem_whose_reason_no_ranking_names_then_the_file_is_still_invalid(
+    validate: Validate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validity is "no problem recorded", not "some ranked reason recorded"."""
+    monkeypatch.setattr(Reason, "most_fundamental", classmethod(lambda cls, reasons: None))
+    s = validate(job(1, priority=9), "a.ndjson")
+    assert not s.valid
+    assert s.errors

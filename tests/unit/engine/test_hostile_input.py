@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import Limits, Reason, sniff
-from silent_scalper.pipeline import StepInput, extract_metadata
+from silent_scalper.pipeline import ExtractRequest, extract_metadata
 from silent_scalper.settings import Settings
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,notes\n"
@@ -127,11 +127,13 @@ def test_given_formula_injection_cells_then_the_metadata_record_flags_them(
 ) -> None:
     summary = validate(data, key)
     assert summary.valid, summary.errors
-    step = StepInput.model_validate(
+    step = ExtractRequest.model_validate(
         {
             "bucket": SETTINGS.input_bucket,
             "object": {"key": key, "size": len(data), "sequencer": "01"},
             "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:pipeline:x",
+            "summary": summary.to_dict(),
+            "key": key,
         }
     )
 

@@ -57,9 +57,9 @@ limits = Limits(max_bytes=1 << 40)
 schema = SchemaRegistry.load().get("job.v1")
 s3 = FileS3()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-checked = type_check(s3, step, limits=limits, url_encoded=True)
+checked = type_check(s3, step, limits=limits)
 outcome = validate_object(
-    s3, step, type_result=checked.verdict, schema=schema, limits=limits, url_encoded=True
+    s3, step, type_result=checked.verdict, schema=schema, limits=limits, key_hint=checked.key
 )
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 summary = outcome.summary or {}

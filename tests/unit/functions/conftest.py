@@ -28,6 +28,7 @@ from handler_support import (
 )
 from moto import mock_aws
 from sam_template import load_template
+from silent_scalper.records import item_key
 from silent_scalper.settings import Settings
 
 
@@ -109,7 +110,7 @@ def claim(stack: Stack) -> Callable[..., None]:
         stack.dynamodb.put_item(
             TableName=stack.settings.table_name,
             Item={
-                "pk": {"S": f"{event['bucket']}/{event['object']['key']}"},
+                "pk": {"S": item_key(event["bucket"], event["object"]["key"])},
                 "status": {"S": "PROCESSING"},
                 "execution_arn": {"S": owner or event["execution_arn"]},
                 "sequencer": {"S": event["object"]["sequencer"]},

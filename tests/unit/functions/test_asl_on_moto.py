@@ -20,7 +20,7 @@ import pytest
 from handler_support import create_buckets, create_metadata_table
 from moto import mock_aws
 from sam_template import pipeline_definition
-from silent_scalper.records import compare_sequencers
+from silent_scalper.records import compare_sequencers, item_key
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -79,14 +79,14 @@ class Pipeline:
         return status, states
 
     def record(self, event: dict[str, Any]) -> dict[str, Any]:
-        pk = f"{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
+        pk = item_key(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])
         item = self.ddb.get_item(TableName=self.names["MetadataTable"], Key={"pk": {"S": pk}})
         return {k: next(iter(v.values())) for k, v in item["Item"].items()}
 
     def seed(
         self, event: dict[str, Any], *, status: str, sequencer: str, owner: str = OLD_EXECUTION
     ) -> None:
-        pk = f"{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
+        pk = item_key(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])
         self.ddb.put_item(
             TableName=self.names["MetadataTable"],
             Item={

@@ -99,12 +99,12 @@ def test_given_a_quarantined_record_then_the_detail_names_outcome_upload_and_loc
 
 
 def test_given_a_failed_record_without_schema_then_the_key_s_rule_names_it() -> None:
-    """RecordFailure (the state machine) writes no schema and only the event's URL-encoded
-    key: the detail has the decoded key and the schema the one rule reads from it."""
-    key = f"uploads/invoice.v1/2026-01-05/{UPLOAD_ID}/f 1.csv"
+    """RecordFailure (the state machine) writes no schema and only the event's spelling of
+    the key: the detail has that key and the schema the one rule reads from it."""
+    key = f"uploads/invoice.v1/2026-01-05/{UPLOAD_ID}/f.csv"
     new = image("FAILED", key, failure_error="States.Timeout")
     del new["key"]
-    new["event_key"] = key.replace(" ", "+")  # the event's (URL-encoded) form
+    new["event_key"] = key  # the event's spelling
     detail = outcome_detail(new, settings=OutcomeEventSettings(), schemas=KNOWN)
     assert (detail.schema_name, detail.reason, detail.key) == ("invoice.v1", "States.Timeout", key)
 

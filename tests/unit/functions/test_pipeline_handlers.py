@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 import pytest
-from silent_scalper.records import MetadataRecord
+from silent_scalper.records import MetadataRecord, ObjectGone, item_key
 
 TYPE_CHECK_KEYS = {
-    "ok", "format", "encoding", "reason", "message", "uploader", "uploader_attribute"
+    "ok", "key", "format", "encoding", "reason", "message", "uploader", "uploader_attribute"
 }  # fmt: skip
 VALIDATION_KEYS = {"valid", "reason", "message", "summary"}
 OUTCOME_KEYS = {"status", "pk", "reason", "location"}
@@ -39,6 +39,7 @@ def test_given_a_valid_csv_when_type_checked_then_format_and_encoding_are_return
     assert set(result) == TYPE_CHECK_KEYS
     assert result == {
         "ok": True,
+        "key": event["object"]["key"],
         "format": "csv",
         "encoding": "utf-8",
         "reason": None,
@@ -57,14 +58,67 @@ def test_given_an_empty_object_when_type_checked_then_empty_file_without_a_range
     assert result["reason"] == "EMPTY_FILE"
 
 
-def test_given_a_url_encoded_key_when_type_checked_then_the_decoded_key_is_read(
-    load_handler, object_event, stack, context
+def test_given_an_upper_case_extension_when_type_checked_then_it_is_that_format(
+    load_handler, object_event, context
 ):
-    """S3 events carry keys form-encoded: "jobs 2026.csv" arrives as "jobs+2026.csv"."""
+    """Extensions are matched case-insensitively: DATA.CSV is a CSV file."""
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/DATA.CSV")
+    result = load_handler("type_check").handler(event, context)
+    assert (result["ok"], result["format"], result["key"]) == (True, "csv", "uploads/x/DATA.CSV")
+
+
+def test_given_an_extension_that_is_not_accepted_when_type_checked_then_unsupported_type(
+    load_handler, object_event, context
+):
+    """Every object under the prefix reaches TypeCheck: the others get a reason, not silence."""
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/notes.TXT")
+    result = load_handler("type_check").handler(event, context)
+    assert (result["ok"], result["reason"]) == (False, "UNSUPPORTED_TYPE")
+    assert "'.txt' is not accepted" in result["message"]
+
+
+def test_given_a_form_encoded_key_when_type_checked_then_the_decoded_object_is_read(
+    load_handler, object_event, context
+):
+    """Classic notifications form-encode: "jobs 2026.csv" may arrive as "jobs+2026.csv"."""
     event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/jobs 2026.csv")
     event["object"]["key"] = "uploads/x/jobs+2026.csv"
     result = load_handler("type_check").handler(event, context)
-    assert result["ok"] is True
+    assert (result["ok"], result["key"]) == (True, "uploads/x/jobs 2026.csv")
+
+
+def test_given_a_raw_key_with_a_plus_when_type_checked_then_that_very_object_is_read(
+    load_handler, object_event, context
+):
+    """Captured EventBridge events carry keys raw: "a+b.csv" is the object "a+b.csv"."""
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/a+b.csv")
+    result = load_handler("type_check").handler(event, context)
+    assert (result["ok"], result["key"]) == (True, "uploads/x/a+b.csv")
+
+
+def test_given_both_spellings_exist_when_type_checked_then_the_events_version_decides(
+    load_handler, object_event, stack, context
+):
+    """The object "a b.csv" delivered form-encoded as "a+b.csv", and "a+b.csv" also exists:
+    the version id belongs to "a b.csv" only, so that is the object read."""
+    stack.put("uploads/x/a+b.csv", b"not, the file, this event is about\n")
+    event = object_event("states/type_check.json", "empty.csv", key="uploads/x/a b.csv")
+    event["object"]["key"] = "uploads/x/a+b.csv"
+    result = load_handler("type_check").handler(event, context)
+    assert (result["reason"], result["key"]) == ("EMPTY_FILE", "uploads/x/a b.csv")
+
+
+def test_given_the_object_is_gone_under_every_spelling_then_type_check_raises_object_gone(
+    load_handler, object_event, stack, context
+):
+    event = object_event("states/type_check.json", "jobs-valid.csv", key="uploads/x/gone+1.csv")
+    stack.s3.delete_object(
+        Bucket=stack.settings.input_bucket,
+        Key="uploads/x/gone+1.csv",
+        VersionId=event["object"]["version-id"],
+    )
+    with pytest.raises(ObjectGone, match="as delivered or its decoded form"):
+        load_handler("type_check").handler(event, context)
 
 
 def test_given_a_missing_object_field_when_invoked_then_the_handler_raises(
@@ -133,7 +187,7 @@ def test_given_a_valid_summary_when_metadata_is_extracted_then_a_valid_record_is
     result = load_handler("extract_metadata").handler(payload, context)
     record = MetadataRecord.model_validate(result["record"])
     assert record.status == "VALID"
-    assert record.pk == f"{payload['bucket']}/{payload['object']['key']}"
+    assert record.pk == item_key(payload["bucket"], payload["object"]["key"])
     assert record.records == 3
     assert record.job_ids == 3
     assert record.first_submitted_at == "2026-01-05T09:30:00+00:00"
@@ -186,7 +240,7 @@ def test_given_a_newer_execution_owns_the_record_when_written_then_superseded(
     module = load_handler("write_metadata")
     with pytest.raises(module.SupersededError):
         module.handler(payload, context)
-    item = get_item(stack, f"{payload['bucket']}/{payload['object']['key']}")
+    item = get_item(stack, item_key(payload["bucket"], payload["object"]["key"]))
     assert item is not None
     assert item["status"]["S"] == "PROCESSING"
 
@@ -202,7 +256,7 @@ def test_given_an_invalid_file_when_quarantined_then_copy_report_tags_record_and
     copy_key = f"{payload['bucket']}/{key}"
     assert result == {
         "status": "QUARANTINED",
-        "pk": f"{payload['bucket']}/{key}",
+        "pk": item_key(payload["bucket"], key),
         "reason": "SCHEMA_VIOLATION",
         "location": f"s3://{settings.quarantine_bucket}/{copy_key}",
     }

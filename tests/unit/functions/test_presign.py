@@ -99,6 +99,19 @@ def test_given_a_base64_body_when_presigned_then_it_is_decoded(load_handler, con
     assert status == 201
 
 
+@pytest.mark.parametrize("raw", [b'{"file_name": "\xff\xfe.csv"}', b"\xff\xfe\x00{"])
+def test_given_a_body_that_is_not_utf8_when_presigned_then_400_not_a_crash(
+    load_handler, context, event, raw
+):
+    """API Gateway passes such a body base64-encoded (the local HTTP API too)."""
+    payload = event("api/presign-request.json")
+    payload["body"] = base64.b64encode(raw).decode()
+    payload["isBase64Encoded"] = True
+    status, body = call(load_handler, context, payload)
+    assert status == 400
+    assert body["error"]["code"] == "INVALID_JSON"
+
+
 MISSING = object()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from silent_scalper.records import MetadataRecord, Status, compare_sequencers, item_key
 from silent_scalper.settings import Settings, SettingsError
@@ -37,6 +39,15 @@ def test_plain_string_order_agrees_with_padded_order_for_distinct_events(older, 
     assert older < newer
 
 
+def test_the_partition_key_is_the_bucket_and_the_sha256_of_the_key_as_states_hash_makes_it():
+    """Claim builds it in ASL with States.Hash(key, 'SHA-256'): lower-case hex of the UTF-8."""
+    key = "uploads/" + "é" * 508  # 1,024 bytes of UTF-8: S3's longest key
+    pk = item_key("bucket-a", key)
+    assert pk == "bucket-a/" + hashlib.sha256(key.encode()).hexdigest()
+    assert len(pk.encode()) == len("bucket-a/") + 64
+    assert item_key("bucket-a", "a b.csv") != item_key("bucket-a", "a+b.csv")
+
+
 def test_a_record_survives_the_round_trip_through_a_dynamodb_item():
     record = MetadataRecord(
         pk=item_key("bucket-a", "uploads/a+b.csv"),
@@ -53,7 +64,7 @@ def test_a_record_survives_the_round_trip_through_a_dynamodb_item():
         updated_at="2026-01-05T12:00:05.123Z",
     )
     item = record.to_item()
-    assert item["pk"] == {"S": "bucket-a/uploads/a+b.csv"}
+    assert item["pk"] == {"S": item_key("bucket-a", "uploads/a+b.csv")}
     assert item["size"] == {"N": "12"}
     assert "sha256" not in item, "unknown fields are left out, not stored as NULL"
     assert MetadataRecord.from_item(item) == record

@@ -164,7 +164,7 @@ def with_uploader(stack: Any, step_event: dict[str, Any], uploader: Uploader) ->
 
 
 def check(stack: Any, step: StepInput) -> TypeCheckOutcome:
-    return type_check(stack.s3, step, limits=LIMITS, url_encoded=True)
+    return type_check(stack.s3, step, limits=LIMITS)
 
 
 def test_given_an_object_with_an_uploader_when_type_checked_then_the_result_names_them(
@@ -224,9 +224,15 @@ def test_given_an_uploaded_object_when_checked_extracted_and_written_then_the_re
     with_uploader(stack, step_event, UPLOADER)
     claim(step_event)
     step = StepInput.model_validate(step_event)
-    uploader = check(stack, step).uploader
+    checked = check(stack, step)
+    assert checked.key == step.object.key
     record = build_record(
-        step, status=Status.VALID, settings=stack.settings, now=datetime.now(UTC), uploader=uploader
+        step,
+        key=checked.key,
+        status=Status.VALID,
+        settings=stack.settings,
+        now=datetime.now(UTC),
+        uploader=checked.uploader,
     )
     write_metadata(stack.dynamodb, stack.s3, step, record, settings=stack.settings)
     item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": step.pk}})

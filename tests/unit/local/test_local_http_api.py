@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any, cast
@@ -106,3 +107,20 @@ def test_a_binary_body_is_base64_encoded(api: tuple[HttpApi, Recorder]) -> None:
         "GET", "/files/1", {"content-type": "application/octet-stream"}, b"\x00\x01", "::1"
     )
     assert (recorder.events[-1]["body"], recorder.events[-1]["isBase64Encoded"]) == ("AAE=", True)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain; charset=utf-8"])
+def test_a_text_body_that_is_not_utf8_is_base64_encoded_not_a_500(
+    api: tuple[HttpApi, Recorder], content_type: str
+) -> None:
+    """API Gateway passes a body it cannot take for text base64-encoded; the function, not the
+    gateway, then answers it."""
+    server, recorder = api
+    status, _, _ = server.handle(
+        "POST", "/uploads", {"content-type": content_type, "authorization": SIGNED},
+        b'{"file_name": "\xff\xfe.csv"}', "::1",
+    )  # fmt: skip
+    event = recorder.events[-1]
+    assert status == 201
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == b'{"file_name": "\xff\xfe.csv"}'

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from werkzeug.test import EnvironBuilder
 
-from scalper.local.s3_policy import PolicyViolationError, check_post_policy
+from scalper.local.s3_policy import PolicyViolationError, PostPolicyMiddleware, check_post_policy
 
 SECRETS = {"testing": "testing"}
 BUCKET = "in-bucket"
@@ -108,3 +110,79 @@ def test_a_legacy_sigv2_policy_is_checked_too() -> None:
 def test_starts_with_conditions_accept_any_value_with_the_prefix() -> None:
     """Given ["starts-with", "$Content-Type", "text/"], then text/csv passes."""
     check(presigned([["starts-with", "$Content-Type", "text/"], ["content-length-range", 1, 99]]))
+
+
+# ---------------------------------------------------------------- the WSGI gate in front of moto
+
+
+def post_through_gate(
+    fields: dict[str, str], *, query: str = "", content_type: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """POST a form to the bucket through `PostPolicyMiddleware`; (status, requests moto saw)."""
+    data: dict[str, Any] = {**fields, "file": (io.BytesIO(b"<html>owned</html>"), "x.html")}
+    builder = EnvironBuilder(path=f"/{BUCKET}", method="POST", query_string=query, data=data)
+    environ = builder.get_environ()
+    if content_type is not None:
+        boundary = environ["CONTENT_TYPE"].split("boundary=", 1)[1]
+        environ["CONTENT_TYPE"] = f"{content_type}; boundary={boundary}"
+    reached: list[dict[str, Any]] = []
+
+    def moto(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        reached.append(env)
+        start_response("204 No Content", [])
+        return [b""]
+
+    statuses: list[str] = []
+    gate = PostPolicyMiddleware(moto, SECRETS)
+    b"".join(gate(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0], reached
+
+
+@pytest.mark.parametrize(
+    ("query", "content_type"),
+    [
+        pytest.param("x=1", None, id="a query string"),
+        pytest.param("", "Multipart/Form-Data", id="the content type in another case"),
+        pytest.param("uploads", "MULTIPART/FORM-DATA", id="both"),
+    ],
+)
+def test_given_a_post_with_no_policy_when_it_dresses_up_then_it_is_still_refused(
+    query: str, content_type: str | None
+) -> None:
+    """S3 treats every POST to a bucket as a browser upload: no policy, no object."""
+    status, reached = post_through_gate(
+        {"key": "anything.html", "Content-Type": "text/html"},
+        query=query,
+        content_type=content_type,
+    )
+    assert status.startswith("403")
+    assert reached == [], "moto must never see it"
+
+
+def test_given_a_signed_post_with_a_query_string_then_it_is_checked_and_let_through() -> None:
+    fields = presigned([["content-length-range", 1, 1000]])
+    fields.pop("Content-Type")
+    status, reached = post_through_gate(fields, query="x=1")
+    assert status.startswith("204")
+    assert len(reached) == 1
+
+
+def test_given_a_post_that_is_not_a_form_then_s3s_precondition_error() -> None:
+    gate = PostPolicyMiddleware(lambda env, start: [], SECRETS)
+    environ = EnvironBuilder(
+        path=f"/{BUCKET}", method="POST", data=b"<html/>", content_type="text/html"
+    ).get_environ()
+    statuses: list[str] = []
+    body = b"".join(gate(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["412 Precondition Failed"]
+    assert b"multipart/form-data" in body
+
+
+def test_given_delete_objects_then_the_api_call_passes_untouched() -> None:
+    reached: list[str] = []
+    gate = PostPolicyMiddleware(
+        lambda env, start: reached.append(env["QUERY_STRING"]) or [], SECRETS
+    )
+    environ = EnvironBuilder(path=f"/{BUCKET}", method="POST", query_string="delete").get_environ()
+    list(gate(environ, lambda status, headers: None))
+    assert reached == ["delete"]

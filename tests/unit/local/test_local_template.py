@@ -48,24 +48,28 @@ def test_short_form_tags_load_as_their_long_form(tmp_path: Path) -> None:
     }
 
 
-def test_the_rule_pattern_has_one_wildcard_per_accepted_suffix() -> None:
-    """Given the default AcceptedSuffixes, then the EventBridge pattern resolves to one
-    wildcard per suffix under the upload prefix, for the input bucket only."""
+def test_the_rule_pattern_matches_every_key_under_the_upload_prefix() -> None:
+    """Given the template, then the EventBridge pattern resolves to the upload prefix, for the
+    input bucket only: the extension is TypeCheck's to judge, case-insensitively."""
     pattern = rule_pattern(Resolver(load_template(TEMPLATE)))
     assert pattern["detail"]["bucket"]["name"] == ["in-bucket"]
-    assert pattern["detail"]["object"]["key"] == [
-        {"wildcard": "uploads/*.csv"},
-        {"wildcard": "uploads/*.json"},
-        {"wildcard": "uploads/*.ndjson"},
-        {"wildcard": "uploads/*.jsonl"},
-    ]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "uploads/"}]
 
 
-def test_a_false_condition_drops_its_list_item_through_no_value() -> None:
-    """Given AcceptedSuffixes=.csv, when the HasSuffix conditions are false, then their
-    !If branches (AWS::NoValue) disappear from the pattern."""
-    resolver = Resolver(load_template(TEMPLATE), overrides={"AcceptedSuffixes": ".csv"})
-    assert rule_pattern(resolver)["detail"]["object"]["key"] == [{"wildcard": "uploads/*.csv"}]
+def test_a_false_condition_drops_its_list_item_through_no_value(tmp_path: Path) -> None:
+    """Given a list item under !If [Cond, x, !Ref AWS::NoValue], when Cond is false, then the
+    item disappears from the list."""
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Parameters:\n  P: {Type: String, Default: a}\n"
+        "Conditions:\n  IsB: !Equals [!Ref P, b]\n"
+        "Resources:\n  R:\n    Type: X\n    Properties:\n"
+        "      L: [one, !If [IsB, two, !Ref AWS::NoValue]]\n"
+    )
+    template = load_template(path)
+    props = template["Resources"]["R"]["Properties"]
+    assert Resolver(template).resolve(props["L"]) == ["one"]
+    assert Resolver(template, overrides={"P": "b"}).resolve(props["L"]) == ["one", "two"]
 
 
 def test_globals_merge_into_each_function_and_its_own_values_win() -> None:

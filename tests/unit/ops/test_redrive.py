@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.stub import ANY, Stubber
+from silent_scalper.records import item_key
 
 from scalper.ops.common import TokenBucket
 from scalper.ops.redrive import Outcome, candidates, client_token, redrive
@@ -368,7 +369,7 @@ def test_given_the_file_is_now_owned_by_a_newer_execution_then_it_is_superseded_
     client, stub = sfn
     stub.add_response("describe_execution", _described("e8"), {"executionArn": _arn("e8")})
     event = json.loads(_event())
-    pk = f"{event['detail']['bucket']['name']}/{event['detail']['object']['key']}"
+    pk = item_key(event["detail"]["bucket"]["name"], event["detail"]["object"]["key"])
     dynamodb = boto3.client(
         "dynamodb",
         region_name="us-east-1",

@@ -18,7 +18,7 @@ import pytest
 from handler_support import TEMPLATE, create_buckets, create_metadata_table
 from moto import mock_aws
 from silent_scalper.engine import Limits, SchemaRegistry
-from silent_scalper.records import MetadataRecord, Status
+from silent_scalper.records import MetadataRecord, Status, item_key
 from silent_scalper.reprocess import (
     PENDING_PREFIX,
     QuarantinedFile,
@@ -52,7 +52,7 @@ class World:
 
 def _record(status: Status, sequencer: str, version: str | None, **extra: Any) -> MetadataRecord:
     values: dict[str, Any] = {
-        "pk": f"{INPUT}/{KEY}",
+        "pk": item_key(INPUT, KEY),
         "bucket": INPUT,
         "key": KEY,
         "event_key": KEY,

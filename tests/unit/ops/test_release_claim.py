@@ -16,6 +16,7 @@ import boto3
 import pytest
 from handler_support import TEMPLATE, create_metadata_table
 from moto import mock_aws
+from silent_scalper.records import item_key
 
 from scalper.local.template import load_template
 from scalper.ops.executions import release_abandoned_claim
@@ -51,7 +52,7 @@ def _seed(dynamodb: Any, status: str, owner: str) -> None:
     dynamodb.put_item(
         TableName=TARGET.table,
         Item={
-            "pk": {"S": f"{BUCKET}/{EVENT_KEY}"},
+            "pk": {"S": item_key(BUCKET, EVENT_KEY)},
             "status": {"S": status},
             "execution_arn": {"S": owner},
             "sequencer": {"S": EVENT["detail"]["object"]["sequencer"]},
@@ -61,7 +62,7 @@ def _seed(dynamodb: Any, status: str, owner: str) -> None:
 
 
 def _record(dynamodb: Any) -> dict[str, Any]:
-    item = dynamodb.get_item(TableName=TARGET.table, Key={"pk": {"S": f"{BUCKET}/{EVENT_KEY}"}})
+    item = dynamodb.get_item(TableName=TARGET.table, Key={"pk": {"S": item_key(BUCKET, EVENT_KEY)}})
     return {k: next(iter(v.values())) for k, v in item["Item"].items()}
 
 

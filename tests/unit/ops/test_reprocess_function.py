@@ -13,7 +13,7 @@ import boto3
 import pytest
 from handler_support import TEMPLATE, create_buckets, create_metadata_table, import_handler
 from moto import mock_aws
-from silent_scalper.records import MetadataRecord, Status
+from silent_scalper.records import MetadataRecord, Status, item_key
 
 from scalper.local.template import load_template
 
@@ -78,7 +78,7 @@ def _quarantined(s3: Any, dynamodb: Any) -> str:
     location = f"s3://{QUARANTINE}/{INPUT}/{KEY}"
     s3.put_object(Bucket=QUARANTINE, Key=f"{INPUT}/{KEY}", Body=b"copy")
     record = MetadataRecord(
-        pk=f"{INPUT}/{KEY}",
+        pk=item_key(INPUT, KEY),
         bucket=INPUT,
         key=KEY,
         event_key=KEY,
@@ -120,7 +120,7 @@ def test_the_stuck_records_task_counts_old_processing_claims(
     dynamodb.put_item(
         TableName=TABLE,
         Item={
-            "pk": {"S": f"{INPUT}/{KEY}"},
+            "pk": {"S": item_key(INPUT, KEY)},
             "status": {"S": "PROCESSING"},
             "updated_at": {"S": "2020-01-01T00:00:00.000Z"},
             "execution_arn": {"S": "arn:aws:states:us-east-1:123456789012:execution:p:x"},
@@ -176,7 +176,7 @@ def test_every_call_the_function_makes_is_granted_by_its_policy(
     module.handler({"task": "reprocess"}, Context())  # releases (copy, marker)
     dynamodb.update_item(  # the pipeline's new outcome for the released version
         TableName=TABLE,
-        Key={"pk": {"S": f"{INPUT}/{KEY}"}},
+        Key={"pk": {"S": item_key(INPUT, KEY)}},
         UpdateExpression="SET #s = :v, sequencer = :q",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":v": {"S": "VALID"}, ":q": {"S": "0002"}},

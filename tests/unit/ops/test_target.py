@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from silent_scalper.records import item_key
 
 from scalper.ops.common import TargetError
 from scalper.ops.status import key_candidates
@@ -97,8 +98,11 @@ def _target(**changes: Any) -> Target:
     ["uploads/a b.csv", "in/uploads/a b.csv", "s3://in/uploads/a b.csv"],
 )
 def test_a_key_may_be_given_bare_with_its_bucket_or_as_an_s3_url(key: str) -> None:
-    """Records are keyed as the S3 event spells the key (URL-encoded), so both are tried."""
-    assert key_candidates(_target(), key) == ["in/uploads/a b.csv", "in/uploads/a+b.csv"]
+    """Records are keyed by the key as the S3 event spells it (raw, or form-encoded), so the
+    record may be under either spelling's hash; both are looked up, raw first."""
+    lookup = key_candidates(_target(), key)
+    assert (lookup.bucket, lookup.key) == ("in", "uploads/a b.csv")
+    assert lookup.pks == [item_key("in", "uploads/a b.csv"), item_key("in", "uploads/a+b.csv")]
 
 
 def test_console_links_exist_only_for_deployed_targets() -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from silent_scalper.engine.schemas import (
+    Checked,
     CompiledSchema,
 )
 from silent_scalper.engine.types import (
@@ -65,17 +66,38 @@ class Collector:
             wheres,
         )
 
+    def valid_checked(self, result: Checked, where: int) -> None:
+        """Bookkeeping for one record the exact check found valid; ``where`` as above."""
+        self.valid_values(
+            [result.key] if self.unique is not None else None,
+            [result.time] if result.time is not None else None,
+            (where,),
+        )
+
     def valid_values(
         self, keys: list[Any] | None, times: list[datetime] | None, wheres: Sequence[int]
     ) -> None:
         """Bookkeeping for valid records given their keys (None: no key tracked) and the
         timestamps they have; ``wheres[i]`` is pack(record, line) of the record of keys[i]."""
         if times:
-            lo, hi = min(times), max(times)
-            if self.first_time is None or lo < self.first_time:
-                self.first_time = lo
-            if self.last_time is None or hi > self.last_time:
-                self.last_time = hi
+            try:
+                self._span(times)
+            except OverflowError:
+                # An offset that moves an instant past year 1 or 9999 cannot be compared
+                # as an instant; the record stays valid, only the summary skips its time.
+                self._span([t for t in times if _comparable(t)])
+        self._keys(keys, wheres)
+
+    def _span(self, times: list[datetime]) -> None:
+        if not times:
+            return
+        lo, hi = min(times), max(times)
+        if self.first_time is None or lo < self.first_time:
+            self.first_time = lo
+        if self.last_time is None or hi > self.last_time:
+            self.last_time = hi
+
+    def _keys(self, keys: list[Any] | None, wheres: Sequence[int]) -> None:
         if self.unique is not None and keys and not self.unique.add_batch(keys, wheres):
             for key, where in zip(keys, wheres, strict=True):
                 self._add_key(key, where)
@@ -110,6 +132,15 @@ class Collector:
         for key, where, seen in self.unique.finish():
             self._duplicate(key, where, seen)
         self.unique.close()
+
+
+def _comparable(time: datetime) -> bool:
+    """Whether ``time`` has an instant within datetime's range (year 1 to 9999 in UTC)."""
+    try:
+        time.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 def consecutive(first_record: int, first_line: int, line_step: int, count: int) -> range:

@@ -12,10 +12,6 @@ from typing import Any
 
 from silent_scalper.engine._collect import Collector, column_of, consecutive, record_error_at
 from silent_scalper.engine._source import CHUNK, EncodingError, FatalError, Prefixed
-from silent_scalper.engine.schemas import (
-    RECORD_EXCEPTIONS,
-    to_record_error,
-)
 from silent_scalper.engine.types import (
     FileFormat,
     LocatedError,
@@ -113,11 +109,8 @@ class _CsvBatch:
         if not col.schema.fast:
             self._one_by_one(cells, wheres)
             return
-        try:
-            objs = col.schema.cells_batch(cells)
-        except RECORD_EXCEPTIONS:
-            pass
-        else:
+        objs = col.schema.accept_cells(cells)
+        if objs is not None:
             col.valid_batch(objs, wheres)
             return
         # Something in the batch is invalid: retry it in windows of _CSV_WINDOW rows,
@@ -132,36 +125,30 @@ class _CsvBatch:
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
         col = self.col
-        try:
-            objs = col.schema.cells_batch(cells)
-        except RECORD_EXCEPTIONS:
-            if len(cells) <= _CSV_SMALL:
-                self._one_by_one(cells, wheres)
-                return
+        objs = col.schema.accept_cells(cells)
+        if objs is not None:
+            col.valid_batch(objs, wheres)
+        elif len(cells) <= _CSV_SMALL:
+            self._one_by_one(cells, wheres)
+        else:
             half = len(cells) // 2
             self._narrow(cells[:half], wheres[:half])
             self._narrow(cells[half:], wheres[half:])
-        else:
-            col.valid_batch(objs, wheres)
 
     def _one_by_one(self, cells: list[dict[str, str]], wheres: Iterable[int]) -> None:
-        """Each row checked alone, every error located."""
+        """Each row checked alone, every problem of a row located."""
         col = self.col
         for row_cells, where in zip(cells, wheres, strict=True):
-            try:
-                obj = col.schema.from_cells(row_cells)
-            except RECORD_EXCEPTIONS as exc:
-                err = to_record_error(exc)
-                column = column_of(err.path)
-                message = err.message
-                if column is not None and column in row_cells and "got `str`" in message:
-                    message = message.replace("got `str`", f"got {clip(row_cells[column], 60)!r}")
-                col.invalid += 1
-                record, line = unpack(where)
-                located = record_error_at(record, line, column, message, FileFormat.CSV)
-                col.error(err.reason, located)
+            result = col.schema.check_cells(row_cells)
+            if not result.errors:
+                col.valid_checked(result, where)
                 continue
-            col.valid_batch([obj], (where,))
+            col.invalid += 1
+            record, line = unpack(where)
+            for err in result.errors:
+                column = column_of(err.path)
+                located = record_error_at(record, line, column, err.message, FileFormat.CSV)
+                col.error(err.reason, located)
 
 
 _FORMULA_STARTS = frozenset("=+-@")

@@ -8,7 +8,6 @@ from typing import NoReturn
 import msgspec
 
 from silent_scalper.engine._collect import (
-    FIRST_INDEX,
     JSON_WS,
     WINDOW,
     Collector,
@@ -20,7 +19,6 @@ from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
     RecordError,
-    to_record_error,
 )
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
@@ -136,17 +134,19 @@ def _json_single(b: _Buffer, col: Collector) -> None:
         raise FatalError
     data = b"".join(parts)
     col.formula_cells += json_formulas(data)
-    try:
-        obj = col.schema.decode_record(data)
-    except RECORD_EXCEPTIONS as exc:
-        err = to_record_error(exc)
-        path = err.path or "$"
-        line = err.line_in(data, b.line_at(b.pos))
-        location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
-        col.error(err.reason, LocatedError(err.message, location, 1, line, column_of(path), path))
+    result = col.schema.check_record(data)
+    if result.errors:
+        first_line = b.line_at(b.pos)
+        for err in result.errors:
+            path = err.path or "$"
+            line = err.line_in(data, first_line)
+            location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+            col.error(
+                err.reason, LocatedError(err.message, location, 1, line, column_of(path), path)
+            )
         return
     col.invalid = 0
-    col.valid_batch([obj], (pack(1, 0),))
+    col.valid_checked(result, pack(1, 0))
 
 
 def _json_array(b: _Buffer, col: Collector) -> None:
@@ -186,11 +186,9 @@ def _json_array(b: _Buffer, col: Collector) -> None:
             run = b.buf[b.pos : run_end - 1]
             col.formula_cells += json_formulas(run)
             limit = col.limits.max_record_bytes
-            try:
-                if len(run) > limit and max(map(len, _FLAT_ITEM.findall(run + b","))) > limit:
-                    raise RecordError(Reason.SCHEMA_VIOLATION, "a record is too large")
-                objs = schema.decode_array(b"[" + run + b"]")
-            except RECORD_EXCEPTIONS:
+            too_large = len(run) > limit and max(map(len, _FLAT_ITEM.findall(run + b","))) > limit
+            objs = None if too_large else schema.accept_array(b"[" + run + b"]")[0]
+            if objs is None:
                 index = _json_run_slowly(b, run, index, col)
             else:
                 col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
@@ -214,14 +212,13 @@ def _json_array(b: _Buffer, col: Collector) -> None:
             if len(value) > col.limits.max_record_bytes:
                 _too_large_element(col, index - 1, b.line_at(start))
             else:
-                try:
-                    obj = schema.decode_record(value)
-                except RECORD_EXCEPTIONS as exc:
+                result = schema.check_record(value)
+                if result.errors:
                     lead = len(b.buf[start:end]) - len(b.buf[start:end].lstrip(JSON_WS))
                     line = b.line_at(start + lead)
-                    _element_error(col, to_record_error(exc), index, value, line)
+                    _element_errors(col, result.errors, index, value, line)
                 else:
-                    col.valid_batch([obj], (pack(index, 0),))
+                    col.valid_checked(result, pack(index, 0))
         term_pos = b.pos
         terminator = b.buf[term_pos]
         b.pos = term_pos + 1
@@ -258,11 +255,8 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     """Validate ``run`` (elements separated by commas) as a batch; None if it is not
     a sequence of complete elements (then the exact path takes over). Returns the index."""
     data = b"[" + run + b"]"
-    try:
-        objs = col.schema.decode_array(data)
-    except RECORD_EXCEPTIONS:
-        pass
-    else:
+    objs = col.schema.accept_array(data)[0]
+    if objs is not None:
         col.formula_cells += json_formulas(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
@@ -272,91 +266,96 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     except RECORD_EXCEPTIONS:
         return None  # a false cut or broken JSON: the exact path decides which
     col.formula_cells += json_formulas(run)
-    # Some records fail the schema: windows of WINDOW records, so each error costs a
-    # window's decode; msgspec names the first failing record of a window.
+    # Some record is invalid: windows of WINDOW records, a refused one halved, so only
+    # the few records around each error take the exact check.
+    items: list[tuple[bytes, int]] = []
     cursor = 0
-    for w in range(0, len(raws), WINDOW):
-        window = raws[w : w + WINDOW]
-        i = 0
-        while i < len(window):
-            rest = window[i:]
-            k = _json_failing_record(rest, col)
-            if k is None:
-                _json_raws_valid(rest, index, col)
-                index += len(rest)
-                break
-            if k:
-                _json_raws_valid(rest[:k], index, col)
-                index += k
-            bad = bytes(rest[k])
-            index += 1
-            col.records = index
-            found = run.find(bad, cursor)
-            cursor = max(cursor, found)
-            line = b.line_at(b.pos + found) if found >= 0 else 0
-            try:
-                obj = col.schema.decode_record(bad)
-            except RECORD_EXCEPTIONS as exc:
-                _element_error(col, to_record_error(exc), index, bad, line)
-            else:  # the batch blamed it for a later record's error: it is fine
-                col.valid_batch([obj], (pack(index, 0),))
-            i += k + 1
+    for raw in raws:
+        record = bytes(raw)
+        found = run.find(record, cursor)
+        items.append((record, found))
+        if found >= 0:
+            cursor = found + len(record)
+    for w in range(0, len(items), WINDOW):
+        index = _json_narrow(b, items[w : w + WINDOW], index, col)
     return index
 
 
-def _json_failing_record(raws: list[msgspec.Raw], col: Collector) -> int | None:
-    """None if every record decodes, else the index of the first that does not."""
-    try:
-        col.schema.decode_array(b"[" + b",".join(raws) + b"]")
-    except RecordError as exc:
-        m = FIRST_INDEX.search(f"`{exc.path}")
-        return min(int(m.group(1)), len(raws) - 1) if m else 0
-    except msgspec.ValidationError as exc:
-        m = FIRST_INDEX.search(str(exc))
-        return min(int(m.group(1)), len(raws) - 1) if m else 0
-    except RECORD_EXCEPTIONS:
-        return 0
-    return None
+#: Records a failing group is narrowed to before each is checked alone.
+_SMALL = 4
 
 
-def _json_raws_valid(raws: list[msgspec.Raw], index: int, col: Collector) -> None:
-    objs = col.schema.decode_array(b"[" + b",".join(raws) + b"]")
-    col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
-    col.records = index + len(objs)
+def _json_narrow(b: _Buffer, items: list[tuple[bytes, int]], index: int, col: Collector) -> int:
+    """Records (bytes, offset in the buffer from ``b.pos``, -1 if unknown) after record
+    ``index``, in order: a batch is accepted, or split at the record the refusal names
+    (checked exactly), or halved; when few are left each is checked exactly."""
+    while items:
+        objs, bad = col.schema.accept_array(b"[" + b",".join(item for item, _ in items) + b"]")
+        if objs is not None:
+            col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
+            col.records = index + len(objs)
+            return index + len(objs)
+        if bad is not None and bad < len(items):
+            index = _json_narrow(b, items[:bad], index, col)
+            index = _json_exact(b, items[bad : bad + 1], index, col)
+            items = items[bad + 1 :]
+        elif len(items) > _SMALL:
+            half = len(items) // 2
+            index = _json_narrow(b, items[:half], index, col)
+            items = items[half:]
+        else:
+            return _json_exact(b, items, index, col)
+    return index
+
+
+def _json_exact(b: _Buffer, items: list[tuple[bytes, int]], index: int, col: Collector) -> int:
+    """Each record checked alone, every problem located."""
+    for record, found in items:
+        index += 1
+        col.records = index
+        result = col.schema.check_record(record)
+        if result.errors:
+            line = b.line_at(b.pos + found) if found >= 0 else 0
+            _element_errors(col, result.errors, index, record, line)
+        else:
+            col.valid_checked(result, pack(index, 0))
+    return index
 
 
 def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: Collector) -> int:
-    """One record at a time through a run that failed as a whole, to locate each error."""
-    schema = col.schema
+    """The records of a run that failed as a whole, narrowed to locate each error."""
+    items: list[tuple[bytes, int]] = []
     for m in _FLAT_ITEM.finditer(run + b","):
-        index += 1
-        col.records = index
         if len(m.group(1)) > col.limits.max_record_bytes:
+            for w in range(0, len(items), WINDOW):
+                index = _json_narrow(b, items[w : w + WINDOW], index, col)
+            items = []
+            index += 1
+            col.records = index
             _too_large_element(col, index - 1, b.line_at(b.pos + m.start(1)))
             continue
-        try:
-            obj = schema.decode_record(m.group(1))
-        except RECORD_EXCEPTIONS as exc:
-            _element_error(
-                col, to_record_error(exc), index, m.group(1), b.line_at(b.pos + m.start(1))
-            )
-            continue
-        col.valid_batch([obj], (pack(index, 0),))
+        items.append((m.group(1), m.start(1)))
+    for w in range(0, len(items), WINDOW):
+        index = _json_narrow(b, items[w : w + WINDOW], index, col)
     return index
 
 
-def _element_error(
-    col: Collector, err: RecordError, index: int, data: bytes, first_line: int
+def _element_errors(
+    col: Collector, errors: list[RecordError], index: int, data: bytes, first_line: int
 ) -> None:
-    """Record the error of array element ``index`` (1-based); stop if it is not a schema one."""
-    path = f"$[{index - 1}]" + (err.path or "$")[1:]
-    line = err.line_in(data, first_line)
-    location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+    """Record every error of array element ``index`` (1-based); stop if one is not a
+    schema one (broken JSON ends the array)."""
     col.invalid += 1
-    col.error(
-        err.reason, LocatedError(err.message, location, index, line, column_of(err.path), path)
-    )
-    if err.reason is not Reason.SCHEMA_VIOLATION:
+    fatal = False
+    for err in errors:
+        path = f"$[{index - 1}]" + (err.path or "$")[1:]
+        line = err.line_in(data, first_line)
+        location = path if err.reason is Reason.SCHEMA_VIOLATION else f"{path} (line {line})"
+        col.error(
+            err.reason, LocatedError(err.message, location, index, line, column_of(err.path), path)
+        )
+        fatal = fatal or err.reason is not Reason.SCHEMA_VIOLATION
+    if fatal:
         raise FatalError
 
 

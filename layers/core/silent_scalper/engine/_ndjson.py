@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 
-import msgspec
-
 from silent_scalper.engine._collect import (
-    FIRST_INDEX,
     JSON_WS,
     WINDOW,
     Collector,
@@ -16,11 +13,6 @@ from silent_scalper.engine._collect import (
     json_formulas,
 )
 from silent_scalper.engine._source import CHUNK, Prefixed
-from silent_scalper.engine.schemas import (
-    RECORD_EXCEPTIONS,
-    RecordError,
-    to_record_error,
-)
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
     LocatedError,
@@ -91,7 +83,8 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
 
 
 _NEWLINE = re.compile(rb"\n")
-_AT_BYTE = re.compile(r"\(byte (\d+)\)")
+#: Lines a failing group is narrowed to before each is checked alone.
+_SMALL = 4
 
 
 def _ndjson_block(
@@ -99,64 +92,71 @@ def _ndjson_block(
 ) -> bool:
     """Validate whole lines; returns whether any non-blank line was seen.
 
-    The block is decoded in one msgspec call. When a line fails, the block is taken in
-    windows of ``WINDOW`` lines: msgspec's error names the first failing line (``$[k]``
-    or a byte offset), the lines before it are decoded as one batch again, that line is
-    checked alone (and located), and decoding resumes after it. So a file with scattered
-    errors costs a few batch passes, not a per-line pass. ``newlines`` is the block's
-    count of b"\n" (the caller has it); ``long_line`` False means the caller knows no
-    line is over ``max_record_bytes``, which spares splitting the block to look.
+    The block is accepted in one msgspec call when every line is valid. Otherwise it is
+    taken in windows of ``WINDOW`` lines, a refused window halved until small, so only
+    the few lines around each error take the exact check (which words and locates every
+    problem of the line). ``newlines`` is the block's count of b"\n" (the caller has it);
+    ``long_line`` False means the caller knows no line is over ``max_record_bytes``,
+    which spares splitting the block to look.
     """
     col.formula_cells += json_formulas(block)
     limit = col.limits.max_record_bytes
     if long_line and len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
-    if _ndjson_fast(block, 0, len(block), first_line, col, check=True, newlines=newlines):
-        return True
-    # Something failed: go through windows of WINDOW lines, so that each error costs
-    # a window's decode rather than the rest of the block's.
+    lines = newlines + (0 if block[-1:] == b"\n" else 1)
+    objs = col.schema.accept_lines(block)[0]
+    if objs is not None and len(objs) == lines:
+        first_record = col.records + 1
+        col.records += len(objs)
+        col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
+        return bool(objs)
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
         starts.append(len(block))
     count = len(starts) - 1
     saw = False
-    i = 0
-    while i < count:
-        j = min(i + WINDOW, count)
-        k = _ndjson_failing_line(block, starts[i], starts[j], col)
-        if k is None:
-            saw = _ndjson_fast(block, starts[i], starts[j], first_line + i, col) or saw
-            i = j
-            continue
-        k = min(k, j - i - 1)
-        if k > 0:
-            saw = _ndjson_fast(block, starts[i], starts[i + k], first_line + i, col) or saw
-        bad = block[starts[i + k] : starts[i + k + 1]].rstrip(b"\n")
-        saw = _ndjson_lines([bad], first_line + i + k, col) or saw
-        i += k + 1
+    for i in range(0, count, WINDOW):
+        saw = (
+            _ndjson_narrow(block, starts, i, min(i + WINDOW, count), first_line=first_line, col=col)
+            or saw
+        )
     return saw
 
 
-def _ndjson_failing_line(block: bytes, start: int, end: int, col: Collector) -> int | None:
-    """None if every line of ``data`` decodes, else the index of the first that fails.
+def _ndjson_narrow(
+    block: bytes, starts: list[int], i: int, j: int, *, first_line: int, col: Collector
+) -> bool:
+    """Lines i..j-1 of the block, in order: a batch is accepted, or split at the record
+    the refusal names (that line checked exactly), or halved; when few are left each is
+    checked exactly. A batch with blank lines is not accepted whole, as msgspec skips
+    them and record k would not be line k (a hint may then be early: still correct)."""
+    saw = False
+    while i < j:
+        objs, bad = col.schema.accept_lines(memoryview(block)[starts[i] : starts[j]])
+        if objs is not None and len(objs) == j - i:
+            first_record = col.records + 1
+            col.records += len(objs)
+            col.valid_batch(objs, consecutive(first_record, first_line + i, 1, len(objs)))
+            return bool(objs) or saw
+        if bad is not None and bad < j - i:
+            k = i + bad
+            saw = _ndjson_narrow(block, starts, i, k, first_line=first_line, col=col) or saw
+            saw = _ndjson_exact(block, starts, k, k + 1, first_line=first_line, col=col) or saw
+            i = k + 1
+        elif j - i > _SMALL:
+            mid = (i + j) // 2
+            saw = _ndjson_narrow(block, starts, i, mid, first_line=first_line, col=col) or saw
+            i = mid
+        else:
+            return _ndjson_exact(block, starts, i, j, first_line=first_line, col=col) or saw
+    return saw
 
-    With blank lines the index can be early (msgspec counts records, not lines); the
-    caller then re-checks correct lines, which is slower but still exact.
-    """
-    try:
-        col.schema.decode_lines(memoryview(block)[start:end])
-    except RecordError as exc:
-        m = FIRST_INDEX.search(f"`{exc.path}")
-        return int(m.group(1)) if m else 0
-    except msgspec.ValidationError as exc:
-        m = FIRST_INDEX.search(str(exc))
-        return int(m.group(1)) if m else 0
-    except msgspec.DecodeError as exc:
-        m = _AT_BYTE.search(str(exc))
-        return block.count(b"\n", start, start + int(m.group(1))) if m else 0
-    except RECORD_EXCEPTIONS:
-        return 0
-    return None
+
+def _ndjson_exact(
+    block: bytes, starts: list[int], i: int, j: int, *, first_line: int, col: Collector
+) -> bool:
+    lines = [block[starts[k] : starts[k + 1]].rstrip(b"\n") for k in range(i, j)]
+    return _ndjson_lines(lines, first_line + i, col)
 
 
 def _split_lines(block: bytes) -> list[bytes]:
@@ -166,41 +166,8 @@ def _split_lines(block: bytes) -> list[bytes]:
     return lines
 
 
-def _ndjson_fast(
-    block: bytes,
-    start: int,
-    end: int,
-    first_line: int,
-    col: Collector,
-    *,
-    check: bool = False,
-    newlines: int | None = None,
-) -> bool:
-    """Lines expected to decode: one batch when there are no blank lines, else line by line.
-
-    With ``check`` a failure returns False with nothing recorded (the caller locates it).
-    """
-    try:
-        objs = col.schema.decode_lines(memoryview(block)[start:end])
-    except RECORD_EXCEPTIONS:
-        if check:
-            return False
-        # Only possible when blank lines shifted msgspec's record index: go line by line.
-        return _ndjson_lines(_split_lines(block[start:end]), first_line, col)
-    if newlines is None:
-        newlines = block.count(b"\n", start, end)
-    line_count = newlines + (0 if block[end - 1] == 0x0A else 1)
-    if len(objs) != line_count:
-        # Blank lines: decode_lines skipped them, so record i is not line i.
-        return _ndjson_lines(_split_lines(block[start:end]), first_line, col)
-    first_record = col.records + 1
-    col.records += len(objs)
-    col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
-    return bool(objs)
-
-
 def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
-    """One line at a time, each error located; returns whether any line had data."""
+    """One line at a time, every problem of each located; returns whether any had data."""
     schema = col.schema
     limit = col.limits.max_record_bytes
     saw = False
@@ -218,15 +185,14 @@ def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
                 LocatedError(message, f"line {line_no}", col.records, line_no),
             )
             continue
-        try:
-            obj = schema.decode_record(line)
-        except RECORD_EXCEPTIONS as exc:
-            err = to_record_error(exc)
-            col.invalid += 1
+        result = schema.check_record(line)
+        if not result.errors:
+            col.valid_checked(result, pack(col.records, line_no))
+            continue
+        col.invalid += 1
+        for err in result.errors:
             column = column_of(err.path)
             loc = f"line {line_no}" + (f", {err.path}" if err.path and err.path != "$" else "")
             located = LocatedError(err.message, loc, col.records, line_no, column, err.path)
             col.error(err.reason, located)
-            continue
-        col.valid_batch([obj], (pack(col.records, line_no),))
     return saw

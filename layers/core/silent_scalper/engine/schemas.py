@@ -1,14 +1,27 @@
 """JSON Schema loading and compilation into the fastest validator that fits.
 
 A schema file is checked once at load (``Draft202012Validator.check_schema``) and then
-compiled. The fast path turns a flat object schema into a ``msgspec.Struct`` type built
-with ``msgspec.defstruct``: types, ``pattern``, bounds, lengths, string enums as
-``Literal``, ``format: date-time`` as a timezone-aware ``datetime`` (RFC 3339 with an
-offset), ``format: email`` as a pattern and ``additionalProperties: false`` as
-``forbid_unknown_fields``. msgspec then decodes JSON bytes straight into it in C and its
-error messages already carry a JSON path (``$.priority``). A schema using anything else
-(nested objects, ``oneOf``, ``$ref``...) falls back to ``jsonschema`` on records decoded
-by msgspec: slower, complete.
+compiled. A flat object schema gets two validators that always agree (``rules`` defines
+what valid means):
+
+- the exact check, :class:`~silent_scalper.engine.rules.RecordRules`: one record (JSON
+  bytes or CSV cells) at a time, every problem worded and located;
+- batch filters that accept many records in one C call: a ``msgspec.Struct`` type built
+  with ``msgspec.defstruct`` (types, bounds, lengths, string enums as ``Literal``,
+  ``additionalProperties: false`` as ``forbid_unknown_fields``), then each string
+  pattern (and date-time and e-mail as patterns) over a whole batch, and a count of the
+  batch's keys against the fields it filled (a repeated key). A filter only accepts
+  what the exact check accepts (number bounds are made exclusive, so a value that is a
+  bound after rounding to a float is checked exactly); whatever it refuses goes to the
+  exact check, which has the last word.
+
+A schema using anything else (nested objects, ``oneOf``, ``$ref``...) is checked record by
+record with ``jsonschema`` on exactly read values (integers as int, other numbers as
+Decimal), with the engine's date-time and e-mail rules as its format checks.
+
+Here: the registry, the compiled schema and its compilation. The parts it is made of live
+in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_patterns`` (batch string
+checks), ``_cells`` (CSV column checks) and ``_fallback`` (jsonschema's format checks).
 
 Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
 schema cannot say: ``x-unique`` lists properties whose values must be unique within a
@@ -17,166 +30,83 @@ file, ``x-timestamp`` names the property whose first/last values the summary rep
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Any
 
 import jsonschema
 import msgspec
 
+from silent_scalper.engine._cells import (
+    CellRule,
+    CsvColumns,
+    _cell_kinds,
+    _cells_fit,
+    _coerce_cell,
+    _csv_rules,
+)
+from silent_scalper.engine._errors import (
+    RECORD_EXCEPTIONS,
+    RecordError,
+    SchemaLoadError,
+    UnknownSchemaError,
+    to_record_error,
+)
+from silent_scalper.engine._fallback import _format_checker
+from silent_scalper.engine._patterns import PatternCheck
+from silent_scalper.engine._struct import _fast_struct
+from silent_scalper.engine.rules import (
+    Num,
+    Obj,
+    RecordRules,
+    duplicate_keys,
+    is_date_time,
+    json_type,
+    number_problem,
+    parse_tree,
+    plain,
+    to_datetimes,
+)
 from silent_scalper.engine.types import Reason, clip
 
+__all__ = [
+    "ANY_SCHEMA",
+    "RECORD_EXCEPTIONS",
+    "Checked",
+    "CompiledSchema",
+    "RecordError",
+    "SchemaLoadError",
+    "SchemaRegistry",
+    "UnknownSchemaError",
+    "compile_schema",
+    "to_record_error",
+]
+
 ANY_SCHEMA = "any"
-#: Deliberately loose, like most validators' "email" format: one @, no spaces, a dot in
-#: the domain. Mailbox existence is not a file-validation question.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
-
-_TYPES: dict[str, type] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "null": type(None),
-}
-# Keywords the fast path understands; anything else sends the schema to jsonschema.
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "$comment",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
-_TOP_KEYWORDS = _ANNOTATIONS | {
-    "$schema",
-    "$id",
-    "type",
-    "properties",
-    "required",
-    "additionalProperties",
-    "x-unique",
-    "x-timestamp",
-}
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {
-    "type",
-    "pattern",
-    "minLength",
-    "maxLength",
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-    "enum",
-    "format",
-}
-_FAST_FORMATS = frozenset({"date-time", "email"})
+# A colon with whitespace before it (the literal first makes the search fast).
+_WS_BEFORE_COLON = re.compile(rb":(?<=[ \t\r\n]:)")
+# Every string token of JSON text, with the colon that makes it a key (b"" if none).
+_STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
-_AT_BYTE = re.compile(r" \(byte (\d+)\)$")
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
-_AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
 
 
-class SchemaLoadError(Exception):
-    """A schema file cannot be used; the message names the file."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The exact check of one record: every problem found (none: valid) and, for a valid
+    record, its unique-key text and timestamp (None where absent or not tracked)."""
 
-
-class UnknownSchemaError(KeyError):
-    """No schema of that name is loaded."""
-
-    def __init__(self, name: str, known: Iterable[str]) -> None:
-        super().__init__(name)
-        self.name = name
-        self.known = sorted(known)
-
-    def __str__(self) -> str:
-        return f"unknown schema {self.name!r} (known: {', '.join(self.known)})"
-
-
-class RecordError(Exception):
-    """One record is not acceptable: ``reason`` is MALFORMED, BAD_ENCODING or SCHEMA_VIOLATION.
-
-    ``path`` is a JSON path relative to what was decoded (``$.priority``, ``$[3].job_id``).
-    """
-
-    def __init__(
-        self, reason: Reason, message: str, path: str | None = None, offset: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = clip(message)
-        self.path = path
-        self.offset = offset  # byte offset of a syntax error within the decoded bytes
-
-    def line_in(self, data: bytes, first_line: int) -> int:
-        """The line of a syntax error, given the line the decoded bytes start on."""
-        if self.offset is None:
-            return first_line
-        return first_line + data.count(b"\n", 0, self.offset)
-
-
-def split_msgspec_message(text: str) -> tuple[str, str | None]:
-    """Split msgspec's "Expected `int` - at `$.a`" into ("Expected `int`", "$.a")."""
-    m = _AT_PATH.match(text)
-    if m is None:  # pragma: no cover - the pattern matches every string
-        return text, None
-    return m.group("msg"), m.group("path")
-
-
-def to_record_error(exc: BaseException) -> RecordError:
-    """Map what msgspec (or the recursion guard) raises on one record to a RecordError."""
-    if isinstance(exc, RecordError):
-        # Callers keep the error in a local of the frame its traceback points to: a
-        # cycle that only a full gc pass frees, holding that frame's 1 MiB input block.
-        # Dropping the traceback (and any chained error's) frees it at once, which kept
-        # files with many invalid records from growing peak memory by tens of MiB.
-        exc.__traceback__ = None
-        exc.__context__ = None
-        exc.__cause__ = None
-        return exc
-    if isinstance(exc, msgspec.ValidationError):
-        msg, path = split_msgspec_message(str(exc))
-        unknown = _UNKNOWN_FIELD.match(msg)
-        if path is None and unknown is not None:
-            path = f"$.{unknown.group(1)}"  # msgspec names the field but gives no path at "$"
-        return RecordError(Reason.SCHEMA_VIOLATION, msg, path)
-    if isinstance(exc, UnicodeDecodeError):
-        return RecordError(Reason.BAD_ENCODING, f"not valid UTF-8: {exc.reason}")
-    if isinstance(exc, RecursionError):
-        return RecordError(Reason.MALFORMED, "nesting too deep to parse")
-    msg = str(exc)
-    msg = msg.removeprefix("JSON is malformed: ")
-    if msg == "Input data was truncated":
-        msg = "unexpected end of data (truncated value)"
-    offset = None
-    at = _AT_BYTE.search(msg)
-    if at is not None:
-        # The offset is within the record, not the file: it becomes a line instead.
-        offset = int(at.group(1))
-        msg = msg[: at.start()]
-    return RecordError(Reason.MALFORMED, f"not well-formed JSON: {msg}", None, offset)
-
-
-RECORD_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    msgspec.DecodeError,
-    msgspec.ValidationError,
-    UnicodeDecodeError,
-    RecursionError,
-    RecordError,
-)
+    errors: list[RecordError]
+    key: str | None = None
+    time: datetime | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,8 +114,8 @@ class CompiledSchema:
     """A loaded schema, compiled once, applied to every record of many files.
 
     ``properties`` (in file order) are the CSV columns; ``required`` must be present;
-    ``closed`` means no other property is allowed. ``fast`` tells whether msgspec alone
-    validates records (else jsonschema checks each decoded record).
+    ``closed`` means no other property is allowed. ``fast`` tells whether batches of
+    records are filtered in C (else each record is checked by jsonschema).
     """
 
     name: str
@@ -202,12 +132,16 @@ class CompiledSchema:
     _many: msgspec.json.Decoder[Any] = field(repr=False)
     _key: Callable[[Any], Any] | None = field(repr=False)
     _time: Callable[[Any], Any] | None = field(repr=False)
-    _check: Callable[[Any], None] | None = field(repr=False)
+    _validator: Any = field(repr=False)  # jsonschema's, for schemas that are not fast
     _property_types: Mapping[str, str] = field(repr=False)
+    _rules: RecordRules | None = field(repr=False, default=None)
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
     _cell_kinds: Mapping[str, str] = field(repr=False, default_factory=dict)
     _csv_rules: Mapping[str, CellRule | None] | None = field(repr=False, default=None)
     _time_required: bool = field(repr=False, default=False)
+    _date_times: frozenset[str] = field(repr=False, default=frozenset())
+    _required_count: int = field(repr=False, default=0)
+    _optional: tuple[Callable[[Any], Any], ...] = field(repr=False, default=())
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -229,108 +163,196 @@ class CompiledSchema:
     def _list_type(self) -> Any:
         return list[self._record_type]  # type: ignore[name-defined]
 
-    # -- decoding, one record or many -------------------------------------------------
-    def decode_record(self, data: bytes | memoryview) -> Any:
-        """Decode and validate one JSON record; raises RecordError (or msgspec errors).
+    # -- the exact check, one record ---------------------------------------------------
+    def check_record(self, data: bytes | memoryview) -> Checked:
+        """Every problem of one JSON record (its bytes), or its key and time if valid.
 
-        msgspec reports a type mismatch as soon as it sees it, before reading the rest
-        of the value; so a schema error is re-checked for well-formedness, and a value
-        that is also broken JSON is reported as malformed (the more fundamental problem).
+        Well-formedness first (msgspec, strict JSON): broken JSON is the one problem
+        reported. Then each repeated key, the value's type, and each property's rule.
         """
         try:
-            obj = self._one.decode(data)
+            _WELL_FORMED.decode(data)
         except msgspec.ValidationError:
-            # Well-formed but e.g. a number out of range: the schema error stands.
-            with contextlib.suppress(msgspec.ValidationError):
-                _WELL_FORMED.decode(data)
-            raise
-        if self._patterns:
-            self._check_patterns(obj)
-        if self._check is not None:
-            self._check(obj)
-        return obj
+            pass  # well-formed, with a number beyond msgspec's range: the rules say which
+        except RECORD_EXCEPTIONS as exc:
+            return Checked([to_record_error(exc, data)])
+        try:
+            tree = parse_tree(bytes(data).decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # pragma: no cover - msgspec took it
+            return Checked([RecordError(Reason.MALFORMED, f"not well-formed JSON: {exc}")])
+        errors = [
+            RecordError(
+                Reason.SCHEMA_VIOLATION,
+                f"key {clip(key, 80)!r} appears more than once in the object",
+                path,
+            )
+            for path, key in duplicate_keys(tree)
+        ]
+        if not isinstance(tree, Obj):
+            got = json_type(tree)
+            errors.append(RecordError(Reason.SCHEMA_VIOLATION, f"Expected `object`, got `{got}`"))
+            return Checked(errors)
+        errors += self._tree_problems(tree)
+        if errors:
+            return Checked(errors)
+        return self._valid(dict(tree.pairs))
 
-    def _check_patterns(self, obj: Any) -> None:
-        for check in self._patterns:
-            value = check.get(obj)
-            if isinstance(value, str) and check.one.search(value) is None:
-                raise RecordError(
-                    Reason.SCHEMA_VIOLATION,
-                    check.message,
-                    f"$.{check.prop}",
-                )
+    def check_cells(self, cells: Mapping[str, str]) -> Checked:
+        """Every problem of one CSV row (its non-empty cells by column), or its key and time."""
+        if self._rules is None:
+            values = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
+            errors = self._validator_problems(values)
+            return Checked(errors) if errors else self._valid(values)
+        by_name = self._rules.by_name
+        tree_values: dict[str, Any] = {}
+        cell_problems: dict[str, str] = {}
+        for prop, cell in cells.items():
+            rule = by_name.get(prop)
+            if rule is None:
+                tree_values[prop] = cell
+                continue
+            value, problem = rule.from_cell(cell)
+            if problem is None:
+                tree_values[prop] = value
+            else:
+                cell_problems[prop] = problem
+        problems = self._rules.problems(tree_values, cell_problems)
+        if problems:
+            return Checked([RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems])
+        return self._valid(tree_values)
 
-    def _check_all(self, objs: list[Any]) -> None:
-        """The fallback check on a batch; the error's path names the record's index."""
-        assert self._check is not None
-        for i, obj in enumerate(objs):
-            try:
-                self._check(obj)
-            except RecordError as exc:
-                path = f"$[{i}]{(exc.path or '$')[1:]}"
-                raise RecordError(exc.reason, exc.message, path) from None
+    def _tree_problems(self, tree: Obj) -> list[RecordError]:
+        if self.name == ANY_SCHEMA:
+            return [
+                RecordError(Reason.SCHEMA_VIOLATION, message, path)
+                for path, message in number_problems(tree)
+            ]
+        if self._rules is not None:
+            return [
+                RecordError(Reason.SCHEMA_VIOLATION, m, p)
+                for p, m in self._rules.problems(dict(tree.pairs))
+            ]
+        errors = [
+            RecordError(Reason.SCHEMA_VIOLATION, message, path)
+            for path, message in number_problems(tree)
+        ]
+        return errors or self._validator_problems(plain(tree))
 
-    def _bulk_patterns(self, objs: list[Any]) -> None:
+    def _validator_problems(self, value: Any) -> list[RecordError]:
+        assert self._validator is not None
+        out = []
+        for error in sorted(self._validator.iter_errors(value), key=_error_order):
+            path = "$" + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
+            )
+            out.append(RecordError(Reason.SCHEMA_VIOLATION, error.message, path))
+        return out
+
+    def _valid(self, values: Mapping[str, Any]) -> Checked:
+        """Key text and time of a valid record's values (tree values or plain ones)."""
+        key = None
+        value = values.get(self.unique[0]) if self.unique else None
+        if value is not None:
+            # As the batch path keys records: a string property's value as it is, any
+            # other value as canonical JSON text (so 1 and "1" differ).
+            key = value if isinstance(value, str) and self._key_is_text else _key_text(value)
+        time = None
+        if self.timestamp is not None:
+            value = values.get(self.timestamp)
+            if isinstance(value, str) and is_date_time(value):
+                time = to_datetimes([value])[0]
+        return Checked([], key, time)
+
+    @property
+    def _key_is_text(self) -> bool:
+        props = self.document.get("properties", {})
+        return bool(self.unique) and props.get(self.unique[0], {}).get("type") == "string"
+
+    # -- batch filters: many records in one C call -------------------------------------
+    @property
+    def batches(self) -> bool:
+        """Whether records can be accepted in batches (else each takes the exact check)."""
+        return self.fast
+
+    def accept_array(self, data: bytes) -> tuple[list[Any] | None, int | None]:
+        """(the records of ``[rec, rec, ...]``, None) if every one is valid, else (None, a
+        hint): the index of the first record found failing, if known. The exact check then
+        decides the records not accepted: this never accepts one it would refuse."""
+        if not self.fast:
+            return None, None
+        try:
+            objs: list[Any] = self._many.decode(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc)
+        except RECORD_EXCEPTIONS:
+            return None, None
+        return self._batch_verdict(objs, data)
+
+    def accept_lines(self, data: bytes | memoryview) -> tuple[list[Any] | None, int | None]:
+        """Like :meth:`accept_array` for newline-delimited records (blank lines skipped, so
+        a hint counts records, not lines)."""
+        if not self.fast:
+            return None, None
+        try:
+            objs: list[Any] = self._one.decode_lines(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc)
+        except RECORD_EXCEPTIONS:
+            return None, None
+        return self._batch_verdict(objs, data)
+
+    def accept_cells(self, rows: list[dict[str, str]]) -> list[Any] | None:
+        """Many CSV rows (non-empty cells by column) if every one is valid, else None."""
+        if not self.fast or not self._cells_plausible(rows):
+            return None
+        try:
+            objs: list[Any] = msgspec.convert(rows, self._list_type, strict=False)
+        except RECORD_EXCEPTIONS:
+            return None
         for check in self._patterns:
             if not check.all_match(objs):
-                # Rare path: find the first record that fails, for its index.
-                for i, obj in enumerate(objs):
-                    try:
-                        self._check_patterns(obj)
-                    except RecordError as exc:
-                        path = f"$[{i}]{(exc.path or '$')[1:]}"
-                        raise RecordError(exc.reason, exc.message, path) from None
-                raise RecordError(Reason.SCHEMA_VIOLATION, "a pattern does not match", "$[0]")
-
-    def decode_array(self, data: bytes) -> list[Any]:
-        """Decode ``[rec, rec, ...]`` in one C call; raises on the first bad record."""
-        objs: list[Any] = self._many.decode(data)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        if self._check is not None:
-            self._check_all(objs)
+                return None
         return objs
 
-    def decode_lines(self, data: bytes | memoryview) -> list[Any]:
-        """Decode newline-delimited records (blank lines skipped) in one C call."""
-        objs: list[Any] = self._one.decode_lines(data)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        if self._check is not None:
-            self._check_all(objs)
-        return objs
+    def _batch_verdict(
+        self, objs: list[Any], data: bytes | memoryview
+    ) -> tuple[list[Any] | None, int | None]:
+        first: int | None = None
+        for check in self._patterns:
+            if not check.all_match(objs):
+                k = check.first_failure(objs)
+                first = k if first is None else min(first, k)
+        if first is not None:
+            return None, first
+        if not self._no_repeated_key(data, objs):
+            return None, None
+        return objs, None
 
-    def cells_batch(self, rows: list[dict[str, str]]) -> list[Any]:
-        """Validate many CSV rows in one msgspec call (fast path only); raises on any error."""
-        if not self._cells_plausible(rows):
-            raise RecordError(Reason.SCHEMA_VIOLATION, "a cell is not of its column's type")
-        objs: list[Any] = msgspec.convert(rows, self._list_type, strict=False)
-        if self._patterns:
-            self._bulk_patterns(objs)
-        return objs
+    def _no_repeated_key(self, data: bytes | memoryview, objs: list[Any]) -> bool:
+        """Whether no object of the (well-formed) JSON text repeats a key: its key count
+        equals the keys the decoded records hold (decoding folds a repeated key into one).
 
-    def from_cells(self, cells: dict[str, str]) -> Any:
-        """Validate one CSV row (empty cells already removed), coercing by schema type."""
-        if self.fast:
-            for prop, kind in self._cell_kinds.items():
-                value = cells.get(prop)
-                if value is not None and not _cell_fits(kind, value):
-                    raise RecordError(
-                        Reason.SCHEMA_VIOLATION,
-                        f"Expected {_KIND_NAMES[kind]}, got {clip(value, 60)!r}",
-                        f"$.{prop}",
-                    )
-            # strict=False parses "3" as int and "2.5" as float; the checks above refuse
-            # what it would also take but JSON would not (inf, nan, "1" as true, and
-            # numbers as Unix timestamps for a date-time).
-            obj = msgspec.convert(cells, self._record_type, strict=False)
-            if self._patterns:
-                self._check_patterns(obj)
-            return obj
-        obj = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
-        if self._check is not None:
-            self._check(obj)
-        return obj
+        Every key ends with '":' unless whitespace precedes its colon; other '":' are rare
+        (a string starting with a colon, an escaped quote before one) and only ever add.
+        So without whitespace before any colon, equal counts prove no key repeats; in any
+        other case the strings are tokenized exactly and counted again.
+        """
+        text = bytes(data)
+        fields = self._fields_in(objs)
+        if _WS_BEFORE_COLON.search(text) is None and text.count(b'":') == fields:
+            return True
+        found = _STRING_TOKEN.findall(text)
+        return len(found) - found.count(b"") == fields
+
+    def _fields_in(self, objs: list[Any]) -> int:
+        """How many keys the decoded records hold."""
+        if self.name == ANY_SCHEMA:
+            return sum(map(len, objs))
+        count = len(objs)
+        present = count * self._required_count
+        for get in self._optional:
+            present += count - list(map(get, objs)).count(msgspec.UNSET)
+        return present
 
     def csv_columns(self, header: list[str]) -> CsvColumns | None:
         """Column-wise checks for CSV rows under ``header`` (already checked against the
@@ -346,12 +368,12 @@ class CompiledSchema:
             patterns=[(at[c.prop], c) for c in self._patterns if c.prop in at],
             key=at.get(self.unique[0]) if self.unique else None,
             # Only date-time values count as timestamps (as in times_of).
-            time=at.get(time) if time and self._cell_kinds.get(time) == "date-time" else None,
+            time=at.get(time) if time and time in self._date_times else None,
             times=self.tracks_time,
         )
 
     def _cells_plausible(self, rows: list[dict[str, str]]) -> bool:
-        """The checks of :meth:`from_cells` for a whole batch, a column at a time."""
+        """The cell grammar of each typed column, for a whole batch a column at a time."""
         for prop, kind in self._cell_kinds.items():
             values = list(filter(_NOT_NULL, map(operator.methodcaller("get", prop), rows)))
             if not values:
@@ -379,10 +401,46 @@ class CompiledSchema:
     def times_of(self, objs: list[Any]) -> list[datetime]:
         """The timestamps of valid records that have one."""
         assert self._time is not None
-        if self._time_required:
-            # A required, non-null date-time field of the Struct: every value is one.
-            return list(map(self._time, objs))
-        return [t for t in map(self._time, objs) if isinstance(t, datetime)]
+        values = list(map(self._time, objs))
+        if not self._time_required:
+            values = [v for v in values if isinstance(v, str)]
+        return to_datetimes(values) if values else []
+
+
+def _failing_index(exc: msgspec.ValidationError) -> int | None:
+    """The record index msgspec names in a batch error ("... - at `$[12].priority`")."""
+    m = _FIRST_INDEX.search(str(exc))
+    return int(m.group(1)) if m else None
+
+
+_FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
+
+
+def _error_order(error: Any) -> tuple[str, ...]:
+    return tuple(str(p) for p in error.absolute_path)
+
+
+def number_problems(tree: Any, path: str = "$") -> list[tuple[str, str]]:
+    """(path, message) of every number in ``tree`` beyond the engine's number limits."""
+    if isinstance(tree, Num):
+        problem = number_problem(tree)
+        return [] if problem is None else [(path, problem)]
+    if isinstance(tree, Obj):
+        return [p for k, v in tree.pairs for p in number_problems(v, f"{path}.{k}")]
+    if isinstance(tree, list):
+        return [p for i, v in enumerate(tree) for p in number_problems(v, f"{path}[{i}]")]
+    return []
+
+
+def _key_text(value: Any) -> str:
+    """Canonical JSON text of a non-string key value, as the batch path's encoding of the
+    same value: integers as integers, other numbers as the float they round to."""
+    if isinstance(value, Num):
+        exact = value.exact()
+        return str(exact) if isinstance(exact, int) else msgspec.json.encode(float(exact)).decode()
+    if isinstance(value, Decimal):
+        return msgspec.json.encode(float(value)).decode()
+    return msgspec.json.encode(plain(value)).decode()
 
 
 class SchemaRegistry:
@@ -455,14 +513,17 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
 
     struct = _fast_struct(name, document) if name != ANY_SCHEMA else None
     patterns: tuple[PatternCheck, ...] = ()
+    rules: RecordRules | None = None
+    validator: Any = None
+    optional: tuple[Callable[[Any], Any], ...] = ()
     if name == ANY_SCHEMA:
         record_type: Any = dict[str, Any]
-        check: Callable[[Any], None] | None = None
         key: Callable[[Any], Any] | None = None
         time: Callable[[Any], Any] | None = None
     elif struct is not None:
         record_type, fields, patterns = struct
-        check = None
+        rules = RecordRules.of(props_doc, required, closed=closed)
+        optional = tuple(operator.attrgetter(fields[p]) for p in properties if p not in required)
         key = (
             _key_getter(operator.attrgetter(fields[unique[0]]), props_doc, unique)
             if unique
@@ -471,9 +532,13 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         time = operator.attrgetter(fields[timestamp]) if timestamp else None
     else:
         record_type = dict[str, Any]
-        check = _jsonschema_check(document)
-        key = _key_getter(_dict_getter(unique[0]), props_doc, unique) if unique else None
-        time = _time_getter(timestamp) if timestamp else None
+        # Bounds read as Decimal, like the values: every comparison exact.
+        exact_document = json.loads(json.dumps(document), parse_float=Decimal)
+        validator = jsonschema.Draft202012Validator(
+            exact_document, format_checker=_format_checker()
+        )
+        key = _dict_getter(unique[0]) if unique else None
+        time = _dict_getter(timestamp) if timestamp else None
     return CompiledSchema(
         name=name,
         document=document,
@@ -489,8 +554,9 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _many=msgspec.json.Decoder(list[record_type]),
         _key=key,
         _time=time,
-        _check=check,
+        _validator=validator,
         _property_types=property_types,
+        _rules=rules,
         _patterns=patterns,
         _cell_kinds=_cell_kinds(props_doc) if struct is not None else {},
         _csv_rules=_csv_rules(props_doc, unique) if struct is not None else None,
@@ -498,16 +564,14 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         and timestamp in required
         and props_doc[timestamp].get("type") == "string"
         and props_doc[timestamp].get("format") == "date-time",
+        _date_times=frozenset(
+            p
+            for p, sub in (props_doc.items() if isinstance(props_doc, dict) else ())
+            if isinstance(sub, dict) and sub.get("format") == "date-time"
+        ),
+        _required_count=len(required),
+        _optional=optional,
     )
-
-
-def _csv_rules(props: dict[str, Any], unique: tuple[str, ...]) -> dict[str, CellRule | None] | None:
-    """Every property's column check (None: any string passes), or None when CSV rows
-    must take the exact path (see :class:`CsvColumns`)."""
-    if unique and props[unique[0]].get("type") != "string":
-        return None  # non-string keys are compared as canonical JSON of the converted value
-    kinds = _cell_kinds(props)
-    return {prop: _csv_rule(sub, kinds.get(prop)) for prop, sub in props.items()}
 
 
 def _string_list(
@@ -523,410 +587,7 @@ def _string_list(
     return tuple(value)
 
 
-def _fast_struct(
-    name: str, document: dict[str, Any]
-) -> tuple[Any, dict[str, str], tuple[PatternCheck, ...]] | None:
-    """A msgspec Struct type equivalent to ``document``, or None if it needs jsonschema."""
-    if set(document) - _TOP_KEYWORDS or document.get("type") != "object":
-        return None
-    additional = document.get("additionalProperties", True)
-    if additional not in (True, False):
-        return None
-    props = document.get("properties", {})
-    required = set(document.get("required", ()))
-    if not required <= set(props):
-        return None  # a required property without a declaration: leave it to jsonschema
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
-    fields: dict[str, str] = {}
-    optional: list[tuple[str, Any, Any]] = []
-    patterns: list[PatternCheck] = []
-    for i, (prop, sub) in enumerate(props.items()):
-        attr = f"f{i}"  # property names need not be Python identifiers
-        bulk = _bulk_pattern(sub)
-        annotation = _fast_type(sub, with_pattern=bulk is None)
-        if annotation is None:
-            return None
-        if bulk is not None:
-            email = isinstance(sub, dict) and sub.get("format") == "email"
-            patterns.append(PatternCheck(prop, attr, bulk, email=email))
-        fields[prop] = attr
-        if prop in required:
-            spec.append((attr, annotation))
-        else:
-            optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
-    struct = msgspec.defstruct(
-        _struct_name(name),
-        [*spec, *optional],
-        rename={attr: prop for prop, attr in fields.items()},
-        forbid_unknown_fields=additional is False,
-        kw_only=True,
-    )
-    return struct, fields, tuple(patterns)
-
-
-def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
-    """The annotated Python type for one property schema, or None if unsupported.
-
-    ``"type": [T, "null"]`` is the type of T or None.
-    """
-    if isinstance(sub, dict) and isinstance(sub.get("type"), list):
-        kinds = sub["type"]
-        others = [k for k in kinds if k != "null"]
-        if len(kinds) != 2 or len(others) != 1 or "enum" in sub:
-            return None
-        inner = _fast_type({**sub, "type": others[0]}, with_pattern=with_pattern)
-        return None if inner is None else Optional[inner]  # noqa: UP045 - works on Annotated
-    if not isinstance(sub, dict) or set(sub) - _PROPERTY_KEYWORDS:
-        return None
-    kind = sub.get("type")
-    fmt = sub.get("format")
-    if "enum" in sub:
-        values = sub["enum"]
-        if (
-            not values
-            or not all(isinstance(v, str) for v in values)
-            or kind not in (None, "string")
-        ):
-            return None
-        if set(sub) & {"pattern", "minLength", "maxLength", "format"}:
-            return None
-        return Literal[tuple(values)]
-    if not isinstance(kind, str) or kind not in _TYPES:
-        return None
-    base = _TYPES[kind]
-    meta: dict[str, Any] = {}
-    if kind == "string":
-        if fmt is not None and fmt not in _FAST_FORMATS:
-            return None
-        if fmt == "date-time":
-            if set(sub) & {"pattern", "minLength", "maxLength"}:
-                return None
-            return Annotated[datetime, msgspec.Meta(tz=True)]
-        pattern = sub.get("pattern")
-        if fmt == "email":
-            if pattern is not None:
-                return None
-            pattern = EMAIL_PATTERN
-        if pattern is not None and with_pattern:
-            meta["pattern"] = pattern
-        if "minLength" in sub:
-            meta["min_length"] = sub["minLength"]
-        if "maxLength" in sub:
-            meta["max_length"] = sub["maxLength"]
-    elif kind in ("integer", "number"):
-        if fmt is not None:
-            return None
-        for keyword, arg in (
-            ("minimum", "ge"),
-            ("maximum", "le"),
-            ("exclusiveMinimum", "gt"),
-            ("exclusiveMaximum", "lt"),
-            ("multipleOf", "multiple_of"),
-        ):
-            if keyword in sub:
-                meta[arg] = sub[keyword]
-        if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
-            return None  # msgspec wants integer bounds for int fields
-    elif set(sub) - _ANNOTATIONS - {"type"}:
-        return None
-    return Annotated[base, msgspec.Meta(**meta)] if meta else base
-
-
-def _string_pattern(sub: Any) -> str | None:
-    """The regex a string property must match (its pattern, or email's), if any."""
-    if not isinstance(sub, dict) or "enum" in sub:
-        return None
-    kind = sub.get("type")
-    if kind != "string" and not (isinstance(kind, list) and "string" in kind):
-        return None
-    if sub.get("format") == "email":
-        return None if "pattern" in sub else EMAIL_PATTERN
-    pattern = sub.get("pattern")
-    return pattern if isinstance(pattern, str) else None
-
-
-def _bulk_pattern(sub: Any) -> str | None:
-    """The property's pattern if it can be checked in bulk (see PatternCheck), else None.
-
-    Bulk needs ``^X$`` with no top-level ``|``: then, in MULTILINE mode over values
-    joined by newlines, a match per line means every value matches.
-    """
-    pattern = _string_pattern(sub)
-    if pattern is None or len(pattern) < 2 or pattern[0] != "^" or pattern[-1] != "$":
-        return None
-    inner = pattern[1:-1]
-    depth = 0
-    in_class = False
-    escaped = False
-    for ch in inner:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif (ch == "|" and depth == 0) or ch in "^$":
-            return None
-    if escaped or in_class or depth != 0:
-        return None
-    try:
-        re.compile(pattern)
-    except re.error:
-        return None
-    return pattern
-
-
-class PatternCheck:
-    """One string property's regex, checked per value or, fast, for a whole batch.
-
-    The batch check joins the values with newlines and counts MULTILINE matches of the
-    anchored pattern: matches cannot overlap and each starts at a line start, so as many
-    matches as values (and no newline inside a value) means every value matched whole.
-    One regex pass in C instead of one Python call per value.
-    """
-
-    __slots__ = ("attr", "get", "good", "many", "message", "one", "pattern", "prop")
-
-    def __init__(self, prop: str, attr: str, pattern: str, *, email: bool = False) -> None:
-        self.prop = prop
-        self.attr = attr
-        self.pattern = pattern
-        # msgspec's wording for its own pattern checks, or what an e-mail check means.
-        self.message = (
-            "Expected an e-mail address (format email)"
-            if email
-            else f"Expected `str` matching regex {pattern!r}"
-        )
-        self.get = operator.attrgetter(attr)
-        # ECMA-262's "$" is the end of input; Python's also matches before a final "\n".
-        self.one = re.compile(pattern[:-1] + r"\Z")
-        self.many = re.compile(pattern, re.MULTILINE)
-        # Values already known to match: codes, statuses and domains repeat, so most
-        # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
-        self.good: set[str] = set()
-
-    def all_match(self, objs: list[Any]) -> bool:
-        """Whether the property's value in each record (where present) matches."""
-        # Absent (UNSET) and null values are skipped: dropped from the set afterwards, as
-        # filtering each value through a predicate cost more than the rest of the check.
-        fresh = set(map(self.get, objs))
-        fresh.discard(None)
-        fresh.discard(msgspec.UNSET)
-        return self.values_match(fresh)
-
-    def values_match(self, fresh: set[Any]) -> bool:
-        """Whether every string of ``fresh`` matches (a record's values or a CSV column's)."""
-        fresh -= self.good
-        if not fresh:
-            return True
-        if len(fresh) < 32:
-            ok = all(map(self.one.search, fresh))
-        else:
-            joined = "\n".join(fresh)
-            # A value holding a newline: let the per-value check decide.
-            ok = joined.count("\n") == len(fresh) - 1 and len(self.many.findall(joined)) == len(
-                fresh
-            )
-        if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
-            self.good |= fresh
-        return ok
-
-
-_GOOD_VALUES = 4096
-# CSV cells msgspec's lax conversion would take but a JSON value of that type could not be.
-_BOOLEANS = frozenset({"true", "false"})
-_NOT_A_NUMBER = re.compile(r"[a-df-zA-DF-Z]")  # inf, nan, Infinity (e/E are exponents)
-_NOT_A_DATETIME = re.compile(r"(?m)^[^:]*$")  # every RFC 3339 date-time has a colon
-_KIND_NAMES = {
-    "boolean": "`bool` (true or false)",
-    "number": "a finite `number`",
-    "date-time": "an RFC 3339 `datetime`",
-}
-
-
-def _cell_fits(kind: str, value: str) -> bool:
-    if kind == "boolean":
-        return value in _BOOLEANS
-    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
-    return bad.search(value) is None
-
-
-def _cells_fit(kind: str, values: list[str]) -> bool:
-    """:func:`_cell_fits` for a whole column at once (one regex pass over the joined cells;
-    the patterns are per line, so joining with newlines keeps each cell's verdict)."""
-    if kind == "boolean":
-        return _BOOLEANS.issuperset(values)
-    bad = _NOT_A_NUMBER if kind == "number" else _NOT_A_DATETIME
-    return bad.search("\n".join(values)) is None
-
-
-def _cell_kinds(props: Any) -> dict[str, str]:
-    """Properties whose CSV cells need a check beyond msgspec's lax conversion."""
-    kinds: dict[str, str] = {}
-    for prop, sub in props.items() if isinstance(props, dict) else ():
-        kind = sub.get("type") if isinstance(sub, dict) else None
-        if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), None)
-        if kind in ("boolean", "number"):
-            kinds[prop] = kind
-        elif kind == "string" and sub.get("format") == "date-time":
-            kinds[prop] = "date-time"
-    return kinds
-
-
-#: A CSV column's check on its non-empty cells: None when one is invalid, else the
-#: values they convert to (a date-time column's are the timestamps the summary needs).
-type CellRule = Callable[[list[str]], list[Any] | None]
-
-
-def _convert_rule(annotation: Any, *, strict: bool = False) -> CellRule:
-    """Cells converted as the Struct's field converts each: the same type and Meta, the
-    same lax mode, so the same cells pass; one C call for the column."""
-    many = list[annotation]
-
-    def rule(cells: list[str]) -> list[Any] | None:
-        try:
-            values: list[Any] = msgspec.convert(cells, many, strict=strict)
-        except msgspec.ValidationError:
-            return None
-        return values
-
-    return rule
-
-
-def _csv_rule(sub: Any, kind: str | None) -> CellRule | None:
-    """The column check of one property (``kind`` as in :func:`_cell_kinds`), or None
-    when any string passes (an unconstrained string column needs no work)."""
-    annotation = _fast_type(sub, with_pattern=_bulk_pattern(sub) is None)
-    if annotation is str:
-        return None
-    if "enum" in sub:  # a Literal of strings: membership is the whole check
-        allowed = frozenset(sub["enum"])
-        return lambda cells: cells if allowed.issuperset(cells) else None
-    if kind == "boolean":  # only true/false, as from_cells asks; both convert
-        return lambda cells: cells if _cells_fit("boolean", cells) else None
-    if kind == "date-time":
-        # Strict conversion takes RFC 3339 text only, which always has the colon that
-        # from_cells asks for before its lax conversion (which also reads numbers as Unix
-        # times); for such text both give the same datetime.
-        return _convert_rule(annotation, strict=True)
-    if kind == "number":
-        convert = _convert_rule(annotation)
-        return lambda cells: convert(cells) if _cells_fit("number", cells) else None
-    return _convert_rule(annotation)
-
-
-class CsvColumns:
-    """CSV rows of one header checked a column at a time, for batches of valid rows.
-
-    The exact path builds a dict per row and converts it to the schema's Struct; this
-    one transposes a batch (``zip(*rows)``) and converts each column in one C call with
-    the field's own type, after the same cell checks. It accepts a batch only if the
-    exact path takes every row, so a refused batch (an invalid row) goes to the exact
-    path, which locates and words the errors. Built by :meth:`CompiledSchema.csv_columns`.
-    """
-
-    __slots__ = ("_key", "_patterns", "_required", "_rules", "_time", "_times")
-
-    def __init__(
-        self,
-        rules: list[tuple[int, CellRule]],
-        required: list[int],
-        patterns: list[tuple[int, PatternCheck]],
-        key: int | None,
-        time: int | None,
-        *,
-        times: bool,
-    ) -> None:
-        self._rules = rules
-        self._required = required
-        self._patterns = patterns
-        self._key = key
-        self._time = time  # the column whose values are the timestamps, if one
-        self._times = times  # whether the schema tracks time at all
-
-    def check(
-        self, columns: list[tuple[str, ...]]
-    ) -> tuple[list[str | None] | None, list[datetime] | None] | None:
-        """(keys, timestamps) of the rows whose columns these are, or None if any row
-        may be invalid. Keys are None where the key cell is empty (absent)."""
-        for i in self._required:
-            if "" in columns[i]:
-                return None
-        times: list[datetime] | None = [] if self._times else None
-        for i, rule in self._rules:
-            column = columns[i]
-            cells = list(filter(None, column)) if "" in column else list(column)
-            if not cells:
-                continue  # an empty cell is an absent value
-            values = rule(cells)
-            if values is None:
-                return None
-            if i == self._time:
-                times = values
-        for i, pattern in self._patterns:
-            if not pattern.values_match(set(columns[i]) - _EMPTY):
-                return None
-        keys: list[str | None] | None = None
-        if self._key is not None:
-            column = columns[self._key]
-            keys = list(column) if "" not in column else [c or None for c in column]
-        return keys, times
-
-
-_EMPTY = frozenset({""})
-
-
 _NOT_NULL = functools.partial(operator.is_not, None)
-
-
-def _struct_name(name: str) -> str:
-    cleaned = re.sub(r"\W", "_", name)
-    return f"Record_{cleaned}"
-
-
-def _jsonschema_check(document: dict[str, Any]) -> Callable[[Any], None]:
-    validator = jsonschema.Draft202012Validator(document, format_checker=_format_checker())
-
-    def check(obj: Any) -> None:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
-        if error is not None:
-            path = "$" + "".join(
-                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
-            )
-            raise RecordError(Reason.SCHEMA_VIOLATION, error.message, path)
-
-    return check
-
-
-def _format_checker() -> jsonschema.FormatChecker:
-    """jsonschema's format checks, with date-time and email exactly as the fast path has
-    them (and not silently skipped when an optional format package is missing)."""
-    checker = jsonschema.FormatChecker()
-    aware = Annotated[datetime, msgspec.Meta(tz=True)]
-    email = re.compile(EMAIL_PATTERN)
-
-    def _date_time(value: object) -> bool:
-        if not isinstance(value, str):
-            return True
-        try:
-            msgspec.convert(value, aware)
-        except msgspec.ValidationError:
-            return False
-        return True
-
-    def _email(value: object) -> bool:
-        return not isinstance(value, str) or email.search(value) is not None
-
-    checker.checks("date-time")(_date_time)
-    checker.checks("email")(_email)
-    return checker
 
 
 def _key_getter(
@@ -954,34 +615,3 @@ def _dict_getter(prop: str) -> Callable[[Any], Any]:
         return obj.get(prop) if isinstance(obj, dict) else None
 
     return get
-
-
-def _time_getter(prop: str) -> Callable[[Any], Any]:
-    def get(obj: Any) -> Any:
-        value = obj.get(prop) if isinstance(obj, dict) else None
-        if isinstance(value, str):
-            try:
-                parsed = msgspec.convert(value, datetime)
-            except msgspec.ValidationError:
-                return None
-            return parsed if parsed.tzinfo is not None else None
-        return None
-
-    return get
-
-
-_INT = re.compile(r"-?[0-9]+\Z")
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
-
-
-def _coerce_cell(value: str, kind: str | None) -> Any:
-    """CSV cell to the JSON value it spells, for the jsonschema fallback; a cell that spells
-    no value of the declared type stays a string, which jsonschema then rejects, located."""
-    if kind == "integer" and _INT.match(value):
-        return int(value)
-    if kind == "number" and _NUMBER.match(value):
-        number = float(value)
-        return int(number) if number.is_integer() and _INT.match(value) else number
-    if kind == "boolean" and value in _BOOLEANS:
-        return value == "true"
-    return value

@@ -33,7 +33,6 @@ from silent_scalper.engine.schemas import (
 )
 from silent_scalper.engine.sniff import check_content, format_for_key
 from silent_scalper.engine.types import (
-    REASON_PRECEDENCE,
     FileFormat,
     Limits,
     LocatedError,
@@ -119,10 +118,11 @@ def validate_stream(
         )
     elif col.records == 0 and not col.reasons:
         col.error(Reason.SCHEMA_VIOLATION, LocatedError("the file has no records", "file"))
-    reason = next((r for r in REASON_PRECEDENCE if r in col.reasons), None)
+    reason = Reason.most_fundamental(col.reasons)
     errors = sorted(col.errors, key=lambda e: (e.record or 0, e.line or 0))[: limits.max_errors]
     summary = ValidationSummary(
-        valid=reason is None,
+        # Valid means no problem was recorded at all, whatever its reason.
+        valid=col.error_count == 0 and not col.reasons,
         reason=reason,
         format=fmt,
         encoding=encoding,

@@ -7,6 +7,7 @@ cross a Lambda boundary (Step Functions payloads are JSON) and come back typed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -25,25 +26,32 @@ _MAX_NAME_CHARS = 120
 
 
 class Reason(StrEnum):
-    """Why a file was not accepted. Stable strings: stored, alerted on and documented."""
+    """Why a file was not accepted. Stable strings: stored, alerted on and documented.
 
-    EMPTY_FILE = "EMPTY_FILE"
+    Members are declared from the most fundamental problem to the least: when a file has
+    several, the summary names the first (:meth:`most_fundamental`). A new member is
+    ranked by where it is declared, so no reason can be left unranked.
+    """
+
     TOO_LARGE = "TOO_LARGE"
+    EMPTY_FILE = "EMPTY_FILE"
     UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
     BAD_ENCODING = "BAD_ENCODING"
     MALFORMED = "MALFORMED"
     SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
 
+    @property
+    def rank(self) -> int:
+        """0 for the most fundamental reason, then 1, 2... in declaration order."""
+        return _RANKS[self]
 
-# When a file has several problems the summary names the most fundamental one.
-REASON_PRECEDENCE: tuple[Reason, ...] = (
-    Reason.TOO_LARGE,
-    Reason.EMPTY_FILE,
-    Reason.UNSUPPORTED_TYPE,
-    Reason.BAD_ENCODING,
-    Reason.MALFORMED,
-    Reason.SCHEMA_VIOLATION,
-)
+    @classmethod
+    def most_fundamental(cls, reasons: Iterable[Reason]) -> Reason | None:
+        """The reason a summary names among ``reasons`` (None if there are none)."""
+        return min(reasons, key=_RANKS.__getitem__, default=None)
+
+
+_RANKS: dict[Reason, int] = {reason: i for i, reason in enumerate(Reason)}
 
 
 class FileFormat(StrEnum):

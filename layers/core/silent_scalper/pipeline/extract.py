@@ -6,7 +6,7 @@ from datetime import datetime
 
 from silent_scalper.engine import ValidationSummary
 from silent_scalper.identity import Uploader
-from silent_scalper.pipeline.models import StepInput
+from silent_scalper.pipeline.models import ExtractRequest, StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
     MetadataRecord,
@@ -24,6 +24,7 @@ def iso(now: datetime) -> str:
 def build_record(
     step: StepInput,
     *,
+    key: str,
     status: Status,
     settings: Settings,
     now: datetime,
@@ -35,13 +36,15 @@ def build_record(
 ) -> MetadataRecord:
     """A terminal record for ``step``'s object; the summary fills the content fields.
 
-    ``schema_name`` is the schema chosen for the object (the summary's when there is one).
+    ``key`` is the object's real key, resolved against the object; the event's spelling of
+    it is kept as ``event_key``. ``schema_name`` is the schema chosen for the object (the
+    summary's when there is one).
     """
     stamp = iso(now)
     record = MetadataRecord(
         pk=step.pk,
         bucket=step.bucket,
-        key=step.s3_key(url_encoded=settings.event_keys_url_encoded),
+        key=key,
         event_key=step.object.key,
         version_id=step.object.version_id,
         etag=step.object.etag,
@@ -88,20 +91,26 @@ def _str_or_none(value: object) -> str | None:
 
 
 def extract_metadata(
-    step: StepInput,
+    step: ExtractRequest,
     summary: ValidationSummary,
     *,
     settings: Settings,
     now: datetime,
-    uploader: Uploader | None = None,
 ) -> MetadataRecord:
     """The ``VALID`` record of a file whose summary says it is valid.
 
-    ``uploader`` is what TypeCheck read from the object's metadata: no second request.
+    The uploader and the real key come from TypeCheck (the object's metadata and the key its
+    read resolved): no second request.
     """
     if not summary.valid:
         msg = "extract_metadata needs the summary of a valid file; invalid files go to Quarantine"
         raise ValueError(msg)
     return build_record(
-        step, status=Status.VALID, settings=settings, now=now, summary=summary, uploader=uploader
+        step,
+        key=step.key,
+        status=Status.VALID,
+        settings=settings,
+        now=now,
+        summary=summary,
+        uploader=step.uploader,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -52,32 +51,25 @@ class StepInput(BaseModel):
         """The metadata record's partition key (same as Claim builds it)."""
         return item_key(self.bucket, self.object.key)
 
-    def s3_key(self, *, url_encoded: bool) -> str:
-        """The object's real key: S3 notifications URL-encode keys (space as ``+``)."""
-        return unquote_plus(self.object.key) if url_encoded else self.object.key
-
     @property
     def version_id(self) -> str | None:
         """The version the event saw (``None`` for an unversioned bucket's ``"null"``)."""
         vid = self.object.version_id
         return vid if vid and vid != "null" else None
 
-    def get_args(self, *, url_encoded: bool) -> GetObjectRequestTypeDef:
-        """``GetObject`` arguments naming exactly the version the event saw."""
-        args: GetObjectRequestTypeDef = {
-            "Bucket": self.bucket,
-            "Key": self.s3_key(url_encoded=url_encoded),
-        }
+    def get_args(self, key: str) -> GetObjectRequestTypeDef:
+        """``GetObject`` arguments naming exactly the version the event saw under ``key``.
+
+        ``key`` is one form of the event's key (see :mod:`silent_scalper.pipeline.keys`).
+        """
+        args: GetObjectRequestTypeDef = {"Bucket": self.bucket, "Key": key}
         if self.version_id is not None:
             args["VersionId"] = self.version_id
         return args
 
-    def copy_source(self, *, url_encoded: bool) -> CopySourceTypeDef:
-        """``CopySource`` naming exactly the version the event saw."""
-        source: CopySourceTypeDef = {
-            "Bucket": self.bucket,
-            "Key": self.s3_key(url_encoded=url_encoded),
-        }
+    def copy_source(self, key: str) -> CopySourceTypeDef:
+        """``CopySource`` naming exactly the version the event saw, under the resolved ``key``."""
+        source: CopySourceTypeDef = {"Bucket": self.bucket, "Key": key}
         if self.version_id is not None:
             source["VersionId"] = self.version_id
         return source
@@ -98,6 +90,9 @@ class TypeCheckOutcome:
 
     verdict: TypeCheckResult
     uploader: Uploader | None = None
+    #: The object's real key, resolved against the object (``None`` only for an empty object
+    #: that is gone: its verdict needs no bytes).
+    key: str | None = None
 
     @property
     def uploader_attribute(self) -> dict[str, Any]:
@@ -108,6 +103,7 @@ class TypeCheckOutcome:
         """The Lambda result (JSON-safe)."""
         return {
             **self.verdict.to_dict(),
+            "key": self.key,
             "uploader": None if self.uploader is None else self.uploader.model_dump(mode="json"),
             "uploader_attribute": self.uploader_attribute,
         }
@@ -119,6 +115,7 @@ class TypeCheckOutcome:
         return cls(
             TypeCheckResult.from_dict(data),
             None if uploader is None else Uploader.model_validate(uploader),
+            data.get("key"),
         )
 
 
@@ -138,10 +135,12 @@ class ValidationOutcome(BaseModel):
 
 
 class ExtractRequest(StepInput):
-    """ExtractMetadata's payload: the summary of a valid file and TypeCheck's uploader."""
+    """ExtractMetadata's payload: the summary of a valid file, TypeCheck's uploader and key."""
 
     summary: dict[str, Any]
     uploader: Uploader | None = None
+    #: The real key TypeCheck resolved (``$.type_check.key``): the record's ``key``.
+    key: str = Field(min_length=1)
 
 
 class WriteRequest(StepInput):

@@ -21,6 +21,7 @@ from silent_scalper.engine import TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract import build_record
+from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
@@ -212,9 +213,15 @@ def quarantine(
         ValidationSummary.from_dict(validation.summary) if validation.summary is not None else None
     )
     reason = validation.reason or UNKNOWN_REASON
-    source_head = s3.head_object(**request.get_args(url_encoded=settings.event_keys_url_encoded))
+    # The real key: TypeCheck's resolution first, then the event's forms; gone -> ObjectGone.
+    key, source_head = first_existing(
+        request,
+        lambda k: s3.head_object(**request.get_args(k)),
+        hint=request.type_check.get("key"),
+    )
     record = build_record(
         request,
+        key=key,
         status=Status.QUARANTINED,
         settings=settings,
         now=now,
@@ -224,7 +231,7 @@ def quarantine(
         uploader=Uploader.from_object_metadata(source_head.get("Metadata", {})),
         schema_name=(summary.schema if summary is not None else None)
         or schema_for_key(
-            request.s3_key(url_encoded=settings.event_keys_url_encoded),
+            key,
             prefix=settings.upload_prefix,
             default=settings.schema_name,
             known=schemas,
@@ -238,7 +245,7 @@ def quarantine(
             "report_location": f"s3://{settings.quarantine_bucket}/{report_key}",
         }
     )
-    source = request.copy_source(url_encoded=settings.event_keys_url_encoded)
+    source = request.copy_source(key)
     tagging = tag_query(Status.QUARANTINED, reason)
     origin = {
         SOURCE_VERSION_META: request.version_id or "null",

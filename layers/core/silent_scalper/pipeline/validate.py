@@ -17,6 +17,7 @@ from silent_scalper.engine import (
     TypeCheckResult,
     validate_stream,
 )
+from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import StepInput, ValidationOutcome
 from silent_scalper.schema_choice import schema_for_key
 from silent_scalper.settings import Settings
@@ -49,9 +50,17 @@ class _BodyReader(io.RawIOBase):
         super().close()
 
 
-def schema_of(step: StepInput, *, registry: SchemaRegistry, settings: Settings) -> CompiledSchema:
-    """The schema that validates ``step``'s object, chosen from its key."""
-    key = step.s3_key(url_encoded=settings.event_keys_url_encoded)
+def schema_of(
+    step: StepInput,
+    *,
+    registry: SchemaRegistry,
+    settings: Settings,
+    key_hint: str | None = None,
+) -> CompiledSchema:
+    """The schema that validates ``step``'s object, chosen from its key: the key TypeCheck
+    resolved (``key_hint``), else the event's. Both spell the prefix and a schema segment
+    alike: schema names hold only characters no encoding changes."""
+    key = key_hint or step.object.key
     name = schema_for_key(
         key, prefix=settings.upload_prefix, default=settings.schema_name, known=registry.names
     )
@@ -65,12 +74,15 @@ def validate_object(
     type_result: TypeCheckResult,
     schema: CompiledSchema,
     limits: Limits,
-    url_encoded: bool,
+    key_hint: str | None = None,
 ) -> ValidationOutcome:
     """Validate every record of the object in one pass; return the small outcome.
 
     When TypeCheck already found a reason the object is not read again: the outcome carries
-    that reason and no summary, and Route sends the file to Quarantine.
+    that reason and no summary, and Route sends the file to Quarantine. ``key_hint`` is the
+    key TypeCheck resolved; it is tried first, then the event's other forms
+    (:func:`~silent_scalper.pipeline.keys.first_existing`); an object gone since raises
+    :class:`~silent_scalper.records.ObjectGone`.
     """
     if not type_result.ok:
         return ValidationOutcome(
@@ -79,11 +91,11 @@ def validate_object(
             message=type_result.message,
             summary=None,
         )
-    response = s3.get_object(**step.get_args(url_encoded=url_encoded))
+    key, response = first_existing(step, lambda k: s3.get_object(**step.get_args(k)), hint=key_hint)
     with io.BufferedReader(_BodyReader(response["Body"]), buffer_size=READ_BUFFER_BYTES) as stream:
         summary = validate_stream(
             stream,
-            key=step.s3_key(url_encoded=url_encoded),
+            key=key,
             schema=schema,
             limits=limits,
             fmt=type_result.format,

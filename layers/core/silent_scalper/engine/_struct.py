@@ -1,0 +1,175 @@
+"""A flat object schema compiled into a ``msgspec.Struct`` type: the batch filter that
+msgspec decodes JSON bytes straight into, many records per call."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Optional
+
+import msgspec
+
+from silent_scalper.engine._patterns import (
+    _FORMAT_PATTERNS,
+    DateTimeCheck,
+    PatternCheck,
+    _bulk_pattern,
+    _string_pattern,
+)
+from silent_scalper.engine.rules import ecma_end
+
+_TYPES: dict[str, type] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "null": type(None),
+}
+# Keywords the fast path understands; anything else sends the schema to jsonschema.
+_ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "$comment",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+_TOP_KEYWORDS = _ANNOTATIONS | {
+    "$schema",
+    "$id",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "x-unique",
+    "x-timestamp",
+}
+_PROPERTY_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "enum",
+    "format",
+}
+
+
+def _fast_struct(
+    name: str, document: dict[str, Any]
+) -> tuple[Any, dict[str, str], tuple[PatternCheck, ...]] | None:
+    """A msgspec Struct type equivalent to ``document``, or None if it needs jsonschema."""
+    if set(document) - _TOP_KEYWORDS or document.get("type") != "object":
+        return None
+    additional = document.get("additionalProperties", True)
+    if additional not in (True, False):
+        return None
+    props = document.get("properties", {})
+    required = set(document.get("required", ()))
+    if not required <= set(props):
+        return None  # a required property without a declaration: leave it to jsonschema
+    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    fields: dict[str, str] = {}
+    optional: list[tuple[str, Any, Any]] = []
+    patterns: list[PatternCheck] = []
+    for i, (prop, sub) in enumerate(props.items()):
+        attr = f"f{i}"  # property names need not be Python identifiers
+        bulk = _bulk_pattern(sub)
+        annotation = _fast_type(sub, with_pattern=bulk is None)
+        if annotation is None:
+            return None
+        if bulk is not None:
+            fmt = sub.get("format") if isinstance(sub, dict) else None
+            kind = DateTimeCheck if fmt == "date-time" else PatternCheck
+            patterns.append(kind(prop, attr, bulk, fmt=fmt))
+        fields[prop] = attr
+        if prop in required:
+            spec.append((attr, annotation))
+        else:
+            optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
+    struct = msgspec.defstruct(
+        _struct_name(name),
+        [*spec, *optional],
+        rename={attr: prop for prop, attr in fields.items()},
+        forbid_unknown_fields=additional is False,
+        kw_only=True,
+    )
+    return struct, fields, tuple(patterns)
+
+
+def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
+    """The annotated Python type for one property schema, or None if unsupported.
+
+    ``"type": [T, "null"]`` is the type of T or None.
+    """
+    if isinstance(sub, dict) and isinstance(sub.get("type"), list):
+        kinds = sub["type"]
+        others = [k for k in kinds if k != "null"]
+        if len(kinds) != 2 or len(others) != 1 or "enum" in sub:
+            return None
+        inner = _fast_type({**sub, "type": others[0]}, with_pattern=with_pattern)
+        return None if inner is None else Optional[inner]  # noqa: UP045 - works on Annotated
+    if not isinstance(sub, dict) or set(sub) - _PROPERTY_KEYWORDS:
+        return None
+    kind = sub.get("type")
+    fmt = sub.get("format")
+    if "enum" in sub:
+        values = sub["enum"]
+        if (
+            not values
+            or not all(isinstance(v, str) for v in values)
+            or kind not in (None, "string")
+        ):
+            return None
+        if set(sub) & {"pattern", "minLength", "maxLength", "format"}:
+            return None
+        return Literal[tuple(values)]
+    if not isinstance(kind, str) or kind not in _TYPES:
+        return None
+    base = _TYPES[kind]
+    meta: dict[str, Any] = {}
+    if kind == "string":
+        if fmt is not None and fmt not in _FORMAT_PATTERNS:
+            return None
+        if fmt is not None and set(sub) & {"pattern", "minLength", "maxLength"}:
+            return None  # one pattern a property: the format's
+        pattern = _string_pattern(sub)
+        if pattern is not None and with_pattern:
+            meta["pattern"] = ecma_end(pattern)
+        if "minLength" in sub:
+            meta["min_length"] = sub["minLength"]
+        if "maxLength" in sub:
+            meta["max_length"] = sub["maxLength"]
+    elif kind in ("integer", "number"):
+        if fmt is not None or (kind == "number" and "multipleOf" in sub):
+            return None  # a float remainder is not exact: jsonschema on Decimals decides
+        # A float is exact for integers; a number's bounds become exclusive, so that a
+        # value equal to one after rounding to a float (4.9999999999999999 for 5, -1e-400
+        # for 0) is left to the exact check, which compares the decimal text.
+        inclusive = kind == "integer"
+        for keyword, arg in (
+            ("minimum", "ge" if inclusive else "gt"),
+            ("maximum", "le" if inclusive else "lt"),
+            ("exclusiveMinimum", "gt"),
+            ("exclusiveMaximum", "lt"),
+            ("multipleOf", "multiple_of"),
+        ):
+            if keyword in sub:
+                meta[arg] = sub[keyword]
+        if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
+            return None  # msgspec wants integer bounds for int fields
+    elif set(sub) - _ANNOTATIONS - {"type"}:
+        return None
+    return Annotated[base, msgspec.Meta(**meta)] if meta else base
+
+
+def _struct_name(name: str) -> str:
+    cleaned = re.sub(r"\W", "_", name)
+    return f"Record_{cleaned}"

@@ -1,0 +1,414 @@
+"""The engine's value rules, each defined once and used by every format and path.
+
+A record is valid when its exact check (:class:`RecordRules` over the record's JSON
+values, or over CSV cells read by the cell grammar) finds no problem. The batch paths in
+``schemas`` are filters that only ever accept what this check accepts; whatever they do
+not accept is checked here, which also words and locates every problem of the record.
+
+- **Numbers** are compared exactly, from their text (``Decimal`` or ``int``), never
+  through a float. A ``number`` must round to a finite IEEE 754 double (magnitude up to
+  about 1.8e308); an ``integer`` is written ``-?(0|[1-9][0-9]*)`` (no fraction, no
+  exponent) with at most 4,300 digits.
+- **date-time** is RFC 3339 section 5.6 ``date-time``: ``T`` and ``Z`` in either case,
+  a numeric offset with its colon, a real calendar day, seconds up to 60 (the grammar's
+  leap second). Years 0001-9999.
+- **email** is an RFC 5321 mailbox without DNS: a dot-atom local part of at most 64
+  octets, ``@``, a host name of two or more labels (letters, digits, inner hyphens, at
+  most 63 octets each; a label with other characters must be a valid IDNA 2008
+  U-label), the address at most 254 octets with its domain in ASCII form.
+- **CSV cells** spell the JSON value of their column's type: an integer column takes
+  the integer grammar above, a number column JSON's number grammar, a boolean column
+  ``true`` or ``false``, a string column any text; ``null`` in a nullable non-string
+  column is null; an empty cell is an absent value.
+- **Duplicate keys** make a record invalid, located at the repeated key.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import idna
+import msgspec
+
+#: The JSON number grammar (RFC 8259 section 6), and its integer subset.
+NUMBER_TEXT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+INTEGER_TEXT = r"-?(?:0|[1-9][0-9]*)"
+#: msgspec's and Python's limit on integer digits (``sys.get_int_max_str_digits``).
+MAX_INTEGER_DIGITS = 4300
+
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DATE = (
+    r"(?:(?!0000)[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    rf"|{_LEAP_YEAR}-02-29)"
+)
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
+_OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+#: RFC 3339 section 5.6 ``date-time``, with the day checked against its month and year.
+DATE_TIME_PATTERN = rf"^{_DATE}[Tt]{_TIME}{_OFFSET}$"
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_ASCII_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A label with a non-ASCII character: its exact check is IDNA's (see _idna_ok).
+_IDN_LABEL = r"[A-Za-z0-9-]*[^\x00-\x7f][^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]*"
+_LABEL = rf"(?:{_ASCII_LABEL}|{_IDN_LABEL})"
+#: The structure of an address; a value with non-ASCII characters is also IDNA-checked.
+#: The lookaheads bound the local part (64) and the domain (253) without an end anchor,
+#: so the pattern can be checked for many values joined by newlines at once.
+EMAIL_PATTERN = (
+    rf"^(?=[^@\n]{{1,64}}@){_ATEXT}+(?:\.{_ATEXT}+)*@(?![^\n]{{254}}){_LABEL}(?:\.{_LABEL})+$"
+)
+
+_DATE_TIME = re.compile(DATE_TIME_PATTERN[:-1] + r"\Z")
+_EMAIL = re.compile(EMAIL_PATTERN[:-1] + r"\Z")
+_INTEGER = re.compile(INTEGER_TEXT + r"\Z")
+_NUMBER = re.compile(NUMBER_TEXT + r"\Z")
+_LEAP_SECOND = re.compile(r"(?<=:)60(?=[.Zz+-])")
+_AWARE = msgspec.json.Decoder(datetime)
+_DATETIMES: Callable[..., Any] = msgspec.convert
+
+
+def ecma_end(pattern: str) -> str:
+    """``pattern`` with a final ``$`` meaning the end of input, as in ECMA-262 (JSON
+    Schema's regex dialect); Python's ``$`` also matches before a final newline."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
+
+
+def is_date_time(value: str) -> bool:
+    """Whether ``value`` is an RFC 3339 ``date-time``."""
+    return _DATE_TIME.match(value) is not None
+
+
+def email_extra(value: str) -> bool:
+    """The part of the e-mail rule a pattern cannot say: a value with non-ASCII
+    characters (which the pattern allows only in domain labels) must have a domain that
+    is valid IDNA 2008 and an address of at most 254 octets with that domain in ASCII."""
+    if value.isascii():
+        return True
+    local, _, domain = value.rpartition("@")
+    try:
+        ascii_domain = idna.encode(domain.lower(), uts46=False)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+    return len(local) + 1 + len(ascii_domain) <= 254 and len(ascii_domain) <= 253
+
+
+def is_email(value: str) -> bool:
+    """Whether ``value`` is an e-mail address under the engine's rule (module docstring)."""
+    return _EMAIL.match(value) is not None and email_extra(value) and len(value) <= 254
+
+
+def to_datetimes(values: list[str]) -> list[datetime]:
+    """The instants of valid date-time texts (for the summary's first and last times).
+
+    One C call for the usual case; a leap second (``:60``) is read as ``:59`` here only,
+    as no datetime type holds it.
+    """
+    try:
+        out: list[datetime] = _DATETIMES(values, list[datetime])
+    except msgspec.ValidationError:
+        out = [_AWARE.decode(json.dumps(_LEAP_SECOND.sub("59", v, count=1))) for v in values]
+    return out
+
+
+class Num:
+    """A JSON number kept as its text, so that checks are exact."""
+
+    __slots__ = ("is_integer", "text")
+
+    def __init__(self, text: str, *, integer: bool | None = None) -> None:
+        self.text = text
+        #: Written as an integer (no fraction, no exponent).
+        self.is_integer = _INTEGER.match(text) is not None if integer is None else integer
+
+    def exact(self) -> int | Decimal:
+        """The exact value (an int for integer text)."""
+        return int(self.text) if self.is_integer else Decimal(self.text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class Obj:
+    """A JSON object as its (key, value) pairs in order, duplicates kept."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        self.pairs = pairs
+
+
+_TREE = json.JSONDecoder(
+    object_pairs_hook=Obj,
+    parse_float=lambda text: Num(text, integer=False),
+    parse_int=lambda text: Num(text, integer=True),
+)
+
+
+def parse_tree(text: str) -> Any:
+    """Parse well-formed JSON keeping number texts and every object's pairs."""
+    return _TREE.decode(text)
+
+
+def duplicate_keys(tree: Any, path: str = "$") -> list[tuple[str, str]]:
+    """(path of the repeated key, key) for each key repeated within one object."""
+    out: list[tuple[str, str]] = []
+    if isinstance(tree, Obj):
+        seen: set[str] = set()
+        for key, value in tree.pairs:
+            here = f"{path}.{key}"
+            if key in seen:
+                out.append((here, key))
+            seen.add(key)
+            out += duplicate_keys(value, here)
+    elif isinstance(tree, list):
+        for i, item in enumerate(tree):
+            out += duplicate_keys(item, f"{path}[{i}]")
+    return out
+
+
+def number_problem(num: Num) -> str | None:
+    """The engine's limits on any JSON number (module docstring), or None."""
+    if num.is_integer:
+        if len(num.text.lstrip("-")) > MAX_INTEGER_DIGITS:
+            return f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
+        return None
+    if not math.isfinite(float(num.text)):
+        return "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
+    return None
+
+
+def plain(tree: Any) -> Any:
+    """The tree as plain Python values (numbers exact: int or Decimal)."""
+    if isinstance(tree, Obj):
+        return {k: plain(v) for k, v in tree.pairs}
+    if isinstance(tree, list):
+        return [plain(v) for v in tree]
+    if isinstance(tree, Num):
+        return tree.exact()
+    return tree
+
+
+def json_type(value: Any) -> str:
+    """msgspec's name for the JSON type of a tree value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, Num):
+        return "int" if value.is_integer else "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, Obj):
+        return "object"
+    return "array"
+
+
+_TYPE_NAMES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "null": "null",
+}
+_BOOLEAN_CELLS = {"true": True, "false": False}
+
+
+def _bound(value: Any) -> int | Decimal:
+    """A schema bound as an exact number: the decimal its JSON text spelled."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(value)
+    return value if isinstance(value, int) else Decimal(repr(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyRule:
+    """Everything one property's value must satisfy, checked exactly."""
+
+    name: str
+    kind: str  # the JSON type (string, integer, number, boolean), or "enum"
+    nullable: bool
+    enum: frozenset[str] | None = None
+    pattern: re.Pattern[str] | None = None
+    pattern_text: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    fmt: str | None = None
+    bounds: tuple[tuple[str, int | Decimal, Any], ...] = ()
+    multiple_of: int | Decimal | None = None
+
+    @classmethod
+    def of(cls, name: str, sub: Mapping[str, Any]) -> PropertyRule:
+        """The rule of a property the fast path compiles (see ``schemas._fast_type``)."""
+        kind = sub.get("type")
+        nullable = False
+        if isinstance(kind, list):
+            nullable = "null" in kind
+            kind = next(k for k in kind if k != "null")
+        if "enum" in sub:
+            return cls(name, "enum", nullable, enum=frozenset(sub["enum"]))
+        pattern = sub.get("pattern")
+        bounds = tuple(
+            (op, _bound(sub[keyword]), sub[keyword])
+            for keyword, op in (
+                ("minimum", ">="),
+                ("maximum", "<="),
+                ("exclusiveMinimum", ">"),
+                ("exclusiveMaximum", "<"),
+            )
+            if keyword in sub
+        )
+        return cls(
+            name,
+            str(kind),
+            nullable,
+            pattern=None if pattern is None else re.compile(ecma_end(pattern)),
+            pattern_text=pattern,
+            min_length=sub.get("minLength"),
+            max_length=sub.get("maxLength"),
+            fmt=sub.get("format"),
+            bounds=bounds,
+            multiple_of=_bound(sub["multipleOf"]) if "multipleOf" in sub else None,
+        )
+
+    @property
+    def type_name(self) -> str:
+        """msgspec's name of the expected type (``int | null`` when nullable)."""
+        base = "str" if self.kind == "enum" else _TYPE_NAMES.get(self.kind, self.kind)
+        return f"{base} | null" if self.nullable else base
+
+    def check(self, value: Any) -> str | None:
+        """The problem with ``value`` (a tree value, see :func:`parse_tree`), or None."""
+        if value is None:
+            return None if self.nullable else f"Expected `{self.type_name}`, got `null`"
+        got = json_type(value)
+        kind = self.kind
+        if kind == "enum":
+            if got != "str":
+                return f"Expected `{self.type_name}`, got `{got}`"
+            return None if value in (self.enum or ()) else f"Invalid enum value {value!r}"
+        if kind == "string":
+            return self._string(value) if got == "str" else self._wrong(got)
+        if kind == "boolean":
+            return None if got == "bool" else self._wrong(got)
+        if kind == "integer" and got != "int":
+            return self._wrong(got)
+        if kind == "number" and got not in ("int", "float"):
+            return self._wrong(got)
+        if kind not in ("integer", "number"):
+            return self._wrong(got)
+        return self._number(value)
+
+    def _wrong(self, got: str) -> str:
+        return f"Expected `{self.type_name}`, got `{got}`"
+
+    def _string(self, value: str) -> str | None:
+        if self.fmt == "date-time" and not is_date_time(value):
+            return f"Expected an RFC 3339 date-time (format date-time), got {_clip(value)!r}"
+        if self.fmt == "email" and not is_email(value):
+            return "Expected an e-mail address (format email)"
+        if self.pattern is not None and self.pattern.search(value) is None:
+            return f"Expected `str` matching regex {self.pattern_text!r}"
+        if self.min_length is not None and len(value) < self.min_length:
+            return f"Expected `str` of length >= {self.min_length}"
+        if self.max_length is not None and len(value) > self.max_length:
+            return f"Expected `str` of length <= {self.max_length}"
+        return None
+
+    def _number(self, num: Num) -> str | None:
+        limit = number_problem(num)
+        if limit is not None:
+            return limit
+        exact = num.exact()
+        name = "int" if self.kind == "integer" else "float"
+        for op, bound, spelled in self.bounds:
+            ok = (
+                exact >= bound
+                if op == ">="
+                else exact <= bound
+                if op == "<="
+                else exact > bound
+                if op == ">"
+                else exact < bound
+            )
+            if not ok:
+                shown = spelled if self.kind == "integer" else float(spelled)
+                return f"Expected `{name}` {op} {shown!r}"
+        if self.multiple_of is not None and exact % self.multiple_of != 0:
+            return f"Expected `{name}` that's a multiple of {self.multiple_of}"
+        return None
+
+    def from_cell(self, cell: str) -> tuple[Any, str | None]:
+        """The JSON value a non-empty CSV cell spells for this column (cell grammar in the
+        module docstring), or (None, the problem)."""
+        kind = self.kind
+        if kind in ("string", "enum"):
+            return cell, None
+        if self.nullable and cell == "null":
+            return None, None
+        if kind == "integer":
+            if _INTEGER.match(cell):
+                return Num(cell, integer=True), None
+            return None, f"Expected `int`, got {_clip(cell)!r}"
+        if kind == "number":
+            if _NUMBER.match(cell):
+                return Num(cell), None
+            return None, f"Expected a finite `number`, got {_clip(cell)!r}"
+        if cell in _BOOLEAN_CELLS:
+            return _BOOLEAN_CELLS[cell], None
+        return None, f"Expected `bool` (true or false), got {_clip(cell)!r}"
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRules:
+    """A flat object schema's exact check: every problem of one record, in property order."""
+
+    rules: tuple[PropertyRule, ...]
+    required: frozenset[str]
+    closed: bool
+    by_name: Mapping[str, PropertyRule]
+
+    @classmethod
+    def of(cls, props: Mapping[str, Any], required: frozenset[str], *, closed: bool) -> RecordRules:
+        """The rules of a flat object schema's properties."""
+        rules = tuple(PropertyRule.of(name, sub) for name, sub in props.items())
+        return cls(rules, required, closed, {r.name: r for r in rules})
+
+    def problems(
+        self, values: Mapping[str, Any], earlier: Mapping[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(path, message) of each problem of an object's values (tree values, see
+        :func:`parse_tree`); ``earlier`` holds problems already found for some properties
+        (a CSV cell that spells no value of its column's type), reported in their place."""
+        out: list[tuple[str, str]] = []
+        earlier = earlier or {}
+        known = {r.name for r in self.rules}
+        if self.closed:
+            out += [
+                (f"$.{k}", f"Object contains unknown field `{k}`") for k in values if k not in known
+            ]
+        for rule in self.rules:
+            if rule.name in earlier:
+                out.append((f"$.{rule.name}", earlier[rule.name]))
+                continue
+            if rule.name not in values:
+                if rule.name in self.required:
+                    out.append(("$", f"Object missing required field `{rule.name}`"))
+                continue
+            message = rule.check(values[rule.name])
+            if message is not None:
+                out.append((f"$.{rule.name}", message))
+        return out
