@@ -10,8 +10,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from silent_scalper.engine import _csv_columnar
 from silent_scalper.engine._collect import Collector, column_of, consecutive, record_error_at
+from silent_scalper.engine._csv_columnar import Resume
 from silent_scalper.engine._source import CHUNK, EncodingError, FatalError, Prefixed
+from silent_scalper.engine.rules import to_datetimes
+from silent_scalper.engine.schemas import CompiledSchema
 from silent_scalper.engine.types import (
     FileFormat,
     LocatedError,
@@ -122,6 +126,12 @@ class _CsvBatch:
         for i in range(0, len(cells), _CSV_WINDOW):
             self._narrow(cells[i : i + _CSV_WINDOW], wheres[i : i + _CSV_WINDOW])
 
+    def exact_rows(self, rows: list[list[str]], wheres: list[int]) -> None:
+        """Rows another check refused, each checked alone: errors located and worded."""
+        header = self.header
+        cells = [{k: v for k, v in zip(header, row, strict=True) if v} for row in rows]
+        self._one_by_one(cells, wheres)
+
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
         col = self.col
@@ -177,25 +187,93 @@ def _csv_formulas(cells: Iterable[str]) -> int:
 
 
 def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool]:
-    """RFC 4180 via the csv module. Returns (header, whether the file held no data).
+    """RFC 4180 CSV. Returns (header, whether the file held no data).
 
-    Rows are taken ``_CSV_BATCH`` at a time with ``list.extend(islice(reader, n))`` (the
-    iteration stays in C, and rows read before a parse error are kept). A batch whose
-    rows each took one physical line and have the header's width needs no per-row work;
-    any other batch is walked row by row, line numbers counted from the line breaks
-    inside its cells.
+    A file with a plain header line under a schema the columnar checks cover is read by
+    ``_csv_columnar`` (pyarrow, a block of records at a time); the rest of it, from the
+    first block that path cannot read exactly as the ``csv`` module does, and any other
+    file are read here row by row.
     """
+    head = body.read(CHUNK)
+    done = _columnar(head, body, col)
+    if done is not None:
+        return done
     schema = col.schema
-    raw = _RawBody(body, col)
+    raw = _RawBody(Prefixed(body.source, head), col)
     text = io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding="utf-8-sig", newline="")
     reader = csv.reader(text, strict=True)
     header = next(_skip_blank(reader), None)
     if header is None:
         return None, True
     header_ok = _check_header(header, col)
-    width = len(header)
     batch = _CsvBatch(header, col, check=header_ok and schema.name != "any")
-    line = reader.line_num  # physical lines consumed so far
+    _read_rows(reader, batch, header_ok=header_ok, base=0)
+    return header, False
+
+
+def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], bool] | None:
+    """Validate the file through ``_csv_columnar`` if its header and schema allow (then
+    the header and False), else None with nothing read past ``head`` or recorded."""
+    schema = col.schema
+    simple = _csv_columnar.simple_header(head)
+    if simple is None or schema.name == "any":
+        return None
+    header, start = simple
+    if not _header_fits(header, col) or schema.csv_columns(header) is None:
+        return None
+    plan = _columnar_plan(schema, header)
+    if plan is None:
+        return None
+    _check_header(header, col)  # records nothing: the header fits
+    batch = _CsvBatch(header, col, check=True)
+    reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
+    pos = _csv_columnar.Position(lines=1, newlines=1)
+    resume = reader.run(body, head[start:], pos)
+    if resume is not None:
+        # The rest, from the first block the columnar path could not read as the csv
+        # module does: row by row, numbering records and lines on from where it stopped.
+        raw = _RawBody(resume, col, newlines=pos.newlines)
+        text = io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding="utf-8", newline="")
+        _read_rows(csv.reader(text, strict=True), batch, header_ok=True, base=pos.lines)
+    return header, False
+
+
+_PLANS: dict[tuple[int, tuple[str, ...]], tuple[CompiledSchema, _csv_columnar.Plan | None]] = {}
+
+
+def _columnar_plan(schema: CompiledSchema, header: list[str]) -> _csv_columnar.Plan | None:
+    """The columnar checks of a schema and header, built once (None: not covered)."""
+    key = (id(schema), tuple(header))
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    found = None
+    if _csv_columnar.available():
+        found = _csv_columnar.plan(
+            schema.document,
+            header,
+            unique=schema.unique,
+            timestamp=schema.timestamp,
+            text_columns=schema.text_columns,
+        )
+    if len(_PLANS) >= 64:
+        _PLANS.clear()
+    _PLANS[key] = (schema, found)
+    return found
+
+
+def _read_rows(reader: Any, batch: _CsvBatch, *, header_ok: bool, base: int) -> None:
+    """The records after the header, ``_CSV_BATCH`` at a time; ``base`` is the physical
+    lines before the reader's first (it numbers lines from there).
+
+    Rows are taken with ``list.extend(islice(reader, n))`` (the iteration stays in C, and
+    rows read before a parse error are kept). A batch whose rows each took one physical
+    line and have the header's width needs no per-row work; any other batch is walked
+    row by row, line numbers counted from the line breaks inside its cells.
+    """
+    col = batch.col
+    width = len(batch.header)
+    line = base + reader.line_num  # physical lines consumed so far
     problem: Exception | None = None
     while problem is None:
         rows: list[list[str]] = []
@@ -203,20 +281,21 @@ def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool
             rows.extend(itertools.islice(reader, _CSV_BATCH))
         except (csv.Error, _LineTooLongError, EncodingError) as exc:
             problem = exc
-        if problem is None and reader.line_num - line == len(rows) and _widths(rows) == {width}:
+        lines = base + reader.line_num
+        if problem is None and lines - line == len(rows) and _widths(rows) == {width}:
             first = col.records + 1
             col.records += len(rows)
             if header_ok:
                 batch.add(rows, consecutive(first, line + 1, 1, len(rows)))
             else:
                 col.invalid += len(rows)
-            line = reader.line_num
+            line = lines
         elif (
             problem is None
-            and reader.line_num < _LINE_MASK
+            and lines < _LINE_MASK
             and _widths(rows) == {width}
             and (columns := list(zip(*rows, strict=True)))
-            and (starts := _row_starts(columns, len(rows), line + 1))[-1] == reader.line_num + 1
+            and (starts := _row_starts(columns, len(rows), line + 1))[-1] == lines + 1
         ):
             # Full-width rows, some with line breaks inside quoted cells: each row's first
             # line comes from its cells' break counts, in bulk (no per-row Python).
@@ -230,16 +309,16 @@ def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool
                 )
             else:
                 col.invalid += len(rows)
-            line = reader.line_num
+            line = lines
         else:
             line = _rows_one_by_one(
                 rows, line, width=width, header_ok=header_ok, batch=batch, col=col
             )
             if problem is None:
-                line = reader.line_num
+                line = lines
         batch.flush()
         if problem is None and len(rows) < _CSV_BATCH:
-            return header, False
+            return
     if isinstance(problem, EncodingError):
         raise problem
     if isinstance(problem, _LineTooLongError):
@@ -258,7 +337,8 @@ def validate_csv(body: Prefixed, col: Collector) -> tuple[list[str] | None, bool
         # Well-formed as far as we know, just a cell we will not hold in memory.
         reason = Reason.SCHEMA_VIOLATION
         message = f"a cell longer than the {csv.field_size_limit()}-character limit"
-    col.error(reason, record_error_at(col.records, reader.line_num, None, message, FileFormat.CSV))
+    line = base + reader.line_num
+    col.error(reason, record_error_at(col.records, line, None, message, FileFormat.CSV))
     raise FatalError
 
 
@@ -364,6 +444,17 @@ def _check_header(header: list[str], col: Collector) -> bool:
     return ok
 
 
+def _header_fits(header: list[str], col: Collector) -> bool:
+    """Whether :func:`_check_header` would take the header without recording anything."""
+    schema = col.schema
+    names = set(header)
+    return (
+        len(names) == len(header)
+        and (not schema.closed or names <= set(schema.properties))
+        and schema.required <= names
+    )
+
+
 def _header_error(column: str, message: str) -> LocatedError:
     return LocatedError(
         clip(message),
@@ -388,13 +479,13 @@ class _RawBody(io.RawIOBase):
     gigabyte without a newline would otherwise be held in memory at once.
     """
 
-    def __init__(self, body: Prefixed, col: Collector) -> None:
+    def __init__(self, body: Prefixed | Resume, col: Collector, *, newlines: int = 0) -> None:
         super().__init__()
         self._body = body
         self._rest = b""
         self._limit = col.limits.max_record_bytes
         self._run = 0  # bytes since the last newline
-        self._lines = 0
+        self._lines = newlines  # line feeds before the body's first byte
 
     def readable(self) -> bool:
         return True

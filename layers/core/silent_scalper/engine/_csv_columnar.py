@@ -1,0 +1,625 @@
+"""CSV through a columnar parser: whole records a block at a time, checked a column at a time.
+
+The row path (``_csv``) reads a file with the ``csv`` module, transposes batches of rows
+and converts each column with msgspec: about 30 MB/s, most of it spent building one
+Python string per cell. This path hands blocks of whole records (about 1 MiB) to
+pyarrow's CSV parser (one thread) and checks each column with Arrow compute kernels,
+so a valid row never becomes Python objects except its unique key. It is a *filter*:
+
+- a column check only ever accepts cells the exact check accepts (integers by their
+  grammar and exact int64 bounds, numbers by a short grammar and *strict* float
+  comparisons, which cannot accept a value outside a bound; RE2 patterns only when the
+  pattern's syntax means the same in RE2 as in Python, else the schema takes the row
+  path); a row any check refuses goes, alone, through the exact check, which words and
+  locates its problems;
+- a block is only parsed here when pyarrow's reading of it is the ``csv`` module's: every
+  ``"`` opens a field at a field start and closes it before a delimiter or line end
+  (``_QUOTED`` consumes them all), every row has the header's width (pyarrow refuses
+  others), no cell is over the ``csv`` module's field limit, and the block's physical
+  lines are its rows plus the line breaks inside cells (so no blank line was skipped).
+  The first block where any of that fails, and everything after it, takes the row path,
+  which then reports exactly what it always did, from the same record and line on.
+
+Blocks end at a line break outside quotes (an even number of ``"`` before it), so a block
+holds whole records; a record longer than the block limit sends the rest of the file to
+the row path, which bounds it by ``max_record_bytes``. Memory is a block and its columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from silent_scalper.engine._collect import Collector, consecutive
+from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
+
+#: One quoted field as the csv module reads it: opened at a field start, closed before a
+#: delimiter, a line end or the end of the block. Possessive, so it never backtracks.
+_QUOTED = re.compile(rb'"(?<![^,\r\n]")(?:[^"]++|"")*+"(?=[,\r\n]|\Z)')
+#: A record longer than this (pending without a safe cut) sends the rest to the row path.
+_MAX_PENDING = 4 * CHUNK
+#: Integers the int64 kernels hold exactly: up to 18 digits, JSON's integer grammar.
+_INT64 = r"^-?(?:0|[1-9][0-9]{0,17})$"
+#: Numbers whose float64 comparison with a bound can be trusted when it is strict.
+_SHORT_NUMBER = r"^-?(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,16})?$"
+#: RFC 3339 date-time (section 5.6) with the day checked against its month and year;
+#: year 0000 is refused separately (RE2 has no look-ahead).
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_DATE = (
+    r"(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    rf"|{_LEAP_YEAR}-02-29)"
+)
+_DATE_TIME = (
+    rf"^{_DATE}[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+#: Longest date-time text whose instant fits microseconds exactly (6 fraction digits).
+_DATE_TIME_US = len("2026-01-01T00:00:00.000000+00:00")
+#: A plain ASCII e-mail address: dot-atom local part, two or more host-name labels. Every
+#: address it takes, the exact e-mail rule takes (the length limits are checked beside it).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$"
+#: A cell a spreadsheet reads as a formula, and the signed numbers that are not counted.
+_FORMULA_START = r"^[=+\-@]"
+_SIGNED_NUMBER = r"^[-+][0-9.]+(?:[eE][-+]?[0-9]+)?$"
+#: Pattern syntax that means the same to RE2 as to Python's re (a pattern with anything
+#: else, such as \w, \s, \b or a look-around, keeps the schema on the row path).
+_RE2_SAFE = re.compile(r"(?:[^\\(]|\\[-.^$*+?()\[\]{}|/\\d]|\((?!\?)|\(\?:)*\Z", re.DOTALL)
+_ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "$comment",
+        "examples",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    }
+)
+
+type Mask = Any  # a pyarrow BooleanArray: True where a cell is certainly acceptable
+type Check = Callable[[Any], Mask]
+type ExactRows = Callable[[list[list[str]], list[int]], None]
+type ToTimes = Callable[[list[str]], list[datetime]]
+
+
+def available() -> bool:
+    """Whether pyarrow can be imported (the layer ships it; a bare install may not)."""
+    try:
+        import pyarrow.compute  # noqa: PLC0415
+        import pyarrow.csv  # noqa: F401, PLC0415
+    except ImportError:  # pragma: no cover - pyarrow is a runtime dependency
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How one header of one schema is checked in columns (see :func:`plan`)."""
+
+    header: tuple[str, ...]
+    checks: tuple[tuple[int, Check], ...]
+    required: tuple[int, ...]
+    text: tuple[int, ...]  # columns whose cells count as formulas
+    key: int | None  # the unique key's column (a string property)
+    time: int | None  # the x-timestamp column (a date-time string property)
+
+
+def plan(
+    document: Mapping[str, Any],
+    header: list[str],
+    *,
+    unique: tuple[str, ...],
+    timestamp: str | None,
+    text_columns: frozenset[str] | None,
+) -> Plan | None:
+    """Column checks for ``header`` under the schema ``document``, or None when some
+    property uses a keyword these checks do not cover exactly (the row path then reads
+    the file). The header is already known to be valid for the schema."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    props = document.get("properties", {})
+    if not isinstance(props, dict) or len(set(header)) != len(header):
+        return None
+    required = document.get("required", [])
+    checks: list[tuple[int, Check]] = []
+    for i, name in enumerate(header):
+        sub = props.get(name, {})
+        if not isinstance(sub, dict):
+            return None
+        check = _property_check(sub, pa)
+        if check is False:
+            return None
+        if check is not True:
+            checks.append((i, check))
+    at = {name: i for i, name in enumerate(header)}
+    key = at.get(unique[0]) if unique else None
+    if key is not None and props.get(unique[0], {}).get("type") != "string":
+        return None  # a key of another type is compared as JSON text: the row path has it
+    time = at.get(timestamp) if timestamp else None
+    if timestamp and (
+        time is None
+        or props.get(timestamp, {}).get("type") != "string"
+        or props.get(timestamp, {}).get("format") != "date-time"
+    ):
+        return None
+    return Plan(
+        header=tuple(header),
+        checks=tuple(checks),
+        required=tuple(at[p] for p in required if p in at),
+        text=tuple(
+            i for i, name in enumerate(header) if text_columns is None or name in text_columns
+        ),
+        key=key,
+        time=time,
+    )
+
+
+def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
+    """The column check of one property: True (any cell), False (not covered), or a
+    function of a string column giving the cells certainly acceptable (empty = absent)."""
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    keys = set(sub) - _ANNOTATIONS
+    kind = sub.get("type")
+    if not keys:
+        return True
+    if not isinstance(kind, str):
+        return False
+    conds: list[Check] = []
+    if kind == "string":
+        if keys - {"type", "enum", "pattern", "minLength", "maxLength", "format"}:
+            return False
+        if "enum" in sub:
+            values = sub["enum"]
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                return False
+            allowed = pa.array(values, pa.string())
+            conds.append(lambda col: pc.is_in(col, value_set=allowed))
+        fmt = sub.get("format")
+        if fmt == "date-time":
+            conds.append(
+                lambda col: pc.and_(
+                    pc.match_substring_regex(col, _DATE_TIME),
+                    pc.invert(pc.starts_with(col, "0000")),
+                )
+            )
+        elif fmt == "email":
+            conds.append(
+                lambda col: pc.and_(
+                    pc.match_substring_regex(col, _EMAIL),
+                    pc.and_(
+                        pc.less_equal(pc.binary_length(col), 254),
+                        pc.less_equal(pc.find_substring(col, "@"), 64),
+                    ),
+                )
+            )
+        elif fmt is not None:
+            return False
+        pattern = sub.get("pattern")
+        if pattern is not None:
+            if not isinstance(pattern, str) or not _re2_means_the_same(pattern, pc):
+                return False
+            conds.append(lambda col: pc.match_substring_regex(col, pattern))
+        lo, hi = sub.get("minLength"), sub.get("maxLength")
+        if lo is not None or hi is not None:
+            conds.append(lambda col: _between(pc.utf8_length(col), lo, hi, pc))
+    elif kind in ("integer", "number", "boolean"):
+        bounds = keys - {"type"}
+        if kind == "boolean":
+            if bounds:
+                return False
+            allowed = pa.array(["true", "false"], pa.string())
+            conds.append(lambda col: pc.is_in(col, value_set=allowed))
+        elif bounds - {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
+            return False
+        elif kind == "integer":
+            limits = {k: sub[k] for k in bounds}
+            if not all(type(v) is int for v in limits.values()):
+                return False
+            conds.append(lambda col: _integers(col, limits, pa, pc))
+        else:
+            limits = {k: sub[k] for k in bounds}
+            if not all(type(v) in (int, float) for v in limits.values()):
+                return False
+            conds.append(lambda col: _numbers(col, limits, pa, pc))
+    else:
+        return False
+    if not conds:
+        return True
+
+    def check(col: Any) -> Mask:
+        ok = conds[0](col)
+        for cond in conds[1:]:
+            ok = pc.and_(ok, cond(col))
+        return ok
+
+    return check
+
+
+def _re2_means_the_same(pattern: str, pc: Any) -> bool:
+    """Whether RE2 (Arrow's regex engine) reads ``pattern`` as Python's re does, as far
+    as matching goes: only the syntax ``_RE2_SAFE`` lists, no ``{,n}`` (a quantifier
+    to Python, literal text to RE2), and RE2 must compile it."""
+    import pyarrow as pa  # noqa: PLC0415
+
+    if _RE2_SAFE.match(pattern) is None or "{," in pattern:
+        return False
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _between(values: Any, lo: int | None, hi: int | None, pc: Any) -> Mask:
+    ok = None
+    if lo is not None:
+        ok = pc.greater_equal(values, lo)
+    if hi is not None:
+        upper = pc.less_equal(values, hi)
+        ok = upper if ok is None else pc.and_(ok, upper)
+    return ok
+
+
+def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
+    """Integer cells: the grammar (up to 18 digits), then exact int64 bounds."""
+    ok = pc.match_substring_regex(col, _INT64)
+    if not limits:
+        return ok
+    values = pc.cast(pc.if_else(ok, col, "0"), pa.int64())
+    for name, bound in limits.items():
+        ok = pc.and_(ok, _compare(values, name, bound, pc, strict=False))
+    return ok
+
+
+def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
+    """Number cells: a short grammar, then bounds compared strictly as floats.
+
+    Rounding to a double is monotone, so ``float(x) > float(b)`` implies ``x > b``; a
+    value equal to a bound as a float (or written longer) is left to the exact check.
+    """
+    ok = pc.match_substring_regex(col, _SHORT_NUMBER)
+    if not limits:
+        return ok
+    values = pc.cast(pc.if_else(ok, col, "0"), pa.float64())
+    for name, bound in limits.items():
+        ok = pc.and_(ok, _compare(values, name, float(bound), pc, strict=True))
+    return ok
+
+
+def _compare(values: Any, name: str, bound: float, pc: Any, *, strict: bool) -> Mask:
+    if name in ("minimum", "exclusiveMinimum"):
+        loose = name == "minimum" and not strict
+        return pc.greater_equal(values, bound) if loose else pc.greater(values, bound)
+    loose = name == "maximum" and not strict
+    return pc.less_equal(values, bound) if loose else pc.less(values, bound)
+
+
+def simple_header(head: bytes) -> tuple[list[str], int] | None:
+    """The header and where the records start, when the first line is plain: no quote,
+    no blank line before it, ending in LF or CRLF (else the row path reads the file)."""
+    start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    end = head.find(b"\n", start)
+    if end < 0:
+        return None
+    line = head[start:end].removesuffix(b"\r")
+    if not line.strip() or b'"' in line or b"\r" in line:
+        return None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.startswith("\ufeff"):
+        return None  # a second byte-order mark is a cell character to the csv module
+    return text.split(","), end + 1
+
+
+class Resume:
+    """What the row path reads after the columnar path stopped: the bytes it had not
+    parsed, then the rest of the body (or the encoding error the body raised)."""
+
+    def __init__(self, data: bytes, body: Prefixed, problem: EncodingError | None) -> None:
+        self._data = data
+        self._body = body
+        self._problem = problem
+        self.newlines = 0
+
+    def read(self, n: int = CHUNK) -> bytes:
+        if self._data:
+            out, self._data = self._data, b""
+            return out
+        if self._problem is not None:
+            problem, self._problem = self._problem, None
+            raise problem
+        return self._body.read(n)
+
+
+@dataclass(slots=True)
+class Position:
+    """Where the columnar path stopped: lines as the csv module counts them, and LFs."""
+
+    lines: int
+    newlines: int
+
+
+class ColumnarCsv:
+    """Reads the records after a plain header; see the module docstring."""
+
+    def __init__(self, plan: Plan, col: Collector, exact: ExactRows, to_times: ToTimes) -> None:
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.compute as pc  # noqa: PLC0415
+        import pyarrow.csv as pa_csv  # noqa: PLC0415
+
+        self._pa, self._pc, self._pa_csv = pa, pc, pa_csv
+        self.plan = plan
+        self.col = col
+        self._exact = exact
+        self._to_times = to_times
+        self._read = pa_csv.ReadOptions(
+            use_threads=False, column_names=list(plan.header), block_size=1 << 30
+        )
+        self._parse = pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True)
+        self._convert = pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in plan.header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        self._field_limit = csv.field_size_limit()
+        # Where line breaks in cells are looked for first: free text, then the rest.
+        text = set(plan.text)
+        self._break_order = [*plan.text, *(i for i in range(len(plan.header)) if i not in text)]
+        self._line_limit = col.limits.max_record_bytes
+
+    def run(self, body: Prefixed, data: bytes, pos: Position) -> Resume | None:
+        """Validate records from ``data`` (the bytes after the header) and the rest of
+        ``body``. None when the file is done; else what the row path must read on from
+        ``pos`` (updated to the lines consumed)."""
+        pending = data
+        while True:
+            try:
+                chunk = body.read(CHUNK)
+            except EncodingError as problem:
+                return Resume(pending, body, problem)
+            buf = pending + chunk if pending else chunk
+            if not buf:
+                return None
+            cut = _safe_cut(buf) if chunk else len(buf)
+            if cut == 0:
+                if len(buf) > _MAX_PENDING:
+                    return Resume(buf, body, None)
+                pending = buf
+                continue
+            block, pending = buf[:cut], buf[cut:]
+            if not self._block(block, pos):
+                return Resume(buf, body, None)
+            if not chunk:
+                return None
+
+    # -- one block -------------------------------------------------------------------
+    def _block(self, block: bytes, pos: Position) -> bool:
+        """Validate the block's records; False (nothing recorded) if the row path must."""
+        pa, pc = self._pa, self._pc
+        if b'"' in block and _QUOTED.sub(b"", block).count(b'"'):
+            return False
+        crs = block.count(b"\r")
+        lfs = block.count(b"\n")
+        crlfs = block.count(b"\r\n") if crs else 0
+        terminators = lfs + crs - crlfs
+        lines = terminators + (0 if block[-1] in b"\r\n" else 1)
+        if len(block) > self._line_limit and _longest_line_over(block, self._line_limit):
+            return False
+        try:
+            table = self._pa_csv.read_csv(
+                pa.py_buffer(block),
+                read_options=self._read,
+                parse_options=self._parse,
+                convert_options=self._convert,
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+        n = table.num_rows
+        if n == 0:
+            return False
+        columns = table.columns
+        if len(block) > self._field_limit and any(
+            (pc.max(pc.binary_length(c)).as_py() or 0) > self._field_limit for c in columns
+        ):
+            return False
+        steps = None  # physical lines per row, when some cell holds a line break
+        if lines != n:
+            steps = self._row_lines(columns, n, lines - n, crs > crlfs)
+            if steps is None:
+                return False
+        plan, col = self.plan, self.col
+        ok = None
+        for i in plan.required:
+            present = pc.not_equal(columns[i], "")
+            ok = present if ok is None else pc.and_(ok, present)
+        for i, check in plan.checks:
+            column = columns[i]
+            good = pc.or_(check(column), pc.equal(column, ""))
+            ok = good if ok is None else pc.and_(ok, good)
+        col.formula_cells += sum(_formulas(columns[i], pc) for i in plan.text)
+        first_record = col.records + 1
+        first_line = pos.lines + 1
+        col.records += n
+        pos.lines += lines
+        pos.newlines += lfs
+        if steps is None:
+            wheres: Any = consecutive(first_record, first_line, 1, n)
+        else:
+            starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
+            records = pa.array(range(first_record, first_record + n), pa.int64())
+            wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts).to_pylist()
+        bad: list[int] = []
+        if ok is not None and not pc.all(ok).as_py():
+            bad = pc.indices_nonzero(pc.invert(ok)).to_pylist()
+        self._record(columns, n, ok, bad, wheres)
+        return True
+
+    def _row_lines(self, columns: list[Any], n: int, breaks: int, bare_cr: bool) -> Any:
+        """Physical lines of each row (1 plus the line breaks in its cells, counted as
+        the csv module counts lines), or None if they do not add up to the block's.
+
+        Text columns are counted first and counting stops once the cells' breaks make up
+        the block's extra lines: the columns left cannot hold more (the block's lines
+        are its rows, all the breaks in cells, and blank lines). Without a bare CR in the
+        block every CR in a cell is part of a CRLF, so counting LFs is enough.
+        """
+        pa, pc = self._pa, self._pc
+        steps = pa.array([1] * n, pa.int64())
+        found = 0
+        for i in self._break_order:
+            column = columns[i]
+            count = pc.count_substring(column, "\n")
+            if bare_cr:
+                count = pc.subtract(
+                    pc.add(count, pc.count_substring(column, "\r")),
+                    pc.count_substring(column, "\r\n"),
+                )
+            total = pc.sum(count).as_py() or 0
+            if total:
+                steps = pc.add(steps, count)
+                found += total
+                if found >= breaks:
+                    break
+        return steps if found == breaks else None
+
+    def _record(self, columns: list[Any], n: int, ok: Any, bad: list[int], wheres: Any) -> None:
+        """Keys and times of the valid rows, and the exact check of the others, in file
+        order (so a duplicate is reported against its first occurrence)."""
+        pc, plan, col = self._pc, self.plan, self.col
+        keys: list[Any] | None = None
+        if plan.key is not None:
+            column = columns[plan.key]
+            keys = column.to_pylist()
+            if pc.any(pc.equal(column, "")).as_py():
+                keys = [k or None for k in keys]
+        if not bad:
+            col.valid_values(keys, self._times(columns, None), wheres)
+            return
+        rows = self._rows(columns, bad)
+        before = col.invalid
+        start = 0
+        for i, row in zip(bad, rows, strict=True):
+            if keys is not None and i > start:
+                col.valid_values(keys[start:i], None, wheres[start:i])
+            self._exact([row], [wheres[i]])
+            start = i + 1
+        if keys is not None and start < n:
+            col.valid_values(keys[start:], None, wheres[start:])
+        if col.invalid - before == len(bad):
+            col.valid_values(None, self._times(columns, ok), ())
+            return
+        # Some refused row was valid after all: its time was taken in file order by the
+        # exact check; the others' are taken a run at a time in the same order, so that
+        # equal instants resolve as they always do (the first one seen stays).
+        if plan.time is None:
+            return
+        texts = columns[plan.time].to_pylist()
+        start = 0
+        for i in [*bad, n]:
+            run = [t for t in texts[start:i] if t]
+            if run:
+                col.valid_values(None, self._to_times(run), ())
+            start = i + 1
+
+    def _rows(self, columns: list[Any], index: list[int]) -> list[list[str]]:
+        """The cells of the rows at ``index``, as the csv module gives them."""
+        pc = self._pc
+        taken = [pc.take(c, index).to_pylist() for c in columns]
+        return [list(r) for r in zip(*taken, strict=True)]
+
+    def _times(self, columns: list[Any], ok: Any) -> list[datetime] | None:
+        """The first and last instants of the (valid) rows' timestamps: found by Arrow
+        as instants, then read exactly as the exact path reads them."""
+        pa, pc, plan = self._pa, self._pc, self.plan
+        if plan.time is None:
+            return None
+        column = columns[plan.time]
+        if ok is not None:
+            column = pc.filter(column, ok)
+        column = pc.filter(column, pc.not_equal(column, ""))
+        if len(column) == 0:
+            return []
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
+            return self._to_times(column.to_pylist())
+        try:
+            instants = pc.cast(column, pa.timestamp("us", tz="UTC"))
+        except pa.ArrowInvalid:  # lower-case t or z, a leap second: read them all
+            return self._to_times(column.to_pylist())
+        low_high = pc.min_max(instants)
+        if not _comparable_span(low_high, pa, pc):
+            return self._to_times(column.to_pylist())
+        low = pc.index(instants, low_high["min"]).as_py()
+        high = pc.index(instants, low_high["max"]).as_py()
+        return self._to_times([column[low].as_py(), column[high].as_py()])
+
+
+def _comparable_span(low_high: Any, pa: Any, pc: Any) -> bool:
+    """Whether both instants are well inside datetime's range (years 1 to 9999 in UTC):
+    an offset can move a date-time outside it, and the summary skips such a time, which
+    the exact reading (``to_times`` then the collector) does."""
+    low, high = low_high["min"], low_high["max"]
+    kind = pa.timestamp("us", tz="UTC")
+    return bool(
+        pc.greater(low, pa.scalar(_EARLIEST, kind)).as_py()
+        and pc.less(high, pa.scalar(_LATEST, kind)).as_py()
+    )
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _safe_cut(buf: bytes) -> int:
+    """Just after the last line feed outside quotes (0 if none): the ``"`` before it are
+    even. Only a cut the whole-record check (``_QUOTED``) then confirms is kept."""
+    cut = buf.rfind(b"\n") + 1
+    if cut == 0 or b'"' not in buf:
+        return cut
+    quotes = buf.count(b'"', 0, cut)
+    while quotes % 2 and cut:
+        prev = buf.rfind(b"\n", 0, cut - 1) + 1
+        quotes -= buf.count(b'"', prev, cut)
+        cut = prev
+    return cut
+
+
+def _longest_line_over(block: bytes, limit: int) -> bool:
+    """Whether some line (by LF, as the row path bounds them) is longer than ``limit``."""
+    at = 0
+    while len(block) - at > limit:
+        nl = block.rfind(b"\n", at, at + limit + 1)
+        if nl < 0:
+            return True
+        at = nl + 1
+    return False
+
+
+def _formulas(column: Any, pc: Any) -> int:
+    """Cells starting like a formula that are not just a signed number.
+
+    The four formula characters sort at or before "@": if the smallest non-empty cell
+    starts after it (one kernel, the usual case for text), no cell can start with one.
+    """
+    low = pc.min(column).as_py()
+    if low == "":
+        column = pc.filter(column, pc.not_equal(column, ""))
+        low = pc.min(column).as_py()
+    if not low or low[0] > "@":
+        return 0
+    starts = pc.match_substring_regex(column, _FORMULA_START)
+    count = pc.sum(starts).as_py() or 0
+    if count:
+        numbers = pc.match_substring_regex(pc.filter(column, starts), _SIGNED_NUMBER)
+        count -= pc.sum(numbers).as_py() or 0
+    return int(count)

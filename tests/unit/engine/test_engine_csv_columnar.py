@@ -1,0 +1,202 @@
+"""The columnar CSV path (pyarrow) and the row path (csv module) give the same summary.
+
+Files here are a few MiB, so they span several of the columnar path's blocks, and each
+carries one thing the columnar path must hand to the row path (from that block on) or
+check exactly: a quote closed in mid-cell, a blank line, a row of the wrong width, bare
+CR line ends, a cell over the csv module's field limit, an encoding error, rows the
+column checks refuse next to duplicates. The row path is what the engine did before the
+columnar path existed; the summaries (verdict, counts, every located error, first and
+last times, formula cells, sha256) must be equal.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import pytest
+from engine_support import Validate
+from silent_scalper.engine import _csv, _csv_columnar
+from silent_scalper.engine.schemas import CompiledSchema, compile_schema
+
+HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes"
+NOTES = ["plain", '"with, comma"', '"two\nlines"', '"say ""hi"""', "=1+1", "-5", "Zürich"]
+
+
+def _row(n: int, **cells: str) -> str:
+    row = {
+        "job_id": f"J-{n:07d}",
+        "submitted_at": f"2026-01-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z",
+        "customer_id": str(1 + n % 9),
+        "status": "queued",
+        "priority": str(1 + n % 5),
+        "amount": f"{n % 1000}.5",
+        "currency": "EUR",
+        "email": f"u{n}@example.com",
+        "quantity": str(n % 7),
+        "notes": NOTES[n % len(NOTES)],
+    }
+    row.update(cells)
+    return ",".join(row.values())
+
+
+def _file(
+    rows: int = 30_000, *, at: int = 20_000, insert: str | None = None, end: str = "\n"
+) -> str:
+    """``rows`` rows (about 3 MiB), with the line ``insert`` placed before row ``at``."""
+    lines = [_row(n) for n in range(rows)]
+    if insert is not None:
+        lines.insert(at, insert)
+    return HEADER + end + end.join(lines) + end
+
+
+def _both(validate: Validate, data: str | bytes, **kw: Any) -> tuple[Any, Any]:
+    columnar = validate(data, "jobs.csv", max_errors=1000, **kw).to_dict()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_columnar", lambda head, body, col: None)
+        rows = validate(data, "jobs.csv", max_errors=1000, **kw).to_dict()
+    return columnar, rows
+
+
+def _invalid(n: int) -> str:
+    """A row the column checks refuse, cycling through the kinds of problem."""
+    kinds = [
+        {"priority": "9"},
+        {"status": "paused"},
+        {"amount": "-12.5"},
+        {"currency": "usd"},
+        {"customer_id": "0"},
+        {"submitted_at": "2026-02-30T00:00:00Z"},
+        {"email": "no-at"},
+        {"customer_id": "007"},
+        {"notes": "x" * 2001},
+        {"job_id": ""},
+    ]
+    return _row(n, **kinds[n % len(kinds)])
+
+
+def test_given_a_valid_multi_block_file_then_the_summaries_are_equal(validate: Validate) -> None:
+    columnar, rows = _both(validate, _file())
+    assert columnar == rows
+    assert columnar["valid"]
+    assert columnar["formula_cells"] > 0
+
+
+def test_given_invalid_rows_and_duplicates_then_errors_and_places_are_equal(
+    validate: Validate,
+) -> None:
+    lines = [_row(n) if n % 997 else _invalid(n) for n in range(30_000)]
+    lines[25_000] = lines[3]  # a duplicate of an early valid row
+    lines[25_001] = _row(25_001, job_id=lines[2_000].split(",")[0])  # of a refused-row neighbour
+    lines[12_345] = _row(12_345, amount="0", quantity="0")  # at a bound: refused, then valid
+    columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines) + "\n")
+    assert columnar == rows
+    assert columnar["invalid_records"] > 30
+    assert any("is not unique" in e["message"] for e in columnar["errors"])
+
+
+@pytest.mark.parametrize(
+    "insert",
+    [
+        pytest.param('J-x,"2026-01-01T00:00:00Z"x,1,queued,,,,,,', id="quote-closed-mid-cell"),
+        pytest.param("", id="blank-line"),
+        pytest.param("J-y,2026-01-01T00:00:00Z,1,queued", id="short-row"),
+        pytest.param('J-z,2026-01-01T00:00:00Z,1,queued,,,,,,a"b', id="quote-inside-a-cell"),
+        pytest.param('J-q,2026-01-01T00:00:00Z,1,queued,,,,,,"open', id="unclosed-quote"),
+    ],
+)
+def test_given_an_irregular_record_late_in_the_file_then_the_row_path_takes_over(
+    validate: Validate, insert: str
+) -> None:
+    columnar, rows = _both(validate, _file(insert=insert))
+    assert columnar == rows
+
+
+def test_given_crlf_and_bare_cr_line_ends_then_the_summaries_are_equal(validate: Validate) -> None:
+    for end in ("\r\n", "\r"):
+        columnar, rows = _both(validate, _file(rows=12_000, end=end))
+        assert columnar == rows
+
+
+def test_given_a_cell_over_the_field_limit_then_the_row_path_reports_it(
+    validate: Validate,
+) -> None:
+    big = '"' + "x" * (csv.field_size_limit() + 10) + '"'
+    columnar, rows = _both(validate, _file(insert=_row(99_999, notes=big)))
+    assert columnar == rows
+    assert not columnar["valid"]
+
+
+def test_given_bad_utf8_late_in_the_file_then_the_error_and_counts_are_equal(
+    validate: Validate,
+) -> None:
+    data = _file().encode()
+    at = data.index(b"\n", len(data) // 2 + 123) + 7
+    broken = data[:at] + b"\xff" + data[at:]
+    columnar, rows = _both(validate, broken)
+    assert columnar == rows
+    assert columnar["reason"] == "BAD_ENCODING"
+
+
+def test_given_a_line_over_the_record_limit_then_the_error_is_equal(validate: Validate) -> None:
+    long_notes = '"' + "y" * 70_000 + '"'
+    data = _file(insert=_row(99_998, notes=long_notes))
+    columnar, rows = _both(validate, data, max_record_bytes=65_536)
+    assert columnar == rows
+    assert not columnar["valid"]
+
+
+def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_equal(
+    validate: Validate,
+) -> None:
+    lines = [_row(n) for n in range(15_000)]
+    lines[100] = _row(100, submitted_at="2025-12-31T23:00:00-01:00")  # the first instant ...
+    lines[200] = _row(200, submitted_at="2026-01-01T00:00:00Z")  # ... spelled another way
+    lines[300] = _row(300, submitted_at="2026-06-30T23:59:60Z")
+    lines[400] = _row(400, submitted_at="2026-12-31T23:59:59.123456789+00:00")
+    lines[600] = _row(600, submitted_at="0001-01-01T00:30:00+01:00")
+    lines[500] = _row(500, submitted_at="2026-12-31t23:59:59.5z")
+    columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines))
+    assert columnar == rows
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [
+        {"n": {"type": "integer", "minimum": -3, "exclusiveMaximum": 10}},
+        {"n": {"type": "number", "exclusiveMinimum": 0.1, "maximum": 1e3}},
+        {"n": {"type": "boolean"}},
+        {"n": {"type": "string", "pattern": "^[a-c]{1,2}$", "minLength": 2}},
+        {"n": {"type": "string", "pattern": "^\\w+$"}},  # the row path (\w differs in RE2)
+        {"n": {"type": "string", "pattern": "^a{,2}$"}},  # the row path ({,n} differs in RE2)
+        {"n": {"type": ["integer", "null"]}},  # the row path (not covered)
+    ],
+)
+def test_given_other_column_types_then_the_columnar_checks_agree(
+    validate: Validate, properties: dict[str, Any]
+) -> None:
+    schema = compile_schema(
+        "t",
+        {
+            "type": "object",
+            "properties": {**properties, "k": {"type": "string"}},
+            "required": ["k"],
+            "x-unique": ["k"],
+        },
+        None,
+    )
+    cells = ["", "0", "1", "-1", "-3", "-4", "9", "10", "0.1", "0.10", "1e3", "1000", "1000.0"]
+    cells += ["true", "false", "null", "a", "ab", "abc", "cc", "é", "007", "-0", "1.5e-3"]
+    rows = [f"{c},k{i}" for i, c in enumerate(cells * 4000)]
+    columnar, rows_path = _both(validate, "n,k\n" + "\n".join(rows) + "\n", schema=schema)
+    assert columnar == rows_path
+
+
+def test_given_pyarrow_cannot_be_imported_then_the_row_path_reads_the_file(
+    validate: Validate, job_schema: CompiledSchema, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_csv_columnar, "available", lambda: False)
+    monkeypatch.setattr(_csv, "_PLANS", {})
+    assert _csv._columnar_plan(job_schema, HEADER.split(",")) is None
+    columnar, rows = _both(validate, _file(rows=2_000))
+    assert columnar == rows
