@@ -72,8 +72,11 @@ scan: $(STAMP) $(CHECKOV_STAMP)
 	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --framework cloudformation \
 	  --skip-download --quiet --compact -f template.yaml -f $(SCAN_OUT)
 
+# Two workers (or more on a bigger machine): tests sharing a local stack stay together on
+# one worker (--dist loadgroup in pyproject.toml, groups from tests/conftest.py).
+PYTEST_WORKERS ?= auto
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint sam scan unit
 

@@ -26,7 +26,7 @@ from botocore.credentials import Credentials
 from benchmarks.generate import Format, generate
 from scalper.cli.upload import upload_file
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-from scalper.local.stack import TERMINAL, LocalStack, StackConfig
+from scalper.local.stack import LocalStack, StackConfig
 
 
 def _files(workdir: Path, count: int, size: int) -> list[Path]:
@@ -38,28 +38,6 @@ def _files(workdir: Path, count: int, size: int) -> list[Path]:
         os.link(made.path, path)
         paths.append(path)
     return paths
-
-
-def _wait_all(stack: LocalStack, keys: list[str], timeout: float) -> dict[str, str]:
-    """Wait until every key's execution has ended; key -> final status."""
-    sfn = stack.client("stepfunctions")
-    deadline = time.monotonic() + timeout
-    pending = set(keys)
-    statuses: dict[str, str] = {}
-    while pending:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(pending)} of {len(keys)} files still open after {timeout}s")
-        for key in list(pending):
-            arns = stack.execution_arns_for(key)
-            if not arns:
-                continue
-            status = sfn.describe_execution(executionArn=arns[-1])["status"]
-            if status in TERMINAL:
-                statuses[key] = status
-                pending.discard(key)
-        if pending:
-            time.sleep(0.25)
-    return statuses
 
 
 def run(count: int, size: int, workdir: Path, clients: int, timeout: float) -> dict[str, Any]:
@@ -78,7 +56,7 @@ def run(count: int, size: int, workdir: Path, clients: int, timeout: float) -> d
         with ThreadPoolExecutor(max_workers=clients) as pool:
             keys = list(pool.map(send, paths))
         uploaded = time.perf_counter() - t0
-        statuses = _wait_all(stack, keys, timeout)
+        statuses = stack.wait_for_statuses(keys, timeout)
         elapsed = time.perf_counter() - t0
         outcomes: Counter[str] = Counter()
         for key in keys:

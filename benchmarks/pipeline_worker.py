@@ -246,7 +246,14 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
             roleArn="arn:aws:iam::123456789012:role/bench",
         )["stateMachineArn"]
         try:
-            yield {"s3": s3, "sfn": sfn, "arn": arn, "env": env, "memory": memory}
+            yield {
+                "s3": s3,
+                "sfn": sfn,
+                "arn": arn,
+                "env": env,
+                "memory": memory,
+                "index_projection": index_projection(template),
+            }
         finally:
             server.stop()
 
@@ -287,20 +294,37 @@ def _execute(ctx: Mapping[str, Any], event: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
-def dynamodb_write_units(writes: list[tuple[str, str, int]], final_size: int) -> int:
+def dynamodb_write_units(
+    writes: list[tuple[str, str, int]], final_size: int, index_projection: str = "ALL"
+) -> int:
     """Write request units: the item (1 KiB units) and the ``by-status`` index writes.
 
     The first write of an item puts it in the index; a later write that changes its status
     deletes the old index entry and puts a new one (two index writes). An UpdateItem's size
-    is taken as the item's final size (DynamoDB bills the larger of before and after).
+    is taken as the item's final size (DynamoDB bills the larger of before and after). An
+    index entry is billed by its own size: the whole item with an ``ALL`` projection, the
+    keys alone (table and index keys, well under 1 KiB) with ``KEYS_ONLY``.
     """
     units = 0
     seen: set[str] = set()
     for _op, pk, size in writes:
         kib = max(1, math.ceil((size if size >= 0 else final_size) / KIB))
-        units += kib * (2 if pk not in seen else 3)
+        if index_projection == "ALL":
+            entry_kib = kib
+        else:  # pk + status + updated_at with their names
+            entry_kib = max(1, math.ceil((len(pk.encode()) + 2 + 6 + 16 + 10 + 32) / KIB))
+        units += kib + entry_kib * (1 if pk not in seen else 2)
         seen.add(pk)
     return units
+
+
+def index_projection(template: Mapping[str, Any]) -> str:
+    """The ``by-status`` index's ProjectionType in ``template.yaml``."""
+    table = template["Resources"]["MetadataTable"]["Properties"]
+    for index in table.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] == "by-status":
+            return str(index["Projection"]["ProjectionType"])
+    return "ALL"
 
 
 def run_case(ctx: Mapping[str, Any], case: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
@@ -349,7 +373,9 @@ def run_case(ctx: Mapping[str, Any], case: Mapping[str, Any], workdir: Path) -> 
                 "bytes_read": METER.get_object_bytes,
                 "body_bytes_read": METER.body_bytes_read,
                 "calls": dict(sorted(METER.calls.items())),
-                "dynamodb_write_units": dynamodb_write_units(list(METER.dynamodb_writes), item),
+                "dynamodb_write_units": dynamodb_write_units(
+                    list(METER.dynamodb_writes), item, ctx["index_projection"]
+                ),
                 "lambda_ms": {k: sum(v) for k, v in METER.lambda_ms.items()},
                 "item_bytes": item,
             }

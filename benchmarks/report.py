@@ -77,6 +77,34 @@ def throughput_md(rows: list[dict[str, Any]]) -> str:
     return _table(header, out, left=(0, 1, 2, 8, 12))
 
 
+def peers_md(section: dict[str, Any]) -> str:
+    """Engine and fastest peers side by side, with the ratio per format and variant."""
+    rows = []
+    for row in section["rows"]:
+        ratio = row["engine_over_fastest_peer"]
+        for tool, r in row["tools"].items():
+            found = f"{r['invalid_records']:,}" + ("" if r["counts_ok"] else " (MISMATCH)")
+            rows.append(
+                [
+                    row["format"],
+                    row["variant"],
+                    tool,
+                    _num(r["cpu_mb_s"]),
+                    _num(r["mb_s"]),
+                    found,
+                    _num(r["peak_rss_bytes"] / 2**20),
+                    "-" if ratio is None or tool != "engine" else f"{ratio:.2f}",
+                ]
+            )
+    header = ["format", "file", "tool", "MB/CPU-s", "MB/s wall", "invalid found",
+              "peak RSS MiB", "engine / fastest peer"]  # fmt: skip
+    title = (
+        f"Engine vs fastest peers on {section['size']} files "
+        f"(median of {section['repeats']}, fresh process each):\n\n"
+    )
+    return title + _table(header, rows, left=(0, 1, 2))
+
+
 def memory_md(memory: dict[str, Any]) -> str:
     """Peak RSS per format and size."""
     sizes = sorted({s for m in memory.values() for s in m["by_size"]}, key=parse_size)
@@ -181,6 +209,8 @@ def render(result: dict[str, Any]) -> str:
         "",
         throughput_md(result["throughput"]),
     ]
+    if result.get("peers"):
+        parts += ["", peers_md(result["peers"])]
     if result.get("memory"):
         parts += ["", memory_md(result["memory"])]
     if result.get("transitions"):

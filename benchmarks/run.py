@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from rich.table import Table
 
 from benchmarks import cost, transitions
 from benchmarks.generate import MB, Format, format_size, parse_size
+from benchmarks.peers import side_by_side
 from benchmarks.throughput import ThroughputRow, WorkerError, run_throughput, run_worker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ DEFAULT_SIZES = "10MB,100MB,1GB"
 MiB = 1 << 20
 KiB = 1 << 10
 
-# Targets from issue 6. They are never lowered here: a miss is reported with its figure.
+# Targets. They are never lowered here: a miss is reported with its figure.
 TARGET_MB_S = {"ndjson": 200.0, "csv": 80.0, "json": 60.0}
 TARGET_RSS_SPREAD = 16 * MiB
 TARGET_RSS_MAX = 128 * MiB
@@ -125,6 +126,37 @@ def throughput_table(rows: list[ThroughputRow]) -> Table:
             _fmt_mib(r.engine_peak_rss),
             check,
         )
+    return table
+
+
+def peers_table(section: dict[str, Any]) -> Table:
+    """Engine and fastest peers side by side: MB per CPU-second, medians, fresh processes."""
+    table = Table(
+        title=f"Engine vs fastest peers, {section['size']} files, MB per CPU-second "
+        f"(median of {section['repeats']}, fresh process each)"
+    )
+    for col in ("format", "file", "tool", "CPU MB/s", "wall MB/s", "invalid found", "peak RSS MiB"):
+        table.add_column(col, justify="left" if col in ("format", "file", "tool") else "right")
+    table.add_column("engine / fastest peer", justify="right")
+    for row in section["rows"]:
+        ratio = row["engine_over_fastest_peer"]
+        for i, (tool, r) in enumerate(row["tools"].items()):
+            found = f"{r['invalid_records']:,}"
+            if not r["counts_ok"]:
+                found = f"[red]{found} (expected {row['invalid_expected']:,})[/]"
+            mark = "green" if ratio is not None and ratio >= 1 else "red"
+            table.add_row(
+                row["format"] if i == 0 else "",
+                row["variant"] if i == 0 else "",
+                tool,
+                _fmt_mb_s(r["cpu_mb_s"]),
+                _fmt_mb_s(r["mb_s"]),
+                found,
+                _fmt_mib(r["peak_rss_bytes"]),
+                (f"[{mark}]{ratio:.2f}[/]" if ratio is not None else "-") if i == 0 else "",
+            )
+        for err in row["errors"]:
+            table.add_row(row["format"], row["variant"], f"[red]{err}[/]", "", "", "", "", "")
     return table
 
 
@@ -336,12 +368,18 @@ def cost_section(pipeline: dict[str, Any]) -> dict[str, Any] | None:
                 "file": case["name"],
                 "profile": asdict(profile),
             }
+            # TagObjects=false: the same path without the outcome tag's PutObjectTagging.
+            untagged = replace(
+                profile, s3_writes=profile.s3_writes - run["calls"].get("s3:PutObjectTagging", 0)
+            )
+            entry["untagged"] = {}
             for workflow in cost.Workflow:
                 breakdown = cost.cost_per_million(profile, workflow)
                 entry[workflow.value] = {
                     "total": breakdown.total,
                     "components": breakdown.components,
                 }
+                entry["untagged"][workflow.value] = cost.cost_per_million(untagged, workflow).total
             entries.append(entry)
     return {"prices": asdict(cost.Prices()), "paths": entries}
 
@@ -358,10 +396,13 @@ def cost_table(section: dict[str, Any]) -> Table:
         "of which SFN",
         "Express",
         "of which SFN",
+        "Std untagged",
+        "Exp untagged",
     ):
         table.add_column(col, justify="left" if col in ("file", "path") else "right")
     for e in section["paths"]:
         std, exp = e["STANDARD"], e["EXPRESS"]
+        untagged = e.get("untagged") or {}
         table.add_row(
             e["file"],
             e["path"],
@@ -370,6 +411,8 @@ def cost_table(section: dict[str, Any]) -> Table:
             f"{std['components']['state transitions']:,.2f}",
             f"{exp['total']:,.2f}",
             f"{exp['components']['express requests'] + exp['components']['express duration']:,.2f}",
+            f"{untagged['STANDARD']:,.2f}" if "STANDARD" in untagged else "-",
+            f"{untagged['EXPRESS']:,.2f}" if "EXPRESS" in untagged else "-",
         )
     return table
 
@@ -414,13 +457,37 @@ def e2e_table(section: dict[str, Any]) -> Table:
     return table
 
 
+#: Engine / fastest peer per CPU-second, per format (both variants): never lowered here.
+TARGET_PEER_RATIO = {"csv": 1.0, "ndjson": 1.2, "json": 1.2}
+
+
+def peer_targets(peers: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The engine against its fastest peer, per format and variant."""
+    out: list[dict[str, Any]] = []
+    if not peers:
+        return out
+    for fmt, variants in (peers.get("ratios") or {}).items():
+        target = TARGET_PEER_RATIO.get(fmt)
+        if target is None:
+            continue
+        for variant, ratio in variants.items():
+            out.append(
+                {
+                    "target": f"{fmt} {variant} >= {target:.1f}x the fastest peer",
+                    "measured": "-" if ratio is None else f"{ratio:.2f}x ({peers['size']})",
+                    "met": None if ratio is None else ratio >= target,
+                }
+            )
+    return out
+
+
 def targets(
     rows: list[ThroughputRow],
     memory: dict[str, Any],
     trans: dict[str, Any] | None,
     s3: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
-    """Every target of issue 6 with the measured figure and whether it was met."""
+    """Every throughput, memory, transition and S3 target with its measured figure."""
     out: list[dict[str, Any]] = []
     for fmt, target in TARGET_MB_S.items():
         mine = [r for r in rows if r.format == fmt and r.engine_cpu_mb_s and r.engine_mb_s]
@@ -480,7 +547,7 @@ def targets(
 
 def targets_table(items: list[dict[str, Any]]) -> Table:
     """Targets against measured figures."""
-    table = Table(title="Targets (issue 6)")
+    table = Table(title="Targets")
     table.add_column("target")
     table.add_column("measured", justify="right")
     table.add_column("met")
@@ -560,10 +627,17 @@ def main(argv: list[str] | None = None) -> int:
             peer_budget_bytes=args.peer_budget,
             progress=progress,
         )
+        # As a user comparing tools would: 100 MB files (10 MB with --quick), medians of 3.
+        peer_size = min(max(args.size_list), 100 * MB)
+        peers = side_by_side(
+            Path(tmp), peer_size, list(args.format_list), repeats=3, progress=progress
+        )
+    result["peers"] = peers
     result["throughput"] = [r.to_dict() for r in rows]
     memory = memory_summary(rows)
     result["memory"] = memory
     console.print(throughput_table(rows))
+    console.print(peers_table(peers))
     console.print(memory_table(memory))
     for r in rows:
         for err in r.errors:
@@ -592,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         result["e2e"] = e2e_section(args.quick, args.workdir)
         console.print(e2e_table(result["e2e"]))
 
-    result["targets"] = targets(rows, memory, trans, pipe)
+    result["targets"] = targets(rows, memory, trans, pipe) + peer_targets(peers)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["seconds"] = round(time.time() - started, 1)
     console.print(targets_table(result["targets"]))
@@ -601,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"results: {path.relative_to(REPO_ROOT)} (and latest.json)")
     # A missed target is a finding, reported above; a measurement that could not run is a failure.
     failed = any(r.errors for r in rows) or bool(pipe.get("error"))
+    failed = failed or any(row["errors"] for row in peers["rows"])
     if result["e2e"]:
         failed = failed or any("error" in r for r in result["e2e"]["runs"])
     return 1 if failed else 0

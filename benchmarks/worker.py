@@ -13,6 +13,8 @@ Kinds:
   for ``job_id`` uniqueness, stopped after ``--budget-bytes`` (then extrapolated).
 - ``frictionless``: ``frictionless`` validating the CSV against the job schema translated
   to a Table Schema, stopped after ``--budget-rows``.
+- ``polars`` (CSV) and ``msgspec`` (NDJSON, JSON array): the fastest peers, whole file
+  (``benchmarks.fast_peers``).
 """
 
 from __future__ import annotations
@@ -247,7 +249,9 @@ def run_frictionless(path: Path, budget_rows: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run one measurement and print its result as one JSON object."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("kind", choices=["engine", "sha256", "jsonschema", "frictionless"])
+    parser.add_argument(
+        "kind", choices=["engine", "sha256", "jsonschema", "frictionless", "polars", "msgspec"]
+    )
     parser.add_argument("path", type=Path)
     parser.add_argument("--format", dest="fmt", default=None)
     parser.add_argument("--budget-bytes", type=int, default=1 << 62)
@@ -259,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         result = run_sha256(args.path)
     elif args.kind == "jsonschema":
         result = run_jsonschema(args.path, args.fmt or "ndjson", args.budget_bytes)
+    elif args.kind in ("polars", "msgspec"):
+        from benchmarks import fast_peers  # noqa: PLC0415 - only this process pays for it
+
+        if args.kind == "polars":
+            result = fast_peers.run_polars(args.path)
+        else:
+            result = fast_peers.run_msgspec(args.path, args.fmt or "ndjson")
     else:
         result = run_frictionless(args.path, args.budget_rows or 10**12)
     result["kind"] = args.kind

@@ -2,9 +2,8 @@
 
 The stack runs the real template, ASL and handlers (tests/e2e use the same `LocalStack`),
 configured for these tests: Retry waits scaled down (``retry_scale``, the local stack's
-documented knob; the deployed ASL keeps its intervals), a small ``MaxUploadBytes`` so
-``TOO_LARGE`` files stay a few KiB, and the interpreter's per-execution costs cached
-(`scalper.local.interpreter_cache`).
+documented knob; the deployed ASL keeps its intervals) and a small ``MaxUploadBytes`` so
+``TOO_LARGE`` files stay a few KiB.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scalper.local import LocalStack, StackConfig, interpreter_cache
+from scalper.local import LocalStack, StackConfig
 
 from .reliability_support import MAX_UPLOAD_BYTES
 
@@ -32,12 +31,7 @@ def stack() -> Iterator[LocalStack]:
         max_concurrency=3,
     )
     with LocalStack(config) as local:
-        # Hundreds of executions: parse the definition once, reuse SDK clients (see the module).
-        interpreter_cache.install()
-        try:
-            yield local
-        finally:
-            interpreter_cache.uninstall()
+        yield local
 
 
 @pytest.fixture

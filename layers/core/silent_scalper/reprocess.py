@@ -240,6 +240,11 @@ def iter_records(
     ``since`` / ``until`` bound ``updated_at`` (ISO 8601 strings sort as times). Terminal
     records come back as :class:`MetadataRecord`; ``PROCESSING`` claims (which lack most
     fields) as plain dicts of their attributes.
+
+    The index projects keys only (its entries cost one write unit whatever the record's
+    size), so each page of keys is completed from the table with ``BatchGetItem``. A
+    record whose status changed since the (eventually consistent) index saw it is skipped:
+    it is no longer one of the records asked for.
     """
     condition = "#s = :s"
     values: dict[str, Any] = {":s": {"S": str(status)}}
@@ -261,15 +266,44 @@ def iter_records(
     }
     while True:
         page = dynamodb.query(**kwargs)
-        for item in page.get("Items", []):
-            if status is Status.PROCESSING:
-                yield plain_item(item)
-            else:
-                yield MetadataRecord.from_item(dict(item))
+        keys = [str(item["pk"]["S"]) for item in page.get("Items", [])]
+        for start in range(0, len(keys), _BATCH_GET_KEYS):
+            chunk = keys[start : start + _BATCH_GET_KEYS]
+            records = _get_items(dynamodb, table, chunk)
+            for pk in chunk:  # index order: oldest first
+                item = records.get(pk)
+                if item is None or item.get("status", {}).get("S") != str(status):
+                    continue
+                if status is Status.PROCESSING:
+                    yield plain_item(item)
+                else:
+                    yield MetadataRecord.from_item(dict(item))
         last = page.get("LastEvaluatedKey")
         if not last:
             return
         kwargs["ExclusiveStartKey"] = last
+
+
+#: BatchGetItem takes at most 100 keys per request.
+_BATCH_GET_KEYS = 100
+
+
+def _get_items(dynamodb: DynamoDBClient, table: str, pks: list[str]) -> dict[str, Any]:
+    """The items of these keys (pk -> item); keys with no item are left out.
+
+    Strongly consistent, like the reads that act on a record; unprocessed keys (throttling)
+    are asked for again until none is left.
+    """
+    found: dict[str, Any] = {}
+    request: dict[str, Any] = {
+        table: {"Keys": [{"pk": {"S": pk}} for pk in pks], "ConsistentRead": True}
+    }
+    while request:
+        response = dynamodb.batch_get_item(RequestItems=request)
+        for item in response.get("Responses", {}).get(table, []):
+            found[str(item["pk"]["S"])] = item
+        request = dict(response.get("UnprocessedKeys") or {})
+    return found
 
 
 def find_quarantined(

@@ -33,6 +33,7 @@ ENV_FIELDS: dict[str, str] = {
     "ALLOWED_SCHEMAS": "allowed_schemas",
     "UPLOADS_TABLE": "uploads_table",
     "UPLOAD_STATUS_DAYS": "upload_status_days",
+    "TAG_OBJECTS": "tag_objects",
 }
 
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
@@ -70,6 +71,8 @@ class Settings(BaseModel):
     uploads_table: str | None = None
     #: How long after presigning ``GET /uploads/{id}`` still answers (the intent's TTL).
     upload_status_days: int = Field(default=30, ge=1, le=3650)
+    # Outcome tags on the objects (the template's TagObjects): one request per file each.
+    tag_objects: bool = True
 
     @field_validator("upload_prefix")
     @classmethod

@@ -56,8 +56,28 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every registered sub-command."""
+def command_module(argv: Sequence[str]) -> str | None:
+    """The sub-command module the first word of ``argv`` names, if it names one.
+
+    A command's name is its module's with ``-`` for ``_`` (``sfn-mock``). Anything else
+    (a top-level option such as ``--help``, a typo, nothing) gets None: the full parser
+    then lists or suggests every command.
+    """
+    if not argv or argv[0].startswith("-"):
+        return None
+    module = argv[0].replace("-", "_")
+    if module in COMMAND_MODULES and argv[0] == module.replace("_", "-"):
+        return module
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser with every registered sub-command, or just ``only``.
+
+    Each command module imports what its command needs (boto3, moto, DuckDB, rich...);
+    running one command imports that module alone, so ``scalper validate`` starts about
+    as fast as the engine it runs and carries none of the others' libraries.
+    """
     parser = OneLineParser(
         prog="scalper",
         description="Silent Scalper: validate job files and run the pipeline locally or on AWS.",
@@ -65,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", required=True, parser_class=OneLineParser
     )
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)
     return parser
@@ -73,8 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `scalper` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_module(words))
+    args = parser.parse_args(words)
     func = cast(Callable[[argparse.Namespace], int], args.func)
     try:
         return func(args)

@@ -38,7 +38,7 @@ from scalper.cli.upload import Uploaded, UploadError, upload_file
 from scalper.cognito import sign_in
 from scalper.local import LocalStack
 from scalper.local.provision import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
-from scalper.local.stack import REPO_ROOT, TERMINAL
+from scalper.local.stack import REPO_ROOT
 
 TERMINAL_ROWS = {"VALID", "QUARANTINED", "FAILED", "REFUSED"}
 _STYLE = {"VALID": "green", "QUARANTINED": "yellow", "FAILED": "red", "REFUSED": "magenta"}
@@ -230,7 +230,6 @@ def _wait(
     console: Console,
     timeout: float,
 ) -> None:
-    sfn = stack.client("stepfunctions")
     deadline = time.monotonic() + timeout
     pending = dict(uploaded)
     with Progress(
@@ -243,16 +242,21 @@ def _wait(
         task = progress.add_task("wait", total=len(uploaded))
         while pending and time.monotonic() < deadline:
             bridge_idle = stack.bridge is not None and stack.bridge.idle
+            latest = {
+                p: arns[-1]
+                for p, up in pending.items()
+                if (arns := stack.execution_arns_for(up.key))
+            }
+            ended = stack.ended(latest.values())
             for path, landed in list(pending.items()):
-                arns = stack.execution_arns_for(landed.key)
-                if not arns:
+                if path not in latest:
                     if bridge_idle and not _delivered(stack, landed.key):
                         rows[path] = Row(path, "NOT STARTED", where="no rule matched the object")
                         del pending[path]
                         progress.advance(task)
                     continue
-                if sfn.describe_execution(executionArn=arns[-1])["status"] in TERMINAL:
-                    rows[path] = _row(stack, path, landed, arns[-1])
+                if latest[path] in ended:
+                    rows[path] = _row(stack, path, landed, latest[path])
                     del pending[path]
                     progress.advance(task)
             time.sleep(0.2)

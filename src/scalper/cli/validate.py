@@ -12,9 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 from silent_scalper.engine import (
     SNIFF_BYTES,
     Limits,
@@ -156,6 +153,11 @@ def result_dict(path: Path, summary: ValidationSummary) -> dict[str, Any]:
 
 
 def _print_table(results: list[tuple[Path, ValidationSummary]]) -> None:
+    # rich only for the table: ``--json`` output (scripts, CI) never pays for importing it.
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
     console = Console(highlight=False)
     table = Table(title="scalper validate", title_justify="left")
     table.add_column("file", overflow="fold", ratio=1)

@@ -161,6 +161,9 @@ class EventBridgeBridge:
         self.sequencer = Sequencer()
         self.faults = BridgeFaults()
         self.deliveries: list[Delivery] = []
+        # Object key -> executions started for it, oldest first: waiting for hundreds of
+        # files asks this once per file and poll, so it must not scan every delivery.
+        self._executions: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="scalper-bridge"
@@ -302,6 +305,8 @@ class EventBridgeBridge:
                     stateMachineArn=target.arn, name=str(uuid.uuid4()), input=payload
                 )
                 delivery.execution_arn = str(response["executionArn"])
+                with self._lock:
+                    self._executions.setdefault(delivery.key, []).append(delivery.execution_arn)
             elif target.arn.startswith("arn:aws:sqs:"):
                 sqs = self._client("sqs")
                 url = sqs.get_queue_url(QueueName=target.arn.rsplit(":", 1)[1])["QueueUrl"]
@@ -339,6 +344,11 @@ class EventBridgeBridge:
             },
         )
         delivery.dead_lettered = True
+
+    def executions_for(self, key: str) -> list[str]:
+        """The executions started for an object key, oldest first."""
+        with self._lock:
+            return list(self._executions.get(key, ()))
 
     @property
     def idle(self) -> bool:

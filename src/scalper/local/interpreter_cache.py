@@ -12,16 +12,21 @@ the local stack's CPU time:
   state on the component; definitions with those are parsed per execution as before;
 - it builds a new boto3 client for every Task (``boto_client_for``): several milliseconds
   each, several Tasks an execution. botocore clients are thread-safe, so one client per
-  service and Region (made the same way, on first use) serves every Task.
+  service and Region (made the same way, on first use) serves every Task;
+- it compiles every JSONPath (``Parameters`` ``.$`` values, ``InputPath``, Choice
+  variables) from its text each time it evaluates one, and jsonpath-ng's extended parser
+  builds its PLY parser tables anew on every call. A compiled path is an immutable tree
+  that ``find`` only reads, so one compilation per distinct path text serves them all.
 
-`install` / `uninstall` patch those two names (moto is pinned; both are named and checked in
-:mod:`scalper.local.moto_internals`); `install` raises if either moves, so an upgrade fails
-loudly instead of silently losing the speed-up. Install after
-the local stack set ``AWS_ENDPOINT_URL_LAMBDA`` (clients read it when they are made).
+`install` / `uninstall` patch those three names (moto is pinned; each is named and checked
+in :mod:`scalper.local.moto_internals`); `install` raises if any moves, so an upgrade fails
+loudly instead of silently losing the speed-up. `LocalStack` installs it after it set
+``AWS_ENDPOINT_URL_LAMBDA`` (clients read it when they are made).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
@@ -34,6 +39,7 @@ _USER = "scalper.local.interpreter_cache"
 
 _ENTRYPOINT = "_get_evaluation_entrypoint"
 _CLIENT_FUNCTION = "boto_client_for"
+_JSON_PATH_PARSE = "parse"
 #: States whose components hold per-execution state of their own.
 _STATEFUL_TYPES = frozenset({"Map", "Parallel"})
 
@@ -47,6 +53,8 @@ class _State:
         self.entrypoint: Callable[..., Any] | None = None
         self.client_for: Callable[..., Any] | None = None
         self.client_users: list[ModuleType] = []
+        self.json_path: ModuleType | None = None
+        self.json_path_parse: Callable[[str], Any] | None = None
 
 
 _state = _State()
@@ -83,11 +91,15 @@ def _lookup() -> tuple[Any, Callable[..., Any], Any, Callable[..., Any], list[Mo
 
 
 def install() -> None:
-    """Parse each definition once and reuse one SDK client per service and Region."""
+    """Parse each definition and JSONPath once; reuse one SDK client per service and Region."""
     with _state.lock:
         if _state.entrypoint is not None:
             return
     worker_cls, entrypoint, parser, client_for, users = _lookup()
+    json_path = moto_internals.json_path_module()
+    compile_path: Callable[[str], Any] = getattr(json_path, _JSON_PATH_PARSE)
+    # Bounded: definitions have tens of distinct paths, tests a few hundred at most.
+    cached_compile = functools.lru_cache(maxsize=1024)(compile_path)
 
     def cached_entrypoint(worker: Any) -> Any:
         definition = str(worker._evaluation_details.state_machine_details.definition)
@@ -115,14 +127,20 @@ def install() -> None:
             return
         _state.worker_cls, _state.entrypoint = worker_cls, entrypoint
         _state.client_for, _state.client_users = client_for, users
+        _state.json_path, _state.json_path_parse = json_path, compile_path
     setattr(worker_cls, _ENTRYPOINT, cached_entrypoint)
     for module in users:
         setattr(module, _CLIENT_FUNCTION, cached_client_for)
+    setattr(json_path, _JSON_PATH_PARSE, cached_compile)
 
 
 def uninstall() -> None:
-    """Parse per execution and make clients per Task again; forget what was cached."""
+    """Parse per execution, compile paths per use and make clients per Task again; forget
+    what was cached."""
     with _state.lock:
+        if _state.json_path is not None and _state.json_path_parse is not None:
+            setattr(_state.json_path, _JSON_PATH_PARSE, _state.json_path_parse)
+        _state.json_path = _state.json_path_parse = None
         if _state.entrypoint is not None:
             setattr(_state.worker_cls, _ENTRYPOINT, _state.entrypoint)
         if _state.client_for is not None:

@@ -5,9 +5,11 @@ things the local stack does go below it, and each such use is named here and now
 
 - the Step Functions interpreter: where an execution starts and builds its worker, the
   mocked-response classes a worker hands to the interpreter, how a mocked ``Throw`` travels,
-  the Wait-state and Retry sleeps, the ASL parser, the per-Task SDK client factory and the
-  DynamoDB integration (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
-  :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.faults`);
+  the Wait-state and Retry sleeps, the ASL parser, the per-Task SDK client factory, the
+  JSONPath compiler, the executions' statuses and the DynamoDB integration
+  (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
+  :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.stack`,
+  :mod:`scalper.local.faults`);
 - S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
 - EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
 - the server's WSGI application and request handler (:mod:`scalper.local.stack`).
@@ -76,6 +78,7 @@ _RETRIER_MODULE = "asl.component.common.retry.retrier_decl"
 _TASK = "asl.component.state.exec.state_task"
 _DYNAMODB_TASK_MODULE = f"{_TASK}.service.state_task_service_dynamodb"
 _CLIENT_MODULE = "asl.utils.boto_client"
+_JSON_PATH_MODULE = "asl.utils.json_path"
 #: Modules that imported ``boto_client_for`` by name (the pipeline's Task types).
 _CLIENT_USERS = (
     f"{_TASK}.lambda_eval_utils",
@@ -158,6 +161,22 @@ def boto_client_for() -> Callable[..., Any]:
 def boto_client_users() -> list[ModuleType]:
     """The Task modules that imported ``boto_client_for`` by name (patched where used)."""
     return [cast(ModuleType, _sfn(name)) for name in _CLIENT_USERS]
+
+
+def json_path_module() -> ModuleType:
+    """The module whose ``parse(text)`` compiles each JSONPath ``extract_json`` evaluates."""
+    return cast(ModuleType, _sfn(_JSON_PATH_MODULE))
+
+
+def execution_statuses(account_id: str, region: str, machine_arns: list[str]) -> dict[str, str]:
+    """Every execution of these state machines -> its status, read from moto's Step
+    Functions backend in this process (nothing serialised, whatever the count)."""
+    backend = _sfn("models", "stepfunctions_parser_backends")[account_id][region]
+    statuses: dict[str, str] = {}
+    for arn in machine_arns:
+        for execution in list(backend.describe_state_machine(arn).executions):
+            statuses[str(execution.execution_arn)] = str(execution.status)
+    return statuses
 
 
 def dynamodb_task_class() -> Any:
@@ -292,6 +311,28 @@ def _check_client_factory() -> str | None:
     return f"no longer imported by name in {stale}" if stale else None
 
 
+def _check_json_path() -> str | None:
+    # Read from the source, so the check also holds while the interpreter cache is installed.
+    module = json_path_module()
+    if not callable(getattr(module, "parse", None)):
+        return "parse is gone"
+    if "parse(path)" not in inspect.getsource(module.extract_json):
+        return "extract_json no longer compiles its path with the module's parse()"
+    return None
+
+
+def _check_execution_statuses() -> str | None:
+    backends = getattr(_sfn("models"), "stepfunctions_parser_backends", None)
+    if backends is None:
+        return "stepfunctions_parser_backends is gone"
+    execution = execution_class()
+    if not isinstance(getattr(execution, "status", None), property):
+        return "Execution.status is no longer a property"
+    if "self.execution_arn = " not in inspect.getsource(execution.__init__):
+        return "Execution no longer keeps its ARN in execution_arn"
+    return None
+
+
 def _check_dynamodb_task() -> str | None:
     if not callable(getattr(dynamodb_task_class(), "_eval_service_task", None)):
         return "method is gone"
@@ -374,6 +415,16 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         f"{_SFN}{_CLIENT_MODULE}.boto_client_for",
         "scalper.local.interpreter_cache",
         _check_client_factory,
+    ),
+    HookPoint(
+        f"{_SFN}{_JSON_PATH_MODULE}.parse",
+        "scalper.local.interpreter_cache",
+        _check_json_path,
+    ),
+    HookPoint(
+        f"{_SFN}models.stepfunctions_parser_backends (execution statuses)",
+        "scalper.local.stack",
+        _check_execution_statuses,
     ),
     HookPoint(
         f"{_SFN}{_DYNAMODB_TASK_MODULE}.StateTaskServiceDynamoDB._eval_service_task",

@@ -14,7 +14,9 @@
 - the EventBridge bridge (`EventBridgeBridge`) for the rule's Step Functions target.
 
 Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
-what the template asks for that the local stack cannot provide.
+what the template asks for that the local stack cannot provide. moto's interpreter pays
+a few costs again on every execution (parsing the ASL, compiling JSONPaths, building SDK
+clients); `scalper.local.interpreter_cache` pays them once while the stack runs.
 
 One stack per process: moto's mock is process-wide.
 """
@@ -39,7 +41,7 @@ from botocore.config import Config
 from moto import mock_aws
 from werkzeug.serving import make_server
 
-from scalper.local import moto_internals, retry
+from scalper.local import interpreter_cache, moto_internals, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.http_api import HttpApi
@@ -120,6 +122,7 @@ class LocalStack:
         self.streams: StreamsBridge | None = None
         self.provisioned: Provisioned | None = None
         self._clients: dict[str, Any] = {}
+        self._in_process_clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: boto3.session.Session | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -234,17 +237,19 @@ class LocalStack:
         retry.install(cfg.retry_scale)
         self.bridge = EventBridgeBridge(
             provisioned.rules,
-            self.client,
+            self._in_process_client,
             account_id=provisioned.resolver.account_id,
             region=cfg.region,
         )
         self.bridge.install()
 
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
+        # After the variable above: the interpreter's cached Lambda client reads it once.
+        interpreter_cache.install()
         self.lambdas.start(prewarm=cfg.prewarm)
         self.api.start()
         # DynamoDB Streams -> Lambda event sources (scalper.local.streams), e.g. write_result.
-        self.streams = start_for(provisioned, self.client, self.lambdas.url, cfg.region)
+        self.streams = start_for(provisioned, self._in_process_client, self.lambdas.url, cfg.region)
 
     def _start_moto(self, host: str, port: int) -> None:
         moto_internals.require("scalper.local.stack")
@@ -292,6 +297,7 @@ class LocalStack:
             self._moto_server.server_close()
             self._moto_server = None
         retry.uninstall()
+        interpreter_cache.uninstall()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -301,6 +307,8 @@ class LocalStack:
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
+        with self._clients_lock:
+            self._in_process_clients.clear()
         if self._own_log_dir:
             shutil.rmtree(self.log_dir, ignore_errors=True)
             self._own_log_dir = False
@@ -366,6 +374,35 @@ class LocalStack:
                 )
             return self._clients[service]
 
+    def _in_process_client(self, service: str) -> Any:
+        """A client for the stack's own calls (the bridges, waiting for executions).
+
+        It reaches the same moto backends through the mock active in this process instead
+        of the HTTP endpoint: a third of the CPU per call (no HTTP server, WSGI app or
+        socket on either side), and these calls run many times a second while files flow.
+        Endpoint variables in the environment (``AWS_ENDPOINT_URL``...) are ignored: they
+        may point anywhere, this stack included.
+        """
+        if self._mock is None:  # without the mock these calls would leave for AWS
+            raise StackError("the local stack is not running")
+        with self._clients_lock:
+            if service not in self._in_process_clients:
+                session = boto3.session.Session(
+                    aws_access_key_id=LOCAL_ACCESS_KEY,
+                    aws_secret_access_key=LOCAL_SECRET_KEY,
+                    region_name=self.config.region,
+                )
+                self._in_process_clients[service] = session.client(
+                    service,  # type: ignore[call-overload]
+                    config=Config(
+                        retries={"max_attempts": 2},
+                        max_pool_connections=32,
+                        # In botocore since 1.31; its type stubs lag behind.
+                        ignore_configured_endpoint_urls=True,  # type: ignore[call-arg]
+                    ),
+                )
+            return self._in_process_clients[service]
+
     def resource_name(self, logical_id: str) -> str:
         """The physical name (the ``!Ref`` value) of a template resource."""
         return self._require(self.provisioned).ref(logical_id)
@@ -426,10 +463,64 @@ class LocalStack:
 
     def execution_arns_for(self, key: str) -> list[str]:
         """Executions the bridge started for an object key, oldest first."""
-        bridge = self._require(self.bridge)
-        return [
-            d.execution_arn for d in list(bridge.deliveries) if d.key == key and d.execution_arn
-        ]
+        return self._require(self.bridge).executions_for(key)
+
+    def ended(self, arns: Iterable[str]) -> dict[str, str]:
+        """Of these executions, the ones that have ended: ARN -> status.
+
+        Read from moto's Step Functions backend in this process: no request, nothing
+        serialised, whatever the number of executions -- waiting for many files costs the
+        stack (and the machine) next to nothing. Polling ``ListExecutions`` instead had
+        moto serialise every running execution on every poll, a third of the stack's CPU
+        while hundreds of files were in flight. Executions of other state machines are
+        described through the API.
+        """
+        wanted = list(dict.fromkeys(arns))
+        if not wanted:
+            return {}
+        statuses = self._backend_statuses()
+        # Executions of other state machines (a test's own) are described through the API.
+        sfn = self._in_process_client("stepfunctions")
+        for arn in wanted:
+            if arn not in statuses:
+                statuses[arn] = str(sfn.describe_execution(executionArn=arn)["status"])
+        # PENDING_REDRIVE is neither running nor ended.
+        return {a: statuses[a] for a in wanted if statuses[a] in TERMINAL}
+
+    def _backend_statuses(self) -> dict[str, str]:
+        """Every execution of the template's state machines -> status, from moto's backend
+        (a hook point `moto_internals.require` checked when the stack started)."""
+        provisioned = self._require(self.provisioned)
+        return moto_internals.execution_statuses(
+            provisioned.resolver.account_id,
+            self.config.region,
+            [machine.arn for machine in provisioned.state_machines.values()],
+        )
+
+    def wait_for_statuses(
+        self, keys: Iterable[str], timeout: float = 60.0, poll: float = 0.1
+    ) -> dict[str, str]:
+        """Wait until every key has an execution and it ended; key -> its latest status.
+
+        Raises `TimeoutError` naming the keys still open at the deadline.
+        """
+        pending = list(dict.fromkeys(keys))
+        deadline = time.monotonic() + timeout
+        done: dict[str, str] = {}
+        while True:
+            latest = {k: arns[-1] for k in pending if (arns := self.execution_arns_for(k))}
+            ended = self.ended(latest.values())
+            for key, arn in latest.items():
+                if arn in ended:
+                    done[key] = ended[arn]
+            pending = [k for k in pending if k not in done]
+            if not pending:
+                return done
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"no terminal execution after {timeout:.0f}s for: {', '.join(pending)}"
+                )
+            time.sleep(poll)
 
     def wait_for_keys(
         self, keys: Iterable[str], timeout: float = 60.0
@@ -439,27 +530,8 @@ class LocalStack:
         Raises `TimeoutError` naming the keys still open at the deadline.
         """
         wanted = list(keys)
-        deadline = time.monotonic() + timeout
-        done: dict[str, ExecutionReport] = {}
-        sfn = self.client("stepfunctions")
-        while True:
-            for key in wanted:
-                if key in done:
-                    continue
-                arns = self.execution_arns_for(key)
-                if not arns:
-                    continue
-                status = sfn.describe_execution(executionArn=arns[-1])["status"]
-                if status in TERMINAL:
-                    done[key] = self.report(arns[-1])
-            if len(done) == len(wanted):
-                return done
-            if time.monotonic() > deadline:
-                missing = [k for k in wanted if k not in done]
-                raise TimeoutError(
-                    f"no terminal execution after {timeout:.0f}s for: {', '.join(missing)}"
-                )
-            time.sleep(0.1)
+        self.wait_for_statuses(wanted, timeout)
+        return {key: self.report(self.execution_arns_for(key)[-1]) for key in wanted}
 
     def wait_for_execution(self, arn: str, timeout: float = 60.0) -> ExecutionReport:
         """Wait for one execution to end."""

@@ -35,6 +35,11 @@ from scalper.local.template import merged_function_properties
 
 _FIRST_BACKOFF_SECONDS = 1.0
 _MAX_BACKOFF_SECONDS = 60.0
+#: An idle stream is read less and less often, up to this interval; a read that finds
+#: records, or `StreamsBridge.wait_idle`, brings the next read back to ``poll_interval``.
+#: Each read is an HTTP request to moto: at 10 a second per mapping, reads of an idle
+#: stream were a steady share of the stack's CPU.
+_MAX_IDLE_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,7 @@ class StreamsBridge:
         self.deliveries: list[StreamDelivery] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by stop and wait_idle: read now
         self._threads: list[threading.Thread] = []
         self._patterns = {
             s.function: [moto_internals.event_pattern(p) for p in s.filters] for s in self.sources
@@ -144,6 +150,7 @@ class StreamsBridge:
     def close(self) -> None:
         """Stop polling (a batch being delivered finishes first)."""
         self._stop.set()
+        self._wake.set()
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
@@ -159,12 +166,19 @@ class StreamsBridge:
             with self._lock:
                 if all(self._caught_up.get(s.function, 0.0) > asked for s in self.sources):
                     return True
+            self._wake.set()  # every mapping's poller, however long its idle pause
             time.sleep(self.poll_interval / 2)
         return False
 
     # -- polling ---------------------------------------------------------------------
+    def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when stopping or someone waits for the stream."""
+        if self._wake.wait(seconds) and not self._stop.is_set():
+            self._wake.clear()
+
     def _run(self, source: StreamSource) -> None:
         iterator: str | None = None
+        idle = self.poll_interval
         while not self._stop.is_set():
             try:
                 if iterator is None:
@@ -176,15 +190,18 @@ class StreamsBridge:
                 records = [r for r in page.get("Records", []) if self._matches(source, r)]
                 for start in range(0, len(records), source.batch_size):
                     self._deliver(source, records[start : start + source.batch_size])
-                if not page.get("Records"):
+                if page.get("Records"):
+                    idle = self.poll_interval
+                else:
                     with self._lock:
                         self._caught_up[source.function] = started
-                    self._stop.wait(self.poll_interval)
+                    self._pause(idle)
+                    idle = min(_MAX_IDLE_POLL_SECONDS, idle * 2)
             except Exception:  # the endpoint went away while stopping, or a transient error
                 if self._stop.is_set():
                     return
                 iterator = None
-                self._stop.wait(self.poll_interval)
+                self._pause(self.poll_interval)
 
     def _iterator(self, source: StreamSource) -> str:
         ddb = self._client("dynamodb")

@@ -74,3 +74,26 @@ def test_express_billing_rounds_duration_to_100_ms_and_memory_to_64_mb(
 def test_prices_carry_the_date_they_were_checked() -> None:
     assert PRICES.as_of == "2026-11-25"
     assert PRICES.region == "us-east-1"
+
+
+def test_given_a_measured_path_then_the_untagged_cost_drops_one_s3_write_per_tag() -> None:
+    from benchmarks.run import cost_section
+
+    run = {
+        "status": "SUCCEEDED",
+        "outcome": "VALID",
+        "states": ["Claim", "TypeCheck", "ValidateSchema", "Route", "WriteMetadata"],
+        "retries": 0,
+        "calls": {"s3:GetObject": 2, "s3:PutObjectTagging": 1, "dynamodb:PutItem": 1},
+        "lambda_ms": {"TypeCheck": 10.0},
+        "dynamodb_write_units": 6,
+    }
+    section = cost_section(
+        {"cases": [{"name": "f", "first": run}], "memory_mb": {"TypeCheck": 512}}
+    )
+
+    assert section is not None
+    (entry,) = section["paths"]
+    for workflow in ("STANDARD", "EXPRESS"):
+        saved = entry[workflow]["total"] - entry["untagged"][workflow]
+        assert saved == pytest.approx(1_000_000 * Prices().s3_write_request)

@@ -7,6 +7,7 @@ know -- is provisioned and run end to end.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,36 @@ def test_the_state_machine_type_is_resolved_from_its_parameter(stack: LocalStack
         stateMachineArn=stack.state_machine_arn
     )
     assert described["type"] == "STANDARD"
+
+
+def test_ended_reports_template_and_other_executions_once_they_end(stack: LocalStack) -> None:
+    """Given an execution of the template's state machine and one of a machine a test made
+    itself, when both have ended, then `ended` reports each with its status (the first read
+    from moto's backend, the second described through the API), and a running one not."""
+    sfn = stack.client("stepfunctions")
+    waits = sfn.create_state_machine(
+        name="waits",
+        definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": True}}}
+        ),
+        roleArn="arn:aws:iam::123456789012:role/test",
+    )["stateMachineArn"]
+    passes = sfn.create_state_machine(
+        name="passes",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/test",
+    )["stateMachineArn"]
+    running = sfn.start_execution(stateMachineArn=waits)["executionArn"]
+    own = sfn.start_execution(stateMachineArn=passes)["executionArn"]
+    stack.client("s3").put_object(Bucket="mini-drop", Key="incoming/ended.txt", Body=b"x")
+
+    statuses = stack.wait_for_statuses(["incoming/ended.txt"], timeout=60)
+    template_run = stack.execution_arns_for("incoming/ended.txt")[-1]
+    stack.wait_for_execution(own, timeout=30)
+
+    assert statuses == {"incoming/ended.txt": "SUCCEEDED"}
+    assert stack.ended([template_run, own, running]) == {
+        template_run: "SUCCEEDED",
+        own: "SUCCEEDED",
+    }
+    sfn.stop_execution(executionArn=running)

@@ -119,6 +119,53 @@ def test_quarantined_files_are_found_by_status_prefix_and_reason(world: World) -
     assert find_quarantined(world.dynamodb, TABLE, since="2026-11-26T00:00:00Z") == []
 
 
+def test_given_a_keys_only_status_index_then_found_files_are_whole_records(
+    world: World,
+) -> None:
+    index = world.dynamodb.describe_table(TableName=TABLE)["Table"]["GlobalSecondaryIndexes"][0]
+    entry = world.dynamodb.query(
+        TableName=TABLE,
+        IndexName="by-status",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "QUARANTINED"}},
+    )["Items"][0]
+
+    (found,) = find_quarantined(world.dynamodb, TABLE)
+
+    assert index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    assert set(entry) == {"pk", "status", "updated_at"}, "the index holds keys only"
+    assert found == world.file, "the rest of the record came from the table"
+
+
+def test_given_a_record_that_left_the_status_then_it_is_not_returned(world: World) -> None:
+    # The index lags the table (eventually consistent); the table's status decides.
+    record = MetadataRecord.from_item(
+        world.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": world.file.pk}})["Item"]
+    )
+    valid = record.model_copy(update={"status": Status.VALID, "reason": None})
+    stale = world.dynamodb.query
+    entries = stale(
+        TableName=TABLE,
+        IndexName="by-status",
+        KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "QUARANTINED"}},
+    )
+    world.dynamodb.put_item(TableName=TABLE, Item=valid.to_item())
+
+    class LaggingIndex:
+        """The table as it is now, and an index that has not seen the last write yet."""
+
+        def query(self, **_: Any) -> Any:
+            return entries
+
+        def batch_get_item(self, **kwargs: Any) -> Any:
+            return world.dynamodb.batch_get_item(**kwargs)
+
+    assert find_quarantined(LaggingIndex(), TABLE) == []  # type: ignore[arg-type]
+
+
 def test_release_copies_the_quarantined_version_onto_its_key_after_writing_a_marker(
     world: World,
 ) -> None:

@@ -214,3 +214,22 @@ def test_only_definitions_without_map_or_parallel_are_shared(
     definition: str, shareable: bool
 ) -> None:
     assert interpreter_cache.shareable(definition) is shareable
+
+
+def test_given_the_interpreter_cache_then_each_json_path_text_is_compiled_once() -> None:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    original = json_path.parse
+    interpreter_cache.install()
+    try:
+        first, again = (
+            json_path.parse("$.detail.object.key"),
+            json_path.parse("$.detail.object.key"),
+        )
+        found = json_path.extract_json("$.detail.object.key", {"detail": {"object": {"key": "k"}}})
+    finally:
+        interpreter_cache.uninstall()
+
+    assert first is again, "one compilation serves every use of the same text"
+    assert found == "k"
+    assert json_path.parse is original, "uninstalled: compiled per use again"

@@ -292,14 +292,17 @@ def quarantine(
     write_once(
         s3, bucket=settings.quarantine_bucket, key=report_key, origin=origin, write=put_report
     )
-    tag_outcome(
-        s3,
-        bucket=request.bucket,
-        key=record.key,
-        version_id=record.version_id,
-        status=Status.QUARANTINED,
-        reason=reason,
-    )
+    # The copy and its report carry their tags in the requests that write them; the input
+    # object's tag is a request of its own, which the deployment may turn off.
+    if settings.tag_objects:
+        tag_outcome(
+            s3,
+            bucket=request.bucket,
+            key=record.key,
+            version_id=record.version_id,
+            status=Status.QUARANTINED,
+            reason=reason,
+        )
     put_final(dynamodb, settings.table_name, record)
     if not notify_quarantined(sns, record, settings=settings):
         logger.error("could not publish the QUARANTINED notification", extra={"pk": record.pk})

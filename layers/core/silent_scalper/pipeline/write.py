@@ -22,7 +22,8 @@ def write_metadata(
     *,
     settings: Settings,
 ) -> StepOutcome:
-    """Replace the claim with the ``VALID`` record, then tag the object ``scalper-status=VALID``.
+    """Replace the claim with the ``VALID`` record, then tag the object ``scalper-status=VALID``
+    (unless ``settings.tag_objects`` is off).
 
     Raises :class:`~silent_scalper.records.SupersededError` when a newer execution owns the
     record. The record is written first: a retry after a failed tag rewrites the same item.
@@ -34,13 +35,14 @@ def write_metadata(
         msg = f"write_metadata writes VALID records, not {record.status}"
         raise ValueError(msg)
     put_final(dynamodb, settings.table_name, record)
-    tag_outcome(
-        s3,
-        bucket=step.bucket,
-        key=record.key,
-        version_id=record.version_id,
-        status=Status.VALID,
-    )
+    if settings.tag_objects:
+        tag_outcome(
+            s3,
+            bucket=step.bucket,
+            key=record.key,
+            version_id=record.version_id,
+            status=Status.VALID,
+        )
     return StepOutcome(
         status=Status.VALID, pk=record.pk, reason=None, location=f"s3://{step.bucket}/{record.key}"
     )
