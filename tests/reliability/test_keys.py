@@ -198,3 +198,17 @@ def test_given_upper_case_and_unaccepted_extensions_then_each_upload_gets_an_out
     assert record(stack, upper)["status"] == "VALID"
     quarantined = record(stack, other)
     assert (quarantined["status"], quarantined["reason"]) == ("QUARANTINED", "UNSUPPORTED_TYPE")
+
+
+def test_given_an_invalid_file_under_a_1024_byte_key_then_its_copy_and_report_fit_s3s_limit(
+    stack: LocalStack,
+) -> None:
+    key = PREFIX + "q" + "é" * 503 + ".csv"
+    stack.client("s3").put_object(Bucket=stack.input_bucket, Key=key, Body=INVALID)
+    wait_until_quiet(stack, 60)
+
+    now = record(stack, key)
+    assert (now["status"], now["key"]) == ("QUARANTINED", key)
+    for location in (now["quarantine_location"], now["report_location"]):
+        copy_key = location.split("/", 3)[3]
+        assert len(copy_key.encode()) <= 1024, location

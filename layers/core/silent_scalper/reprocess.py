@@ -29,6 +29,7 @@ schema (:func:`revalidate`) and releases only those that now pass.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +61,19 @@ if TYPE_CHECKING:
 STATUS_INDEX = "by-status"
 #: Where pending markers live in the quarantine bucket.
 PENDING_PREFIX = "_reprocess/pending/"
+#: S3's longest object key, in UTF-8 bytes.
+_MAX_KEY_BYTES = 1024
+
+
+def pending_marker_key(bucket: str, key: str) -> str:
+    """The pending marker of ``bucket``/``key``: ``_reprocess/pending/<bucket>/<key>.json``, or,
+    for a key too long to take that prefix within S3's 1,024 bytes, its SHA-256 instead."""
+    plain = f"{PENDING_PREFIX}{bucket}/{key}.json"
+    if len(plain.encode()) <= _MAX_KEY_BYTES:
+        return plain
+    return f"{PENDING_PREFIX}{bucket}/{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
 #: User metadata on a released copy naming the version it was released from.
 RELEASED_FROM_METADATA = "scalper-released-from"
 #: Reasons a schema change can cure; the others (empty, too large, bad encoding...) need a new file.
@@ -126,7 +140,7 @@ class QuarantinedFile:
     @property
     def marker_key(self) -> str:
         """The pending marker's key in the quarantine bucket."""
-        return f"{PENDING_PREFIX}{self.bucket}/{self.key}.json"
+        return pending_marker_key(self.bucket, self.key)
 
 
 class PendingMarker(BaseModel):
@@ -500,7 +514,7 @@ def settle(
     item = dynamodb.get_item(
         TableName=table, Key={"pk": {"S": marker.pk}}, ConsistentRead=True
     ).get("Item")
-    marker_key = f"{PENDING_PREFIX}{marker.bucket}/{marker.key}.json"
+    marker_key = pending_marker_key(marker.bucket, marker.key)
     if item is None:
         return Settled(marker, SettleOutcome.WAITING, None, "no record yet")
     status = item.get("status", {}).get("S")

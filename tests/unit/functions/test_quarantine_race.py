@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from silent_scalper.pipeline import QuarantineRequest, quarantine
 from silent_scalper.pipeline.quarantine import (
+    REPORT_SUFFIX,
     SOURCE_ETAG_META,
     SOURCE_SEQUENCER_META,
     SOURCE_VERSION_META,
@@ -177,3 +178,16 @@ def test_given_an_older_events_copy_in_place_then_the_newer_replaces_it(object_e
     assert body != b"an older version's bytes\n"
     assert metadata[SOURCE_VERSION_META] == payload["object"]["version-id"]
     assert versions == 2
+
+
+def test_given_a_key_near_s3s_limit_then_its_quarantine_copy_and_report_still_fit() -> None:
+    """A 1,024-byte key cannot take the bucket in front of it: the copy keeps the folders
+    (and so the upload prefix) and is named by the key's SHA-256, one name per key."""
+    bucket, key = "silent-scalper-dev-input", "uploads/keys/x" + "é" * 503 + ".csv"
+    other = key.replace("x", "y", 1)
+    copy = quarantine_key(bucket, key)
+    assert len((copy + REPORT_SUFFIX).encode()) <= 1024
+    assert copy.startswith(f"{bucket}/uploads/keys/")
+    assert copy.endswith(".csv")
+    assert copy != quarantine_key(bucket, other)
+    assert quarantine_key(bucket, "uploads/a.csv") == f"{bucket}/uploads/a.csv"

@@ -27,6 +27,7 @@ from silent_scalper.reprocess import (
     SettleOutcome,
     count_stuck,
     find_quarantined,
+    pending_marker_key,
     read_marker,
     release,
     revalidate,
@@ -346,3 +347,13 @@ def test_a_scheduled_run_stops_before_its_time_runs_out(world: World) -> None:
     )
     assert summary.stopped_early
     assert summary.released == 0
+
+
+def test_given_a_key_near_s3s_limit_then_its_pending_marker_still_fits() -> None:
+    key = "uploads/x" + "é" * 505 + ".csv"
+    marker = pending_marker_key("silent-scalper-dev-input", key)
+    assert len(marker.encode()) <= 1024
+    assert marker.startswith("_reprocess/pending/silent-scalper-dev-input/")
+    assert marker != pending_marker_key("silent-scalper-dev-input", key + "x")
+    short = pending_marker_key("b", "uploads/a.csv")
+    assert short == "_reprocess/pending/b/uploads/a.csv.json"

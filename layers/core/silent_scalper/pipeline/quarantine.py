@@ -7,7 +7,9 @@ notifications, so nothing written here ever starts the pipeline again.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import posixpath
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,9 +54,27 @@ COPY_CONFIG = TransferConfig(multipart_threshold=5 * 1024**3, multipart_chunksiz
 UNKNOWN_REASON = "MALFORMED"
 
 
+#: S3's longest object key, in UTF-8 bytes.
+MAX_KEY_BYTES = 1024
+
+
 def quarantine_key(bucket: str, key: str) -> str:
-    """Where the copy goes in the quarantine bucket: keeps the source bucket and key."""
-    return f"{bucket}/{key}"
+    """Where the copy goes in the quarantine bucket: ``<bucket>/<key>``, the source's names.
+
+    A key near S3's 1,024-byte limit cannot take the bucket in front of it (nor the report's
+    suffix behind): such a copy keeps the key's leading folders that fit (the upload prefix
+    with them, which the reprocess function's grant is scoped to), then the key's SHA-256
+    and its extension. The record's ``quarantine_location`` names it either way.
+    """
+    plain = f"{bucket}/{key}"
+    if len((plain + REPORT_SUFFIX).encode()) <= MAX_KEY_BYTES:
+        return plain
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    extension = posixpath.splitext(key)[1][:16]
+    tail = f"{digest}{extension}"
+    budget = MAX_KEY_BYTES - len(f"{bucket}/{tail}{REPORT_SUFFIX}".encode())
+    head = key.encode()[: max(budget, 0)].decode("utf-8", "ignore")
+    return f"{bucket}/{head[: head.rfind('/') + 1]}{tail}"
 
 
 #: The source event's S3 sequencer on the copy and the report: a newer event's copy is never
