@@ -42,6 +42,7 @@ def names(stack: str) -> dict[str, Any]:
         "InputBucket": f"{stack}-input",
         "QuarantineBucket": f"{stack}-quarantine",
         "MetadataTable": f"{stack}-metadata",
+        "UploadsTable": f"{stack}-uploads",
         "AlertsTopic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{stack}-alerts",
         "AWS::Region": REGION,
         "AWS::AccountId": ACCOUNT,
@@ -115,6 +116,22 @@ def create_metadata_table(dynamodb: Any, template: Mapping[str, Any], name: str)
         KeySchema=table["KeySchema"],
         GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         BillingMode=table["BillingMode"],
+    )
+
+
+def create_uploads_table(dynamodb: Any, template: Mapping[str, Any], name: str) -> None:
+    """The upload intents table as template.yaml declares it (key, TTL), named ``name``."""
+    table = template["Resources"]["UploadsTable"]["Properties"]
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+        BillingMode=table["BillingMode"],
+    )
+    ttl = table["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": ttl["Enabled"], "AttributeName": ttl["AttributeName"]},
     )
 
 

@@ -8,12 +8,15 @@ import boto3
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from silent_scalper.engine import SchemaRegistry
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_outcome, tracer
 from silent_scalper.pipeline import QuarantineRequest, quarantine
 from silent_scalper.records import Status, SupersededError
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
+# Schema names, once per cold start: the record of a file TypeCheck refused names its schema.
+SCHEMAS = frozenset(SchemaRegistry.load().names)
 CONFIG = Config(retries={"mode": "standard"})
 S3 = boto3.client("s3", config=CONFIG)
 DYNAMODB = boto3.client("dynamodb", config=CONFIG)
@@ -28,7 +31,9 @@ SNS = boto3.client("sns", config=CONFIG)
 def handler(event: QuarantineRequest, context: LambdaContext) -> dict[str, Any]:
     """-> ``{"status": "QUARANTINED", "pk", "reason", "location"}``; raises SupersededError."""
     try:
-        outcome = quarantine(S3, DYNAMODB, SNS, event, settings=SETTINGS, now=datetime.now(UTC))
+        outcome = quarantine(
+            S3, DYNAMODB, SNS, event, settings=SETTINGS, now=datetime.now(UTC), schemas=SCHEMAS
+        )
     except SupersededError:
         logger.warning(
             "a newer execution owns this record; not quarantining", extra={"pk": event.pk}

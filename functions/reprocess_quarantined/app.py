@@ -3,9 +3,9 @@
 Two EventBridge Scheduler schedules invoke this function (template.yaml):
 
 - ``{"task": "reprocess"}`` (disabled by default): settle earlier releases, then revalidate
-  quarantined files against the current schema and release those that now pass into the
-  normal pipeline (silent_scalper.pipeline.reprocess_quarantined explains how nothing is
-  lost on the way).
+  quarantined files against the current version of their own schema and release those that
+  now pass into the normal pipeline (silent_scalper.pipeline.reprocess_quarantined explains
+  how nothing is lost on the way).
 - ``{"task": "stuck-records"}`` (every 5 minutes): publish ``StuckRecords``, the number of
   records still PROCESSING past the state machine's timeout; an alarm watches it and
   ``scalper sweep`` replays them.
@@ -27,12 +27,16 @@ from silent_scalper.pipeline.reprocess_quarantined import (
     Revalidation,
     count_stuck,
     scheduled_run,
+    schema_picker,
 )
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
 REPROCESS = ReprocessSettings.from_env(os.environ)
-SCHEMA = SchemaRegistry.load().get(SETTINGS.schema_name)
+# Each file is revalidated against its own schema, as this deployment's schemas/ has it now.
+SCHEMA_FOR = schema_picker(
+    SchemaRegistry.load(), prefix=SETTINGS.upload_prefix, default=SETTINGS.schema_name
+)
 LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
 CONFIG = Config(retries={"mode": "standard"})
 S3 = boto3.client("s3", config=CONFIG)
@@ -62,7 +66,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         S3,
         DYNAMODB,
         store=QuarantineStore(SETTINGS.table_name, SETTINGS.quarantine_bucket),
-        revalidation=Revalidation(SCHEMA, LIMITS),
+        revalidation=Revalidation(SCHEMA_FOR, LIMITS),
         settings=REPROCESS,
         now=now,
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,

@@ -10,13 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry, TypeCheckResult
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_validation, tracer
-from silent_scalper.pipeline import ValidateRequest, validate_schema
+from silent_scalper.pipeline import ValidateRequest, schema_of, validate_schema
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
 LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
-# Loaded once per cold start; an unknown schema name fails here, loudly, not per file.
-SCHEMA = SchemaRegistry.load().get(SETTINGS.schema_name)
+# Loaded once per cold start; an unknown default schema fails here, loudly, not per file.
+REGISTRY = SchemaRegistry.load()
+REGISTRY.get(SETTINGS.schema_name)
 S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 
 
@@ -32,7 +33,10 @@ def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
         S3,
         event,
         type_result=TypeCheckResult.from_dict(event.type_check),
-        schema=SCHEMA,
+        # Each file's schema comes from its key (schema_choice.schema_for_key).
+        schema=schema_of(
+            event, registry=REGISTRY, settings=SETTINGS, key_hint=event.type_check.get("key")
+        ),
         limits=LIMITS,
         key_hint=event.type_check.get("key"),
     )

@@ -65,7 +65,7 @@ def test_given_cognito_mode_then_post_uploads_is_a_jwt_route_of_the_stack_s_pool
     """Given AuthMode=COGNITO, then the route's security comes from the OpenAPI body
     (CognitoAuthorizer, the stack's pool and client), not DefaultAuthorizer's AWS_IAM."""
     assert cognito_stack.provisioned is not None
-    (route,) = cognito_stack.provisioned.routes
+    (route,) = [r for r in cognito_stack.provisioned.routes if r.method == "POST"]
     pool, client = outputs(cognito_stack)["UserPoolId"], outputs(cognito_stack)["UserPoolClientId"]
     assert (route.method, route.path, route.auth) == ("POST", "/uploads", "JWT")
     assert route.authorizer is not None

@@ -20,6 +20,7 @@ from handler_support import (
     TEST_CREDENTIALS,
     create_buckets,
     create_metadata_table,
+    create_uploads_table,
     import_handler,
     template_env,
 )
@@ -68,6 +69,7 @@ def stack(sam_template: dict[str, Any], request: pytest.FixtureRequest) -> Itera
         create_buckets(s3, sam_template, buckets)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_metadata_table(dynamodb, sam_template, env["METADATA_TABLE"])
+        create_uploads_table(dynamodb, sam_template, env["UPLOADS_TABLE"])
         boto3.client("sns", region_name=REGION).create_topic(Name=f"{name}-alerts")
         yield Stack(env=env, s3=s3)
 

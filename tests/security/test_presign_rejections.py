@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from handler_support import load_event
 
-SAFE_KEY = re.compile(r"^uploads/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]+$")
+SAFE_KEY = re.compile(r"^uploads/job\.v1/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]+$")
 GOOD = {"file_name": "jobs.csv", "size": 223, "content_type": "text/csv"}
 
 

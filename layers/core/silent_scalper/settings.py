@@ -22,6 +22,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from silent_scalper.schema_choice import is_schema_name
+
 #: The presigned POST and the upload URL lifetime: S3 allows longer, the product promises 15 min.
 MAX_UPLOAD_URL_TTL_SECONDS = 900
 #: A single presigned POST can carry at most 5 GiB.
@@ -98,6 +100,8 @@ class EnvSettings(BaseSettings):
         out: dict[str, str] = {}
         for var, field in self.env_fields().items():
             value: Any = getattr(self, field)
+            if value is None:
+                continue
             if isinstance(value, tuple):
                 out[var] = ",".join(value)
             elif isinstance(value, bool):
@@ -132,6 +136,17 @@ class Settings(EnvSettings):
         default="STANDARD", validation_alias="WORKFLOW_TYPE"
     )
     max_errors: int = Field(default=100, ge=1, le=1000, validation_alias="MAX_ERRORS")
+    #: Schemas ``POST /uploads`` accepts besides ``schema_name`` (empty: every schema of the
+    #: registry except the built-in ``any``). A comma list in the environment.
+    allowed_schemas: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias="ALLOWED_SCHEMAS"
+    )
+    #: The table of upload intents (``GET /uploads/{id}``); ``None`` where a function has none.
+    uploads_table: str | None = Field(default=None, validation_alias="UPLOADS_TABLE")
+    #: How long after presigning ``GET /uploads/{id}`` still answers (the intent's TTL).
+    upload_status_days: int = Field(
+        default=30, ge=1, le=3650, validation_alias="UPLOAD_STATUS_DAYS"
+    )
     # Outcome tags on the objects (the template's TagObjects): one request per file each.
     tag_objects: bool = Field(default=True, validation_alias="TAG_OBJECTS")
 
@@ -148,6 +163,23 @@ class Settings(EnvSettings):
     def _split_suffixes(cls, value: object) -> object:
         if isinstance(value, str):
             value = tuple(s.strip().lower() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("allowed_schemas", mode="before")
+    @classmethod
+    def _split_schemas(cls, value: object) -> object:
+        # A CommaDelimitedList parameter joined with "," (an empty list is "").
+        if isinstance(value, str):
+            value = tuple(s.strip() for s in value.split(",") if s.strip())
+        return value
+
+    @field_validator("allowed_schemas")
+    @classmethod
+    def _schemas_are_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not is_schema_name(name):
+                msg = f"{name!r} is not a schema name"
+                raise ValueError(msg)
         return value
 
     @field_validator("accepted_suffixes")

@@ -7,6 +7,10 @@ states the execution passed through, and where the file (or its quarantine repor
 is. A file the API refuses (an empty file, an unsupported type...) never enters the
 pipeline and shows as REFUSED with the API's code.
 
+A file under a folder named after a schema (``samples/invoice.v1/...``) is uploaded with
+that schema (``POST /uploads`` ``schema``); every other file with the stack's default. So the
+bundled samples exercise both ``job.v1`` and ``invoice.v1``.
+
 Exit 0 when every file reached a terminal state, 1 otherwise.
 """
 
@@ -25,6 +29,7 @@ from botocore.credentials import Credentials
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from silent_scalper.engine import SchemaRegistry
 from silent_scalper.records import item_key, plain_item
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
@@ -49,6 +54,16 @@ class Row:
     records: str = ""
     states: str = ""
     where: str = ""
+    schema: str = ""
+
+
+def schema_for_file(path: Path, known: frozenset[str]) -> str | None:
+    """The schema a demo file is uploaded with: the nearest enclosing folder named after a
+    schema (but never the unchecked ``any``), else ``None`` (the stack's default)."""
+    for part in reversed(path.parent.parts):
+        if part in known and part != "any":
+            return part
+    return None
 
 
 def collect(folder: Path) -> list[Path]:
@@ -167,6 +182,7 @@ def _upload_all(
 ) -> tuple[dict[Path, Row], dict[Path, Uploaded]]:
     credentials = Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
     token = demo_token(stack)
+    known = frozenset(SchemaRegistry.load().names)
     rows: dict[Path, Row] = {}
     uploaded: dict[Path, Uploaded] = {}
     total = sum(p.stat().st_size for p in files)
@@ -196,6 +212,7 @@ def _upload_all(
                     region=stack.config.region,
                     progress=advance,
                     token=token,
+                    schema=schema_for_file(path, known),
                 )
             except UploadError as exc:
                 rows[path] = Row(path, "REFUSED", exc.code, where=f"{exc.stage}: {exc.message}")
@@ -272,6 +289,7 @@ def _row(stack: LocalStack, path: Path, landed: Uploaded, arn: str) -> Row:
         "" if records is None else str(records),
         " → ".join(report.states),
         where,
+        str(record.get("schema_name") or landed.schema),
     )
 
 
@@ -287,13 +305,14 @@ def _record(stack: LocalStack, landed: Uploaded) -> dict[str, Any]:
 
 def _table(rows: dict[Path, Row], folder: Path) -> Table:
     table = Table(title="Silent Scalper demo", show_lines=False)
-    for column in ("file", "status", "reason", "records", "states", "now at"):
+    for column in ("file", "schema", "status", "reason", "records", "states", "now at"):
         table.add_column(column, overflow="fold")
     for path in sorted(rows):
         row = rows[path]
         style = _STYLE.get(row.status, "bold red")
         table.add_row(
             str(path.relative_to(folder)),
+            row.schema,
             f"[{style}]{row.status}[/{style}]",
             row.reason,
             row.records,

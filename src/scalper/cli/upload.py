@@ -8,6 +8,12 @@ file to the presigned URL with the returned fields, over real HTTP, streaming th
 Works against the deployed API (its ``ApiUrl`` output) and the local stack
 (``SCALPER_API_URL``) alike.
 
+``--schema NAME`` asks for the schema the file's records follow (the names `scalper validate
+--schema` takes: the files under ``schemas/``); the server pins it into the key.
+``--wait`` then polls ``GET /uploads/{upload_id}`` (same authorisation) until every file has
+its verdict, and prints it with the first located errors: exit 0 when every file is VALID,
+1 otherwise, 2 on usage errors.
+
 The functions here are reused by `scalper demo`.
 """
 
@@ -18,6 +24,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -36,11 +43,14 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from silent_scalper.schema_choice import is_schema_name
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 from scalper.cognito import token_from
@@ -77,6 +87,7 @@ class Uploaded:
     key: str
     upload_id: str
     size: int
+    schema: str = ""
 
 
 def content_type_for(path: Path) -> str:
@@ -99,7 +110,8 @@ def region_for(url: str, default: str | None = None) -> str:
     return default or boto3.session.Session().region_name or "us-east-1"
 
 
-def request_upload(
+# Keyword arguments name themselves at every call; a parameter object would only rename them.
+def request_upload(  # noqa: PLR0913
     api: str,
     *,
     file_name: str,
@@ -108,22 +120,53 @@ def request_upload(
     credentials: Credentials | None,
     region: str,
     token: str | None = None,
+    schema: str | None = None,
 ) -> dict[str, Any]:
     """Ask the API for a presigned POST; raises `UploadError` on a refusal.
 
     ``token`` (a Cognito ID or access token) is sent as ``Authorization: Bearer ...``
     and replaces SigV4 signing: a request carries one ``Authorization`` header.
+    ``schema`` names the schema of the file's records (``None``: the stack's default).
     """
     url = uploads_url(api)
-    body = json.dumps({"file_name": file_name, "size": size, "content_type": content_type}).encode()
-    headers = {"Content-Type": "application/json"}
+    fields: dict[str, Any] = {"file_name": file_name, "size": size, "content_type": content_type}
+    if schema is not None:
+        fields["schema"] = schema
+    body = json.dumps(fields).encode()
+    return _call_api("POST", url, body, credentials=credentials, region=region, token=token)
+
+
+def read_upload(
+    api: str,
+    upload_id: str,
+    *,
+    credentials: Credentials | None,
+    region: str,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """``GET /uploads/{upload_id}``: the upload's status and verdict (`UploadError` on a
+    refusal; ``HTTP 404`` also for someone else's upload)."""
+    url = f"{uploads_url(api)}/{upload_id}"
+    return _call_api("GET", url, None, credentials=credentials, region=region, token=token)
+
+
+def _call_api(
+    method: str,
+    url: str,
+    body: bytes | None,
+    *,
+    credentials: Credentials | None,
+    region: str,
+    token: str | None,
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
     if token is not None:
         headers["Authorization"] = bearer(token)
     elif credentials is not None:
-        signed = AWSRequest(method="POST", url=url, data=body, headers=headers)
+        signed = AWSRequest(method=method, url=url, data=body, headers=headers)
         SigV4Auth(credentials, "execute-api", region).add_auth(signed)
         headers = dict(signed.headers.items())
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:  # noqa: S310
             result: dict[str, Any] = json.loads(response.read())
@@ -277,7 +320,8 @@ def post_file(
         raise UploadError("s3", "UNREACHABLE", f"{url}: {exc}") from None
 
 
-def upload_file(
+# Keyword arguments name themselves at every call; a parameter object would only rename them.
+def upload_file(  # noqa: PLR0913
     api: str,
     path: Path,
     *,
@@ -286,6 +330,7 @@ def upload_file(
     content_type: str | None = None,
     progress: Callable[[int], None] | None = None,
     token: str | None = None,
+    schema: str | None = None,
 ) -> Uploaded:
     """Presign then POST one file; returns where it landed."""
     size = path.stat().st_size
@@ -298,6 +343,7 @@ def upload_file(
         credentials=credentials,
         region=region,
         token=token,
+        schema=schema,
     )
     post_file(str(presigned["url"]), dict(presigned["fields"]), path, ctype, progress)
     return Uploaded(
@@ -306,6 +352,7 @@ def upload_file(
         key=str(presigned["key"]),
         upload_id=str(presigned["upload_id"]),
         size=size,
+        schema=str(presigned.get("schema") or schema or ""),
     )
 
 
@@ -346,7 +393,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Upload files to the pipeline: POST /uploads for a presigned POST (SigV4-signed, "
             "or with a Cognito token when the stack uses AuthMode=COGNITO), then the file "
-            "itself. Exit 0 when every file was accepted, 1 otherwise."
+            "itself. With --wait, then wait for each file's verdict. Exit 0 when every file "
+            "was accepted (with --wait: every file VALID), 1 otherwise, 2 on usage errors."
         ),
     )
     parser.add_argument("paths", nargs="+", metavar="FILE", type=Path, help="files to upload")
@@ -381,6 +429,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--region", default=None, help="signing region (default: from the URL)")
     parser.add_argument("--content-type", default=None, help="override the content type")
+    parser.add_argument(
+        "--schema",
+        default=None,
+        metavar="NAME",
+        help=(
+            "the schema the files' records follow, as scalper validate --schema names it "
+            "(e.g. job.v1, invoice.v1; default: the stack's SchemaName)"
+        ),
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help=(
+            "after uploading, poll GET /uploads/{id} until every file has its verdict and print "
+            "it with the located errors (exit 0 only when every file is VALID)"
+        ),
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="give up waiting after this long (default 600; a file still open exits 1)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -391,14 +463,101 @@ def _advance(progress: Progress, task: TaskID) -> Callable[[int], None]:
     return advance
 
 
+#: Statuses GET /uploads/{id} ends on.
+TERMINAL = frozenset({"VALID", "QUARANTINED", "FAILED"})
+#: How many located errors --wait prints per file (the API returns at most 10).
+SHOWN_ERRORS = 10
+
+
+# Keyword arguments name themselves at every call; a parameter object would only rename them.
+def wait_for_verdicts(  # noqa: PLR0913
+    api: str,
+    uploads: list[Uploaded],
+    *,
+    credentials: Credentials | None,
+    region: str,
+    token: str | None,
+    timeout: float,
+    on_done: Callable[[Uploaded, dict[str, Any]], None] = lambda _u, _v: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, dict[str, Any]]:
+    """Poll ``GET /uploads/{id}`` for each upload until it is terminal or ``timeout`` passes.
+
+    Returns upload id -> the last answer (a ``status`` still ``PENDING``/``PROCESSING`` when
+    time ran out, or ``{"status": "UNKNOWN", "message": ...}`` when the API refused).
+    ``on_done`` is called once per upload as it reaches its verdict.
+    """
+    deadline = clock() + timeout
+    last: dict[str, dict[str, Any]] = {}
+    open_ids = {u.upload_id: u for u in uploads}
+    delay = 0.5
+    while open_ids:
+        for upload_id, upload in list(open_ids.items()):
+            try:
+                answer = read_upload(
+                    api, upload_id, credentials=credentials, region=region, token=token
+                )
+            except UploadError as exc:
+                answer = {"status": "UNKNOWN", "message": f"{exc.code}: {exc.message}"}
+                retry = exc.code in {"UNREACHABLE", "HTTP 429"} or exc.code.startswith("HTTP 5")
+                if not retry:
+                    # Refused (authorisation, or 404: not this caller's upload): final.
+                    last[upload_id] = answer
+                    del open_ids[upload_id]
+                    on_done(upload, answer)
+                    continue
+            last[upload_id] = answer
+            if answer.get("status") in TERMINAL:
+                del open_ids[upload_id]
+                on_done(upload, answer)
+        if not open_ids or clock() >= deadline:
+            break
+        sleep(delay)
+        delay = min(delay * 1.5, 5.0)
+    return last
+
+
+def verdict_lines(upload: Uploaded, answer: dict[str, Any]) -> list[str]:
+    """The verdict of one file for people: a status line, then located errors and the
+    report link of a quarantined file."""
+    status = str(answer.get("status", "UNKNOWN"))
+    colour = {"VALID": "green", "QUARANTINED": "yellow"}.get(status, "red")
+    head = f"[{colour}]{status}[/{colour}] {upload.path}"
+    if status == "VALID":
+        head += f": {answer.get('records')} records, schema {answer.get('schema')}"
+        return [head]
+    if status in {"PENDING", "PROCESSING"}:
+        return [f"{head}: no verdict yet (try again with a longer --wait-timeout)"]
+    reason = answer.get("reason") or ""
+    message = answer.get("message") or ""
+    lines = [
+        f"{head}: {reason}" + (f" ({message})" if message and not answer.get("errors") else "")
+    ]
+    errors = list(answer.get("errors") or [])
+    for error in errors[:SHOWN_ERRORS]:
+        lines.append(f"  {error.get('location')}: {error.get('message')}")
+    if answer.get("errors_truncated") or len(errors) > SHOWN_ERRORS:
+        invalid = answer.get("invalid_records")
+        more = f" ({invalid} invalid records in all)" if invalid else ""
+        lines.append(f"  … and more{more}")
+    if answer.get("report_url"):
+        lines.append(f"  report: {answer['report_url']}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    """Upload each file; one line per file."""
+    """Upload each file; one line per file; with ``--wait``, then each file's verdict."""
     if not args.api:
         raise UsageError("--api URL is required (or set SCALPER_API_URL)")
     paths: list[Path] = args.paths
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise UsageError(f"not a file: {', '.join(missing)}")
+    if args.schema is not None and not is_schema_name(args.schema):
+        raise UsageError(f"--schema {args.schema!r} is not a schema name (e.g. job.v1)")
+    if args.wait_timeout <= 0:
+        raise UsageError("--wait-timeout must be a positive number of seconds")
     token = resolve_token(args)
     if token is not None and args.auth == "iam":
         raise UsageError("--auth iam and a token exclude each other (one Authorization header)")
@@ -407,6 +566,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     out = Console(soft_wrap=True)
     failures = 0
+    landed_files: list[Uploaded] = []
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -426,6 +586,7 @@ def run(args: argparse.Namespace) -> int:
                     content_type=args.content_type,
                     progress=_advance(progress, task),
                     token=token,
+                    schema=args.schema,
                 )
             except UploadError as exc:
                 failures += 1
@@ -433,6 +594,32 @@ def run(args: argparse.Namespace) -> int:
                 continue
             finally:
                 progress.remove_task(task)
+            landed_files.append(landed)
             out.print(f"uploaded {path} -> s3://{landed.bucket}/{landed.key}", highlight=False)
+    if args.wait and landed_files:
+        with Progress(
+            TextColumn("waiting for verdicts"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("verdicts", total=len(landed_files))
+            verdicts = wait_for_verdicts(
+                args.api,
+                landed_files,
+                credentials=credentials,
+                region=region,
+                token=token,
+                timeout=args.wait_timeout,
+                on_done=lambda _u, _v: progress.advance(task),
+            )
+        for upload in landed_files:
+            answer = verdicts.get(upload.upload_id, {})
+            for line in verdict_lines(upload, answer):
+                out.print(line, highlight=False)
+            if answer.get("status") != "VALID":
+                failures += 1
     sys.stdout.flush()
     return EXIT_OK if failures == 0 else EXIT_PROBLEM

@@ -9,7 +9,10 @@ as API Gateway does: a ``statusCode`` result is the response; any other JSON is 
 
 An ``AWS_IAM`` route requires a SigV4 ``Authorization`` header (403 ``Forbidden``
 without one) and passes the caller's access key to the function; the signature itself
-is not verified locally (the local stack has no IAM). That is listed at start.
+is not verified locally (the local stack has no IAM). That is listed at start. The caller
+is the IAM user named by the access key: ``user/local`` for the stack's own key
+(``testing``), ``user/<access key id>`` for any other, so two keys are two principals
+(``GET /uploads/{id}`` answers only the principal that presigned).
 
 A ``JWT`` route (a Cognito authoriser, ``AuthMode=COGNITO``) verifies the token as API
 Gateway does (`scalper.local.jwt_auth`): signature against the pool's JWKS, issuer,
@@ -33,7 +36,7 @@ from urllib.parse import parse_qsl, urlsplit
 from scalper.local._http import BackgroundHTTPServer
 from scalper.local.jwt_auth import JwksCache, JwtRejected, verify
 from scalper.local.lambda_endpoint import LambdaEndpoint
-from scalper.local.provision import Route
+from scalper.local.provision import LOCAL_ACCESS_KEY, Route
 
 _TEXT_TYPES = (
     "text/",
@@ -235,7 +238,7 @@ class HttpApi:
                     "callerId": key,
                     "cognitoIdentity": None,
                     "principalOrgId": None,
-                    "userArn": f"arn:aws:iam::{self.account_id}:user/local",
+                    "userArn": f"arn:aws:iam::{self.account_id}:user/{local_user(key)}",
                     "userId": key,
                 }
             }
@@ -296,6 +299,11 @@ class HttpApi:
         if authorizer is not None:
             event["requestContext"]["authorizer"] = authorizer
         return event
+
+
+def local_user(access_key: str) -> str:
+    """The local IAM user name of a SigV4 access key (no IAM: the key names the caller)."""
+    return "local" if access_key == LOCAL_ACCESS_KEY else access_key
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from silent_scalper.engine import Limits, SchemaRegistry
+from silent_scalper.engine import CompiledSchema, Limits, SchemaRegistry
 from silent_scalper.pipeline.reprocess_quarantined import (
     PendingMarker,
     QuarantinedFile,
@@ -27,6 +27,7 @@ from silent_scalper.pipeline.reprocess_quarantined import (
     read_marker,
     release,
     revalidate,
+    schema_picker,
     settle,
 )
 
@@ -88,14 +89,26 @@ def select(
 
 @dataclass(frozen=True)
 class Revalidation:
-    """Check each file against the current schema before releasing it.
+    """Check each file against the current version of a schema before releasing it.
 
-    ``schema_name`` replaces the schema each file was validated with (None keeps it).
+    ``schema_name`` replaces the schema each file was validated with; None keeps each file's
+    own (its record's, or the one its key chooses under ``upload_prefix``, else
+    ``default_schema``).
     """
 
     registry: SchemaRegistry
     schema_name: str | None = None
     limits: Limits = DEFAULT_LIMITS
+    upload_prefix: str = "uploads/"
+    default_schema: str = "job.v1"
+
+    def schema_of(self, file: QuarantinedFile) -> CompiledSchema:
+        """The schema ``file`` is revalidated against."""
+        if self.schema_name:
+            return self.registry.get(self.schema_name)
+        return schema_picker(self.registry, prefix=self.upload_prefix, default=self.default_schema)(
+            file
+        )
 
 
 def release_all(
@@ -112,10 +125,9 @@ def release_all(
     items: list[ReprocessItem] = []
     for file in files:
         if revalidation is not None:
-            schema = revalidation.registry.get(
-                revalidation.schema_name or file.schema_name or "job.v1"
+            summary = revalidate(
+                clients.s3, file, schema=revalidation.schema_of(file), limits=revalidation.limits
             )
-            summary = revalidate(clients.s3, file, schema=schema, limits=revalidation.limits)
             if not summary.valid:
                 first = summary.errors[0] if summary.errors else None
                 where = f": {first.location}: {first.message}" if first else ""

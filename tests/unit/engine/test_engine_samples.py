@@ -8,6 +8,7 @@ from silent_scalper.engine import (
     CompiledSchema,
     Limits,
     Reason,
+    SchemaRegistry,
     sniff,
     validate_stream,
 )
@@ -27,11 +28,49 @@ EXPECTED: dict[str, tuple[Reason | None, int, str | None]] = {
 }
 
 
+#: Samples of the second schema, under samples/<schema>/ (validated against that schema).
+INVOICE_EXPECTED: dict[str, tuple[Reason | None, int, str | None]] = {
+    "invoice.v1/valid/invoices.csv": (None, 4, None),
+    "invoice.v1/valid/invoices.ndjson": (None, 2, None),
+    "invoice.v1/invalid/invoice-violations.csv": (
+        Reason.SCHEMA_VIOLATION,
+        4,
+        "record 2 (line 3), column issue_date",
+    ),
+    "invoice.v1/invalid/float-amount.json": (Reason.SCHEMA_VIOLATION, 1, "$[0].unit_price"),
+}
+
+
 def test_every_sample_file_is_listed() -> None:
     on_disk = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.rglob("*") if p.is_file()} - {
         "README.md"
     }
-    assert on_disk == set(EXPECTED)
+    assert on_disk == set(EXPECTED) | set(INVOICE_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(INVOICE_EXPECTED))
+def test_invoice_sample_outcome(name: str, registry: SchemaRegistry) -> None:
+    """Given a sample under samples/invoice.v1/, when validated against invoice.v1, then it
+    has the listed outcome, and a valid one is not a valid job file (the schemas differ)."""
+    reason, records, first_location = INVOICE_EXPECTED[name]
+    path = SAMPLES / name
+    limits = Limits(max_bytes=10_000_000)
+    with path.open("rb") as fh:
+        summary = validate_stream(
+            fh, key=path.name, schema=registry.get("invoice.v1"), limits=limits
+        )
+    assert (summary.reason, summary.records) == (reason, records)
+    if first_location is None:
+        assert summary.valid
+        assert summary.schema == "invoice.v1"
+        with path.open("rb") as fh:
+            as_job = validate_stream(
+                fh, key=path.name, schema=registry.get("job.v1"), limits=limits
+            )
+        assert as_job.reason is Reason.SCHEMA_VIOLATION
+    else:
+        assert summary.errors[0].location == first_location
+        assert (SAMPLES / "README.md").read_text().count(f"`{name.split('/', 1)[1]}`") >= 1
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

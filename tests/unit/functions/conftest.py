@@ -21,6 +21,7 @@ from handler_support import (
     TEST_CREDENTIALS,
     create_buckets,
     create_metadata_table,
+    create_uploads_table,
     import_handler,
     load_event,
     template_env,
@@ -49,6 +50,7 @@ def stack(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator
         create_buckets(s3, template, {logical_id: NAMES[logical_id] for logical_id in buckets})
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_metadata_table(dynamodb, template, NAMES["MetadataTable"])
+        create_uploads_table(dynamodb, template, NAMES["UploadsTable"])
         sns = boto3.client("sns", region_name=REGION)
         topic_arn = sns.create_topic(Name=NAMES["AlertsTopic"].rsplit(":", 1)[1])["TopicArn"]
         assert topic_arn == NAMES["AlertsTopic"]

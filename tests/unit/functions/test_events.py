@@ -112,3 +112,12 @@ def test_the_logs_sample_is_a_subscription_batch_of_step_functions_log_events():
     log = json.loads((EVENTS / "logs" / "execution-log.json").read_text())["events"]
     assert {e["execution_arn"] for e in log} == {message["execution_arn"]}
     assert log[0]["type"] == "ExecutionStarted"
+
+
+@pytest.mark.parametrize("name", ["get-upload-request.json", "get-upload-request-cognito.json"])
+def test_the_status_samples_are_http_api_v2_gets_with_the_upload_id(name):
+    event = APIGatewayProxyEventV2Model.model_validate_json((EVENTS / "api" / name).read_text())
+    assert event.routeKey == "GET /uploads/{upload_id}"
+    assert event.requestContext.authorizer is not None
+    assert event.pathParameters == {"upload_id": event.rawPath.rsplit("/", 1)[1]}
+    assert event.body is None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-KEY_PATTERN = re.compile(r"^uploads/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]+$")
+KEY_PATTERN = re.compile(r"^uploads/job\.v1/\d{4}-\d{2}-\d{2}/[0-9a-f]{32}/[A-Za-z0-9._-]+$")
 
 
 def request(event: Any, body: Any, *, raw: bool = False) -> dict[str, Any]:
@@ -161,6 +161,11 @@ BAD_REQUESTS = [
     pytest.param(
         good_body(file_name="x" * 300 + ".csv"), "INVALID_FILE_NAME", "file_name", id="long-name"
     ),
+    pytest.param(good_body(schema="nope.v9"), "UNKNOWN_SCHEMA", "schema", id="unknown-schema"),
+    pytest.param(good_body(schema="../job.v1"), "INVALID_SCHEMA", "schema", id="schema-path"),
+    pytest.param(good_body(schema=7), "INVALID_SCHEMA", "schema", id="schema-number"),
+    # "any" checks nothing: only an allow-list (or SchemaName) can open it to clients.
+    pytest.param(good_body(schema="any"), "SCHEMA_NOT_ALLOWED", "schema", id="schema-any"),
 ]
 
 
@@ -175,3 +180,61 @@ def test_given_a_bad_request_when_presigned_then_400_with_code_and_field(
     assert error["code"] == code
     assert error.get("field") == field
     assert error["message"]
+
+
+def test_given_a_schema_when_presigned_then_the_key_and_policy_pin_its_segment(
+    load_handler, context, event
+):
+    """Given schema invoice.v1, when presigned, then the key is
+    <prefix>invoice.v1/<date>/<id>/<name>, the response names the schema, and the policy's
+    exact key condition means a client cannot move the file under another schema."""
+    status, body = call(load_handler, context, request(event, good_body(schema="invoice.v1")))
+    assert status == 201
+    assert body["schema"] == "invoice.v1"
+    assert re.match(rf"^uploads/invoice\.v1/\d{{4}}-\d{{2}}-\d{{2}}/{body['upload_id']}/jobs\.csv$",
+                    body["key"])  # fmt: skip
+    assert {"key": body["key"]} in decode_policy(body["fields"])["conditions"]
+
+
+def test_given_no_schema_when_presigned_then_the_stack_default_is_pinned(
+    load_handler, context, event, stack
+):
+    status, body = call(load_handler, context, event("api/presign-request.json"))
+    assert status == 201
+    assert body["schema"] == stack.settings.schema_name == "job.v1"
+    assert body["key"].startswith("uploads/job.v1/")
+
+
+def test_given_an_allow_list_when_another_schema_is_asked_then_it_is_refused(
+    load_handler, context, event, stack, monkeypatch
+):
+    """Given AllowedSchemas=invoice.v1, then job.v1 (the default) and invoice.v1 are accepted
+    and a schema of the registry outside the list is not."""
+    stack.env["ALLOWED_SCHEMAS"] = "invoice.v1"
+    handler = load_handler("presign").handler
+    assert handler(request(event, good_body(schema="invoice.v1")), context)["statusCode"] == 201
+    assert handler(request(event, good_body(schema="job.v1")), context)["statusCode"] == 201
+    stack.env["ALLOWED_SCHEMAS"] = "job.v1"
+    response = load_handler("presign").handler(
+        request(event, good_body(schema="invoice.v1")), context
+    )
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["code"] == "SCHEMA_NOT_ALLOWED"
+
+
+def test_given_a_presign_then_an_intent_with_key_schema_uploader_and_ttl_is_stored(
+    load_handler, context, event, stack
+):
+    """Given a presign by an IAM caller, then the upload's intent (read back by
+    GET /uploads/{id}) holds the key, schema and uploader, and expires after UploadStatusDays."""
+    status, body = call(load_handler, context, request(event, good_body(schema="invoice.v1")))
+    assert status == 201
+    item = stack.dynamodb.get_item(
+        TableName=stack.settings.uploads_table, Key={"upload_id": {"S": body["upload_id"]}}
+    )["Item"]
+    assert item["key"]["S"] == body["key"]
+    assert item["schema_name"]["S"] == "invoice.v1"
+    assert item["uploader"]["M"]["kind"]["S"] == "IAM"
+    ttl = int(item["expires_at"]["N"]) - datetime.now(UTC).timestamp()
+    days = stack.settings.upload_status_days
+    assert days * 86400 - 60 < ttl <= days * 86400

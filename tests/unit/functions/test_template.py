@@ -367,3 +367,46 @@ def test_the_dead_letter_queue_admits_only_the_pipeline_rule_by_its_arn(template
     assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == {
         "Fn::GetAtt": ["PipelineStateMachineObjectCreated", "Arn"]
     }
+
+
+def test_the_status_route_has_the_upload_route_s_authoriser_in_both_modes(template):
+    """GET /uploads/{upload_id} carries exactly POST /uploads' security (IAM or Cognito by
+    AuthMode) and runs get_upload; its role reads the two tables and only report objects."""
+    paths = resource(template, "UploadsApi")["DefinitionBody"]["paths"]
+    assert paths["/uploads/{upload_id}"]["get"]["security"] == paths["/uploads"]["post"]["security"]
+    event = resource(template, "GetUploadFunction")["Events"]["ReadUpload"]["Properties"]
+    assert (event["Method"], event["Path"]) == ("GET", "/uploads/{upload_id}")
+    statements = resource(template, "GetUploadFunction")["Policies"][0]["Statement"]
+    actions = {
+        s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]) for s in statements
+    }
+    assert actions == {"dynamodb:GetItem", "s3:GetObject"}
+    s3 = next(s for s in statements if s["Action"] == "s3:GetObject")
+    assert s3["Resource"] == {"Fn::Sub": "${QuarantineBucket.Arn}/*.report.json"}
+
+
+def test_upload_intents_expire_by_ttl_and_only_presign_writes_them(template):
+    table = resource(template, "UploadsTable")
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "upload_id", "KeyType": "HASH"}]
+    presign = resource(template, "PresignFunction")["Policies"][0]["Statement"]
+    assert {"Effect": "Allow", "Action": "dynamodb:PutItem",
+            "Resource": {"Fn::GetAtt": ["UploadsTable", "Arn"]}} in presign  # fmt: skip
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["UPLOADS_TABLE"] == {"Ref": "UploadsTable"}
+    assert env["ALLOWED_SCHEMAS"] == {"Fn::Join": [",", {"Ref": "AllowedSchemas"}]}
+
+
+def test_outcome_events_go_to_the_named_bus_only_and_failures_raise_an_alarm(template):
+    function = resource(template, "WriteResultFunction")
+    assert function["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "OutcomeEventBusName"}
+    assert template["Parameters"]["OutcomeEventBusName"]["Default"] == "default"
+    role = resource(template, "WriteResultRole")["Policies"][0]["PolicyDocument"]["Statement"]
+    [publish] = [s for s in role if s["Action"] == "events:PutEvents"]
+    assert publish["Resource"]["Fn::Sub"].endswith(":event-bus/${OutcomeEventBusName}")
+    alarm = resource(template, "OutcomeEventsFailedAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("SilentScalper", "OutcomeEventsFailed")
+    assert alarm["AlarmActions"] == [{"Ref": "AlertsTopic"}]
+    mapping = function["Events"]["TerminalRecords"]["Properties"]
+    assert mapping["MaximumRetryAttempts"] > 0
+    assert mapping["DestinationConfig"]["OnFailure"]["Type"] == "SQS"

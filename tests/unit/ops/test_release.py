@@ -306,7 +306,7 @@ def _run(world: World, schema_name: str, **settings: Any) -> Any:
         world.dynamodb,
         store=QuarantineStore(TABLE, QUARANTINE),
         revalidation=Revalidation(
-            SchemaRegistry.load().get(schema_name), Limits(max_bytes=1024 * 1024)
+            lambda _file: SchemaRegistry.load().get(schema_name), Limits(max_bytes=1024 * 1024)
         ),
         settings=ReprocessSettings(lookback_days=3650, **settings),
         now=NOW,
@@ -346,7 +346,9 @@ def test_a_scheduled_run_stops_before_its_time_runs_out(world: World) -> None:
         world.s3,
         world.dynamodb,
         store=QuarantineStore(TABLE, QUARANTINE),
-        revalidation=Revalidation(SchemaRegistry.load().get("any"), Limits(max_bytes=1024 * 1024)),
+        revalidation=Revalidation(
+            lambda _file: SchemaRegistry.load().get("any"), Limits(max_bytes=1024 * 1024)
+        ),
         settings=ReprocessSettings(lookback_days=3650),
         now=NOW,
         time_left=lambda: 5.0,

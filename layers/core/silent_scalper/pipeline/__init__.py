@@ -3,7 +3,7 @@ over these.
 
 | step | function | module |
 |---|---|---|
-| API ``POST /uploads`` | :func:`parse_request` + :func:`presign_upload` | ``presign`` |
+| API ``POST /uploads`` | :func:`parse_request` + :func:`open_upload` | ``presign`` |
 | TypeCheck | :func:`type_check` | ``type_check`` |
 | ValidateSchema | :func:`validate_schema` | ``validate_schema`` |
 | ExtractMetadata | :func:`extract_metadata` | ``extract_metadata`` |
@@ -40,13 +40,14 @@ from silent_scalper.pipeline.presign import (
     PresignedUpload,
     PresignError,
     UploadRequest,
+    open_upload,
     parse_request,
     presign_upload,
 )
 from silent_scalper.pipeline.quarantine import quarantine
 from silent_scalper.pipeline.tagging import tag_outcome
 from silent_scalper.pipeline.type_check import type_check
-from silent_scalper.pipeline.validate_schema import validate_schema
+from silent_scalper.pipeline.validate_schema import schema_of, validate_schema
 from silent_scalper.pipeline.write_metadata import write_metadata
 
 __all__ = [
@@ -67,11 +68,13 @@ __all__ = [
     "WriteRequest",
     "build_record",
     "extract_metadata",
+    "open_upload",
     "parse_request",
     "presign_upload",
     "quarantine",
     "record_ended_executions",
     "record_failure",
+    "schema_of",
     "tag_outcome",
     "type_check",
     "validate_schema",

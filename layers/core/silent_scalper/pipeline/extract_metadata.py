@@ -20,7 +20,8 @@ def iso(now: datetime) -> str:
     return now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_record(
+# Keyword arguments name themselves at every call; a parameter object would only rename them.
+def build_record(  # noqa: PLR0913
     step: StepInput,
     *,
     key: str,
@@ -29,11 +30,14 @@ def build_record(
     now: datetime,
     summary: ValidationSummary | None = None,
     reason: str | None = None,
+    schema_name: str | None = None,
 ) -> MetadataRecord:
     """A terminal record for ``step``'s object; the summary fills the content fields.
 
     ``key`` is the object's real key, resolved against the object; the event's spelling of
-    it is kept as ``event_key``. The uploader, when known, is added by the caller.
+    it is kept as ``event_key``. ``schema_name`` is the schema chosen for the object (the
+    summary's when there is one). The uploader and message, when known, are added by the
+    caller.
     """
     stamp = iso(now)
     record = MetadataRecord(
@@ -54,6 +58,7 @@ def build_record(
         ),
         processed_at=stamp,
         updated_at=stamp,
+        schema_name=schema_name,
     )
     if summary is None:
         return record

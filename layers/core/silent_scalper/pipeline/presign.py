@@ -1,9 +1,12 @@
 """Presign: turn an upload request into a presigned POST for one server-chosen key.
 
-The client declares a file name, size and content type. The server checks them, picks the
-key ``<prefix><date>/<upload id>/<sanitised file name>`` and returns a presigned POST whose
-policy pins that key, the content type and ``content-length-range`` 1..max size, so S3 itself
-refuses anything else. Bad requests raise :class:`PresignError` with a stable code.
+The client declares a file name, size and content type, and optionally the schema its records
+follow. The server checks them, picks the key
+``<prefix><schema>/<date>/<upload id>/<sanitised file name>`` and returns a presigned POST
+whose policy pins that key, the content type and ``content-length-range`` 1..max size, so S3
+itself refuses anything else (and the pipeline reads the schema back from the key:
+:mod:`silent_scalper.schema_choice`). Bad requests raise :class:`PresignError` with a stable
+code.
 """
 
 from __future__ import annotations
@@ -13,15 +16,19 @@ import binascii
 import json
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from silent_scalper.identity import Uploader
-from silent_scalper.settings import Settings
+from silent_scalper.schema_choice import is_schema_name
+from silent_scalper.settings import Settings, SettingsError
+from silent_scalper.uploads import new_intent, put_intent
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_s3.client import S3Client
 
 #: Longest file name accepted (S3 keys may be 1024 bytes; leave room for the prefix).
@@ -68,6 +75,8 @@ class UploadRequest(BaseModel):
     file_name: str
     size: int
     content_type: str
+    #: The schema the file's records follow (the stack's ``SchemaName`` when not asked for).
+    schema_name: str
 
 
 class PresignedUpload(BaseModel):
@@ -76,6 +85,7 @@ class PresignedUpload(BaseModel):
     upload_id: str
     bucket: str
     key: str
+    schema_name: str = Field(serialization_alias="schema")
     url: str
     fields: dict[str, str]
     expires_at: str
@@ -83,12 +93,17 @@ class PresignedUpload(BaseModel):
 
 
 def parse_request(
-    body: str | bytes | None, *, settings: Settings, base64_encoded: bool = False
+    body: str | bytes | None,
+    *,
+    settings: Settings,
+    schemas: Collection[str],
+    base64_encoded: bool = False,
 ) -> UploadRequest:
     """Check a request body; raise :class:`PresignError` naming the first problem.
 
-    ``base64_encoded`` is the API event's ``isBase64Encoded``: API Gateway base64-encodes a
-    body it does not take for text, and a body that is not valid base64 is a 400 too.
+    ``schemas`` are the names in the deployment's schema registry. ``base64_encoded`` is
+    the API event's ``isBase64Encoded``: API Gateway base64-encodes a body it does not take
+    for text, and a body that is not valid base64 is a 400 too.
     """
     if base64_encoded and isinstance(body, (str, bytes)):
         try:
@@ -134,7 +149,45 @@ def parse_request(
             f"content type {content_type!r} does not match a {suffix} file (expected: {expected})",
             "content_type",
         )
-    return UploadRequest(file_name=file_name, size=size, content_type=content_type)
+    schema = check_schema(data.get("schema"), settings=settings, schemas=schemas)
+    return UploadRequest(
+        file_name=file_name, size=size, content_type=content_type, schema_name=schema
+    )
+
+
+def allowed_schemas(settings: Settings, schemas: Collection[str]) -> list[str]:
+    """The schemas a client may ask for: the default, plus the allow-list when one is set,
+    else every schema of the registry but the built-in ``any`` (which checks nothing)."""
+    extra = settings.allowed_schemas or tuple(n for n in schemas if n != "any")
+    return sorted({settings.schema_name, *(n for n in extra if n in schemas)})
+
+
+def check_schema(value: object, *, settings: Settings, schemas: Collection[str]) -> str:
+    """The requested schema (``None``: the stack's default), known and allowed, or a 400."""
+    if value is None:
+        return settings.schema_name
+    allowed = allowed_schemas(settings, schemas)
+    if not is_schema_name(value):
+        raise PresignError(
+            "INVALID_SCHEMA",
+            "'schema' must be a schema name such as 'job.v1' "
+            "(letters, digits, '.', '_', '-'; at most 64 characters)",
+            "schema",
+        )
+    assert isinstance(value, str)  # is_schema_name checked it
+    if value not in schemas:
+        raise PresignError(
+            "UNKNOWN_SCHEMA",
+            f"schema {value!r} does not exist (accepted: {', '.join(allowed)})",
+            "schema",
+        )
+    if value not in allowed:
+        raise PresignError(
+            "SCHEMA_NOT_ALLOWED",
+            f"schema {value!r} is not accepted by this API (accepted: {', '.join(allowed)})",
+            "schema",
+        )
+    return value
 
 
 def check_file_name(value: object, *, settings: Settings) -> str:
@@ -187,9 +240,13 @@ def sanitise_file_name(name: str) -> str:
     return safe + suffix
 
 
-def upload_key(prefix: str, *, now: datetime, upload_id: str, file_name: str) -> str:
-    """``<prefix><YYYY-MM-DD>/<upload id>/<sanitised file name>``."""
-    return f"{prefix}{now.astimezone(UTC):%Y-%m-%d}/{upload_id}/{sanitise_file_name(file_name)}"
+def upload_key(prefix: str, *, schema: str, now: datetime, upload_id: str, file_name: str) -> str:
+    """``<prefix><schema>/<YYYY-MM-DD>/<upload id>/<sanitised file name>``.
+
+    The schema segment is what :func:`silent_scalper.schema_choice.schema_for_key` reads.
+    """
+    day = f"{now.astimezone(UTC):%Y-%m-%d}"
+    return f"{prefix}{schema}/{day}/{upload_id}/{sanitise_file_name(file_name)}"
 
 
 def presign_upload(
@@ -208,7 +265,11 @@ def presign_upload(
     so the object itself says who uploaded it.
     """
     key = upload_key(
-        settings.upload_prefix, now=now, upload_id=upload_id, file_name=request.file_name
+        settings.upload_prefix,
+        schema=request.schema_name,
+        now=now,
+        upload_id=upload_id,
+        file_name=request.file_name,
     )
     identity = uploader.post_fields() if uploader is not None else {}
     post = s3.generate_presigned_post(
@@ -227,8 +288,44 @@ def presign_upload(
         upload_id=upload_id,
         bucket=settings.input_bucket,
         key=key,
+        schema_name=request.schema_name,
         url=post["url"],
         fields={str(k): str(v) for k, v in post["fields"].items()},
         expires_at=expires.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         max_bytes=settings.max_upload_bytes,
     )
+
+
+def open_upload(
+    s3: S3Client,
+    dynamodb: DynamoDBClient,
+    request: UploadRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    upload_id: str,
+    uploader: Uploader | None = None,
+) -> PresignedUpload:
+    """Presign the upload and record its intent (``GET /uploads/{id}`` answers from it).
+
+    The intent is written before the POST is handed out, so the id is known before anything
+    can land; an expired intent is deleted by the table's TTL.
+    """
+    upload = presign_upload(
+        s3, request, settings=settings, now=now, upload_id=upload_id, uploader=uploader
+    )
+    if settings.uploads_table is None:
+        msg = "environment variable UPLOADS_TABLE is missing (the upload intents table)"
+        raise SettingsError(msg)
+    intent = new_intent(
+        upload_id=upload_id,
+        bucket=upload.bucket,
+        key=upload.key,
+        schema_name=upload.schema_name,
+        file_name=request.file_name,
+        uploader=uploader,
+        now=now,
+        keep_days=settings.upload_status_days,
+    )
+    put_intent(dynamodb, settings.uploads_table, intent)
+    return upload

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from silent_scalper.records import (
     ensure_owner,
     put_final,
 )
+from silent_scalper.schema_choice import schema_for_key
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -213,8 +214,12 @@ def quarantine(
     *,
     settings: Settings,
     now: datetime,
+    schemas: Collection[str] = (),
 ) -> StepOutcome:
     """Quarantine the object ``request`` names; return where the copy is.
+
+    ``schemas`` are the registry's names: a file TypeCheck refused has no summary, and its
+    record names the schema its key chose (:func:`~silent_scalper.schema_choice.schema_for_key`).
 
     Raises :class:`~silent_scalper.records.SupersededError` (before copying anything) when a
     newer execution owns the record or a newer event's copy is already in place. Every step
@@ -242,6 +247,13 @@ def quarantine(
         now=now,
         summary=summary,
         reason=reason,
+        schema_name=(summary.schema if summary is not None else None)
+        or schema_for_key(
+            key,
+            prefix=settings.upload_prefix,
+            default=settings.schema_name,
+            known=schemas,
+        ),
     )
     target_key = quarantine_key(request.bucket, record.key)
     report_key = target_key + REPORT_SUFFIX

@@ -42,9 +42,16 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from silent_scalper.engine import CompiledSchema, FileFormat, Limits, ValidationSummary
+from silent_scalper.engine import (
+    CompiledSchema,
+    FileFormat,
+    Limits,
+    SchemaRegistry,
+    ValidationSummary,
+)
 from silent_scalper.engine import validate_stream as _validate_stream
 from silent_scalper.records import MetadataRecord, Status, compare_sequencers, plain_item
+from silent_scalper.schema_choice import schema_for_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -337,6 +344,24 @@ def find_quarantined(
     return found
 
 
+def schema_picker(
+    registry: SchemaRegistry, *, prefix: str, default: str
+) -> Callable[[QuarantinedFile], CompiledSchema]:
+    """Each file's own schema, in its current version (the registry as loaded now): the one
+    its record names, else (a record from before records named it) the one its key chooses
+    (:func:`~silent_scalper.schema_choice.schema_for_key`). A schema that no longer exists
+    raises :class:`~silent_scalper.engine.UnknownSchemaError`."""
+    known = registry.names
+
+    def pick(file: QuarantinedFile) -> CompiledSchema:
+        name = file.schema_name or schema_for_key(
+            file.key, prefix=prefix, default=default, known=known
+        )
+        return registry.get(name)
+
+    return pick
+
+
 def revalidate(
     s3: S3Client,
     file: QuarantinedFile,
@@ -569,9 +594,10 @@ class QuarantineStore:
 
 @dataclass(frozen=True)
 class Revalidation:
-    """What a quarantined file must pass to be released: the schema, within the limits."""
+    """What a quarantined file must pass to be released: its own schema (as the registry has it
+    now, chosen by `schema_for`), within the limits."""
 
-    schema: CompiledSchema
+    schema_for: Callable[[QuarantinedFile], CompiledSchema]
     limits: Limits
 
 
@@ -611,7 +637,8 @@ def scheduled_run(
     """One run of the scheduled reprocessing: settle earlier releases, then release what passes.
 
     Quarantined files (of the configured reasons, quarantined within the lookback) are
-    revalidated against the current schema; only those that now pass are released, so a
+    revalidated against the current version of their own schema (``schema_for``, usually
+    :func:`schema_picker`); only those that now pass are released, so a
     schedule that runs before the schema is fixed changes nothing. Stops early, before
     ``time_left()`` seconds run out, leaving the rest for the next run.
     """
@@ -630,7 +657,9 @@ def scheduled_run(
             continue
         summary.checked += 1
         try:
-            result = revalidate(s3, file, schema=revalidation.schema, limits=revalidation.limits)
+            result = revalidate(
+                s3, file, schema=revalidation.schema_for(file), limits=revalidation.limits
+            )
         except ClientError as exc:
             if _missing(exc):
                 summary.skipped += 1

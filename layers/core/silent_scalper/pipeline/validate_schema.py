@@ -1,4 +1,8 @@
-"""ValidateSchema: one streaming pass over the object through the core engine."""
+"""ValidateSchema: one streaming pass over the object through the core engine.
+
+The schema is chosen per object from its key (:func:`silent_scalper.schema_choice.schema_for_key`)
+out of the registry the function loaded once at cold start; the summary names it.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ from typing import TYPE_CHECKING
 from silent_scalper.engine import (
     CompiledSchema,
     Limits,
+    SchemaRegistry,
     TypeCheckResult,
     validate_stream,
 )
 from silent_scalper.pipeline.keys import first_existing
 from silent_scalper.pipeline.models import StepInput, ValidationOutcome
+from silent_scalper.schema_choice import schema_for_key
+from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
     from botocore.response import StreamingBody
@@ -41,6 +48,23 @@ class _BodyReader(io.RawIOBase):
     def close(self) -> None:
         self._body.close()
         super().close()
+
+
+def schema_of(
+    step: StepInput,
+    *,
+    registry: SchemaRegistry,
+    settings: Settings,
+    key_hint: str | None = None,
+) -> CompiledSchema:
+    """The schema that validates ``step``'s object, chosen from its key: the key TypeCheck
+    resolved (``key_hint``), else the event's. Both spell the prefix and a schema segment
+    alike: schema names hold only characters no encoding changes."""
+    key = key_hint or step.object.key
+    name = schema_for_key(
+        key, prefix=settings.upload_prefix, default=settings.schema_name, known=registry.names
+    )
+    return registry.get(name)
 
 
 def validate_schema(

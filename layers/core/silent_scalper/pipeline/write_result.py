@@ -81,14 +81,39 @@ class ResultLine(BaseModel):
 
     def object_key(self) -> str:
         """``results/dt=<dt>/<hash of pk, execution and status>.json``: stable per outcome."""
-        digest = hashlib.sha256(
-            f"{self.pk}\n{self.execution_arn}\n{self.status}".encode()
-        ).hexdigest()[:32]
+        digest = outcome_id(self.pk, self.execution_arn, self.status)
         return f"{RESULTS_PREFIX}dt={self.dt}/{digest}.json"
 
     def to_json_line(self) -> str:
         """The line as written: compact JSON ending in a newline (JSON SerDe reads it)."""
         return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
+def outcome_id(pk: str, execution_arn: str, status: str) -> str:
+    """One outcome's stable id: the same record, execution and status always give the same id
+    (the result line's object name, and the outcome event's ``dedup_id``)."""
+    return hashlib.sha256(f"{pk}\n{execution_arn}\n{status}".encode()).hexdigest()[:32]
+
+
+def terminal_images(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The new images (plain values) of a stream batch's terminal transitions, in order.
+
+    Records that are not a terminal transition are skipped; so are REMOVE records.
+    """
+    images: list[dict[str, Any]] = []
+    for record in records:
+        if record.get("eventName") not in {"INSERT", "MODIFY"}:
+            continue
+        change = record.get("dynamodb") or {}
+        new_image = change.get("NewImage")
+        if not new_image:
+            continue
+        new = plain_image(new_image)
+        old_image = change.get("OldImage")
+        old = plain_image(old_image) if old_image else None
+        if is_terminal_transition(new, old):
+            images.append(new)
+    return images
 
 
 def plain_image(image: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,17 +195,4 @@ def lines_from_stream(records: list[Mapping[str, Any]]) -> list[ResultLine]:
 
     Records that are not a terminal transition are skipped; so are REMOVE records.
     """
-    lines: list[ResultLine] = []
-    for record in records:
-        if record.get("eventName") not in {"INSERT", "MODIFY"}:
-            continue
-        change = record.get("dynamodb") or {}
-        new_image = change.get("NewImage")
-        if not new_image:
-            continue
-        new = plain_image(new_image)
-        old_image = change.get("OldImage")
-        old = plain_image(old_image) if old_image else None
-        if is_terminal_transition(new, old):
-            lines.append(result_line(new))
-    return lines
+    return [result_line(new) for new in terminal_images(records)]
