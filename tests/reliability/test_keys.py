@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 import pytest
+from failure_support import wait_for_record
 from silent_scalper.records import item_key
 
 from scalper.local import Fault, LocalStack
@@ -171,7 +172,8 @@ def test_given_a_1024_byte_key_of_accented_letters_then_one_record_and_replay_wo
     finally:
         lambdas.faults.clear("TypeCheckFunction")
     assert failed.status == "FAILED"
-    assert record(stack, key)["status"] == "FAILED"
+    # The failure recorder writes FAILED once the execution's end reaches it, a moment later.
+    wait_for_record(stack, key, lambda item: item.get("status") == "FAILED")
 
     (result,) = replay(stack.client("stepfunctions"), target_of(stack), [failed.arn])
     assert result.status == "replayed"
