@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from failure_support import wait_for_record
 from silent_scalper.records import item_key
 
 from scalper.cli import main
@@ -78,6 +79,8 @@ def world(local_stack: LocalStack) -> World:
         failed = stack.wait_for_keys([failing], timeout=60)[failing]
     finally:
         lambdas.faults.clear("TypeCheckFunction")
+    # The failure recorder writes FAILED once the execution's end reaches it, a moment later.
+    wait_for_record(stack, failing, lambda record: record.get("status") == "FAILED")
     return World(stack, done[valid], done[invalid], failed, input_bucket, table)
 
 
