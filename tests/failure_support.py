@@ -6,15 +6,32 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from silent_scalper.records import item_key
 
-from scalper.local import LocalStack
+from scalper.local import ExecutionReport, LocalStack
 
 #: The recorder runs after the execution's end is delivered: give it time on a busy machine.
 RECORD_SECONDS = 60.0
+VALID_CSV = Path(__file__).resolve().parent / "unit" / "functions" / "data" / "jobs-valid.csv"
+#: How long an upload may take to reach the end of its execution.
+WAIT_SECONDS = 120.0
+
+
+def alerts_queue(stack: LocalStack, name: str) -> str:
+    """A queue subscribed to the alerts topic (raw SNS envelopes), named ``name-<ns>``."""
+    return stack.subscribe_queue(
+        stack.resource_name("AlertsTopic"), name=f"{name}-{time.monotonic_ns()}"
+    )
+
+
+def land_valid_csv(stack: LocalStack, key: str) -> tuple[str, ExecutionReport]:
+    """Put a valid CSV at ``key``; -> the key and its ended execution."""
+    stack.client("s3").put_object(Bucket=stack.input_bucket, Key=key, Body=VALID_CSV.read_bytes())
+    return key, stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
 
 
 def record_of(stack: LocalStack, key: str) -> dict[str, Any]:

@@ -8,35 +8,35 @@ The EXPRESS twin of these tests is tests/express/test_express_failures_local.py.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-from failure_support import failed_alerts, record_of, wait_for_record
+from failure_support import (
+    VALID_CSV,
+    WAIT_SECONDS,
+    alerts_queue,
+    failed_alerts,
+    land_valid_csv,
+    record_of,
+    wait_for_record,
+)
 
 from scalper.local import ExecutionReport, Fault, LocalStack
 from scalper.local.execution_ends import status_change_event
 
 pytestmark = pytest.mark.e2e
 
-DATA = Path(__file__).resolve().parents[1] / "unit" / "functions" / "data"
 PREFIX = "uploads/2026-12-01/failures/"
-WAIT_SECONDS = 120.0
 
 
 @pytest.fixture
 def alerts(local_stack: LocalStack) -> str:
     """A queue subscribed to the alerts topic (raw SNS envelopes), for this test only."""
-    name = f"e2e-failures-{time.monotonic_ns()}"
-    return local_stack.subscribe_queue(local_stack.resource_name("AlertsTopic"), name=name)
+    return alerts_queue(local_stack, "e2e-failures")
 
 
 def land(stack: LocalStack, name: str) -> tuple[str, ExecutionReport]:
     """Put a valid CSV under ``name``; -> its key and its ended execution."""
-    key = PREFIX + name
-    stack.client("s3").put_object(
-        Bucket=stack.input_bucket, Key=key, Body=(DATA / "jobs-valid.csv").read_bytes()
-    )
-    return key, stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
+    return land_valid_csv(stack, PREFIX + name)
 
 
 def test_retries_exhausted_fail_at_that_state_with_one_failed_record_and_exactly_one_alert(
@@ -181,7 +181,7 @@ def test_an_aborted_execution_gets_a_failed_record_and_an_alert(
     key = PREFIX + "aborted.csv"
     try:
         local_stack.client("s3").put_object(
-            Bucket=local_stack.input_bucket, Key=key, Body=(DATA / "jobs-valid.csv").read_bytes()
+            Bucket=local_stack.input_bucket, Key=key, Body=VALID_CSV.read_bytes()
         )
         deadline = time.monotonic() + WAIT_SECONDS
         while not local_stack.execution_arns_for(key):

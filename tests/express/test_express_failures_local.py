@@ -6,11 +6,15 @@ goes out. Express has no redrive and no StopExecution: a replay gets the file th
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import pytest
-from failure_support import failed_alerts, record_of, wait_for_record
+from failure_support import (
+    WAIT_SECONDS,
+    alerts_queue,
+    failed_alerts,
+    land_valid_csv,
+    record_of,
+    wait_for_record,
+)
 
 from scalper.local import ExecutionReport, Fault, LocalStack
 from scalper.ops.executions import replay
@@ -18,23 +22,18 @@ from scalper.ops.target import Target
 
 pytestmark = pytest.mark.e2e
 
-DATA = Path(__file__).resolve().parents[1] / "unit" / "functions" / "data"
 PREFIX = "uploads/2026-12-01/express/"
-WAIT_SECONDS = 120.0
 
 
 @pytest.fixture
 def alerts(express_stack: LocalStack) -> str:
-    name = f"express-failures-{time.monotonic_ns()}"
-    return express_stack.subscribe_queue(express_stack.resource_name("AlertsTopic"), name=name)
+    """A queue subscribed to the alerts topic (raw SNS envelopes), for this test only."""
+    return alerts_queue(express_stack, "express-failures")
 
 
 def land(stack: LocalStack, name: str) -> tuple[str, ExecutionReport]:
-    key = PREFIX + name
-    stack.client("s3").put_object(
-        Bucket=stack.input_bucket, Key=key, Body=(DATA / "jobs-valid.csv").read_bytes()
-    )
-    return key, stack.wait_for_keys([key], timeout=WAIT_SECONDS)[key]
+    """Put a valid CSV under ``name``; -> its key and its ended execution."""
+    return land_valid_csv(stack, PREFIX + name)
 
 
 def test_the_stack_is_express_and_its_log_subscription_feeds_the_recorder(
