@@ -36,6 +36,7 @@ from typing import Any
 
 from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
+from silent_scalper.engine._struct import ANNOTATIONS
 
 #: One quoted field as the csv module reads it: opened at a field start, closed before a
 #: delimiter, a line end or the end of the block. Possessive, so it never backtracks.
@@ -71,18 +72,6 @@ _SIGNED_NUMBER = r"^[-+][0-9.]+(?:[eE][-+]?[0-9]+)?$"
 #: Pattern syntax that means the same to RE2 as to Python's re (a pattern with anything
 #: else, such as \w, \s, \b or a look-around, keeps the schema on the row path).
 _RE2_SAFE = re.compile(r"(?:[^\\(]|\\[-.^$*+?()\[\]{}|/\\d]|\((?!\?)|\(\?:)*\Z", re.DOTALL)
-_ANNOTATIONS = frozenset(
-    {
-        "title",
-        "description",
-        "$comment",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
 
 type Mask = Any  # a pyarrow BooleanArray: True where a cell is certainly acceptable
 type Check = Callable[[Any], Mask]
@@ -167,7 +156,7 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
     function of a string column giving the cells certainly acceptable (empty = absent)."""
     import pyarrow.compute as pc  # noqa: PLC0415
 
-    keys = set(sub) - _ANNOTATIONS
+    keys = set(sub) - ANNOTATIONS
     kind = sub.get("type")
     if not keys:
         return True

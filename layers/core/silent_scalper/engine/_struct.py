@@ -25,7 +25,7 @@ _TYPES: dict[str, type] = {
     "null": type(None),
 }
 # Keywords the fast path understands; anything else sends the schema to jsonschema.
-_ANNOTATIONS = frozenset(
+ANNOTATIONS = frozenset(
     {
         "title",
         "description",
@@ -37,7 +37,7 @@ _ANNOTATIONS = frozenset(
         "writeOnly",
     }
 )
-_TOP_KEYWORDS = _ANNOTATIONS | {
+_TOP_KEYWORDS = ANNOTATIONS | {
     "$schema",
     "$id",
     "type",
@@ -47,7 +47,7 @@ _TOP_KEYWORDS = _ANNOTATIONS | {
     "x-unique",
     "x-timestamp",
 }
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {
+_PROPERTY_KEYWORDS = ANNOTATIONS | {
     "type",
     "pattern",
     "minLength",
@@ -165,7 +165,7 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
                 meta[arg] = sub[keyword]
         if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
             return None  # msgspec wants integer bounds for int fields
-    elif set(sub) - _ANNOTATIONS - {"type"}:
+    elif set(sub) - ANNOTATIONS - {"type"}:
         return None
     return Annotated[base, msgspec.Meta(**meta)] if meta else base
 
