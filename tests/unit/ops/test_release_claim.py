@@ -8,17 +8,12 @@ out) is released to FAILED — and only that claim: one that moved on is left al
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from handler_support import TEMPLATE, create_metadata_table
-from moto import mock_aws
 from silent_scalper.records import item_key
 
-from scalper.local.template import load_template
 from scalper.ops.executions import release_abandoned_claim
 from scalper.ops.target import Target
 
@@ -33,19 +28,6 @@ TARGET = Target(
     state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:pipeline",
     table="records",
 )
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Given the metadata table as template.yaml defines it."""
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(var, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    template = load_template(TEMPLATE)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_metadata_table(client, template, TARGET.table)
-        yield client
 
 
 def _seed(dynamodb: Any, status: str, owner: str) -> None:

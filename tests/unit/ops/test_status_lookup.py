@@ -9,16 +9,12 @@ in one deployment and under different ones in another. The readable ``key`` a re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from handler_support import TEMPLATE, create_metadata_table
-from moto import mock_aws
 from silent_scalper.records import item_key
 
-from scalper.local.template import load_template
 from scalper.ops.common import NotFoundError
 from scalper.ops.status import find_record, key_candidates, status
 from scalper.ops.target import Target
@@ -31,19 +27,6 @@ TARGET = Target(
     table="records",
     input_bucket=BUCKET,
 )
-
-
-@pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Given the metadata table as template.yaml defines it."""
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(var, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    template = load_template(TEMPLATE)
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_metadata_table(client, template, TARGET.table)
-        yield client
 
 
 def put_record(dynamodb: Any, *, event_key: str, key: str | None, status: str = "VALID") -> None:
