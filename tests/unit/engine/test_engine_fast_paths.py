@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from engine_support import Validate, job
-from silent_scalper.engine import CompiledSchema, SchemaRegistry, ValidationSummary, _json
+from silent_scalper.engine import CompiledSchema, SchemaRegistry, ValidationSummary, _json, _ndjson
 from silent_scalper.engine._csv import _breaks, _row_starts
 from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
@@ -233,3 +233,70 @@ def test_given_many_invalid_records_in_a_multiline_json_array_then_lines_are_unc
     assert fast == exact
     assert len(data) > 2 * CHUNK
     assert len({e["line"] for e in fast["errors"]}) > 4000
+
+
+def _mixed_invalid_lines(count: int, *, blanks: bool) -> list[str]:
+    """NDJSON lines, one in twenty invalid in one of many ways (every rule the fast path
+    checks, broken JSON, a repeated key, a duplicate job_id, spellings at the edge of the
+    batch checks), and blank lines now and then when ``blanks``."""
+    odd: list[Any] = [
+        {"priority": 9},
+        {"status": "paused"},
+        {"currency": "usd"},
+        {"customer_id": 0},
+        {"email": "no-at"},
+        {"submitted_at": "2026-01-05T23:59:60Z"},
+        {"submitted_at": "2026-01-05 09:30:00Z"},
+        {"submitted_at": "2026-01-05T09:30:00+0530"},
+        {"amount": 1e300},
+        {"extra": 1},
+        {"status": None},
+        {"job_id": "J-0005"},
+        '{"job_id":"J-broken',
+        "[1, 2]",
+        '{"job_id":"J-x","job_id":"J-y","submitted_at":"2026-01-05T09:30:00Z",'
+        '"customer_id":7,"status":"queued"}',
+        '{"job_id" : "J-sp","submitted_at":"2026-01-05T09:30:00Z","customer_id":7,'
+        '"status":"queued"}',
+        '{"job_id":"J-q\\":","submitted_at":"2026-01-05T09:30:00Z","customer_id":7,'
+        '"status":"queued"}',
+    ]
+    lines: list[str] = []
+    for n in range(count):
+        # Blank lines and repeated keys send a block back to the narrowing: only in the
+        # first blocks.
+        if blanks and n % 997 == 5 and n < 8_000:
+            lines.append("  ")
+        kinds = len(odd) if n < 8_000 else len(odd) - 3
+        kind = odd[(n // 20) % kinds] if n % 20 == 7 else {}
+        lines.append(kind if isinstance(kind, str) else job(n, **kind))
+    return [line + "\n" for line in lines]
+
+
+@pytest.mark.parametrize("blanks", [False, True])
+@pytest.mark.parametrize("max_errors", [50, 100_000])
+def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
+    validate: Validate, blanks: bool, max_errors: int
+) -> None:
+    """A refused NDJSON block is sifted in one pass (windows decoded, batch checks run
+    once, only refused lines checked exactly); the summary must be the one narrowing the
+    block window by window gives, errors kept in the same order when they overflow."""
+    data = "".join(_mixed_invalid_lines(40_000, blanks=blanks))
+    sifted: list[bool] = []
+    real = _ndjson._ndjson_sifted
+
+    def spy(block: bytes, first_line: int, col: Any) -> bool:
+        done = real(block, first_line, col)
+        sifted.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_ndjson, "_ndjson_sifted", spy)
+        fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col: False)
+        narrowed = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
+    assert fast == narrowed
+    assert len(data) > 3 * CHUNK
+    assert fast["invalid_records"] > 1500
+    assert sifted.count(True) >= 3

@@ -66,6 +66,21 @@ class Collector:
             wheres,
         )
 
+    def valid_batch_unless_repeated(self, objs: list[Any], wheres: Sequence[int]) -> bool:
+        """:meth:`valid_batch` when no key of ``objs`` repeats one seen (or another of
+        them): then nothing is reported, so the caller may order its other reports
+        freely. False, with nothing recorded, otherwise."""
+        schema = self.schema
+        if (
+            self.unique is not None
+            and objs
+            and not self.unique.add_batch(schema.keys_of(objs), wheres)
+        ):
+            return False
+        if objs and schema.tracks_time:
+            self.valid_values(None, schema.times_of(objs), wheres)
+        return True
+
     def valid_checked(self, result: Checked, where: int) -> None:
         """Bookkeeping for one record the exact check found valid; ``where`` as above."""
         self.valid_values(

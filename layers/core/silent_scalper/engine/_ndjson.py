@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import operator
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from silent_scalper.engine._collect import (
     JSON_WS,
@@ -13,6 +18,7 @@ from silent_scalper.engine._collect import (
     json_formulas,
 )
 from silent_scalper.engine._source import CHUNK, Prefixed
+from silent_scalper.engine.schemas import Checked, _without
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
     LocatedError,
@@ -110,6 +116,8 @@ def _ndjson_block(
         col.records += len(objs)
         col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
         return bool(objs)
+    if col.schema.batches and _ndjson_sifted(block, first_line, col):
+        return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
         starts.append(len(block))
@@ -121,6 +129,142 @@ def _ndjson_block(
             or saw
         )
     return saw
+
+
+#: Lines decoded at once while sifting a refused block: a refusal wastes at most the
+#: decoding of the lines before it in its window, a window costs one call.
+_SIFT = 32
+_ONES = itertools.repeat(1)
+
+
+def _ndjson_sifted(block: bytes, first_line: int, col: Collector) -> bool:
+    """A refused block in one pass: decode it a window at a time, skipping each line
+    msgspec refuses, then run the batch checks once over everything decoded; only the
+    lines refused take the exact check. True when done; False (nothing recorded) when
+    the block needs the narrowing below: blank lines (records would not be lines), a
+    refusal that names no record, or repeated keys to find.
+    """
+    schema = col.schema
+    lines = block.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    count = len(lines)
+    starts = [0, *itertools.accumulate(map(operator.add, map(len, lines), _ONES))]
+    view = memoryview(block)
+    decoded: list[Any] = []
+    refused: list[int] = []  # line indices, in order
+    i = 0
+    while i < count:
+        j = min(i + _SIFT, count)
+        objs, bad, byte = schema.decode_lines(view[starts[i] : starts[j]])
+        if objs is None:
+            if byte is not None:
+                bad = _broken_line(block, starts, i, starts[i] + byte) - i
+            if bad is None or bad >= j - i:
+                return False
+            k = i + bad
+            objs = schema.decode_lines(view[starts[i] : starts[k]])[0] if k > i else []
+            if objs is None or len(objs) != k - i:
+                return False
+            decoded += objs
+            refused.append(k)
+            i = k + 1
+            continue
+        if len(objs) != j - i:
+            return False  # blank lines: record k is not line k
+        decoded += objs
+        i = j
+    kept_at = _kept_lines(count, refused)
+    flagged = schema.refused(decoded)
+    if flagged is None:
+        return False
+    if flagged:
+        at = [kept_at[k] for k in flagged]
+        refused = sorted([*refused, *at])
+        decoded = _without(decoded, flagged)
+        kept_at = _kept_lines(count, refused)
+    left_out = [lines[k] for k in refused]
+    if not all(line.strip(JSON_WS) for line in left_out):
+        return False
+    if not schema.keys_unrepeated(
+        block, decoded, left_out, lambda: b"\n".join(lines[k] for k in kept_at)
+    ):
+        return False
+    _record_sifted(lines, decoded, refused, first_line, col)
+    return True
+
+
+def _broken_line(block: bytes, starts: list[int], first: int, at: int) -> int:
+    """The line msgspec stopped on at byte ``at`` of broken JSON, from line ``first`` on.
+    Stopping at the very start of a line's value (nothing but whitespace before it on
+    its line) means the line before ended too soon: that one is named."""
+    line = bisect.bisect_right(starts, at) - 1
+    if line > first and not block[starts[line] : at].strip(JSON_WS):
+        return line - 1
+    return line
+
+
+def _kept_lines(count: int, refused: list[int]) -> list[int]:
+    """Indices 0..count-1 less ``refused`` (sorted)."""
+    out: list[int] = []
+    at = 0
+    for k in refused:
+        out += range(at, k)
+        at = k + 1
+    out += range(at, count)
+    return out
+
+
+def _record_sifted(
+    lines: list[bytes], decoded: list[Any], refused: list[int], first_line: int, col: Collector
+) -> None:
+    """Record a sifted block as the narrowing would have: runs of accepted records as
+    batches and each refused line checked exactly, in line order. When every refused
+    line is invalid and no accepted key repeats, the order of reports cannot matter,
+    so the accepted records go in one batch."""
+    base = col.records  # no blank lines: line k of the block is record base + k + 1
+    limit = col.limits.max_record_bytes
+    checked = [
+        col.schema.check_record(lines[k]) if len(lines[k]) <= limit else None for k in refused
+    ]
+    if all(result is not None and result.errors for result in checked):
+        wheres = list(
+            itertools.chain.from_iterable(
+                consecutive(base + a + 1, first_line + a, 1, b - a)
+                for a, b in _runs(refused, len(lines))
+            )
+        )
+        if col.valid_batch_unless_repeated(decoded, wheres):
+            for k, result in zip(refused, checked, strict=True):
+                assert result is not None
+                col.records = base + k + 1
+                _record_errors(col, result, first_line + k)
+            col.records = base + len(lines)
+            return
+    at = 0  # next line
+    used = 0  # records of ``decoded`` recorded
+    for k in [*refused, len(lines)]:
+        run = k - at
+        if run:
+            objs = decoded[used : used + run]
+            used += run
+            col.records = base + k
+            col.valid_batch(objs, consecutive(base + at + 1, first_line + at, 1, run))
+        if k < len(lines):
+            col.records = base + k
+            _ndjson_lines([lines[k]], first_line + k, col)
+        at = k + 1
+
+
+def _runs(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
+    """The runs [a, b) of lines 0..count-1 between the (sorted) refused ones."""
+    at = 0
+    for k in refused:
+        if k > at:
+            yield at, k
+        at = k + 1
+    if count > at:
+        yield at, count
 
 
 def _ndjson_narrow(
@@ -189,10 +333,15 @@ def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
         if not result.errors:
             col.valid_checked(result, pack(col.records, line_no))
             continue
-        col.invalid += 1
-        for err in result.errors:
-            column = column_of(err.path)
-            loc = f"line {line_no}" + (f", {err.path}" if err.path and err.path != "$" else "")
-            located = LocatedError(err.message, loc, col.records, line_no, column, err.path)
-            col.error(err.reason, located)
+        _record_errors(col, result, line_no)
     return saw
+
+
+def _record_errors(col: Collector, result: Checked, line_no: int) -> None:
+    """Every problem of the invalid record ``col.records``, on line ``line_no``."""
+    col.invalid += 1
+    for err in result.errors:
+        column = column_of(err.path)
+        loc = f"line {line_no}" + (f", {err.path}" if err.path and err.path != "$" else "")
+        located = LocatedError(err.message, loc, col.records, line_no, column, err.path)
+        col.error(err.reason, located)

@@ -92,8 +92,7 @@ __all__ = [
 ANY_SCHEMA = "any"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
-# A colon with whitespace before it (the literal first makes the search fast).
-_WS_BEFORE_COLON = re.compile(rb":(?<=[ \t\r\n]:)")
+_JSON_WS = b" \t\r\n"
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
@@ -301,6 +300,57 @@ class CompiledSchema:
             return None, None
         return self._batch_verdict(objs, data)
 
+    def decode_lines(
+        self, data: bytes | memoryview
+    ) -> tuple[list[Any] | None, int | None, int | None]:
+        """The records of newline-delimited ``data`` decoded (types, enums, bounds: what
+        the record type holds), or None with what msgspec names: the index of the record
+        it refused, or for broken JSON the byte offset where it stopped. No pattern or
+        repeated-key check: :meth:`refused` and :meth:`keys_unrepeated` do those."""
+        try:
+            objs: list[Any] = self._one.decode_lines(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc), None
+        except msgspec.DecodeError as exc:
+            at = _AT_BYTE.search(str(exc))
+            return None, None, int(at.group(1)) if at else None
+        except RECORD_EXCEPTIONS:
+            return None, None, None
+        return objs, None, None
+
+    def refused(self, objs: list[Any]) -> list[int] | None:
+        """Indices of the decoded records whose strings the batch checks refuse, sorted
+        ([] if none). None when a batch check refuses the records and no single value
+        can be named (the caller then narrows the old way)."""
+        out: set[int] = set()
+        failed = [check for check in self._patterns if not check.all_match(objs)]
+        for check in failed:
+            found = check.failures(objs)
+            if not found:
+                return None
+            out.update(found)
+        if not out:
+            return []
+        bad = sorted(out)
+        rest = _without(objs, bad)
+        for check in failed:  # a check the whole batch passed passes any part of it
+            if not check.all_match(rest):
+                return None  # a refusal of the batch that no one value explains
+        return bad
+
+    def keys_unrepeated(
+        self, text: bytes, objs: list[Any], left_out: list[bytes], kept: Callable[[], bytes]
+    ) -> bool:
+        """:meth:`_no_repeated_key` for the records of ``text`` less the whole lines
+        ``left_out`` (``objs`` are the records of the rest). Counting key colons is
+        local, so the lines left out are subtracted; when whitespace precedes a colon
+        the text of the kept lines (``kept()``) is tokenized instead."""
+        fields = self._fields_in(objs)
+        compact = text.translate(None, _JSON_WS)
+        if compact.count(b'":') - sum(_key_colons(line) for line in left_out) == fields:
+            return True
+        return self._no_repeated_key(kept(), objs)
+
     def accept_cells(self, rows: list[dict[str, str]]) -> list[Any] | None:
         """Many CSV rows (non-empty cells by column) if every one is valid, else None."""
         if not self.fast or not self._cells_plausible(rows):
@@ -332,14 +382,14 @@ class CompiledSchema:
         """Whether no object of the (well-formed) JSON text repeats a key: its key count
         equals the keys the decoded records hold (decoding folds a repeated key into one).
 
-        Every key ends with '":' unless whitespace precedes its colon; other '":' are rare
-        (a string starting with a colon, an escaped quote before one) and only ever add.
-        So without whitespace before any colon, equal counts prove no key repeats; in any
-        other case the strings are tokenized exactly and counted again.
+        With JSON whitespace removed (one C pass) every key ends with '":'; other '":'
+        (a string starting with a colon, an escaped quote before one, once spaces are
+        gone) are rare and only ever add. So equal counts prove no key repeats; otherwise
+        the strings are tokenized exactly and counted again.
         """
         text = bytes(data)
         fields = self._fields_in(objs)
-        if _WS_BEFORE_COLON.search(text) is None and text.count(b'":') == fields:
+        if text.translate(None, _JSON_WS).count(b'":') == fields:
             return True
         found = _STRING_TOKEN.findall(text)
         return len(found) - found.count(b"") == fields
@@ -351,7 +401,7 @@ class CompiledSchema:
         count = len(objs)
         present = count * self._required_count
         for get in self._optional:
-            present += count - list(map(get, objs)).count(msgspec.UNSET)
+            present += count - operator.countOf(map(get, objs), msgspec.UNSET)
         return present
 
     def csv_columns(self, header: list[str]) -> CsvColumns | None:
@@ -407,6 +457,22 @@ class CompiledSchema:
         return to_datetimes(values) if values else []
 
 
+def _key_colons(line: bytes) -> int:
+    """'":' in ``line`` with JSON whitespace removed (as counted for a whole text)."""
+    return line.translate(None, _JSON_WS).count(b'":')
+
+
+def _without(objs: list[Any], drop: list[int]) -> list[Any]:
+    """``objs`` less the (sorted) indices ``drop``."""
+    out: list[Any] = []
+    at = 0
+    for i in drop:
+        out += objs[at:i]
+        at = i + 1
+    out += objs[at:]
+    return out
+
+
 def _failing_index(exc: msgspec.ValidationError) -> int | None:
     """The record index msgspec names in a batch error ("... - at `$[12].priority`")."""
     m = _FIRST_INDEX.search(str(exc))
@@ -414,6 +480,7 @@ def _failing_index(exc: msgspec.ValidationError) -> int | None:
 
 
 _FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
+_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
 
 
 def _error_order(error: Any) -> tuple[str, ...]:
