@@ -300,3 +300,30 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
     assert len(data) > 3 * CHUNK
     assert fast["invalid_records"] > 1500
     assert sifted.count(True) >= 3
+
+
+@pytest.mark.parametrize("max_errors", [50, 100_000])
+def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees_with_narrowing(
+    validate: Validate, max_errors: int
+) -> None:
+    """The same for a refused run of a JSON array: sifted in one pass, the summary is
+    the narrowing's (lines of errors included)."""
+    lines = _mixed_invalid_lines(40_000, blanks=False)
+    data = "[\n" + ",\n".join(line.strip() for line in lines if "J-broken" not in line) + "\n]"
+    sifted: list[int | None] = []
+    real = _json._json_sifted
+
+    def spy(b: Any, run: bytes, items: Any, index: int, col: Any) -> int | None:
+        done = real(b, run, items, index, col)
+        sifted.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_json, "_json_sifted", spy)
+        fast = validate(data, "jobs.json", max_errors=max_errors).to_dict()
+        mp.setattr(_json, "_json_sifted", lambda b, run, items, index, col: None)
+        narrowed = validate(data, "jobs.json", max_errors=max_errors).to_dict()
+    assert fast == narrowed
+    assert fast["invalid_records"] > 1500
+    assert len([done for done in sifted if done is not None]) >= 3

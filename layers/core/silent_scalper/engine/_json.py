@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from typing import NoReturn
+from collections.abc import Iterator
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -19,6 +21,7 @@ from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
     RecordError,
+    _without,
 )
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
@@ -276,9 +279,110 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         items.append((record, found))
         if found >= 0:
             cursor = found + len(record)
+    done = _json_sifted(b, run, items, index, col)
+    if done is not None:
+        return done
     for w in range(0, len(items), WINDOW):
         index = _json_narrow(b, items[w : w + WINDOW], index, col)
     return index
+
+
+#: Records decoded at once while sifting a refused run (see _ndjson._SIFT).
+_SIFT = 32
+
+
+def _json_sifted(
+    b: _Buffer, run: bytes, items: list[tuple[bytes, int]], index: int, col: Collector
+) -> int | None:
+    """A refused run of well-formed records in one pass, as NDJSON blocks are sifted
+    (see ``_ndjson._ndjson_sifted``): the new index, or None (nothing recorded) when
+    the run needs the narrowing (a refusal naming no record, repeated keys to find)."""
+    schema = col.schema
+    count = len(items)
+    decoded: list[Any] = []
+    refused: list[int] = []
+    i = 0
+    while i < count:
+        j = min(i + _SIFT, count)
+        objs, bad = schema.decode_array(_framed(items, i, j))
+        if objs is None:
+            if bad is None or bad >= j - i:
+                return None
+            k = i + bad
+            objs = schema.decode_array(_framed(items, i, k))[0] if k > i else []
+            if objs is None:
+                return None
+            decoded += objs
+            refused.append(k)
+            i = k + 1
+            continue
+        decoded += objs
+        i = j
+    kept_at = _kept(count, refused)
+    flagged = schema.refused(decoded)
+    if flagged is None:
+        return None
+    if flagged:
+        refused = sorted([*refused, *(kept_at[k] for k in flagged)])
+        decoded = _without(decoded, flagged)
+        kept_at = _kept(count, refused)
+    left_out = [items[k][0] for k in refused]
+    if not schema.keys_unrepeated(
+        run, decoded, left_out, lambda: b",".join(items[k][0] for k in kept_at)
+    ):
+        return None
+    checked = [schema.check_record(items[k][0]) for k in refused]
+    if all(
+        r.errors and all(e.reason is Reason.SCHEMA_VIOLATION for e in r.errors) for r in checked
+    ):
+        wheres = list(
+            itertools.chain.from_iterable(
+                consecutive(index + a + 1, 0, 0, z - a) for a, z in _runs(refused, count)
+            )
+        )
+        if col.valid_batch_unless_repeated(decoded, wheres):
+            for k, result in zip(refused, checked, strict=True):
+                record, found = items[k]
+                col.records = index + k + 1
+                line = b.line_at(b.pos + found) if found >= 0 else 0
+                _element_errors(col, result.errors, index + k + 1, record, line)
+            col.records = index + count
+            return index + count
+    at = 0
+    used = 0
+    for k in [*refused, count]:
+        if k > at:
+            objs = decoded[used : used + k - at]
+            used += k - at
+            col.valid_batch(objs, consecutive(index + at + 1, 0, 0, k - at))
+            col.records = index + k
+        if k < count:
+            _json_exact(b, items[k : k + 1], index + k, col)
+        at = k + 1
+    return index + count
+
+
+def _framed(items: list[tuple[bytes, int]], i: int, j: int) -> bytes:
+    return b"[" + b",".join([item for item, _ in items[i:j]]) + b"]"
+
+
+def _kept(count: int, refused: list[int]) -> list[int]:
+    """Indices 0..count-1 less ``refused`` (sorted)."""
+    out: list[int] = []
+    for a, z in _runs(refused, count):
+        out += range(a, z)
+    return out
+
+
+def _runs(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
+    """The runs [a, z) of 0..count-1 between the (sorted) refused indices."""
+    at = 0
+    for k in refused:
+        if k > at:
+            yield at, k
+        at = k + 1
+    if count > at:
+        yield at, count
 
 
 #: Records a failing group is narrowed to before each is checked alone.

@@ -318,6 +318,16 @@ class CompiledSchema:
             return None, None, None
         return objs, None, None
 
+    def decode_array(self, data: bytes) -> tuple[list[Any] | None, int | None]:
+        """:meth:`decode_lines` for ``[rec, rec, ...]`` (well-formed: the index only)."""
+        try:
+            objs: list[Any] = self._many.decode(data)
+        except msgspec.ValidationError as exc:
+            return None, _failing_index(exc)
+        except RECORD_EXCEPTIONS:
+            return None, None
+        return objs, None
+
     def refused(self, objs: list[Any]) -> list[int] | None:
         """Indices of the decoded records whose strings the batch checks refuse, sorted
         ([] if none). None when a batch check refuses the records and no single value
