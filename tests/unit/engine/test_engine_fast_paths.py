@@ -302,14 +302,19 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
     assert sifted.count(True) >= 3
 
 
+@pytest.mark.parametrize("uniform", [True, False])
 @pytest.mark.parametrize("max_errors", [50, 100_000])
 def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees_with_narrowing(
-    validate: Validate, max_errors: int
+    validate: Validate, max_errors: int, uniform: bool
 ) -> None:
     """The same for a refused run of a JSON array: sifted in one pass, the summary is
-    the narrowing's (lines of errors included)."""
-    lines = _mixed_invalid_lines(40_000, blanks=False)
-    data = "[\n" + ",\n".join(line.strip() for line in lines if "J-broken" not in line) + "\n]"
+    the narrowing's (lines of errors included), whether one separator joins the records
+    (offsets summed) or not (each record found)."""
+    records = [line.strip() for line in _mixed_invalid_lines(40_000, blanks=False)]
+    records = [r for r in records if "J-broken" not in r]
+    seps = [",\n" if uniform or n % 3 else " ,\n\n " for n in range(len(records))]
+    body = "".join(r + sep for r, sep in zip(records[:-1], seps, strict=False))
+    data = "[\n" + body + records[-1] + "\n]"
     sifted: list[int | None] = []
     real = _json._json_sifted
 

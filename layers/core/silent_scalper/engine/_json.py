@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -271,6 +272,9 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     col.formula_cells += json_formulas(run)
     # Some record is invalid: windows of WINDOW records, a refused one halved, so only
     # the few records around each error take the exact check.
+    done = _json_sifted(b, run, list(zip(raws, _offsets(run, raws), strict=True)), index, col)
+    if done is not None:
+        return done
     items: list[tuple[bytes, int]] = []
     cursor = 0
     for raw in raws:
@@ -279,9 +283,6 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         items.append((record, found))
         if found >= 0:
             cursor = found + len(record)
-    done = _json_sifted(b, run, items, index, col)
-    if done is not None:
-        return done
     for w in range(0, len(items), WINDOW):
         index = _json_narrow(b, items[w : w + WINDOW], index, col)
     return index
@@ -292,7 +293,7 @@ _SIFT = 32
 
 
 def _json_sifted(
-    b: _Buffer, run: bytes, items: list[tuple[bytes, int]], index: int, col: Collector
+    b: _Buffer, run: bytes, items: list[tuple[msgspec.Raw, int]], index: int, col: Collector
 ) -> int | None:
     """A refused run of well-formed records in one pass, as NDJSON blocks are sifted
     (see ``_ndjson._ndjson_sifted``): the new index, or None (nothing recorded) when
@@ -326,12 +327,12 @@ def _json_sifted(
         refused = sorted([*refused, *(kept_at[k] for k in flagged)])
         decoded = _without(decoded, flagged)
         kept_at = _kept(count, refused)
-    left_out = [items[k][0] for k in refused]
+    left_out = [bytes(items[k][0]) for k in refused]
     if not schema.keys_unrepeated(
         run, decoded, left_out, lambda: b",".join(items[k][0] for k in kept_at)
     ):
         return None
-    checked = [schema.check_record(items[k][0]) for k in refused]
+    checked = [schema.check_record(record) for record in left_out]
     if all(
         r.errors and all(e.reason is Reason.SCHEMA_VIOLATION for e in r.errors) for r in checked
     ):
@@ -341,8 +342,8 @@ def _json_sifted(
             )
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
-            for k, result in zip(refused, checked, strict=True):
-                record, found = items[k]
+            for k, record, result in zip(refused, left_out, checked, strict=True):
+                found = items[k][1]
                 col.records = index + k + 1
                 line = b.line_at(b.pos + found) if found >= 0 else 0
                 _element_errors(col, result.errors, index + k + 1, record, line)
@@ -357,12 +358,42 @@ def _json_sifted(
             col.valid_batch(objs, consecutive(index + at + 1, 0, 0, k - at))
             col.records = index + k
         if k < count:
-            _json_exact(b, items[k : k + 1], index + k, col)
+            _json_exact(b, [(bytes(items[k][0]), items[k][1])], index + k, col)
         at = k + 1
     return index + count
 
 
-def _framed(items: list[tuple[bytes, int]], i: int, j: int) -> bytes:
+def _offsets(run: bytes, raws: list[msgspec.Raw]) -> list[int]:
+    """Where each record of ``run`` (``raws``, its elements in order) starts.
+
+    When one separator (a comma and the same whitespace) joins them all, the offsets
+    are sums of lengths, with one comparison of the text as proof (a separator holds
+    only whitespace and a comma, so the next record's text cannot start inside it).
+    Otherwise each record is found from the end of the one before."""
+    lead = len(run) - len(run.lstrip(JSON_WS))
+    if len(raws) > 1:
+        end = lead + len(raws[0])
+        second = run.find(bytes(raws[1]), end)
+        sep = run[end:second]
+        if second > 0 and run[lead:] == sep.join(raws):
+            step = len(sep)
+            return list(
+                itertools.accumulate(
+                    map(operator.add, map(len, raws[:-1]), itertools.repeat(step)),
+                    initial=lead,
+                )
+            )
+    out = []
+    cursor = 0
+    for raw in raws:
+        found = run.find(bytes(raw), cursor)
+        out.append(found)
+        if found >= 0:
+            cursor = found + len(raw)
+    return out
+
+
+def _framed(items: list[tuple[msgspec.Raw, int]], i: int, j: int) -> bytes:
     return b"[" + b",".join([item for item, _ in items[i:j]]) + b"]"
 
 
