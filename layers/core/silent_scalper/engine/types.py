@@ -1,16 +1,23 @@
 """The engine's vocabulary: reason codes, formats, limits and the small typed results.
 
-Everything here is plain data with ``to_dict`` / ``from_dict`` so that a result can
-cross a Lambda boundary (Step Functions payloads are JSON) and come back typed.
+The results are plain dataclasses, cheap to build on the hot path. Their JSON form is
+pydantic's, from these definitions: the pipeline's step models
+(:mod:`silent_scalper.pipeline.models`) use them as field types, and
+:meth:`ValidationSummary.to_dict` goes through the same serialiser, so a result crosses a
+Lambda boundary (Step Functions payloads are JSON) and comes back typed with one definition
+of its shape.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
 
 #: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
 SNIFF_BYTES = 8192
@@ -84,6 +91,14 @@ class Limits:
     unique_memory_entries: int = 32_768
 
 
+def _unknown(value: object) -> bool:
+    return value is None
+
+
+#: A located error's place fields are left out of its JSON form when unknown.
+_LEFT_OUT_WHEN_UNKNOWN = Field(exclude_if=_unknown)
+
+
 def clip(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
     """Shorten ``text`` to at most ``limit`` characters, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -99,31 +114,10 @@ class LocatedError:
 
     message: str
     location: str
-    record: int | None = None
-    line: int | None = None
-    column: str | None = None
-    path: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form; fields that are unknown are left out."""
-        out: dict[str, Any] = {"message": self.message, "location": self.location}
-        for key in ("record", "line", "column", "path"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LocatedError:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            message=str(data["message"]),
-            location=str(data["location"]),
-            record=data.get("record"),
-            line=data.get("line"),
-            column=data.get("column"),
-            path=data.get("path"),
-        )
+    record: Annotated[int | None, _LEFT_OUT_WHEN_UNKNOWN] = None
+    line: Annotated[int | None, _LEFT_OUT_WHEN_UNKNOWN] = None
+    column: Annotated[str | None, _LEFT_OUT_WHEN_UNKNOWN] = None
+    path: Annotated[str | None, _LEFT_OUT_WHEN_UNKNOWN] = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,29 +129,6 @@ class TypeCheckResult:
     encoding: str | None
     reason: Reason | None
     message: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (enums as their strings)."""
-        return {
-            "ok": self.ok,
-            "format": None if self.format is None else str(self.format),
-            "encoding": self.encoding,
-            "reason": None if self.reason is None else str(self.reason),
-            "message": self.message,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TypeCheckResult:
-        """Inverse of :meth:`to_dict`."""
-        fmt = data.get("format")
-        reason = data.get("reason")
-        return cls(
-            ok=bool(data["ok"]),
-            format=None if fmt is None else FileFormat(fmt),
-            encoding=data.get("encoding"),
-            reason=None if reason is None else Reason(reason),
-            message=data.get("message"),
-        )
 
 
 @dataclass(slots=True)
@@ -179,63 +150,24 @@ class ValidationSummary:
     sha256: str
     records: int
     invalid_records: int
-    errors: list[LocatedError]
-    errors_truncated: bool
+    # Defaults (keyword-only, so the declaration order stays the JSON form's order) let a
+    # payload written before a field existed still parse, e.g. when an execution is redriven.
+    errors: list[LocatedError] = field(default_factory=list, kw_only=True)
+    errors_truncated: bool = field(default=False, kw_only=True)
     columns: list[str] | None
+    columns_truncated: bool = field(default=False, kw_only=True)
     schema: str
-    job_ids: int
+    job_ids: int = field(default=0, kw_only=True)
     first_submitted_at: str | None
     last_submitted_at: str | None
-    formula_cells: int
-    columns_truncated: bool = False
+    formula_cells: int = field(default=0, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form, under ``SUMMARY_BUDGET_BYTES`` once encoded."""
-        return {
-            "valid": self.valid,
-            "reason": None if self.reason is None else str(self.reason),
-            "format": None if self.format is None else str(self.format),
-            "encoding": self.encoding,
-            "size": self.size,
-            "sha256": self.sha256,
-            "records": self.records,
-            "invalid_records": self.invalid_records,
-            "errors": [e.to_dict() for e in self.errors],
-            "errors_truncated": self.errors_truncated,
-            "columns": None if self.columns is None else list(self.columns),
-            "columns_truncated": self.columns_truncated,
-            "schema": self.schema,
-            "job_ids": self.job_ids,
-            "first_submitted_at": self.first_submitted_at,
-            "last_submitted_at": self.last_submitted_at,
-            "formula_cells": self.formula_cells,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ValidationSummary:
-        """Inverse of :meth:`to_dict`."""
-        reason = data.get("reason")
-        fmt = data.get("format")
-        columns = data.get("columns")
-        return cls(
-            valid=bool(data["valid"]),
-            reason=None if reason is None else Reason(reason),
-            format=None if fmt is None else FileFormat(fmt),
-            encoding=data.get("encoding"),
-            size=int(data["size"]),
-            sha256=str(data["sha256"]),
-            records=int(data["records"]),
-            invalid_records=int(data["invalid_records"]),
-            errors=[LocatedError.from_dict(e) for e in data.get("errors", [])],
-            errors_truncated=bool(data.get("errors_truncated", False)),
-            columns=None if columns is None else [str(c) for c in columns],
-            schema=str(data["schema"]),
-            job_ids=int(data.get("job_ids", 0)),
-            first_submitted_at=data.get("first_submitted_at"),
-            last_submitted_at=data.get("last_submitted_at"),
-            formula_cells=int(data.get("formula_cells", 0)),
-            columns_truncated=bool(data.get("columns_truncated", False)),
-        )
+        """The JSON form the step payloads carry (enums as strings, a located error's unknown
+        place fields left out), under ``SUMMARY_BUDGET_BYTES`` once encoded. It is pydantic's
+        serialiser for this dataclass, the one the pipeline's step models use."""
+        data: dict[str, Any] = _summary_adapter().dump_python(self, mode="json")
+        return data
 
     def encoded_size(self) -> int:
         """Bytes of ``to_dict()`` as ``json.dumps`` writes it by default (ASCII-escaped, with
@@ -264,3 +196,9 @@ class ValidationSummary:
             self.columns = self.columns[:keep]
             self.columns_truncated = True
             size = self.encoded_size()
+
+
+@cache
+def _summary_adapter() -> TypeAdapter[ValidationSummary]:
+    # Built on first use: importing the engine does not pay for the schema.
+    return TypeAdapter(ValidationSummary)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from silent_scalper.engine import ValidationSummary
+from pydantic import TypeAdapter
+
+from silent_scalper.engine import LocatedError, ValidationSummary
 from silent_scalper.pipeline.models import ExtractRequest, StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
@@ -13,6 +15,9 @@ from silent_scalper.records import (
     execution_console_url,
 )
 from silent_scalper.settings import Settings
+
+#: The record keeps located errors in their JSON form, the one the summary carries them in.
+_LOCATED_ERRORS = TypeAdapter(list[LocatedError])
 
 
 def iso(now: datetime) -> str:
@@ -65,7 +70,7 @@ def build_record(  # noqa: PLR0913
     return record.model_copy(
         update={
             "reason": reason if reason is not None else _str_or_none(summary.reason),
-            "errors": [e.to_dict() for e in summary.errors[:RECORD_ERRORS]],
+            "errors": _LOCATED_ERRORS.dump_python(summary.errors[:RECORD_ERRORS], mode="json"),
             "errors_truncated": summary.errors_truncated or len(summary.errors) > RECORD_ERRORS,
             "records": summary.records,
             "invalid_records": summary.invalid_records,
@@ -89,16 +94,16 @@ def _str_or_none(value: object) -> str | None:
 
 def extract_metadata(
     step: ExtractRequest,
-    summary: ValidationSummary,
     *,
     settings: Settings,
     now: datetime,
 ) -> MetadataRecord:
-    """The ``VALID`` record of a file whose summary says it is valid.
+    """The ``VALID`` record of the file whose summary ``step`` carries, which must say valid.
 
     The uploader and the real key come from TypeCheck (the object's metadata and the key its
     read resolved): no second request.
     """
+    summary = step.summary
     if not summary.valid:
         msg = "extract_metadata needs the summary of a valid file; invalid files go to Quarantine"
         raise ValueError(msg)
