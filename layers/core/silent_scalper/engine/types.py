@@ -1,11 +1,12 @@
 """The engine's vocabulary: reason codes, formats, limits and the small typed results.
 
-The results are plain dataclasses, cheap to build on the hot path. Their JSON form is
-pydantic's, from these definitions: the pipeline's step models
-(:mod:`silent_scalper.pipeline.models`) use them as field types, and
-:meth:`ValidationSummary.to_dict` goes through the same serialiser, so a result crosses a
-Lambda boundary (Step Functions payloads are JSON) and comes back typed with one definition
-of its shape.
+The results are plain dataclasses, cheap to build on the hot path, and they are the one
+definition of their shape: the pipeline's step models (:mod:`silent_scalper.pipeline.models`)
+use them as field types, and pydantic reads them from these field declarations, so a result
+crosses a Lambda boundary (Step Functions payloads are JSON) and comes back typed. A summary's
+JSON form has one serialiser, :meth:`ValidationSummary.to_dict`: the step models write it,
+the payload budget measures it and ``scalper validate --json`` prints it. It is msgspec's,
+which the engine already runs on, so validating a file never imports pydantic.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, TypeAdapter
+import msgspec
 
 #: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
 SNIFF_BYTES = 8192
@@ -91,14 +91,6 @@ class Limits:
     unique_memory_entries: int = 32_768
 
 
-def _unknown(value: object) -> bool:
-    return value is None
-
-
-#: A located error's place fields are left out of its JSON form when unknown.
-_LEFT_OUT_WHEN_UNKNOWN = Field(exclude_if=_unknown)
-
-
 def clip(text: str, limit: int = _MAX_MESSAGE_CHARS) -> str:
     """Shorten ``text`` to at most ``limit`` characters, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -114,10 +106,14 @@ class LocatedError:
 
     message: str
     location: str
-    record: Annotated[int | None, _LEFT_OUT_WHEN_UNKNOWN] = None
-    line: Annotated[int | None, _LEFT_OUT_WHEN_UNKNOWN] = None
-    column: Annotated[str | None, _LEFT_OUT_WHEN_UNKNOWN] = None
-    path: Annotated[str | None, _LEFT_OUT_WHEN_UNKNOWN] = None
+    record: int | None = None
+    line: int | None = None
+    column: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form; the place fields that are unknown are left out."""
+        return _known(msgspec.to_builtins(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +159,11 @@ class ValidationSummary:
     formula_cells: int = field(default=0, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form the step payloads carry (enums as strings, a located error's unknown
-        place fields left out), under ``SUMMARY_BUDGET_BYTES`` once encoded. It is pydantic's
-        serialiser for this dataclass, the one the pipeline's step models use."""
-        data: dict[str, Any] = _summary_adapter().dump_python(self, mode="json")
+        """JSON-safe form (fields in declaration order, enums as their strings, each located
+        error as :meth:`LocatedError.to_dict` writes it), under ``SUMMARY_BUDGET_BYTES`` once
+        encoded. The step models write a summary with this method."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        data["errors"] = [_known(error) for error in data["errors"]]
         return data
 
     def encoded_size(self) -> int:
@@ -198,7 +195,6 @@ class ValidationSummary:
             size = self.encoded_size()
 
 
-@cache
-def _summary_adapter() -> TypeAdapter[ValidationSummary]:
-    # Built on first use: importing the engine does not pay for the schema.
-    return TypeAdapter(ValidationSummary)
+def _known(error: dict[str, Any]) -> dict[str, Any]:
+    # A located error's message and location are never None; its place fields may be unknown.
+    return {name: value for name, value in error.items() if value is not None}

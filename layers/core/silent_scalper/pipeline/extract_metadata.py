@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import TypeAdapter
-
-from silent_scalper.engine import LocatedError, ValidationSummary
+from silent_scalper.engine import ValidationSummary
 from silent_scalper.pipeline.models import ExtractRequest, StepInput
 from silent_scalper.records import (
     RECORD_ERRORS,
@@ -15,9 +13,6 @@ from silent_scalper.records import (
     execution_console_url,
 )
 from silent_scalper.settings import Settings
-
-#: The record keeps located errors in their JSON form, the one the summary carries them in.
-_LOCATED_ERRORS = TypeAdapter(list[LocatedError])
 
 
 def iso(now: datetime) -> str:
@@ -70,7 +65,7 @@ def build_record(  # noqa: PLR0913
     return record.model_copy(
         update={
             "reason": reason if reason is not None else _str_or_none(summary.reason),
-            "errors": _LOCATED_ERRORS.dump_python(summary.errors[:RECORD_ERRORS], mode="json"),
+            "errors": [e.to_dict() for e in summary.errors[:RECORD_ERRORS]],
             "errors_truncated": summary.errors_truncated or len(summary.errors) > RECORD_ERRORS,
             "records": summary.records,
             "invalid_records": summary.invalid_records,

@@ -5,7 +5,8 @@ into one of them and returns one dumped with ``model_dump(mode="json")``. The en
 results (:class:`~silent_scalper.engine.TypeCheckResult`,
 :class:`~silent_scalper.engine.ValidationSummary` and its
 :class:`~silent_scalper.engine.LocatedError`) are field types here as they are: pydantic
-reads and writes those dataclasses from their own definitions. Samples of every payload are
+reads those dataclasses from their own definitions, and a summary is written by the engine's
+one serialiser (:meth:`~silent_scalper.engine.ValidationSummary.to_dict`). Samples of every payload are
 under ``events/states/`` (inputs) and in ``tests/statemachine/MockConfigFile.json``
 (results); a test round-trips each through its model.
 
@@ -18,25 +19,33 @@ to them. Outputs stay small (a few KiB at most) whatever the file size.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     SerializerFunctionWrapHandler,
     computed_field,
     model_serializer,
     model_validator,
 )
 
-from silent_scalper.engine import TypeCheckResult, ValidationSummary
+from silent_scalper.engine import LocatedError, TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.records import MetadataRecord, item_key, uploader_attribute
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CopySourceTypeDef, GetObjectRequestTypeDef
+
+
+#: The engine's summary as a payload field: pydantic reads it from the dataclass's own fields
+#: and writes it with the engine's serialiser, the form the payload budget measures.
+Summary = Annotated[ValidationSummary, PlainSerializer(ValidationSummary.to_dict)]
+#: One located error as a payload field, written as the summary writes its errors.
+Located = Annotated[LocatedError, PlainSerializer(LocatedError.to_dict)]
 
 
 class S3ObjectDetail(BaseModel):
@@ -149,13 +158,13 @@ class ValidationOutcome(BaseModel):
     valid: bool
     reason: str | None = None
     message: str | None = None
-    summary: ValidationSummary | None = None
+    summary: Summary | None = None
 
 
 class ExtractRequest(StepInput):
     """ExtractMetadata's payload: the summary of a valid file, TypeCheck's uploader and key."""
 
-    summary: ValidationSummary
+    summary: Summary
     uploader: Uploader | None = None
     #: The real key TypeCheck resolved (``$.type_check.key``): the record's ``key``.
     key: str = Field(min_length=1)

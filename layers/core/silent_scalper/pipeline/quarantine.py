@@ -20,12 +20,12 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from silent_scalper.engine import LocatedError, TypeCheckResult, ValidationSummary
+from silent_scalper.engine import TypeCheckResult
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.pipeline.keys import first_existing
-from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
+from silent_scalper.pipeline.models import Located, QuarantineRequest, StepOutcome, Summary
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
     MetadataRecord,
@@ -197,9 +197,9 @@ class QuarantineReport(BaseModel):
     source: ReportSource
     reason: str | None
     message: str | None
-    errors: list[LocatedError]
+    errors: list[Located]
     errors_truncated: bool
-    summary: ValidationSummary | None
+    summary: Summary | None
     #: The verdict only: the uploader is in the record already.
     type_check: TypeCheckResult
     execution_arn: str
