@@ -6,8 +6,8 @@ results (:class:`~silent_scalper.engine.TypeCheckResult`,
 :class:`~silent_scalper.engine.ValidationSummary` and its
 :class:`~silent_scalper.engine.LocatedError`) are field types here as they are: pydantic
 reads those dataclasses from their own definitions, and a summary is written by the engine's
-one serialiser (:meth:`~silent_scalper.engine.ValidationSummary.to_dict`). Samples of every payload are
-under ``events/states/`` (inputs) and in ``tests/statemachine/MockConfigFile.json``
+one serialiser (:meth:`~silent_scalper.engine.ValidationSummary.to_dict`). Samples of every
+payload are under ``events/states/`` (inputs) and in ``tests/statemachine/MockConfigFile.json``
 (results); a test round-trips each through its model.
 
 Every Lambda payload is built in ASL from the EventBridge event: ``bucket`` is
