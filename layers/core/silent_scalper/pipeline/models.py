@@ -111,8 +111,9 @@ class TypeCheckOutcome(BaseModel):
     The uploader comes from the same S3 response as the bytes (the object's
     ``x-amz-meta-uploader-*``), so it is known from the first step on and every later
     outcome, FAILED included, can carry it. On the wire the verdict's fields sit at the top
-    level, beside ``key``, ``uploader`` and ``uploader_attribute`` (the ASL reads
-    ``$.type_check.reason``, ``$.type_check.key``...): ``uploader_attribute`` is the same
+    level, beside ``key``, ``uploader`` and ``uploader_attribute`` (TypeCheck's
+    ``ResultSelector`` keeps each by name; ExtractMetadata's payload reads
+    ``$.type_check.key``): ``uploader_attribute`` is the same
     uploader as a DynamoDB attribute value (``{"M": ...}`` or ``{"NULL": true}``), because
     the failure path writes it with a direct DynamoDB integration and JSONPath cannot build
     a map with optional members. It is derived, so it is written but never read.
