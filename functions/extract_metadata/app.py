@@ -6,9 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from silent_scalper.engine import ValidationSummary
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, tracer
-from silent_scalper.pipeline import ExtractRequest, extract_metadata
+from silent_scalper.pipeline import ExtractOutcome, ExtractRequest, extract_metadata
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
@@ -20,8 +19,7 @@ SETTINGS = Settings.from_env(os.environ)
 @metrics.log_metrics
 @event_parser(model=ExtractRequest)
 def handler(event: ExtractRequest, context: LambdaContext) -> dict[str, Any]:
-    """-> ``{"record": <metadata record>}``."""
-    summary = ValidationSummary.from_dict(event.summary)
-    record = extract_metadata(event, summary, settings=SETTINGS, now=datetime.now(UTC))
+    """-> ExtractOutcome ``{"record": <metadata record>}``."""
+    record = extract_metadata(event, settings=SETTINGS, now=datetime.now(UTC))
     logger.info("metadata extracted", extra={"records": record.records, "job_ids": record.job_ids})
-    return {"record": record.model_dump(mode="json")}
+    return ExtractOutcome(record=record).model_dump(mode="json")

@@ -23,11 +23,11 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 @metrics.log_metrics
 @event_parser(model=StepInput)
 def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
-    """-> the verdict ``{"ok", "format", "encoding", "reason", "message"}``, the resolved
-    ``key`` and the uploader; raises ObjectGone when the event's object version is gone."""
+    """-> TypeCheckOutcome: the verdict ``{"ok", "format", "encoding", "reason", "message"}``,
+    the resolved ``key`` and the uploader; raises ObjectGone when the object version is gone."""
     result = type_check(S3, event, limits=LIMITS, accepted_suffixes=SETTINGS.accepted_suffixes)
     verdict = result.verdict
     logger.info(
         "type checked", extra={"ok": verdict.ok, "format": verdict.format, "reason": verdict.reason}
     )
-    return result.to_dict()
+    return result.model_dump(mode="json")

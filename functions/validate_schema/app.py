@@ -8,7 +8,7 @@ import boto3
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from silent_scalper.engine import Limits, SchemaRegistry, TypeCheckResult
+from silent_scalper.engine import Limits, SchemaRegistry
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_validation, tracer
 from silent_scalper.pipeline import ValidateRequest, schema_of, validate_schema
 from silent_scalper.settings import Settings
@@ -27,20 +27,20 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 @metrics.log_metrics
 @event_parser(model=ValidateRequest)
 def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
-    """-> ``{"valid", "reason", "message", "summary"}`` (summary ``None`` if TypeCheck said no)."""
+    """-> ValidationOutcome ``{"valid", "reason", "message", "summary"}`` (summary ``None`` if
+    TypeCheck said no)."""
     started = time.perf_counter()
+    checked = event.type_check
     outcome = validate_schema(
         S3,
         event,
-        type_result=TypeCheckResult.from_dict(event.type_check),
+        type_result=checked.verdict,
         # Each file's schema comes from its key (schema_choice.schema_for_key).
-        schema=schema_of(
-            event, registry=REGISTRY, settings=SETTINGS, key_hint=event.type_check.get("key")
-        ),
+        schema=schema_of(event, registry=REGISTRY, settings=SETTINGS, key_hint=checked.key),
         limits=LIMITS,
-        key_hint=event.type_check.get("key"),
+        key_hint=checked.key,
     )
     if outcome.summary is not None:
-        record_validation(int(outcome.summary["size"]), time.perf_counter() - started)
+        record_validation(outcome.summary.size, time.perf_counter() - started)
     logger.info("validated", extra={"valid": outcome.valid, "reason": outcome.reason})
     return outcome.model_dump(mode="json")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_outcome, tracer
 from silent_scalper.pipeline import WriteRequest, write_metadata
-from silent_scalper.records import MetadataRecord, Status, SupersededError
+from silent_scalper.records import Status, SupersededError
 from silent_scalper.settings import Settings
 
 SETTINGS = Settings.from_env(os.environ)
@@ -25,9 +25,8 @@ S3 = boto3.client("s3", config=CONFIG)
 @event_parser(model=WriteRequest)
 def handler(event: WriteRequest, context: LambdaContext) -> dict[str, Any]:
     """-> ``{"status": "VALID", "pk", "reason": null, "location"}``; raises SupersededError."""
-    record = MetadataRecord.model_validate(event.record)
     try:
-        outcome = write_metadata(DYNAMODB, S3, event, record, settings=SETTINGS)
+        outcome = write_metadata(DYNAMODB, S3, event, settings=SETTINGS)
     except SupersededError:
         logger.warning("a newer execution owns this record; not writing", extra={"pk": event.pk})
         raise

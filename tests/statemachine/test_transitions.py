@@ -13,9 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from silent_scalper.engine import ValidationSummary
-from silent_scalper.pipeline.models import StepOutcome, TypeCheckOutcome, ValidationOutcome
-from silent_scalper.records import MetadataRecord, item_key
+from silent_scalper.pipeline.models import (
+    ExtractOutcome,
+    StepOutcome,
+    TypeCheckOutcome,
+    ValidationOutcome,
+)
+from silent_scalper.records import item_key
 from transition_cases import CASES, EXPECTATIONS, OBJECT_CREATED_EVENT, Case
 
 from scalper.sfn_mock import MockConfig
@@ -179,14 +183,11 @@ def test_given_the_mocked_lambda_results_then_they_are_exactly_what_the_handlers
     """Each mocked Payload round-trips through the model its handler returns, so it has
     every field, the right types and nothing extra: the mocked paths are realistic."""
     for payload in _lambda_payloads(mock_config, "TypeCheck"):
-        assert TypeCheckOutcome.from_dict(payload).to_dict() == payload
+        assert TypeCheckOutcome.model_validate(payload).model_dump(mode="json") == payload
     for payload in _lambda_payloads(mock_config, "ValidateSchema"):
         assert ValidationOutcome.model_validate(payload).model_dump(mode="json") == payload
-        if payload["summary"] is not None:
-            assert ValidationSummary.from_dict(payload["summary"]).to_dict() == payload["summary"]
     for payload in _lambda_payloads(mock_config, "ExtractMetadata"):
-        record = MetadataRecord.model_validate(payload["record"])
-        assert {"record": record.model_dump(mode="json")} == payload
+        assert ExtractOutcome.model_validate(payload).model_dump(mode="json") == payload
     for state in ("WriteMetadata", "Quarantine"):
         for payload in _lambda_payloads(mock_config, state):
             assert StepOutcome.model_validate(payload).model_dump(mode="json") == payload

@@ -10,6 +10,7 @@ things the local stack does go below it, and each such use is named here and now
   (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
   :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.stack`,
   :mod:`scalper.local.faults`);
+- DynamoDB's item operations, made atomic as DynamoDB's are (:mod:`scalper.local.atomic_items`);
 - S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
 - EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
 - the server's WSGI application and request handler (:mod:`scalper.local.stack`);
@@ -224,6 +225,12 @@ def dynamodb_task_class() -> Any:
     return _sfn(_DYNAMODB_TASK_MODULE, "StateTaskServiceDynamoDB")
 
 
+# -- DynamoDB ------------------------------------------------------------------------
+def dynamodb_backend_class() -> Any:
+    """``DynamoDBBackend``: its item operations check a condition, then write, unlocked."""
+    return _module("moto.dynamodb.models").DynamoDBBackend
+
+
 # -- S3, EventBridge and the server ------------------------------------------------------
 def s3_notifications_module() -> ModuleType:
     """The module whose ``_send_event_bridge_message`` sends S3's EventBridge events."""
@@ -237,10 +244,33 @@ def event_pattern(pattern: str) -> Callable[[dict[str, Any]], bool]:
     return lambda event: bool(compiled.matches_event(event))
 
 
+#: Distinct hosts whose backend the server remembers (a handful are ever seen locally).
+_BACKEND_CACHE_LIMIT = 1024
+
+
 def server_application() -> Any:
-    """moto server's WSGI application (every service, dispatched by host and path)."""
+    """moto server's WSGI application (every service, dispatched by host and path).
+
+    moto finds each request's backend from its host by listing its own package folder and
+    trying its URL patterns one by one: about 0.7 ms a request, under a lock every request
+    shares. The answer depends on the host alone (the folder and the patterns do not change
+    while the server runs), so it is remembered per host.
+    """
     app = _module("moto.moto_server.werkzeug_app")
-    return app.DomainDispatcherApplication(app.create_backend_app)
+    dispatcher = app.DomainDispatcherApplication(app.create_backend_app)
+    find = dispatcher.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def get_backend_for_host(host: str | None) -> Any:
+        if host in known:
+            return known[host]
+        backend = find(host)
+        if len(known) < _BACKEND_CACHE_LIMIT:
+            known[host] = backend
+        return backend
+
+    dispatcher.get_backend_for_host = get_backend_for_host
+    return dispatcher
 
 
 def quiet_request_handler() -> type:
@@ -379,6 +409,14 @@ def _check_dynamodb_task() -> str | None:
     return None
 
 
+def _check_dynamodb_backend() -> str | None:
+    from scalper.local.atomic_items import OPERATIONS  # noqa: PLC0415 - its one user
+
+    backend = dynamodb_backend_class()
+    missing = [name for name in OPERATIONS if not callable(getattr(backend, name, None))]
+    return f"DynamoDBBackend has no {', '.join(missing)}" if missing else None
+
+
 def _check_s3_sender() -> str | None:
     module = s3_notifications_module()
     if not callable(getattr(module, "_send_event_bridge_message", None)):
@@ -400,6 +438,8 @@ def _check_server() -> str | None:
     for name in ("DomainDispatcherApplication", "create_backend_app", "MotoRequestHandler"):
         if getattr(app, name, None) is None:
             return f"{name} is gone"
+    if _parameters(app.DomainDispatcherApplication.get_backend_for_host) != ["self", "host"]:
+        return "DomainDispatcherApplication.get_backend_for_host(host) changed"
     return None
 
 
@@ -508,6 +548,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         _check_dynamodb_task,
     ),
     HookPoint(
+        "moto.dynamodb.models.DynamoDBBackend (item operations)",
+        "scalper.local.atomic_items",
+        _check_dynamodb_backend,
+    ),
+    HookPoint(
         "moto.s3.notifications._send_event_bridge_message", "scalper.local.bridge", _check_s3_sender
     ),
     HookPoint(
@@ -515,7 +560,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         "scalper.local.bridge, scalper.local.streams",
         _check_event_pattern,
     ),
-    HookPoint("moto.moto_server.werkzeug_app", "scalper.local.stack", _check_server),
+    HookPoint(
+        "moto.moto_server.werkzeug_app (the application, its handler, get_backend_for_host)",
+        "scalper.local.stack",
+        _check_server,
+    ),
     HookPoint(
         f"{_SFN}backend.execution (terminated, history, details), Program.eval, "
         "moto.stepfunctions.responses.StepFunctionResponse",

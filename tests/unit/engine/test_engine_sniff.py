@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from pydantic import TypeAdapter
 from silent_scalper.engine import (
     SNIFF_BYTES,
     FileFormat,
@@ -155,7 +156,11 @@ def test_given_text_that_is_not_json_then_sniff_leaves_it_to_the_parser() -> Non
     assert check(b"hello, world", key="a.json").ok
 
 
-def test_type_check_result_round_trips_through_a_dict() -> None:
+def test_given_a_verdict_when_dumped_to_json_and_read_back_then_it_is_the_same() -> None:
     result = check(b"\x1f\x8b\x08", key="a.csv")
-    assert TypeCheckResult.from_dict(result.to_dict()) == result
-    assert result.to_dict()["reason"] == "UNSUPPORTED_TYPE"
+    adapter = TypeAdapter(TypeCheckResult)
+
+    wire = adapter.dump_python(result, mode="json")
+
+    assert wire["reason"] == "UNSUPPORTED_TYPE"
+    assert adapter.validate_python(wire) == result

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from engine_support import Validate, job
+from pydantic import TypeAdapter
 from silent_scalper.engine import Reason, ValidationSummary
 from silent_scalper.engine.types import SUMMARY_BUDGET_BYTES
 
@@ -51,9 +52,28 @@ def test_given_the_default_max_errors_then_still_under_16_kib(validate: Validate
 
 def test_summary_round_trips_through_json(validate: Validate) -> None:
     s = validate("job_id,submitted_at,customer_id,status\nJ-1,x,1,queued\n", "a.csv")
-    again = ValidationSummary.from_dict(json.loads(json.dumps(s.to_dict())))
+    again = TypeAdapter(ValidationSummary).validate_python(json.loads(json.dumps(s.to_dict())))
     assert again == s
     assert again.reason is Reason.SCHEMA_VIOLATION
+
+
+def test_given_a_summary_written_before_its_later_fields_when_read_then_they_take_defaults(
+    validate: Validate,
+) -> None:
+    """A redriven execution can carry a summary from a version without some of these fields
+    (errors and their cut, the unique id count, the formula-cell count, the column cut): it
+    still reads, with empty or zero values."""
+    # given
+    wire = validate("job_id,submitted_at,customer_id,status\nJ-1,x,1,queued\n", "a.csv").to_dict()
+    for later in ("errors", "errors_truncated", "job_ids", "formula_cells", "columns_truncated"):
+        del wire[later]
+
+    # when
+    summary = TypeAdapter(ValidationSummary).validate_python(wire)
+
+    # then
+    assert (summary.errors, summary.errors_truncated) == ([], False)
+    assert (summary.job_ids, summary.formula_cells, summary.columns_truncated) == (0, 0, False)
 
 
 def test_sha256_and_size_cover_every_byte_even_when_parsing_stops(validate: Validate) -> None:

@@ -137,7 +137,7 @@ def test_given_formula_injection_cells_then_the_metadata_record_flags_them(
         }
     )
 
-    record = extract_metadata(step, summary, settings=SETTINGS, now=datetime.now(UTC))
+    record = extract_metadata(step, settings=SETTINGS, now=datetime.now(UTC))
 
     assert record.formula_cells == 4
     assert record.to_item()["formula_cells"] == {"N": "4"}

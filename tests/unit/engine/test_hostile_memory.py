@@ -62,13 +62,12 @@ outcome = validate_schema(
     s3, step, type_result=checked.verdict, schema=schema, limits=limits, key_hint=checked.key
 )
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-summary = outcome.summary or {}
 json.dump({
-    "type_check": checked.to_dict(),
+    "type_check": checked.model_dump(mode="json"),
     "valid": outcome.valid,
     "reason": outcome.reason,
     "message": outcome.message,
-    "size": summary.get("size"),
+    "size": None if outcome.summary is None else outcome.summary.size,
     "before_kib": before,
     "after_kib": after,
 }, sys.stdout)

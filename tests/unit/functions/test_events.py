@@ -61,6 +61,22 @@ def test_every_state_input_sample_parses_into_its_handler_model():
             assert step.object.sequencer == source["detail"]["object"]["sequencer"]
 
 
+@pytest.mark.parametrize("name", sorted(STATE_MODELS))
+def test_given_a_state_input_sample_when_its_model_reads_and_writes_it_then_it_is_unchanged(name):
+    """A step payload has one definition, its model in ``pipeline/models.py``: the sample
+    read into it and dumped again is the same JSON, nested results (TypeCheck's outcome,
+    the summary with its located errors, the record) and nulls included, so a model and a
+    sample cannot drift apart."""
+    # given: the sample input of one state
+    sample = json.loads((EVENTS / "states" / name).read_text())
+
+    # when: its model reads it and writes it back as a handler would
+    again = STATE_MODELS[name].model_validate(sample).model_dump(mode="json")
+
+    # then
+    assert again == sample
+
+
 def _fields(selection: dict[str, object]) -> set[str]:
     """The field names an ASL ``Payload``/``ResultSelector`` builds (``"x.$"`` names ``x``)."""
     return {name.removesuffix(".$") for name in selection}

@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from silent_scalper.pipeline import QuarantineRequest, StepInput, quarantine, write_metadata
+from silent_scalper.pipeline import (
+    QuarantineRequest,
+    StepInput,
+    WriteRequest,
+    quarantine,
+    write_metadata,
+)
 from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.records import MetadataRecord, Status
 from silent_scalper.settings import ENV_FIELDS, Settings
@@ -60,7 +66,12 @@ def test_given_the_setting_when_a_valid_record_is_written_then_the_object_is_tag
         step, key=step.object.key, status=Status.VALID, settings=settings, now=datetime.now(UTC)
     )
 
-    write_metadata(stack.dynamodb, stack.s3, step, record, settings=settings)
+    write_metadata(
+        stack.dynamodb,
+        stack.s3,
+        WriteRequest.model_validate({**step_event, "record": record}),
+        settings=settings,
+    )
 
     assert _record(stack, step.pk).status is Status.VALID
     assert _tags(stack, step.bucket, record.key, step_event["object"]["version-id"]) == expected

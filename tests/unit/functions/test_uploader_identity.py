@@ -21,6 +21,7 @@ from silent_scalper.pipeline import (
     QuarantineRequest,
     StepInput,
     TypeCheckOutcome,
+    WriteRequest,
     quarantine,
     type_check,
     write_metadata,
@@ -176,7 +177,7 @@ def test_given_an_object_with_an_uploader_when_type_checked_then_the_result_name
     outcome = check(stack, StepInput.model_validate(step_event))
     assert outcome.verdict.ok
     assert outcome.uploader == UPLOADER
-    assert outcome.to_dict()["uploader_attribute"] == {
+    assert outcome.model_dump(mode="json")["uploader_attribute"] == {
         "M": {"kind": {"S": "IAM"}, "principal": {"S": UPLOADER.principal}, "name": {"S": "ana"}}
     }
 
@@ -196,7 +197,7 @@ def test_given_an_object_not_uploaded_through_the_api_then_the_uploader_is_null(
     object_event, stack
 ):
     step_event = object_event("states/type_check.json", "jobs-valid.csv")
-    outcome = check(stack, StepInput.model_validate(step_event)).to_dict()
+    outcome = check(stack, StepInput.model_validate(step_event)).model_dump(mode="json")
     assert outcome["uploader"] is None
     assert outcome["uploader_attribute"] == {"NULL": True}
 
@@ -206,7 +207,7 @@ def test_given_a_nameless_uploader_then_the_attribute_leaves_the_name_out_as_rec
     from the model) must hold the uploader in the same shape."""
     nameless = Uploader(kind=AuthKind.COGNITO, principal="7d8ca528-4931-4254-9273-ea5ee853f271")
     verdict = TypeCheckResult(ok=True, format=None, encoding=None, reason=None, message=None)
-    outcome = TypeCheckOutcome(verdict, uploader=nameless)
+    outcome = TypeCheckOutcome(verdict=verdict, uploader=nameless)
     record_item = MetadataRecord(
         pk="b/k", bucket="b", key="k", event_key="k", size=1, status=Status.VALID,
         execution_arn="arn",
@@ -233,7 +234,8 @@ def test_given_an_uploaded_object_when_checked_extracted_and_written_then_the_re
         settings=stack.settings,
         now=datetime.now(UTC),
     ).model_copy(update={"uploader": checked.uploader})
-    write_metadata(stack.dynamodb, stack.s3, step, record, settings=stack.settings)
+    request = WriteRequest.model_validate({**step_event, "record": record})
+    write_metadata(stack.dynamodb, stack.s3, request, settings=stack.settings)
     item = stack.dynamodb.get_item(TableName=stack.settings.table_name, Key={"pk": {"S": step.pk}})
     stored = MetadataRecord.from_item(item["Item"])
     assert stored.uploader == UPLOADER

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import moto
 import pytest
@@ -71,3 +72,31 @@ def test_given_an_event_pattern_then_moto_matches_it_as_eventbridge_does() -> No
     matches = moto_internals.event_pattern('{"detail": {"size": [{"numeric": [">", 0]}]}}')
     assert matches({"detail": {"size": 5}})
     assert not matches({"detail": {"size": 0}})
+
+
+def test_the_server_finds_each_hosts_backend_once_and_as_moto_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given moto's server application, when requests for the same hosts arrive again, then
+    each host's backend is what moto's own lookup says, and that lookup ran once per host."""
+    dispatcher_class = moto_internals._module(
+        "moto.moto_server.werkzeug_app"
+    ).DomainDispatcherApplication
+    lookup = dispatcher_class.get_backend_for_host
+    asked: list[str | None] = []
+
+    def counted(self: Any, host: str | None) -> Any:
+        asked.append(host)
+        return lookup(self, host)
+
+    monkeypatch.setattr(dispatcher_class, "get_backend_for_host", counted)
+    app = moto_internals.server_application()
+    hosts = ["dynamodb.us-east-1.amazonaws.com", "s3.amazonaws.com", "127.0.0.1", None]
+
+    first = [app.get_backend_for_host(h) for h in hosts]
+    again = [app.get_backend_for_host(h) for h in hosts]
+
+    assert first == again
+    assert first[:2] == ["dynamodb", "s3"]
+    assert first[2:] == [lookup(app, "127.0.0.1"), None]
+    assert asked == hosts

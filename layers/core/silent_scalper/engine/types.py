@@ -1,16 +1,23 @@
 """The engine's vocabulary: reason codes, formats, limits and the small typed results.
 
-Everything here is plain data with ``to_dict`` / ``from_dict`` so that a result can
-cross a Lambda boundary (Step Functions payloads are JSON) and come back typed.
+The results are plain dataclasses, cheap to build on the hot path, and they are the one
+definition of their shape: the pipeline's step models (:mod:`silent_scalper.pipeline.models`)
+use them as field types, and pydantic reads them from these field declarations, so a result
+crosses a Lambda boundary (Step Functions payloads are JSON) and comes back typed. A summary's
+JSON form has one serialiser, :meth:`ValidationSummary.to_dict`: the step models write it,
+the payload budget measures it and ``scalper validate --json`` prints it. It is msgspec's,
+which the engine already runs on, so validating a file never imports pydantic.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 #: How many leading bytes type checking needs; TypeCheck does a ranged GET of these.
 SNIFF_BYTES = 8192
@@ -105,25 +112,8 @@ class LocatedError:
     path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form; fields that are unknown are left out."""
-        out: dict[str, Any] = {"message": self.message, "location": self.location}
-        for key in ("record", "line", "column", "path"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LocatedError:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            message=str(data["message"]),
-            location=str(data["location"]),
-            record=data.get("record"),
-            line=data.get("line"),
-            column=data.get("column"),
-            path=data.get("path"),
-        )
+        """JSON-safe form; the place fields that are unknown are left out."""
+        return _known(msgspec.to_builtins(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,29 +125,6 @@ class TypeCheckResult:
     encoding: str | None
     reason: Reason | None
     message: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form (enums as their strings)."""
-        return {
-            "ok": self.ok,
-            "format": None if self.format is None else str(self.format),
-            "encoding": self.encoding,
-            "reason": None if self.reason is None else str(self.reason),
-            "message": self.message,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TypeCheckResult:
-        """Inverse of :meth:`to_dict`."""
-        fmt = data.get("format")
-        reason = data.get("reason")
-        return cls(
-            ok=bool(data["ok"]),
-            format=None if fmt is None else FileFormat(fmt),
-            encoding=data.get("encoding"),
-            reason=None if reason is None else Reason(reason),
-            message=data.get("message"),
-        )
 
 
 @dataclass(slots=True)
@@ -179,63 +146,25 @@ class ValidationSummary:
     sha256: str
     records: int
     invalid_records: int
-    errors: list[LocatedError]
-    errors_truncated: bool
+    # Defaults (keyword-only, so the declaration order stays the JSON form's order) let a
+    # payload written before a field existed still parse, e.g. when an execution is redriven.
+    errors: list[LocatedError] = field(default_factory=list, kw_only=True)
+    errors_truncated: bool = field(default=False, kw_only=True)
     columns: list[str] | None
+    columns_truncated: bool = field(default=False, kw_only=True)
     schema: str
-    job_ids: int
+    job_ids: int = field(default=0, kw_only=True)
     first_submitted_at: str | None
     last_submitted_at: str | None
-    formula_cells: int
-    columns_truncated: bool = False
+    formula_cells: int = field(default=0, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form, under ``SUMMARY_BUDGET_BYTES`` once encoded."""
-        return {
-            "valid": self.valid,
-            "reason": None if self.reason is None else str(self.reason),
-            "format": None if self.format is None else str(self.format),
-            "encoding": self.encoding,
-            "size": self.size,
-            "sha256": self.sha256,
-            "records": self.records,
-            "invalid_records": self.invalid_records,
-            "errors": [e.to_dict() for e in self.errors],
-            "errors_truncated": self.errors_truncated,
-            "columns": None if self.columns is None else list(self.columns),
-            "columns_truncated": self.columns_truncated,
-            "schema": self.schema,
-            "job_ids": self.job_ids,
-            "first_submitted_at": self.first_submitted_at,
-            "last_submitted_at": self.last_submitted_at,
-            "formula_cells": self.formula_cells,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ValidationSummary:
-        """Inverse of :meth:`to_dict`."""
-        reason = data.get("reason")
-        fmt = data.get("format")
-        columns = data.get("columns")
-        return cls(
-            valid=bool(data["valid"]),
-            reason=None if reason is None else Reason(reason),
-            format=None if fmt is None else FileFormat(fmt),
-            encoding=data.get("encoding"),
-            size=int(data["size"]),
-            sha256=str(data["sha256"]),
-            records=int(data["records"]),
-            invalid_records=int(data["invalid_records"]),
-            errors=[LocatedError.from_dict(e) for e in data.get("errors", [])],
-            errors_truncated=bool(data.get("errors_truncated", False)),
-            columns=None if columns is None else [str(c) for c in columns],
-            schema=str(data["schema"]),
-            job_ids=int(data.get("job_ids", 0)),
-            first_submitted_at=data.get("first_submitted_at"),
-            last_submitted_at=data.get("last_submitted_at"),
-            formula_cells=int(data.get("formula_cells", 0)),
-            columns_truncated=bool(data.get("columns_truncated", False)),
-        )
+        """JSON-safe form (fields in declaration order, enums as their strings, each located
+        error as :meth:`LocatedError.to_dict` writes it), under ``SUMMARY_BUDGET_BYTES`` once
+        encoded. The step models write a summary with this method."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        data["errors"] = [_known(error) for error in data["errors"]]
+        return data
 
     def encoded_size(self) -> int:
         """Bytes of ``to_dict()`` as ``json.dumps`` writes it by default (ASCII-escaped, with
@@ -264,3 +193,8 @@ class ValidationSummary:
             self.columns = self.columns[:keep]
             self.columns_truncated = True
             size = self.encoded_size()
+
+
+def _known(error: dict[str, Any]) -> dict[str, Any]:
+    # A located error's message and location are never None; its place fields may be unknown.
+    return {name: value for name, value in error.items() if value is not None}

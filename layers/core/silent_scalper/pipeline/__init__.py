@@ -26,6 +26,7 @@ from silent_scalper.pipeline.failure import (
     record_failure,
 )
 from silent_scalper.pipeline.models import (
+    ExtractOutcome,
     ExtractRequest,
     QuarantineRequest,
     S3ObjectDetail,
@@ -52,6 +53,7 @@ from silent_scalper.pipeline.write_metadata import write_metadata
 
 __all__ = [
     "EndedExecution",
+    "ExtractOutcome",
     "ExtractRequest",
     "FailureInputError",
     "FailureOutcome",

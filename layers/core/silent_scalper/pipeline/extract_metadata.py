@@ -89,16 +89,16 @@ def _str_or_none(value: object) -> str | None:
 
 def extract_metadata(
     step: ExtractRequest,
-    summary: ValidationSummary,
     *,
     settings: Settings,
     now: datetime,
 ) -> MetadataRecord:
-    """The ``VALID`` record of a file whose summary says it is valid.
+    """The ``VALID`` record of the file whose summary ``step`` carries, which must say valid.
 
     The uploader and the real key come from TypeCheck (the object's metadata and the key its
     read resolved): no second request.
     """
+    summary = step.summary
     if not summary.valid:
         msg = "extract_metadata needs the summary of a valid file; invalid files go to Quarantine"
         raise ValueError(msg)

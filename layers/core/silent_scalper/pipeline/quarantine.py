@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.metrics import MetricUnit
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
-from silent_scalper.engine import TypeCheckResult, ValidationSummary
+from silent_scalper.engine import TypeCheckResult
 from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.pipeline.keys import first_existing
-from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome
+from silent_scalper.pipeline.models import Located, QuarantineRequest, StepOutcome, Summary
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
     MetadataRecord,
@@ -179,31 +180,57 @@ def copy_args(
     return extra
 
 
+class ReportSource(BaseModel):
+    """The source object version a quarantine report is about."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str | None
+    size: int
+    sequencer: str | None
+
+
+class QuarantineReport(BaseModel):
+    """The JSON report written beside the copy: reason, located errors and the summary."""
+
+    source: ReportSource
+    reason: str | None
+    message: str | None
+    errors: list[Located]
+    errors_truncated: bool
+    summary: Summary | None
+    #: The verdict only: the uploader is in the record already.
+    type_check: TypeCheckResult
+    execution_arn: str
+    execution_url: str | None
+    quarantined_at: str
+
+
 def build_report(
     request: QuarantineRequest, record: MetadataRecord, *, quarantined_at: str
-) -> dict[str, Any]:
-    """The JSON report written beside the copy: reason, located errors and the summary."""
-    summary = request.validation.summary or {}
-    return {
-        "source": {
-            "bucket": record.bucket,
-            "key": record.key,
-            "version_id": record.version_id,
-            "etag": record.etag,
-            "size": record.size,
-            "sequencer": record.sequencer,
-        },
-        "reason": record.reason,
-        "message": record.message,
-        "errors": summary.get("errors", []),
-        "errors_truncated": bool(summary.get("errors_truncated", False)),
-        "summary": summary or None,
-        # The verdict only: the uploader is in the record already.
-        "type_check": TypeCheckResult.from_dict(request.type_check).to_dict(),
-        "execution_arn": record.execution_arn,
-        "execution_url": record.execution_url,
-        "quarantined_at": quarantined_at,
-    }
+) -> QuarantineReport:
+    """The report of ``request``'s file, whose quarantined record is ``record``."""
+    summary = request.validation.summary
+    return QuarantineReport(
+        source=ReportSource(
+            bucket=record.bucket,
+            key=record.key,
+            version_id=record.version_id,
+            etag=record.etag,
+            size=record.size,
+            sequencer=record.sequencer,
+        ),
+        reason=record.reason,
+        message=record.message,
+        errors=[] if summary is None else summary.errors,
+        errors_truncated=summary is not None and summary.errors_truncated,
+        summary=summary,
+        type_check=request.type_check.verdict,
+        execution_arn=record.execution_arn,
+        execution_url=record.execution_url,
+        quarantined_at=quarantined_at,
+    )
 
 
 def quarantine(
@@ -229,15 +256,13 @@ def quarantine(
     """
     ensure_owner(dynamodb, settings.table_name, request.pk, request.execution_arn)
     validation = request.validation
-    summary = (
-        ValidationSummary.from_dict(validation.summary) if validation.summary is not None else None
-    )
+    summary = validation.summary
     reason = validation.reason or UNKNOWN_REASON
     # The real key: TypeCheck's resolution first, then the event's forms; gone -> ObjectGone.
     key, source_head = first_existing(
         request,
         lambda k: s3.head_object(**request.get_args(k)),
-        hint=request.type_check.get("key"),
+        hint=request.type_check.key,
     )
     record = build_record(
         request,
@@ -301,7 +326,7 @@ def quarantine(
         s3.put_object(
             Bucket=settings.quarantine_bucket,
             Key=report_key,
-            Body=json.dumps(report, indent=2, ensure_ascii=False).encode(),
+            Body=json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False).encode(),
             ContentType="application/json",
             Metadata=origin,
             Tagging=tagging,

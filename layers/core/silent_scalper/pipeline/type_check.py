@@ -90,6 +90,8 @@ def type_check(
                 f"(accepted: {', '.join(accepted_suffixes)}, in any case)"
             ),
         )
-        return TypeCheckOutcome(verdict, Uploader.from_object_metadata(head.metadata), head.key)
-    verdict = sniff(head.data, key=key, size=step.object.size, limits=limits)
-    return TypeCheckOutcome(verdict, Uploader.from_object_metadata(head.metadata), head.key)
+    else:
+        verdict = sniff(head.data, key=key, size=step.object.size, limits=limits)
+    return TypeCheckOutcome(
+        verdict=verdict, key=head.key, uploader=Uploader.from_object_metadata(head.metadata)
+    )

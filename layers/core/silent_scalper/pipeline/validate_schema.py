@@ -108,5 +108,5 @@ def validate_schema(
         valid=summary.valid,
         reason=None if summary.reason is None else str(summary.reason),
         message=message,
-        summary=summary.to_dict(),
+        summary=summary,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from silent_scalper.pipeline.models import StepInput, StepOutcome
+from silent_scalper.pipeline.models import StepOutcome, WriteRequest
 from silent_scalper.pipeline.tagging import tag_outcome
-from silent_scalper.records import MetadataRecord, Status, put_final
+from silent_scalper.records import Status, put_final
 from silent_scalper.settings import Settings
 
 if TYPE_CHECKING:
@@ -17,17 +17,17 @@ if TYPE_CHECKING:
 def write_metadata(
     dynamodb: DynamoDBClient,
     s3: S3Client,
-    step: StepInput,
-    record: MetadataRecord,
+    step: WriteRequest,
     *,
     settings: Settings,
 ) -> StepOutcome:
-    """Replace the claim with the ``VALID`` record, then tag the object ``scalper-status=VALID``
-    (unless ``settings.tag_objects`` is off).
+    """Replace the claim with the ``VALID`` record ``step`` carries, then tag the object
+    ``scalper-status=VALID`` (unless ``settings.tag_objects`` is off).
 
     Raises :class:`~silent_scalper.records.SupersededError` when a newer execution owns the
     record. The record is written first: a retry after a failed tag rewrites the same item.
     """
+    record = step.record
     if record.pk != step.pk or record.execution_arn != step.execution_arn:
         msg = "the record does not belong to this object and execution"
         raise ValueError(msg)
