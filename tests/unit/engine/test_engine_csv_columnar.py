@@ -95,6 +95,27 @@ def test_given_invalid_rows_and_duplicates_then_errors_and_places_are_equal(
     assert any("is not unique" in e["message"] for e in columnar["errors"])
 
 
+@pytest.mark.parametrize("max_errors", [1000, 20])
+def test_given_duplicates_across_spilled_runs_then_errors_and_places_are_equal(
+    validate: Validate, max_errors: int
+) -> None:
+    """The columnar path finds duplicates when its key runs are sorted, the row path as
+    keys arrive: with more errors than are kept, both keep the first ones of the file."""
+    lines = [_row(n) if n % 1_499 else _invalid(n) for n in range(30_000)]
+    for n in range(20_000, 30_000, 333):
+        lines[n] = _row(n, job_id=lines[n - 19_000].split(",")[0])  # across runs
+    for n in range(5_000, 6_000, 97):
+        lines[n] = _row(n, job_id=lines[n - 40].split(",")[0])  # within one store
+    data = HEADER + "\n" + "\n".join(lines) + "\n"
+    columnar = validate(data, "jobs.csv", max_errors=max_errors, unique_memory_entries=500)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_columnar", lambda head, body, col: None)
+        rows = validate(data, "jobs.csv", max_errors=max_errors, unique_memory_entries=500)
+    assert columnar.to_dict() == rows.to_dict()
+    assert sum("is not unique" in e.message for e in columnar.errors) > 5
+    assert columnar.errors_truncated is (max_errors == 20)
+
+
 @pytest.mark.parametrize(
     "insert",
     [

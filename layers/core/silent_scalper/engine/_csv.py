@@ -225,6 +225,8 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
     if plan is None:
         return None
     _check_header(header, col)  # records nothing: the header fits
+    if plan.key is not None:
+        col.use_sorted_runs()
     batch = _CsvBatch(header, col, check=True)
     reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
     pos = _csv_columnar.Position(lines=1, newlines=1)

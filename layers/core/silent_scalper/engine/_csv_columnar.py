@@ -366,6 +366,7 @@ class ColumnarCsv:
         text = set(plan.text)
         self._break_order = [*plan.text, *(i for i in range(len(plan.header)) if i not in text)]
         self._line_limit = col.limits.max_record_bytes
+        self._iota = pa.array([], pa.int64())  # 0, 1, 2, ... (grown as blocks need)
 
     def run(self, body: Prefixed, data: bytes, pos: Position) -> Resume | None:
         """Validate records from ``data`` (the bytes after the header) and the rest of
@@ -446,8 +447,8 @@ class ColumnarCsv:
             wheres: Any = consecutive(first_record, first_line, 1, n)
         else:
             starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
-            records = pa.array(range(first_record, first_record + n), pa.int64())
-            wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts).to_pylist()
+            records = pc.add(self._iota_to(n), first_record)
+            wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
         bad: list[int] = []
         if ok is not None and not pc.all(ok).as_py():
             bad = pc.indices_nonzero(pc.invert(ok)).to_pylist()
@@ -483,34 +484,35 @@ class ColumnarCsv:
         return steps if found == breaks else None
 
     def _record(self, columns: list[Any], n: int, ok: Any, bad: list[int], wheres: Any) -> None:
-        """Keys and times of the valid rows, and the exact check of the others, in file
-        order (so a duplicate is reported against its first occurrence)."""
+        """Keys and times of the valid rows, and the exact check of the others.
+
+        Keys go to the collector's sorted runs as Arrow arrays (duplicates are found
+        when they are sorted, so the order keys arrive in does not matter); times are
+        taken in file order, so that equal instants resolve as they always do (the
+        first one seen stays)."""
         pc, plan, col = self._pc, self.plan, self.col
-        keys: list[Any] | None = None
         if plan.key is not None:
-            column = columns[plan.key]
-            keys = column.to_pylist()
-            if pc.any(pc.equal(column, "")).as_py():
-                keys = [k or None for k in keys]
+            keys = columns[plan.key]
+            places = self._places(wheres, n)
+            keep = ok
+            if pc.any(pc.equal(keys, "")).as_py():
+                present = pc.not_equal(keys, "")
+                keep = present if keep is None else pc.and_(keep, present)
+            if keep is not None:
+                keys, places = pc.filter(keys, keep), pc.filter(places, keep)
+            col.add_arrow_keys(keys, places)
         if not bad:
-            col.valid_values(keys, self._times(columns, None), wheres)
+            col.valid_values(None, self._times(columns, None), ())
             return
         rows = self._rows(columns, bad)
         before = col.invalid
-        start = 0
         for i, row in zip(bad, rows, strict=True):
-            if keys is not None and i > start:
-                col.valid_values(keys[start:i], None, wheres[start:i])
-            self._exact([row], [wheres[i]])
-            start = i + 1
-        if keys is not None and start < n:
-            col.valid_values(keys[start:], None, wheres[start:])
+            self._exact([row], [wheres[i] if isinstance(wheres, range) else wheres[i].as_py()])
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
             return
-        # Some refused row was valid after all: its time was taken in file order by the
-        # exact check; the others' are taken a run at a time in the same order, so that
-        # equal instants resolve as they always do (the first one seen stays).
+        # Some refused row was valid after all: its time was taken by the exact check;
+        # the others' are taken a run at a time in file order.
         if plan.time is None:
             return
         texts = columns[plan.time].to_pylist()
@@ -520,6 +522,19 @@ class ColumnarCsv:
             if run:
                 col.valid_values(None, self._to_times(run), ())
             start = i + 1
+
+    def _places(self, wheres: Any, n: int) -> Any:
+        """pack(record, line) of the block's rows as an int64 array."""
+        if not isinstance(wheres, range):
+            return wheres
+        pc = self._pc
+        return pc.add(pc.multiply(self._iota_to(n), wheres.step), wheres.start)
+
+    def _iota_to(self, n: int) -> Any:
+        """0, 1, ..., n - 1 as an int64 array (one array, grown as blocks need)."""
+        if len(self._iota) < n:
+            self._iota = self._pa.array(range(max(n, 2 * len(self._iota))), self._pa.int64())
+        return self._iota.slice(0, n)
 
     def _rows(self, columns: list[Any], index: list[int]) -> list[list[str]]:
         """The cells of the rows at ``index``, as the csv module gives them."""
