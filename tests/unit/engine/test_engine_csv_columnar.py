@@ -185,6 +185,15 @@ def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_
     "properties",
     [
         {"n": {"type": "integer", "minimum": -3, "exclusiveMaximum": 10}},
+        {"n": {"type": "integer", "exclusiveMinimum": 0, "maximum": 9}},  # as a set of texts
+        {"n": {"type": "integer", "minimum": 0}},  # digits checked with string kernels
+        {"n": {"type": "integer", "minimum": 1, "maximum": 10**15}},
+        {"n": {"type": "integer"}},
+        {"n": {"type": "string", "enum": ["a", "abc", "-0"]}},  # may start like a formula
+        {"n": {"type": "string", "enum": ["a", "abc"]}},  # never does: refused cells counted
+        {"n": {"type": "string", "pattern": "^[a-c]+$"}},
+        {"n": {"type": "string", "pattern": "^[a-c-]+$"}},
+        {"n": {"type": "string", "format": "date-time"}},
         {"n": {"type": "number", "exclusiveMinimum": 0.1, "maximum": 1e3}},
         {"n": {"type": "boolean"}},
         {"n": {"type": "string", "pattern": "^[a-c]{1,2}$", "minLength": 2}},
@@ -208,6 +217,7 @@ def test_given_other_column_types_then_the_columnar_checks_agree(
     )
     cells = ["", "0", "1", "-1", "-3", "-4", "9", "10", "0.1", "0.10", "1e3", "1000", "1000.0"]
     cells += ["true", "false", "null", "a", "ab", "abc", "cc", "é", "007", "-0", "1.5e-3"]
+    cells += ["=1+1", "+5", "-a", "@a", "2026-01-05T09:30:00Z", "\u0661", "99999999999999999999"]
     rows = [f"{c},k{i}" for i, c in enumerate(cells * 4000)]
     columnar, rows_path = _both(validate, "n,k\n" + "\n".join(rows) + "\n", schema=schema)
     assert columnar == rows_path
