@@ -429,6 +429,7 @@ class ColumnarCsv:
             column_types={name: pa.string() for name in plan.header},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            check_utf8=False,  # the source checked every byte already
         )
         self._field_limit = csv.field_size_limit()
         # Where line breaks in cells are looked for first: free text, then the rest.
@@ -590,8 +591,9 @@ class ColumnarCsv:
             return
         rows = self._rows(columns, bad)
         before = col.invalid
-        for i, row in zip(bad, rows, strict=True):
-            self._exact([row], [wheres[i] if isinstance(wheres, range) else wheres[i].as_py()])
+        self._exact(
+            rows, [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad]
+        )
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
             return
@@ -635,7 +637,8 @@ class ColumnarCsv:
         column = columns[plan.time]
         if ok is not None:
             column = pc.filter(column, ok)
-        column = pc.filter(column, pc.not_equal(column, ""))
+        if plan.time not in plan.required:  # a valid row's required cell is not empty
+            column = pc.filter(column, pc.not_equal(column, ""))
         if len(column) == 0:
             return []
         if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
