@@ -89,6 +89,10 @@ def test_given_invalid_rows_and_duplicates_then_errors_and_places_are_equal(
     lines[25_000] = lines[3]  # a duplicate of an early valid row
     lines[25_001] = _row(25_001, job_id=lines[2_000].split(",")[0])  # of a refused-row neighbour
     lines[12_345] = _row(12_345, amount="0", quantity="0")  # at a bound: refused, then valid
+    # Several problems in one row (a missing required cell among them), and a row where
+    # one refused cell is valid after all beside one that is not: all worded, in order.
+    lines[7_777] = _row(7_777, priority="9", status="paused", customer_id="", email="x")
+    lines[7_778] = _row(7_778, amount="0", currency="usd")
     columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines) + "\n")
     assert columnar == rows
     assert columnar["invalid_records"] > 30

@@ -126,11 +126,15 @@ class _CsvBatch:
         for i in range(0, len(cells), _CSV_WINDOW):
             self._narrow(cells[i : i + _CSV_WINDOW], wheres[i : i + _CSV_WINDOW])
 
-    def exact_rows(self, rows: list[list[str]], wheres: list[int]) -> None:
-        """Rows another check refused, each checked alone: errors located and worded."""
+    def exact_rows(
+        self, rows: list[list[str]], wheres: list[int], only: list[frozenset[str]]
+    ) -> None:
+        """Rows another check refused, each checked alone: errors located and worded.
+        ``only[i]``: the columns whose cells that check refused in row i (its others
+        cannot hold a problem)."""
         header = self.header
         cells = [{k: v for k, v in zip(header, row, strict=True) if v} for row in rows]
-        self._one_by_one(cells, wheres)
+        self._one_by_one(cells, wheres, only)
 
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
@@ -145,11 +149,17 @@ class _CsvBatch:
             self._narrow(cells[:half], wheres[:half])
             self._narrow(cells[half:], wheres[half:])
 
-    def _one_by_one(self, cells: list[dict[str, str]], wheres: Iterable[int]) -> None:
+    def _one_by_one(
+        self,
+        cells: list[dict[str, str]],
+        wheres: Iterable[int],
+        only: list[frozenset[str]] | None = None,
+    ) -> None:
         """Each row checked alone, every problem of a row located."""
         col = self.col
-        for row_cells, where in zip(cells, wheres, strict=True):
-            result = col.schema.check_cells(row_cells)
+        suspects: Iterable[frozenset[str] | None] = only or itertools.repeat(None)
+        for row_cells, where, names in zip(cells, wheres, suspects, strict=False):
+            result = col.schema.check_cells(row_cells, names)
             if not result.errors:
                 col.valid_checked(result, where)
                 continue

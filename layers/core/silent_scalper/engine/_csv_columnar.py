@@ -78,7 +78,7 @@ _RE2_SAFE = re.compile(r"(?:[^\\(]|\\[-.^$*+?()\[\]{}|/\\d]|\((?!\?)|\(\?:)*\Z",
 
 type Mask = Any  # a pyarrow BooleanArray: True where a cell is certainly acceptable
 type Check = Callable[[Any], Mask]
-type ExactRows = Callable[[list[list[str]], list[int]], None]
+type ExactRows = Callable[[list[list[str]], list[int], list[frozenset[str]]], None]
 type ToTimes = Callable[[list[str]], list[datetime]]
 
 
@@ -505,13 +505,16 @@ class ColumnarCsv:
                 return False
         plan, col = self.plan, self.col
         ok = None
+        masks: list[tuple[int, Mask]] = []  # (column, cells its checks accept)
         for i in plan.required:
             present = pc.not_equal(columns[i], "")
+            masks.append((i, present))
             ok = present if ok is None else pc.and_(ok, present)
         refused: dict[int, Any] = {}  # formula-free columns: the cells their check refused
         for i, check in plan.checks:
             column = columns[i]
             good = pc.or_(check(column), pc.equal(column, ""))
+            masks.append((i, good))
             ok = good if ok is None else pc.and_(ok, good)
             if i in plan.formula_free:
                 refused[i] = None if pc.all(good).as_py() else pc.filter(column, pc.invert(good))
@@ -531,10 +534,26 @@ class ColumnarCsv:
             records = pc.add(self._iota_to(n), first_record)
             wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
         bad: list[int] = []
+        suspects: list[frozenset[str]] = []
         if ok is not None and not pc.all(ok).as_py():
-            bad = pc.indices_nonzero(pc.invert(ok)).to_pylist()
-        self._record(columns, n, ok, bad, wheres)
+            at = pc.indices_nonzero(pc.invert(ok))
+            bad = at.to_pylist()
+            suspects = self._suspects(masks, at)
+        self._record(columns, n, ok, bad, suspects, wheres)
         return True
+
+    def _suspects(self, masks: list[tuple[int, Mask]], at: Any) -> list[frozenset[str]]:
+        """For each refused row (indices ``at``), the columns whose check refused it."""
+        pc, header = self._pc, self.plan.header
+        names: list[set[str]] = [set() for _ in range(len(at))]
+        for i, mask in masks:
+            taken = pc.take(mask, at)
+            if pc.all(taken).as_py():
+                continue
+            for row, accepted in enumerate(taken.to_pylist()):
+                if not accepted:
+                    names[row].add(header[i])
+        return [frozenset(n) for n in names]
 
     def _row_lines(self, columns: list[Any], n: int, breaks: int, bare_cr: bool) -> Any:
         """Physical lines of each row (1 plus the line breaks in its cells, counted as
@@ -568,7 +587,15 @@ class ColumnarCsv:
         self._break_order = [*holding, *(i for i in self._break_order if i not in holding)]
         return steps if found == breaks else None
 
-    def _record(self, columns: list[Any], n: int, ok: Any, bad: list[int], wheres: Any) -> None:
+    def _record(
+        self,
+        columns: list[Any],
+        n: int,
+        ok: Any,
+        bad: list[int],
+        suspects: list[frozenset[str]],
+        wheres: Any,
+    ) -> None:
         """Keys and times of the valid rows, and the exact check of the others.
 
         Keys go to the collector's sorted runs as Arrow arrays (duplicates are found
@@ -592,7 +619,9 @@ class ColumnarCsv:
         rows = self._rows(columns, bad)
         before = col.invalid
         self._exact(
-            rows, [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad]
+            rows,
+            [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad],
+            suspects,
         )
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
