@@ -70,6 +70,15 @@ class Collector:
             self.errors[at] = error
             self._last_kept = max(_place(e) for e in self.errors if e.record is not None)
 
+    def would_keep(self, record: int, line: int) -> bool:
+        """Whether an error of record ``record`` at ``line`` would be kept."""
+        return len(self.errors) < self.limits.max_errors or (record, line) < self._last_kept
+
+    def count_errors(self, reasons: Sequence[Reason]) -> None:
+        """Errors that would not be kept (see :meth:`would_keep`): counted, not worded."""
+        self.reasons.update(reasons)
+        self.error_count += len(reasons)
+
     def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
         """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
         if not objs:

@@ -165,6 +165,9 @@ class _CsvBatch:
                 continue
             col.invalid += 1
             record, line = unpack(where)
+            if not col.would_keep(record, line):
+                col.count_errors([err.reason for err in result.errors])
+                continue
             for err in result.errors:
                 column = column_of(err.path)
                 located = record_error_at(record, line, column, err.message, FileFormat.CSV)

@@ -44,6 +44,8 @@ _QUOTED = rb'"(?<![^,\r\n]")(?:[^"]++|"")*+"(?=[,\r\n]|\Z)'
 #: A block whose every quote is in such a field: one match over the block (a
 #: substitution of the fields, then counting the quotes left, took twice as long).
 _ALL_QUOTED = re.compile(rb'(?:[^"]++|' + _QUOTED + rb")*+\Z")
+#: A CR not followed by an LF (one pass; counting CRs and CRLFs took two).
+_BARE_CR = re.compile(rb"\r(?!\n)")
 #: A record longer than this (pending without a safe cut) sends the rest to the row path.
 _MAX_PENDING = 4 * CHUNK
 #: Integers the int64 kernels hold exactly: up to 18 digits, JSON's integer grammar.
@@ -475,9 +477,9 @@ class ColumnarCsv:
         pa, pc = self._pa, self._pc
         if b'"' in block and _ALL_QUOTED.match(block) is None:
             return False
-        crs = block.count(b"\r")
-        crlfs = block.count(b"\r\n") if crs else 0
-        terminators = lfs + crs - crlfs
+        # A CR ends a line unless an LF follows (then the LF is counted).
+        bare_crs = len(_BARE_CR.findall(block)) if b"\r" in block else 0
+        terminators = lfs + bare_crs
         lines = terminators + (0 if block[-1] in b"\r\n" else 1)
         if len(block) > self._line_limit and _longest_line_over(block, self._line_limit):
             return False
@@ -500,7 +502,7 @@ class ColumnarCsv:
             return False
         steps = None  # physical lines per row, when some cell holds a line break
         if lines != n:
-            steps = self._row_lines(columns, n, lines - n, crs > crlfs)
+            steps = self._row_lines(columns, n, lines - n, bare_crs > 0)
             if steps is None:
                 return False
         plan, col = self.plan, self.col
@@ -511,9 +513,12 @@ class ColumnarCsv:
             masks.append((i, present))
             ok = present if ok is None else pc.and_(ok, present)
         refused: dict[int, Any] = {}  # formula-free columns: the cells their check refused
+        required = set(plan.required)
         for i, check in plan.checks:
             column = columns[i]
-            good = pc.or_(check(column), pc.equal(column, ""))
+            good = check(column)
+            if i not in required:  # an empty cell is an absent value (refused if required)
+                good = pc.or_(good, pc.equal(column, ""))
             masks.append((i, good))
             ok = good if ok is None else pc.and_(ok, good)
             if i in plan.formula_free:
