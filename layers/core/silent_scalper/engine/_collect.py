@@ -126,7 +126,7 @@ class Collector:
         Arrow arrays. Only before any key was added."""
         if self.unique is not None:
             assert self.unique.count == 0
-            self.unique = SortedRunTracker(self.limits.unique_memory_entries * 8, self._duplicate)
+            self.unique = SortedRunTracker(self.limits.unique_memory_entries * 2, self._duplicate)
 
     def add_arrow_keys(self, keys: Any, wheres: Any) -> None:
         """Keys of valid records as a string array (no nulls) with their places."""

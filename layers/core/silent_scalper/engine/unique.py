@@ -234,7 +234,7 @@ class UniqueTracker:
 
 
 #: Keys per record batch of a sorted run on disk (the merge holds one batch per run).
-_RUN_BATCH = 16_384
+_RUN_BATCH = 4_096
 #: Runs merged at once (more are merged in groups first), bounding the merge's memory.
 _RUN_FANIN = 16
 
