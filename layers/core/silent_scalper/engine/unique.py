@@ -363,15 +363,22 @@ class SortedRunTracker:
         keep = pc.invert(repeat)
         return pc.filter(keys, keep), pc.filter(wheres, keep)
 
-    def _write(self, keys: Any, wheres: Any, sink: Any = None) -> Path:
+    def _write(self, keys: Any, wheres: Any) -> Path:
+        """One sorted run on disk, in record batches of ``_RUN_BATCH`` keys."""
+        return self._write_steps(iter([(keys, wheres)]))
+
+    def _write_steps(self, steps: Iterator[tuple[Any, Any]]) -> Path:
+        """A sorted run written from consecutive sorted pieces, as they come."""
         pa = self._pa
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
         path = Path(self._tmp.name) / f"run{next(self._names)}.arrow"
-        batch = pa.record_batch({"k": keys, "w": wheres})
-        with pa.OSFile(str(path), "wb") as out, pa.ipc.new_file(out, batch.schema) as writer:
-            for at in range(0, len(keys), _RUN_BATCH):
-                writer.write_batch(batch.slice(at, _RUN_BATCH))
+        schema = pa.schema([("k", pa.string()), ("w", pa.int64())])
+        with pa.OSFile(str(path), "wb") as out, pa.ipc.new_file(out, schema) as writer:
+            for keys, wheres in steps:
+                batch = pa.record_batch([keys, wheres], schema=schema)
+                for at in range(0, len(keys), _RUN_BATCH):
+                    writer.write_batch(batch.slice(at, _RUN_BATCH))
         return path
 
     def finish(self) -> Iterator[Duplicate]:
@@ -390,18 +397,8 @@ class SortedRunTracker:
             merged: list[Path] = []
             for i in range(0, len(runs), _RUN_FANIN):
                 group = runs[i : i + _RUN_FANIN]
-                parts_k: list[Any] = []
-                parts_w: list[Any] = []
-                for keys, wheres in self._merge(group):
-                    parts_k.append(keys)
-                    parts_w.append(wheres)
-                pa = self._pa
-                merged.append(
-                    self._write(
-                        pa.concat_arrays(parts_k) if parts_k else pa.array([], pa.string()),
-                        pa.concat_arrays(parts_w) if parts_w else pa.array([], pa.int64()),
-                    )
-                )
+                # Written a step at a time: the group's keys are never all in memory.
+                merged.append(self._write_steps(self._merge(group)))
                 for path in group:
                     os.unlink(path)
             runs = merged
