@@ -334,7 +334,7 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
         ok = pc.match_substring_regex(col, _INT64)
     if not limits:
         return ok
-    values = pc.cast(pc.if_else(ok, col, "0"), pa.int64())
+    values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
     for name, bound in limits.items():
         ok = pc.and_(ok, _compare(values, name, bound, pc, strict=False))
     return ok
@@ -349,10 +349,16 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
     ok = pc.match_substring_regex(col, _SHORT_NUMBER)
     if not limits:
         return ok
-    values = pc.cast(pc.if_else(ok, col, "0"), pa.float64())
+    values = pc.cast(_accepted_or_zero(col, ok, pc), pa.float64())
     for name, bound in limits.items():
         ok = pc.and_(ok, _compare(values, name, float(bound), pc, strict=True))
     return ok
+
+
+def _accepted_or_zero(col: Any, ok: Mask, pc: Any) -> Any:
+    """The column with "0" for each cell the grammar refused (castable throughout); the
+    column itself when it refused none (no copy)."""
+    return col if pc.all(ok).as_py() else pc.if_else(ok, col, "0")
 
 
 def _compare(values: Any, name: str, bound: float, pc: Any, *, strict: bool) -> Mask:
