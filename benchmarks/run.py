@@ -482,6 +482,51 @@ def peer_targets(peers: dict[str, Any] | None) -> list[dict[str, Any]]:
     return out
 
 
+#: What 1 % invalid records may cost the engine against the valid file, per CPU-second.
+TARGET_INVALID_COST = 0.10
+#: Small files a second through the local stack, uploads included (this 2-core machine).
+TARGET_LOCAL_FILES_PER_S = 25.0
+
+
+def invalid_cost_targets(peers: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Per format: how much slower the engine is on the 1 % invalid file than on the valid
+    one (the side-by-side run's files, same size, each in a fresh process)."""
+    out: list[dict[str, Any]] = []
+    speeds: dict[str, dict[str, float]] = {}
+    size = (peers or {}).get("size", "?")
+    for row in (peers or {}).get("rows", []):
+        engine = row["tools"].get("engine")
+        if engine is not None and engine.get("cpu_mb_s"):
+            speeds.setdefault(row["format"], {})[row["variant"]] = engine["cpu_mb_s"]
+    for fmt, variants in speeds.items():
+        if {"valid", "1% invalid"} <= variants.keys():
+            cost = 1 - variants["1% invalid"] / variants["valid"]
+            out.append(
+                {
+                    "target": f"{fmt}: 1% invalid costs <= {TARGET_INVALID_COST:.0%}",
+                    "measured": f"{cost:+.0%} ({variants['valid']:,.1f} -> "
+                    f"{variants['1% invalid']:,.1f} MB/s per CPU-s, {size})",
+                    "met": cost <= TARGET_INVALID_COST,
+                }
+            )
+    return out
+
+
+def local_stack_targets(e2e: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Small files a second through the local stack (the run of many small files)."""
+    small = [r for r in (e2e or {}).get("runs", []) if r.get("label") == "small"]
+    if not small:
+        return []
+    run = small[0]
+    if "error" in run:
+        measured, met = run["error"][:80], None
+    else:
+        measured = f"{run['files_per_second']:.1f} files/s ({run['files']:,} files)"
+        met = run["files_per_second"] >= TARGET_LOCAL_FILES_PER_S
+    target = f"local stack >= {TARGET_LOCAL_FILES_PER_S:.0f} small files/s"
+    return [{"target": target, "measured": measured, "met": met}]
+
+
 def targets(
     rows: list[ThroughputRow],
     memory: dict[str, Any],
@@ -667,7 +712,12 @@ def main(argv: list[str] | None = None) -> int:
         result["e2e"] = e2e_section(args.quick, args.workdir)
         console.print(e2e_table(result["e2e"]))
 
-    result["targets"] = targets(rows, memory, trans, pipe) + peer_targets(peers)
+    result["targets"] = [
+        *targets(rows, memory, trans, pipe),
+        *peer_targets(peers),
+        *invalid_cost_targets(peers),
+        *local_stack_targets(result["e2e"]),
+    ]
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["seconds"] = round(time.time() - started, 1)
     console.print(targets_table(result["targets"]))

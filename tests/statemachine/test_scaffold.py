@@ -229,7 +229,7 @@ def test_given_the_suite_mock_file_when_checked_then_it_has_no_problems(
     only_sfn_mock: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["sfn-mock", "check"]) == cli.EXIT_OK
-    expected = f"{len(CASES)} test cases of 'scalper-local-pipeline', no problems"
+    expected = f"{len(CASES)} test cases of 'scalper-local-PipelineStateMachine', no problems"
     assert expected in capsys.readouterr().out
 
 
@@ -241,7 +241,9 @@ def test_given_a_mock_file_with_mistakes_when_checked_then_each_is_reported_with
         json.dumps(
             {
                 "StateMachines": {
-                    "scalper-local-pipeline": {"TestCases": {"Typo": {"Clam": "Ok", "Route": "Ok"}}}
+                    "scalper-local-PipelineStateMachine": {
+                        "TestCases": {"Typo": {"Clam": "Ok", "Route": "Ok"}}
+                    }
                 },
                 "MockedResponses": {"Ok": {"0": {"Return": {}}}, "Spare": {"0": {"Return": {}}}},
             }
@@ -251,9 +253,9 @@ def test_given_a_mock_file_with_mistakes_when_checked_then_each_is_reported_with
     assert cli.main(["sfn-mock", "check", str(mock)]) == cli.EXIT_PROBLEM
     err = capsys.readouterr().err.splitlines()
     assert err == [
-        f"{mock}: StateMachines.scalper-local-pipeline.TestCases.Typo.Clam: "
+        f"{mock}: StateMachines.scalper-local-PipelineStateMachine.TestCases.Typo.Clam: "
         "not a Task state of the definition",
-        f"{mock}: StateMachines.scalper-local-pipeline.TestCases.Typo.Route: "
+        f"{mock}: StateMachines.scalper-local-PipelineStateMachine.TestCases.Typo.Route: "
         "not a Task state of the definition",
         f"{mock}: MockedResponses.Spare: not used by any test case",
     ]

@@ -65,7 +65,7 @@ def test_given_an_expectation_the_case_breaks_then_each_difference_is_listed_and
     in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = json.loads(EXPECTATIONS.read_text(encoding="utf-8"))
-    cases = document["StateMachines"]["scalper-local-pipeline"]["TestCases"]
+    cases = document["StateMachines"]["scalper-local-PipelineStateMachine"]["TestCases"]
     cases["TypeCheckFails"]["Status"] = "SUCCEEDED"
     document["Input"] = str(REPO / "events" / "eventbridge" / "object-created.json")
     wrong = tmp_path / "wrong.expectations.json"
@@ -85,7 +85,7 @@ def test_given_a_case_the_expectations_lack_then_it_does_not_hold(
     in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = json.loads(EXPECTATIONS.read_text(encoding="utf-8"))
-    del document["StateMachines"]["scalper-local-pipeline"]["TestCases"]["ValidJson"]
+    del document["StateMachines"]["scalper-local-PipelineStateMachine"]["TestCases"]["ValidJson"]
     document["Input"] = str(REPO / "events" / "eventbridge" / "object-created.json")
     partial = tmp_path / "partial.expectations.json"
     partial.write_text(json.dumps(document), encoding="utf-8")
@@ -139,7 +139,10 @@ def test_given_an_unknown_test_case_then_one_line_lists_the_existing_ones_with_e
     assert code == cli.EXIT_USAGE
     assert out == []
     assert len(err.splitlines()) == 1
-    assert "no test case 'Nope' for 'scalper-local-pipeline'; its test cases: ValidCsv, " in err
+    assert (
+        "no test case 'Nope' for 'scalper-local-PipelineStateMachine'; its test cases: ValidCsv, "
+        in err
+    )
     assert "RetriesExhausted" in err
 
 
@@ -149,14 +152,14 @@ def test_given_a_test_case_without_expectation_when_checked_then_check_reports_i
     mock = tmp_path / "MockConfigFile.json"
     shutil.copy(MOCK_FILE, mock)
     document = json.loads(EXPECTATIONS.read_text(encoding="utf-8"))
-    del document["StateMachines"]["scalper-local-pipeline"]["TestCases"]["ValidJson"]
+    del document["StateMachines"]["scalper-local-PipelineStateMachine"]["TestCases"]["ValidJson"]
     (tmp_path / EXPECTATIONS.name).write_text(json.dumps(document), encoding="utf-8")
 
     code = cli.main(["sfn-mock", "check", str(mock)])
 
     assert capsys.readouterr().err.splitlines() == [
         f"{mock}: MockConfigFile.expectations.json: "
-        "StateMachines.scalper-local-pipeline.TestCases.ValidJson: no expectation"
+        "StateMachines.scalper-local-PipelineStateMachine.TestCases.ValidJson: no expectation"
     ]
     assert code == cli.EXIT_PROBLEM
     shutil.copy(EXPECTATIONS, tmp_path / EXPECTATIONS.name)

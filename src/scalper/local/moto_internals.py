@@ -10,6 +10,7 @@ things the local stack does go below it, and each such use is named here and now
   (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
   :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.stack`,
   :mod:`scalper.local.faults`);
+- DynamoDB's item operations, made atomic as DynamoDB's are (:mod:`scalper.local.atomic_items`);
 - S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
 - EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
 - the server's WSGI application and request handler (:mod:`scalper.local.stack`);
@@ -224,6 +225,12 @@ def dynamodb_task_class() -> Any:
     return _sfn(_DYNAMODB_TASK_MODULE, "StateTaskServiceDynamoDB")
 
 
+# -- DynamoDB ------------------------------------------------------------------------
+def dynamodb_backend_class() -> Any:
+    """``DynamoDBBackend``: its item operations check a condition, then write, unlocked."""
+    return _module("moto.dynamodb.models").DynamoDBBackend
+
+
 # -- S3, EventBridge and the server ------------------------------------------------------
 def s3_notifications_module() -> ModuleType:
     """The module whose ``_send_event_bridge_message`` sends S3's EventBridge events."""
@@ -379,6 +386,14 @@ def _check_dynamodb_task() -> str | None:
     return None
 
 
+def _check_dynamodb_backend() -> str | None:
+    from scalper.local.atomic_items import OPERATIONS  # noqa: PLC0415 - its one user
+
+    backend = dynamodb_backend_class()
+    missing = [name for name in OPERATIONS if not callable(getattr(backend, name, None))]
+    return f"DynamoDBBackend has no {', '.join(missing)}" if missing else None
+
+
 def _check_s3_sender() -> str | None:
     module = s3_notifications_module()
     if not callable(getattr(module, "_send_event_bridge_message", None)):
@@ -506,6 +521,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         f"{_SFN}{_DYNAMODB_TASK_MODULE}.StateTaskServiceDynamoDB._eval_service_task",
         "scalper.local.faults",
         _check_dynamodb_task,
+    ),
+    HookPoint(
+        "moto.dynamodb.models.DynamoDBBackend (item operations)",
+        "scalper.local.atomic_items",
+        _check_dynamodb_backend,
     ),
     HookPoint(
         "moto.s3.notifications._send_event_bridge_message", "scalper.local.bridge", _check_s3_sender

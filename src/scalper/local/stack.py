@@ -44,7 +44,7 @@ from botocore.config import Config
 from moto import mock_aws
 from werkzeug.serving import make_server
 
-from scalper.local import interpreter_cache, moto_internals, retry
+from scalper.local import atomic_items, interpreter_cache, moto_internals, retry
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.execution_ends import (
@@ -134,6 +134,7 @@ class LocalStack:
         self.config.host = check_host(self.config.host)
         self._mock: Any = None
         self._moto_server: Any = None
+        self._atomic_items = False
         self._moto_thread: threading.Thread | None = None
         self.policy: PostPolicyMiddleware | None = None
         self.lambdas: LambdaEndpoint | None = None
@@ -255,6 +256,9 @@ class LocalStack:
         )
 
         retry.install(cfg.retry_scale)
+        # DynamoDB's per-item atomic conditional writes (moto's are not): the ownership rule.
+        atomic_items.install()
+        self._atomic_items = True
         self.bridge = EventBridgeBridge(
             provisioned.rules,
             self._in_process_client,
@@ -299,6 +303,14 @@ class LocalStack:
         )
         self._moto_thread.start()
 
+    def _unpatch_moto(self) -> None:
+        """Undo what `start` changed inside moto (each undo is safe when never done)."""
+        retry.uninstall()
+        if self._atomic_items:
+            atomic_items.uninstall()
+            self._atomic_items = False
+        interpreter_cache.uninstall()
+
     def stop(self) -> None:
         """Stop everything that started, in reverse order; safe to call twice."""
         # Executions still running when the stack stops lose their Lambda endpoint; moto's
@@ -323,8 +335,7 @@ class LocalStack:
             self._moto_server.shutdown()
             self._moto_server.server_close()
             self._moto_server = None
-        retry.uninstall()
-        interpreter_cache.uninstall()
+        self._unpatch_moto()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

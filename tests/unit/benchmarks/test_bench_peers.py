@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import fast_peers
+from benchmarks import fast_peers, run
 from benchmarks.generate import Format, generate
 from benchmarks.peers import _compare, _ratios
 
@@ -74,3 +74,44 @@ def test_the_ratio_is_to_the_fastest_peer_that_found_the_right_count() -> None:
     assert row["engine_over_fastest_peer"] == pytest.approx(0.5)
     assert row["tools"]["wrong"]["counts_ok"] is False
     assert _ratios([row]) == {"csv": {"1% invalid": pytest.approx(0.5)}}
+
+
+def _peer_row(fmt: str, variant: str, engine_mb_s: float) -> dict[str, object]:
+    return {"format": fmt, "variant": variant, "tools": {"engine": {"cpu_mb_s": engine_mb_s}}}
+
+
+def test_the_invalid_cost_target_compares_the_engine_on_both_files_of_a_format() -> None:
+    """Given the engine at 100 MB/s on the valid CSV and 92 on the 1 % invalid one, and at
+    100 and 60 on NDJSON, then CSV's 8 % cost meets the 10 % target and NDJSON's 40 % misses."""
+    peers = {
+        "size": "100MB",
+        "rows": [
+            _peer_row("csv", "valid", 100.0),
+            _peer_row("csv", "1% invalid", 92.0),
+            _peer_row("ndjson", "valid", 100.0),
+            _peer_row("ndjson", "1% invalid", 60.0),
+        ],
+    }
+
+    found = {t["target"]: t for t in run.invalid_cost_targets(peers)}
+
+    assert found["csv: 1% invalid costs <= 10%"]["met"] is True
+    assert found["ndjson: 1% invalid costs <= 10%"]["met"] is False
+    assert found["ndjson: 1% invalid costs <= 10%"]["measured"].startswith("+40%")
+
+
+def test_the_local_stack_target_reads_the_run_of_small_files() -> None:
+    """Given an end-to-end section with 8 small files a second, then the 25 files/s target
+    is reported as missed with the measured figure; a run that failed is reported as such."""
+    e2e = {
+        "runs": [
+            {"label": "small", "files": 1000, "files_per_second": 8.0},
+            {"label": "large", "files": 20, "files_per_second": 0.5},
+        ]
+    }
+    (target,) = run.local_stack_targets(e2e)
+    assert (target["met"], target["measured"]) == (False, "8.0 files/s (1,000 files)")
+
+    (failed,) = run.local_stack_targets({"runs": [{"label": "small", "error": "not measured"}]})
+    assert failed["met"] is None
+    assert run.local_stack_targets(None) == []

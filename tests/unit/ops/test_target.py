@@ -71,7 +71,7 @@ def test_no_such_stack_is_one_line_naming_what_to_check(
 
 def test_the_local_stack_is_found_from_the_template_under_the_local_names() -> None:
     outputs = local_outputs(REPO / "template.yaml", stack="scalper-local", region="us-east-1")
-    assert outputs["StateMachineArn"].endswith(":stateMachine:scalper-local-pipeline")
+    assert outputs["StateMachineArn"].endswith(":stateMachine:scalper-local-PipelineStateMachine")
     assert outputs["MetadataTableName"].startswith("scalper-local-")
     assert {"InputBucketName", "QuarantineBucketName", "AlertsTopicArn"} <= set(outputs)
 
