@@ -89,10 +89,35 @@ def test_given_invalid_rows_and_duplicates_then_errors_and_places_are_equal(
     lines[25_000] = lines[3]  # a duplicate of an early valid row
     lines[25_001] = _row(25_001, job_id=lines[2_000].split(",")[0])  # of a refused-row neighbour
     lines[12_345] = _row(12_345, amount="0", quantity="0")  # at a bound: refused, then valid
+    # Several problems in one row (a missing required cell among them), and a row where
+    # one refused cell is valid after all beside one that is not: all worded, in order.
+    lines[7_777] = _row(7_777, priority="9", status="paused", customer_id="", email="x")
+    lines[7_778] = _row(7_778, amount="0", currency="usd")
     columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines) + "\n")
     assert columnar == rows
     assert columnar["invalid_records"] > 30
     assert any("is not unique" in e["message"] for e in columnar["errors"])
+
+
+@pytest.mark.parametrize("max_errors", [1000, 20])
+def test_given_duplicates_across_spilled_runs_then_errors_and_places_are_equal(
+    validate: Validate, max_errors: int
+) -> None:
+    """The columnar path finds duplicates when its key runs are sorted, the row path as
+    keys arrive: with more errors than are kept, both keep the first ones of the file."""
+    lines = [_row(n) if n % 1_499 else _invalid(n) for n in range(30_000)]
+    for n in range(20_000, 30_000, 333):
+        lines[n] = _row(n, job_id=lines[n - 19_000].split(",")[0])  # across runs
+    for n in range(5_000, 6_000, 97):
+        lines[n] = _row(n, job_id=lines[n - 40].split(",")[0])  # within one store
+    data = HEADER + "\n" + "\n".join(lines) + "\n"
+    columnar = validate(data, "jobs.csv", max_errors=max_errors, unique_memory_entries=500)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_columnar", lambda head, body, col: None)
+        rows = validate(data, "jobs.csv", max_errors=max_errors, unique_memory_entries=500)
+    assert columnar.to_dict() == rows.to_dict()
+    assert sum("is not unique" in e.message for e in columnar.errors) > 5
+    assert columnar.errors_truncated is (max_errors == 20)
 
 
 @pytest.mark.parametrize(
@@ -164,6 +189,15 @@ def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_
     "properties",
     [
         {"n": {"type": "integer", "minimum": -3, "exclusiveMaximum": 10}},
+        {"n": {"type": "integer", "exclusiveMinimum": 0, "maximum": 9}},  # as a set of texts
+        {"n": {"type": "integer", "minimum": 0}},  # digits checked with string kernels
+        {"n": {"type": "integer", "minimum": 1, "maximum": 10**15}},
+        {"n": {"type": "integer"}},
+        {"n": {"type": "string", "enum": ["a", "abc", "-0"]}},  # may start like a formula
+        {"n": {"type": "string", "enum": ["a", "abc"]}},  # never does: refused cells counted
+        {"n": {"type": "string", "pattern": "^[a-c]+$"}},
+        {"n": {"type": "string", "pattern": "^[a-c-]+$"}},
+        {"n": {"type": "string", "format": "date-time"}},
         {"n": {"type": "number", "exclusiveMinimum": 0.1, "maximum": 1e3}},
         {"n": {"type": "boolean"}},
         {"n": {"type": "string", "pattern": "^[a-c]{1,2}$", "minLength": 2}},
@@ -187,6 +221,7 @@ def test_given_other_column_types_then_the_columnar_checks_agree(
     )
     cells = ["", "0", "1", "-1", "-3", "-4", "9", "10", "0.1", "0.10", "1e3", "1000", "1000.0"]
     cells += ["true", "false", "null", "a", "ab", "abc", "cc", "é", "007", "-0", "1.5e-3"]
+    cells += ["=1+1", "+5", "-a", "@a", "2026-01-05T09:30:00Z", "\u0661", "99999999999999999999"]
     rows = [f"{c},k{i}" for i, c in enumerate(cells * 4000)]
     columnar, rows_path = _both(validate, "n,k\n" + "\n".join(rows) + "\n", schema=schema)
     assert columnar == rows_path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import Reason
-from silent_scalper.engine.unique import UniqueTracker, pack, unpack
+from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
 
 
 def test_pack_and_unpack_keep_record_and_line() -> None:
@@ -37,6 +37,31 @@ def test_merge_reports_where_each_duplicate_was_first_seen() -> None:
             assert tracker.add(key, pack(i + 1, 0)) is None or key == "a"
         dups = [(key, unpack(where)[0], unpack(first)[0]) for key, where, first in tracker.finish()]
     assert dups == [("a", 5, 1), ("a", 8, 1)]
+
+
+@pytest.mark.parametrize(("cap", "runs"), [(1_000, 0), (10, 5), (1, 40)])
+def test_given_arrow_keys_then_sorted_runs_find_every_duplicate_at_its_first_place(
+    cap: int, runs: int
+) -> None:
+    """Sorted runs (the columnar CSV path's store): the same duplicates as a dict lookup
+    per key, each against the first place, with 40+ runs merged in groups first."""
+    pa = pytest.importorskip("pyarrow")
+    found: list[tuple[str, int, int]] = []
+    tracker = SortedRunTracker(cap, lambda key, where, first: found.append((key, where, first)))
+    try:
+        for start in range(0, 100, 3):  # blocks of 3 keys, one added from Python each
+            block = range(start, min(start + 3, 100))
+            tracker.add_arrow(
+                pa.array([f"id-{i % 45}" for i in block[1:]], pa.string()),
+                pa.array([pack(i + 1, i + 2) for i in block[1:]], pa.int64()),
+            )
+            tracker.add(f"id-{block[0] % 45}", pack(block[0] + 1, block[0] + 2))
+        assert tracker.spilled >= runs
+        found.extend(tracker.finish())
+    finally:
+        tracker.close()
+    later = sorted((unpack(where)[0] - 1, unpack(first)[0] - 1) for _, where, first in found)
+    assert later == [(i, i % 45) for i in range(45, 100)]
 
 
 def test_given_more_ids_than_memory_then_duplicates_are_still_located(

@@ -18,7 +18,7 @@ from silent_scalper.engine.types import (
     Reason,
     clip,
 )
-from silent_scalper.engine.unique import UniqueTracker, pack, unpack
+from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
 
 JSON_WS = b" \t\n\r"
 # A string cell starting with one of these is a formula to a spreadsheet. A cell that is
@@ -47,13 +47,37 @@ class Collector:
         self.first_time: datetime | None = None
         self.last_time: datetime | None = None
         self.duplicates = 0
-        self.unique = UniqueTracker(limits.unique_memory_entries) if schema.tracks_keys else None
+        self._last_kept = (0, 0)  # the place of the last record error kept
+        self.unique: UniqueTracker | SortedRunTracker | None = (
+            UniqueTracker(limits.unique_memory_entries) if schema.tracks_keys else None
+        )
 
     def error(self, reason: Reason, error: LocatedError) -> None:
         self.reasons.add(reason)
         self.error_count += 1
         if len(self.errors) < self.limits.max_errors:
             self.errors.append(error)
+            if error.record is not None and _place(error) > self._last_kept:
+                self._last_kept = _place(error)
+        elif error.record is not None and _place(error) < self._last_kept:
+            # Found out of file order (a duplicate found when its keys were sorted): it
+            # takes the place of the last record error kept, so the summary keeps the
+            # first errors of the file whatever order they were found in.
+            at = max(
+                (i for i, e in enumerate(self.errors) if e.record is not None),
+                key=lambda i: _place(self.errors[i]),
+            )
+            self.errors[at] = error
+            self._last_kept = max(_place(e) for e in self.errors if e.record is not None)
+
+    def would_keep(self, record: int, line: int) -> bool:
+        """Whether an error of record ``record`` at ``line`` would be kept."""
+        return len(self.errors) < self.limits.max_errors or (record, line) < self._last_kept
+
+    def count_errors(self, reasons: Sequence[Reason]) -> None:
+        """Errors that would not be kept (see :meth:`would_keep`): counted, not worded."""
+        self.reasons.update(reasons)
+        self.error_count += len(reasons)
 
     def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
         """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
@@ -112,6 +136,18 @@ class Collector:
         if self.last_time is None or hi > self.last_time:
             self.last_time = hi
 
+    def use_sorted_runs(self) -> None:
+        """Track keys in sorted runs (:class:`SortedRunTracker`): for keys that arrive as
+        Arrow arrays. Only before any key was added."""
+        if self.unique is not None:
+            assert self.unique.count == 0
+            self.unique = SortedRunTracker(self.limits.unique_memory_entries * 2, self._duplicate)
+
+    def add_arrow_keys(self, keys: Any, wheres: Any) -> None:
+        """Keys of valid records as a string array (no nulls) with their places."""
+        assert isinstance(self.unique, SortedRunTracker)
+        self.unique.add_arrow(keys, wheres)
+
     def _keys(self, keys: list[Any] | None, wheres: Sequence[int]) -> None:
         if self.unique is not None and keys and not self.unique.add_batch(keys, wheres):
             for key, where in zip(keys, wheres, strict=True):
@@ -147,6 +183,10 @@ class Collector:
         for key, where, seen in self.unique.finish():
             self._duplicate(key, where, seen)
         self.unique.close()
+
+
+def _place(error: LocatedError) -> tuple[int, int]:
+    return error.record or 0, error.line or 0
 
 
 def _comparable(time: datetime) -> bool:

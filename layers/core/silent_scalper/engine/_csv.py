@@ -126,11 +126,15 @@ class _CsvBatch:
         for i in range(0, len(cells), _CSV_WINDOW):
             self._narrow(cells[i : i + _CSV_WINDOW], wheres[i : i + _CSV_WINDOW])
 
-    def exact_rows(self, rows: list[list[str]], wheres: list[int]) -> None:
-        """Rows another check refused, each checked alone: errors located and worded."""
+    def exact_rows(
+        self, rows: list[list[str]], wheres: list[int], only: list[frozenset[str]]
+    ) -> None:
+        """Rows another check refused, each checked alone: errors located and worded.
+        ``only[i]``: the columns whose cells that check refused in row i (its others
+        cannot hold a problem)."""
         header = self.header
         cells = [{k: v for k, v in zip(header, row, strict=True) if v} for row in rows]
-        self._one_by_one(cells, wheres)
+        self._one_by_one(cells, wheres, only)
 
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
@@ -145,16 +149,25 @@ class _CsvBatch:
             self._narrow(cells[:half], wheres[:half])
             self._narrow(cells[half:], wheres[half:])
 
-    def _one_by_one(self, cells: list[dict[str, str]], wheres: Iterable[int]) -> None:
+    def _one_by_one(
+        self,
+        cells: list[dict[str, str]],
+        wheres: Iterable[int],
+        only: list[frozenset[str]] | None = None,
+    ) -> None:
         """Each row checked alone, every problem of a row located."""
         col = self.col
-        for row_cells, where in zip(cells, wheres, strict=True):
-            result = col.schema.check_cells(row_cells)
+        suspects: Iterable[frozenset[str] | None] = only or itertools.repeat(None)
+        for row_cells, where, names in zip(cells, wheres, suspects, strict=False):
+            result = col.schema.check_cells(row_cells, names)
             if not result.errors:
                 col.valid_checked(result, where)
                 continue
             col.invalid += 1
             record, line = unpack(where)
+            if not col.would_keep(record, line):
+                col.count_errors([err.reason for err in result.errors])
+                continue
             for err in result.errors:
                 column = column_of(err.path)
                 located = record_error_at(record, line, column, err.message, FileFormat.CSV)
@@ -225,6 +238,8 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
     if plan is None:
         return None
     _check_header(header, col)  # records nothing: the header fits
+    if plan.key is not None:
+        col.use_sorted_runs()
     batch = _CsvBatch(header, col, check=True)
     reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
     pos = _csv_columnar.Position(lines=1, newlines=1)

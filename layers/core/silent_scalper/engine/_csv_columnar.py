@@ -14,7 +14,7 @@ so a valid row never becomes Python objects except its unique key. It is a *filt
   locates its problems;
 - a block is only parsed here when pyarrow's reading of it is the ``csv`` module's: every
   ``"`` opens a field at a field start and closes it before a delimiter or line end
-  (``_QUOTED`` consumes them all), every row has the header's width (pyarrow refuses
+  (``_ALL_QUOTED``), every row has the header's width (pyarrow refuses
   others), no cell is over the ``csv`` module's field limit, and the block's physical
   lines are its rows plus the line breaks inside cells (so no blank line was skipped).
   The first block where any of that fails, and everything after it, takes the row path,
@@ -40,7 +40,12 @@ from silent_scalper.engine._struct import ANNOTATIONS
 
 #: One quoted field as the csv module reads it: opened at a field start, closed before a
 #: delimiter, a line end or the end of the block. Possessive, so it never backtracks.
-_QUOTED = re.compile(rb'"(?<![^,\r\n]")(?:[^"]++|"")*+"(?=[,\r\n]|\Z)')
+_QUOTED = rb'"(?<![^,\r\n]")(?:[^"]++|"")*+"(?=[,\r\n]|\Z)'
+#: A block whose every quote is in such a field: one match over the block (a
+#: substitution of the fields, then counting the quotes left, took twice as long).
+_ALL_QUOTED = re.compile(rb'(?:[^"]++|' + _QUOTED + rb")*+\Z")
+#: A CR not followed by an LF (one pass; counting CRs and CRLFs took two).
+_BARE_CR = re.compile(rb"\r(?!\n)")
 #: A record longer than this (pending without a safe cut) sends the rest to the row path.
 _MAX_PENDING = 4 * CHUNK
 #: Integers the int64 kernels hold exactly: up to 18 digits, JSON's integer grammar.
@@ -75,7 +80,7 @@ _RE2_SAFE = re.compile(r"(?:[^\\(]|\\[-.^$*+?()\[\]{}|/\\d]|\((?!\?)|\(\?:)*\Z",
 
 type Mask = Any  # a pyarrow BooleanArray: True where a cell is certainly acceptable
 type Check = Callable[[Any], Mask]
-type ExactRows = Callable[[list[list[str]], list[int]], None]
+type ExactRows = Callable[[list[list[str]], list[int], list[frozenset[str]]], None]
 type ToTimes = Callable[[list[str]], list[datetime]]
 
 
@@ -99,6 +104,9 @@ class Plan:
     text: tuple[int, ...]  # columns whose cells count as formulas
     key: int | None  # the unique key's column (a string property)
     time: int | None  # the x-timestamp column (a date-time string property)
+    #: Text columns whose check accepts no cell starting like a formula: only the cells
+    #: it refuses are looked at for formulas.
+    formula_free: frozenset[int] = frozenset()
 
 
 def plan(
@@ -119,6 +127,7 @@ def plan(
         return None
     required = document.get("required", [])
     checks: list[tuple[int, Check]] = []
+    formula_free: set[int] = set()
     for i, name in enumerate(header):
         sub = props.get(name, {})
         if not isinstance(sub, dict):
@@ -128,6 +137,8 @@ def plan(
             return None
         if check is not True:
             checks.append((i, check))
+            if _never_a_formula(sub):
+                formula_free.add(i)
     at = {name: i for i, name in enumerate(header)}
     key = at.get(unique[0]) if unique else None
     if key is not None and props.get(unique[0], {}).get("type") != "string":
@@ -148,7 +159,40 @@ def plan(
         ),
         key=key,
         time=time,
+        formula_free=frozenset(formula_free),
     )
+
+
+#: The characters a spreadsheet formula starts with.
+_FORMULA_CHARS = "=+-@"
+
+
+def _never_a_formula(sub: dict[str, Any]) -> bool:
+    """Whether every cell the property's check accepts starts with none of "=+-@": a
+    date-time (a digit), an enum of such words, or a pattern that is ``^`` then a plain
+    character class (ranges and characters, no negation, escape or alternation)."""
+    if sub.get("format") == "date-time":
+        return True
+    values = sub.get("enum")
+    if isinstance(values, list) and all(isinstance(v, str) and v for v in values):
+        return not any(v[0] in _FORMULA_CHARS for v in values)
+    pattern = sub.get("pattern")
+    if not isinstance(pattern, str) or "|" in pattern or not pattern.startswith("^["):
+        return False
+    end = pattern.find("]", 2)
+    body = pattern[2:end]
+    if end < 0 or not body or body[0] == "^" or "\\" in body or "[" in body:
+        return False
+    chars: set[str] = set()
+    at = 0
+    while at < len(body):
+        if at + 2 < len(body) and body[at + 1] == "-":
+            chars.update(chr(c) for c in range(ord(body[at]), ord(body[at + 2]) + 1))
+            at += 3
+        else:
+            chars.add(body[at])
+            at += 1
+    return not chars & set(_FORMULA_CHARS)
 
 
 def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
@@ -258,12 +302,39 @@ def _between(values: Any, lo: int | None, hi: int | None, pc: Any) -> Mask:
     return ok
 
 
+#: An integer property whose bounds allow at most this many values is checked as the set
+#: of their decimal texts.
+_SMALL_RANGE = 64
+
+
 def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
-    """Integer cells: the grammar (up to 18 digits), then exact int64 bounds."""
-    ok = pc.match_substring_regex(col, _INT64)
+    """Integer cells: the grammar (up to 18 digits), then exact int64 bounds.
+
+    Without negative values allowed the grammar is checked with string kernels (ASCII
+    digits, no leading zero, at most 18 of them; four times faster than the regex), and
+    a small range as the set of its values' texts (one kernel)."""
+    lows = [limits["minimum"]] if "minimum" in limits else []
+    if "exclusiveMinimum" in limits:
+        lows.append(limits["exclusiveMinimum"] + 1)
+    highs = [limits["maximum"]] if "maximum" in limits else []
+    if "exclusiveMaximum" in limits:
+        highs.append(limits["exclusiveMaximum"] - 1)
+    low = max(lows) if lows else None
+    high = min(highs) if highs else None
+    if low is not None and low >= 0 and high is not None and high - low < _SMALL_RANGE:
+        texts = pa.array([str(v) for v in range(low, high + 1)], pa.string())
+        return pc.is_in(col, value_set=texts)
+    if low is not None and low >= 0:
+        size = pc.binary_length(col)
+        ok = pc.and_(
+            pc.and_(pc.ascii_is_decimal(col), pc.less_equal(size, 18)),
+            pc.invert(pc.and_(pc.starts_with(col, "0"), pc.greater(size, 1))),
+        )
+    else:
+        ok = pc.match_substring_regex(col, _INT64)
     if not limits:
         return ok
-    values = pc.cast(pc.if_else(ok, col, "0"), pa.int64())
+    values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
     for name, bound in limits.items():
         ok = pc.and_(ok, _compare(values, name, bound, pc, strict=False))
     return ok
@@ -278,10 +349,16 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
     ok = pc.match_substring_regex(col, _SHORT_NUMBER)
     if not limits:
         return ok
-    values = pc.cast(pc.if_else(ok, col, "0"), pa.float64())
+    values = pc.cast(_accepted_or_zero(col, ok, pc), pa.float64())
     for name, bound in limits.items():
         ok = pc.and_(ok, _compare(values, name, float(bound), pc, strict=True))
     return ok
+
+
+def _accepted_or_zero(col: Any, ok: Mask, pc: Any) -> Any:
+    """The column with "0" for each cell the grammar refused (castable throughout); the
+    column itself when it refused none (no copy)."""
+    return col if pc.all(ok).as_py() else pc.if_else(ok, col, "0")
 
 
 def _compare(values: Any, name: str, bound: float, pc: Any, *, strict: bool) -> Mask:
@@ -360,18 +437,21 @@ class ColumnarCsv:
             column_types={name: pa.string() for name in plan.header},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            check_utf8=False,  # the source checked every byte already
         )
         self._field_limit = csv.field_size_limit()
         # Where line breaks in cells are looked for first: free text, then the rest.
         text = set(plan.text)
         self._break_order = [*plan.text, *(i for i in range(len(plan.header)) if i not in text)]
         self._line_limit = col.limits.max_record_bytes
+        self._iota = pa.array([], pa.int64())  # 0, 1, 2, ... (grown as blocks need)
 
     def run(self, body: Prefixed, data: bytes, pos: Position) -> Resume | None:
         """Validate records from ``data`` (the bytes after the header) and the rest of
         ``body``. None when the file is done; else what the row path must read on from
         ``pos`` (updated to the lines consumed)."""
         pending = data
+        pending_lfs = data.count(b"\n")
         while True:
             try:
                 chunk = body.read(CHUNK)
@@ -380,28 +460,32 @@ class ColumnarCsv:
             buf = pending + chunk if pending else chunk
             if not buf:
                 return None
+            # The body counted the chunk's line feeds: the block's are known without
+            # counting them again.
+            buf_lfs = pending_lfs + (body.newlines if chunk else 0)
             cut = _safe_cut(buf) if chunk else len(buf)
             if cut == 0:
                 if len(buf) > _MAX_PENDING:
                     return Resume(buf, body, None)
-                pending = buf
+                pending, pending_lfs = buf, buf_lfs
                 continue
             block, pending = buf[:cut], buf[cut:]
-            if not self._block(block, pos):
+            pending_lfs = pending.count(b"\n")
+            if not self._block(block, pos, buf_lfs - pending_lfs):
                 return Resume(buf, body, None)
             if not chunk:
                 return None
 
     # -- one block -------------------------------------------------------------------
-    def _block(self, block: bytes, pos: Position) -> bool:
-        """Validate the block's records; False (nothing recorded) if the row path must."""
+    def _block(self, block: bytes, pos: Position, lfs: int) -> bool:
+        """Validate the block's records (``lfs``: its line feeds); False (nothing
+        recorded) if the row path must."""
         pa, pc = self._pa, self._pc
-        if b'"' in block and _QUOTED.sub(b"", block).count(b'"'):
+        if b'"' in block and _ALL_QUOTED.match(block) is None:
             return False
-        crs = block.count(b"\r")
-        lfs = block.count(b"\n")
-        crlfs = block.count(b"\r\n") if crs else 0
-        terminators = lfs + crs - crlfs
+        # A CR ends a line unless an LF follows (then the LF is counted).
+        bare_crs = len(_BARE_CR.findall(block)) if b"\r" in block else 0
+        terminators = lfs + bare_crs
         lines = terminators + (0 if block[-1] in b"\r\n" else 1)
         if len(block) > self._line_limit and _longest_line_over(block, self._line_limit):
             return False
@@ -424,19 +508,31 @@ class ColumnarCsv:
             return False
         steps = None  # physical lines per row, when some cell holds a line break
         if lines != n:
-            steps = self._row_lines(columns, n, lines - n, crs > crlfs)
+            steps = self._row_lines(columns, n, lines - n, bare_crs > 0)
             if steps is None:
                 return False
         plan, col = self.plan, self.col
         ok = None
+        masks: list[tuple[int, Mask]] = []  # (column, cells its checks accept)
         for i in plan.required:
             present = pc.not_equal(columns[i], "")
+            masks.append((i, present))
             ok = present if ok is None else pc.and_(ok, present)
+        refused: dict[int, Any] = {}  # formula-free columns: the cells their check refused
+        required = set(plan.required)
         for i, check in plan.checks:
             column = columns[i]
-            good = pc.or_(check(column), pc.equal(column, ""))
+            good = check(column)
+            if i not in required:  # an empty cell is an absent value (refused if required)
+                good = pc.or_(good, pc.equal(column, ""))
+            masks.append((i, good))
             ok = good if ok is None else pc.and_(ok, good)
-        col.formula_cells += sum(_formulas(columns[i], pc) for i in plan.text)
+            if i in plan.formula_free:
+                refused[i] = None if pc.all(good).as_py() else pc.filter(column, pc.invert(good))
+        for i in plan.text:
+            cells = refused.get(i, columns[i]) if i in plan.formula_free else columns[i]
+            if cells is not None:
+                col.formula_cells += _formulas(cells, pc)
         first_record = col.records + 1
         first_line = pos.lines + 1
         col.records += n
@@ -446,13 +542,29 @@ class ColumnarCsv:
             wheres: Any = consecutive(first_record, first_line, 1, n)
         else:
             starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
-            records = pa.array(range(first_record, first_record + n), pa.int64())
-            wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts).to_pylist()
+            records = pc.add(self._iota_to(n), first_record)
+            wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
         bad: list[int] = []
+        suspects: list[frozenset[str]] = []
         if ok is not None and not pc.all(ok).as_py():
-            bad = pc.indices_nonzero(pc.invert(ok)).to_pylist()
-        self._record(columns, n, ok, bad, wheres)
+            at = pc.indices_nonzero(pc.invert(ok))
+            bad = at.to_pylist()
+            suspects = self._suspects(masks, at)
+        self._record(columns, n, ok, bad, suspects, wheres)
         return True
+
+    def _suspects(self, masks: list[tuple[int, Mask]], at: Any) -> list[frozenset[str]]:
+        """For each refused row (indices ``at``), the columns whose check refused it."""
+        pc, header = self._pc, self.plan.header
+        names: list[set[str]] = [set() for _ in range(len(at))]
+        for i, mask in masks:
+            taken = pc.take(mask, at)
+            if pc.all(taken).as_py():
+                continue
+            for row, accepted in enumerate(taken.to_pylist()):
+                if not accepted:
+                    names[row].add(header[i])
+        return [frozenset(n) for n in names]
 
     def _row_lines(self, columns: list[Any], n: int, breaks: int, bare_cr: bool) -> Any:
         """Physical lines of each row (1 plus the line breaks in its cells, counted as
@@ -463,9 +575,10 @@ class ColumnarCsv:
         are its rows, all the breaks in cells, and blank lines). Without a bare CR in the
         block every CR in a cell is part of a CRLF, so counting LFs is enough.
         """
-        pa, pc = self._pa, self._pc
-        steps = pa.array([1] * n, pa.int64())
+        pc = self._pc
+        steps = pc.add(pc.multiply(self._iota_to(n), 0), 1)
         found = 0
+        holding: list[int] = []
         for i in self._break_order:
             column = columns[i]
             count = pc.count_substring(column, "\n")
@@ -478,39 +591,54 @@ class ColumnarCsv:
             if total:
                 steps = pc.add(steps, count)
                 found += total
+                holding.append(i)
                 if found >= breaks:
                     break
+        # The next block looks first where this one's breaks were (its rows are alike).
+        self._break_order = [*holding, *(i for i in self._break_order if i not in holding)]
         return steps if found == breaks else None
 
-    def _record(self, columns: list[Any], n: int, ok: Any, bad: list[int], wheres: Any) -> None:
-        """Keys and times of the valid rows, and the exact check of the others, in file
-        order (so a duplicate is reported against its first occurrence)."""
+    def _record(
+        self,
+        columns: list[Any],
+        n: int,
+        ok: Any,
+        bad: list[int],
+        suspects: list[frozenset[str]],
+        wheres: Any,
+    ) -> None:
+        """Keys and times of the valid rows, and the exact check of the others.
+
+        Keys go to the collector's sorted runs as Arrow arrays (duplicates are found
+        when they are sorted, so the order keys arrive in does not matter); times are
+        taken in file order, so that equal instants resolve as they always do (the
+        first one seen stays)."""
         pc, plan, col = self._pc, self.plan, self.col
-        keys: list[Any] | None = None
         if plan.key is not None:
-            column = columns[plan.key]
-            keys = column.to_pylist()
-            if pc.any(pc.equal(column, "")).as_py():
-                keys = [k or None for k in keys]
+            keys = columns[plan.key]
+            places = self._places(wheres, n)
+            keep = ok
+            if pc.any(pc.equal(keys, "")).as_py():
+                present = pc.not_equal(keys, "")
+                keep = present if keep is None else pc.and_(keep, present)
+            if keep is not None:
+                keys, places = pc.filter(keys, keep), pc.filter(places, keep)
+            col.add_arrow_keys(keys, places)
         if not bad:
-            col.valid_values(keys, self._times(columns, None), wheres)
+            col.valid_values(None, self._times(columns, None), ())
             return
         rows = self._rows(columns, bad)
         before = col.invalid
-        start = 0
-        for i, row in zip(bad, rows, strict=True):
-            if keys is not None and i > start:
-                col.valid_values(keys[start:i], None, wheres[start:i])
-            self._exact([row], [wheres[i]])
-            start = i + 1
-        if keys is not None and start < n:
-            col.valid_values(keys[start:], None, wheres[start:])
+        self._exact(
+            rows,
+            [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad],
+            suspects,
+        )
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
             return
-        # Some refused row was valid after all: its time was taken in file order by the
-        # exact check; the others' are taken a run at a time in the same order, so that
-        # equal instants resolve as they always do (the first one seen stays).
+        # Some refused row was valid after all: its time was taken by the exact check;
+        # the others' are taken a run at a time in file order.
         if plan.time is None:
             return
         texts = columns[plan.time].to_pylist()
@@ -520,6 +648,19 @@ class ColumnarCsv:
             if run:
                 col.valid_values(None, self._to_times(run), ())
             start = i + 1
+
+    def _places(self, wheres: Any, n: int) -> Any:
+        """pack(record, line) of the block's rows as an int64 array."""
+        if not isinstance(wheres, range):
+            return wheres
+        pc = self._pc
+        return pc.add(pc.multiply(self._iota_to(n), wheres.step), wheres.start)
+
+    def _iota_to(self, n: int) -> Any:
+        """0, 1, ..., n - 1 as an int64 array (one array, grown as blocks need)."""
+        if len(self._iota) < n:
+            self._iota = self._pa.array(range(max(n, 2 * len(self._iota))), self._pa.int64())
+        return self._iota.slice(0, n)
 
     def _rows(self, columns: list[Any], index: list[int]) -> list[list[str]]:
         """The cells of the rows at ``index``, as the csv module gives them."""
@@ -536,7 +677,8 @@ class ColumnarCsv:
         column = columns[plan.time]
         if ok is not None:
             column = pc.filter(column, ok)
-        column = pc.filter(column, pc.not_equal(column, ""))
+        if plan.time not in plan.required:  # a valid row's required cell is not empty
+            column = pc.filter(column, pc.not_equal(column, ""))
         if len(column) == 0:
             return []
         if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
@@ -571,7 +713,7 @@ _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 def _safe_cut(buf: bytes) -> int:
     """Just after the last line feed outside quotes (0 if none): the ``"`` before it are
-    even. Only a cut the whole-record check (``_QUOTED``) then confirms is kept."""
+    even. Only a cut the whole-record check (``_ALL_QUOTED``) then confirms is kept."""
     cut = buf.rfind(b"\n") + 1
     if cut == 0 or b'"' not in buf:
         return cut

@@ -388,11 +388,16 @@ class RecordRules:
         return cls(rules, required, closed, {r.name: r for r in rules})
 
     def problems(
-        self, values: Mapping[str, Any], earlier: Mapping[str, str] | None = None
+        self,
+        values: Mapping[str, Any],
+        earlier: Mapping[str, str] | None = None,
+        *,
+        only: frozenset[str] | None = None,
     ) -> list[tuple[str, str]]:
         """(path, message) of each problem of an object's values (tree values, see
         :func:`parse_tree`); ``earlier`` holds problems already found for some properties
-        (a CSV cell that spells no value of its column's type), reported in their place."""
+        (a CSV cell that spells no value of its column's type), reported in their place.
+        ``only``: the properties looked at (``values`` holds no others); None: all."""
         out: list[tuple[str, str]] = []
         earlier = earlier or {}
         known = {r.name for r in self.rules}
@@ -401,6 +406,8 @@ class RecordRules:
                 (f"$.{k}", f"Object contains unknown field `{k}`") for k in values if k not in known
             ]
         for rule in self.rules:
+            if only is not None and rule.name not in only:
+                continue
             if rule.name in earlier:
                 out.append((f"$.{rule.name}", earlier[rule.name]))
                 continue

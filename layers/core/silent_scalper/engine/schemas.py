@@ -196,8 +196,18 @@ class CompiledSchema:
             return Checked(errors)
         return self._valid(dict(tree.pairs))
 
-    def check_cells(self, cells: Mapping[str, str]) -> Checked:
-        """Every problem of one CSV row (its non-empty cells by column), or its key and time."""
+    def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
+        """Every problem of one CSV row (its non-empty cells by column), or its key and time.
+
+        ``only``: the columns that can hold a problem (another check accepted every other
+        cell, and a cell's problems depend on that cell alone); the row's problems are
+        then found from those, in the same order. A row without any is checked whole, for
+        its key and time.
+        """
+        if only is not None and self._rules is not None:
+            found = self._cell_problems({k: v for k, v in cells.items() if k in only}, only)
+            if found:
+                return Checked(found)
         if self._rules is None:
             values = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
             errors = self._validator_problems(values)
@@ -219,6 +229,25 @@ class CompiledSchema:
         if problems:
             return Checked([RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems])
         return self._valid(tree_values)
+
+    def _cell_problems(self, cells: Mapping[str, str], names: frozenset[str]) -> list[RecordError]:
+        """The problems of the properties ``names`` given their non-empty ``cells``."""
+        assert self._rules is not None
+        by_name = self._rules.by_name
+        tree_values: dict[str, Any] = {}
+        cell_problems: dict[str, str] = {}
+        for prop, cell in cells.items():
+            rule = by_name.get(prop)
+            if rule is None:
+                tree_values[prop] = cell
+                continue
+            value, problem = rule.from_cell(cell)
+            if problem is None:
+                tree_values[prop] = value
+            else:
+                cell_problems[prop] = problem
+        problems = self._rules.problems(tree_values, cell_problems, only=names)
+        return [RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems]
 
     def _tree_problems(self, tree: Obj) -> list[RecordError]:
         if self.name == ANY_SCHEMA:

@@ -20,7 +20,7 @@ import bisect
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -231,3 +231,213 @@ class UniqueTracker:
             runs = merged
         for _, dups in self._merge(runs, keep=False):
             yield from dups
+
+
+#: Keys per record batch of a sorted run on disk (the merge holds one batch per run).
+_RUN_BATCH = 4_096
+#: Runs merged at once (more are merged in groups first), bounding the merge's memory.
+_RUN_FANIN = 16
+
+
+class SortedRunTracker:
+    """:class:`UniqueTracker`'s contract for keys that arrive as Arrow arrays (the
+    columnar CSV path), with the duplicates found in bulk by sorting, not one dict
+    lookup per key (which cost more than parsing the file).
+
+    Keys are held as Arrow arrays (a key added from Python, by the exact check, is
+    buffered beside them) up to ``entries``; then they are sorted by key and place, equal
+    neighbours are the duplicates (reported against the first place, with ``report``),
+    and the first occurrences are written as a sorted run, in record batches of
+    ``_RUN_BATCH``. At the end what is held is sorted the same way and the runs are
+    merged like :class:`UniqueTracker`'s, a batch per run at a time (in groups of
+    ``_RUN_FANIN`` runs), so memory is the store or the merge, whatever the file size.
+
+    A duplicate is therefore reported when its store is sorted, not when it is added:
+    the collector keeps the first errors by place whatever order they are found in, so
+    the summary is the one a dict lookup per key gives.
+    """
+
+    def __init__(self, entries: int, report: Callable[[str, int, int], None]) -> None:
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.compute as pc  # noqa: PLC0415
+
+        self._pa, self._pc = pa, pc
+        self._cap = max(1, entries)
+        self._report = report
+        self._keys: list[Any] = []
+        self._wheres: list[Any] = []
+        self._py_keys: list[str] = []
+        self._py_wheres: list[int] = []
+        self._held = 0
+        self._runs: list[Path] = []
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._names = itertools.count()
+        self.count = 0
+
+    def close(self) -> None:
+        """Delete spilled runs."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        self._runs.clear()
+
+    @property
+    def spilled(self) -> int:
+        """How many sorted runs went to disk."""
+        return len(self._runs)
+
+    def add(self, key: Any, where: int) -> int | None:
+        """Add one value (None and UNSET are not values); duplicates are reported later."""
+        if key is None or key is msgspec.UNSET:
+            return None
+        self._py_keys.append(key)
+        self._py_wheres.append(where)
+        self._added(1)
+        return None
+
+    def add_batch(self, keys: list[Any], wheres: Sequence[int]) -> bool:
+        """Add many values (always True: nothing is left for the caller to add)."""
+        for key, where in zip(keys, wheres, strict=True):
+            self.add(key, where)
+        return True
+
+    def add_arrow(self, keys: Any, wheres: Any) -> None:
+        """Add a string array of values (no nulls) with an int64 array of their places."""
+        if len(keys):
+            if isinstance(keys, self._pa.ChunkedArray):
+                keys, wheres = keys.combine_chunks(), wheres.combine_chunks()
+            self._keys.append(keys)
+            self._wheres.append(wheres)
+            self._added(len(keys))
+
+    def _added(self, n: int) -> None:
+        self.count += n
+        self._held += n
+        if self._held >= self._cap:
+            self._spill()
+
+    def _take_store(self) -> tuple[Any, Any]:
+        pa = self._pa
+        keys, wheres = self._keys, self._wheres
+        if self._py_keys:
+            keys = [*keys, pa.array(self._py_keys, pa.string())]
+            wheres = [*wheres, pa.array(self._py_wheres, pa.int64())]
+        self._keys, self._wheres, self._py_keys, self._py_wheres = [], [], [], []
+        self._held = 0
+        if not keys:
+            return pa.array([], pa.string()), pa.array([], pa.int64())
+        return pa.concat_arrays(keys), pa.concat_arrays(wheres)
+
+    def _spill(self) -> None:
+        keys, wheres = self._take_store()
+        first_keys, first_wheres = self._sorted_firsts(keys, wheres, self._report)
+        self._runs.append(self._write(first_keys, first_wheres))
+
+    def _sorted_firsts(
+        self, keys: Any, wheres: Any, report: Callable[[str, int, int], None]
+    ) -> tuple[Any, Any]:
+        """Sort by key then place; report each later occurrence against the first one;
+        return the first occurrences, sorted by key."""
+        pa, pc = self._pa, self._pc
+        table = pa.table({"k": keys, "w": wheres})
+        order = pc.sort_indices(table, sort_keys=[("k", "ascending"), ("w", "ascending")])
+        table = table.take(order)
+        keys = table.column("k").combine_chunks()
+        wheres = table.column("w").combine_chunks()
+        n = len(keys)
+        if n < 2:
+            return keys, wheres
+        same = pc.equal(keys.slice(1), keys.slice(0, n - 1))
+        if not pc.any(same).as_py():
+            return keys, wheres
+        repeat = pa.concat_arrays([pa.array([False]), same])
+        firsts = pc.fill_null_forward(pc.if_else(repeat, pa.scalar(None, pa.int64()), wheres))
+        at = pc.indices_nonzero(repeat)
+        for key, where, first in zip(
+            pc.take(keys, at).to_pylist(),
+            pc.take(wheres, at).to_pylist(),
+            pc.take(firsts, at).to_pylist(),
+            strict=True,
+        ):
+            report(key, where, first)
+        keep = pc.invert(repeat)
+        return pc.filter(keys, keep), pc.filter(wheres, keep)
+
+    def _write(self, keys: Any, wheres: Any) -> Path:
+        """One sorted run on disk, in record batches of ``_RUN_BATCH`` keys."""
+        return self._write_steps(iter([(keys, wheres)]))
+
+    def _write_steps(self, steps: Iterator[tuple[Any, Any]]) -> Path:
+        """A sorted run written from consecutive sorted pieces, as they come."""
+        pa = self._pa
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
+        path = Path(self._tmp.name) / f"run{next(self._names)}.arrow"
+        schema = pa.schema([("k", pa.string()), ("w", pa.int64())])
+        with pa.OSFile(str(path), "wb") as out, pa.ipc.new_file(out, schema) as writer:
+            for keys, wheres in steps:
+                batch = pa.record_batch([keys, wheres], schema=schema)
+                for at in range(0, len(keys), _RUN_BATCH):
+                    writer.write_batch(batch.slice(at, _RUN_BATCH))
+        return path
+
+    def finish(self) -> Iterator[Duplicate]:
+        """Yield ``(value, where, first_where)`` for every later occurrence of a value
+        not already reported."""
+        found: list[Duplicate] = []
+        if not self._runs:
+            keys, wheres = self._take_store()
+            self._sorted_firsts(keys, wheres, lambda *dup: found.append(dup))
+            yield from found
+            return
+        if self._held:
+            self._spill()
+        runs = list(self._runs)
+        while len(runs) > _RUN_FANIN:
+            merged: list[Path] = []
+            for i in range(0, len(runs), _RUN_FANIN):
+                group = runs[i : i + _RUN_FANIN]
+                # Written a step at a time: the group's keys are never all in memory.
+                merged.append(self._write_steps(self._merge(group)))
+                for path in group:
+                    os.unlink(path)
+            runs = merged
+        for _ in self._merge(runs):
+            pass
+
+    def _merge(self, runs: list[Path]) -> Iterator[tuple[Any, Any]]:
+        """Merge sorted runs a step at a time (as ``UniqueTracker._merge``): each step
+        takes every run's keys up to the smallest last key of the runs' current batches,
+        reports the duplicates among them and yields their first occurrences, sorted."""
+        pa = self._pa
+        cursors: list[list[Any]] = []
+        for run in runs:
+            reader = pa.ipc.open_file(pa.OSFile(str(run), "rb"))
+            if reader.num_record_batches:
+                batch = reader.get_batch(0)
+                cursors.append([batch.column(0), batch.column(1), 0, reader, 1])
+        while cursors:
+            bound = min(c[0][len(c[0]) - 1].as_py() for c in cursors)
+            keys: list[Any] = []
+            wheres: list[Any] = []
+            live = []
+            for c in cursors:
+                end = bisect.bisect_right(c[0], bound, lo=c[2], key=_as_py)
+                keys.append(c[0].slice(c[2], end - c[2]))
+                wheres.append(c[1].slice(c[2], end - c[2]))
+                c[2] = end
+                if end >= len(c[0]):
+                    reader = c[3]
+                    if c[4] >= reader.num_record_batches:
+                        continue
+                    batch = reader.get_batch(c[4])
+                    c[0], c[1], c[2], c[4] = batch.column(0), batch.column(1), 0, c[4] + 1
+                live.append(c)
+            cursors = live
+            yield self._sorted_firsts(
+                pa.concat_arrays(keys), pa.concat_arrays(wheres), self._report
+            )
+
+
+def _as_py(scalar: Any) -> Any:
+    return scalar.as_py()
