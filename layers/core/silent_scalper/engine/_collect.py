@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -203,6 +203,17 @@ def consecutive(first_record: int, first_line: int, line_step: int, count: int) 
     step = pack(1, line_step)
     start = pack(first_record, first_line)
     return range(start, start + step * count, step)
+
+
+def runs_between(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
+    """The runs [a, z) of records 0..count-1 between the (sorted) refused ones."""
+    at = 0
+    for k in refused:
+        if k > at:
+            yield at, k
+        at = k + 1
+    if count > at:
+        yield at, count
 
 
 def json_formulas(data: bytes) -> int:

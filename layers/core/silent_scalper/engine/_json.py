@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import msgspec
@@ -17,6 +16,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     json_formulas,
+    runs_between,
 )
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
@@ -338,7 +338,7 @@ def _json_sifted(
     ):
         wheres = list(
             itertools.chain.from_iterable(
-                consecutive(index + a + 1, 0, 0, z - a) for a, z in _runs(refused, count)
+                consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
             )
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
@@ -400,20 +400,9 @@ def _framed(items: list[tuple[msgspec.Raw, int]], i: int, j: int) -> bytes:
 def _kept(count: int, refused: list[int]) -> list[int]:
     """Indices 0..count-1 less ``refused`` (sorted)."""
     out: list[int] = []
-    for a, z in _runs(refused, count):
+    for a, z in runs_between(refused, count):
         out += range(a, z)
     return out
-
-
-def _runs(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
-    """The runs [a, z) of 0..count-1 between the (sorted) refused indices."""
-    at = 0
-    for k in refused:
-        if k > at:
-            yield at, k
-        at = k + 1
-    if count > at:
-        yield at, count
 
 
 #: Records a failing group is narrowed to before each is checked alone.

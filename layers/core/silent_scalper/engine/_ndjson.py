@@ -6,7 +6,6 @@ import bisect
 import itertools
 import operator
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from silent_scalper.engine._collect import (
@@ -16,6 +15,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     json_formulas,
+    runs_between,
 )
 from silent_scalper.engine._source import CHUNK, Prefixed
 from silent_scalper.engine.schemas import Checked, _without
@@ -231,7 +231,7 @@ def _record_sifted(
         wheres = list(
             itertools.chain.from_iterable(
                 consecutive(base + a + 1, first_line + a, 1, b - a)
-                for a, b in _runs(refused, len(lines))
+                for a, b in runs_between(refused, len(lines))
             )
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
@@ -254,17 +254,6 @@ def _record_sifted(
             col.records = base + k
             _ndjson_lines([lines[k]], first_line + k, col)
         at = k + 1
-
-
-def _runs(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
-    """The runs [a, b) of lines 0..count-1 between the (sorted) refused ones."""
-    at = 0
-    for k in refused:
-        if k > at:
-            yield at, k
-        at = k + 1
-    if count > at:
-        yield at, count
 
 
 def _ndjson_narrow(

@@ -212,40 +212,35 @@ class CompiledSchema:
             values = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
             errors = self._validator_problems(values)
             return Checked(errors) if errors else self._valid(values)
-        by_name = self._rules.by_name
-        tree_values: dict[str, Any] = {}
-        cell_problems: dict[str, str] = {}
-        for prop, cell in cells.items():
-            rule = by_name.get(prop)
-            if rule is None:
-                tree_values[prop] = cell
-                continue
-            value, problem = rule.from_cell(cell)
-            if problem is None:
-                tree_values[prop] = value
-            else:
-                cell_problems[prop] = problem
+        tree_values, cell_problems = self._read_cells(cells)
         problems = self._rules.problems(tree_values, cell_problems)
         if problems:
             return Checked([RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems])
         return self._valid(tree_values)
 
-    def _cell_problems(self, cells: Mapping[str, str], names: frozenset[str]) -> list[RecordError]:
-        """The problems of the properties ``names`` given their non-empty ``cells``."""
+    def _read_cells(self, cells: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Each cell read by its property's rule: the values read, and the problem of each
+        cell that could not be (a property without a rule keeps its text)."""
         assert self._rules is not None
         by_name = self._rules.by_name
-        tree_values: dict[str, Any] = {}
-        cell_problems: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        problems: dict[str, str] = {}
         for prop, cell in cells.items():
             rule = by_name.get(prop)
             if rule is None:
-                tree_values[prop] = cell
+                values[prop] = cell
                 continue
             value, problem = rule.from_cell(cell)
             if problem is None:
-                tree_values[prop] = value
+                values[prop] = value
             else:
-                cell_problems[prop] = problem
+                problems[prop] = problem
+        return values, problems
+
+    def _cell_problems(self, cells: Mapping[str, str], names: frozenset[str]) -> list[RecordError]:
+        """The problems of the properties ``names`` given their non-empty ``cells``."""
+        assert self._rules is not None
+        tree_values, cell_problems = self._read_cells(cells)
         problems = self._rules.problems(tree_values, cell_problems, only=names)
         return [RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems]
 

@@ -48,6 +48,30 @@ def unpack(where: int) -> tuple[int, int]:
     return where >> _LINE_BITS, where & _LINE_MASK
 
 
+class _RunFiles:
+    """The sorted runs a tracker spilled: files in one temporary folder made on first use,
+    deleted with it on :meth:`close`."""
+
+    def __init__(self, suffix: str) -> None:
+        self.paths: list[Path] = []
+        self._suffix = suffix
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._names = itertools.count()
+
+    def new_path(self) -> Path:
+        """A fresh file name in the folder (not added to :attr:`paths`)."""
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
+        return Path(self._tmp.name) / f"run{next(self._names)}{self._suffix}"
+
+    def close(self) -> None:
+        """Delete the folder and every run in it."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+        self.paths.clear()
+
+
 class UniqueTracker:
     """Collects key values with their places; reports duplicates in order of appearance.
 
@@ -58,12 +82,10 @@ class UniqueTracker:
     def __init__(self, memory_entries: int) -> None:
         self._cap = max(1, memory_entries)
         self._seen: dict[str, int] = {}
-        self._runs: list[Path] = []
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._runs = _RunFiles(".jsonl")
         self.count = 0  # values added (duplicates included)
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(tuple[list[str], list[int]])
-        self._names = itertools.count()
 
     def __enter__(self) -> Self:
         return self
@@ -78,15 +100,12 @@ class UniqueTracker:
 
     def close(self) -> None:
         """Delete spilled runs."""
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-        self._runs.clear()
+        self._runs.close()
 
     @property
     def spilled(self) -> int:
         """How many sorted runs went to disk."""
-        return len(self._runs)
+        return len(self._runs.paths)
 
     def add_batch(self, keys: list[Any], wheres: Sequence[int]) -> bool:
         """Add many records' keys in C-speed bulk; False if any might be a duplicate.
@@ -123,19 +142,16 @@ class UniqueTracker:
         return None
 
     def _spill(self) -> None:
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
         keys = sorted(self._seen)
         wheres = list(map(self._seen.__getitem__, keys))
-        self._runs.append(self._write(keys, wheres))
+        self._runs.paths.append(self._write(keys, wheres))
         self._seen.clear()
 
     def _write(self, keys: list[str], wheres: list[int], path: Path | None = None) -> Path:
         """Write sorted, unique keys as blocks of ``_BLOCK``: one JSON line each
         (JSON escapes newlines, so a line never splits a value)."""
-        assert self._tmp is not None
         if path is None:
-            path = Path(self._tmp.name) / f"run{next(self._names)}.jsonl"
+            path = self._runs.new_path()
         encode = self._encoder.encode
         with path.open("ab") as fh:
             for i in range(0, len(keys), _BLOCK):
@@ -210,17 +226,16 @@ class UniqueTracker:
         Only duplicates that :meth:`add` did not already return are yielded (those that
         span a spill).
         """
-        if not self._runs:
+        if not self._runs.paths:
             return
         self._spill()
-        runs = list(self._runs)
+        runs = list(self._runs.paths)
         while len(runs) > _FANIN:
             # Too many files to open at once: merge groups into runs of unique keys first.
             merged: list[Path] = []
             for i in range(0, len(runs), _FANIN):
                 group = runs[i : i + _FANIN]
-                assert self._tmp is not None
-                out = Path(self._tmp.name) / f"run{next(self._names)}.jsonl"
+                out = self._runs.new_path()
                 out.touch()
                 for (keys, wheres), dups in self._merge(group):
                     yield from dups
@@ -269,22 +284,17 @@ class SortedRunTracker:
         self._py_keys: list[str] = []
         self._py_wheres: list[int] = []
         self._held = 0
-        self._runs: list[Path] = []
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._names = itertools.count()
+        self._runs = _RunFiles(".arrow")
         self.count = 0
 
     def close(self) -> None:
         """Delete spilled runs."""
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-        self._runs.clear()
+        self._runs.close()
 
     @property
     def spilled(self) -> int:
         """How many sorted runs went to disk."""
-        return len(self._runs)
+        return len(self._runs.paths)
 
     def add(self, key: Any, where: int) -> int | None:
         """Add one value (None and UNSET are not values); duplicates are reported later."""
@@ -331,7 +341,7 @@ class SortedRunTracker:
     def _spill(self) -> None:
         keys, wheres = self._take_store()
         first_keys, first_wheres = self._sorted_firsts(keys, wheres, self._report)
-        self._runs.append(self._write(first_keys, first_wheres))
+        self._runs.paths.append(self._write(first_keys, first_wheres))
 
     def _sorted_firsts(
         self, keys: Any, wheres: Any, report: Callable[[str, int, int], None]
@@ -370,9 +380,7 @@ class SortedRunTracker:
     def _write_steps(self, steps: Iterator[tuple[Any, Any]]) -> Path:
         """A sorted run written from consecutive sorted pieces, as they come."""
         pa = self._pa
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="scalper-unique-")
-        path = Path(self._tmp.name) / f"run{next(self._names)}.arrow"
+        path = self._runs.new_path()
         schema = pa.schema([("k", pa.string()), ("w", pa.int64())])
         with pa.OSFile(str(path), "wb") as out, pa.ipc.new_file(out, schema) as writer:
             for keys, wheres in steps:
@@ -385,14 +393,14 @@ class SortedRunTracker:
         """Yield ``(value, where, first_where)`` for every later occurrence of a value
         not already reported."""
         found: list[Duplicate] = []
-        if not self._runs:
+        if not self._runs.paths:
             keys, wheres = self._take_store()
             self._sorted_firsts(keys, wheres, lambda *dup: found.append(dup))
             yield from found
             return
         if self._held:
             self._spill()
-        runs = list(self._runs)
+        runs = list(self._runs.paths)
         while len(runs) > _RUN_FANIN:
             merged: list[Path] = []
             for i in range(0, len(runs), _RUN_FANIN):
