@@ -43,6 +43,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from scalper.sfn_mock.asl import Definition, PathError
+from scalper.sfn_mock.model import read_json_file
 from scalper.sfn_mock.runner import ExecutionTrace
 
 #: How the expectations file is named beside its mock file.
@@ -151,16 +152,7 @@ class Expectations(BaseModel):
     @classmethod
     def load(cls, path: Path) -> Expectations:
         """Read and check an expectations file."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ExpectationsError(f"{path}: cannot read: {exc.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExpectationsError(
-                f"{path}: line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}"
-            ) from None
+        data = read_json_file(path, ExpectationsError)
         try:
             loaded = cls.model_validate(data)
         except ValidationError as exc:

@@ -166,6 +166,19 @@ class StateMachineMocks(BaseModel):
     TestCases: dict[str, dict[str, str]]
 
 
+def read_json_file(path: Path, error: type[Exception]) -> object:
+    """The JSON in ``path``; ``error`` naming the file (and the line and column of bad JSON)
+    when it cannot be read or parsed."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}") from None
+
+
 class MockConfig(BaseModel):
     """A whole ``MockConfigFile.json``, checked for consistency."""
 
@@ -206,17 +219,7 @@ class MockConfig(BaseModel):
     @classmethod
     def load(cls, path: Path) -> MockConfig:
         """Read and check a ``MockConfigFile.json``."""
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise MockConfigError(f"{path}: cannot read: {exc.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise MockConfigError(
-                f"{path}: line {exc.lineno}, column {exc.colno}: not JSON: {exc.msg}"
-            ) from None
-        return cls.from_json(data, source=str(path))
+        return cls.from_json(read_json_file(path, MockConfigError), source=str(path))
 
     def test_case(self, state_machine: str, test_case: str) -> dict[str, MockedResponse]:
         """State name -> mocked response of one test case; ``KeyError`` says what is missing."""
