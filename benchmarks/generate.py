@@ -102,11 +102,6 @@ class GeneratedFile:
     first_submitted_at: str
     last_submitted_at: str
 
-    @property
-    def block_bytes(self) -> float:
-        """Mean bytes per block, used to cap peers to a prefix of whole records."""
-        return self.size / self.blocks
-
 
 def parse_size(text: str) -> int:
     """Parse ``"10MB"``, ``"1GB"``, ``"500KB"`` or a plain byte count (decimal units)."""

@@ -165,12 +165,7 @@ class Resolver:
             # it differ between two local stacks as they do between two deployed ones.
             "AWS::StackId": (
                 f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/"
-                f"{self.stack_name}/"
-                + str(
-                    uuid.uuid5(
-                        uuid.NAMESPACE_URL, f"{self.account_id}/{self.region}/{self.stack_name}"
-                    )
-                )
+                f"{self.stack_name}/{self._stack_uuid}"
             ),
             "AWS::NotificationARNs": [],
             "AWS::NoValue": NO_VALUE,

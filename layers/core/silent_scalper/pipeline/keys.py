@@ -29,8 +29,6 @@ from botocore.exceptions import ClientError
 from silent_scalper.records import ObjectGone
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-
     from silent_scalper.pipeline.models import StepInput
 
 #: What S3 answers when a key, or a version under that key, does not exist. A HEAD has no
@@ -88,9 +86,3 @@ def first_existing[T: Mapping[str, Any]](
         "as delivered or its decoded form holds the version the event names"
     )
     raise ObjectGone(msg)
-
-
-def resolve_key(s3: S3Client, step: StepInput, *, hint: str | None = None) -> str:
-    """The real key of the object version ``step``'s event names (a ``HeadObject`` per try)."""
-    key, _ = first_existing(step, lambda k: s3.head_object(**step.get_args(k)), hint=hint)
-    return key

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -547,13 +546,6 @@ def settle(
         status,
         "still invalid: the Quarantine step replaced the copy and its report",
     )
-
-
-def record_json(record: MetadataRecord | Mapping[str, Any]) -> dict[str, Any]:
-    """A record as plain JSON data (for reports and ``--json``)."""
-    if isinstance(record, MetadataRecord):
-        return record.model_dump(mode="json", exclude_none=True)
-    return json.loads(json.dumps(dict(record), default=str))  # type: ignore[no-any-return]
 
 
 def count_stuck(dynamodb: DynamoDBClient, table: str, *, claimed_before: str) -> int:
