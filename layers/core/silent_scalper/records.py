@@ -180,14 +180,6 @@ def execution_console_url(execution_arn: str, region: str, workflow_type: str) -
     return f"{base}#/v2/executions/details/{execution_arn}"
 
 
-def get_record(client: DynamoDBClient, table: str, pk: str) -> MetadataRecord | None:
-    """Read a terminal record, or ``None`` while there is none (or only a claim)."""
-    item = client.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
-    if item is None or item.get("status", {}).get("S") == Status.PROCESSING:
-        return None
-    return MetadataRecord.from_item(item)
-
-
 def current_owner(client: DynamoDBClient, table: str, pk: str) -> str | None:
     """The execution ARN that owns the record now (strongly consistent read)."""
     item = client.get_item(
