@@ -46,7 +46,7 @@ def test_the_stack_is_express_and_its_log_subscription_feeds_the_recorder(
     assert (machine.logging.level, machine.logging.include_data) == ("ALL", True)
     (subscription,) = express_stack.provisioned.subscriptions
     assert subscription.log_group == machine.logging.group
-    assert not [r for r in express_stack.provisioned.rules if "ExecutionEndedRule" in r.name]
+    assert "ExecutionEndedRule" not in {r.logical_id for r in express_stack.provisioned.rules}
 
 
 def test_retries_exhausted_fail_at_that_state_with_one_failed_record_and_one_alert(
