@@ -31,7 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -369,12 +369,7 @@ class LocalStack:
             lambdas.logical_id(function_arn)
         except KeyError:
             return "ResourceNotFoundException", f"Function not found: {function_arn}"
-        thread = threading.Thread(
-            target=self._run_event, args=(function_arn, payload.encode()), daemon=True
-        )
-        with self._clients_lock:
-            self._endings.add(thread)
-        thread.start()
+        self._start_ending(self._run_event, function_arn, payload.encode())
         return None, ""
 
     def _run_event(self, function_arn: str, body: bytes) -> None:
@@ -401,10 +396,18 @@ class LocalStack:
 
     def _execution_ended(self, run: EndedRun) -> None:
         """Called on moto's interpreter thread when an execution (or a redrive) ends."""
-        thread = threading.Thread(target=self._deliver_end, args=(run,), daemon=True)
+        self._start_ending(self._deliver_end, run)
+
+    def _start_ending(self, target: Callable[..., None], *args: Any) -> None:
+        """Run ``target`` on a thread `wait_for_endings` waits for (it discards itself).
+
+        Started while the lock is held, so a waiter never sees a thread it cannot join yet
+        (``start`` returns once the thread runs; the thread takes the lock only to end).
+        """
+        thread = threading.Thread(target=target, args=args, daemon=True)
         with self._clients_lock:
             self._endings.add(thread)
-        thread.start()
+            thread.start()
 
     def _deliver_end(self, run: EndedRun) -> None:
         try:
