@@ -285,8 +285,8 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
     sifted: list[bool] = []
     real = _ndjson._ndjson_sifted
 
-    def spy(block: bytes, first_line: int, col: Any) -> bool:
-        done = real(block, first_line, col)
+    def spy(block: bytes, first_line: int, col: Any, count: int) -> bool:
+        done = real(block, first_line, col, count)
         sifted.append(done)
         return done
 
@@ -294,7 +294,7 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
         mp.setattr(_ndjson, "_ndjson_sifted", spy)
         fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col: False)
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col, count: False)
         narrowed = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
     assert fast == narrowed
     assert len(data) > 3 * CHUNK

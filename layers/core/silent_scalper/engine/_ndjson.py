@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 import re
 from typing import Any
 
@@ -116,7 +115,7 @@ def _ndjson_block(
         col.records += len(objs)
         col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
         return bool(objs)
-    if col.schema.batches and _ndjson_sifted(block, first_line, col):
+    if col.schema.batches and _ndjson_sifted(block, first_line, col, lines):
         return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
@@ -131,107 +130,160 @@ def _ndjson_block(
     return saw
 
 
-#: Lines decoded at once while sifting a refused block: a refusal wastes at most the
-#: decoding of the lines before it in its window, a window costs one call.
-_SIFT = 32
-_ONES = itertools.repeat(1)
+#: Bytes of lines decoded at once while sifting (a window ends at the first line break
+#: past them): a refusal wastes at most the decoding of the lines before it in its
+#: window, a window costs one call.
+_SIFT_BYTES = 3072
 
 
-def _ndjson_sifted(block: bytes, first_line: int, col: Collector) -> bool:
-    """A refused block in one pass: decode it a window at a time, skipping each line
-    msgspec refuses, then run the batch checks once over everything decoded; only the
-    lines refused take the exact check. True when done; False (nothing recorded) when
-    the block needs the narrowing below: blank lines (records would not be lines), a
-    refusal that names no record, or repeated keys to find.
+def _ndjson_sifted(block: bytes, first_line: int, col: Collector, count: int) -> bool:
+    """A refused block of ``count`` lines in one pass: decode it a window at a time,
+    skipping each line msgspec refuses, then run the batch checks once over everything
+    decoded; only the lines refused take the exact check. True when done; False
+    (nothing recorded) when the block needs the narrowing below: blank lines (records
+    would not be lines), a refusal that names no record, or repeated keys to find.
+
+    No list of the block's lines is built: windows end at a line break found past
+    ``_SIFT_BYTES``, and the few lines needed (refused ones) are found by stepping from
+    line break to line break from the start of their window. Every window is taken to
+    hold no blank line (msgspec skips them, so a record index would not be a line
+    index); the totals prove it at the end, before anything is recorded.
     """
     schema = col.schema
-    lines = block.split(b"\n")
-    if not lines[-1]:
-        lines.pop()
-    count = len(lines)
-    starts = [0, *itertools.accumulate(map(operator.add, map(len, lines), _ONES))]
     view = memoryview(block)
+    find = block.find
+    size = len(block)
     decoded: list[Any] = []
     refused: list[int] = []  # line indices, in order
-    i = 0
-    while i < count:
-        j = min(i + _SIFT, count)
-        objs, bad, byte = schema.decode_lines(view[starts[i] : starts[j]])
-        if objs is None:
-            if byte is not None:
-                bad = _broken_line(block, starts, i, starts[i] + byte) - i
-            if bad is None or bad >= j - i:
-                return False
-            k = i + bad
-            objs = schema.decode_lines(view[starts[i] : starts[k]])[0] if k > i else []
-            if objs is None or len(objs) != k - i:
+    left_out: list[bytes] = []  # those lines
+    marks: list[int] = []  # the line index at the start of each window ...
+    marks_at: list[int] = []  # ... and where that line starts
+    line = 0  # the line at ``pos``
+    pos = 0
+    while pos < size:
+        marks.append(line)
+        marks_at.append(pos)
+        end = find(b"\n", pos + _SIFT_BYTES) + 1 or size
+        objs, bad, byte = schema.decode_lines(view[pos:end])
+        if objs is not None:
+            decoded += objs
+            line += len(objs)
+            pos = end
+            continue
+        if byte is not None:
+            bad = _broken_line(block, pos, pos + byte)
+        if bad is None:
+            return False
+        start = _line_start(find, pos, bad, end)
+        if start < 0:
+            return False
+        if bad:
+            objs = schema.decode_lines(view[pos:start])[0]
+            if objs is None or len(objs) != bad:
                 return False
             decoded += objs
-            refused.append(k)
-            i = k + 1
-            continue
-        if len(objs) != j - i:
-            return False  # blank lines: record k is not line k
-        decoded += objs
-        i = j
-    kept_at = _kept_lines(count, refused)
+        stop = find(b"\n", start, end)
+        stop = end if stop < 0 else stop
+        refused.append(line + bad)
+        left_out.append(block[start:stop])
+        line += bad + 1
+        pos = stop + 1
+    if line != count:
+        return False  # blank lines: record k was not line k somewhere
     flagged = schema.refused(decoded)
     if flagged is None:
         return False
     if flagged:
-        at = [kept_at[k] for k in flagged]
-        refused = sorted([*refused, *at])
+        more = _decoded_lines(flagged, refused)
+        more_lines = [_line_at(block, marks, marks_at, k) for k in more]
+        refused, left_out = _merged(refused, left_out, more, more_lines)
         decoded = _without(decoded, flagged)
-        kept_at = _kept_lines(count, refused)
-    left_out = [lines[k] for k in refused]
     if not all(line.strip(JSON_WS) for line in left_out):
         return False
     if not schema.keys_unrepeated(
-        block, decoded, left_out, lambda: b"\n".join(lines[k] for k in kept_at)
+        block,
+        decoded,
+        left_out,
+        lambda: b"\n".join(_without(_split_lines(block), refused)),
     ):
         return False
-    _record_sifted(lines, decoded, refused, first_line, col)
+    _record_sifted(left_out, count, decoded, refused, first_line, col)
     return True
 
 
-def _broken_line(block: bytes, starts: list[int], first: int, at: int) -> int:
-    """The line msgspec stopped on at byte ``at`` of broken JSON, from line ``first`` on.
-    Stopping at the very start of a line's value (nothing but whitespace before it on
-    its line) means the line before ended too soon: that one is named."""
-    line = bisect.bisect_right(starts, at) - 1
-    if line > first and not block[starts[line] : at].strip(JSON_WS):
+def _line_start(find: Any, pos: int, lines: int, end: int) -> int:
+    """Where the line ``lines`` line breaks after ``pos`` starts (-1 if not before ``end``)."""
+    for _ in range(lines):
+        pos = find(b"\n", pos, end) + 1
+        if not pos:
+            return -1
+    return pos if pos < end or lines == 0 else -1
+
+
+def _broken_line(block: bytes, first: int, at: int) -> int:
+    """The line (counted from the one starting at byte ``first``) msgspec stopped on at
+    byte ``at`` of broken JSON. Stopping at the very start of a line's value (nothing
+    but whitespace before it on its line) means the line before ended too soon: that
+    one is named."""
+    line = block.count(b"\n", first, at)
+    start = block.rfind(b"\n", first, at) + 1 or first
+    if line > 0 and not block[start:at].strip(JSON_WS):
         return line - 1
     return line
 
 
-def _kept_lines(count: int, refused: list[int]) -> list[int]:
-    """Indices 0..count-1 less ``refused`` (sorted)."""
+def _decoded_lines(indices: list[int], refused: list[int]) -> list[int]:
+    """The lines of decoded records ``indices`` (sorted): the lines less ``refused``
+    (sorted), numbered in order."""
     out: list[int] = []
-    at = 0
-    for k in refused:
-        out += range(at, k)
-        at = k + 1
-    out += range(at, count)
+    j = 0
+    for d in indices:
+        while j < len(refused) and refused[j] <= d + j:
+            j += 1
+        out.append(d + j)
     return out
 
 
+def _line_at(block: bytes, marks: list[int], marks_at: list[int], k: int) -> bytes:
+    """Line ``k`` of the block, stepped to from the last window start before it."""
+    at = bisect.bisect_right(marks, k) - 1
+    start = marks_at[at]
+    find = block.find
+    for _ in range(k - marks[at]):
+        start = find(b"\n", start) + 1
+    stop = find(b"\n", start)
+    return block[start:stop] if stop >= 0 else block[start:]
+
+
+def _merged(
+    lines: list[int], texts: list[bytes], more: list[int], more_texts: list[bytes]
+) -> tuple[list[int], list[bytes]]:
+    """Two sorted, disjoint lists of line indices merged, with their texts alongside."""
+    pairs = sorted([*zip(lines, texts, strict=True), *zip(more, more_texts, strict=True)])
+    return [k for k, _ in pairs], [text for _, text in pairs]
+
+
 def _record_sifted(
-    lines: list[bytes], decoded: list[Any], refused: list[int], first_line: int, col: Collector
+    left_out: list[bytes],
+    count: int,
+    decoded: list[Any],
+    refused: list[int],
+    first_line: int,
+    col: Collector,
 ) -> None:
-    """Record a sifted block as the narrowing would have: runs of accepted records as
-    batches and each refused line checked exactly, in line order. When every refused
-    line is invalid and no accepted key repeats, the order of reports cannot matter,
-    so the accepted records go in one batch."""
+    """Record a sifted block of ``count`` lines as the narrowing would have: runs of
+    accepted records (``decoded``) as batches and each refused line (``left_out[i]`` is
+    line ``refused[i]``) checked exactly, in line order. When every refused line is
+    invalid and no accepted key repeats, the order of reports cannot matter, so the
+    accepted records go in one batch."""
     base = col.records  # no blank lines: line k of the block is record base + k + 1
     limit = col.limits.max_record_bytes
-    checked = [
-        col.schema.check_record(lines[k]) if len(lines[k]) <= limit else None for k in refused
-    ]
+    checked = [col.schema.check_record(line) if len(line) <= limit else None for line in left_out]
     if all(result is not None and result.errors for result in checked):
         wheres = list(
             itertools.chain.from_iterable(
                 consecutive(base + a + 1, first_line + a, 1, b - a)
-                for a, b in runs_between(refused, len(lines))
+                for a, b in runs_between(refused, count)
             )
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
@@ -239,20 +291,20 @@ def _record_sifted(
                 assert result is not None
                 col.records = base + k + 1
                 _record_errors(col, result, first_line + k)
-            col.records = base + len(lines)
+            col.records = base + count
             return
     at = 0  # next line
     used = 0  # records of ``decoded`` recorded
-    for k in [*refused, len(lines)]:
+    for i, k in enumerate([*refused, count]):
         run = k - at
         if run:
             objs = decoded[used : used + run]
             used += run
             col.records = base + k
             col.valid_batch(objs, consecutive(base + at + 1, first_line + at, 1, run))
-        if k < len(lines):
+        if k < count:
             col.records = base + k
-            _ndjson_lines([lines[k]], first_line + k, col)
+            _ndjson_lines([left_out[i]], first_line + k, col)
         at = k + 1
 
 

@@ -106,12 +106,20 @@ class PatternCheck:
                 return i
         return 0  # pragma: no cover - all_match said one fails
 
-    def failures(self, objs: list[Any]) -> list[int]:
-        """The index of every record whose value does not match, in order. The distinct
-        values are judged once each; their records are then found by C-speed scans."""
+    def failures_explained(self, objs: list[Any]) -> list[int]:
+        """The index of every record whose value does not match, in order, for records
+        that :meth:`all_match` refused; [] when the values refused one by one do not
+        explain that refusal (the distinct values left must then pass the batch check:
+        they are a superset of those of the records left, so the records left pass).
+        The distinct values are judged once each; their records are then found by
+        C-speed scans."""
         values = list(map(self.get, objs))
-        fresh = [v for v in set(values) - self.good if isinstance(v, str)]
-        bad = self._refused(fresh)
+        distinct = set(values)
+        distinct.discard(None)
+        distinct.discard(msgspec.UNSET)
+        bad = self._refused([v for v in distinct - self.good if isinstance(v, str)])
+        if not bad or not self.values_match(distinct - set(bad)):
+            return []
         out: list[int] = []
         for value in bad:
             at = -1

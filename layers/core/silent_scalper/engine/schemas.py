@@ -357,20 +357,14 @@ class CompiledSchema:
         ([] if none). None when a batch check refuses the records and no single value
         can be named (the caller then narrows the old way)."""
         out: set[int] = set()
-        failed = [check for check in self._patterns if not check.all_match(objs)]
-        for check in failed:
-            found = check.failures(objs)
+        for check in self._patterns:
+            if check.all_match(objs):
+                continue
+            found = check.failures_explained(objs)
             if not found:
                 return None
             out.update(found)
-        if not out:
-            return []
-        bad = sorted(out)
-        rest = _without(objs, bad)
-        for check in failed:  # a check the whole batch passed passes any part of it
-            if not check.all_match(rest):
-                return None  # a refusal of the batch that no one value explains
-        return bad
+        return sorted(out)
 
     def keys_unrepeated(
         self, text: bytes, objs: list[Any], left_out: list[bytes], kept: Callable[[], bytes]
