@@ -302,33 +302,47 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
     assert sifted.count(True) >= 3
 
 
+@pytest.mark.parametrize("sifter", ["windows", "raw values"])
 @pytest.mark.parametrize("uniform", [True, False])
 @pytest.mark.parametrize("max_errors", [50, 100_000])
 def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees_with_narrowing(
-    validate: Validate, max_errors: int, uniform: bool
+    validate: Validate, max_errors: int, uniform: bool, sifter: str
 ) -> None:
     """The same for a refused run of a JSON array: sifted in one pass, the summary is
     the narrowing's (lines of errors included), whether one separator joins the records
-    (offsets summed) or not (each record found)."""
+    (offsets summed) or not (each record found), and whether the run is sifted in
+    windows cut from its text or, as when a window does not parse, from its records
+    parsed as Raw values first."""
     records = [line.strip() for line in _mixed_invalid_lines(40_000, blanks=False)]
     records = [r for r in records if "J-broken" not in r]
     seps = [",\n" if uniform or n % 3 else " ,\n\n " for n in range(len(records))]
     body = "".join(r + sep for r, sep in zip(records[:-1], seps, strict=False))
     data = "[\n" + body + records[-1] + "\n]"
-    sifted: list[int | None] = []
-    real = _json._json_sifted
+    sifted: list[tuple[str, int | None]] = []
+    real_windows = _json._json_windows
+    real_raw = _json._json_sifted
 
-    def spy(b: Any, run: bytes, items: Any, index: int, col: Any) -> int | None:
-        done = real(b, run, items, index, col)
-        sifted.append(done)
+    def spy_windows(b: Any, run: bytes, index: int, col: Any) -> int | None:
+        done = real_windows(b, run, index, col)
+        sifted.append(("windows", done))
+        return done
+
+    def spy_raw(b: Any, run: bytes, items: Any, index: int, col: Any) -> int | None:
+        done = real_raw(b, run, items, index, col)
+        sifted.append(("raw values", done))
         return done
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(_json, "_json_sifted", spy)
+        if sifter == "windows":
+            mp.setattr(_json, "_json_windows", spy_windows)
+        else:
+            mp.setattr(_json, "_json_windows", lambda b, run, index, col: None)
+        mp.setattr(_json, "_json_sifted", spy_raw)
         fast = validate(data, "jobs.json", max_errors=max_errors).to_dict()
+        mp.setattr(_json, "_json_windows", lambda b, run, index, col: None)
         mp.setattr(_json, "_json_sifted", lambda b, run, items, index, col: None)
         narrowed = validate(data, "jobs.json", max_errors=max_errors).to_dict()
     assert fast == narrowed
     assert fast["invalid_records"] > 1500
-    assert len([done for done in sifted if done is not None]) >= 3
+    assert len([1 for how, done in sifted if how == sifter and done is not None]) >= 3

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import operator
 import re
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import msgspec
@@ -265,6 +267,9 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
         return index + len(objs)
+    done = _json_windows(b, run, index, col)
+    if done is not None:
+        return done
     try:
         raws = _RAW_LIST.decode(data)
     except RECORD_EXCEPTIONS:
@@ -328,9 +333,35 @@ def _json_sifted(
         decoded = _without(decoded, flagged)
         kept_at = _kept(count, refused)
     left_out = [bytes(items[k][0]) for k in refused]
-    if not schema.keys_unrepeated(
-        run, decoded, left_out, lambda: b",".join(items[k][0] for k in kept_at)
-    ):
+    found = [items[k][1] for k in refused]
+    return _record_json_sifted(
+        b,
+        run,
+        index,
+        count,
+        (decoded, refused, left_out, found),
+        lambda: b",".join(items[k][0] for k in kept_at),
+        col,
+    )
+
+
+def _record_json_sifted(
+    b: _Buffer,
+    run: bytes,
+    index: int,
+    count: int,
+    sifted: tuple[list[Any], list[int], list[bytes], list[int]],
+    kept: Callable[[], bytes],
+    col: Collector,
+) -> int | None:
+    """Record a sifted run of ``count`` records after record ``index``, as the narrowing
+    would have: ``sifted`` holds the records decoded, the indices of those refused
+    (sorted), their texts and their offsets in ``run`` (-1 if unknown); ``kept()`` is
+    the text of the others joined by commas (asked for only when the repeated-key
+    count needs it). The new index, or None (nothing recorded) when a key may repeat."""
+    schema = col.schema
+    decoded, refused, left_out, offsets = sifted
+    if not schema.keys_unrepeated(run, decoded, left_out, kept):
         return None
     checked = [schema.check_record(record) for record in left_out]
     if all(
@@ -342,8 +373,7 @@ def _json_sifted(
             )
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
-            for k, record, result in zip(refused, left_out, checked, strict=True):
-                found = items[k][1]
+            for k, record, result, found in zip(refused, left_out, checked, offsets, strict=True):
                 col.records = index + k + 1
                 line = b.line_at(b.pos + found) if found >= 0 else 0
                 _element_errors(col, result.errors, index + k + 1, record, line)
@@ -351,16 +381,141 @@ def _json_sifted(
             return index + count
     at = 0
     used = 0
-    for k in [*refused, count]:
+    for i, k in enumerate([*refused, count]):
         if k > at:
             objs = decoded[used : used + k - at]
             used += k - at
             col.valid_batch(objs, consecutive(index + at + 1, 0, 0, k - at))
             col.records = index + k
         if k < count:
-            _json_exact(b, [(bytes(items[k][0]), items[k][1])], index + k, col)
+            _json_exact(b, [(left_out[i], offsets[i])], index + k, col)
         at = k + 1
     return index + count
+
+
+#: Bytes of records decoded at once while sifting a refused run (a window ends at the
+#: first "}," past them; see ``_ndjson._SIFT_BYTES``).
+_SIFT_BYTES = 3072
+
+
+def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | None:
+    """A refused run sifted straight from its text, as NDJSON blocks are: windows of
+    about ``_SIFT_BYTES`` cut after a ``},`` and framed as arrays, decoded one msgspec
+    call each; a refused record is found by parsing its window as ``Raw`` values, and
+    decoding resumes after it. Then the batch checks run once over everything decoded,
+    and only the records refused take the exact check. The new index, or None
+    (nothing recorded) when a window does not parse (a cut inside a string or a nested
+    value, or broken JSON), a refusal names no record, or a key may repeat: the run is
+    then parsed as ``Raw`` values first (:func:`_json_sifted`)."""
+    schema = col.schema
+    size = len(run)
+    decoded: list[Any] = []
+    refused: list[int] = []  # record indices in the run, in order
+    left_out: list[bytes] = []  # their texts
+    offsets: list[int] = []  # where they start in the run
+    marks: list[int] = []  # the record index at the start of each window ...
+    spans: list[tuple[int, int]] = []  # ... and the window's text: run[start:end]
+    n = 0  # records so far
+    pos = 0
+    while pos < size:
+        end = run.find(b"},", pos + _SIFT_BYTES) + 1 or size
+        marks.append(n)
+        spans.append((pos, end))
+        objs, bad = schema.decode_array(b"[" + run[pos:end] + b"]")
+        if objs is not None:
+            decoded += objs
+            n += len(objs)
+            pos = end + 1
+            continue
+        items = _window_items(run, pos, end) if bad is not None else None
+        if items is None or bad is None or bad >= len(items):
+            return None
+        if bad:
+            objs = schema.decode_array(_framed(items, 0, bad))[0]
+            if objs is None or len(objs) != bad:
+                return None
+            decoded += objs
+        raw, found = items[bad]
+        if found < 0:
+            return None
+        refused.append(n + bad)
+        left_out.append(bytes(raw))
+        offsets.append(found)
+        n += bad + 1
+        if bad + 1 < len(items):
+            pos = items[bad + 1][1]
+            if pos < 0:
+                return None
+        else:
+            pos = end + 1
+    count = n
+    flagged = schema.refused(decoded)
+    if flagged is None:
+        return None
+    if flagged:
+        more = _decoded_records(flagged, refused)
+        texts: list[bytes] = []
+        places: list[int] = []
+        for k in more:
+            w = bisect.bisect_right(marks, k) - 1
+            items = _window_items(run, *spans[w])
+            if items is None or k - marks[w] >= len(items):
+                return None
+            raw, found = items[k - marks[w]]
+            texts.append(bytes(raw))
+            places.append(found)
+        pairs = sorted(
+            [*zip(refused, left_out, offsets, strict=True), *zip(more, texts, places, strict=True)]
+        )
+        refused = [k for k, _, _ in pairs]
+        left_out = [text for _, text, _ in pairs]
+        offsets = [at for _, _, at in pairs]
+        decoded = _without(decoded, flagged)
+    col.formula_cells += json_formulas(run)
+    done = _record_json_sifted(
+        b,
+        run,
+        index,
+        count,
+        (decoded, refused, left_out, offsets),
+        lambda: _kept_text(run, refused),
+        col,
+    )
+    if done is None:
+        col.formula_cells -= json_formulas(run)  # nothing recorded: the fallback counts
+    return done
+
+
+def _window_items(run: bytes, start: int, end: int) -> list[tuple[msgspec.Raw, int]] | None:
+    """The records of ``run[start:end]`` as ``Raw`` values with their offsets in ``run``
+    (-1 if unknown), or None if that text is not a list of values."""
+    text = run[start:end]
+    try:
+        raws = _RAW_LIST.decode(b"[" + text + b"]")
+    except RECORD_EXCEPTIONS:
+        return None
+    return [
+        (raw, at + start if at >= 0 else -1)
+        for raw, at in zip(raws, _offsets(text, raws), strict=True)
+    ]
+
+
+def _decoded_records(indices: list[int], refused: list[int]) -> list[int]:
+    """The record indices of decoded records ``indices`` (sorted): the records less
+    ``refused`` (sorted), numbered in order."""
+    out: list[int] = []
+    j = 0
+    for d in indices:
+        while j < len(refused) and refused[j] <= d + j:
+            j += 1
+        out.append(d + j)
+    return out
+
+
+def _kept_text(run: bytes, refused: list[int]) -> bytes:
+    """The records of ``run`` less ``refused``, joined by commas."""
+    raws = _RAW_LIST.decode(b"[" + run + b"]")
+    return b",".join(_without(raws, refused))
 
 
 def _offsets(run: bytes, raws: list[msgspec.Raw]) -> list[int]:
