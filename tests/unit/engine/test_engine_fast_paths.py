@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 from engine_support import Validate, job
-from silent_scalper.engine import CompiledSchema, SchemaRegistry, ValidationSummary, _json, _ndjson
+from silent_scalper.engine import (
+    CompiledSchema,
+    FileFormat,
+    Limits,
+    SchemaRegistry,
+    ValidationSummary,
+    _json,
+    _ndjson,
+)
+from silent_scalper.engine._collect import Collector
 from silent_scalper.engine._csv import _breaks, _row_starts
 from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
@@ -346,3 +355,146 @@ def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees
     assert fast == narrowed
     assert fast["invalid_records"] > 1500
     assert len([1 for how, done in sifted if how == sifter and done is not None]) >= 3
+
+
+# Records at the edges of what the sifting windows and the batch checks take: values at
+# their bounds (valid, though the Struct's exclusive number bounds refuse some), a bool
+# for an integer, explicit nulls, absent optional fields, an unknown key, strings that
+# hold "}," or a line break escape, lines longer than a window, a leap second.
+_EDGES: list[dict[str, Any] | str] = [
+    {"priority": 9},
+    {"priority": 5},
+    {"priority": 1},
+    {"priority": True},
+    {"priority": None},
+    {"customer_id": 1},
+    {"customer_id": 0},
+    {"amount": 0},
+    "AMOUNT -1e-400",
+    "AMOUNT 4.9999999999999999",
+    "AMOUNT 25000.000000000000001",
+    {"amount": "12"},
+    {"status": "paused"},
+    {"quantity": 0},
+    {"quantity": -1},
+    {"notes": "x" * 5000},
+    {"notes": 'a},{"job_id":"J-9999"},{b'},
+    {"notes": "line\nbreak"},
+    {"notes": "y" * 2001},
+    {"extra": 1},
+    {"currency": "usd"},
+    {"email": "no-at"},
+    {"submitted_at": "2026-01-05T23:59:60Z"},
+    "NULL_STATUS",
+    "NULL_PRIORITY",
+]
+
+
+def _edge_records(count: int) -> list[str]:
+    """``count`` records: mostly valid, an edge case at irregular places (so they fall at
+    the start, middle and end of windows), the first and the last record among them."""
+    out: list[str] = []
+    for n in range(count):
+        kind = _EDGES[(n // 7) % len(_EDGES)] if n % 7 in (0, 3) or n == count - 1 else {}
+        if kind == "NULL_STATUS":
+            out.append(job(n).replace('"status":"queued"', '"status":null'))
+        elif kind == "NULL_PRIORITY":
+            out.append(job(n, priority=2).replace('"priority":2', '"priority":null'))
+        elif isinstance(kind, str):  # a number written as no float would write it
+            out.append(job(n, amount=123).replace('"amount":123', f'"amount":{kind.split()[1]}'))
+        else:
+            assert isinstance(kind, dict)
+            out.append(job(n, **kind))
+    return out
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("ending", ["final newline", "no final newline", "broken last line"])
+def test_given_edge_records_in_ndjson_then_windowed_sifting_flags_exactly_the_narrowings(
+    validate: Validate, newline: str, ending: str
+) -> None:
+    """Given NDJSON whose refused blocks hold every kind of refusal (bounds, types,
+    nulls, unknown keys, patterns, lines longer than a sifting window), the first and
+    last line among them, when validated with the windowed sifting and without it, then
+    every error, its line and the counts agree, and the sifting took the blocks."""
+    lines = _edge_records(12_000)
+    if ending == "broken last line":
+        lines[-1] = lines[-1][:20]
+    data = newline.join(lines) + (newline if ending == "final newline" else "")
+    sifted: list[bool] = []
+    real = _ndjson._ndjson_sifted
+
+    def spy(block: bytes, first_line: int, col: Any, count: int) -> bool:
+        done = real(block, first_line, col, count)
+        sifted.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_ndjson, "_ndjson_sifted", spy)
+        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col, count: False)
+        narrowed = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    assert fast == narrowed
+    assert len(data) > 2 * CHUNK
+    assert fast["invalid_records"] > 1500
+    assert sifted.count(True) >= 2
+
+
+@pytest.mark.parametrize("separator", [",", ",\n", " , "])
+def test_given_edge_records_in_a_json_array_then_windowed_sifting_flags_exactly_the_narrowings(
+    validate: Validate, separator: str
+) -> None:
+    """Given a JSON array of the same records (a string holding "}," makes some window
+    cuts fall inside a string, which must not parse), when validated with the windowed
+    sifting and with every sifting off, then every error, its line and the counts
+    agree, and the windows took some runs."""
+    data = "[" + separator.join(_edge_records(12_000)) + "]"
+    sifted: list[int | None] = []
+    real = _json._json_windows
+
+    def spy(b: Any, run: bytes, index: int, col: Any) -> int | None:
+        done = real(b, run, index, col)
+        sifted.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_json, "_json_windows", spy)
+        fast = validate(data, "jobs.json", max_errors=100_000).to_dict()
+        mp.setattr(_json, "_json_windows", lambda b, run, index, col: None)
+        mp.setattr(_json, "_json_sifted", lambda b, run, items, index, col: None)
+        narrowed = validate(data, "jobs.json", max_errors=100_000).to_dict()
+    assert fast == narrowed
+    assert fast["invalid_records"] > 1500
+    if separator != " , ":  # no "}," to cut at: the runs go to the Raw-value sifting
+        assert len([done for done in sifted if done is not None]) >= 2
+
+
+def test_given_blank_lines_in_a_refused_block_then_the_windowed_sifting_declines() -> None:
+    """Given a refused NDJSON block with a whitespace-only line, when sifted in windows,
+    then it declines before recording anything (a record index would not be a line)."""
+    schema = SchemaRegistry.load().get("job.v1")
+    lines = [job(n, priority=9 if n == 40 else 2) for n in range(100)]
+    lines.insert(70, "  \r")
+    block = ("\n".join(lines) + "\n").encode()
+    col = Collector(schema, Limits(max_bytes=1 << 20), FileFormat.NDJSON)
+    assert _ndjson._ndjson_sifted(block, 1, col, len(lines)) is False
+    assert (col.records, col.invalid, col.error_count) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("indices", "refused", "lines"),
+    [
+        ([0, 1, 2], [], [0, 1, 2]),
+        ([0, 1, 2], [0], [1, 2, 3]),
+        ([0, 2, 3], [1, 2], [0, 4, 5]),
+        ([4], [0, 1, 2, 3], [8]),
+    ],
+)
+def test_given_decoded_indices_then_their_lines_skip_the_refused_ones(
+    indices: list[int], refused: list[int], lines: list[int]
+) -> None:
+    """Decoded record d is the d-th line that was not refused."""
+    assert _ndjson._decoded_lines(indices, refused) == lines
+    assert _json._decoded_records(indices, refused) == lines
