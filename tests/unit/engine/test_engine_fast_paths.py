@@ -294,8 +294,8 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
     sifted: list[bool] = []
     real = _ndjson._ndjson_sifted
 
-    def spy(block: bytes, first_line: int, col: Any, count: int) -> bool:
-        done = real(block, first_line, col, count)
+    def spy(*args: Any) -> bool:
+        done = real(*args)
         sifted.append(done)
         return done
 
@@ -303,7 +303,7 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
         mp.setattr(_ndjson, "_ndjson_sifted", spy)
         fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col, count: False)
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
         narrowed = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
     assert fast == narrowed
     assert len(data) > 3 * CHUNK
@@ -424,8 +424,8 @@ def test_given_edge_records_in_ndjson_then_windowed_sifting_flags_exactly_the_na
     sifted: list[bool] = []
     real = _ndjson._ndjson_sifted
 
-    def spy(block: bytes, first_line: int, col: Any, count: int) -> bool:
-        done = real(block, first_line, col, count)
+    def spy(*args: Any) -> bool:
+        done = real(*args)
         sifted.append(done)
         return done
 
@@ -433,7 +433,7 @@ def test_given_edge_records_in_ndjson_then_windowed_sifting_flags_exactly_the_na
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
         mp.setattr(_ndjson, "_ndjson_sifted", spy)
         fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda block, first_line, col, count: False)
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
         narrowed = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
     assert fast == narrowed
     assert len(data) > 2 * CHUNK
@@ -498,3 +498,41 @@ def test_given_decoded_indices_then_their_lines_skip_the_refused_ones(
     """Decoded record d is the d-th line that was not refused."""
     assert _ndjson._decoded_lines(indices, refused) == lines
     assert _json._decoded_records(indices, refused) == lines
+
+
+def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decoded_records(
+    validate: Validate,
+) -> None:
+    """Given NDJSON whose invalid records break only what the batch checks test after
+    decoding (patterns, e-mail, date-times; a leap second is valid), when validated,
+    then the decoded block is sifted without decoding it again, and every error, its
+    line and the counts are the narrowing's."""
+    kinds: list[dict[str, Any]] = [
+        {"currency": "usd"},
+        {"email": "no-at"},
+        {"submitted_at": "2026-01-05 09:30:00Z"},
+        {"submitted_at": "2026-01-05T23:59:60Z"},
+        {"job_id": "-bad"},
+    ]
+    data = "".join(
+        job(n, **(kinds[(n // 11) % len(kinds)] if n % 11 == 4 else {})) + "\n"
+        for n in range(12_000)
+    )
+    calls: list[tuple[bool, bool]] = []
+    real = _ndjson._ndjson_sifted
+
+    def spy(*args: Any) -> bool:
+        done = real(*args)
+        calls.append((len(args) > 4 and args[4] is not None, done))
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_ndjson, "_ndjson_sifted", spy)
+        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
+        narrowed = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    assert fast == narrowed
+    assert fast["invalid_records"] > 800
+    assert calls
+    assert all(from_decoded and done for from_decoded, done in calls)

@@ -109,13 +109,18 @@ def _ndjson_block(
     if long_line and len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
     lines = newlines + (0 if block[-1:] == b"\n" else 1)
-    objs = col.schema.accept_lines(block)[0]
-    if objs is not None and len(objs) == lines:
+    schema = col.schema
+    # Decoding and the batch checks apart (as accept_lines does them): a block refused
+    # only by a batch check (a pattern, a date-time) is sifted from its records.
+    objs = schema.decode_lines(block)[0] if schema.batches else None
+    if objs is not None and len(objs) != lines:
+        objs = None  # blank lines: record k is not line k
+    if objs is not None and schema.accept_decoded(objs, block):
         first_record = col.records + 1
         col.records += len(objs)
         col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
         return bool(objs)
-    if col.schema.batches and _ndjson_sifted(block, first_line, col, lines):
+    if schema.batches and _ndjson_sifted(block, first_line, col, lines, objs):
         return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
@@ -136,12 +141,16 @@ def _ndjson_block(
 _SIFT_BYTES = 3072
 
 
-def _ndjson_sifted(block: bytes, first_line: int, col: Collector, count: int) -> bool:
+def _ndjson_sifted(
+    block: bytes, first_line: int, col: Collector, count: int, objs: list[Any] | None = None
+) -> bool:
     """A refused block of ``count`` lines in one pass: decode it a window at a time,
     skipping each line msgspec refuses, then run the batch checks once over everything
     decoded; only the lines refused take the exact check. True when done; False
     (nothing recorded) when the block needs the narrowing below: blank lines (records
     would not be lines), a refusal that names no record, or repeated keys to find.
+    ``objs``: the block's records, one a line, when msgspec decoded it whole (a batch
+    check refused it): no window is decoded then.
 
     No list of the block's lines is built: windows end at a line break found past
     ``_SIFT_BYTES``, and the few lines needed (refused ones) are found by stepping from
@@ -160,6 +169,10 @@ def _ndjson_sifted(block: bytes, first_line: int, col: Collector, count: int) ->
     marks_at: list[int] = []  # ... and where that line starts
     line = 0  # the line at ``pos``
     pos = 0
+    if objs is not None:
+        decoded, line, pos = objs, count, size
+        marks.append(0)
+        marks_at.append(0)
     while pos < size:
         marks.append(line)
         marks_at.append(pos)
@@ -195,7 +208,7 @@ def _ndjson_sifted(block: bytes, first_line: int, col: Collector, count: int) ->
         return False
     if flagged:
         more = _decoded_lines(flagged, refused)
-        more_lines = [_line_at(block, marks, marks_at, k) for k in more]
+        more_lines = _lines_at(block, marks, marks_at, more)
         refused, left_out = _merged(refused, left_out, more, more_lines)
         decoded = _without(decoded, flagged)
     if not all(line.strip(JSON_WS) for line in left_out):
@@ -244,15 +257,26 @@ def _decoded_lines(indices: list[int], refused: list[int]) -> list[int]:
     return out
 
 
-def _line_at(block: bytes, marks: list[int], marks_at: list[int], k: int) -> bytes:
-    """Line ``k`` of the block, stepped to from the last window start before it."""
-    at = bisect.bisect_right(marks, k) - 1
-    start = marks_at[at]
+def _lines_at(
+    block: bytes, marks: list[int], marks_at: list[int], wanted: list[int]
+) -> list[bytes]:
+    """Lines ``wanted`` (sorted) of the block, each stepped to from the window start
+    before it (line ``marks[i]`` starts at ``marks_at[i]``) or from the line before it,
+    whichever is nearer."""
+    out: list[bytes] = []
     find = block.find
-    for _ in range(k - marks[at]):
-        start = find(b"\n", start) + 1
-    stop = find(b"\n", start)
-    return block[start:stop] if stop >= 0 else block[start:]
+    line = -1  # the line starting at ``pos``
+    pos = 0
+    for k in wanted:
+        at = bisect.bisect_right(marks, k) - 1
+        if marks[at] > line:
+            line, pos = marks[at], marks_at[at]
+        for _ in range(k - line):
+            pos = find(b"\n", pos) + 1
+        line = k
+        stop = find(b"\n", pos)
+        out.append(block[pos:stop] if stop >= 0 else block[pos:])
+    return out
 
 
 def _merged(

@@ -324,6 +324,12 @@ class CompiledSchema:
             return None, None
         return self._batch_verdict(objs, data)
 
+    def accept_decoded(self, objs: list[Any], data: bytes | memoryview) -> bool:
+        """Whether records :meth:`decode_lines` decoded from ``data`` pass the batch checks
+        (patterns, date-times, repeated keys): with the decoding, what
+        :meth:`accept_lines` checks."""
+        return self._batch_verdict(objs, data)[0] is not None
+
     def decode_lines(
         self, data: bytes | memoryview
     ) -> tuple[list[Any] | None, int | None, int | None]:
