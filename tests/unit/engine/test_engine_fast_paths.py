@@ -336,8 +336,8 @@ def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees
         sifted.append(("windows", done))
         return done
 
-    def spy_raw(b: Any, run: bytes, items: Any, index: int, col: Any) -> int | None:
-        done = real_raw(b, run, items, index, col)
+    def spy_raw(*args: Any) -> int | None:
+        done = real_raw(*args)
         sifted.append(("raw values", done))
         return done
 
@@ -350,7 +350,7 @@ def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees
         mp.setattr(_json, "_json_sifted", spy_raw)
         fast = validate(data, "jobs.json", max_errors=max_errors).to_dict()
         mp.setattr(_json, "_json_windows", lambda b, run, index, col: None)
-        mp.setattr(_json, "_json_sifted", lambda b, run, items, index, col: None)
+        mp.setattr(_json, "_json_sifted", lambda *args: None)
         narrowed = validate(data, "jobs.json", max_errors=max_errors).to_dict()
     assert fast == narrowed
     assert fast["invalid_records"] > 1500
@@ -463,7 +463,7 @@ def test_given_edge_records_in_a_json_array_then_windowed_sifting_flags_exactly_
         mp.setattr(_json, "_json_windows", spy)
         fast = validate(data, "jobs.json", max_errors=100_000).to_dict()
         mp.setattr(_json, "_json_windows", lambda b, run, index, col: None)
-        mp.setattr(_json, "_json_sifted", lambda b, run, items, index, col: None)
+        mp.setattr(_json, "_json_sifted", lambda *args: None)
         narrowed = validate(data, "jobs.json", max_errors=100_000).to_dict()
     assert fast == narrowed
     assert fast["invalid_records"] > 1500
@@ -500,13 +500,15 @@ def test_given_decoded_indices_then_their_lines_skip_the_refused_ones(
     assert _json._decoded_records(indices, refused) == lines
 
 
+@pytest.mark.parametrize("key", ["jobs.ndjson", "jobs.json"])
 def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decoded_records(
-    validate: Validate,
+    validate: Validate, key: str
 ) -> None:
-    """Given NDJSON whose invalid records break only what the batch checks test after
-    decoding (patterns, e-mail, date-times; a leap second is valid), when validated,
-    then the decoded block is sifted without decoding it again, and every error, its
-    line and the counts are the narrowing's."""
+    """Given NDJSON or a JSON array whose invalid records break only what the batch
+    checks test after decoding (patterns, e-mail, date-times; a leap second is valid),
+    when validated, then each refused block or run is sifted from the records already
+    decoded (no window decoded again), and every error, its line and the counts are the
+    narrowing's."""
     kinds: list[dict[str, Any]] = [
         {"currency": "usd"},
         {"email": "no-at"},
@@ -514,25 +516,31 @@ def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decod
         {"submitted_at": "2026-01-05T23:59:60Z"},
         {"job_id": "-bad"},
     ]
-    data = "".join(
-        job(n, **(kinds[(n // 11) % len(kinds)] if n % 11 == 4 else {})) + "\n"
-        for n in range(12_000)
-    )
-    calls: list[tuple[bool, bool]] = []
-    real = _ndjson._ndjson_sifted
+    records = [
+        job(n, **(kinds[(n // 11) % len(kinds)] if n % 11 == 4 else {})) for n in range(12_000)
+    ]
+    ndjson = key.endswith(".ndjson")
+    data = "".join(r + "\n" for r in records) if ndjson else "[" + ",\n".join(records) + "]"
+    module: Any = _ndjson if ndjson else _json
+    name = "_ndjson_sifted" if ndjson else "_json_sifted"
+    at = 4 if ndjson else 5  # the position of the decoded records among the arguments
+    calls: list[tuple[bool, Any]] = []
+    real = getattr(module, name)
 
-    def spy(*args: Any) -> bool:
+    def spy(*args: Any) -> Any:
         done = real(*args)
-        calls.append((len(args) > 4 and args[4] is not None, done))
+        calls.append((len(args) > at and args[at] is not None, done))
         return done
 
+    off: Any = False if ndjson else None
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(_ndjson, "_ndjson_sifted", spy)
-        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
-        narrowed = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        mp.setattr(module, name, spy)
+        fast = validate(data, key, max_errors=100_000).to_dict()
+        mp.setattr(module, name, lambda *args: off)
+        mp.setattr(_json, "_json_windows", lambda *args: None)
+        narrowed = validate(data, key, max_errors=100_000).to_dict()
     assert fast == narrowed
     assert fast["invalid_records"] > 800
     assert calls
-    assert all(from_decoded and done for from_decoded, done in calls)
+    assert all(from_decoded and done not in (None, False) for from_decoded, done in calls)

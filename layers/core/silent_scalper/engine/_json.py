@@ -261,15 +261,19 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     """Validate ``run`` (elements separated by commas) as a batch; None if it is not
     a sequence of complete elements (then the exact path takes over). Returns the index."""
     data = b"[" + run + b"]"
-    objs = col.schema.accept_array(data)[0]
-    if objs is not None:
+    schema = col.schema
+    # Decoding and the batch checks apart (as accept_array does them): a run refused
+    # only by a batch check (a pattern, a date-time) is sifted from its records.
+    objs = schema.decode_array(data)[0] if schema.batches else None
+    if objs is not None and schema.accept_decoded(objs, data):
         col.formula_cells += json_formulas(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
         return index + len(objs)
-    done = _json_windows(b, run, index, col)
-    if done is not None:
-        return done
+    if objs is None:
+        done = _json_windows(b, run, index, col)
+        if done is not None:
+            return done
     try:
         raws = _RAW_LIST.decode(data)
     except RECORD_EXCEPTIONS:
@@ -277,7 +281,8 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     col.formula_cells += json_formulas(run)
     # Some record is invalid: windows of WINDOW records, a refused one halved, so only
     # the few records around each error take the exact check.
-    done = _json_sifted(b, run, list(zip(raws, _offsets(run, raws), strict=True)), index, col)
+    found = list(zip(raws, _offsets(run, raws), strict=True))
+    done = _json_sifted(b, run, found, index, col, objs)
     if done is not None:
         return done
     items: list[tuple[bytes, int]] = []
@@ -298,16 +303,25 @@ _SIFT = 32
 
 
 def _json_sifted(
-    b: _Buffer, run: bytes, items: list[tuple[msgspec.Raw, int]], index: int, col: Collector
+    b: _Buffer,
+    run: bytes,
+    items: list[tuple[msgspec.Raw, int]],
+    index: int,
+    col: Collector,
+    objs: list[Any] | None = None,
 ) -> int | None:
     """A refused run of well-formed records in one pass, as NDJSON blocks are sifted
     (see ``_ndjson._ndjson_sifted``): the new index, or None (nothing recorded) when
-    the run needs the narrowing (a refusal naming no record, repeated keys to find)."""
+    the run needs the narrowing (a refusal naming no record, repeated keys to find).
+    ``objs``: the run's records when msgspec decoded it whole (a batch check refused
+    it): no window is decoded then."""
     schema = col.schema
     count = len(items)
     decoded: list[Any] = []
     refused: list[int] = []
     i = 0
+    if objs is not None and len(objs) == count:
+        decoded, i = objs, count
     while i < count:
         j = min(i + _SIFT, count)
         objs, bad = schema.decode_array(_framed(items, i, j))
