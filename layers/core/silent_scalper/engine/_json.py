@@ -279,10 +279,10 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     except RECORD_EXCEPTIONS:
         return None  # a false cut or broken JSON: the exact path decides which
     col.formula_cells += json_formulas(run)
-    # Some record is invalid: windows of WINDOW records, a refused one halved, so only
-    # the few records around each error take the exact check.
-    found = list(zip(raws, _offsets(run, raws), strict=True))
-    done = _json_sifted(b, run, found, index, col, objs)
+    # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
+    # halved, so only the few records around each error take the exact check.
+    placed = list(zip(raws, _offsets(run, raws), strict=True))
+    done = _json_sifted(b, run, placed, index, col, objs)
     if done is not None:
         return done
     items: list[tuple[bytes, int]] = []
