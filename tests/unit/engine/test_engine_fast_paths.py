@@ -529,7 +529,7 @@ def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decod
 
     def spy(*args: Any) -> Any:
         done = real(*args)
-        calls.append((len(args) > at and args[at] is not None, done))
+        calls.append((len(args) > at and args[at][0] is not None, done))
         return done
 
     off: Any = False if ndjson else None

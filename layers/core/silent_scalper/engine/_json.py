@@ -262,10 +262,11 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     a sequence of complete elements (then the exact path takes over). Returns the index."""
     data = b"[" + run + b"]"
     schema = col.schema
-    # Decoding and the batch checks apart (as accept_array does them): a run refused
-    # only by a batch check (a pattern, a date-time) is sifted from its records.
+    # What accept_array does, in its steps: a run refused only by a batch check (a
+    # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_array(data)[0] if schema.batches else None
-    if objs is not None and schema.accept_decoded(objs, data):
+    flagged = None if objs is None else schema.refused(objs)
+    if objs is not None and flagged == [] and schema.no_repeated_key(data, objs):
         col.formula_cells += json_formulas(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
@@ -282,7 +283,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
     # halved, so only the few records around each error take the exact check.
     placed = list(zip(raws, _offsets(run, raws), strict=True))
-    done = _json_sifted(b, run, placed, index, col, objs)
+    done = _json_sifted(b, run, placed, index, col, (objs, flagged))
     if done is not None:
         return done
     items: list[tuple[bytes, int]] = []
@@ -308,20 +309,24 @@ def _json_sifted(
     items: list[tuple[msgspec.Raw, int]],
     index: int,
     col: Collector,
-    objs: list[Any] | None = None,
+    decoded_whole: tuple[list[Any] | None, list[int] | None] = (None, None),
 ) -> int | None:
     """A refused run of well-formed records in one pass, as NDJSON blocks are sifted
     (see ``_ndjson._ndjson_sifted``): the new index, or None (nothing recorded) when
     the run needs the narrowing (a refusal naming no record, repeated keys to find).
-    ``objs``: the run's records when msgspec decoded it whole (a batch check refused
-    it): no window is decoded then."""
+    ``decoded_whole``: the run's records when msgspec decoded it whole, and the batch
+    checks' verdict on them (:meth:`CompiledSchema.refused`): no window is decoded and
+    no check run again then."""
     schema = col.schema
     count = len(items)
     decoded: list[Any] = []
     refused: list[int] = []
     i = 0
-    if objs is not None and len(objs) == count:
-        decoded, i = objs, count
+    whole, flagged = decoded_whole
+    if whole is not None:
+        if flagged is None or len(whole) != count:
+            return None
+        decoded, i = whole, count
     while i < count:
         j = min(i + _SIFT, count)
         objs, bad = schema.decode_array(_framed(items, i, j))
@@ -339,7 +344,8 @@ def _json_sifted(
         decoded += objs
         i = j
     kept_at = _kept(count, refused)
-    flagged = schema.refused(decoded)
+    if whole is None:
+        flagged = schema.refused(decoded)
     if flagged is None:
         return None
     if flagged:

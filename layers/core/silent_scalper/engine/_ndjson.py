@@ -110,17 +110,18 @@ def _ndjson_block(
         return _ndjson_lines(_split_lines(block), first_line, col)
     lines = newlines + (0 if block[-1:] == b"\n" else 1)
     schema = col.schema
-    # Decoding and the batch checks apart (as accept_lines does them): a block refused
-    # only by a batch check (a pattern, a date-time) is sifted from its records.
+    # What accept_lines does, in its steps: a block refused only by a batch check (a
+    # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_lines(block)[0] if schema.batches else None
     if objs is not None and len(objs) != lines:
         objs = None  # blank lines: record k is not line k
-    if objs is not None and schema.accept_decoded(objs, block):
+    flagged = None if objs is None else schema.refused(objs)
+    if objs is not None and flagged == [] and schema.no_repeated_key(block, objs):
         first_record = col.records + 1
         col.records += len(objs)
         col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
         return bool(objs)
-    if schema.batches and _ndjson_sifted(block, first_line, col, lines, objs):
+    if schema.batches and _ndjson_sifted(block, first_line, col, lines, (objs, flagged)):
         return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
@@ -142,15 +143,20 @@ _SIFT_BYTES = 3072
 
 
 def _ndjson_sifted(
-    block: bytes, first_line: int, col: Collector, count: int, objs: list[Any] | None = None
+    block: bytes,
+    first_line: int,
+    col: Collector,
+    count: int,
+    decoded_whole: tuple[list[Any] | None, list[int] | None] = (None, None),
 ) -> bool:
     """A refused block of ``count`` lines in one pass: decode it a window at a time,
     skipping each line msgspec refuses, then run the batch checks once over everything
     decoded; only the lines refused take the exact check. True when done; False
     (nothing recorded) when the block needs the narrowing below: blank lines (records
     would not be lines), a refusal that names no record, or repeated keys to find.
-    ``objs``: the block's records, one a line, when msgspec decoded it whole (a batch
-    check refused it): no window is decoded then.
+    ``decoded_whole``: the block's records, one a line, when msgspec decoded it whole,
+    and the batch checks' verdict on them (:meth:`CompiledSchema.refused`): no window
+    is decoded and no check run again then.
 
     No list of the block's lines is built: windows end at a line break found past
     ``_SIFT_BYTES``, and the few lines needed (refused ones) are found by stepping from
@@ -169,8 +175,11 @@ def _ndjson_sifted(
     marks_at: list[int] = []  # ... and where that line starts
     line = 0  # the line at ``pos``
     pos = 0
-    if objs is not None:
-        decoded, line, pos = objs, count, size
+    whole, flagged = decoded_whole
+    if whole is not None:
+        if flagged is None:
+            return False
+        decoded, line, pos = whole, count, size
         marks.append(0)
         marks_at.append(0)
     while pos < size:
@@ -203,7 +212,8 @@ def _ndjson_sifted(
         pos = stop + 1
     if line != count:
         return False  # blank lines: record k was not line k somewhere
-    flagged = schema.refused(decoded)
+    if whole is None:
+        flagged = schema.refused(decoded)
     if flagged is None:
         return False
     if flagged:

@@ -324,11 +324,11 @@ class CompiledSchema:
             return None, None
         return self._batch_verdict(objs, data)
 
-    def accept_decoded(self, objs: list[Any], data: bytes | memoryview) -> bool:
-        """Whether records :meth:`decode_lines` decoded from ``data`` pass the batch checks
-        (patterns, date-times, repeated keys): with the decoding, what
+    def no_repeated_key(self, data: bytes | memoryview, objs: list[Any]) -> bool:
+        """Whether no record of ``data`` (decoded: ``objs``) repeats a key. With
+        :meth:`decode_lines` and :meth:`refused` finding nothing, what
         :meth:`accept_lines` checks."""
-        return self._batch_verdict(objs, data)[0] is not None
+        return self._no_repeated_key(data, objs)
 
     def decode_lines(
         self, data: bytes | memoryview
