@@ -90,8 +90,12 @@ def _lookup() -> tuple[Any, Callable[..., Any], Any, Callable[..., Any], list[Mo
     )
 
 
-def install() -> None:
-    """Parse each definition and JSONPath once; reuse one SDK client per service and Region."""
+def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
+    """Parse each definition and JSONPath once; reuse one SDK client per service and Region.
+
+    ``prepare_client(service, client)`` is called once for each client made (the local
+    stack answers the Lambda client's calls to its own endpoint in-process).
+    """
     with _state.lock:
         if _state.entrypoint is not None:
             return
@@ -120,6 +124,8 @@ def install() -> None:
             client = _state.clients.get((region, service))
             if client is None:
                 client = _state.clients[(region, service)] = client_for(region, service)
+                if prepare_client is not None:
+                    prepare_client(service, client)
             return client
 
     with _state.lock:

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from scalper.local import moto_internals, retry
+from scalper.local.lambda_endpoint import LambdaEndpoint
 from scalper.local.provision import Provisioned
 from scalper.local.template import merged_function_properties
 
@@ -302,7 +303,7 @@ def _json_default(value: object) -> object:
 
 
 def start_for(
-    provisioned: Provisioned, client: Callable[[str], Any], lambda_url: str, region: str
+    provisioned: Provisioned, client: Callable[[str], Any], lambdas: LambdaEndpoint, region: str
 ) -> StreamsBridge | None:
     """Start the bridge for the template's stream event sources (``None`` when it has none)."""
     sources = sources_from(provisioned)
@@ -315,12 +316,14 @@ def start_for(
 
     lambda_client = boto3.client(
         "lambda",
-        endpoint_url=lambda_url,
+        endpoint_url=lambdas.url,
         region_name=region,
         aws_access_key_id=LOCAL_ACCESS_KEY,
         aws_secret_access_key=LOCAL_SECRET_KEY,
         config=Config(retries={"max_attempts": 1}, read_timeout=900),
     )
+    # The same Invoke requests, answered in this process: no loopback HTTP hop.
+    lambdas.serve_in_process(lambda_client)
     bridge = StreamsBridge(sources, client, lambda_client)
     bridge.start()
     return bridge
