@@ -205,6 +205,24 @@ def boto_client_users() -> list[ModuleType]:
     return [cast(ModuleType, _sfn(name)) for name in _CLIENT_USERS]
 
 
+#: Interpreter modules that copy state data with ``copy.deepcopy`` on every state: the
+#: input read, each Parameters path, the result, the context, the program state.
+_DEEPCOPY_USERS = (
+    "asl.eval.states",
+    "asl.eval.environment",
+    "asl.eval.event.event_manager",
+    "asl.component.common.string.string_expression",
+    "asl.component.common.path.result_path",
+    "asl.component.state.exec.execute_state",
+    _SERVICE_MODULE,
+)
+
+
+def deepcopy_users() -> list[ModuleType]:
+    """The interpreter modules that call ``copy.deepcopy`` through their ``copy`` name."""
+    return [cast(ModuleType, _sfn(name)) for name in _DEEPCOPY_USERS]
+
+
 def json_path_module() -> ModuleType:
     """The module whose ``parse(text)`` compiles each JSONPath ``extract_json`` evaluates."""
     return cast(ModuleType, _sfn(_JSON_PATH_MODULE))
@@ -418,6 +436,16 @@ def _check_json_path() -> str | None:
     return None
 
 
+def _check_deepcopy_users() -> str | None:
+    # Read from the source, so the check also holds while the interpreter cache is installed.
+    stale = [
+        m.__name__
+        for m in deepcopy_users()
+        if "import copy\n" not in (source := inspect.getsource(m)) or "copy.deepcopy(" not in source
+    ]
+    return f"no longer copy with copy.deepcopy in {stale}" if stale else None
+
+
 def _check_execution_statuses() -> str | None:
     backends = getattr(_sfn("models"), "stepfunctions_parser_backends", None)
     if backends is None:
@@ -577,6 +605,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         f"{_SFN}{_JSON_PATH_MODULE}.parse",
         "scalper.local.interpreter_cache",
         _check_json_path,
+    ),
+    HookPoint(
+        f"{_SFN}asl (copy.deepcopy of state data)",
+        "scalper.local.interpreter_cache",
+        _check_deepcopy_users,
     ),
     HookPoint(
         f"{_SFN}models.stepfunctions_parser_backends (execution statuses)",
