@@ -16,7 +16,9 @@
 Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
 what the template asks for that the local stack cannot provide. moto's interpreter pays
 a few costs again on every execution (parsing the ASL, compiling JSONPaths, building SDK
-clients); `scalper.local.interpreter_cache` pays them once while the stack runs.
+clients, deep-copying state data); `scalper.local.interpreter_cache` pays them once, or
+less, while the stack runs. Its Lambda tasks and the streams bridge reach the Lambda
+endpoint in this process without the loopback HTTP hop (`LambdaEndpoint.serve_in_process`).
 
 One stack per process: moto's mock is process-wide.
 """
