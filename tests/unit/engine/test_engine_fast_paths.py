@@ -332,3 +332,29 @@ def test_given_many_kinds_of_invalid_records_in_a_json_array_then_sifting_agrees
     assert fast == narrowed
     assert fast["invalid_records"] > 1500
     assert len([done for done in sifted if done is not None]) >= 3
+
+
+def _long_file(key: str) -> str:
+    """About 2.5 MB of valid records in the format ``key`` names (several chunks)."""
+    if key.endswith(".csv"):
+        row = ",".join(GOOD) + "\n"
+        return HEADER + "".join(row.format(n=n) for n in range(40_000))
+    records = [job(n) for n in range(25_000)]
+    return "[" + ",\n".join(records) + "]" if key.endswith(".json") else "\n".join(records)
+
+
+@pytest.mark.parametrize("key", ["jobs.csv", "jobs.ndjson", "jobs.json"])
+@pytest.mark.parametrize("max_bytes", [9_000, CHUNK - 1, CHUNK + 5, 2 * CHUNK + 123])
+def test_given_a_stream_longer_than_max_bytes_then_every_path_gives_one_summary(
+    validate: Validate, key: str, max_bytes: int
+) -> None:
+    """How far a path had read when the limit was crossed must not show: reading stops
+    one byte past it and nothing checked before is counted."""
+    data = _long_file(key)
+    fast = validate(data, key, max_bytes=max_bytes).to_dict()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CompiledSchema, "csv_columns", lambda self, header: None)
+        mp.setattr(CompiledSchema, "batches", property(lambda self: False))
+        exact = validate(data, key, max_bytes=max_bytes).to_dict()
+    assert fast == exact
+    assert (fast["reason"], fast["size"], fast["records"]) == ("TOO_LARGE", max_bytes + 1, 0)
