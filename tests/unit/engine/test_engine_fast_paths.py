@@ -36,6 +36,7 @@ GOOD = [
 ]
 # Per column: cells the exact path takes in another spelling, or refuses.
 EDGES: dict[int, list[str]] = {
+    0: ["-ab", "_ab", "ab", "a" * 64, "a" * 65, "abé", "ab c", "Ab_-9", "ab\n", ""],
     1: [
         "2026-01-05T09:30:00+01:00",
         "2026-01-05 09:30:00Z",
