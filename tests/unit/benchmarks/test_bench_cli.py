@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks import report
 from benchmarks.cli import cli_section, cli_targets
 
 
@@ -44,3 +45,21 @@ def test_every_form_is_measured_in_its_own_process(tmp_path: Path) -> None:
     assert all(r["cpu_seconds"] > 0 and r["peak_rss_bytes"] > 0 for r in section["rows"])
     api = [r for r in section["rows"] if r["form"] == "API path"]
     assert all(r["extra_cpu_seconds"] == 0 for r in api)
+
+
+def test_the_report_shows_each_form_beside_the_api_path() -> None:
+    section = {
+        "rows": [
+            {**_row("API path", "csv", 0.0, 0.0), "cpu_seconds": 0.33, "peak_rss_bytes": 92e6},
+            {
+                **_row("scalper validate", "csv", 0.06, 3.0),
+                "cpu_seconds": 0.39,
+                "peak_rss_bytes": 95e6,
+            },
+        ]
+    }
+
+    table = report.cli_md(section).splitlines()
+
+    assert table[0] == "| format | form | CPU s | peak RSS MiB | extra CPU s | extra RSS MB |"
+    assert table[3] == "| csv | scalper validate | 0.390 | 90.6 | +0.060 | +3.0 |"
