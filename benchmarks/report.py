@@ -197,6 +197,23 @@ def e2e_md(section: dict[str, Any]) -> str:
     return _table(header, rows, left=(5,))
 
 
+def cli_md(section: dict[str, Any]) -> str:
+    """``scalper validate`` against the API path, whole fresh processes."""
+    rows = [
+        [
+            r["format"],
+            r["form"],
+            f"{r['cpu_seconds']:.3f}",
+            _num(r["peak_rss_bytes"] / MiB),
+            f"{r['extra_cpu_seconds']:+.3f}",
+            f"{r['extra_rss_mb']:+.1f}",
+        ]
+        for r in section["rows"]
+    ]
+    header = ["format", "form", "CPU s", "peak RSS MiB", "extra CPU s", "extra RSS MB"]
+    return _table(header, rows, left=(0, 1))
+
+
 def render(result: dict[str, Any]) -> str:
     """Every section that the results hold, as Markdown."""
     machine = result["machine"]
@@ -213,6 +230,8 @@ def render(result: dict[str, Any]) -> str:
         parts += ["", peers_md(result["peers"])]
     if result.get("memory"):
         parts += ["", memory_md(result["memory"])]
+    if result.get("cli"):
+        parts += ["", cli_md(result["cli"])]
     if result.get("transitions"):
         parts += ["", transitions_md(result["transitions"])]
     if result.get("pipeline", {}).get("files"):

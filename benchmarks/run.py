@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import cost, transitions
+from benchmarks.cli import cli_section, cli_targets
 from benchmarks.generate import MB, Format, format_size, parse_size
 from benchmarks.peers import side_by_side
 from benchmarks.throughput import ThroughputRow, WorkerError, run_throughput, run_worker
@@ -591,6 +592,35 @@ def targets(
     return out
 
 
+def _cli(workdir: Path | None, console: Console) -> dict[str, Any]:
+    """Measure and print the command line against the API path."""
+    console.log("scalper validate against the API path, fresh processes")
+    with tempfile.TemporaryDirectory(prefix="scalper-bench-", dir=workdir) as tmp:
+        section = cli_section(Path(tmp))
+    console.print(cli_table(section))
+    return section
+
+
+def cli_table(section: dict[str, Any]) -> Table:
+    """The command line against the API path, whole fresh processes."""
+    table = Table(
+        title=f"scalper validate vs the API path (1 MB files, median of {section['repeats']} "
+        "fresh processes, start-up included)"
+    )
+    for col in ("format", "form", "CPU s", "peak RSS MiB", "extra CPU s", "extra RSS MB"):
+        table.add_column(col, justify="left" if col in ("format", "form") else "right")
+    for r in section["rows"]:
+        table.add_row(
+            r["format"],
+            r["form"],
+            f"{r['cpu_seconds']:.3f}",
+            _fmt_mib(int(r["peak_rss_bytes"])),
+            f"{r['extra_cpu_seconds']:+.3f}",
+            f"{r['extra_rss_mb']:+.1f}",
+        )
+    return table
+
+
 def targets_table(items: list[dict[str, Any]]) -> Table:
     """Targets against measured figures."""
     table = Table(title="Targets")
@@ -689,6 +719,8 @@ def main(argv: list[str] | None = None) -> int:
         for err in r.errors:
             console.print(f"[red]{r.format} {r.size_label} {r.variant}: {err}[/]")
 
+    result["cli"] = _cli(args.workdir, console)
+
     trans = transitions_section()
     result["transitions"] = trans
     console.print(transitions_table(trans))
@@ -717,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
         *peer_targets(peers),
         *invalid_cost_targets(peers),
         *local_stack_targets(result["e2e"]),
+        *cli_targets(result["cli"]),
     ]
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["seconds"] = round(time.time() - started, 1)

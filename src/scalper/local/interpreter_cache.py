@@ -16,9 +16,14 @@ the local stack's CPU time:
 - it compiles every JSONPath (``Parameters`` ``.$`` values, ``InputPath``, Choice
   variables) from its text each time it evaluates one, and jsonpath-ng's extended parser
   builds its PLY parser tables anew on every call. A compiled path is an immutable tree
-  that ``find`` only reads, so one compilation per distinct path text serves them all.
+  that ``find`` only reads, so one compilation per distinct path text serves them all;
+- it copies the state data with ``copy.deepcopy`` some hundred times an execution (every
+  read of the input, every ``Parameters`` path, the result, the context). The data is
+  JSON (it comes from the execution input and the services' JSON answers), and a JSON
+  tree is copied three times faster by walking its dicts and lists (`json_copy`); any
+  other value still goes to ``copy.deepcopy``.
 
-`install` / `uninstall` patch those three names (moto is pinned; each is named and checked
+`install` / `uninstall` patch those names (moto is pinned; each is named and checked
 in :mod:`scalper.local.moto_internals`); `install` raises if any moves, so an upgrade fails
 loudly instead of silently losing the speed-up. `LocalStack` installs it after it set
 ``AWS_ENDPOINT_URL_LAMBDA`` (clients read it when they are made).
@@ -26,11 +31,12 @@ loudly instead of silently losing the speed-up. `LocalStack` installs it after i
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import threading
 from collections.abc import Callable
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from scalper.local import moto_internals
@@ -42,6 +48,25 @@ _CLIENT_FUNCTION = "boto_client_for"
 _JSON_PATH_PARSE = "parse"
 #: States whose components hold per-execution state of their own.
 _STATEFUL_TYPES = frozenset({"Map", "Parallel"})
+_COPY_NAME = "copy"
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A deep copy of a JSON tree (dicts, lists, strings, numbers, booleans, None); any
+    other value is handed to ``copy.deepcopy``. Equal to ``copy.deepcopy(value)``; a
+    sub-tree that appears twice is copied twice (JSON has no shared references)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [json_copy(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value, memo)
+
+
+#: What the interpreter modules see as ``copy`` while the cache is installed.
+_FAST_COPY = SimpleNamespace(deepcopy=json_copy, copy=copy.copy)
 
 
 class _State:
@@ -55,6 +80,7 @@ class _State:
         self.client_users: list[ModuleType] = []
         self.json_path: ModuleType | None = None
         self.json_path_parse: Callable[[str], Any] | None = None
+        self.copy_users: list[ModuleType] = []
 
 
 _state = _State()
@@ -90,13 +116,18 @@ def _lookup() -> tuple[Any, Callable[..., Any], Any, Callable[..., Any], list[Mo
     )
 
 
-def install() -> None:
-    """Parse each definition and JSONPath once; reuse one SDK client per service and Region."""
+def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
+    """Parse each definition and JSONPath once; reuse one SDK client per service and Region.
+
+    ``prepare_client(service, client)`` is called once for each client made (the local
+    stack answers the Lambda client's calls to its own endpoint in-process).
+    """
     with _state.lock:
         if _state.entrypoint is not None:
             return
     worker_cls, entrypoint, parser, client_for, users = _lookup()
     json_path = moto_internals.json_path_module()
+    copy_users = moto_internals.deepcopy_users()
     compile_path: Callable[[str], Any] = getattr(json_path, _JSON_PATH_PARSE)
     # Bounded: definitions have tens of distinct paths, tests a few hundred at most.
     cached_compile = functools.lru_cache(maxsize=1024)(compile_path)
@@ -120,6 +151,8 @@ def install() -> None:
             client = _state.clients.get((region, service))
             if client is None:
                 client = _state.clients[(region, service)] = client_for(region, service)
+                if prepare_client is not None:
+                    prepare_client(service, client)
             return client
 
     with _state.lock:
@@ -128,16 +161,22 @@ def install() -> None:
         _state.worker_cls, _state.entrypoint = worker_cls, entrypoint
         _state.client_for, _state.client_users = client_for, users
         _state.json_path, _state.json_path_parse = json_path, compile_path
+        _state.copy_users = copy_users
     setattr(worker_cls, _ENTRYPOINT, cached_entrypoint)
+    for module in copy_users:
+        setattr(module, _COPY_NAME, _FAST_COPY)
     for module in users:
         setattr(module, _CLIENT_FUNCTION, cached_client_for)
     setattr(json_path, _JSON_PATH_PARSE, cached_compile)
 
 
 def uninstall() -> None:
-    """Parse per execution, compile paths per use and make clients per Task again; forget
-    what was cached."""
+    """Parse per execution, compile paths per use, make clients per Task and copy with
+    ``copy.deepcopy`` again; forget what was cached."""
     with _state.lock:
+        for module in _state.copy_users:
+            setattr(module, _COPY_NAME, copy)
+        _state.copy_users = []
         if _state.json_path is not None and _state.json_path_parse is not None:
             setattr(_state.json_path, _JSON_PATH_PARSE, _state.json_path_parse)
         _state.json_path = _state.json_path_parse = None

@@ -11,6 +11,7 @@ things the local stack does go below it, and each such use is named here and now
   :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.stack`,
   :mod:`scalper.local.faults`);
 - DynamoDB's item operations, made atomic as DynamoDB's are (:mod:`scalper.local.atomic_items`);
+- a table's stream shard and its records (:mod:`scalper.local.streams`);
 - S3's EventBridge notification sender (:mod:`scalper.local.bridge`);
 - EventBridge's event-pattern matcher (the bridge and the DynamoDB Streams filters);
 - the server's WSGI application and request handler (:mod:`scalper.local.stack`);
@@ -204,6 +205,24 @@ def boto_client_users() -> list[ModuleType]:
     return [cast(ModuleType, _sfn(name)) for name in _CLIENT_USERS]
 
 
+#: Interpreter modules that copy state data with ``copy.deepcopy`` on every state: the
+#: input read, each Parameters path, the result, the context, the program state.
+_DEEPCOPY_USERS = (
+    "asl.eval.states",
+    "asl.eval.environment",
+    "asl.eval.event.event_manager",
+    "asl.component.common.string.string_expression",
+    "asl.component.common.path.result_path",
+    "asl.component.state.exec.execute_state",
+    _SERVICE_MODULE,
+)
+
+
+def deepcopy_users() -> list[ModuleType]:
+    """The interpreter modules that call ``copy.deepcopy`` through their ``copy`` name."""
+    return [cast(ModuleType, _sfn(name)) for name in _DEEPCOPY_USERS]
+
+
 def json_path_module() -> ModuleType:
     """The module whose ``parse(text)`` compiles each JSONPath ``extract_json`` evaluates."""
     return cast(ModuleType, _sfn(_JSON_PATH_MODULE))
@@ -229,6 +248,32 @@ def dynamodb_task_class() -> Any:
 def dynamodb_backend_class() -> Any:
     """``DynamoDBBackend``: its item operations check a condition, then write, unlocked."""
     return _module("moto.dynamodb.models").DynamoDBBackend
+
+
+@dataclass(frozen=True)
+class TableStream:
+    """A table's stream as moto keeps it: the shard and the stream's ARN."""
+
+    shard: Any  # StreamShard: its ``items`` are the stream's records, oldest first
+    arn: str
+
+
+def table_stream(account_id: str, region: str, table_name: str) -> TableStream | None:
+    """The table's current stream (``None`` when it has none), read from moto's DynamoDB
+    backend in this process. Raises moto's ``ResourceNotFoundException`` for no table."""
+    backend = _module("moto.dynamodb.models").dynamodb_backends[account_id][region]
+    table = backend.get_table(table_name)
+    if table.stream_shard is None:
+        return None
+    arn = str(table.describe(base_key="Table")["Table"]["LatestStreamArn"])
+    return TableStream(table.stream_shard, arn)
+
+
+def stream_records(stream: TableStream, start: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` records of the stream from position ``start`` (0: its oldest), in
+    moto's form: the dicts its GetRecords serialises, owned by moto (never to be changed).
+    Records are only ever appended, so a position stays valid."""
+    return [record.to_json() for record in stream.shard.items[start : start + limit]]
 
 
 # -- S3, EventBridge and the server ------------------------------------------------------
@@ -391,6 +436,16 @@ def _check_json_path() -> str | None:
     return None
 
 
+def _check_deepcopy_users() -> str | None:
+    # Read from the source, so the check also holds while the interpreter cache is installed.
+    stale = [
+        m.__name__
+        for m in deepcopy_users()
+        if "import copy\n" not in (source := inspect.getsource(m)) or "copy.deepcopy(" not in source
+    ]
+    return f"no longer copy with copy.deepcopy in {stale}" if stale else None
+
+
 def _check_execution_statuses() -> str | None:
     backends = getattr(_sfn("models"), "stepfunctions_parser_backends", None)
     if backends is None:
@@ -415,6 +470,20 @@ def _check_dynamodb_backend() -> str | None:
     backend = dynamodb_backend_class()
     missing = [name for name in OPERATIONS if not callable(getattr(backend, name, None))]
     return f"DynamoDBBackend has no {', '.join(missing)}" if missing else None
+
+
+def _check_table_stream() -> str | None:
+    table_module = _module("moto.dynamodb.models.table")
+    if "self.stream_shard = StreamShard(" not in inspect.getsource(
+        table_module.Table.set_stream_specification
+    ):
+        return "Table.set_stream_specification no longer makes a StreamShard"
+    shard_source = inspect.getsource(table_module.StreamShard)
+    if "self.items.append(StreamRecord(" not in shard_source:
+        return "StreamShard.add no longer appends its StreamRecord to items"
+    if not callable(getattr(table_module.StreamRecord, "to_json", None)):
+        return "StreamRecord.to_json is gone"
+    return None
 
 
 def _check_s3_sender() -> str | None:
@@ -538,6 +607,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         _check_json_path,
     ),
     HookPoint(
+        f"{_SFN}asl (copy.deepcopy of state data)",
+        "scalper.local.interpreter_cache",
+        _check_deepcopy_users,
+    ),
+    HookPoint(
         f"{_SFN}models.stepfunctions_parser_backends (execution statuses)",
         "scalper.local.stack",
         _check_execution_statuses,
@@ -551,6 +625,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         "moto.dynamodb.models.DynamoDBBackend (item operations)",
         "scalper.local.atomic_items",
         _check_dynamodb_backend,
+    ),
+    HookPoint(
+        "moto.dynamodb.models.table (Table.stream_shard, StreamShard.items, StreamRecord)",
+        "scalper.local.streams",
+        _check_table_stream,
     ),
     HookPoint(
         "moto.s3.notifications._send_event_bridge_message", "scalper.local.bridge", _check_s3_sender

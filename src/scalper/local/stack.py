@@ -16,7 +16,9 @@
 Everything is provisioned from ``template.yaml`` (`Provisioner`); `LocalStack.gaps` lists
 what the template asks for that the local stack cannot provide. moto's interpreter pays
 a few costs again on every execution (parsing the ASL, compiling JSONPaths, building SDK
-clients); `scalper.local.interpreter_cache` pays them once while the stack runs.
+clients, deep-copying state data); `scalper.local.interpreter_cache` pays them once, or
+less, while the stack runs. Its Lambda tasks and the streams bridge reach the Lambda
+endpoint in this process without the loopback HTTP hop (`LambdaEndpoint.serve_in_process`).
 
 One stack per process: moto's mock is process-wide.
 """
@@ -273,11 +275,16 @@ class LocalStack:
 
         self._set_env("AWS_ENDPOINT_URL_LAMBDA", self.lambdas.url)
         # After the variable above: the interpreter's cached Lambda client reads it once.
-        interpreter_cache.install()
+        interpreter_cache.install(self._prepare_interpreter_client)
         self.lambdas.start(prewarm=cfg.prewarm)
         self.api.start()
         # DynamoDB Streams -> Lambda event sources (scalper.local.streams), e.g. write_result.
-        self.streams = start_for(provisioned, self._in_process_client, self.lambdas.url, cfg.region)
+        self.streams = start_for(provisioned, self._in_process_client, self.lambdas, cfg.region)
+
+    def _prepare_interpreter_client(self, service: str, client: Any) -> None:
+        """The interpreter's Lambda tasks reach the Lambda endpoint in this process."""
+        if service == "lambda" and self.lambdas is not None:
+            self.lambdas.serve_in_process(client)
 
     def _start_moto(self, host: str, port: int) -> None:
         moto_internals.require("scalper.local.stack")

@@ -235,3 +235,60 @@ def test_given_pyarrow_cannot_be_imported_then_the_row_path_reads_the_file(
     assert _csv._columnar_plan(job_schema, HEADER.split(",")) is None
     columnar, rows = _both(validate, _file(rows=2_000))
     assert columnar == rows
+
+
+@pytest.mark.parametrize(
+    ("pattern", "shape"),
+    [
+        ("^[A-Z]{3}$", (None, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3, 3)),
+        ("^[a-c_-]+$", (None, b"-_abc", 1, None)),
+        ("^[0-9]*$", (None, b"0123456789", 0, None)),
+        ("^[0-9]$", (None, b"0123456789", 1, 1)),
+        ("^[ab][abc]{2,4}$", (b"ab", b"abc", 3, 5)),
+    ],
+)
+def test_given_a_plain_class_pattern_then_its_shape_is_read(
+    pattern: str, shape: tuple[bytes | None, bytes, int, int | None]
+) -> None:
+    found = _csv_columnar._class_shape(pattern)
+
+    assert found is not None
+    assert (found.first, found.rest, found.shortest, found.longest) == shape
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^[A-Z][a-z]{2}$",  # a first class outside the rest
+        "^[a]{2,}$",  # an open count
+        "^[a-z](x)$",
+        "^[\\w]{3}$",  # an escape
+        "^[^a]{3}$",  # a negation
+        "^[a--z]{3}$",  # a set operation to Python's re
+        "^[é]{3}$",  # not ASCII
+        "^[a-z]{3}",  # no end anchor
+    ],
+)
+def test_given_any_other_pattern_then_it_keeps_the_regex(pattern: str) -> None:
+    assert _csv_columnar._class_shape(pattern) is None
+
+
+def test_given_edge_cells_then_the_class_check_agrees_with_the_regex_kernel() -> None:
+    """The class check only says "all match" when the regex says so of every cell, in
+    any chunking and slicing of the column; otherwise it is the regex's answer."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$"
+    shape = _csv_columnar._class_shape(pattern)
+    assert shape is not None
+    check = _csv_columnar._class_check(shape, pattern, pa, pc)
+    good = ["abc", "A-1", "x" * 64, "a_b-c"]
+    edges = ["-ab", "_ab", "ab", "x" * 65, "abé", "éab", "ab\n", "", "a b"]
+    columns = [
+        pa.chunked_array([pa.array(good)]),
+        pa.chunked_array([pa.array(good[:2]), pa.array(good[2:])]),
+        pa.chunked_array([pa.array(["-x", *good, "_y"]).slice(1, len(good))]),
+        *(pa.chunked_array([pa.array(good), pa.array([edge])]) for edge in edges),
+    ]
+    for column in columns:
+        assert check(column).to_pylist() == pc.match_substring_regex(column, pattern).to_pylist()

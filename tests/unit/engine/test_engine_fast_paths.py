@@ -45,6 +45,7 @@ GOOD = [
 ]
 # Per column: cells the exact path takes in another spelling, or refuses.
 EDGES: dict[int, list[str]] = {
+    0: ["-ab", "_ab", "ab", "a" * 64, "a" * 65, "abé", "ab c", "Ab_-9", "ab\n", ""],
     1: [
         "2026-01-05T09:30:00+01:00",
         "2026-01-05 09:30:00Z",
@@ -544,3 +545,29 @@ def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decod
     assert fast["invalid_records"] > 800
     assert calls
     assert all(from_decoded and done not in (None, False) for from_decoded, done in calls)
+
+
+def _long_file(key: str) -> str:
+    """About 2.5 MB of valid records in the format ``key`` names (several chunks)."""
+    if key.endswith(".csv"):
+        row = ",".join(GOOD) + "\n"
+        return HEADER + "".join(row.format(n=n) for n in range(40_000))
+    records = [job(n) for n in range(25_000)]
+    return "[" + ",\n".join(records) + "]" if key.endswith(".json") else "\n".join(records)
+
+
+@pytest.mark.parametrize("key", ["jobs.csv", "jobs.ndjson", "jobs.json"])
+@pytest.mark.parametrize("max_bytes", [9_000, CHUNK - 1, CHUNK + 5, 2 * CHUNK + 123])
+def test_given_a_stream_longer_than_max_bytes_then_every_path_gives_one_summary(
+    validate: Validate, key: str, max_bytes: int
+) -> None:
+    """How far a path had read when the limit was crossed must not show: reading stops
+    one byte past it and nothing checked before is counted."""
+    data = _long_file(key)
+    fast = validate(data, key, max_bytes=max_bytes).to_dict()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CompiledSchema, "csv_columns", lambda self, header: None)
+        mp.setattr(CompiledSchema, "batches", property(lambda self: False))
+        exact = validate(data, key, max_bytes=max_bytes).to_dict()
+    assert fast == exact
+    assert (fast["reason"], fast["size"], fast["records"]) == ("TOO_LARGE", max_bytes + 1, 0)

@@ -2,7 +2,9 @@
 
 The functions here are tiny handlers written to a temporary folder; every call goes
 through a real boto3 Lambda client, so the wire format is the one botocore (and so Step
-Functions' interpreter) parses.
+Functions' interpreter) parses. Every test runs twice: over HTTP, and with the client
+answered in-process (`LambdaEndpoint.serve_in_process`, how the local stack's own clients
+reach it), so both answer alike.
 """
 
 from __future__ import annotations
@@ -85,16 +87,23 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaEndpoin
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def client(endpoint: LambdaEndpoint) -> Any:
+def lambda_client(url: str, **config: Any) -> Any:
     return boto3.client(
         "lambda",
-        endpoint_url=endpoint.url,
+        endpoint_url=url,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 0, "total_max_attempts": 1}),
+        config=Config(retries={"max_attempts": 0, "total_max_attempts": 1}, **config),
     )
+
+
+@pytest.fixture(scope="module", params=["over HTTP", "in-process"])
+def client(endpoint: LambdaEndpoint, request: pytest.FixtureRequest) -> Any:
+    made = lambda_client(endpoint.url)
+    if request.param == "in-process":
+        endpoint.serve_in_process(made)
+    return made
 
 
 def invoke(client: Any, name: str, event: Any = None) -> tuple[str | None, Any]:
@@ -223,3 +232,25 @@ def test_list_and_get_function_show_what_the_endpoint_runs(client: Any) -> None:
     with pytest.raises(ClientError) as missing:
         client.get_function(FunctionName="nope")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_client_served_in_process_never_needs_the_http_server(
+    tmp_path: Path, endpoint: LambdaEndpoint
+) -> None:
+    """Given an endpoint whose HTTP server was never started, when a client it serves
+    in-process invokes a function, then the call is answered (over HTTP it would time out),
+    and requests to any other URL still leave the process."""
+    code = tmp_path / "function"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLERS)
+    idle = LambdaEndpoint([spec(code, "Ok", "app.ok")], dict(os.environ), tmp_path / "logs")
+    try:
+        served = lambda_client(idle.url, connect_timeout=1, read_timeout=1)
+        idle.serve_in_process(served)
+        assert invoke(served, "local-Ok", {"a": 1})[1]["echo"] == {"a": 1}
+        elsewhere = lambda_client(endpoint.url)
+        idle.serve_in_process(elsewhere)  # its URL is another endpoint's: it goes there
+        assert invoke(elsewhere, "local-Ok", {"b": 2})[1]["echo"] == {"b": 2}
+        assert [c.function for c in idle.invocations()] == ["Ok"]
+    finally:
+        idle.stop()

@@ -233,3 +233,34 @@ def test_given_the_interpreter_cache_then_each_json_path_text_is_compiled_once()
     assert first is again, "one compilation serves every use of the same text"
     assert found == "k"
     assert json_path.parse is original, "uninstalled: compiled per use again"
+
+
+def test_given_a_state_input_then_the_json_copy_equals_a_deep_copy_and_shares_nothing() -> None:
+    """Given a state input of the pipeline (with a timestamp, a tuple and an object that
+    are not JSON), then json_copy equals copy.deepcopy, and changing the copy anywhere
+    leaves the original as it was."""
+    import copy
+    from datetime import UTC, datetime
+
+    original: dict[str, Any] = json.loads((REPO / "events/states/validate_schema.json").read_text())
+    original["extra"] = {"when": datetime(2026, 1, 5, tzinfo=UTC), "pair": (1, [2]), "n": 1.5}
+    copied = interpreter_cache.json_copy(original)
+
+    assert copied == copy.deepcopy(original)
+    copied["type_check"]["uploader"]["kind"] = "changed"
+    copied["extra"]["pair"][1].append(3)
+    assert original["type_check"]["uploader"]["kind"] == "IAM"
+    assert original["extra"]["pair"] == (1, [2])
+
+
+def test_given_the_interpreter_cache_then_state_data_is_copied_by_json_copy() -> None:
+    from moto.stepfunctions.parser.asl.eval import states
+
+    interpreter_cache.install()
+    try:
+        installed = states.copy.deepcopy
+    finally:
+        interpreter_cache.uninstall()
+
+    assert installed is interpreter_cache.json_copy
+    assert states.copy.deepcopy.__module__ == "copy", "uninstalled: copy.deepcopy again"

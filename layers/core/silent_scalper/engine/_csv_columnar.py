@@ -183,16 +183,8 @@ def _never_a_formula(sub: dict[str, Any]) -> bool:
     body = pattern[2:end]
     if end < 0 or not body or body[0] == "^" or "\\" in body or "[" in body:
         return False
-    chars: set[str] = set()
-    at = 0
-    while at < len(body):
-        if at + 2 < len(body) and body[at + 1] == "-":
-            chars.update(chr(c) for c in range(ord(body[at]), ord(body[at + 2]) + 1))
-            at += 3
-        else:
-            chars.add(body[at])
-            at += 1
-    return not chars & set(_FORMULA_CHARS)
+    chars = _class_chars(body)
+    return chars is not None and not set(chars) & set(_FORMULA_CHARS.encode())
 
 
 def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
@@ -240,7 +232,11 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
         if pattern is not None:
             if not isinstance(pattern, str) or not _re2_means_the_same(pattern, pc):
                 return False
-            conds.append(lambda col: pc.match_substring_regex(col, pattern))
+            shape = _class_shape(pattern)
+            if shape is None:
+                conds.append(lambda col: pc.match_substring_regex(col, pattern))
+            else:
+                conds.append(_class_check(shape, pattern, pa, pc))
         lo, hi = sub.get("minLength"), sub.get("maxLength")
         if lo is not None or hi is not None:
             conds.append(lambda col: _between(pc.utf8_length(col), lo, hi, pc))
@@ -275,6 +271,109 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
         return ok
 
     return check
+
+
+#: ``^``, an optional one-character class, a class with a count, ``$``: the shape of
+#: identifier and code patterns (``^[A-Z]{3}$``, ``^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$``).
+_CLASS_PATTERN = re.compile(
+    r"\^(?:\[([^\]\\\[^][^\]\\\[]*)\])?\[([^\]\\\[^][^\]\\\[]*)\]"
+    r"(?:\{([0-9]+)(?:,([0-9]+))?\}|([*+]))?\$\Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassShape:
+    """A pattern that is plain character classes: what each position may hold, as bytes
+    (``first`` the first character's, when the pattern names one apart; it is then within
+    ``rest``), and the lengths it allows (``longest`` None: no limit)."""
+
+    first: bytes | None
+    rest: bytes
+    shortest: int
+    longest: int | None
+
+
+def _class_chars(body: str) -> bytes | None:
+    """The ASCII characters a class body (``A-Za-z0-9_-``) names, or None when it uses
+    anything but printable ASCII characters and ranges (a doubled ``-&~|`` is a set
+    operation to come in Python's re, so it is left to the regex)."""
+    if not body.isascii() or not body.isprintable() or any(d * 2 in body for d in "-&~|"):
+        return None
+    chars: set[int] = set()
+    at = 0
+    while at < len(body):
+        if at + 2 < len(body) and body[at + 1] == "-":
+            low, high = ord(body[at]), ord(body[at + 2])
+            if low > high:
+                return None
+            chars.update(range(low, high + 1))
+            at += 3
+        else:
+            chars.add(ord(body[at]))
+            at += 1
+    return bytes(sorted(chars))
+
+
+def _class_shape(pattern: str) -> ClassShape | None:
+    """The pattern as :class:`ClassShape`, or None when it is anything else."""
+    found = _CLASS_PATTERN.match(pattern)
+    if found is None:
+        return None
+    head, body, low, high, star = found.groups()
+    rest = _class_chars(body)
+    first = None if head is None else _class_chars(head)
+    if rest is None or (head is not None and (first is None or not set(first) <= set(rest))):
+        return None  # a first class outside the rest would need its own pass
+    if star is not None:
+        shortest, longest = (0 if star == "*" else 1), None
+    elif low is None:
+        shortest = longest = 1
+    else:
+        shortest, longest = int(low), int(high if high is not None else low)
+    extra = 0 if first is None else 1
+    return ClassShape(first, rest, shortest + extra, None if longest is None else longest + extra)
+
+
+def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
+    """A column check for a :class:`ClassShape` pattern without a regex per cell.
+
+    When every cell's length is within the pattern's, every byte of the column's text
+    is in the class and every first character in the first class, every cell matches:
+    two kernels and a ``bytes.translate`` over the column's text. Otherwise the column
+    takes the regex kernel, which says which cells do not.
+    """
+
+    def check(col: Any) -> Mask:
+        sizes = pc.binary_length(col)
+        span = pc.min_max(sizes)
+        shortest, longest = span["min"].as_py(), span["max"].as_py()
+        if (
+            shortest is not None
+            and shortest >= shape.shortest
+            and (shape.longest is None or longest <= shape.longest)
+            and _only(col, shape.rest, pa)
+            and (shape.first is None or _only(pc.utf8_slice_codeunits(col, 0, 1), shape.first, pa))
+        ):
+            return pc.equal(sizes, sizes)  # all true, shaped like the column
+        return pc.match_substring_regex(col, pattern)
+
+    return check
+
+
+def _only(col: Any, allowed: bytes, pa: Any) -> bool:
+    """Whether the text of every cell of a string column is made of ``allowed`` bytes."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    for chunk in chunks:
+        if chunk.type != pa.string():
+            return False
+        _, offsets, data = chunk.buffers()
+        if data is None or len(chunk) == 0:
+            continue
+        ends = memoryview(offsets).cast("i")
+        start, end = ends[chunk.offset], ends[chunk.offset + len(chunk)]
+        if bytes(memoryview(data)[start:end]).translate(None, allowed):
+            return False
+    return True
 
 
 def _re2_means_the_same(pattern: str, pc: Any) -> bool:

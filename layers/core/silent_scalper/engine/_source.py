@@ -57,7 +57,9 @@ class Source:
             raise exc
         if self._eof:
             return b""
-        data = self._stream.read(n)
+        # Never past one byte over the limit: where reading stops must not depend on the
+        # reads a parser happened to ask for, so every path reports the same size.
+        data = self._stream.read(min(n, self._max + 1 - self.size))
         if not data:
             self._eof = True
             if self._checking:

@@ -6,7 +6,8 @@ checks it is UTF-8 without NULs (cheaply: ``bytes.isascii()`` skips the decoder 
 ASCII chunks). Parsers hold at most a chunk plus one record, so memory does not grow
 with the file. After a fatal problem (an encoding error, a JSON array that breaks) the
 rest of the stream is still read, unparsed, so that size and sha256 are always complete
-(except ``TOO_LARGE``, where reading stops at the limit and ``sha256`` is empty).
+(except ``TOO_LARGE``, where reading stops one byte past the limit, ``sha256`` is empty
+and no record is counted).
 
 The reader is ``_source``; each format has its module (``_ndjson``, ``_json``, ``_csv``)
 feeding one ``_collect.Collector``.
@@ -103,6 +104,12 @@ def validate_stream(
                 col.finish_unique()
         sha256 = source.sha.hexdigest()
     except TooLargeError:
+        # How many records a path had checked when the limit was crossed depends on how
+        # far ahead it reads; none of them is reported, so every path gives one summary.
+        if col.unique is not None:
+            col.unique.close()
+        col = Collector(schema, limits, fmt or FileFormat.JSON)
+        columns, empty = None, False
         col.error(
             Reason.TOO_LARGE,
             LocatedError(f"more than {limits.max_bytes} bytes; reading stopped there", "file"),

@@ -1,0 +1,108 @@
+"""``scalper validate`` against the engine called from Python, whole processes.
+
+A user who validates one file from a shell pays for the interpreter, the imports and the
+check; the same check from Python (the API path: ``SchemaRegistry.load()`` then
+``validate_stream``) is the floor. Each form runs ``repeats`` times in a fresh process;
+the CPU seconds (user + system) and peak RSS of that process come from ``wait4``, so the
+figures include start-up and imports, which is what the command line adds.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import MB, Format, generate
+
+#: The API path, as a user's script would call it.
+_API = """
+import sys
+from pathlib import Path
+from silent_scalper.engine import Limits, SchemaRegistry, validate_stream
+path = Path(sys.argv[1])
+with path.open("rb") as stream:
+    summary = validate_stream(
+        stream,
+        key=path.name,
+        schema=SchemaRegistry.load().get("job.v1"),
+        limits=Limits(max_bytes=100 * 1024 * 1024),
+    )
+sys.exit(0 if summary.valid else 1)
+"""
+
+#: How much more the command line may cost than the API path (docs/performance.md).
+TARGET_EXTRA_CPU_S = 0.1
+TARGET_EXTRA_RSS_MB = 50.0
+
+
+def _run(argv: list[str]) -> tuple[float, int]:
+    """CPU seconds and peak RSS (bytes) of one fresh process running ``argv``."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:  # the files are valid: anything else did not measure the check
+        lines = stderr.strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def _median(argv: list[str], repeats: int) -> dict[str, float]:
+    runs = [_run(argv) for _ in range(repeats)]
+    return {
+        "cpu_seconds": statistics.median(cpu for cpu, _ in runs),
+        "peak_rss_bytes": statistics.median(rss for _, rss in runs),
+    }
+
+
+def cli_section(workdir: Path, *, repeats: int = 5) -> dict[str, Any]:
+    """Per format, a 1 MB valid file through the API path, ``scalper validate --json``
+    and ``scalper validate`` (the table), each ``repeats`` fresh processes."""
+    rows: list[dict[str, Any]] = []
+    for fmt in (Format.NDJSON, Format.CSV):
+        made = generate(workdir, fmt, MB, invalid=False)
+        path = str(made.path)
+        scalper = [sys.executable, "-m", "scalper", "validate"]
+        forms = {
+            "API path": [sys.executable, "-c", _API, path],
+            "scalper validate --json": [*scalper, "--json", path],
+            "scalper validate": [*scalper, path],
+        }
+        measured = {name: _median(argv, repeats) for name, argv in forms.items()}
+        api = measured["API path"]
+        for name, figures in measured.items():
+            rows.append(
+                {
+                    "format": fmt.value,
+                    "form": name,
+                    **figures,
+                    "extra_cpu_seconds": figures["cpu_seconds"] - api["cpu_seconds"],
+                    "extra_rss_mb": (figures["peak_rss_bytes"] - api["peak_rss_bytes"]) / MB,
+                }
+            )
+    return {"file_bytes": MB, "repeats": repeats, "rows": rows}
+
+
+def cli_targets(section: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The command line within 0.1 CPU-second and 50 MB of the API path (worst form)."""
+    rows = [r for r in (section or {}).get("rows", []) if r["form"] != "API path"]
+    if not rows:
+        return []
+    cpu = max(rows, key=lambda r: r["extra_cpu_seconds"])
+    rss = max(rows, key=lambda r: r["extra_rss_mb"])
+    return [
+        {
+            "target": f"scalper validate within {TARGET_EXTRA_CPU_S} CPU-s of the API",
+            "measured": f"{cpu['extra_cpu_seconds']:+.2f} s ({cpu['form']}, {cpu['format']})",
+            "met": cpu["extra_cpu_seconds"] <= TARGET_EXTRA_CPU_S,
+        },
+        {
+            "target": f"scalper validate within {TARGET_EXTRA_RSS_MB:.0f} MB of the API",
+            "measured": f"{rss['extra_rss_mb']:+.1f} MB ({rss['form']}, {rss['format']})",
+            "met": rss["extra_rss_mb"] <= TARGET_EXTRA_RSS_MB,
+        },
+    ]
