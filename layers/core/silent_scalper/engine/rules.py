@@ -165,14 +165,16 @@ def duplicate_keys(tree: Any, path: str = "$") -> list[tuple[str, str]]:
     if isinstance(tree, Obj):
         seen: set[str] = set()
         for key, value in tree.pairs:
-            here = f"{path}.{key}"
             if key in seen:
-                out.append((here, key))
+                out.append((f"{path}.{key}", key))
             seen.add(key)
-            out += duplicate_keys(value, here)
+            # Only containers can hold objects: a flat record costs no call per value.
+            if isinstance(value, (Obj, list)):
+                out += duplicate_keys(value, f"{path}.{key}")
     elif isinstance(tree, list):
         for i, item in enumerate(tree):
-            out += duplicate_keys(item, f"{path}[{i}]")
+            if isinstance(item, (Obj, list)):
+                out += duplicate_keys(item, f"{path}[{i}]")
     return out
 
 
@@ -400,7 +402,7 @@ class RecordRules:
         ``only``: the properties looked at (``values`` holds no others); None: all."""
         out: list[tuple[str, str]] = []
         earlier = earlier or {}
-        known = {r.name for r in self.rules}
+        known = self.by_name
         if self.closed:
             out += [
                 (f"$.{k}", f"Object contains unknown field `{k}`") for k in values if k not in known
