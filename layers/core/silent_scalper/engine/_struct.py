@@ -100,6 +100,9 @@ def _fast_struct(
         rename={attr: prop for prop, attr in fields.items()},
         forbid_unknown_fields=additional is False,
         kw_only=True,
+        # Its fields hold strings, numbers, booleans and None only, so a record can be in
+        # no reference cycle: the collector need not track thousands of them a batch.
+        gc=False,
     )
     return struct, fields, tuple(patterns)
 
