@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, tracer
+from silent_scalper.observability import OBJECT_KEY_PATH, logger, tracer
 from silent_scalper.pipeline import ExtractOutcome, ExtractRequest, extract_metadata
 from silent_scalper.settings import Settings
 
@@ -16,7 +16,6 @@ SETTINGS = Settings.from_env(os.environ)
 @logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
 # Results can quote file content (located error messages): keep them out of X-Ray.
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
 @event_parser(model=ExtractRequest)
 def handler(event: ExtractRequest, context: LambdaContext) -> dict[str, Any]:
     """-> ExtractOutcome ``{"record": <metadata record>}``."""

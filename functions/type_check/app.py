@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits
-from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, tracer
+from silent_scalper.observability import OBJECT_KEY_PATH, logger, tracer
 from silent_scalper.pipeline import StepInput, type_check
 from silent_scalper.settings import Settings
 
@@ -20,7 +20,6 @@ S3 = boto3.client("s3", config=Config(retries={"mode": "standard"}))
 @logger.inject_lambda_context(correlation_id_path=OBJECT_KEY_PATH)
 # Results can quote file content (located error messages): keep them out of X-Ray.
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
 @event_parser(model=StepInput)
 def handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
     """-> TypeCheckOutcome: the verdict ``{"ok", "format", "encoding", "reason", "message"}``,

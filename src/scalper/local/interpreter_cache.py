@@ -14,9 +14,10 @@ the local stack's CPU time:
   each, several Tasks an execution. botocore clients are thread-safe, so one client per
   service and Region (made the same way, on first use) serves every Task;
 - it compiles every JSONPath (``Parameters`` ``.$`` values, ``InputPath``, Choice
-  variables) from its text each time it evaluates one, and jsonpath-ng's extended parser
-  builds its PLY parser tables anew on every call. A compiled path is an immutable tree
-  that ``find`` only reads, so one compilation per distinct path text serves them all;
+  variables, and each ``ResultPath`` it applies) from its text each time it evaluates one,
+  and jsonpath-ng's parsers build their PLY parser tables anew on every call (a
+  ``ResultPath`` about 3 ms). A compiled path is an immutable tree that ``find`` and
+  ``update_or_create`` only read, so one compilation per distinct path text serves them all;
 - it copies the state data with ``copy.deepcopy`` some hundred times an execution (every
   read of the input, every ``Parameters`` path, the result, the context). The data is
   JSON (it comes from the execution input and the services' JSON answers), and a JSON
@@ -80,6 +81,8 @@ class _State:
         self.client_users: list[ModuleType] = []
         self.json_path: ModuleType | None = None
         self.json_path_parse: Callable[[str], Any] | None = None
+        self.result_path: ModuleType | None = None
+        self.result_path_parse: Callable[[str], Any] | None = None
         self.copy_users: list[ModuleType] = []
 
 
@@ -131,6 +134,10 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
     compile_path: Callable[[str], Any] = getattr(json_path, _JSON_PATH_PARSE)
     # Bounded: definitions have tens of distinct paths, tests a few hundred at most.
     cached_compile = functools.lru_cache(maxsize=1024)(compile_path)
+    # ResultPath compiles with jsonpath-ng's plain parser, not the extended one above.
+    result_path = moto_internals.result_path_module()
+    compile_result_path: Callable[[str], Any] = getattr(result_path, _JSON_PATH_PARSE)
+    cached_result_path = functools.lru_cache(maxsize=1024)(compile_result_path)
 
     def cached_entrypoint(worker: Any) -> Any:
         definition = str(worker._evaluation_details.state_machine_details.definition)
@@ -161,6 +168,7 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
         _state.worker_cls, _state.entrypoint = worker_cls, entrypoint
         _state.client_for, _state.client_users = client_for, users
         _state.json_path, _state.json_path_parse = json_path, compile_path
+        _state.result_path, _state.result_path_parse = result_path, compile_result_path
         _state.copy_users = copy_users
     setattr(worker_cls, _ENTRYPOINT, cached_entrypoint)
     for module in copy_users:
@@ -168,6 +176,7 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
     for module in users:
         setattr(module, _CLIENT_FUNCTION, cached_client_for)
     setattr(json_path, _JSON_PATH_PARSE, cached_compile)
+    setattr(result_path, _JSON_PATH_PARSE, cached_result_path)
 
 
 def uninstall() -> None:
@@ -180,6 +189,9 @@ def uninstall() -> None:
         if _state.json_path is not None and _state.json_path_parse is not None:
             setattr(_state.json_path, _JSON_PATH_PARSE, _state.json_path_parse)
         _state.json_path = _state.json_path_parse = None
+        if _state.result_path is not None and _state.result_path_parse is not None:
+            setattr(_state.result_path, _JSON_PATH_PARSE, _state.result_path_parse)
+        _state.result_path = _state.result_path_parse = None
         if _state.entrypoint is not None:
             setattr(_state.worker_cls, _ENTRYPOINT, _state.entrypoint)
         if _state.client_for is not None:

@@ -6,7 +6,8 @@ things the local stack does go below it, and each such use is named here and now
 - the Step Functions interpreter: where an execution starts and builds its worker, the
   mocked-response classes a worker hands to the interpreter, how a mocked ``Throw`` travels,
   the Wait-state and Retry sleeps, the ASL parser, the per-Task SDK client factory, the
-  JSONPath compiler, the executions' statuses and the DynamoDB integration
+  JSONPath compilers (paths and ``ResultPath``), the executions' statuses and the DynamoDB
+  integration
   (:mod:`scalper.sfn_mock.moto_hook`, :mod:`scalper.local.retry`,
   :mod:`scalper.local.interpreter_cache`, :mod:`scalper.local.stack`,
   :mod:`scalper.local.faults`);
@@ -84,6 +85,7 @@ _TASK = "asl.component.state.exec.state_task"
 _DYNAMODB_TASK_MODULE = f"{_TASK}.service.state_task_service_dynamodb"
 _CLIENT_MODULE = "asl.utils.boto_client"
 _JSON_PATH_MODULE = "asl.utils.json_path"
+_RESULT_PATH_MODULE = "asl.component.common.path.result_path"
 #: Modules that imported ``boto_client_for`` by name (the pipeline's Task types).
 _CLIENT_USERS = (
     f"{_TASK}.lambda_eval_utils",
@@ -226,6 +228,11 @@ def deepcopy_users() -> list[ModuleType]:
 def json_path_module() -> ModuleType:
     """The module whose ``parse(text)`` compiles each JSONPath ``extract_json`` evaluates."""
     return cast(ModuleType, _sfn(_JSON_PATH_MODULE))
+
+
+def result_path_module() -> ModuleType:
+    """The module whose ``parse(text)`` compiles a ``ResultPath`` each time one is applied."""
+    return cast(ModuleType, _sfn(_RESULT_PATH_MODULE))
 
 
 def execution_statuses(account_id: str, region: str, machine_arns: list[str]) -> dict[str, str]:
@@ -436,6 +443,16 @@ def _check_json_path() -> str | None:
     return None
 
 
+def _check_result_path() -> str | None:
+    # Read from the source, so the check also holds while the interpreter cache is installed.
+    module = result_path_module()
+    if not callable(getattr(module, "parse", None)):
+        return "parse is gone"
+    if "parse(self.result_path_src)" not in inspect.getsource(module.ResultPath._eval_body):
+        return "ResultPath no longer compiles its path with the module's parse()"
+    return None
+
+
 def _check_deepcopy_users() -> str | None:
     # Read from the source, so the check also holds while the interpreter cache is installed.
     stale = [
@@ -605,6 +622,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         f"{_SFN}{_JSON_PATH_MODULE}.parse",
         "scalper.local.interpreter_cache",
         _check_json_path,
+    ),
+    HookPoint(
+        f"{_SFN}{_RESULT_PATH_MODULE}.parse",
+        "scalper.local.interpreter_cache",
+        _check_result_path,
     ),
     HookPoint(
         f"{_SFN}asl (copy.deepcopy of state data)",

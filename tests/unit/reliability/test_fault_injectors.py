@@ -235,6 +235,58 @@ def test_given_the_interpreter_cache_then_each_json_path_text_is_compiled_once()
     assert json_path.parse is original, "uninstalled: compiled per use again"
 
 
+def test_given_the_interpreter_cache_then_each_result_path_text_is_compiled_once() -> None:
+    """Given the cache, when a ResultPath is applied twice, then its text was compiled once
+    and each application still writes the result into its own input."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+
+    original = result_path.parse
+    interpreter_cache.install()
+    try:
+        first, again = result_path.parse("$.claim.result"), result_path.parse("$.claim.result")
+        one = first.update_or_create({"id": 1}, {"ok": True})
+        two = again.update_or_create({"id": 2, "claim": {"old": 0}}, {"ok": False})
+    finally:
+        interpreter_cache.uninstall()
+
+    assert first is again, "one compilation serves every use of the same text"
+    assert one == {"id": 1, "claim": {"result": {"ok": True}}}
+    assert two == {"id": 2, "claim": {"old": 0, "result": {"ok": False}}}
+    assert result_path.parse is original, "uninstalled: compiled per use again"
+
+
+def test_given_the_interpreter_cache_then_a_result_path_state_keeps_its_input_and_result(
+    interpreter: tuple[Any, Any],
+) -> None:
+    """Given the cache, when two executions run a Pass state with a ResultPath, then each
+    output is its own input with its own result at the path (nothing shared between them)."""
+    sfn, _ = interpreter
+    definition = {
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {
+                "Type": "Pass",
+                "Parameters": {"seen.$": "$.pk"},
+                "ResultPath": "$.kept",
+                "End": True,
+            }
+        },
+    }
+    machine = sfn.create_state_machine(
+        name="result-path", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    interpreter_cache.install()
+    try:
+        results = [run(sfn, machine, {"pk": pk}) for pk in ("a", "b")]
+    finally:
+        interpreter_cache.uninstall()
+
+    assert [json.loads(r["output"]) for r in results] == [
+        {"pk": "a", "kept": {"seen": "a"}},
+        {"pk": "b", "kept": {"seen": "b"}},
+    ]
+
+
 def test_given_a_state_input_then_the_json_copy_equals_a_deep_copy_and_shares_nothing() -> None:
     """Given a state input of the pipeline (with a timestamp, a tuple and an object that
     are not JSON), then json_copy equals copy.deepcopy, and changing the copy anywhere
