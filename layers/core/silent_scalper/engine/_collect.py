@@ -249,3 +249,16 @@ def column_of(path: str | None) -> str | None:
     if path and path.startswith("$.") and "." not in path[2:] and "[" not in path[2:]:
         return path[2:]
     return None
+
+
+def kept_positions(indices: list[int], removed: list[int]) -> list[int]:
+    """Where items ``indices`` (sorted) of a sequence with ``removed`` (sorted positions)
+    taken out stood in the whole sequence: a sifted block's decoded records back to their
+    lines or record numbers."""
+    out: list[int] = []
+    j = 0
+    for d in indices:
+        while j < len(removed) and removed[j] <= d + j:
+            j += 1
+        out.append(d + j)
+    return out

@@ -18,6 +18,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     json_formulas,
+    kept_positions,
     runs_between,
 )
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
@@ -473,7 +474,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
     if flagged is None:
         return None
     if flagged:
-        more = _decoded_records(flagged, refused)
+        more = kept_positions(flagged, refused)
         texts: list[bytes] = []
         places: list[int] = []
         for k in more:
@@ -518,18 +519,6 @@ def _window_items(run: bytes, start: int, end: int) -> list[tuple[msgspec.Raw, i
         (raw, at + start if at >= 0 else -1)
         for raw, at in zip(raws, _offsets(text, raws), strict=True)
     ]
-
-
-def _decoded_records(indices: list[int], refused: list[int]) -> list[int]:
-    """The record indices of decoded records ``indices`` (sorted): the records less
-    ``refused`` (sorted), numbered in order."""
-    out: list[int] = []
-    j = 0
-    for d in indices:
-        while j < len(refused) and refused[j] <= d + j:
-            j += 1
-        out.append(d + j)
-    return out
 
 
 def _kept_text(run: bytes, refused: list[int]) -> bytes:

@@ -14,6 +14,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     json_formulas,
+    kept_positions,
     runs_between,
 )
 from silent_scalper.engine._source import CHUNK, Prefixed
@@ -217,7 +218,7 @@ def _ndjson_sifted(
     if flagged is None:
         return False
     if flagged:
-        more = _decoded_lines(flagged, refused)
+        more = kept_positions(flagged, refused)
         more_lines = _lines_at(block, marks, marks_at, more)
         refused, left_out = _merged(refused, left_out, more, more_lines)
         decoded = _without(decoded, flagged)
@@ -253,18 +254,6 @@ def _broken_line(block: bytes, first: int, at: int) -> int:
     if line > 0 and not block[start:at].strip(JSON_WS):
         return line - 1
     return line
-
-
-def _decoded_lines(indices: list[int], refused: list[int]) -> list[int]:
-    """The lines of decoded records ``indices`` (sorted): the lines less ``refused``
-    (sorted), numbered in order."""
-    out: list[int] = []
-    j = 0
-    for d in indices:
-        while j < len(refused) and refused[j] <= d + j:
-            j += 1
-        out.append(d + j)
-    return out
 
 
 def _lines_at(
