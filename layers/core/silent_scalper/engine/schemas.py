@@ -303,26 +303,16 @@ class CompiledSchema:
         decides the records not accepted: this never accepts one it would refuse."""
         if not self.fast:
             return None, None
-        try:
-            objs: list[Any] = self._many.decode(data)
-        except msgspec.ValidationError as exc:
-            return None, _failing_index(exc)
-        except RECORD_EXCEPTIONS:
-            return None, None
-        return self._batch_verdict(objs, data)
+        objs, hint = self.decode_array(data)
+        return (None, hint) if objs is None else self._batch_verdict(objs, data)
 
     def accept_lines(self, data: bytes | memoryview) -> tuple[list[Any] | None, int | None]:
         """Like :meth:`accept_array` for newline-delimited records (blank lines skipped, so
         a hint counts records, not lines)."""
         if not self.fast:
             return None, None
-        try:
-            objs: list[Any] = self._one.decode_lines(data)
-        except msgspec.ValidationError as exc:
-            return None, _failing_index(exc)
-        except RECORD_EXCEPTIONS:
-            return None, None
-        return self._batch_verdict(objs, data)
+        objs, hint, _ = self.decode_lines(data)
+        return (None, hint) if objs is None else self._batch_verdict(objs, data)
 
     def no_repeated_key(self, data: bytes | memoryview, objs: list[Any]) -> bool:
         """Whether no record of ``data`` (decoded: ``objs``) repeats a key. With
