@@ -25,7 +25,7 @@ from silent_scalper.engine import (
     _json,
     _ndjson,
 )
-from silent_scalper.engine._collect import Collector
+from silent_scalper.engine._collect import Collector, kept_positions
 from silent_scalper.engine._csv import _breaks, _row_starts
 from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
@@ -283,15 +283,11 @@ def _mixed_invalid_lines(count: int, *, blanks: bool) -> list[str]:
     return [line + "\n" for line in lines]
 
 
-@pytest.mark.parametrize("blanks", [False, True])
-@pytest.mark.parametrize("max_errors", [50, 100_000])
-def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
-    validate: Validate, blanks: bool, max_errors: int
-) -> None:
-    """A refused NDJSON block is sifted in one pass (windows decoded, batch checks run
-    once, only refused lines checked exactly); the summary must be the one narrowing the
-    block window by window gives, errors kept in the same order when they overflow."""
-    data = "".join(_mixed_invalid_lines(40_000, blanks=blanks))
+def _sifted_and_narrowed(
+    validate: Validate, data: str, max_errors: int
+) -> tuple[dict[str, Any], dict[str, Any], list[bool]]:
+    """The NDJSON summary with sifting, the one with every refused block narrowed, and
+    whether each refused block was sifted (every error kept: no size budget)."""
     sifted: list[bool] = []
     real = _ndjson._ndjson_sifted
 
@@ -306,6 +302,19 @@ def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
         fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
         mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
         narrowed = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
+    return fast, narrowed, sifted
+
+
+@pytest.mark.parametrize("blanks", [False, True])
+@pytest.mark.parametrize("max_errors", [50, 100_000])
+def test_given_many_kinds_of_invalid_lines_then_sifting_agrees_with_narrowing(
+    validate: Validate, blanks: bool, max_errors: int
+) -> None:
+    """A refused NDJSON block is sifted in one pass (windows decoded, batch checks run
+    once, only refused lines checked exactly); the summary must be the one narrowing the
+    block window by window gives, errors kept in the same order when they overflow."""
+    data = "".join(_mixed_invalid_lines(40_000, blanks=blanks))
+    fast, narrowed, sifted = _sifted_and_narrowed(validate, data, max_errors)
     assert fast == narrowed
     assert len(data) > 3 * CHUNK
     assert fast["invalid_records"] > 1500
@@ -422,20 +431,7 @@ def test_given_edge_records_in_ndjson_then_windowed_sifting_flags_exactly_the_na
     if ending == "broken last line":
         lines[-1] = lines[-1][:20]
     data = newline.join(lines) + (newline if ending == "final newline" else "")
-    sifted: list[bool] = []
-    real = _ndjson._ndjson_sifted
-
-    def spy(*args: Any) -> bool:
-        done = real(*args)
-        sifted.append(done)
-        return done
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(_ndjson, "_ndjson_sifted", spy)
-        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
-        narrowed = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    fast, narrowed, sifted = _sifted_and_narrowed(validate, data, 100_000)
     assert fast == narrowed
     assert len(data) > 2 * CHUNK
     assert fast["invalid_records"] > 1500
@@ -497,8 +493,7 @@ def test_given_decoded_indices_then_their_lines_skip_the_refused_ones(
     indices: list[int], refused: list[int], lines: list[int]
 ) -> None:
     """Decoded record d is the d-th line that was not refused."""
-    assert _ndjson._decoded_lines(indices, refused) == lines
-    assert _json._decoded_records(indices, refused) == lines
+    assert kept_positions(indices, refused) == lines
 
 
 @pytest.mark.parametrize("key", ["jobs.ndjson", "jobs.json"])
