@@ -13,6 +13,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,14 @@ TARGET_EXTRA_RSS_MB = 50.0
 
 def _run(argv: list[str]) -> tuple[float, int]:
     """CPU seconds and peak RSS (bytes) of one fresh process running ``argv``."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    # stderr to a file, not a pipe: wait4 reaps the child, so nothing would drain a pipe
+    # and a long traceback could block it before it exits.
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
     if proc.returncode != 0:  # the files are valid: anything else did not measure the check
         lines = stderr.strip().splitlines()
         raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
