@@ -8,7 +8,8 @@ Amazon's Step Functions Local takes it unchanged as ``LAMBDA_ENDPOINT``.
 Clients in the stack's own process (the Step Functions interpreter's Lambda tasks, the
 DynamoDB Streams bridge) are answered in-process (`LambdaEndpoint.serve_in_process`): the
 client still serialises the Invoke and parses the answer as from the network, only the
-loopback HTTP hop is skipped.
+loopback HTTP hop is skipped (and, for a client that makes one attempt per call, building
+and signing the HTTP request too).
 
 Tests inject faults with `LambdaEndpoint.faults`: the next N invocations of a function
 fail the way the service fails (``ServiceException`` / ``TooManyRequestsException``
