@@ -330,11 +330,12 @@ def server_request_class() -> Any:
     return _module("moto.moto_server.werkzeug_app").BackendRequest
 
 
-def server_form_limits() -> dict[str, int | None]:
-    """The limits moto server's requests parse forms with, as werkzeug's parser names them:
-    read from a ``BackendRequest`` in a Flask application made as ``create_backend_app``
-    makes its own (Flask's default configuration, which it leaves as it is: checked), so
-    moto's own setting (``MOTO_MAX_FORM_MEMORY_SIZE``) counts as it does there."""
+def server_form_parsing() -> dict[str, Any]:
+    """How moto server's requests parse a form, as werkzeug's ``parse_form_data`` takes it:
+    the limits (``max_content_length``, ``max_form_memory_size``, ``max_form_parts``) and
+    the form's class (``cls``). Read from a ``BackendRequest`` in a Flask application made
+    as ``create_backend_app`` makes its own (Flask's default configuration, which it leaves
+    as it is: checked), so moto's own setting (``MOTO_MAX_FORM_MEMORY_SIZE``) counts."""
     flask = importlib.import_module("flask")
     environ = importlib.import_module("werkzeug.test").create_environ()
     with flask.Flask("moto").app_context():
@@ -343,6 +344,7 @@ def server_form_limits() -> dict[str, int | None]:
             "max_content_length": request.max_content_length,
             "max_form_memory_size": request.max_form_memory_size,
             "max_form_parts": request.max_form_parts,
+            "cls": request.parameter_storage_class,
         }
 
 

@@ -8,8 +8,8 @@ that makes the same checks and answers with S3's error codes (``AccessDenied`` w
 "Invalid according to Policy: ...", ``EntityTooLarge``, ``SignatureDoesNotMatch``...).
 `check_post_policy` is the check itself, usable without a server.
 
-Given the form limits of the application behind it (``form_limits``), the middleware parses
-the form once with those limits and leaves the result in the request's environ
+Told how the application behind it parses forms (``form_parsing``), the middleware parses
+the form once that way and leaves the result in the request's environ
 (`PARSED_FORM`), where `reuse_parsed_forms` lets moto's server take it instead of parsing
 the same body again; a form past the limits is passed on unparsed, and moto refuses it as
 it did.
@@ -219,14 +219,15 @@ class PostPolicyMiddleware:
         app: WSGIApp,
         secrets: Mapping[str, str],
         *,
-        form_limits: Mapping[str, int | None] | None = None,
+        form_parsing: Mapping[str, Any] | None = None,
     ) -> None:
-        """``form_limits``: the ``max_content_length``, ``max_form_memory_size`` and
-        ``max_form_parts`` the application parses forms with; when given, a form within
-        them is handed on parsed (`PARSED_FORM`)."""
+        """``form_parsing``: how the application parses forms, as werkzeug's
+        ``parse_form_data`` takes it (``max_content_length``, ``max_form_memory_size``,
+        ``max_form_parts``, ``cls``); when given, a form within those limits is handed on
+        parsed (`PARSED_FORM`)."""
         self.app = app
         self.secrets = dict(secrets)
-        self.form_limits = dict(form_limits) if form_limits is not None else None
+        self.form_parsing = dict(form_parsing) if form_parsing is not None else None
         self.rejected: list[PolicyViolationError] = []
 
     def __call__(
@@ -281,16 +282,18 @@ class PostPolicyMiddleware:
         return self.app(environ, start_response)
 
     def _parse(self, environ: dict[str, Any], body: bytes) -> tuple[Any, Any, Any] | None:
-        """The form parsed with the application's limits; None without limits or past them."""
-        limits = self.form_limits
-        if limits is None:
+        """The form parsed as the application parses it; None when not told how, or when
+        it is past the application's limits."""
+        how = self.form_parsing
+        if how is None:
             return None
         try:
             return parse_form_data(
                 _probe(environ, body),
-                max_content_length=limits.get("max_content_length"),
-                max_form_memory_size=limits.get("max_form_memory_size"),
-                max_form_parts=limits.get("max_form_parts"),
+                max_content_length=how.get("max_content_length"),
+                max_form_memory_size=how.get("max_form_memory_size"),
+                max_form_parts=how.get("max_form_parts"),
+                cls=how.get("cls"),
             )
         except RequestEntityTooLarge:
             return None  # the application parses it and refuses it itself

@@ -293,7 +293,7 @@ class LocalStack:
         self.policy = PostPolicyMiddleware(
             moto_internals.server_application(),
             {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY},
-            form_limits=moto_internals.server_form_limits(),
+            form_parsing=moto_internals.server_form_parsing(),
         )
         try:
             server = make_server(

@@ -212,12 +212,12 @@ def _upload_to_moto(
         s3.create_bucket(Bucket=BUCKET)
         if reuse:
             s3_policy.reuse_parsed_forms()
-            limits = moto_internals.server_form_limits()
+            parsing = moto_internals.server_form_parsing()
         try:
             gate = PostPolicyMiddleware(
                 moto_internals.server_application(),
                 SECRETS,
-                form_limits=limits if reuse else None,
+                form_parsing=parsing if reuse else None,
             )
             data: dict[str, Any] = {**fields, "file": (io.BytesIO(b"id,n\n1,2\n"), "jobs.csv")}
             environ = EnvironBuilder(
@@ -253,7 +253,7 @@ def test_given_a_form_past_motos_limits_then_moto_still_parses_and_refuses_it(
 ) -> None:
     """Given a form with more parts than moto's server parses (every field signed), then
     the gate passes the body on unparsed and moto refuses it as it does alone."""
-    parts = moto_internals.server_form_limits()["max_form_parts"] or 0
+    parts = moto_internals.server_form_parsing()["max_form_parts"] or 0
     big = {f"x-amz-meta-f{i}": "v" for i in range(parts)}
     handed_on = _upload_to_moto(True, monkeypatch, big)
     parsed_twice = _upload_to_moto(False, monkeypatch, big)
