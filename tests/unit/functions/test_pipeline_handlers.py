@@ -284,7 +284,7 @@ def test_given_an_invalid_file_when_quarantined_then_copy_report_tags_record_and
     record = MetadataRecord.from_item(item)
     assert record.status == "QUARANTINED"
     assert record.quarantine_location == result["location"]
-    assert record.errors[0]["column"] == "submitted_at"
+    assert record.errors[0].column == "submitted_at"
     alerts = stack.alerts()
     assert len(alerts) == 1
     assert alerts[0]["MessageAttributes"]["event"]["Value"] == "QUARANTINED"
