@@ -31,6 +31,68 @@ def test_given_a_small_memory_cap_then_runs_spill_and_merge_finds_every_duplicat
     assert all(first < i and first % 45 == i % 45 for i, first in later.items())
 
 
+def _repeats(keys: list[str]) -> list[int]:
+    """Index of every occurrence of a key after its first, by a plain set: the reference."""
+    seen: set[str] = set()
+    found = []
+    for i, key in enumerate(keys):
+        if key in seen:
+            found.append(i)
+        seen.add(key)
+    return found
+
+
+def _tracked_duplicates(keys: list[str], cap: int) -> tuple[list[tuple[int, int]], int]:
+    with UniqueTracker(memory_entries=cap) as tracker:
+        found = []
+        for i, key in enumerate(keys):
+            first = tracker.add(key, pack(i, 0))
+            if first is not None:
+                found.append((i, unpack(first)[0]))
+        found += [(unpack(where)[0], unpack(first)[0]) for _, where, first in tracker.finish()]
+        return sorted(found), tracker.spilled
+
+
+def test_given_keys_in_order_then_no_spilled_run_is_read_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids counting up through the file spill runs whose key ranges overlap none: they
+    cannot share a key, so finishing merges nothing."""
+    keys = [f"J-{i:06d}" for i in range(5_000)]
+    with UniqueTracker(memory_entries=100) as tracker:
+        monkeypatch.setattr(tracker, "_blocks", lambda path: pytest.fail(f"{path} read back"))
+        assert all(tracker.add(key, pack(i, 0)) is None for i, key in enumerate(keys))
+        assert tracker.spilled == 50
+        assert list(tracker.finish()) == []
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        # Ordered ids, one repeated 3,000 records later: only the two runs holding it chain.
+        pytest.param([f"J-{i:06d}" for i in range(4_000)] + ["J-000017"], id="one-late-repeat"),
+        # Ranges that chain (A overlaps B, B overlaps C, A and C do not) and a lone run.
+        pytest.param(
+            [f"a{i:03d}" for i in range(0, 60)]
+            + [f"a{i:03d}" for i in range(50, 110)]
+            + [f"a{i:03d}" for i in range(105, 165)]
+            + [f"z{i:03d}" for i in range(60)],
+            id="chained-ranges",
+        ),
+        # A repeat equal to another run's first or last key (the ranges touch).
+        pytest.param(["b", "c", "d", "a", "e", "f", "d", "g", "h"], id="touching-ranges"),
+        pytest.param([f"k{(i * 7919) % 1000:04d}" for i in range(3_000)], id="shuffled"),
+    ],
+)
+@pytest.mark.parametrize("cap", [1, 3, 60, 100_000])
+def test_given_any_key_order_then_every_repeat_is_found_once_against_an_earlier_place(
+    keys: list[str], cap: int
+) -> None:
+    found, _ = _tracked_duplicates(keys, cap)
+    assert [i for i, _ in found] == _repeats(keys)
+    assert all(first < i and keys[first] == keys[i] for i, first in found)
+
+
 def test_merge_reports_where_each_duplicate_was_first_seen() -> None:
     with UniqueTracker(memory_entries=2) as tracker:
         for i, key in enumerate(["a", "b", "c", "d", "a", "e", "f", "a"]):
