@@ -178,15 +178,34 @@ def duplicate_keys(tree: Any, path: str = "$") -> list[tuple[str, str]]:
     return out
 
 
-def number_problem(num: Num) -> str | None:
-    """The engine's limits on any JSON number (module docstring), or None."""
+def number_problem(num: Num | int | Decimal) -> str | None:
+    """The engine's limits on any JSON number (module docstring), or None: a tree's
+    number, or one read exactly (an int is written as an integer, a Decimal is not)."""
+    if isinstance(num, int):
+        if abs(num) >= _TOO_MANY_DIGITS:
+            return _TOO_LONG
+        return None
+    if isinstance(num, Decimal):
+        # float() of the Decimal rounds its exact value, as float() of its text does.
+        return None if math.isfinite(float(num)) else _OUT_OF_RANGE
     if num.is_integer:
         if len(num.text.lstrip("-")) > MAX_INTEGER_DIGITS:
-            return f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
+            return _TOO_LONG
         return None
     if not math.isfinite(float(num.text)):
-        return "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
+        return _OUT_OF_RANGE
     return None
+
+
+_TOO_MANY_DIGITS = 10**MAX_INTEGER_DIGITS
+_TOO_LONG = f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
+_OUT_OF_RANGE = "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
+
+#: A reader of JSON text that keeps every number exact: integers as int (msgspec reads
+#: at most 4,300 digits, as the limit above), other numbers as the Decimal of their
+#: text. For a flat record it gives what :func:`parse_tree` gives, less the repeated
+#: keys (a dict keeps one of each) and the number texts (exact values instead).
+EXACT_VALUES: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def plain(tree: Any) -> Any:
@@ -201,7 +220,8 @@ def plain(tree: Any) -> Any:
 
 
 def json_type(value: Any) -> str:
-    """msgspec's name for the JSON type of a tree value."""
+    """msgspec's name for the JSON type of a tree value or an exactly read value (see
+    :data:`EXACT_VALUES`: integers as int, other numbers as Decimal)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -210,7 +230,11 @@ def json_type(value: Any) -> str:
         return "int" if value.is_integer else "float"
     if isinstance(value, str):
         return "str"
-    if isinstance(value, Obj):
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, Decimal):
+        return "float"
+    if isinstance(value, Obj | dict):
         return "object"
     return "array"
 
@@ -289,7 +313,8 @@ class PropertyRule:
         return f"{base} | null" if self.nullable else base
 
     def check(self, value: Any) -> str | None:
-        """The problem with ``value`` (a tree value, see :func:`parse_tree`), or None."""
+        """The problem with ``value`` (a tree value, see :func:`parse_tree`, or a value
+        read by :data:`EXACT_VALUES`), or None."""
         if value is None:
             return None if self.nullable else f"Expected `{self.type_name}`, got `null`"
         got = json_type(value)
@@ -326,11 +351,11 @@ class PropertyRule:
             return f"Expected `str` of length <= {self.max_length}"
         return None
 
-    def _number(self, num: Num) -> str | None:
+    def _number(self, num: Num | int | Decimal) -> str | None:
         limit = number_problem(num)
         if limit is not None:
             return limit
-        exact = num.exact()
+        exact = num.exact() if isinstance(num, Num) else num
         name = "int" if self.kind == "integer" else "float"
         for op, bound, spelled in self.bounds:
             ok = (
