@@ -97,6 +97,13 @@ _JSON_WS = b" \t\r\n"
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+# What reading a record exactly can raise: msgspec's, and Decimal's for an exponent
+# beyond its range (the tree path then words the record).
+_EXACT_READ_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    *RECORD_EXCEPTIONS,
+    ArithmeticError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +226,7 @@ class CompiledSchema:
         assert self._rules is not None
         try:
             values = EXACT_VALUES.decode(data)
-        except (*RECORD_EXCEPTIONS, ArithmeticError, ValueError):
+        except _EXACT_READ_EXCEPTIONS:
             return None
         if type(values) is not dict or _key_colons(bytes(data)) != len(values):
             return None
