@@ -36,7 +36,11 @@ _EVERY_RULE = compile_schema(
             "mail": {"type": "string", "format": "email"},
             "kind": {"type": "string", "enum": ["a", "b"]},
             "count": {"type": "integer", "minimum": 1, "maximum": 5},
-            "rate": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 4.9999999999999998},
+            "rate": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 4.9999999999999998,
+            },
             "step": {"type": "integer", "multipleOf": 3},
             "slot": {"type": ["integer", "null"], "minimum": 0},
             "flag": {"type": "boolean"},
@@ -152,9 +156,7 @@ def test_given_a_plain_window_then_the_refused_record_is_found_from_its_text(
     assert cut is not None
     before, start, stop = cut
     assert window[start:stop] == found
-    assert json.loads(b"[" + window[:before] + b"]") == json.loads(
-        b"[" + window + b"]"
-    )[:bad]
+    assert json.loads(b"[" + window[:before] + b"]") == json.loads(b"[" + window + b"]")[:bad]
 
 
 @pytest.mark.parametrize(
@@ -190,9 +192,7 @@ def _mixed_invalid(count: int) -> list[str]:
         {"job_id": "J-0003"},
         {"notes": "a\nb", "quantity": -1},
     ]
-    return [
-        job(n, **(kinds[(n // 10) % len(kinds)] if n % 10 == 4 else {})) for n in range(count)
-    ]
+    return [job(n, **(kinds[(n // 10) % len(kinds)] if n % 10 == 4 else {})) for n in range(count)]
 
 
 @pytest.mark.parametrize("fmt", ["ndjson", "json one a line", "json indented"])

@@ -25,6 +25,7 @@ not accept is checked here, which also words and locates every problem of the re
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -182,7 +183,8 @@ def number_problem(num: Num | int | Decimal) -> str | None:
     """The engine's limits on any JSON number (module docstring), or None: a tree's
     number, or one read exactly (an int is written as an integer, a Decimal is not)."""
     if isinstance(num, int):
-        if abs(num) >= _TOO_MANY_DIGITS:
+        # Below 2**14284 (under 10**4300) for all but integers of 4,300 digits or so.
+        if num.bit_length() > 14_284 and abs(num) >= _too_many_digits():
             return _TOO_LONG
         return None
     if isinstance(num, Decimal):
@@ -197,7 +199,13 @@ def number_problem(num: Num | int | Decimal) -> str | None:
     return None
 
 
-_TOO_MANY_DIGITS = 10**MAX_INTEGER_DIGITS
+@functools.cache
+def _too_many_digits() -> int:
+    """The least integer of more than MAX_INTEGER_DIGITS digits (made when first needed:
+    not on every cold start)."""
+    return int(10**MAX_INTEGER_DIGITS)
+
+
 _TOO_LONG = f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
 _OUT_OF_RANGE = "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
 
