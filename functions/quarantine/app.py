@@ -9,7 +9,14 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import SchemaRegistry
-from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_outcome, tracer
+from silent_scalper.observability import (
+    OBJECT_KEY_PATH,
+    logger,
+    metrics,
+    record_outcome,
+    record_superseded,
+    tracer,
+)
 from silent_scalper.pipeline import QuarantineRequest, quarantine
 from silent_scalper.records import Status, SupersededError
 from silent_scalper.settings import Settings
@@ -38,6 +45,7 @@ def handler(event: QuarantineRequest, context: LambdaContext) -> dict[str, Any]:
         logger.warning(
             "a newer execution owns this record; not quarantining", extra={"pk": event.pk}
         )
+        record_superseded()
         raise
     record_outcome(Status.QUARANTINED)
     logger.info(

@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.observability import logger, metrics, record_outcome, tracer
@@ -37,9 +38,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except FailureInputError as exc:
         # Not an ended execution of this pipeline: retrying cannot help.
         logger.error("not an ended execution; ignored", extra={"error": str(exc)})
+        metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
         return {"outcomes": []}
     for outcome in outcomes:
         if outcome.recorded:
             record_outcome(Status.FAILED)
+        else:
+            # A newer owner, an outcome already recorded or a repeated delivery: nothing written.
+            metrics.add_metric(name="FailuresNotRecorded", unit=MetricUnit.Count, value=1)
         logger.info("failure handled", extra=outcome.model_dump())
     return {"outcomes": [o.model_dump() for o in outcomes]}

@@ -5,6 +5,7 @@ import time
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
@@ -40,7 +41,10 @@ def handler(event: ValidateRequest, context: LambdaContext) -> dict[str, Any]:
         limits=LIMITS,
         key_hint=checked.key,
     )
-    if outcome.summary is not None:
+    if outcome.summary is None:
+        # TypeCheck refused the file, so nothing was streamed through the engine.
+        metrics.add_metric(name="ValidationSkipped", unit=MetricUnit.Count, value=1)
+    else:
         record_validation(outcome.summary.size, time.perf_counter() - started)
     logger.info("validated", extra={"valid": outcome.valid, "reason": outcome.reason})
     return outcome.model_dump(mode="json")

@@ -7,7 +7,14 @@ import boto3
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
-from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_outcome, tracer
+from silent_scalper.observability import (
+    OBJECT_KEY_PATH,
+    logger,
+    metrics,
+    record_outcome,
+    record_superseded,
+    tracer,
+)
 from silent_scalper.pipeline import WriteRequest, write_metadata
 from silent_scalper.records import Status, SupersededError
 from silent_scalper.settings import Settings
@@ -29,6 +36,7 @@ def handler(event: WriteRequest, context: LambdaContext) -> dict[str, Any]:
         outcome = write_metadata(DYNAMODB, S3, event, settings=SETTINGS)
     except SupersededError:
         logger.warning("a newer execution owns this record; not writing", extra={"pk": event.pk})
+        record_superseded()
         raise
     record_outcome(Status.VALID)
     logger.info("recorded VALID", extra={"pk": outcome.pk})

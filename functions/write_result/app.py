@@ -64,8 +64,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.warning(
                 "outcome not delivered", extra={"sequence": _sequence(record), "error": str(exc)}
             )
-            if isinstance(exc, OutcomeEventError):
-                metrics.add_metric(name="OutcomeEventsFailed", unit=MetricUnit.Count, value=1)
+            failed = (
+                "OutcomeEventsFailed" if isinstance(exc, OutcomeEventError) else "ResultsFailed"
+            )
+            metrics.add_metric(name=failed, unit=MetricUnit.Count, value=1)
             # Stream order matters to a retry: report this record and everything after it.
             return {
                 "batchItemFailures": [{"itemIdentifier": _sequence(r)} for r in records[index:]]

@@ -32,6 +32,11 @@ def record_outcome(status: Status) -> None:
     metrics.add_metric(name=f"Files{status.value.title()}", unit=MetricUnit.Count, value=1)
 
 
+def record_superseded() -> None:
+    """Count a write refused because a newer execution owns the record (``WritesSuperseded``)."""
+    metrics.add_metric(name="WritesSuperseded", unit=MetricUnit.Count, value=1)
+
+
 def record_validation(size_bytes: int, seconds: float) -> None:
     """Bytes validated and how long the streaming pass took."""
     metrics.add_metric(name="BytesValidated", unit=MetricUnit.Bytes, value=size_bytes)

@@ -21,12 +21,13 @@ import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from silent_scalper.engine.types import LocatedError
 from silent_scalper.identity import Uploader
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 #: How many located errors a record keeps (the quarantine report keeps the summary's share).
 RECORD_ERRORS = 10
+
+#: One located error as a model field: read from its stored map (DynamoDB, a payload), written
+#: as the engine's summary writes its errors (the place fields that are unknown left out).
+Located = Annotated[LocatedError, PlainSerializer(LocatedError.to_dict)]
 
 
 class Status(StrEnum):
@@ -78,7 +83,7 @@ class MetadataRecord(BaseModel):
     status: Status
     reason: str | None = None
     message: str | None = None
-    errors: list[dict[str, Any]] = Field(default_factory=list)
+    errors: list[Located] = Field(default_factory=list)
     errors_truncated: bool = False
     records: int | None = None
     invalid_records: int | None = None

@@ -121,6 +121,33 @@ def test_given_duplicates_across_spilled_runs_then_errors_and_places_are_equal(
 
 
 @pytest.mark.parametrize(
+    ("second", "third"),
+    [
+        pytest.param(10_000, 10_010, id="repeats-in-one-store"),
+        pytest.param(10_000, 20_000, id="repeats-in-two-stores"),
+        pytest.param(400, 10_000, id="first-two-in-one-store"),
+    ],
+)
+def test_given_an_id_used_three_times_then_both_paths_name_its_first_place(
+    validate: Validate, second: int, third: int
+) -> None:
+    """Each store reports a repeat against the first place it holds; when the id's first
+    place is in an earlier run, the kept error is worded against that place instead."""
+    lines = [_row(n) for n in range(30_000)]
+    for n in (second, third):
+        lines[n] = _row(n, job_id=lines[100].split(",")[0])
+    data = HEADER + "\n" + "\n".join(lines) + "\n"
+    columnar = validate(data, "jobs.csv", max_errors=100, unique_memory_entries=500)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_columnar", lambda head, body, col: None)
+        rows = validate(data, "jobs.csv", max_errors=100, unique_memory_entries=500)
+    assert columnar.to_dict() == rows.to_dict()
+    assert [e.message for e in columnar.errors] == [
+        "job_id 'J-0000100' is not unique: already used by record 101 (line 116)"
+    ] * 2
+
+
+@pytest.mark.parametrize(
     "insert",
     [
         pytest.param('J-x,"2026-01-01T00:00:00Z"x,1,queued,,,,,,', id="quote-closed-mid-cell"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import Reason
@@ -29,6 +31,68 @@ def test_given_a_small_memory_cap_then_runs_spill_and_merge_finds_every_duplicat
     # with the place of an earlier occurrence of the same value.
     assert sorted(found_now + list(later)) == list(range(45, 100))
     assert all(first < i and first % 45 == i % 45 for i, first in later.items())
+
+
+def _repeats(keys: list[str]) -> list[int]:
+    """Index of every occurrence of a key after its first, by a plain set: the reference."""
+    seen: set[str] = set()
+    found = []
+    for i, key in enumerate(keys):
+        if key in seen:
+            found.append(i)
+        seen.add(key)
+    return found
+
+
+def _tracked_duplicates(keys: list[str], cap: int) -> tuple[list[tuple[int, int]], int]:
+    with UniqueTracker(memory_entries=cap) as tracker:
+        found = []
+        for i, key in enumerate(keys):
+            first = tracker.add(key, pack(i, 0))
+            if first is not None:
+                found.append((i, unpack(first)[0]))
+        found += [(unpack(where)[0], unpack(first)[0]) for _, where, first in tracker.finish()]
+        return sorted(found), tracker.spilled
+
+
+def test_given_keys_in_order_then_no_spilled_run_is_read_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids counting up through the file spill runs whose key ranges overlap none: they
+    cannot share a key, so finishing merges nothing."""
+    keys = [f"J-{i:06d}" for i in range(5_000)]
+    with UniqueTracker(memory_entries=100) as tracker:
+        monkeypatch.setattr(tracker, "_blocks", lambda path: pytest.fail(f"{path} read back"))
+        assert all(tracker.add(key, pack(i, 0)) is None for i, key in enumerate(keys))
+        assert tracker.spilled == 50
+        assert list(tracker.finish()) == []
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        # Ordered ids, one repeated 3,000 records later: only the two runs holding it chain.
+        pytest.param([f"J-{i:06d}" for i in range(4_000)] + ["J-000017"], id="one-late-repeat"),
+        # Ranges that chain (A overlaps B, B overlaps C, A and C do not) and a lone run.
+        pytest.param(
+            [f"a{i:03d}" for i in range(0, 60)]
+            + [f"a{i:03d}" for i in range(50, 110)]
+            + [f"a{i:03d}" for i in range(105, 165)]
+            + [f"z{i:03d}" for i in range(60)],
+            id="chained-ranges",
+        ),
+        # A repeat equal to another run's first or last key (the ranges touch).
+        pytest.param(["b", "c", "d", "a", "e", "f", "d", "g", "h"], id="touching-ranges"),
+        pytest.param([f"k{(i * 7919) % 1000:04d}" for i in range(3_000)], id="shuffled"),
+    ],
+)
+@pytest.mark.parametrize("cap", [1, 3, 60, 100_000])
+def test_given_any_key_order_then_every_repeat_is_found_once_against_an_earlier_place(
+    keys: list[str], cap: int
+) -> None:
+    found, _ = _tracked_duplicates(keys, cap)
+    assert [i for i, _ in found] == _repeats(keys)
+    assert all(first < i and keys[first] == keys[i] for i, first in found)
 
 
 def test_merge_reports_where_each_duplicate_was_first_seen() -> None:
@@ -62,6 +126,57 @@ def test_given_arrow_keys_then_sorted_runs_find_every_duplicate_at_its_first_pla
         tracker.close()
     later = sorted((unpack(where)[0] - 1, unpack(first)[0] - 1) for _, where, first in found)
     assert later == [(i, i % 45) for i in range(45, 100)]
+
+
+@pytest.mark.parametrize("max_errors", [100, 2])
+@pytest.mark.parametrize("name", ["a.ndjson", "a.json"])
+def test_given_ids_used_many_times_then_the_summary_does_not_depend_on_the_memory_cap(
+    validate: Validate, name: str, max_errors: int
+) -> None:
+    """Where the store spills decides which store sees which repeat; every repeat is still
+    worded against its id's first place, so any cap gives the same summary."""
+    ids = list(range(1, 1_501))
+    for at, n in [(700, 5), (710, 5), (1_400, 5), (900, 800), (905, 800), (1_200, 1_100)]:
+        ids[at] = n
+    records = [job(i) for i in ids]
+    data = "\n".join(records) if name.endswith("ndjson") else "[" + ",\n".join(records) + "]"
+    summaries = [
+        validate(data, name, unique_memory_entries=cap, max_errors=max_errors).to_dict()
+        for cap in (1, 7, 64, 500, 10_000)
+    ]
+    assert all(s == summaries[0] for s in summaries)
+    assert summaries[0]["invalid_records"] == 6
+    firsts = [5, 5, 800, 800, 1_100, 5]  # by place: records 701, 711, 901, 906, 1201, 1401
+    named = [f"line {n}" if name.endswith("ndjson") else f"$[{n - 1}]" for n in firsts]
+    named = named[:max_errors]
+    assert [e["message"].split("already used by ")[1] for e in summaries[0]["errors"]] == named
+
+
+def test_given_hundreds_of_repeats_and_few_errors_kept_then_the_summary_is_the_same(
+    validate: Validate,
+) -> None:
+    """Repeats found out of file order replace kept ones; the bookkeeping of the kept
+    repeats is pruned as they go, and the summary still does not depend on the cap."""
+    ids = list(range(1, 2_001))
+    scatter = random.Random(3)
+    for _ in range(300):  # ids 1..99 used again at scattered places
+        ids[scatter.randrange(100, 2_000)] = scatter.randrange(1, 100)
+    data = "\n".join(job(i) for i in ids)
+    summaries = [
+        validate(data, "a.ndjson", unique_memory_entries=cap, max_errors=3).to_dict()
+        for cap in (1, 3, 64, 10_000)
+    ]
+    assert all(s == summaries[0] for s in summaries)
+    first_line: dict[int, int] = {}
+    expected = []  # (line of each repeat, line of its id's first use), by a plain dict
+    for line, n in enumerate(ids, start=1):
+        if n in first_line:
+            expected.append((f"line {line}, $.job_id", f"line {first_line[n]}"))
+        first_line.setdefault(n, line)
+    assert summaries[0]["invalid_records"] == len(expected) > 200
+    assert [
+        (e["location"], e["message"].split("already used by ")[1]) for e in summaries[0]["errors"]
+    ] == expected[:3]
 
 
 def test_given_more_ids_than_memory_then_duplicates_are_still_located(

@@ -44,3 +44,22 @@ class Stack:
         """Upload an object to the input bucket; returns its version id."""
         out = self.s3.put_object(Bucket=self.settings.input_bucket, Key=key, Body=body)
         return str(out["VersionId"])
+
+
+def published_metrics(stdout: str) -> set[str]:
+    """Names of the metrics in the CloudWatch EMF documents Powertools printed to stdout."""
+    names: set[str] = set()
+    for line in stdout.splitlines():
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "_aws" in document:
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                names.update(metric["Name"] for metric in directive["Metrics"])
+    return names
+
+
+def empty_flushes(caught: Any) -> list[str]:
+    """Powertools' "no application metrics" warnings among pytest's recorded warnings."""
+    return [str(w.message) for w in caught if "No application metrics" in str(w.message)]

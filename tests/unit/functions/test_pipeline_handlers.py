@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from functions_support import empty_flushes, published_metrics
 from silent_scalper.records import MetadataRecord, ObjectGone, item_key
 
 TYPE_CHECK_KEYS = {
@@ -160,9 +161,10 @@ def test_given_an_invalid_csv_when_validated_then_schema_violation_with_located_
 
 
 def test_given_type_check_said_no_when_validated_then_the_object_is_not_read(
-    load_handler, event, stack, context
+    load_handler, event, stack, context, capsys, recwarn
 ):
-    """The object does not even exist: a read would fail, the short-circuit must not read."""
+    """The object does not even exist: a read would fail, the short-circuit must not read.
+    The skip is counted (ValidationSkipped), so the metrics flush is never empty."""
     payload = event("states/validate_schema.json")
     payload["type_check"] = {
         "ok": False,
@@ -178,6 +180,8 @@ def test_given_type_check_said_no_when_validated_then_the_object_is_not_read(
         "message": "a zip archive, not csv",
         "summary": None,
     }
+    assert "ValidationSkipped" in published_metrics(capsys.readouterr().out)
+    assert empty_flushes(recwarn) == []
 
 
 def test_given_a_valid_summary_when_metadata_is_extracted_then_a_valid_record_is_built(
@@ -233,7 +237,7 @@ def test_given_a_claimed_record_when_written_then_valid_record_and_tag(
 
 
 def test_given_a_newer_execution_owns_the_record_when_written_then_superseded(
-    load_handler, object_event, claim, stack, context
+    load_handler, object_event, claim, stack, context, capsys, recwarn
 ):
     payload = object_event("states/write_metadata.json", "jobs-valid.csv")
     claim(payload, owner="arn:aws:states:us-east-1:123456789012:execution:p:newer")
@@ -243,6 +247,8 @@ def test_given_a_newer_execution_owns_the_record_when_written_then_superseded(
     item = get_item(stack, item_key(payload["bucket"], payload["object"]["key"]))
     assert item is not None
     assert item["status"]["S"] == "PROCESSING"
+    assert "WritesSuperseded" in published_metrics(capsys.readouterr().out)
+    assert empty_flushes(recwarn) == []
 
 
 def test_given_an_invalid_file_when_quarantined_then_copy_report_tags_record_and_alert(
@@ -278,7 +284,7 @@ def test_given_an_invalid_file_when_quarantined_then_copy_report_tags_record_and
     record = MetadataRecord.from_item(item)
     assert record.status == "QUARANTINED"
     assert record.quarantine_location == result["location"]
-    assert record.errors[0]["column"] == "submitted_at"
+    assert record.errors[0].column == "submitted_at"
     alerts = stack.alerts()
     assert len(alerts) == 1
     assert alerts[0]["MessageAttributes"]["event"]["Value"] == "QUARANTINED"
@@ -306,7 +312,7 @@ def test_given_a_type_check_reason_when_quarantined_then_the_report_has_no_summa
 
 
 def test_given_a_newer_execution_owns_the_record_when_quarantining_then_nothing_is_copied(
-    load_handler, object_event, claim, stack, context
+    load_handler, object_event, claim, stack, context, capsys, recwarn
 ):
     payload = object_event("states/quarantine.json", "jobs-invalid.csv")
     claim(payload, owner="arn:aws:states:us-east-1:123456789012:execution:p:newer")
@@ -316,6 +322,8 @@ def test_given_a_newer_execution_owns_the_record_when_quarantining_then_nothing_
     listed = stack.s3.list_objects_v2(Bucket=stack.settings.quarantine_bucket)
     assert listed.get("KeyCount", 0) == 0
     assert stack.alerts() == []
+    assert "WritesSuperseded" in published_metrics(capsys.readouterr().out)
+    assert empty_flushes(recwarn) == []
 
 
 def test_given_quarantine_is_retried_when_it_runs_again_then_one_copy_and_one_report(

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from functions_support import Stack
+from functions_support import Stack, empty_flushes, published_metrics
 from handler_support import REGION, FakeContext
 from silent_scalper.identity import AuthKind, Uploader
 from silent_scalper.pipeline.failure import (
@@ -232,9 +232,12 @@ def test_given_an_express_failure_log_batch_when_handled_then_input_and_state_co
     stack: Stack,
     event: Callable[[str], dict[str, Any]],
     load_handler: Callable[[str], ModuleType],
+    capsys: pytest.CaptureFixture[str],
+    recwarn: pytest.WarningsRecorder,
 ) -> None:
     """The Logs subscription delivers only ExecutionFailed; the recorder reads the
-    execution's ExecutionStarted (its input) and last state entered from the same group."""
+    execution's ExecutionStarted (its input) and last state entered from the same group.
+    Delivered again, nothing is written and the repeat is counted (FailuresNotRecorded)."""
     execution_log = event("logs/execution-log.json")["events"]
     # CloudWatch Logs refuses events older than 14 days: move the sample's clock to now.
     shift = int(time.time() * 1000) - int(execution_log[-1]["event_timestamp"])
@@ -271,10 +274,22 @@ def test_given_an_express_failure_log_batch_when_handled_then_input_and_state_co
     assert (saved["execution_arn"]["S"], saved["failed_state"]["S"]) == (arn, "ValidateSchema")
     assert saved["failure_error"]["S"] == "Lambda.ServiceException"
     assert len(stack.alerts()) == 1
+    assert "FilesFailed" in published_metrics(capsys.readouterr().out)
+
+    (again,) = app.handler({"awslogs": {"data": data}}, FakeContext())["outcomes"]
+    assert again["recorded"] is False
+    assert "FailuresNotRecorded" in published_metrics(capsys.readouterr().out)
+    assert stack.alerts() == []
+    assert empty_flushes(recwarn) == []
 
 
-def test_given_an_unrelated_event_when_handled_then_it_is_logged_and_dropped(
-    load_handler: Callable[[str], ModuleType], event: Callable[[str], dict[str, Any]]
+def test_given_an_unrelated_event_when_handled_then_it_is_logged_dropped_and_counted(
+    load_handler: Callable[[str], ModuleType],
+    event: Callable[[str], dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    recwarn: pytest.WarningsRecorder,
 ) -> None:
     app = load_handler("record_failure")
     assert app.handler(event("eventbridge/object-created.json"), FakeContext()) == {"outcomes": []}
+    assert "EventsIgnored" in published_metrics(capsys.readouterr().out)
+    assert empty_flushes(recwarn) == []

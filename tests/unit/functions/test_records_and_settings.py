@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from silent_scalper.engine import LocatedError
 from silent_scalper.records import MetadataRecord, Status, compare_sequencers, item_key
 from silent_scalper.settings import Settings, SettingsError
 
@@ -67,7 +68,12 @@ def test_a_record_survives_the_round_trip_through_a_dynamodb_item():
     assert item["pk"] == {"S": item_key("bucket-a", "uploads/a+b.csv")}
     assert item["size"] == {"N": "12"}
     assert "sha256" not in item, "unknown fields are left out, not stored as NULL"
+    # A located error is stored as the summary writes it: its unknown place fields left out.
+    assert item["errors"] == {
+        "L": [{"M": {"message": {"S": "bad"}, "location": {"S": "line 2"}, "line": {"N": "2"}}}]
+    }
     assert MetadataRecord.from_item(item) == record
+    assert record.errors == [LocatedError(message="bad", location="line 2", line=2)]
 
 
 ENV = {

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from functions_support import empty_flushes, published_metrics
 
 RESULTS = "silent-scalper-dev-results"
 PK = "silent-scalper-dev-input/uploads/2026-01-05/abc/jobs.csv"
@@ -60,13 +61,15 @@ def test_given_a_batch_then_terminal_records_become_lines_and_the_rest_is_skippe
 
 
 def test_given_s3_refusing_then_the_failed_record_and_the_rest_are_reported_for_retry(
-    write_result, stack, context
+    write_result, stack, context, capsys, recwarn
 ):
     # No results bucket: every put fails; stream order means everything from the first
     # failure on is retried.
     batch = {"Records": [stream_record(str(n), "QUARANTINED", f"k{n}.csv") for n in (7, 8, 9)]}
     result = write_result(batch, context)
     assert result == {"batchItemFailures": [{"itemIdentifier": s} for s in ("7", "8", "9")]}
+    assert "ResultsFailed" in published_metrics(capsys.readouterr().out)
+    assert empty_flushes(recwarn) == []
 
 
 def test_given_a_record_that_can_never_be_a_line_then_it_is_skipped_not_retried(

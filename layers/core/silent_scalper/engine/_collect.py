@@ -48,18 +48,25 @@ class Collector:
         self.last_time: datetime | None = None
         self.duplicates = 0
         self._last_kept = (0, 0)  # the place of the last record error kept
+        # Duplicate errors kept, by place: (the error, key, place, first place given). A
+        # store reports a repeat against the first place *it* holds; when an earlier place
+        # turns up later (in another run), the kept error is worded again against it.
+        self._kept_repeats: dict[tuple[int, int], tuple[LocatedError, str, int, int]] = {}
+        self._first_of: dict[str, int] = {}  # for the keys of kept repeats: the first place
         self.unique: UniqueTracker | SortedRunTracker | None = (
             UniqueTracker(limits.unique_memory_entries) if schema.tracks_keys else None
         )
 
-    def error(self, reason: Reason, error: LocatedError) -> None:
+    def error(self, reason: Reason, error: LocatedError) -> bool:
+        """Count an error and keep it if it is among the file's first; True if kept."""
         self.reasons.add(reason)
         self.error_count += 1
         if len(self.errors) < self.limits.max_errors:
             self.errors.append(error)
             if error.record is not None and _place(error) > self._last_kept:
                 self._last_kept = _place(error)
-        elif error.record is not None and _place(error) < self._last_kept:
+            return True
+        if error.record is not None and _place(error) < self._last_kept:
             # Found out of file order (a duplicate found when its keys were sorted): it
             # takes the place of the last record error kept, so the summary keeps the
             # first errors of the file whatever order they were found in.
@@ -69,6 +76,8 @@ class Collector:
             )
             self.errors[at] = error
             self._last_kept = max(_place(e) for e in self.errors if e.record is not None)
+            return True
+        return False
 
     def would_keep(self, record: int, line: int) -> bool:
         """Whether an error of record ``record`` at ``line`` would be kept."""
@@ -161,29 +170,52 @@ class Collector:
             self._duplicate(str(key), where, seen)
 
     def _duplicate(self, key: str, where: int, seen: int) -> None:
+        self.duplicates += 1
+        self.invalid += 1
+        error = self._repeat_error(key, where, seen)
+        if self.error(Reason.SCHEMA_VIOLATION, error):
+            self._kept_repeats[_place(error)] = (error, key, where, seen)
+            if len(self._kept_repeats) > 4 * self.limits.max_errors:
+                self._forget_evicted_repeats()
+        elif key not in self._first_of:
+            return
+        self._first_of[key] = min(seen, self._first_of.get(key, seen))
+
+    def _repeat_error(self, key: str, where: int, seen: int) -> LocatedError:
         record, line = unpack(where)
         first_record, first_line = unpack(seen)
         prop = self.schema.unique[0]
-        self.duplicates += 1
-        self.invalid += 1
-        self.error(
-            Reason.SCHEMA_VIOLATION,
-            record_error_at(
-                record,
-                line,
-                prop,
-                f"{prop} {clip(key, 80)!r} is not unique: already used by "
-                f"{place(first_record, first_line, self.fmt)}",
-                self.fmt,
-            ),
+        return record_error_at(
+            record,
+            line,
+            prop,
+            f"{prop} {clip(key, 80)!r} is not unique: already used by "
+            f"{place(first_record, first_line, self.fmt)}",
+            self.fmt,
         )
 
+    def _forget_evicted_repeats(self) -> None:
+        """Keep the repeat bookkeeping to the errors still kept (bounded memory)."""
+        kept = {id(e) for e in self.errors}
+        self._kept_repeats = {p: r for p, r in self._kept_repeats.items() if id(r[0]) in kept}
+        keys = {r[1] for r in self._kept_repeats.values()}
+        self._first_of = {k: v for k, v in self._first_of.items() if k in keys}
+
     def finish_unique(self) -> None:
+        """Report the repeats found across spilled runs, then word every kept repeat
+        against its key's first place in the file (the smallest place any store gave),
+        so the summary does not depend on where the stores happened to spill."""
         if self.unique is None:
             return
         for key, where, seen in self.unique.finish():
             self._duplicate(key, where, seen)
         self.unique.close()
+        for i, error in enumerate(self.errors):
+            kept = self._kept_repeats.get(_place(error))
+            if kept is not None and kept[0] is error:
+                _, key, where, seen = kept
+                if self._first_of[key] < seen:
+                    self.errors[i] = self._repeat_error(key, where, self._first_of[key])
 
 
 def _place(error: LocatedError) -> tuple[int, int]:

@@ -83,6 +83,9 @@ class UniqueTracker:
         self._cap = max(1, memory_entries)
         self._seen: dict[str, int] = {}
         self._runs = _RunFiles(".jsonl")
+        # Each run's smallest and largest key: runs whose ranges overlap no other run's
+        # cannot share a key, so finish() merges only the runs that overlap.
+        self._ranges: dict[Path, tuple[Any, Any]] = {}
         self.count = 0  # values added (duplicates included)
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(tuple[list[str], list[int]])
@@ -143,8 +146,12 @@ class UniqueTracker:
 
     def _spill(self) -> None:
         keys = sorted(self._seen)
+        if not keys:
+            return
         wheres = list(map(self._seen.__getitem__, keys))
-        self._runs.paths.append(self._write(keys, wheres))
+        path = self._write(keys, wheres)
+        self._runs.paths.append(path)
+        self._ranges[path] = (keys[0], keys[-1])
         self._seen.clear()
 
     def _write(self, keys: list[str], wheres: list[int], path: Path | None = None) -> Path:
@@ -224,12 +231,34 @@ class UniqueTracker:
         """Yield ``(value, where, first_where)`` for every later occurrence of a value.
 
         Only duplicates that :meth:`add` did not already return are yielded (those that
-        span a spill).
+        span a spill). Only runs whose key ranges overlap are read and merged:
+        keys that arrive in order (ids counting up through the file) spill runs that overlap
+        none, and nothing is read back.
         """
         if not self._runs.paths:
             return
         self._spill()
-        runs = list(self._runs.paths)
+        for cluster in self._overlapping():
+            if len(cluster) > 1:
+                yield from self._duplicates_in(cluster)
+
+    def _overlapping(self) -> list[list[Path]]:
+        """The runs in groups whose key ranges chain into one another; a key present in two
+        runs puts both in one group (it lies within both ranges)."""
+        clusters: list[list[Path]] = []
+        highest: Any = None
+        for path in sorted(self._runs.paths, key=lambda p: self._ranges[p][0]):
+            lowest, last = self._ranges[path]
+            if clusters and lowest <= highest:
+                clusters[-1].append(path)
+                highest = max(highest, last)
+            else:
+                clusters.append([path])
+                highest = last
+        return clusters
+
+    def _duplicates_in(self, runs: list[Path]) -> Iterator[Duplicate]:
+        """The duplicates among ``runs`` (key ranges overlapping), by merging them."""
         while len(runs) > _FANIN:
             # Too many files to open at once: merge groups into runs of unique keys first.
             merged: list[Path] = []

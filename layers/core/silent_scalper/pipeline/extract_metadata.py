@@ -65,7 +65,7 @@ def build_record(  # noqa: PLR0913
     return record.model_copy(
         update={
             "reason": reason if reason is not None else _str_or_none(summary.reason),
-            "errors": [e.to_dict() for e in summary.errors[:RECORD_ERRORS]],
+            "errors": summary.errors[:RECORD_ERRORS],
             "errors_truncated": summary.errors_truncated or len(summary.errors) > RECORD_ERRORS,
             "records": summary.records,
             "invalid_records": summary.invalid_records,

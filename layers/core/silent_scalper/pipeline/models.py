@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from silent_scalper.engine import LocatedError, TypeCheckResult, ValidationSummary
+from silent_scalper.engine import TypeCheckResult, ValidationSummary
 from silent_scalper.identity import Uploader
 from silent_scalper.records import MetadataRecord, item_key, uploader_attribute
 
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 #: The engine's summary as a payload field: pydantic reads it from the dataclass's own fields
 #: and writes it with the engine's serialiser, the form the payload budget measures.
 Summary = Annotated[ValidationSummary, PlainSerializer(ValidationSummary.to_dict)]
-#: One located error as a payload field, written as the summary writes its errors.
-Located = Annotated[LocatedError, PlainSerializer(LocatedError.to_dict)]
 
 
 class S3ObjectDetail(BaseModel):

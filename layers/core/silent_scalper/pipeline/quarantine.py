@@ -25,9 +25,10 @@ from silent_scalper.identity import Uploader
 from silent_scalper.observability import logger, metrics
 from silent_scalper.pipeline.extract_metadata import build_record
 from silent_scalper.pipeline.keys import first_existing
-from silent_scalper.pipeline.models import Located, QuarantineRequest, StepOutcome, Summary
+from silent_scalper.pipeline.models import QuarantineRequest, StepOutcome, Summary
 from silent_scalper.pipeline.tagging import tag_outcome, tag_query
 from silent_scalper.records import (
+    Located,
     MetadataRecord,
     Status,
     SupersededError,
