@@ -1,12 +1,13 @@
 """The invalid-record path does less work and reports the same.
 
-Three shortcuts, each held to what the longer way gives:
+Four shortcuts, each held to what the longer way gives:
 
 - an invalid record of a flat schema is read in one msgspec call with numbers exact
   (``CompiledSchema._flat_problems``) instead of as a tree; the problems, their wording
   and order must be the tree path's (``CompiledSchema._tree_check``);
 - a record msgspec refused in a JSON sifting window is found from the window's text
   (``_json._refused_record``), which must decline wherever the text could mislead;
+- a value a property accepted before is not checked again;
 - past the located errors a summary keeps, an invalid record is counted without its
   errors being worded or its line counted: the summary must be the one wording every
   error gives.
@@ -17,10 +18,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
 from silent_scalper.engine._collect import Collector
+from silent_scalper.engine.rules import _ACCEPTED_VALUES, EXACT_VALUES
 from silent_scalper.engine.schemas import compile_schema
 
 # A flat schema with every kind of rule the batch path compiles: bounds exclusive and
@@ -219,3 +222,33 @@ def test_given_more_errors_than_kept_then_counting_them_gives_the_summary_of_wor
     assert counted == worded
     assert counted["invalid_records"] > 500
     assert len(counted["errors"]) == max_errors
+
+
+def test_given_values_accepted_before_then_the_problems_are_those_checking_every_value() -> None:
+    """Given records whose values repeat (so each property has accepted some before),
+    when their problems are found with the accepted values remembered, then they are
+    the problems checking every value gives (the loop for CSV cells, which remembers
+    nothing), and a property remembers at most a bounded number of values."""
+    rules = _EVERY_RULE._rules
+    assert rules is not None
+    readable = []
+    for text in _RECORDS:
+        try:
+            values = EXACT_VALUES.decode(text.encode())
+        except (msgspec.MsgspecError, ArithmeticError):
+            continue
+        if isinstance(values, dict):
+            readable.append(values)
+    for _ in range(2):  # the second time every accepted value is remembered
+        for values in readable:
+            assert rules._every_problem(values) == rules.problems(values, {}), values
+    assert any(rule.accepted for rule in rules.rules)
+    count = next(rule for rule in rules.rules if rule.name == "count")
+    for n in range(3 * _ACCEPTED_VALUES):
+        rules._every_problem({"id": "ab", "count": 1 + n % 5, "note": f"n{n}"})
+    note = next(rule for rule in rules.rules if rule.name == "note")
+    assert len(note.accepted) == _ACCEPTED_VALUES
+    assert {value for _, value in count.accepted} >= {1, 2, 3, 4, 5}
+    assert rules._every_problem({"id": "ab", "count": 6, "note": "n1"}) == [
+        ("$.count", "Expected `int` <= 5")
+    ]

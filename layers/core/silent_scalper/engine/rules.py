@@ -30,7 +30,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -279,6 +279,11 @@ class PropertyRule:
     fmt: str | None = None
     bounds: tuple[tuple[str, int | Decimal, Any], ...] = ()
     multiple_of: int | Decimal | None = None
+    #: Values :meth:`check` accepted, as (type, value): a value's verdict depends on its
+    #: type and value alone, so a value accepted once is accepted again without the
+    #: check. Statuses, codes and small counts repeat; a property whose values do not
+    #: stops being looked up once this holds _ACCEPTED_VALUES of them.
+    accepted: set[tuple[type, Any]] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, sub: Mapping[str, Any]) -> PropertyRule:
@@ -459,7 +464,8 @@ class RecordRules:
 
     def _every_problem(self, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         """:meth:`problems` of every property, with nothing found before: the same
-        loop without the two lookups a record's exact check never needs."""
+        loop without the two lookups a record's exact check never needs, and a value
+        its property accepted before is not checked again (:attr:`PropertyRule.accepted`)."""
         out: list[tuple[str, str]] = []
         if self.closed:
             known = self.by_name
@@ -470,9 +476,25 @@ class RecordRules:
         for rule in self.rules:
             name = rule.name
             if name in values:
-                message = rule.check(values[name])
-                if message is not None:
-                    out.append((f"$.{name}", message))
+                value = values[name]
+                accepted = rule.accepted
+                seen = len(accepted) < _ACCEPTED_VALUES and value.__class__ in _SCALARS
+                if seen and (value.__class__, value) in accepted:
+                    continue
+                message = rule.check(value)
+                if message is None:
+                    if seen:
+                        accepted.add((value.__class__, value))
+                    continue
+                out.append((f"$.{name}", message))
             elif name in required:
                 out.append(("$", f"Object missing required field `{name}`"))
         return out
+
+
+#: Values whose verdict is a function of their type and value (hashable, compared by
+#: value): read exactly, a string, an integer or a boolean. A tree's numbers (``Num``)
+#: and containers are checked every time.
+_SCALARS = frozenset({str, int, bool})
+#: Accepted values remembered per property (about 100 KB for a job record's ten).
+_ACCEPTED_VALUES = 1024

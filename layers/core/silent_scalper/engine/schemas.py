@@ -399,9 +399,9 @@ class CompiledSchema:
         can be named (the caller then narrows the old way)."""
         out: set[int] = set()
         for check in self._patterns:
-            if check.all_match(objs):
+            found = check.failures(objs)
+            if found is None:
                 continue
-            found = check.failures_explained(objs)
             if not found:
                 return None
             out.update(found)
