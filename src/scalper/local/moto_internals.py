@@ -325,6 +325,29 @@ def server_application() -> Any:
     return dispatcher
 
 
+def server_request_class() -> Any:
+    """The request class of moto server's Flask applications (``BackendRequest``)."""
+    return _module("moto.moto_server.werkzeug_app").BackendRequest
+
+
+def server_form_parsing() -> dict[str, Any]:
+    """How moto server's requests parse a form, as werkzeug's ``parse_form_data`` takes it:
+    the limits (``max_content_length``, ``max_form_memory_size``, ``max_form_parts``) and
+    the form's class (``cls``). Read from a ``BackendRequest`` in a Flask application made
+    as ``create_backend_app`` makes its own (Flask's default configuration, which it leaves
+    as it is: checked), so moto's own setting (``MOTO_MAX_FORM_MEMORY_SIZE``) counts."""
+    flask = importlib.import_module("flask")
+    environ = importlib.import_module("werkzeug.test").create_environ()
+    with flask.Flask("moto").app_context():
+        request = server_request_class()(environ)
+        return {
+            "max_content_length": request.max_content_length,
+            "max_form_memory_size": request.max_form_memory_size,
+            "max_form_parts": request.max_form_parts,
+            "cls": request.parameter_storage_class,
+        }
+
+
 def quiet_request_handler() -> type:
     """moto's request handler without one access-log line per AWS call."""
     handler: type = _module("moto.moto_server.werkzeug_app").MotoRequestHandler
@@ -529,6 +552,27 @@ def _check_server() -> str | None:
     return None
 
 
+def _check_server_forms() -> str | None:
+    app = _module("moto.moto_server.werkzeug_app")
+    request_class = getattr(app, "BackendRequest", None)
+    base = importlib.import_module("werkzeug.wrappers.request").Request
+    if not isinstance(request_class, type) or not issubclass(request_class, base):
+        return "BackendRequest is no longer a werkzeug Request"
+    factory = inspect.getsource(app.create_backend_app)
+    loader = inspect.getsource(base._load_form_data)
+    setup = inspect.getsource(_module("moto.core.responses").BaseResponse.setup_class)
+    problems = [
+        ("request_class = BackendRequest" not in factory,
+         "create_backend_app no longer makes its requests with BackendRequest"),
+        ("MAX_" in factory, "create_backend_app now sets request limits of its own"),
+        (not all(f in loader for f in ('"form" in self.__dict__', 'd["form"], d["files"]')),
+         "werkzeug's Request._load_form_data no longer keeps the form in __dict__"),
+        ("request.form" not in setup or "request.files" not in setup,
+         "BaseResponse.setup_class no longer reads the request's form and files"),
+    ]  # fmt: skip
+    return next((message for failed, message in problems if failed), None)
+
+
 def _check_execution_ends() -> str | None:
     execution = execution_module()
     for owner, names in (
@@ -665,6 +709,11 @@ HOOK_POINTS: tuple[HookPoint, ...] = (
         "moto.moto_server.werkzeug_app (the application, its handler, get_backend_for_host)",
         "scalper.local.stack",
         _check_server,
+    ),
+    HookPoint(
+        "moto.moto_server.werkzeug_app.BackendRequest (its form, Flask's limits)",
+        "scalper.local.s3_policy",
+        _check_server_forms,
     ),
     HookPoint(
         f"{_SFN}backend.execution (terminated, history, details), Program.eval, "

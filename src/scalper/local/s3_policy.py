@@ -7,6 +7,12 @@ covered by a condition. `PostPolicyMiddleware` is a WSGI wrapper around moto's s
 that makes the same checks and answers with S3's error codes (``AccessDenied`` with
 "Invalid according to Policy: ...", ``EntityTooLarge``, ``SignatureDoesNotMatch``...).
 `check_post_policy` is the check itself, usable without a server.
+
+Told how the application behind it parses forms (``form_parsing``), the middleware parses
+the form once that way and leaves the result in the request's environ
+(`PARSED_FORM`), where `reuse_parsed_forms` lets moto's server take it instead of parsing
+the same body again; a form past the limits is passed on unparsed, and moto refuses it as
+it did.
 """
 
 from __future__ import annotations
@@ -24,9 +30,17 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
 
+from scalper.local import moto_internals
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: The environ key of a form the middleware parsed: ``(form, files)``, as werkzeug's parser
+#: returns them, the files rewound.
+PARSED_FORM = "scalper.parsed_form"
+_REUSE_USER = "scalper.local.s3_policy"
 
 # Fields S3 never requires a condition for.
 _EXEMPT = {"policy", "x-amz-signature", "file", "awsaccesskeyid", "signature"}
@@ -191,12 +205,29 @@ def error_xml(code: str, message: str) -> bytes:
     ).encode()
 
 
+def _probe(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
+    probe = dict(environ)
+    probe["wsgi.input"] = io.BytesIO(body)
+    return probe
+
+
 class PostPolicyMiddleware:
     """WSGI middleware: presigned-POST uploads are checked before moto sees them."""
 
-    def __init__(self, app: WSGIApp, secrets: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        secrets: Mapping[str, str],
+        *,
+        form_parsing: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``form_parsing``: how the application parses forms, as werkzeug's
+        ``parse_form_data`` takes it (``max_content_length``, ``max_form_memory_size``,
+        ``max_form_parts``, ``cls``); when given, a form within those limits is handed on
+        parsed (`PARSED_FORM`)."""
         self.app = app
         self.secrets = dict(secrets)
+        self.form_parsing = dict(form_parsing) if form_parsing is not None else None
         self.rejected: list[PolicyViolationError] = []
 
     def __call__(
@@ -231,11 +262,12 @@ class PostPolicyMiddleware:
             )
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        probe = dict(environ)
-        probe["wsgi.input"] = io.BytesIO(body)
-        _, form, files = parse_form_data(probe)
+        parsed = self._parse(environ, body)
+        _, form, files = parsed if parsed is not None else parse_form_data(_probe(environ, body))
         upload = files.get("file")
         data = upload.read() if upload is not None else form.get("file", "").encode()
+        if upload is not None:
+            upload.stream.seek(0)  # as the parser left it, for the application
         filename = (upload.filename or "") if upload is not None else ""
         fields = {k: v for k, v in form.items() if k.lower() != "file"}
         try:
@@ -245,7 +277,26 @@ class PostPolicyMiddleware:
         except PolicyViolationError as violation:
             return self._refuse(violation, start_response)
         environ["wsgi.input"] = io.BytesIO(body)
+        if parsed is not None:
+            environ[PARSED_FORM] = (form, files)
         return self.app(environ, start_response)
+
+    def _parse(self, environ: dict[str, Any], body: bytes) -> tuple[Any, Any, Any] | None:
+        """The form parsed as the application parses it; None when not told how, or when
+        it is past the application's limits."""
+        how = self.form_parsing
+        if how is None:
+            return None
+        try:
+            return parse_form_data(
+                _probe(environ, body),
+                max_content_length=how.get("max_content_length"),
+                max_form_memory_size=how.get("max_form_memory_size"),
+                max_form_parts=how.get("max_form_parts"),
+                cls=how.get("cls"),
+            )
+        except RequestEntityTooLarge:
+            return None  # the application parses it and refuses it itself
 
     def _refuse(
         self, violation: PolicyViolationError, start_response: Callable[..., Any]
@@ -258,3 +309,48 @@ class PostPolicyMiddleware:
             [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))],
         )
         return [payload]
+
+
+class _FormReuse:
+    def __init__(self) -> None:
+        self.request_class: Any = None
+        self.had_own: Any = None
+
+
+_reuse = _FormReuse()
+
+
+def reuse_parsed_forms() -> None:
+    """Let moto's server take the form `PostPolicyMiddleware` parsed (`PARSED_FORM`) instead
+    of parsing the body again: its request class finds the form, the files and the consumed
+    stream where werkzeug's parser would have put them. Idempotent; `restore_form_parsing`
+    undoes it. Raises `MotoInternalsMovedError` if the hook point moved."""
+    if _reuse.request_class is not None:
+        return
+    moto_internals.require(_REUSE_USER)
+    request_class = moto_internals.server_request_class()
+    original = request_class._load_form_data
+
+    def _load_form_data(self: Any) -> None:
+        parsed = self.environ.pop(PARSED_FORM, None)
+        if parsed is not None and "form" not in self.__dict__:
+            form, files = parsed
+            # What werkzeug's parser leaves: the stream consumed, the form, the files.
+            self.__dict__.update(stream=io.BytesIO(), form=form, files=files)
+        original(self)  # werkzeug's finds the form there; Flask's checks still run
+
+    _reuse.had_own = request_class.__dict__.get("_load_form_data")
+    _reuse.request_class = request_class
+    request_class._load_form_data = _load_form_data
+
+
+def restore_form_parsing() -> None:
+    """moto's server parses every form itself again (safe when never changed)."""
+    request_class, _reuse.request_class = _reuse.request_class, None
+    if request_class is None:
+        return
+    if _reuse.had_own is not None:
+        request_class._load_form_data = _reuse.had_own
+    else:
+        del request_class._load_form_data
+    _reuse.had_own = None

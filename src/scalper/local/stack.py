@@ -46,7 +46,7 @@ from botocore.config import Config
 from moto import mock_aws
 from werkzeug.serving import make_server
 
-from scalper.local import atomic_items, interpreter_cache, moto_internals, retry
+from scalper.local import atomic_items, interpreter_cache, moto_internals, retry, s3_policy
 from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.execution_ends import (
@@ -288,8 +288,12 @@ class LocalStack:
 
     def _start_moto(self, host: str, port: int) -> None:
         moto_internals.require("scalper.local.stack")
+        # A browser upload's body is parsed once: by the policy check, for moto too.
+        s3_policy.reuse_parsed_forms()
         self.policy = PostPolicyMiddleware(
-            moto_internals.server_application(), {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY}
+            moto_internals.server_application(),
+            {LOCAL_ACCESS_KEY: LOCAL_SECRET_KEY},
+            form_parsing=moto_internals.server_form_parsing(),
         )
         try:
             server = make_server(
@@ -317,6 +321,7 @@ class LocalStack:
             atomic_items.uninstall()
             self._atomic_items = False
         interpreter_cache.uninstall()
+        s3_policy.restore_form_parsing()
 
     def stop(self) -> None:
         """Stop everything that started, in reverse order; safe to call twice."""

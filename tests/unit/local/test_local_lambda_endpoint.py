@@ -254,3 +254,86 @@ def test_a_client_served_in_process_never_needs_the_http_server(
         assert [c.function for c in idle.invocations()] == ["Ok"]
     finally:
         idle.stop()
+
+
+def _comparable(outcome: dict[str, Any]) -> dict[str, Any]:
+    """A response (or an error's response) without what differs per call or per hop: the
+    request ids, and the headers only an HTTP server adds (``Date``, ``Server``...)."""
+    meta = dict(outcome.get("ResponseMetadata", {}))
+    meta.pop("RequestId", None)
+    headers = {
+        k: v
+        for k, v in meta.pop("HTTPHeaders", {}).items()
+        if k not in ("date", "server", "x-amzn-requestid", "connection")
+    }
+    rest = {k: v for k, v in outcome.items() if k != "ResponseMetadata"}
+    if "Payload" in rest:
+        payload = json.loads(rest["Payload"].read())
+        if isinstance(payload, dict):
+            payload.pop("requestId", None)
+        rest["Payload"] = payload
+    return {**rest, "ResponseMetadata": {**meta, "HTTPHeaders": headers}}
+
+
+def _outcome(client: Any, name: str) -> tuple[str, dict[str, Any]]:
+    try:
+        return "answer", _comparable(client.invoke(FunctionName=name, Payload=b'{"a": 1}'))
+    except ClientError as exc:
+        message = str(exc).replace(exc.response["ResponseMetadata"].get("RequestId", "-"), "id")
+        return message, _comparable(dict(exc.response))
+
+
+@pytest.mark.parametrize(
+    ("function", "fault"),
+    [
+        ("local-Ok", None),
+        ("local-Boom", None),
+        ("local-Ok", Fault.SERVICE_EXCEPTION),
+        ("local-Ok", Fault.TOO_MANY_REQUESTS),
+        ("local-Ok", Fault.FUNCTION_ERROR),
+        ("nope", None),
+    ],
+)
+def test_a_one_attempt_client_answered_in_process_gets_the_http_answer(
+    endpoint: LambdaEndpoint, function: str, fault: Fault | None
+) -> None:
+    """Given a client that makes one attempt per call (as Step Functions' interpreter's),
+    answered in-process before botocore builds the HTTP request, when it invokes a function
+    that answers, fails, is throttled or does not exist, then what it returns or raises is
+    what the same client gets over HTTP: the parsed response, the modeled error fields,
+    ``MaxAttemptsReached``, ``RetryAttempts`` and the error's message."""
+    over_http = lambda_client(endpoint.url)
+    in_process = lambda_client(endpoint.url)
+    endpoint.serve_in_process(in_process)
+    sent: list[object] = []
+    in_process.meta.events.register("before-send.lambda", lambda **_: sent.append(1))
+    outcomes = []
+    for client in (over_http, in_process):
+        if fault is not None:
+            endpoint.faults.inject("Ok", fault)
+        outcomes.append(_outcome(client, function))
+    assert outcomes[0] == outcomes[1]
+    assert sent == []  # answered before botocore built an HTTP request
+    if fault in (Fault.SERVICE_EXCEPTION, Fault.TOO_MANY_REQUESTS):
+        assert outcomes[1][1]["ResponseMetadata"]["MaxAttemptsReached"] is True
+
+
+def test_a_retrying_client_answered_in_process_still_retries(
+    tmp_path: Path, endpoint: LambdaEndpoint
+) -> None:
+    """Given a client with retries, answered in-process, when the function's first call
+    fails with a service error, then botocore retries it as over HTTP and the second call's
+    answer is returned (the one-attempt shortcut is not taken)."""
+    retrying = boto3.client(
+        "lambda",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+    )
+    endpoint.serve_in_process(retrying)
+    endpoint.faults.inject("Ok", Fault.SERVICE_EXCEPTION)
+    response = retrying.invoke(FunctionName="local-Ok", Payload=b"{}")
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert json.loads(response["Payload"].read())["echo"] == {}

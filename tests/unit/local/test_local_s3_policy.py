@@ -9,8 +9,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from moto import mock_aws
+from werkzeug.formparser import FormDataParser
 from werkzeug.test import EnvironBuilder
 
+from scalper.local import moto_internals, s3_policy
 from scalper.local.s3_policy import PolicyViolationError, PostPolicyMiddleware, check_post_policy
 
 SECRETS = {"testing": "testing"}
@@ -186,3 +189,73 @@ def test_given_delete_objects_then_the_api_call_passes_untouched() -> None:
     environ = EnvironBuilder(path=f"/{BUCKET}", method="POST", query_string="delete").get_environ()
     list(gate(environ, lambda status, headers: None))
     assert reached == ["delete"]
+
+
+def _upload_to_moto(
+    reuse: bool, monkeypatch: pytest.MonkeyPatch, extra: dict[str, str] | None = None
+) -> tuple[str, int, Any]:
+    """POST a presigned upload through the middleware to moto's server application (with
+    or without the parsed form handed on): (status, form parses, the stored object)."""
+    parses: list[object] = []
+    original = FormDataParser.parse
+
+    def counted(self: FormDataParser, *args: Any, **kwargs: Any) -> Any:
+        parses.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FormDataParser, "parse", counted)
+    extra = {"x-amz-meta-note": "kept", **(extra or {})}
+    conditions: list[Any] = [["starts-with", f"${name}", ""] for name in extra]
+    fields = {**presigned([{"Content-Type": "text/csv"}, *conditions]), **extra}
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket=BUCKET)
+        if reuse:
+            s3_policy.reuse_parsed_forms()
+            parsing = moto_internals.server_form_parsing()
+        try:
+            gate = PostPolicyMiddleware(
+                moto_internals.server_application(),
+                SECRETS,
+                form_parsing=parsing if reuse else None,
+            )
+            data: dict[str, Any] = {**fields, "file": (io.BytesIO(b"id,n\n1,2\n"), "jobs.csv")}
+            environ = EnvironBuilder(
+                path=f"/{BUCKET}", method="POST", data=data, base_url="http://127.0.0.1:4566"
+            ).get_environ()
+            statuses: list[str] = []
+            b"".join(gate(environ, lambda status, headers: statuses.append(status)))
+        finally:
+            s3_policy.restore_form_parsing()
+        stored: Any = None
+        if statuses[0].startswith("2"):
+            got = s3.get_object(Bucket=BUCKET, Key=KEY)
+            stored = (got["Body"].read(), got["ContentType"], got["Metadata"])
+    return statuses[0], len(parses), stored
+
+
+def test_given_moto_behind_the_gate_then_a_browser_upload_is_parsed_once_and_stored_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a presigned upload through the gate to moto's server application, when the gate
+    hands its parsed form on, then the body is parsed once instead of twice and moto
+    answers and stores exactly what it does when it parses the body itself."""
+    handed_on = _upload_to_moto(True, monkeypatch)
+    parsed_twice = _upload_to_moto(False, monkeypatch)
+    assert handed_on[1] == 1
+    assert parsed_twice[1] == 2
+    assert handed_on[0] == parsed_twice[0]
+    assert handed_on[2] == parsed_twice[2] == (b"id,n\n1,2\n", "text/csv", {"note": "kept"})
+
+
+def test_given_a_form_past_motos_limits_then_moto_still_parses_and_refuses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a form with more parts than moto's server parses (every field signed), then
+    the gate passes the body on unparsed and moto refuses it as it does alone."""
+    parts = moto_internals.server_form_parsing()["max_form_parts"] or 0
+    big = {f"x-amz-meta-f{i}": "v" for i in range(parts)}
+    handed_on = _upload_to_moto(True, monkeypatch, big)
+    parsed_twice = _upload_to_moto(False, monkeypatch, big)
+    assert handed_on[0] == parsed_twice[0] == "413 REQUEST ENTITY TOO LARGE"
+    assert handed_on[2] is parsed_twice[2] is None
