@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,10 +99,11 @@ class Collector:
             wheres,
         )
 
-    def valid_batch_unless_repeated(self, objs: list[Any], wheres: Sequence[int]) -> bool:
+    def valid_batch_unless_repeated(self, objs: list[Any], wheres: Iterable[int]) -> bool:
         """:meth:`valid_batch` when no key of ``objs`` repeats one seen (or another of
         them): then nothing is reported, so the caller may order its other reports
-        freely. False, with nothing recorded, otherwise."""
+        freely. False, with nothing recorded, otherwise. ``wheres`` is read at most
+        once (an iterator will do: no list of places is built)."""
         schema = self.schema
         if (
             self.unique is not None
@@ -111,7 +112,7 @@ class Collector:
         ):
             return False
         if objs and schema.tracks_time:
-            self.valid_values(None, schema.times_of(objs), wheres)
+            self.valid_values(None, schema.times_of(objs), ())  # no key: no place needed
         return True
 
     def valid_checked(self, result: Checked, where: int) -> None:

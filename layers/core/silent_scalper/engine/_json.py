@@ -388,16 +388,13 @@ def _record_json_sifted(
     if all(
         r.errors and all(e.reason is Reason.SCHEMA_VIOLATION for e in r.errors) for r in checked
     ):
-        wheres = list(
-            itertools.chain.from_iterable(
-                consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
-            )
+        wheres = itertools.chain.from_iterable(
+            consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
             for k, record, result, found in zip(refused, left_out, checked, offsets, strict=True):
                 col.records = index + k + 1
-                line = b.line_at(b.pos + found) if found >= 0 else 0
-                _element_errors(col, result.errors, index + k + 1, record, line)
+                _located_errors(b, col, result.errors, index + k + 1, record, found)
             col.records = index + count
             return index + count
     at = 0
@@ -448,8 +445,22 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
             n += len(objs)
             pos = end + 1
             continue
-        items = _window_items(run, pos, end) if bad is not None else None
-        if items is None or bad is None or bad >= len(items):
+        if bad is None:
+            return None
+        cut = _refused_record(run, pos, end, bad)
+        if cut is not None:
+            before, found, stop = cut
+            objs = schema.decode_array(b"[" + run[pos:before] + b"]")[0] if bad else []
+            if objs is not None and len(objs) == bad:
+                decoded += objs
+                refused.append(n + bad)
+                left_out.append(run[found:stop])
+                offsets.append(found)
+                n += bad + 1
+                pos = stop + 1
+                continue
+        items = _window_items(run, pos, end)
+        if items is None or bad >= len(items):
             return None
         if bad:
             objs = schema.decode_array(_framed(items, 0, bad))[0]
@@ -505,6 +516,41 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
     if done is None:
         col.formula_cells -= json_formulas(run)  # nothing recorded: the fallback counts
     return done
+
+
+def _refused_record(run: bytes, pos: int, end: int, bad: int) -> tuple[int, int, int] | None:
+    """Where record ``bad`` of the window ``run[pos:end]`` is, found from the text alone:
+    (the end of the records before it, its start, its end), or None when the text does
+    not show it plainly (then the window is parsed as ``Raw`` values).
+
+    Records are taken to end at a ``},``: record ``bad`` follows the ``bad``-th one and
+    ends at the next. That is proven, not assumed: the caller decodes the text before it
+    as exactly ``bad`` records (a ``},`` inside a string or a nested value cannot end a
+    well-formed list of them), and here its own text must be one well-formed JSON value
+    (a cut inside it, or past its end, leaves broken JSON or a second value). This
+    spares parsing the window as ``Raw`` values and joining the records before it again.
+    """
+    find = run.find
+    before = pos
+    start = pos
+    for _ in range(bad):
+        brace = find(b"},", start, end)
+        if brace < 0:
+            return None
+        before = brace + 1
+        start = brace + 2
+    while start < end and run[start] in JSON_WS:
+        start += 1
+    brace = find(b"},", start, end)
+    stop = end if brace < 0 else brace + 1
+    try:
+        _RAW_ONE.decode(run[start:stop])
+    except RECORD_EXCEPTIONS:
+        return None
+    return before, start, stop
+
+
+_RAW_ONE: msgspec.json.Decoder[msgspec.Raw] = msgspec.json.Decoder(msgspec.Raw)
 
 
 def _window_items(run: bytes, start: int, end: int) -> list[tuple[msgspec.Raw, int]] | None:
@@ -603,8 +649,7 @@ def _json_exact(b: _Buffer, items: list[tuple[bytes, int]], index: int, col: Col
         col.records = index
         result = col.schema.check_record(record)
         if result.errors:
-            line = b.line_at(b.pos + found) if found >= 0 else 0
-            _element_errors(col, result.errors, index, record, line)
+            _located_errors(b, col, result.errors, index, record, found)
         else:
             col.valid_checked(result, pack(index, 0))
     return index
@@ -628,11 +673,38 @@ def _json_run_slowly(b: _Buffer, run: bytes, index: int, col: Collector) -> int:
     return index
 
 
+def _located_errors(
+    b: _Buffer, col: Collector, errors: list[RecordError], index: int, data: bytes, found: int
+) -> None:
+    """:func:`_element_errors` for element ``index`` found at ``b.pos + found`` (-1:
+    unknown, line 0). Its line is counted only if one of its errors can be kept: the
+    count runs over the text since the last line asked for, which past the kept errors
+    would be a pass over the whole buffer for nothing (a record's place is its number
+    first, so no line can make its errors kept when line 0 cannot)."""
+    if found >= 0 and not col.would_keep(index, 0):
+        _errors_counted(col, errors)
+        return
+    _element_errors(col, errors, index, data, b.line_at(b.pos + found) if found >= 0 else 0)
+
+
+def _errors_counted(col: Collector, errors: list[RecordError]) -> None:
+    """An invalid element none of whose errors is kept: counted, not worded, as CSV rows
+    are; broken JSON still ends the array."""
+    col.invalid += 1
+    col.count_errors([err.reason for err in errors])
+    if any(err.reason is not Reason.SCHEMA_VIOLATION for err in errors):
+        raise FatalError
+
+
 def _element_errors(
     col: Collector, errors: list[RecordError], index: int, data: bytes, first_line: int
 ) -> None:
     """Record every error of array element ``index`` (1-based); stop if one is not a
     schema one (broken JSON ends the array)."""
+    if not col.would_keep(index, first_line):
+        # No error of it would be kept (their lines are first_line or later).
+        _errors_counted(col, errors)
+        return
     col.invalid += 1
     fatal = False
     for err in errors:

@@ -303,11 +303,9 @@ def _record_sifted(
     limit = col.limits.max_record_bytes
     checked = [col.schema.check_record(line) if len(line) <= limit else None for line in left_out]
     if all(result is not None and result.errors for result in checked):
-        wheres = list(
-            itertools.chain.from_iterable(
-                consecutive(base + a + 1, first_line + a, 1, b - a)
-                for a, b in runs_between(refused, count)
-            )
+        wheres = itertools.chain.from_iterable(
+            consecutive(base + a + 1, first_line + a, 1, b - a)
+            for a, b in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
             for k, result in zip(refused, checked, strict=True):
@@ -404,6 +402,9 @@ def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
 def _record_errors(col: Collector, result: Checked, line_no: int) -> None:
     """Every problem of the invalid record ``col.records``, on line ``line_no``."""
     col.invalid += 1
+    if not col.would_keep(col.records, line_no):
+        col.count_errors([err.reason for err in result.errors])  # past those kept
+        return
     for err in result.errors:
         column = column_of(err.path)
         loc = f"line {line_no}" + (f", {err.path}" if err.path and err.path != "$" else "")

@@ -106,20 +106,25 @@ class PatternCheck:
                 return i
         return 0  # pragma: no cover - all_match said one fails
 
-    def failures_explained(self, objs: list[Any]) -> list[int]:
-        """The index of every record whose value does not match, in order, for records
-        that :meth:`all_match` refused; [] when the values refused one by one do not
-        explain that refusal (the distinct values left must then pass the batch check:
-        they are a superset of those of the records left, so the records left pass).
-        The distinct values are judged once each; their records are then found by
+    def failures(self, objs: list[Any]) -> list[int] | None:
+        """None when :meth:`all_match` would accept the records; else the index of every
+        record whose value does not match, in order, or [] when the values refused one
+        by one do not explain the refusal (the distinct values left must then pass the
+        batch check: they are a superset of those of the records left, so the records
+        left pass). The distinct values are gathered once, for the batch check and the
+        explanation alike, and judged once each; their records are then found by
         C-speed scans."""
-        values = list(map(self.get, objs))
-        distinct = set(values)
-        distinct.discard(None)
-        distinct.discard(msgspec.UNSET)
-        bad = self._refused([v for v in distinct - self.good if isinstance(v, str)])
-        if not bad or not self.values_match(distinct - set(bad)):
+        fresh = set(map(self.get, objs))
+        fresh.discard(None)
+        fresh.discard(msgspec.UNSET)
+        if self.values_match(fresh):
+            return None
+        # A refused batch check leaves ``fresh`` as the distinct values less those
+        # known to match (it takes them out first, and learns nothing when it refuses).
+        bad = self._refused([v for v in fresh if isinstance(v, str)])
+        if not bad or not self.values_match(fresh - set(bad)):
             return []
+        values = list(map(self.get, objs))
         out: list[int] = []
         for value in bad:
             at = -1

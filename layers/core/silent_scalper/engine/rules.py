@@ -25,11 +25,12 @@ not accept is checked here, which also words and locates every problem of the re
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -178,15 +179,41 @@ def duplicate_keys(tree: Any, path: str = "$") -> list[tuple[str, str]]:
     return out
 
 
-def number_problem(num: Num) -> str | None:
-    """The engine's limits on any JSON number (module docstring), or None."""
+def number_problem(num: Num | int | Decimal) -> str | None:
+    """The engine's limits on any JSON number (module docstring), or None: a tree's
+    number, or one read exactly (an int is written as an integer, a Decimal is not)."""
+    if isinstance(num, int):
+        # Below 2**14284 (under 10**4300) for all but integers of 4,300 digits or so.
+        if num.bit_length() > 14_284 and abs(num) >= _too_many_digits():
+            return _TOO_LONG
+        return None
+    if isinstance(num, Decimal):
+        # float() of the Decimal rounds its exact value, as float() of its text does.
+        return None if math.isfinite(float(num)) else _OUT_OF_RANGE
     if num.is_integer:
         if len(num.text.lstrip("-")) > MAX_INTEGER_DIGITS:
-            return f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
+            return _TOO_LONG
         return None
     if not math.isfinite(float(num.text)):
-        return "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
+        return _OUT_OF_RANGE
     return None
+
+
+@functools.cache
+def _too_many_digits() -> int:
+    """The least integer of more than MAX_INTEGER_DIGITS digits (made when first needed:
+    not on every cold start)."""
+    return int(10**MAX_INTEGER_DIGITS)
+
+
+_TOO_LONG = f"Expected an integer of at most {MAX_INTEGER_DIGITS} digits"
+_OUT_OF_RANGE = "Number out of range (beyond ±1.7976931348623157e308, the largest double)"
+
+#: A reader of JSON text that keeps every number exact: integers as int (msgspec reads
+#: at most 4,300 digits, as the limit above), other numbers as the Decimal of their
+#: text. For a flat record it gives what :func:`parse_tree` gives, less the repeated
+#: keys (a dict keeps one of each) and the number texts (exact values instead).
+EXACT_VALUES: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def plain(tree: Any) -> Any:
@@ -201,7 +228,8 @@ def plain(tree: Any) -> Any:
 
 
 def json_type(value: Any) -> str:
-    """msgspec's name for the JSON type of a tree value."""
+    """msgspec's name for the JSON type of a tree value or an exactly read value (see
+    :data:`EXACT_VALUES`: integers as int, other numbers as Decimal)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -210,7 +238,11 @@ def json_type(value: Any) -> str:
         return "int" if value.is_integer else "float"
     if isinstance(value, str):
         return "str"
-    if isinstance(value, Obj):
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, Decimal):
+        return "float"
+    if isinstance(value, Obj | dict):
         return "object"
     return "array"
 
@@ -247,6 +279,11 @@ class PropertyRule:
     fmt: str | None = None
     bounds: tuple[tuple[str, int | Decimal, Any], ...] = ()
     multiple_of: int | Decimal | None = None
+    #: Values :meth:`check` accepted, as (type, value): a value's verdict depends on its
+    #: type and value alone, so a value accepted once is accepted again without the
+    #: check. Statuses, codes and small counts repeat; a property whose values do not
+    #: stops being looked up once this holds _ACCEPTED_VALUES of them.
+    accepted: set[tuple[type, Any]] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, sub: Mapping[str, Any]) -> PropertyRule:
@@ -289,7 +326,8 @@ class PropertyRule:
         return f"{base} | null" if self.nullable else base
 
     def check(self, value: Any) -> str | None:
-        """The problem with ``value`` (a tree value, see :func:`parse_tree`), or None."""
+        """The problem with ``value`` (a tree value, see :func:`parse_tree`, or a value
+        read by :data:`EXACT_VALUES`), or None."""
         if value is None:
             return None if self.nullable else f"Expected `{self.type_name}`, got `null`"
         got = json_type(value)
@@ -326,11 +364,11 @@ class PropertyRule:
             return f"Expected `str` of length <= {self.max_length}"
         return None
 
-    def _number(self, num: Num) -> str | None:
+    def _number(self, num: Num | int | Decimal) -> str | None:
         limit = number_problem(num)
         if limit is not None:
             return limit
-        exact = num.exact()
+        exact = num.exact() if isinstance(num, Num) else num
         name = "int" if self.kind == "integer" else "float"
         for op, bound, spelled in self.bounds:
             ok = (
@@ -400,6 +438,8 @@ class RecordRules:
         :func:`parse_tree`); ``earlier`` holds problems already found for some properties
         (a CSV cell that spells no value of its column's type), reported in their place.
         ``only``: the properties looked at (``values`` holds no others); None: all."""
+        if earlier is None and only is None:
+            return self._every_problem(values)
         out: list[tuple[str, str]] = []
         earlier = earlier or {}
         known = self.by_name
@@ -421,3 +461,40 @@ class RecordRules:
             if message is not None:
                 out.append((f"$.{rule.name}", message))
         return out
+
+    def _every_problem(self, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """:meth:`problems` of every property, with nothing found before: the same
+        loop without the two lookups a record's exact check never needs, and a value
+        its property accepted before is not checked again (:attr:`PropertyRule.accepted`)."""
+        out: list[tuple[str, str]] = []
+        if self.closed:
+            known = self.by_name
+            out += [
+                (f"$.{k}", f"Object contains unknown field `{k}`") for k in values if k not in known
+            ]
+        required = self.required
+        for rule in self.rules:
+            name = rule.name
+            if name in values:
+                value = values[name]
+                accepted = rule.accepted
+                seen = len(accepted) < _ACCEPTED_VALUES and value.__class__ in _SCALARS
+                if seen and (value.__class__, value) in accepted:
+                    continue
+                message = rule.check(value)
+                if message is None:
+                    if seen:
+                        accepted.add((value.__class__, value))
+                    continue
+                out.append((f"$.{name}", message))
+            elif name in required:
+                out.append(("$", f"Object missing required field `{name}`"))
+        return out
+
+
+#: Values whose verdict is a function of their type and value (hashable, compared by
+#: value): read exactly, a string, an integer or a boolean. A tree's numbers (``Num``)
+#: and containers are checked every time.
+_SCALARS = frozenset({str, int, bool})
+#: Accepted values remembered per property (about 100 KB for a job record's ten).
+_ACCEPTED_VALUES = 1024

@@ -63,6 +63,7 @@ from silent_scalper.engine._fallback import _format_checker
 from silent_scalper.engine._patterns import PatternCheck
 from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
+    EXACT_VALUES,
     Num,
     Obj,
     RecordRules,
@@ -96,6 +97,13 @@ _JSON_WS = b" \t\r\n"
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
+# What reading a record exactly can raise: msgspec's, and Decimal's for an exponent
+# beyond its range (the tree path then words the record).
+_EXACT_READ_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    *RECORD_EXCEPTIONS,
+    ArithmeticError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +176,19 @@ class CompiledSchema:
 
         Well-formedness first (msgspec, strict JSON): broken JSON is the one problem
         reported. Then each repeated key, the value's type, and each property's rule.
+        A flat schema's invalid record usually takes :meth:`_flat_problems` instead,
+        which finds the same problems in the same order for less.
         """
+        if self._rules is not None:
+            found = self._flat_problems(data)
+            if found is not None:
+                return Checked(found)
+        return self._tree_check(data)
+
+    def _tree_check(self, data: bytes | memoryview) -> Checked:
+        """:meth:`check_record` from the record parsed as a tree (every pair of every
+        object kept, numbers as their text): the definition the quicker reading agrees
+        with, and the path of everything that reading cannot settle."""
         try:
             _WELL_FORMED.decode(data)
         except msgspec.ValidationError:
@@ -195,6 +215,31 @@ class CompiledSchema:
         if errors:
             return Checked(errors)
         return self._valid(dict(tree.pairs))
+
+    def _flat_problems(self, data: bytes | memoryview) -> list[RecordError] | None:
+        """The problems of an invalid record of a flat schema, read in one msgspec call
+        (:data:`~silent_scalper.engine.rules.EXACT_VALUES`) rather than as a tree; None
+        when this reading cannot tell: the text does not decode (broken JSON, a number
+        beyond msgspec's range), is not an object, may repeat a key, or the record is
+        valid (the tree path then gives its key and time as it always has).
+
+        The rules see the values the tree gives (numbers exact), so they word the same
+        problems in the same order. A repeated key is ruled out by counting: with JSON
+        whitespace removed every key of the text, nested ones included, ends with
+        '":', so as many '":' as the object has keys means no key repeats and no nested
+        object has keys (the tree would find no repeated key either).
+        """
+        assert self._rules is not None
+        try:
+            values = EXACT_VALUES.decode(data)
+        except _EXACT_READ_EXCEPTIONS:
+            return None
+        if type(values) is not dict or _key_colons(bytes(data)) != len(values):
+            return None
+        problems = self._rules.problems(values)
+        if not problems:
+            return None
+        return [RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems]
 
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
@@ -354,9 +399,9 @@ class CompiledSchema:
         can be named (the caller then narrows the old way)."""
         out: set[int] = set()
         for check in self._patterns:
-            if check.all_match(objs):
+            found = check.failures(objs)
+            if found is None:
                 continue
-            found = check.failures_explained(objs)
             if not found:
                 return None
             out.update(found)

@@ -20,7 +20,7 @@ import bisect
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -110,7 +110,7 @@ class UniqueTracker:
         """How many sorted runs went to disk."""
         return len(self._runs.paths)
 
-    def add_batch(self, keys: list[Any], wheres: Sequence[int]) -> bool:
+    def add_batch(self, keys: list[Any], wheres: Iterable[int]) -> bool:
         """Add many records' keys in C-speed bulk; False if any might be a duplicate.
 
         On False nothing was added and the caller adds the batch one by one with
@@ -334,7 +334,7 @@ class SortedRunTracker:
         self._added(1)
         return None
 
-    def add_batch(self, keys: list[Any], wheres: Sequence[int]) -> bool:
+    def add_batch(self, keys: list[Any], wheres: Iterable[int]) -> bool:
         """Add many values (always True: nothing is left for the caller to add)."""
         for key, where in zip(keys, wheres, strict=True):
             self.add(key, where)

@@ -1,0 +1,254 @@
+"""The invalid-record path does less work and reports the same.
+
+Four shortcuts, each held to what the longer way gives:
+
+- an invalid record of a flat schema is read in one msgspec call with numbers exact
+  (``CompiledSchema._flat_problems``) instead of as a tree; the problems, their wording
+  and order must be the tree path's (``CompiledSchema._tree_check``);
+- a record msgspec refused in a JSON sifting window is found from the window's text
+  (``_json._refused_record``), which must decline wherever the text could mislead;
+- a value a property accepted before is not checked again;
+- past the located errors a summary keeps, an invalid record is counted without its
+  errors being worded or its line counted: the summary must be the one wording every
+  error gives.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+from engine_support import Validate, job
+from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
+from silent_scalper.engine._collect import Collector
+from silent_scalper.engine.rules import _ACCEPTED_VALUES, EXACT_VALUES
+from silent_scalper.engine.schemas import compile_schema
+
+# A flat schema with every kind of rule the batch path compiles: bounds exclusive and
+# not, multipleOf, a nullable integer, a boolean, an enum, a pattern, a length, both
+# formats; closed.
+_EVERY_RULE = compile_schema(
+    "every-rule",
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z]{2,8}$"},
+            "at": {"type": "string", "format": "date-time"},
+            "mail": {"type": "string", "format": "email"},
+            "kind": {"type": "string", "enum": ["a", "b"]},
+            "count": {"type": "integer", "minimum": 1, "maximum": 5},
+            "rate": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "exclusiveMaximum": 4.9999999999999998,
+            },
+            "step": {"type": "integer", "multipleOf": 3},
+            "slot": {"type": ["integer", "null"], "minimum": 0},
+            "flag": {"type": "boolean"},
+            "note": {"type": "string", "minLength": 2},
+        },
+        "required": ["id", "count"],
+        "additionalProperties": False,
+    },
+    None,
+)
+
+_GOOD = '{"id":"ab","count":3'
+# Each a whole record text: wrong types, bounds met and missed exactly, numbers no
+# double holds, nulls, unknown and missing fields, arrays and objects as values,
+# repeated keys (top level and nested), strings holding '":', broken JSON, non-objects.
+_RECORDS = [
+    _GOOD + ',"count":3}',
+    _GOOD + ',"count":9}',
+    _GOOD + ',"count":5,"kind":"c","flag":1}',
+    '{"id":"A1","count":0,"rate":0,"step":4,"slot":-1,"flag":null,"note":"x"}',
+    _GOOD + ',"step":3.0}',
+    _GOOD + ',"step":6,"rate":2.5}',
+    '{"id":"ab","count":2.0}',
+    '{"id":"ab","count":1e0}',
+    '{"id":"ab","count":' + "9" * 4300 + "}",
+    '{"id":"ab","count":' + "9" * 4301 + "}",
+    _GOOD + ',"rate":4.9999999999999998}',
+    _GOOD + ',"rate":4.9999999999999997}',
+    _GOOD + ',"rate":-1e-400,"step":1e400}',
+    _GOOD + ',"step":9,"slot":null,"flag":true,"at":"2026-01-05T09:30:00Z"}',
+    _GOOD + ',"at":"2026-01-05 09:30:00Z","mail":"no-at"}',
+    _GOOD + ',"mail":"' + "a" * 65 + '@example.com"}',
+    _GOOD + ',"mail":"a@bücher.example","kind":"z"}',
+    _GOOD + ',"kind":["a"],"note":{"x":1}}',
+    _GOOD + ',"kind":[],"note":{}}',
+    _GOOD + ',"extra":1,"other":"x"}',
+    '{"count":7}',
+    '{"id":"ab","id":"cd","count":9}',
+    _GOOD + ',"note":{"k":1,"k":2}}',
+    _GOOD + ',"note":"q\\":","kind":"z"}',
+    _GOOD + ',"note" : "sp", "kind" :"z"}',
+    _GOOD + ',"note":"broken}',
+    "[1, 2]",
+    "5",
+    '"text"',
+]
+
+
+def _as_tuples(checked: Any) -> list[tuple[str, str, str | None]]:
+    return [(str(e.reason), e.message, e.path) for e in checked.errors]
+
+
+@pytest.mark.parametrize("schema_name", ["every rule", "job.v1"])
+def test_given_records_at_every_edge_when_read_exactly_then_the_problems_are_the_trees(
+    job_schema: CompiledSchema, schema_name: str
+) -> None:
+    """Given records at the edges of every rule, when checked (the quicker reading where
+    it can settle a record), then the problems, their wording, paths and order, and a
+    valid record's key and time, are the tree path's; and the quicker reading settled
+    most of them, so this compares something."""
+    assert _EVERY_RULE.fast
+    schema = _EVERY_RULE if schema_name == "every rule" else job_schema
+    records = _RECORDS
+    if schema is job_schema:
+        records = [
+            *_RECORDS,
+            job(1, priority=9, amount=-12.5, currency="usd"),
+            job(2, status="paused", email="no-at", submitted_at="2026-02-30T00:00:00Z"),
+            job(3, customer_id=0, quantity=-1, notes="x" * 2001),
+            job(4),
+            job(5, extra=1).replace('"extra":1', '"extra":[1,{"a":1,"a":2}]'),
+        ]
+    settled = 0
+    for text in records:
+        data = text.encode()
+        quick = schema._flat_problems(data)
+        settled += quick is not None
+        checked, tree = schema.check_record(data), schema._tree_check(data)
+        assert _as_tuples(checked) == _as_tuples(tree), text
+        assert (checked.key, checked.time) == (tree.key, tree.time), text
+        if quick is not None:
+            assert [(str(e.reason), e.message, e.path) for e in quick] == _as_tuples(
+                schema._tree_check(data)
+            ), text
+    assert settled >= 10
+
+
+def test_given_a_repeated_key_or_nested_keys_then_the_quicker_reading_declines() -> None:
+    """Given records whose text holds more keys than their top-level object (a repeated
+    key, a nested object with keys), when read exactly, then the reading declines and
+    the tree path words them (a repeated key is located where it repeats)."""
+    for text in ('{"id":"ab","id":"cd","count":9}', _GOOD + ',"note":{"k":1}}'):
+        assert _EVERY_RULE._flat_problems(text.encode()) is None
+    errors = _EVERY_RULE.check_record(b'{"id":"ab","id":"cd","count":9}').errors
+    assert [e.path for e in errors] == ["$.id", "$.count"]
+
+
+@pytest.mark.parametrize(
+    ("window", "bad", "found"),
+    [
+        (b'{"a":1},{"b":2},{"c":3}', 0, b'{"a":1}'),
+        (b'{"a":1},{"b":2},{"c":3}', 1, b'{"b":2}'),
+        (b'{"a":1},\n  {"b":2},{"c":3}', 1, b'{"b":2}'),
+        (b'{"a":1},{"b":2},{"c":3}', 2, b'{"c":3}'),
+    ],
+)
+def test_given_a_plain_window_then_the_refused_record_is_found_from_its_text(
+    window: bytes, bad: int, found: bytes
+) -> None:
+    """Given a window of records ending at '},', when msgspec names record ``bad``, then
+    its text and where the records before it end are found without parsing the window."""
+    cut = _json._refused_record(window, 0, len(window), bad)
+    assert cut is not None
+    before, start, stop = cut
+    assert window[start:stop] == found
+    assert json.loads(b"[" + window[:before] + b"]") == json.loads(b"[" + window + b"]")[:bad]
+
+
+@pytest.mark.parametrize(
+    ("window", "bad"),
+    [
+        (b'{"a":1},{"n":"x},y"},{"c":3}', 1),  # '},' inside the refused record's string
+        (b'{"a":1},5,{"c":3}', 1),  # not an object: two values to the next '},'
+        (b'{"a":1} ,{"b":2},{"c":3}', 1),  # a space before the comma: '},' is further
+        (b'{"a":1},{"b":2}', 3),  # fewer records than named
+    ],
+)
+def test_given_a_window_whose_text_could_mislead_then_the_record_is_not_taken_from_it(
+    window: bytes, bad: int
+) -> None:
+    """Given windows where counting '},' would cut a record wrongly, when the refused
+    record is looked for, then the text path declines (the Raw-value parse decides) or
+    the caller's decode of the records before it proves the cut wrong."""
+    cut = _json._refused_record(window, 0, len(window), bad)
+    if cut is None:
+        return
+    before, _, _ = cut
+    assert len(json.loads(b"[" + window[:before] + b"]")) != bad
+
+
+def _mixed_invalid(count: int) -> list[str]:
+    """Records, one in ten invalid in one of several ways, one a duplicate job_id (its
+    error is found out of file order), the texts of some over several lines."""
+    kinds: list[dict[str, Any]] = [
+        {"priority": 9},
+        {"status": "paused"},
+        {"currency": "usd"},
+        {"customer_id": 0, "amount": -1},
+        {"job_id": "J-0003"},
+        {"notes": "a\nb", "quantity": -1},
+    ]
+    return [job(n, **(kinds[(n // 10) % len(kinds)] if n % 10 == 4 else {})) for n in range(count)]
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json one a line", "json indented"])
+@pytest.mark.parametrize("max_errors", [1, 30, 250])
+def test_given_more_errors_than_kept_then_counting_them_gives_the_summary_of_wording_them(
+    validate: Validate, fmt: str, max_errors: int
+) -> None:
+    """Given files with more invalid records than the summary keeps errors, when the
+    records past those kept are counted only (no wording, no line count), then the
+    summary (errors kept, their places, counts, reasons) is the one wording and locating
+    every error gives."""
+    records = _mixed_invalid(6_000)
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    elif fmt == "json one a line":
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    else:
+        data, key = json.dumps([json.loads(r) for r in records], indent=2), "jobs.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        counted = validate(data, key, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "would_keep", lambda self, record, line: True)
+        worded = validate(data, key, max_errors=max_errors).to_dict()
+    assert counted == worded
+    assert counted["invalid_records"] > 500
+    assert len(counted["errors"]) == max_errors
+
+
+def test_given_values_accepted_before_then_the_problems_are_those_checking_every_value() -> None:
+    """Given records whose values repeat (so each property has accepted some before),
+    when their problems are found with the accepted values remembered, then they are
+    the problems checking every value gives (the loop for CSV cells, which remembers
+    nothing), and a property remembers at most a bounded number of values."""
+    rules = _EVERY_RULE._rules
+    assert rules is not None
+    readable = []
+    for text in _RECORDS:
+        try:
+            values = EXACT_VALUES.decode(text.encode())
+        except (msgspec.MsgspecError, ArithmeticError):
+            continue
+        if isinstance(values, dict):
+            readable.append(values)
+    for _ in range(2):  # the second time every accepted value is remembered
+        for values in readable:
+            assert rules._every_problem(values) == rules.problems(values, {}), values
+    assert any(rule.accepted for rule in rules.rules)
+    count = next(rule for rule in rules.rules if rule.name == "count")
+    for n in range(3 * _ACCEPTED_VALUES):
+        rules._every_problem({"id": "ab", "count": 1 + n % 5, "note": f"n{n}"})
+    note = next(rule for rule in rules.rules if rule.name == "note")
+    assert len(note.accepted) == _ACCEPTED_VALUES
+    assert {value for _, value in count.accepted} >= {1, 2, 3, 4, 5}
+    assert rules._every_problem({"id": "ab", "count": 6, "note": "n1"}) == [
+        ("$.count", "Expected `int` <= 5")
+    ]
