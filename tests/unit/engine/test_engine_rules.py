@@ -75,6 +75,11 @@ def _with(field: str, literal: str) -> str:
         ("amount", "1e308", True),
         ("amount", "1e309", False),  # beyond the largest double
         ("amount", "-0.00000000000000000000000001", False),
+        # Exponents past Decimal's own (±999,999,999,999,999,999): no traceback, the sign kept.
+        ("amount", "1e-999999999999999999999", True),
+        ("amount", "-1e-999999999999999999999", False),
+        ("amount", "-0e-999999999999999999999", True),
+        ("amount", "1e999999999999999999999", False),
     ],
 )
 def test_numbers_are_compared_exactly_in_every_format(
@@ -214,6 +219,49 @@ def test_a_lone_surrogate_escape_is_named(validate: Validate) -> None:
     assert s.reason is Reason.MALFORMED
     assert "lone UTF-16 surrogate" in s.errors[0].message
     assert "\\ud800" in s.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("field", "literal", "valid"),
+    [
+        ("a", "0.05", True),
+        ("a", "0.051", False),
+        ("a", "1e30", True),  # a quotient of 32 digits: past Python's default 28
+        ("a", "1.5e300", True),
+        ("a", "123456789012345678901234567890.57", True),
+        ("a", "123456789012345678901234567890.571", False),
+        ("a", "1e-999999999999999999999", False),  # not zero, and smaller than 0.01
+        ("a", "0e-999999999999999999999", True),
+        ("b", "7" + "0" * 40, True),
+        ("b", "1" + "0" * 40, False),
+    ],
+)
+def test_multiple_of_is_exact_for_any_number_in_every_format(
+    validate: Validate, field: str, literal: str, valid: bool
+) -> None:
+    """multipleOf is decided on the exact value, whatever the quotient's size: Python's
+    default decimal context would raise on most of these (a traceback, not a verdict)."""
+    from silent_scalper.engine.schemas import compile_schema
+
+    schema = compile_schema(
+        "t",
+        {
+            "type": "object",
+            "properties": {
+                "a": {"type": "number", "multipleOf": 0.01},
+                "b": {"type": "integer", "multipleOf": 7},
+            },
+        },
+        None,
+    )
+    text = f'{{"{field}":{literal}}}'
+    cells = f"{field}\n{literal}\n"
+    verdicts = {
+        "ndjson": validate(text, "a.ndjson", schema=schema).valid,
+        "array": validate(f"[{text}]", "a.json", schema=schema).valid,
+        "csv": validate(cells, "a.csv", schema=schema).valid,
+    }
+    assert verdicts == dict.fromkeys(verdicts, valid)
 
 
 def test_numbers_beyond_the_limits_are_located_schema_errors(validate: Validate) -> None:

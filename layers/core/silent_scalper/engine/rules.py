@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, DivisionByZero, InvalidOperation
 from typing import Any
 
 import idna
@@ -43,6 +43,20 @@ NUMBER_TEXT = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 INTEGER_TEXT = r"-?(?:0|[1-9][0-9]*)"
 #: msgspec's and Python's limit on integer digits (``sys.get_int_max_str_digits``).
 MAX_INTEGER_DIGITS = 4300
+
+#: The decimal context of every exact check (the rules' and jsonschema's, which computes
+#: ``multipleOf`` in the current context). Python's default context (28 digits, exponents
+#: within ±999,999) raises on a remainder whose quotient has more digits than that, such as
+#: ``1e30 % 0.01``, and rounds a result past its exponents. Here the quotient of any number
+#: the engine accepts (up to 4,300 integer digits, or a double's range) by any bound a schema
+#: can hold (a double, down to 5e-324, or an integer) fits, and exponents go as far as
+#: Decimal's own.
+EXACT_CONTEXT = Context(
+    prec=MAX_INTEGER_DIGITS + 1_000,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=[InvalidOperation, DivisionByZero],
+)
 
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 _DATE = (
@@ -133,7 +147,7 @@ class Num:
 
     def exact(self) -> int | Decimal:
         """The exact value (an int for integer text)."""
-        return int(self.text) if self.is_integer else Decimal(self.text)
+        return int(self.text) if self.is_integer else exact_decimal(self.text)
 
     def __repr__(self) -> str:
         return self.text
@@ -179,6 +193,27 @@ def duplicate_keys(tree: Any, path: str = "$") -> list[tuple[str, str]]:
     return out
 
 
+def exact_decimal(text: str) -> Decimal:
+    """The Decimal of a JSON number's text (not an integer's), exact where Decimal can be.
+
+    Decimal holds exponents within ±999,999,999,999,999,999 only. A text past them is far
+    beyond a double's range: too large (then infinite, refused as out of range by
+    :func:`number_problem`), or too small to be told from the nearest value Decimal holds
+    by any bound a schema can hold (a double or an integer), which stands in for it with its
+    sign (or zero, if its digits are all zeros).
+    """
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        digits, _, exponent = text.lower().partition("e")
+        negative = digits.startswith("-")
+        if exponent.lstrip("+-").strip("0") and not exponent.startswith("-"):
+            return Decimal("-Infinity" if negative else "Infinity")
+        if not digits.strip("-0."):
+            return Decimal(0)
+        return Decimal(f"{'-' if negative else ''}1e{MIN_EMIN}")
+
+
 def number_problem(num: Num | int | Decimal) -> str | None:
     """The engine's limits on any JSON number (module docstring), or None: a tree's
     number, or one read exactly (an int is written as an integer, a Decimal is not)."""
@@ -213,7 +248,7 @@ _OUT_OF_RANGE = "Number out of range (beyond ±1.7976931348623157e308, the large
 #: at most 4,300 digits, as the limit above), other numbers as the Decimal of their
 #: text. For a flat record it gives what :func:`parse_tree` gives, less the repeated
 #: keys (a dict keeps one of each) and the number texts (exact values instead).
-EXACT_VALUES: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=Decimal)
+EXACT_VALUES: msgspec.json.Decoder[Any] = msgspec.json.Decoder(float_hook=exact_decimal)
 
 
 def plain(tree: Any) -> Any:
@@ -383,7 +418,7 @@ class PropertyRule:
             if not ok:
                 shown = spelled if self.kind == "integer" else float(spelled)
                 return f"Expected `{name}` {op} {shown!r}"
-        if self.multiple_of is not None and exact % self.multiple_of != 0:
+        if self.multiple_of is not None and EXACT_CONTEXT.remainder(exact, self.multiple_of) != 0:
             return f"Expected `{name}` that's a multiple of {self.multiple_of}"
         return None
 

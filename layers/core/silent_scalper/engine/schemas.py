@@ -37,7 +37,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from silent_scalper.engine._fallback import _format_checker
 from silent_scalper.engine._patterns import PatternCheck
 from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
+    EXACT_CONTEXT,
     EXACT_VALUES,
     Num,
     Obj,
@@ -309,7 +310,10 @@ class CompiledSchema:
     def _validator_problems(self, value: Any) -> list[RecordError]:
         assert self._validator is not None
         out = []
-        for error in sorted(self._validator.iter_errors(value), key=_error_order):
+        # jsonschema computes multipleOf in the current decimal context: the exact one.
+        with localcontext(EXACT_CONTEXT):
+            errors = sorted(self._validator.iter_errors(value), key=_error_order)
+        for error in errors:
             path = "$" + "".join(
                 f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path
             )
