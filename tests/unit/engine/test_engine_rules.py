@@ -79,6 +79,7 @@ def _with(field: str, literal: str) -> str:
         ("amount", "1e-999999999999999999999", True),
         ("amount", "-1e-999999999999999999999", False),
         ("amount", "-0e-999999999999999999999", True),
+        ("amount", "-0.0e+999999999999999999999", True),  # zero, however large its exponent
         ("amount", "1e999999999999999999999", False),
     ],
 )

@@ -207,10 +207,10 @@ def exact_decimal(text: str) -> Decimal:
     except InvalidOperation:
         digits, _, exponent = text.lower().partition("e")
         negative = digits.startswith("-")
-        if exponent.lstrip("+-").strip("0") and not exponent.startswith("-"):
-            return Decimal("-Infinity" if negative else "Infinity")
         if not digits.strip("-0."):
             return Decimal(0)
+        if not exponent.startswith("-"):
+            return Decimal("-Infinity" if negative else "Infinity")
         return Decimal(f"{'-' if negative else ''}1e{MIN_EMIN}")
 
 
