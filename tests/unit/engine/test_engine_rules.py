@@ -265,6 +265,31 @@ def test_multiple_of_is_exact_for_any_number_in_every_format(
     assert verdicts == dict.fromkeys(verdicts, valid)
 
 
+@pytest.mark.parametrize(
+    ("literal", "message"),
+    [
+        ("1e999999999999999999999", "Number out of range"),
+        ("-1e309", "Number out of range"),
+    ],
+)
+def test_a_number_past_the_limits_is_worded_alike_in_every_format_of_a_fallback_schema(
+    validate: Validate, literal: str, message: str
+) -> None:
+    """A schema the exact rules do not cover (multipleOf: the jsonschema fallback) still
+    words the engine's number limits as the JSON paths do, for a CSV cell too."""
+    from silent_scalper.engine.schemas import compile_schema
+
+    schema = compile_schema(
+        "t", {"type": "object", "properties": {"a": {"type": "number", "multipleOf": 0.01}}}, None
+    )
+    summaries = [
+        validate(f'{{"a":{literal}}}', "a.ndjson", schema=schema),
+        validate(f'[{{"a":{literal}}}]', "a.json", schema=schema),
+        validate(f"a\n{literal}\n", "a.csv", schema=schema),
+    ]
+    assert [[e.message.split(" (")[0] for e in s.errors] for s in summaries] == [[message]] * 3
+
+
 def test_numbers_beyond_the_limits_are_located_schema_errors(validate: Validate) -> None:
     big = "9" * 4301
     s = validate(job(1)[:-1] + f',"quantity":{big}}}', "a.ndjson")

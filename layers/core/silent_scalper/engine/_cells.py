@@ -160,6 +160,14 @@ class CsvColumns:
 _EMPTY = frozenset({""})
 
 
+def _cell_number_problem(value: str, kind: str | None) -> str | None:
+    """The engine's number limit a numeric cell breaks (worded as for a JSON record), or
+    None: checked before the jsonschema fallback, as the JSON paths check it first."""
+    if kind in ("integer", "number") and _CELL_COLUMN[kind].fullmatch(value):
+        return number_problem(Num(value))
+    return None
+
+
 def _coerce_cell(value: str, kind: str | None) -> Any:
     """CSV cell to the JSON value it spells, for the jsonschema fallback; a cell that spells
     no value of the declared type stays a string, which jsonschema then rejects, located."""

@@ -48,6 +48,7 @@ from silent_scalper.engine._cells import (
     CellRule,
     CsvColumns,
     _cell_kinds,
+    _cell_number_problem,
     _cells_fit,
     _coerce_cell,
     _csv_rules,
@@ -255,7 +256,15 @@ class CompiledSchema:
             if found:
                 return Checked(found)
         if self._rules is None:
-            values = {k: _coerce_cell(v, self._property_types.get(k)) for k, v in cells.items()}
+            types = self._property_types
+            limits = [
+                RecordError(Reason.SCHEMA_VIOLATION, problem, f"$.{k}")
+                for k, v in cells.items()
+                if (problem := _cell_number_problem(v, types.get(k))) is not None
+            ]
+            if limits:  # as a JSON record's: its number limits first, alone
+                return Checked(limits)
+            values = {k: _coerce_cell(v, types.get(k)) for k, v in cells.items()}
             errors = self._validator_problems(values)
             return Checked(errors) if errors else self._valid(values)
         tree_values, cell_problems = self._read_cells(cells)
