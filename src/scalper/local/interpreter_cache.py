@@ -79,10 +79,8 @@ class _State:
         self.entrypoint: Callable[..., Any] | None = None
         self.client_for: Callable[..., Any] | None = None
         self.client_users: list[ModuleType] = []
-        self.json_path: ModuleType | None = None
-        self.json_path_parse: Callable[[str], Any] | None = None
-        self.result_path: ModuleType | None = None
-        self.result_path_parse: Callable[[str], Any] | None = None
+        # Each module whose ``parse`` compiles a JSONPath, with its own ``parse``.
+        self.path_parsers: list[tuple[ModuleType, Callable[[str], Any]]] = []
         self.copy_users: list[ModuleType] = []
 
 
@@ -129,15 +127,13 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
         if _state.entrypoint is not None:
             return
     worker_cls, entrypoint, parser, client_for, users = _lookup()
-    json_path = moto_internals.json_path_module()
     copy_users = moto_internals.deepcopy_users()
-    compile_path: Callable[[str], Any] = getattr(json_path, _JSON_PATH_PARSE)
-    # Bounded: definitions have tens of distinct paths, tests a few hundred at most.
-    cached_compile = functools.lru_cache(maxsize=1024)(compile_path)
-    # ResultPath compiles with jsonpath-ng's plain parser, not the extended one above.
-    result_path = moto_internals.result_path_module()
-    compile_result_path: Callable[[str], Any] = getattr(result_path, _JSON_PATH_PARSE)
-    cached_result_path = functools.lru_cache(maxsize=1024)(compile_result_path)
+    # ResultPath compiles with jsonpath-ng's plain parser, every other path with the extended
+    # one: each module's own parse, cached.
+    path_parsers: list[tuple[ModuleType, Callable[[str], Any]]] = [
+        (module, getattr(module, _JSON_PATH_PARSE))
+        for module in (moto_internals.json_path_module(), moto_internals.result_path_module())
+    ]
 
     def cached_entrypoint(worker: Any) -> Any:
         definition = str(worker._evaluation_details.state_machine_details.definition)
@@ -167,16 +163,16 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
             return
         _state.worker_cls, _state.entrypoint = worker_cls, entrypoint
         _state.client_for, _state.client_users = client_for, users
-        _state.json_path, _state.json_path_parse = json_path, compile_path
-        _state.result_path, _state.result_path_parse = result_path, compile_result_path
+        _state.path_parsers = path_parsers
         _state.copy_users = copy_users
     setattr(worker_cls, _ENTRYPOINT, cached_entrypoint)
     for module in copy_users:
         setattr(module, _COPY_NAME, _FAST_COPY)
     for module in users:
         setattr(module, _CLIENT_FUNCTION, cached_client_for)
-    setattr(json_path, _JSON_PATH_PARSE, cached_compile)
-    setattr(result_path, _JSON_PATH_PARSE, cached_result_path)
+    for module, compile_path in path_parsers:
+        # Bounded: definitions have tens of distinct paths, tests a few hundred at most.
+        setattr(module, _JSON_PATH_PARSE, functools.lru_cache(maxsize=1024)(compile_path))
 
 
 def uninstall() -> None:
@@ -186,12 +182,9 @@ def uninstall() -> None:
         for module in _state.copy_users:
             setattr(module, _COPY_NAME, copy)
         _state.copy_users = []
-        if _state.json_path is not None and _state.json_path_parse is not None:
-            setattr(_state.json_path, _JSON_PATH_PARSE, _state.json_path_parse)
-        _state.json_path = _state.json_path_parse = None
-        if _state.result_path is not None and _state.result_path_parse is not None:
-            setattr(_state.result_path, _JSON_PATH_PARSE, _state.result_path_parse)
-        _state.result_path = _state.result_path_parse = None
+        for module, compile_path in _state.path_parsers:
+            setattr(module, _JSON_PATH_PARSE, compile_path)
+        _state.path_parsers = []
         if _state.entrypoint is not None:
             setattr(_state.worker_cls, _ENTRYPOINT, _state.entrypoint)
         if _state.client_for is not None:
