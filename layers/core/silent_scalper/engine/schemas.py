@@ -99,13 +99,10 @@ _JSON_WS = b" \t\r\n"
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
-# What reading a record exactly can raise: msgspec's, and Decimal's for an exponent
-# beyond its range (the tree path then words the record).
-_EXACT_READ_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    *RECORD_EXCEPTIONS,
-    ArithmeticError,
-    ValueError,
-)
+# What reading a record exactly can raise: msgspec's, or any other ValueError (the tree
+# path then words the record). Numbers past Decimal's exponents no longer raise: see
+# rules.exact_decimal.
+_EXACT_READ_EXCEPTIONS: tuple[type[BaseException], ...] = (*RECORD_EXCEPTIONS, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
