@@ -173,13 +173,13 @@ class Collector:
         self.duplicates += 1
         self.invalid += 1
         error = self._repeat_error(key, where, seen)
-        if self.error(Reason.SCHEMA_VIOLATION, error):
+        kept = self.error(Reason.SCHEMA_VIOLATION, error)
+        if kept:
             self._kept_repeats[_place(error)] = (error, key, where, seen)
             if len(self._kept_repeats) > 4 * self.limits.max_errors:
                 self._forget_evicted_repeats()
-        elif key not in self._first_of:
-            return
-        self._first_of[key] = min(seen, self._first_of.get(key, seen))
+        if kept or key in self._first_of:  # only the keys of kept repeats are followed
+            self._first_of[key] = min(seen, self._first_of.get(key, seen))
 
     def _repeat_error(self, key: str, where: int, seen: int) -> LocatedError:
         record, line = unpack(where)
