@@ -95,3 +95,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build/security .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	find layers -name '*.so' -delete

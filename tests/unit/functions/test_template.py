@@ -254,7 +254,8 @@ def test_every_function_reaches_the_core_through_the_layer(template):
     assert globals_["Tracing"] == "Active"
     assert globals_["Layers"] == [{"Ref": "CoreLayer"}]
     layer = template["Resources"]["CoreLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-CoreLayer:" in (REPO / "layers/core/Makefile").read_text(encoding="utf-8")
     assert layer["Properties"]["ContentUri"] == "layers/core/"
     assert (REPO / "layers/core/silent_scalper/schemas/job.v1.json").is_file()
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from silent_scalper.engine._scan import formula_count
 from silent_scalper.engine.schemas import (
     Checked,
     CompiledSchema,
@@ -21,10 +22,6 @@ from silent_scalper.engine.types import (
 from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
 
 JSON_WS = b" \t\n\r"
-# A string cell starting with one of these is a formula to a spreadsheet. A cell that is
-# just a signed number (-5, +3.2e1) is not counted; "-2+3+cmd|..." is.
-_FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?")[=+\-@]')
-_FORMULA_HINT = re.compile(rb'"[=+\-@]')
 #: Records a window holds when a batch failed and its errors are being located.
 WINDOW = 64
 #: The record index msgspec names in a batch error ("... - at `$[12].priority`").
@@ -250,8 +247,8 @@ def runs_between(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
 
 
 def json_formulas(data: bytes) -> int:
-    """String values starting like a formula (a quick scan first: most files have none)."""
-    return len(_FORMULA_JSON.findall(data)) if _FORMULA_HINT.search(data) else 0
+    """String values starting like a spreadsheet formula (see ``_scan.formula_count``)."""
+    return formula_count(data)
 
 
 def place(record: int, line: int, fmt: FileFormat) -> str:

@@ -62,6 +62,7 @@ from silent_scalper.engine._errors import (
 )
 from silent_scalper.engine._fallback import _format_checker
 from silent_scalper.engine._patterns import PatternCheck
+from silent_scalper.engine._scan import NATIVE, key_count
 from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
     EXACT_CONTEXT,
@@ -96,8 +97,6 @@ ANY_SCHEMA = "any"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
 _JSON_WS = b" \t\r\n"
-# Every string token of JSON text, with the colon that makes it a key (b"" if none).
-_STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 # What reading a record exactly can raise: msgspec's, or any other ValueError (the tree
 # path then words the record). Numbers past Decimal's exponents no longer raise: see
@@ -461,17 +460,19 @@ class CompiledSchema:
         """Whether no object of the (well-formed) JSON text repeats a key: its key count
         equals the keys the decoded records hold (decoding folds a repeated key into one).
 
-        With JSON whitespace removed (one C pass) every key ends with '":'; other '":'
-        (a string starting with a colon, an escaped quote before one, once spaces are
-        gone) are rare and only ever add. So equal counts prove no key repeats; otherwise
-        the strings are tokenized exactly and counted again.
+        The compiled module counts the keys exactly in one pass. Without it: with JSON
+        whitespace removed (one C pass) every key ends with '":'; other '":' (a string
+        starting with a colon, an escaped quote before one, once spaces are gone) are
+        rare and only ever add. So equal counts prove no key repeats; otherwise the
+        strings are tokenized exactly and counted again (the same answer either way).
         """
-        text = bytes(data)
         fields = self._fields_in(objs)
+        if NATIVE:
+            return key_count(data) == fields
+        text = bytes(data)
         if text.translate(None, _JSON_WS).count(b'":') == fields:
             return True
-        found = _STRING_TOKEN.findall(text)
-        return len(found) - found.count(b"") == fields
+        return key_count(text) == fields
 
     def _fields_in(self, objs: list[Any]) -> int:
         """How many keys the decoded records hold."""

@@ -1,0 +1,49 @@
+"""Two counts over JSON text that every batch of records needs: its keys and its
+formula-like string values. Each has one definition, in Python here; the compiled
+module ``_native`` (``_native.c``) computes the same numbers in one C pass each and is
+used when it is there. The tests hold the two to equal answers on every corpus and on
+generated text, so the module is never a second definition of either count.
+
+The module is built by the project's install (a C compiler; optional) and, for Lambda,
+cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without it the
+engine gives the same verdicts, more slowly (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["NATIVE", "formula_count", "formula_count_python", "key_count", "key_count_python"]
+
+# Every string token of JSON text, with the colon that makes it a key (b"" if none).
+_STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
+# A string cell starting with one of these is a formula to a spreadsheet. A cell that is
+# just a signed number (-5, +3.2e1) is not counted; "-2+3+cmd|..." is.
+_FORMULA_JSON = re.compile(rb'[:\[,][ \t\r\n]*+"(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?")[=+\-@]')
+_FORMULA_HINT = re.compile(rb'"[=+\-@]')
+
+Text = bytes | bytearray | memoryview
+
+
+def key_count_python(text: Text) -> int:
+    """String tokens of ``text`` followed by JSON whitespace and a colon, tokenized from
+    the start: the keys of well-formed JSON text, nested objects' included."""
+    found = _STRING_TOKEN.findall(text)
+    return len(found) - found.count(b"")
+
+
+def formula_count_python(text: Text) -> int:
+    """String values that start like a spreadsheet formula (``=``, ``+``, ``-``, ``@``)
+    and are not a signed number, read from the text as the regex reads it (so broken
+    JSON counts alike)."""
+    return len(_FORMULA_JSON.findall(text)) if _FORMULA_HINT.search(text) else 0
+
+
+try:
+    from silent_scalper.engine._native import formula_count, key_count
+except ImportError:  # not built (no C compiler at install): the same counts in Python
+    key_count, formula_count = key_count_python, formula_count_python
+
+#: Whether the compiled module counts (the exact key count is then cheaper than the
+#: whitespace-stripping proof that the Python path runs first).
+NATIVE = key_count is not key_count_python

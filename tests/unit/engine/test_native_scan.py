@@ -1,0 +1,118 @@
+"""The compiled counts (``_native``) give exactly the Python definitions' answers
+(``_scan``), and the key count is the number of keys a JSON parser reads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from engine_support import corpus
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from silent_scalper.engine import _scan
+
+native = pytest.importorskip(
+    "silent_scalper.engine._native",
+    reason="the compiled module is not built (a C compiler at install: docs/performance.md)",
+)
+
+# Characters that change what either count sees: quotes, escapes, colons, the formula
+# starts, number parts, JSON whitespace and structure.
+_TRICKY = '"\\:=+-@.eE0123456789 \t\r\n,[]{}ab'
+
+
+def _pairs_read(text: bytes) -> int:
+    """Keys a JSON parser reads in ``text``, repeated ones included (the oracle)."""
+    seen = 0
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal seen
+        seen += len(pairs)
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=hook)
+    return seen
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.text(alphabet=_TRICKY, max_size=8)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(st.tuples(st.text(alphabet=_TRICKY, max_size=6), inner), max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _render(value: Any, space: str) -> str:
+    """``value`` as JSON with ``space`` around every separator; a list of pairs is an
+    object whose keys may repeat."""
+    if isinstance(value, list) and value and all(isinstance(v, tuple) for v in value):
+        items = [f"{json.dumps(k)}{space}:{space}{_render(v, space)}" for k, v in value]
+        return "{" + f",{space}".join(items) + "}"
+    if isinstance(value, list):
+        return "[" + f",{space}".join(_render(v, space) for v in value) + "]"
+    return json.dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values, st.sampled_from(["", " ", "\t", "\r\n ", "  \n"]))
+@example([("a", 1), ("a", 2)], " ")
+@example([('k\\":', '"=x'), ("-1e5", "+1.5")], "")
+def test_given_json_text_when_its_keys_are_counted_then_both_count_what_a_parser_reads(
+    value: Any, space: str
+) -> None:
+    text = _render(value, space).encode()
+    assert native.key_count(text) == _scan.key_count_python(text) == _pairs_read(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=_TRICKY, max_size=60))
+@example('{"a":"=1","b":"-2","c":"-2e5","d":"+1.5e","e":[ "@x"],"f":"-1e+5"}')
+@example('{"a": \t"-1.5E-7", "b":"+.5", "c":"-", "d":"-e5"}')
+@example(':"=')
+@example('"=')
+def test_given_any_text_when_formula_values_are_counted_then_the_counts_agree(text: str) -> None:
+    data = text.encode()
+    assert native.formula_count(data) == _scan.formula_count_python(data)
+
+
+def _corpus_texts() -> list[tuple[str, bytes]]:
+    texts = [(p.name, p.read_bytes()) for p in sorted(corpus("JSONTestSuite").glob("*.json"))]
+    for line in (corpus("naughty-strings") / "blns.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            record = {"notes": line, line[:20]: f"={line}", "n": [line, f"-{line}"]}
+            texts.append((line[:20], json.dumps(record, ensure_ascii=False).encode()))
+    return texts
+
+
+def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> None:
+    for name, text in _corpus_texts():
+        # Formulas are counted on any text; keys on well-formed text (what the engine
+        # passes: records msgspec has decoded).
+        assert native.formula_count(text) == _scan.formula_count_python(text), name
+        try:
+            read = _pairs_read(text)
+        except (ValueError, RecursionError):
+            continue
+        assert native.key_count(text) == _scan.key_count_python(text) == read, name
+
+
+def test_given_a_memoryview_when_counted_then_it_counts_the_viewed_bytes() -> None:
+    text = b'xx{"a": "=1", "b" :2}yy'
+    view = memoryview(text)[2:-2]
+    assert native.key_count(view) == 2
+    assert native.formula_count(view) == 1
+
+
+def test_given_a_str_when_counted_then_a_type_error_says_bytes_are_wanted() -> None:
+    with pytest.raises(TypeError):
+        native.key_count("{}")
+
+
+def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
+    assert _scan.NATIVE
+    assert _scan.key_count is native.key_count
+    assert _scan.formula_count is native.formula_count

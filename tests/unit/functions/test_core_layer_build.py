@@ -1,0 +1,68 @@
+"""What `sam build` made of the core layer (`make test` builds it before the tests):
+Lambda's arm64 code only, the engine's compiled module among it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+LAYER = REPO / ".aws-sam" / "build" / "CoreLayer" / "python"
+MODULE = LAYER / "silent_scalper" / "engine" / "_native.abi3.so"
+_EM_AARCH64 = 183
+_ET_DYN = 3
+
+
+@pytest.fixture(scope="module")
+def layer() -> Path:
+    if not LAYER.is_dir():
+        pytest.skip(f"no built layer at {LAYER}: `make sam` (or `make test`) builds it")
+    return LAYER
+
+
+def _elf_machine(path: Path) -> tuple[int, int] | None:
+    """(e_type, e_machine) of a 64-bit little-endian ELF file, else None."""
+    head = path.read_bytes()[:20]
+    if head[:6] != b"\x7fELF\x02\x01":
+        return None
+    e_type, e_machine = struct.unpack_from("<HH", head, 16)
+    return e_type, e_machine
+
+
+def test_given_the_built_layer_then_the_engine_module_is_an_arm64_shared_object(
+    layer: Path,
+) -> None:
+    assert _elf_machine(MODULE) == (_ET_DYN, _EM_AARCH64)
+    assert (layer / "silent_scalper" / "engine" / "_scan.py").is_file()
+    assert not (layer / "silent_scalper" / "engine" / "_native.c").exists()
+
+
+def test_given_the_built_layer_then_every_shared_object_in_it_is_for_arm64(layer: Path) -> None:
+    machines = {p.relative_to(layer): _elf_machine(p) for p in layer.rglob("*.so*") if p.is_file()}
+    assert machines
+    assert {m for _, m in filter(None, machines.values())} == {_EM_AARCH64}
+
+
+def test_given_the_built_module_then_it_needs_only_the_stable_abi_and_an_old_glibc(
+    layer: Path,
+) -> None:
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        pytest.skip("readelf (binutils) is not installed")
+    listing = subprocess.run(
+        [readelf, "--dyn-syms", "--wide", str(MODULE)], capture_output=True, text=True, check=True
+    ).stdout
+    rows = [line.split() for line in listing.splitlines() if " UND " in line]
+    undefined = [row[7] for row in rows if len(row) > 7]
+    python = [s for s in undefined if "@" not in s]
+    libc = [s for s in undefined if "@" in s]
+    assert python
+    assert all(s.startswith("Py") for s in python), python
+    # Lambda's python3.13 runtime is Amazon Linux 2023 (glibc 2.34).
+    versions = {tuple(map(int, re.findall(r"\d+", s.split("@")[-1]))) for s in libc}
+    assert all(v <= (2, 28) for v in versions), versions
