@@ -22,7 +22,7 @@ CHECKOV_BELOW := 3.4
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_MIN)-$(CHECKOV_BELOW)
 SCAN_OUT      := build/security/template.cfn.json
 
-.PHONY: help setup lint fmt types sam scan test unit fuzz demo bench clean
+.PHONY: help setup lint fmt types sam scan test unit fuzz demo bench arm64-check clean
 
 help:
 	@echo "make demo    run the pipeline offline on the local stack (sets up first)"
@@ -31,6 +31,7 @@ help:
 	@echo "make scan    cfn-lint (+serverless rules), our checks, checkov on the SAM and transformed template"
 	@echo "make fuzz    the differential suite (engine vs JSON Schema) with many random examples"
 	@echo "make bench   benchmarks -> benchmarks/results/"
+	@echo "make arm64-check  the built layer on arm64 under qemu, against this machine"
 
 $(STAMP): pyproject.toml layers/core/requirements.txt scripts/find-python.sh
 	@py=$$(sh scripts/find-python.sh) || exit 1; \
@@ -92,6 +93,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The layer `sam build` made, run on arm64 under qemu-user (docs/deploying.md). Not part of
+# `make test`: it needs qemu-aarch64-static and fetches Debian's arm64 python3.13 once.
+arm64-check: sam
+	$(BIN)/python scripts/check_arm64_layer.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) build/security .aws-sam .mypy_cache .ruff_cache .pytest_cache
