@@ -33,7 +33,7 @@ help:
 	@echo "make bench   benchmarks -> benchmarks/results/"
 	@echo "make arm64-check  the built layer on arm64 under qemu, against this machine"
 
-$(STAMP): pyproject.toml layers/core/requirements.txt scripts/find-python.sh
+$(STAMP): pyproject.toml setup.py layers/core/silent_scalper/engine/_native.c layers/core/requirements.txt scripts/find-python.sh
 	@py=$$(sh scripts/find-python.sh) || exit 1; \
 	  if [ ! -x $(BIN)/python ] || ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 	    echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \

@@ -53,12 +53,13 @@ import json, sys
 from pathlib import Path
 from silent_scalper.engine import SchemaRegistry, Limits, validate_stream, _scan
 registry = SchemaRegistry.load()
+limits = Limits(max_bytes=1 << 30)
 out = {"native": _scan.NATIVE}
 for name in sys.argv[1:]:
     path = Path(name)
     schema = registry.get("invoice.v1" if "invoice" in path.parts else "job.v1")
     with path.open("rb") as stream:
-        summary = validate_stream(stream, key=path.name, schema=schema, limits=Limits(max_bytes=1 << 30))
+        summary = validate_stream(stream, key=path.name, schema=schema, limits=limits)
     out[name] = summary.to_dict()
 print(json.dumps(out, sort_keys=True, default=str))
 """

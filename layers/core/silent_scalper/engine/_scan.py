@@ -4,7 +4,7 @@ module ``_native`` (``_native.c``) computes the same numbers in one C pass each 
 used when it is there. The tests hold the two to equal answers on every corpus and on
 generated text, so the module is never a second definition of either count.
 
-The module is built by the project's install (a C compiler; optional) and, for Lambda,
+The module is built by the project's install (`setup.py`; a C compiler, optional) and, for Lambda,
 cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without it the
 engine gives the same verdicts, more slowly (docs/performance.md).
 """
