@@ -119,6 +119,42 @@ def test_a_user_adds_a_schema_by_dropping_a_file(tmp_path: Path, validate: Valid
     ]
 
 
+@pytest.mark.parametrize(
+    ("key", "frame"),
+    [("orders.json", "[\n{}\n]"), ("orders.ndjson", "{}")],
+)
+def test_given_a_slow_schema_when_records_hold_only_required_keys_then_each_is_checked(
+    validate: Validate, tmp_path: Path, key: str, frame: str
+) -> None:
+    # Given a schema jsonschema checks (minItems), and many records with no optional key:
+    # the text's keys then match what the records hold, so no repeated-key check routes
+    # them to the exact path.
+    write(
+        tmp_path,
+        "order.v1",
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "lines": {"type": "array", "minItems": 1},
+                "note": {"type": "string"},
+            },
+            "required": ["id", "lines"],
+            "additionalProperties": False,
+        },
+    )
+    schema = SchemaRegistry.load(tmp_path).get("order.v1")
+    assert not schema.fast
+    records = [f'{{"id": {i}, "lines": []}}' for i in range(300)]
+    separator = ",\n" if key.endswith(".json") else "\n"
+    # When the file is validated
+    s = validate(frame.replace("{}", separator.join(records)), key, schema=schema)
+    # Then every record is refused, each for its own empty list
+    assert s.reason is Reason.SCHEMA_VIOLATION
+    assert (s.records, s.invalid_records) == (300, 300)
+    assert all(e.message == "[] should be non-empty" for e in s.errors)
+
+
 def test_given_keywords_the_fast_path_lacks_then_jsonschema_validates(
     tmp_path: Path, validate: Validate
 ) -> None:

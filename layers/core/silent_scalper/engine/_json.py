@@ -272,7 +272,10 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
         return index + len(objs)
-    if objs is None:
+    # Sifting accepts the records it decoded, which only a schema with batch checks
+    # decodes into checked records (others decode to plain dicts: each takes the exact
+    # check below).
+    if objs is None and schema.batches:
         done = _json_windows(b, run, index, col)
         if done is not None:
             return done
@@ -283,10 +286,11 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     col.formula_cells += json_formulas(run)
     # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
     # halved, so only the few records around each error take the exact check.
-    placed = list(zip(raws, _offsets(run, raws), strict=True))
-    done = _json_sifted(b, run, placed, index, col, (objs, flagged))
-    if done is not None:
-        return done
+    if schema.batches:
+        placed = list(zip(raws, _offsets(run, raws), strict=True))
+        done = _json_sifted(b, run, placed, index, col, (objs, flagged))
+        if done is not None:
+            return done
     items: list[tuple[bytes, int]] = []
     cursor = 0
     for raw in raws:
