@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -35,6 +36,26 @@ def _pairs_read(text: bytes) -> int:
     return seen
 
 
+def _repeats_read(text: bytes) -> bool:
+    """Whether some object of ``text`` repeats a key, as a JSON parser reads it."""
+    repeated = False
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        keys = [k for k, _ in pairs]
+        repeated = repeated or len(set(keys)) != len(keys)
+        return dict(pairs)
+
+    json.loads(text, object_pairs_hook=hook)
+    return repeated
+
+
+def _escaped_key(text: bytes) -> bool:
+    """Whether some key of ``text`` is written with an escape."""
+    return any(b"\\" in key for key, colon in _KEYS.findall(text) if colon)
+
+
+_KEYS = re.compile(rb'("(?:[^"\\]++|\\.)*+")([ \t\r\n]*+:)?', re.S)
 _scalars = st.none() | st.booleans() | st.integers() | st.text(alphabet=_TRICKY, max_size=8)
 _values = st.recursive(
     _scalars,
@@ -68,6 +89,54 @@ def test_given_json_text_when_its_keys_are_counted_then_both_count_what_a_parser
     assert native.key_count(text) == _scan.key_count_python(text) == _pairs_read(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(_values, st.sampled_from(["", " ", "\t", "\r\n "]))
+@example([("a", 1), ("b", [("a", 2), ("a", 3)])], "")
+@example([("a", [[("a", 1)], [("a", 1)]]), ("b", 2)], " ")
+@example([("\u00e9", 1), ("\u00e9", 2)], "")
+@example([('"', 1), ('"', 2)], "")
+def test_given_json_text_when_repeated_keys_are_sought_then_a_parser_agrees(
+    value: Any, space: str
+) -> None:
+    text = _render(value, space).encode()
+    found = native.repeats_key(text)
+    if found == -1:
+        assert _escaped_key(text)  # the bytes cannot tell only for a key with an escape
+    else:
+        assert found == int(_repeats_read(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _values.map(lambda v: ("record", _render(v, " "))),
+            st.text(alphabet=_TRICKY.replace("\n", ""), max_size=30).map(lambda t: ("text", t)),
+        ),
+        max_size=6,
+    )
+)
+@example([("text", '{"a":"x'), ("record", '{"a": 1, "a": 2}')])
+@example([("text", '{"a":1, "b": {'), ("record", '{"b": 1, "b": 2}')])
+@example([("text", '"\\'), ("record", '{"c": 1, "c": 2}')])
+@example([("text", '{"k":1,'), ("record", '{"k": 2}')])
+def test_given_ndjson_with_broken_lines_when_repeats_are_sought_then_none_is_missed(
+    lines: list[tuple[str, str]],
+) -> None:
+    text = "\n".join(line for _, line in lines).encode()
+    found = native.line_repeats_key(text)
+    well_formed = []
+    for _, line in lines:
+        try:
+            well_formed.append(_repeats_read(line.encode()))
+        except ValueError:
+            continue
+    if found == 0:
+        assert not any(well_formed)  # a broken line never hides a repeat in another
+    if all(kind == "record" for kind, _ in lines) and found != -1:
+        assert found == int(any(well_formed))
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(alphabet=_TRICKY, max_size=60))
 @example('{"a":"=1","b":"-2","c":"-2e5","d":"+1.5e","e":[ "@x"],"f":"-1e+5"}')
@@ -98,6 +167,8 @@ def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> N
         except (ValueError, RecursionError):
             continue
         assert native.key_count(text) == _scan.key_count_python(text) == read, name
+        found = native.repeats_key(text)
+        assert found == int(_repeats_read(text)) or (found == -1 and _escaped_key(text)), name
 
 
 def test_given_a_memoryview_when_counted_then_it_counts_the_viewed_bytes() -> None:

@@ -1,10 +1,12 @@
 /*
- * Two counts over JSON text, in C: the engine's only compiled code.
+ * Counts over JSON text, in C: the engine's only compiled code.
  *
- * Each function returns exactly what its pure-Python twin in _scan.py returns (the
- * tests compare the two on every corpus and on generated text), so the module is an
- * accelerator, never a second definition: when it is missing the engine runs the
- * Python twin. Limited API (abi3): one build serves every CPython from 3.13 on, and
+ * key_count and formula_count return exactly what their pure-Python twins in _scan.py
+ * return (the tests compare the two on every corpus and on generated text), so the
+ * module is an accelerator, never a second definition: when it is missing the engine
+ * runs the twins. repeats_key answers what the twins' key count is used to prove (no
+ * object repeats a key), checked against a JSON parser; where its bytes cannot tell it
+ * says so and the count decides. Limited API (abi3): one build serves every CPython from 3.13 on, and
  * the layer's arm64 copy is cross-compiled from the same file (layers/core/Makefile).
  */
 #define PY_SSIZE_T_CLEAN
@@ -56,6 +58,99 @@ static Py_ssize_t count_keys(const unsigned char *s, Py_ssize_t n) {
         i = j;
     }
     return keys;
+}
+
+/*
+ * Whether some object of well-formed JSON text repeats a key: 0 no, 1 yes, -1 when the
+ * bytes cannot tell (a key with an escape, which may spell another key's characters
+ * differently, or text past the bounds below): the caller then decides another way.
+ * With `lines`, the text is NDJSON whose lines may be broken: each line is read on its
+ * own, so a broken one (an unclosed string or object) cannot hide a repeat in another.
+ * Keys are compared as bytes, which for unescaped keys of valid UTF-8 is comparing their
+ * characters. Each object's keys are compared with that object's earlier keys only.
+ */
+#define MAX_DEPTH 64
+#define MAX_KEYS 512
+
+typedef struct {
+    const unsigned char *at;
+    Py_ssize_t len;
+} key_ref;
+
+static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
+    key_ref keys[MAX_KEYS];
+    Py_ssize_t first[MAX_DEPTH]; /* keys[first[d]:] belong to the object open at depth d */
+    int depth = -1;
+    Py_ssize_t used = 0, i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == '{') {
+            if (++depth >= MAX_DEPTH) {
+                return -1;
+            }
+            first[depth] = used;
+            i++;
+        } else if (c == '}') {
+            if (depth >= 0) {
+                used = first[depth--];
+            }
+            i++;
+        } else if (c == '\n' && lines) {
+            /* A line is a record: whatever the line before left open ends here. */
+            depth = -1;
+            used = 0;
+            i++;
+        } else if (c == '"') {
+            Py_ssize_t start = i + 1, j = start;
+            int escaped = 0, cut = 0;
+            for (;;) {
+                while (j < n && s[j] != '"' && s[j] != '\\' && !(lines && s[j] == '\n')) {
+                    j++;
+                }
+                if (j >= n) {
+                    return -1; /* unterminated: not well-formed */
+                }
+                if (s[j] == '"') {
+                    break;
+                }
+                if (s[j] == '\n' || j + 1 >= n || (lines && s[j + 1] == '\n')) {
+                    cut = 1; /* a line ends inside the string: a broken record */
+                    break;
+                }
+                escaped = 1;
+                j += 2;
+            }
+            if (cut) {
+                if (!lines) {
+                    return -1; /* a backslash ends the text: not well-formed */
+                }
+                i = s[j] == '\n' ? j : j + 1;
+                continue;
+            }
+            Py_ssize_t len = j - start, k = j + 1;
+            while (k < n && is_ws(s[k]) && !(lines && s[k] == '\n')) {
+                k++;
+            }
+            if (k < n && s[k] == ':' && depth >= 0) {
+                if (escaped || used >= MAX_KEYS) {
+                    return -1;
+                }
+                for (Py_ssize_t m = first[depth]; m < used; m++) {
+                    if (keys[m].len == len && memcmp(keys[m].at, s + start, (size_t)len) == 0) {
+                        return 1;
+                    }
+                }
+                keys[used].at = s + start;
+                keys[used].len = len;
+                used++;
+                k++;
+            }
+            i = k;
+        } else {
+            i++;
+        }
+    }
+    return 0;
 }
 
 /* Whether s[0:] starts "[-+][0-9.]+(?:[eE][-+]?[0-9]+)?\"" (a signed number's text). */
@@ -135,6 +230,29 @@ static PyObject *key_count(PyObject *self, PyObject *arg) {
     return count_with(arg, count_keys);
 }
 
+static PyObject *repeats_with(PyObject *arg, int lines) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int found;
+    Py_BEGIN_ALLOW_THREADS
+    found = repeated_key((const unsigned char *)view.buf, view.len, lines);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(found);
+}
+
+static PyObject *repeats_key(PyObject *self, PyObject *arg) {
+    (void)self;
+    return repeats_with(arg, 0);
+}
+
+static PyObject *line_repeats_key(PyObject *self, PyObject *arg) {
+    (void)self;
+    return repeats_with(arg, 1);
+}
+
 static PyObject *formula_count(PyObject *self, PyObject *arg) {
     (void)self;
     return count_with(arg, count_formulas);
@@ -143,6 +261,11 @@ static PyObject *formula_count(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"key_count", key_count, METH_O,
      "key_count(text, /)\n--\n\nString tokens of JSON text followed by a colon."},
+    {"repeats_key", repeats_key, METH_O,
+     "repeats_key(text, /)\n--\n\n1 if an object of JSON text repeats a key, 0 if not, -1 if "
+     "its bytes cannot tell."},
+    {"line_repeats_key", line_repeats_key, METH_O,
+     "line_repeats_key(text, /)\n--\n\nrepeats_key for NDJSON text, each line read on its own."},
     {"formula_count", formula_count, METH_O,
      "formula_count(text, /)\n--\n\nString values starting like a spreadsheet formula."},
     {NULL, NULL, 0, NULL},

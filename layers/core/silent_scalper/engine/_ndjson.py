@@ -229,6 +229,7 @@ def _ndjson_sifted(
         decoded,
         left_out,
         lambda: b"\n".join(_without(_split_lines(block), refused)),
+        lines=True,
     ):
         return False
     _record_sifted(left_out, count, decoded, refused, first_line, col)

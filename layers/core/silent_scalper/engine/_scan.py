@@ -2,7 +2,9 @@
 formula-like string values. Each has one definition, in Python here; the compiled
 module ``_native`` (``_native.c``) computes the same numbers in one C pass each and is
 used when it is there. The tests hold the two to equal answers on every corpus and on
-generated text, so the module is never a second definition of either count.
+generated text, so the module is never a second definition of either count. The module
+also checks directly what the key count proves (no object repeats a key), saying when
+the text's bytes cannot tell; the tests hold that to what a JSON parser reads.
 
 The module is built by the project's install (`setup.py`; a C compiler, optional) and, for Lambda,
 cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without it the
@@ -13,7 +15,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NATIVE", "formula_count", "formula_count_python", "key_count", "key_count_python"]
+__all__ = [
+    "NATIVE",
+    "formula_count",
+    "formula_count_python",
+    "key_count",
+    "key_count_python",
+    "line_repeats_key",
+    "repeats_key",
+    "repeats_key_python",
+]
 
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
 _STRING_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"([ \t\r\n]*+:)?', re.S)
@@ -39,10 +50,21 @@ def formula_count_python(text: Text) -> int:
     return len(_FORMULA_JSON.findall(text)) if _FORMULA_HINT.search(text) else 0
 
 
+def repeats_key_python(text: Text) -> int:
+    """-1: the Python path has no direct repeated-key check (the key count decides)."""
+    return -1
+
+
 try:
-    from silent_scalper.engine._native import formula_count, key_count
+    from silent_scalper.engine._native import (
+        formula_count,
+        key_count,
+        line_repeats_key,
+        repeats_key,
+    )
 except ImportError:  # not built (no C compiler at install): the same counts in Python
     key_count, formula_count = key_count_python, formula_count_python
+    repeats_key = line_repeats_key = repeats_key_python
 
 #: Whether the compiled module counts (the exact key count is then cheaper than the
 #: whitespace-stripping proof that the Python path runs first).

@@ -62,7 +62,7 @@ from silent_scalper.engine._errors import (
 )
 from silent_scalper.engine._fallback import _format_checker
 from silent_scalper.engine._patterns import PatternCheck
-from silent_scalper.engine._scan import NATIVE, key_count
+from silent_scalper.engine._scan import NATIVE, key_count, line_repeats_key, repeats_key
 from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
     EXACT_CONTEXT,
@@ -417,12 +417,23 @@ class CompiledSchema:
         return sorted(out)
 
     def keys_unrepeated(
-        self, text: bytes, objs: list[Any], left_out: list[bytes], kept: Callable[[], bytes]
+        self,
+        text: bytes,
+        objs: list[Any],
+        left_out: list[bytes],
+        kept: Callable[[], bytes],
+        *,
+        lines: bool = False,
     ) -> bool:
         """:meth:`_no_repeated_key` for the records of ``text`` less the whole lines
-        ``left_out`` (``objs`` are the records of the rest). Counting key colons is
-        local, so the lines left out are subtracted; when whitespace precedes a colon
-        the text of the kept lines (``kept()``) is tokenized instead."""
+        ``left_out`` (``objs`` are the records of the rest). The compiled module first
+        looks for a repeat in the whole text (``lines``: NDJSON, whose left-out lines may
+        be broken, each line read on its own): none means none in the kept records.
+        Otherwise: counting key colons is local, so the lines left out are subtracted;
+        when whitespace precedes a colon the text of the kept lines (``kept()``) is
+        tokenized instead."""
+        if NATIVE and (line_repeats_key if lines else repeats_key)(text) == 0:
+            return True
         fields = self._fields_in(objs)
         compact = text.translate(None, _JSON_WS)
         if compact.count(b'":') - sum(_key_colons(line) for line in left_out) == fields:
@@ -460,15 +471,19 @@ class CompiledSchema:
         """Whether no object of the (well-formed) JSON text repeats a key: its key count
         equals the keys the decoded records hold (decoding folds a repeated key into one).
 
-        The compiled module counts the keys exactly in one pass. Without it: with JSON
+        The compiled module compares each object's keys directly (or, for a key with an
+        escape, counts the keys exactly) in one pass. Without it: with JSON
         whitespace removed (one C pass) every key ends with '":'; other '":' (a string
         starting with a colon, an escaped quote before one, once spaces are gone) are
         rare and only ever add. So equal counts prove no key repeats; otherwise the
         strings are tokenized exactly and counted again (the same answer either way).
         """
-        fields = self._fields_in(objs)
         if NATIVE:
-            return key_count(data) == fields
+            repeats = repeats_key(data)
+            if repeats >= 0:
+                return repeats == 0
+            return key_count(data) == self._fields_in(objs)
+        fields = self._fields_in(objs)
         text = bytes(data)
         if text.translate(None, _JSON_WS).count(b'":') == fields:
             return True
