@@ -69,6 +69,16 @@ static Py_ssize_t count_keys(const unsigned char *s, Py_ssize_t n) {
  * Keys are compared as bytes, which for unescaped keys of valid UTF-8 is comparing their
  * characters. Each object's keys are compared with that object's earlier keys only.
  */
+/* Byte classes: where the key scan stops (structure, or the end of a string). */
+static unsigned char TOKEN[256], TOKEN_OR_LINE[256], STRING_END[256], STRING_END_OR_LINE[256];
+
+static void init_classes(void) {
+    TOKEN['{'] = TOKEN['}'] = TOKEN['"'] = 1;
+    TOKEN_OR_LINE['{'] = TOKEN_OR_LINE['}'] = TOKEN_OR_LINE['"'] = TOKEN_OR_LINE['\n'] = 1;
+    STRING_END['"'] = STRING_END['\\'] = 1;
+    STRING_END_OR_LINE['"'] = STRING_END_OR_LINE['\\'] = STRING_END_OR_LINE['\n'] = 1;
+}
+
 #define MAX_DEPTH 64
 #define MAX_KEYS 512
 
@@ -83,6 +93,13 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
     int depth = -1;
     Py_ssize_t used = 0, i = 0;
     while (i < n) {
+        /* Numbers, literals, commas, colons and spaces between the tokens that matter. */
+        while (i < n && !(lines ? TOKEN_OR_LINE[s[i]] : TOKEN[s[i]])) {
+            i++;
+        }
+        if (i >= n) {
+            break;
+        }
         unsigned char c = s[i];
         if (c == '{') {
             if (++depth >= MAX_DEPTH) {
@@ -104,7 +121,7 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
             Py_ssize_t start = i + 1, j = start;
             int escaped = 0, cut = 0;
             for (;;) {
-                while (j < n && s[j] != '"' && s[j] != '\\' && !(lines && s[j] == '\n')) {
+                while (j < n && !(lines ? STRING_END_OR_LINE[s[j]] : STRING_END[s[j]])) {
                     j++;
                 }
                 if (j >= n) {
@@ -276,4 +293,7 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__native(void) { return PyModuleDef_Init(&module); }
+PyMODINIT_FUNC PyInit__native(void) {
+    init_classes();
+    return PyModuleDef_Init(&module);
+}
