@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import corpus
+from engine_support import corpus, job
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import _scan
+from silent_scalper.engine import Limits, SchemaRegistry, _collect, _scan, schemas, validate_stream
 
 native = pytest.importorskip(
     "silent_scalper.engine._native",
@@ -187,3 +188,62 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.NATIVE
     assert _scan.key_count is native.key_count
     assert _scan.formula_count is native.formula_count
+
+
+def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
+    registry = SchemaRegistry.load()
+    out = []
+    for path in paths:
+        with path.open("rb") as stream:
+            summary = validate_stream(
+                stream, key=path.name, schema=registry.get("job.v1"), limits=Limits(1 << 30)
+            )
+        out.append(summary.to_dict())
+    return out
+
+
+def test_given_the_same_files_when_validated_without_the_module_then_the_summaries_are_equal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given NDJSON and JSON arrays with 2 % invalid records, and records with a repeated
+    # key, an escaped key and a formula value
+    records = [
+        job(i, status="nope")
+        if i % 100 == 7
+        else job(i, customer_id="x")
+        if i % 100 == 53
+        else job(i, notes=" spaced ")
+        if i % 10 == 3
+        else job(i)
+        for i in range(5000)
+    ]
+    lines, array = tmp_path / "jobs.ndjson", tmp_path / "jobs.json"
+    lines.write_text("\n".join(records), encoding="utf-8")
+    array.write_text("[\n" + ",\n".join(records) + "\n]", encoding="utf-8")
+    paths = [lines, array]
+    extra = tmp_path / "extra.ndjson"
+    extra.write_text(
+        "\n".join(
+            [
+                '{"job_id": "J-0001", "submitted_at": "2026-01-05T09:00:00Z", '
+                '"customer_id": 7, "status": "queued", "notes": "=cmd"}',
+                '{"job_id": "J-0002", "submitted_at": "2026-01-05T09:00:00Z", '
+                '"customer_id": 7, "status": "queued", "status": "failed"}',
+                '{"job_\\u0069d": "J-0003", "submitted_at": "2026-01-05T09:00:00Z", '
+                '"customer_id": 7, "status": "queued", "job_id": "J-0004"}',
+            ]
+        )
+    )
+    paths.append(extra)
+    # When they are validated with the compiled module and then without it
+    with_module = _summaries(paths)
+    monkeypatch.setattr(schemas, "key_count", _scan.key_count_python)
+    monkeypatch.setattr(schemas, "repeats_key", _scan.repeats_key_python)
+    monkeypatch.setattr(schemas, "line_repeats_key", _scan.repeats_key_python)
+    monkeypatch.setattr(schemas, "NATIVE", False)
+    monkeypatch.setattr(_collect, "formula_count", _scan.formula_count_python)
+    without = _summaries(paths)
+    # Then every summary is the same, errors and counts included
+    assert with_module == without
+    assert [s["invalid_records"] for s in with_module] == [100, 100, 2]
+    assert with_module[-1]["formula_cells"] == 1
