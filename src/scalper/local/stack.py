@@ -44,10 +44,16 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 from moto import mock_aws
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer
 
 from scalper.local import atomic_items, interpreter_cache, moto_internals, retry, s3_policy
-from scalper.local._http import LOOPBACK, check_host, port_error, port_is_free
+from scalper.local._http import (
+    LOOPBACK,
+    ReusedThreadsMixIn,
+    check_host,
+    port_error,
+    port_is_free,
+)
 from scalper.local.bridge import EventBridgeBridge
 from scalper.local.execution_ends import (
     EndedRun,
@@ -119,6 +125,14 @@ class ExecutionReport:
     def key(self) -> str:
         """The object key of the S3 event that started it."""
         return str(((self.input.get("detail") or {}).get("object") or {}).get("key", ""))
+
+
+class _MotoServer(ReusedThreadsMixIn, BaseWSGIServer):
+    """werkzeug's threaded WSGI server (``make_server(threaded=True)``), its request threads
+    reused: about seven requests a file reach moto."""
+
+    multithread = True
+    daemon_threads = True
 
 
 class StackError(RuntimeError):
@@ -296,13 +310,7 @@ class LocalStack:
             form_parsing=moto_internals.server_form_parsing(),
         )
         try:
-            server = make_server(
-                host,
-                port,
-                self.policy,
-                threaded=True,
-                request_handler=moto_internals.quiet_request_handler(),
-            )
+            server = _MotoServer(host, port, self.policy, moto_internals.quiet_request_handler())
         except OSError as exc:
             raise port_error("aws endpoint", host, port, "--port") from exc
         except SystemExit as exc:  # werkzeug exits instead of raising on a taken port
