@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
-import queue
+import functools
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
+
+from scalper.local.reused_threads import ThreadPool
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,75 +40,34 @@ class ReusedThreadsMixIn:
     """Handle each request in a thread of its own, reusing the threads of ended requests.
 
     For `socketserver` servers, in place of ``ThreadingMixIn`` (a new thread for every
-    request). Starting a thread is the accept loop's work, and ``Thread.start`` waits until
-    the new thread runs: two hand-offs of the GIL a request, in a process whose one
-    interpreter is the local stack's bottleneck. A request finds an idle thread when there
-    is one and starts a new one only when every thread is busy, so requests never wait for
-    each other (one may call back into this server while another is served). Threads are
-    daemons; past ``max_idle`` idle ones, a thread that ends a request ends too.
+    request): the requests run on a `ThreadPool`, which starts a thread only when every one
+    is busy, so requests never wait for each other (one may call back into this server
+    while another is served). Threads are daemons; closing the server ends the idle ones.
     """
 
-    max_idle = 32
-
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Hand the request to an idle thread, or to a new one when none is idle."""
-        pool = self._pool()
-        with pool.lock:
-            if pool.idle:
-                pool.idle -= 1
-                pool.requests.put((request, client_address))
-                return
-            pool.threads += 1
-        thread = threading.Thread(
-            target=self._serve_requests, args=(pool, (request, client_address)), daemon=True
-        )
-        thread.start()
+        """Serve the request on an idle thread, or on a new one when none is idle."""
+        self._request_threads().run(functools.partial(self._serve, request, client_address))
 
-    def _pool(self) -> _ThreadPool:
-        pool: _ThreadPool | None = self.__dict__.get("_request_threads")
+    def _request_threads(self) -> ThreadPool:
+        pool: ThreadPool | None = self.__dict__.get("_request_pool")
         if pool is None:
-            pool = self.__dict__.setdefault("_request_threads", _ThreadPool())
+            pool = self.__dict__.setdefault("_request_pool", ThreadPool("scalper-request"))
         return pool
 
-    def _serve_requests(self, pool: _ThreadPool, first: tuple[Any, Any] | None) -> None:
-        item = first
-        while item is not None:
-            request, client_address = item
-            try:
-                self.finish_request(request, client_address)  # type: ignore[attr-defined]
-            except Exception:
-                self.handle_error(request, client_address)  # type: ignore[attr-defined]
-            finally:
-                self.shutdown_request(request)  # type: ignore[attr-defined]
-            with pool.lock:
-                if pool.closed or pool.idle >= self.max_idle:
-                    pool.threads -= 1
-                    return
-                pool.idle += 1
-            item = pool.requests.get()
-        with pool.lock:
-            pool.threads -= 1
+    def _serve(self, request: Any, client_address: Any) -> None:
+        # What socketserver.ThreadingMixIn.process_request_thread does.
+        try:
+            self.finish_request(request, client_address)  # type: ignore[attr-defined]
+        except Exception:
+            self.handle_error(request, client_address)  # type: ignore[attr-defined]
+        finally:
+            self.shutdown_request(request)  # type: ignore[attr-defined]
 
     def server_close(self) -> None:
         """Close the socket and end the idle threads (busy ones end after their request)."""
         super().server_close()  # type: ignore[misc]
-        pool = self._pool()
-        with pool.lock:
-            pool.closed = True
-            idle, pool.idle = pool.idle, 0
-        for _ in range(idle):
-            pool.requests.put(None)
-
-
-class _ThreadPool:
-    """A `ReusedThreadsMixIn` server's threads: how many, how many idle, their queue."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
-        self.idle = 0
-        self.threads = 0
-        self.closed = False
+        self._request_threads().close()
 
 
 class _Server(ReusedThreadsMixIn, HTTPServer):

@@ -55,7 +55,7 @@ def _get(url: str) -> str:
 
 
 def _request_threads() -> set[int]:
-    return {t.ident or 0 for t in threading.enumerate() if t.name.startswith("Thread-")}
+    return {t.ident or 0 for t in threading.enumerate() if t.name == "scalper-request"}
 
 
 @pytest.fixture
