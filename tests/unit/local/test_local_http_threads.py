@@ -20,6 +20,8 @@ from scalper.local._http import LOOPBACK, BackgroundHTTPServer
 
 _serial = itertools.count()
 _names = threading.local()
+#: Every thread that served a request here (thread objects: an ended thread's id is reused).
+_serving: list[threading.Thread] = []
 
 
 def _thread_name() -> str:
@@ -34,6 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
     ``/name`` on that port (a request that waits for another request to be served)."""
 
     def do_GET(self) -> None:
+        _serving.append(threading.current_thread())
         if self.path.startswith("/call?"):
             port = self.path.split("?", 1)[1]
             inner = _get(f"http://{LOOPBACK}:{port}/name")
@@ -52,10 +55,6 @@ class _Handler(BaseHTTPRequestHandler):
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return str(response.read().decode())
-
-
-def _request_threads() -> set[int]:
-    return {t.ident or 0 for t in threading.enumerate() if t.name == "scalper-request"}
 
 
 @pytest.fixture
@@ -80,8 +79,12 @@ def test_requests_one_after_another_run_on_the_same_thread(
 ) -> None:
     # Given a server that has answered one request
     first = _get(f"{server.url}/name")
-    # When more requests arrive one after another
-    later = {_get(f"{server.url}/name") for _ in range(5)}
+    # When more requests arrive one after another (each once the last thread is idle again:
+    # it answers before it goes back to waiting)
+    later = set()
+    for _ in range(5):
+        time.sleep(0.05)
+        later.add(_get(f"{server.url}/name"))
     # Then the thread that served the first serves them all: none was started for them
     assert later == {first}
 
@@ -98,13 +101,16 @@ def test_a_request_waiting_for_another_gets_a_thread_of_its_own(
 
 
 def test_closing_the_server_ends_its_idle_threads() -> None:
-    # Given a server with request threads left idle by earlier requests
-    before = _request_threads()
+    # Given a server with two request threads left idle by earlier requests
     served = BackgroundHTTPServer(LOOPBACK, 0, _Handler, "test", "--port")
     served.start()
+    first = len(_serving)
     _get(f"{served.url}/call?{served.port}")
-    assert _wait_until(lambda: len(_request_threads() - before) == 2)
+    threads = set(_serving[first:])
+    time.sleep(0.1)
+    assert len(threads) == 2
+    assert all(t.is_alive() for t in threads), "idle, waiting for the next request"
     # When the server stops
     served.stop()
-    # Then its idle threads end
-    assert _wait_until(lambda: not (_request_threads() - before))
+    # Then they end
+    assert _wait_until(lambda: not any(t.is_alive() for t in threads))
