@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+from scalper.local.reused_threads import ThreadPool
 
 LOOPBACK = "127.0.0.1"
 
@@ -32,8 +36,41 @@ def port_error(what: str, host: str, port: int, flag: str) -> PortInUseError:
     )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class ReusedThreadsMixIn:
+    """Handle each request in a thread of its own, reusing the threads of ended requests.
+
+    For `socketserver` servers, in place of ``ThreadingMixIn`` (a new thread for every
+    request): the requests run on a `ThreadPool`, which starts a thread only when every one
+    is busy, so requests never wait for each other (one may call back into this server
+    while another is served). Threads are daemons; closing the server ends the idle ones.
+    """
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve the request on an idle thread, or on a new one when none is idle."""
+        self._request_threads().run(functools.partial(self._serve, request, client_address))
+
+    def _request_threads(self) -> ThreadPool:
+        pool: ThreadPool | None = self.__dict__.get("_request_pool")
+        if pool is None:
+            pool = self.__dict__.setdefault("_request_pool", ThreadPool("scalper-request"))
+        return pool
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        # What socketserver.ThreadingMixIn.process_request_thread does.
+        try:
+            self.finish_request(request, client_address)  # type: ignore[attr-defined]
+        except Exception:
+            self.handle_error(request, client_address)  # type: ignore[attr-defined]
+        finally:
+            self.shutdown_request(request)  # type: ignore[attr-defined]
+
+    def server_close(self) -> None:
+        """Close the socket and end the idle threads (busy ones end after their request)."""
+        super().server_close()  # type: ignore[misc]
+        self._request_threads().close()
+
+
+class _Server(ReusedThreadsMixIn, HTTPServer):
     # SO_REUSEADDR lets a restart bind through TIME_WAIT; on Linux it never lets two
     # listeners share a port, so a second stack still fails with EADDRINUSE.
     allow_reuse_address = True

@@ -7,6 +7,7 @@ know -- is provisioned and run end to end.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,21 @@ def handler(event, context):
 """
 
 
+def test_stopping_the_stack_unfreezes_what_it_froze(tmp_path: Path) -> None:
+    """Given a stack started and stopped (none other running), then nothing stays frozen."""
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / "app.py").write_text(HANDLER)
+    if LocalStack._active is not None or gc.get_freeze_count():
+        pytest.skip("another stack (or freeze) is active in this process")
+    with LocalStack(
+        StackConfig(template=tmp_path / "template.yaml", stack_name="thaw", prewarm=False)
+    ):
+        frozen = gc.get_freeze_count()
+    assert frozen > 0
+    assert gc.get_freeze_count() == 0
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     root = tmp_path_factory.mktemp("app")
@@ -98,6 +114,15 @@ def test_an_object_under_the_prefix_runs_the_templates_state_machine(stack: Loca
     assert stack.bridge is not None
     assert stack.bridge.wait_idle(10)
     assert stack.execution_arns_for("elsewhere/b.txt") == []
+
+
+def test_while_the_stack_runs_what_it_started_with_is_frozen_for_the_collector(
+    stack: LocalStack,
+) -> None:
+    """Given a running stack, then the objects that existed once it started are out of the
+    cyclic collector's full collections (gc.freeze); stopping it gives them back."""
+    assert gc.get_freeze_count() > 0
+    assert stack._froze_gc
 
 
 def test_a_resource_type_it_does_not_know_is_listed_not_skipped(stack: LocalStack) -> None:
