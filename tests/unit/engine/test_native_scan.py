@@ -12,7 +12,16 @@ import pytest
 from engine_support import corpus, job
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import Limits, SchemaRegistry, _collect, _scan, schemas, validate_stream
+from silent_scalper.engine import (
+    Limits,
+    SchemaRegistry,
+    _collect,
+    _json,
+    _scan,
+    _source,
+    schemas,
+    validate_stream,
+)
 
 native = pytest.importorskip(
     "silent_scalper.engine._native",
@@ -147,6 +156,7 @@ def test_given_ndjson_with_broken_lines_when_repeats_are_sought_then_none_is_mis
 def test_given_any_text_when_formula_values_are_counted_then_the_counts_agree(text: str) -> None:
     data = text.encode()
     assert native.formula_count(data) == _scan.formula_count_python(data)
+    assert native.newline_count(data) == _scan.newline_count_python(data) == data.count(b"\n")
 
 
 def _corpus_texts() -> list[tuple[str, bytes]]:
@@ -163,6 +173,7 @@ def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> N
         # Formulas are counted on any text; keys on well-formed text (what the engine
         # passes: records msgspec has decoded).
         assert native.formula_count(text) == _scan.formula_count_python(text), name
+        assert native.newline_count(text) == text.count(b"\n"), name
         try:
             read = _pairs_read(text)
         except (ValueError, RecursionError):
@@ -177,6 +188,7 @@ def test_given_a_memoryview_when_counted_then_it_counts_the_viewed_bytes() -> No
     view = memoryview(text)[2:-2]
     assert native.key_count(view) == 2
     assert native.formula_count(view) == 1
+    assert native.newline_count(memoryview(b"\n\nx\n")[1:3]) == 1
 
 
 def test_given_a_str_when_counted_then_a_type_error_says_bytes_are_wanted() -> None:
@@ -242,6 +254,8 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(schemas, "line_repeats_key", _scan.repeats_key_python)
     monkeypatch.setattr(schemas, "NATIVE", False)
     monkeypatch.setattr(_collect, "formula_count", _scan.formula_count_python)
+    monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
+    monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)
     without = _summaries(paths)
     # Then every summary is the same, errors and counts included
     assert with_module == without

@@ -21,6 +21,7 @@ from silent_scalper.engine._collect import (
     kept_positions,
     runs_between,
 )
+from silent_scalper.engine._scan import newline_count
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
@@ -71,7 +72,7 @@ class _Buffer:
         if not chunk:
             self.eof = True
             return False
-        self.base_line += self.buf.count(b"\n", 0, self.pos)
+        self.base_line += newline_count(memoryview(self.buf)[: self.pos])
         self.buf = self.buf[self.pos :] + chunk
         self.pos = 0
         return True

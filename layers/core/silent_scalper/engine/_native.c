@@ -227,6 +227,17 @@ static Py_ssize_t count_formulas(const unsigned char *s, Py_ssize_t n) {
     return found;
 }
 
+/* b"\n" in the text: memchr from one to the next (lines are hundreds of bytes long). */
+static Py_ssize_t count_newlines(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t found = 0;
+    const unsigned char *p = s, *end = s + n;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        found++;
+        p++;
+    }
+    return found;
+}
+
 typedef Py_ssize_t (*counter)(const unsigned char *, Py_ssize_t);
 
 static PyObject *count_with(PyObject *arg, counter count) {
@@ -270,6 +281,11 @@ static PyObject *line_repeats_key(PyObject *self, PyObject *arg) {
     return repeats_with(arg, 1);
 }
 
+static PyObject *newline_count(PyObject *self, PyObject *arg) {
+    (void)self;
+    return count_with(arg, count_newlines);
+}
+
 static PyObject *formula_count(PyObject *self, PyObject *arg) {
     (void)self;
     return count_with(arg, count_formulas);
@@ -283,6 +299,8 @@ static PyMethodDef methods[] = {
      "its bytes cannot tell."},
     {"line_repeats_key", line_repeats_key, METH_O,
      "line_repeats_key(text, /)\n--\n\nrepeats_key for NDJSON text, each line read on its own."},
+    {"newline_count", newline_count, METH_O,
+     "newline_count(text, /)\n--\n\nb\"\\n\" in the text (what bytes.count(b\"\\n\") returns)."},
     {"formula_count", formula_count, METH_O,
      "formula_count(text, /)\n--\n\nString values starting like a spreadsheet formula."},
     {NULL, NULL, 0, NULL},

@@ -1,14 +1,14 @@
-"""Two counts over JSON text that every batch of records needs: its keys and its
-formula-like string values. Each has one definition, in Python here; the compiled
+"""Counts over the text of every chunk and batch: its line feeds, and for JSON its keys
+and its formula-like string values. Each has one definition, in Python here; the compiled
 module ``_native`` (``_native.c``) computes the same numbers in one C pass each and is
 used when it is there. The tests hold the two to equal answers on every corpus and on
-generated text, so the module is never a second definition of either count. The module
+generated text, so the module is never a second definition of any count. The module
 also checks directly what the key count proves (no object repeats a key), saying when
 the text's bytes cannot tell; the tests hold that to what a JSON parser reads.
 
-The module is built by the project's install (`setup.py`; a C compiler, optional) and, for Lambda,
-cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without it the
-engine gives the same verdicts, more slowly (docs/performance.md).
+The module is built by the project's install (``setup.py``; a C compiler, optional) and,
+for Lambda, cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without
+it the engine gives the same verdicts, more slowly (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ __all__ = [
     "key_count",
     "key_count_python",
     "line_repeats_key",
+    "newline_count",
+    "newline_count_python",
     "repeats_key",
     "repeats_key_python",
 ]
@@ -50,6 +52,11 @@ def formula_count_python(text: Text) -> int:
     return len(_FORMULA_JSON.findall(text)) if _FORMULA_HINT.search(text) else 0
 
 
+def newline_count_python(text: Text) -> int:
+    """Line feeds in ``text``: how the readers count lines."""
+    return bytes(text).count(b"\n")
+
+
 def repeats_key_python(text: Text) -> int:
     """-1: the Python path has no direct repeated-key check (the key count decides)."""
     return -1
@@ -60,10 +67,12 @@ try:
         formula_count,
         key_count,
         line_repeats_key,
+        newline_count,
         repeats_key,
     )
 except ImportError:  # not built (no C compiler at install): the same counts in Python
     key_count, formula_count = key_count_python, formula_count_python
+    newline_count = newline_count_python
     repeats_key = line_repeats_key = repeats_key_python
 
 #: Whether the compiled module counts (the exact key count is then cheaper than the

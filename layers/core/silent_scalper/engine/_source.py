@@ -6,6 +6,8 @@ import codecs
 import hashlib
 from typing import BinaryIO
 
+from silent_scalper.engine._scan import newline_count
+
 #: Read size: large enough that per-chunk work is amortised, small enough to bound memory.
 CHUNK = 1 << 20
 #: Bytes the UTF-8 check decodes at once (see Source._decode_pieces).
@@ -82,7 +84,7 @@ class Source:
                 self._deferred = problem
                 self._checking = False
                 data = data[:cut]
-        self.newlines = data.count(b"\n")
+        self.newlines = newline_count(data)
         self._lines += self.newlines
         return data
 
@@ -162,7 +164,7 @@ class Prefixed:
     def read(self, n: int = CHUNK) -> bytes:
         if self._head:
             out, self._head = self._head, b""
-            self.newlines = out.count(b"\n")
+            self.newlines = newline_count(out)
             return out
         out = self.source.read_chunk(n)
         self.newlines = self.source.newlines
