@@ -258,27 +258,22 @@ static PyObject *key_count(PyObject *self, PyObject *arg) {
     return count_with(arg, count_keys);
 }
 
-static PyObject *repeats_with(PyObject *arg, int lines) {
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    int found;
-    Py_BEGIN_ALLOW_THREADS
-    found = repeated_key((const unsigned char *)view.buf, view.len, lines);
-    Py_END_ALLOW_THREADS
-    PyBuffer_Release(&view);
-    return PyLong_FromLong(found);
+static Py_ssize_t repeats_in_text(const unsigned char *s, Py_ssize_t n) {
+    return repeated_key(s, n, 0);
+}
+
+static Py_ssize_t repeats_in_lines(const unsigned char *s, Py_ssize_t n) {
+    return repeated_key(s, n, 1);
 }
 
 static PyObject *repeats_key(PyObject *self, PyObject *arg) {
     (void)self;
-    return repeats_with(arg, 0);
+    return count_with(arg, repeats_in_text);
 }
 
 static PyObject *line_repeats_key(PyObject *self, PyObject *arg) {
     (void)self;
-    return repeats_with(arg, 1);
+    return count_with(arg, repeats_in_lines);
 }
 
 static PyObject *newline_count(PyObject *self, PyObject *arg) {
