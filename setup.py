@@ -1,9 +1,9 @@
 """The engine's one compiled module; everything else is in pyproject.toml.
 
-``silent_scalper.engine._native`` (two counts over JSON text, docs/performance.md) is built
-by the install, in place for an editable one. Optional: without a C compiler the install
-goes on and the engine runs the same counts in Python. Lambda's arm64 copy is built by
-``sam build`` (layers/core/Makefile).
+``silent_scalper.engine._native`` (counts over the text the engine reads,
+docs/performance.md) is built by the install, in place for an editable one. Optional:
+without a C compiler the install goes on and the engine runs the same counts in Python.
+Lambda's arm64 copy is built by ``sam build`` (layers/core/Makefile).
 """
 
 from setuptools import Extension, setup

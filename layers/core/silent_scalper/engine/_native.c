@@ -1,13 +1,14 @@
 /*
- * Counts over JSON text, in C: the engine's only compiled code.
+ * Counts over the text the engine reads, in C: its only compiled code.
  *
- * key_count and formula_count return exactly what their pure-Python twins in _scan.py
- * return (the tests compare the two on every corpus and on generated text), so the
- * module is an accelerator, never a second definition: when it is missing the engine
- * runs the twins. repeats_key answers what the twins' key count is used to prove (no
+ * key_count, formula_count and newline_count return exactly what their pure-Python twins
+ * in _scan.py return (the tests compare the two on every corpus and on generated text),
+ * so the module is an accelerator, never a second definition: when it is missing the
+ * engine runs the twins. repeats_key answers what the key count is used to prove (no
  * object repeats a key), checked against a JSON parser; where its bytes cannot tell it
- * says so and the count decides. Limited API (abi3): one build serves every CPython from 3.13 on, and
- * the layer's arm64 copy is cross-compiled from the same file (layers/core/Makefile).
+ * says so and the count decides. Limited API (abi3): one build serves every CPython from
+ * 3.13 on, and the layer's arm64 copy is cross-compiled from this file
+ * (layers/core/Makefile).
  */
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030D0000
@@ -60,24 +61,11 @@ static Py_ssize_t count_keys(const unsigned char *s, Py_ssize_t n) {
     return keys;
 }
 
-/*
- * Whether some object of well-formed JSON text repeats a key: 0 no, 1 yes, -1 when the
- * bytes cannot tell (a key with an escape, which may spell another key's characters
- * differently, or text past the bounds below): the caller then decides another way.
- * With `lines`, the text is NDJSON whose lines may be broken: each line is read on its
- * own, so a broken one (an unclosed string or object) cannot hide a repeat in another.
- * Keys are compared as bytes, which for unescaped keys of valid UTF-8 is comparing their
- * characters. Each object's keys are compared with that object's earlier keys only.
- */
 /* Byte classes: where the key scan stops (structure, or the end of a string). */
-static unsigned char TOKEN[256], TOKEN_OR_LINE[256], STRING_END[256], STRING_END_OR_LINE[256];
-
-static void init_classes(void) {
-    TOKEN['{'] = TOKEN['}'] = TOKEN['"'] = 1;
-    TOKEN_OR_LINE['{'] = TOKEN_OR_LINE['}'] = TOKEN_OR_LINE['"'] = TOKEN_OR_LINE['\n'] = 1;
-    STRING_END['"'] = STRING_END['\\'] = 1;
-    STRING_END_OR_LINE['"'] = STRING_END_OR_LINE['\\'] = STRING_END_OR_LINE['\n'] = 1;
-}
+static const unsigned char TOKEN[256] = {['{'] = 1, ['}'] = 1, ['"'] = 1};
+static const unsigned char TOKEN_OR_LINE[256] = {['{'] = 1, ['}'] = 1, ['"'] = 1, ['\n'] = 1};
+static const unsigned char STRING_END[256] = {['"'] = 1, ['\\'] = 1};
+static const unsigned char STRING_END_OR_LINE[256] = {['"'] = 1, ['\\'] = 1, ['\n'] = 1};
 
 #define MAX_DEPTH 64
 #define MAX_KEYS 512
@@ -87,6 +75,15 @@ typedef struct {
     Py_ssize_t len;
 } key_ref;
 
+/*
+ * Whether some object of well-formed JSON text repeats a key: 0 no, 1 yes, -1 when the
+ * bytes cannot tell (a key with an escape, which may spell another key's characters
+ * differently, or text past the bounds below): the caller then decides another way.
+ * With `lines`, the text is NDJSON whose lines may be broken: each line is read on its
+ * own, so a broken one (an unclosed string or object) cannot hide a repeat in another.
+ * Keys are compared as bytes, which for unescaped keys of valid UTF-8 is comparing their
+ * characters. Each object's keys are compared with that object's earlier keys only.
+ */
 static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
     key_ref keys[MAX_KEYS];
     Py_ssize_t first[MAX_DEPTH]; /* keys[first[d]:] belong to the object open at depth d */
@@ -302,11 +299,8 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_native", "Counts over JSON text, in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, in C.", 0, methods,
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__native(void) {
-    init_classes();
-    return PyModuleDef_Init(&module);
-}
+PyMODINIT_FUNC PyInit__native(void) { return PyModuleDef_Init(&module); }

@@ -58,7 +58,8 @@ def newline_count_python(text: Text) -> int:
 
 
 def repeats_key_python(text: Text) -> int:
-    """-1: the Python path has no direct repeated-key check (the key count decides)."""
+    """-1, "cannot tell": the Python path has no direct repeated-key check; the key count
+    decides (the compiled check answers 0 or 1 for most text)."""
     return -1
 
 
@@ -75,6 +76,6 @@ except ImportError:  # not built (no C compiler at install): the same counts in 
     newline_count = newline_count_python
     repeats_key = line_repeats_key = repeats_key_python
 
-#: Whether the compiled module counts (the exact key count is then cheaper than the
-#: whitespace-stripping proof that the Python path runs first).
+#: Whether the compiled module counts (its exact key count is then cheaper than the
+#: whitespace-stripping proof the Python path tries first).
 NATIVE = key_count is not key_count_python

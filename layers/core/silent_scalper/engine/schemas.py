@@ -428,11 +428,12 @@ class CompiledSchema:
         """:meth:`_no_repeated_key` for the records of ``text`` less the whole lines
         ``left_out`` (``objs`` are the records of the rest). The compiled module first
         looks for a repeat in the whole text (``lines``: NDJSON, whose left-out lines may
-        be broken, each line read on its own): none means none in the kept records.
+        be broken, each line read on its own): none means none in the kept records (the
+        Python path cannot tell, and counts).
         Otherwise: counting key colons is local, so the lines left out are subtracted;
         when whitespace precedes a colon the text of the kept lines (``kept()``) is
         tokenized instead."""
-        if NATIVE and (line_repeats_key if lines else repeats_key)(text) == 0:
+        if (line_repeats_key if lines else repeats_key)(text) == 0:
             return True
         fields = self._fields_in(objs)
         compact = text.translate(None, _JSON_WS)
@@ -478,12 +479,12 @@ class CompiledSchema:
         rare and only ever add. So equal counts prove no key repeats; otherwise the
         strings are tokenized exactly and counted again (the same answer either way).
         """
-        if NATIVE:
-            repeats = repeats_key(data)
-            if repeats >= 0:
-                return repeats == 0
-            return key_count(data) == self._fields_in(objs)
+        repeats = repeats_key(data)  # -1 without the compiled module
+        if repeats >= 0:
+            return repeats == 0
         fields = self._fields_in(objs)
+        if NATIVE:
+            return key_count(data) == fields
         text = bytes(data)
         if text.translate(None, _JSON_WS).count(b'":') == fields:
             return True
