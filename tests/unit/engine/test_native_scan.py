@@ -33,31 +33,27 @@ native = pytest.importorskip(
 _TRICKY = '"\\:=+-@.eE0123456789 \t\r\n,[]{}ab'
 
 
-def _pairs_read(text: bytes) -> int:
-    """Keys a JSON parser reads in ``text``, repeated ones included (the oracle)."""
-    seen = 0
+def _objects_read(text: bytes) -> list[list[str]]:
+    """The keys of every object of ``text``, repeats included, as a JSON parser reads them
+    (the oracle)."""
+    objects: list[list[str]] = []
 
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal seen
-        seen += len(pairs)
+        objects.append([k for k, _ in pairs])
         return dict(pairs)
 
     json.loads(text, object_pairs_hook=hook)
-    return seen
+    return objects
+
+
+def _pairs_read(text: bytes) -> int:
+    """Keys a JSON parser reads in ``text``, repeated ones included."""
+    return sum(map(len, _objects_read(text)))
 
 
 def _repeats_read(text: bytes) -> bool:
     """Whether some object of ``text`` repeats a key, as a JSON parser reads it."""
-    repeated = False
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal repeated
-        keys = [k for k, _ in pairs]
-        repeated = repeated or len(set(keys)) != len(keys)
-        return dict(pairs)
-
-    json.loads(text, object_pairs_hook=hook)
-    return repeated
+    return any(len(set(keys)) != len(keys) for keys in _objects_read(text))
 
 
 def _escaped_key(text: bytes) -> bool:
