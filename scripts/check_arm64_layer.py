@@ -23,6 +23,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from silent_scalper.engine import SchemaRegistry
+
+from scalper.cli.demo import schema_for_file
+
 REPO = Path(__file__).resolve().parent.parent
 LAYER = REPO / ".aws-sam" / "build" / "CoreLayer" / "python"
 ROOT = REPO / "build" / "arm64-python"
@@ -55,9 +59,10 @@ from silent_scalper.engine import SchemaRegistry, Limits, validate_stream, _scan
 registry = SchemaRegistry.load()
 limits = Limits(max_bytes=1 << 30)
 out = {"native": _scan.NATIVE}
-for name in sys.argv[1:]:
+for arg in sys.argv[1:]:
+    name, _, schema_name = arg.partition("=")
     path = Path(name)
-    schema = registry.get("invoice.v1" if "invoice" in path.parts else "job.v1")
+    schema = registry.get(schema_name)
     with path.open("rb") as stream:
         summary = validate_stream(stream, key=path.name, schema=schema, limits=limits)
     out[name] = summary.to_dict()
@@ -128,6 +133,9 @@ def main() -> int:
     for fmt in Format:
         path = generate(made, fmt, 1_000_000, invalid=True).path
         samples.append(str(path.relative_to(REPO)))
+    # Each file with the schema `make demo` gives it (a folder named after a schema).
+    known = frozenset(SchemaRegistry.load().names)
+    files = [f"{name}={schema_for_file(Path(name), known) or 'job.v1'}" for name in samples]
     python = _interpreter()
     emulated = subprocess.run(  # noqa: S603 - fixed programs on the repository's files
         [
@@ -141,7 +149,7 @@ def main() -> int:
             str(python),
             "-c",
             PROGRAM,
-            *samples,
+            *files,
         ],
         cwd=REPO,
         capture_output=True,
@@ -151,7 +159,7 @@ def main() -> int:
     if emulated.returncode != 0:
         _fail(f"the layer failed on arm64:\n{emulated.stderr[-2000:]}")
     here = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", PROGRAM, *samples],
+        [sys.executable, "-c", PROGRAM, *files],
         cwd=REPO,
         capture_output=True,
         text=True,
