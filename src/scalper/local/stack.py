@@ -132,8 +132,7 @@ class _MotoServer(ReusedThreadsMixIn, BaseWSGIServer):
     """werkzeug's threaded WSGI server (``make_server(threaded=True)``), its request threads
     reused: about seven requests a file reach moto."""
 
-    multithread = True
-    daemon_threads = True
+    multithread = True  # what werkzeug tells the WSGI application (wsgi.multithread)
 
 
 class StackError(RuntimeError):
