@@ -2,9 +2,13 @@
 
 The row path (``_csv``) reads a file with the ``csv`` module, transposes batches of rows
 and converts each column with msgspec: about 30 MB/s, most of it spent building one
-Python string per cell. This path hands blocks of whole records (about 1 MiB) to
-pyarrow's CSV parser (one thread) and checks each column with Arrow compute kernels,
-so a valid row never becomes Python objects except its unique key. It is a *filter*:
+Python string per cell. This path splits blocks of whole records (about 1 MiB) into
+Arrow string columns and checks each column with Arrow compute kernels, so a valid row
+never becomes Python objects except its unique key. A block in the plain form every
+reader agrees on is split by the compiled module (``_native.split_csv``, held by the
+tests to pyarrow's and the csv module's readings); any other block, and every block
+when the module is not built, is read by pyarrow's CSV parser (one thread). It is a
+*filter*:
 
 - a column check only ever accepts cells the exact check accepts (integers by their
   grammar and exact int64 bounds, numbers by a short grammar and *strict* float
@@ -12,7 +16,7 @@ so a valid row never becomes Python objects except its unique key. It is a *filt
   pattern's syntax means the same in RE2 as in Python, else the schema takes the row
   path); a row any check refuses goes, alone, through the exact check, which words and
   locates its problems;
-- a block is only parsed here when pyarrow's reading of it is the ``csv`` module's: every
+- a block is only read by pyarrow when pyarrow's reading of it is the ``csv`` module's: every
   ``"`` opens a field at a field start and closes it before a delimiter or line end
   (``_ALL_QUOTED``), every row has the header's width (pyarrow refuses
   others), no cell is over the ``csv`` module's field limit, and the block's physical
@@ -82,6 +86,21 @@ type Mask = Any  # a pyarrow BooleanArray: True where a cell is certainly accept
 type Check = Callable[[Any], Mask]
 type ExactRows = Callable[[list[list[str]], list[int], list[frozenset[str]]], None]
 type ToTimes = Callable[[list[str]], list[datetime]]
+#: A parsed block: its columns (Arrow strings), rows, physical lines, and each row's
+#: physical lines when some cell holds a line break (else None).
+type _Parsed = tuple[list[Any], int, int, Any]
+
+#: The compiled split (``_native.split_csv``): the rows, each column's Arrow offsets and
+#: text, the line breaks in cells and each row's physical lines (int64), or None.
+type _Split = tuple[int, list[tuple[bytes, bytes]], int, bytes | None]
+
+_split_csv: Callable[[bytes, int, int], _Split | None] | None
+try:
+    from silent_scalper.engine import _native
+except ImportError:  # not built: every block goes to pyarrow's parser
+    _split_csv = None
+else:
+    _split_csv = _native.split_csv
 
 
 def available() -> bool:
@@ -579,37 +598,13 @@ class ColumnarCsv:
     def _block(self, block: bytes, pos: Position, lfs: int) -> bool:
         """Validate the block's records (``lfs``: its line feeds); False (nothing
         recorded) if the row path must."""
-        pa, pc = self._pa, self._pc
-        if b'"' in block and _ALL_QUOTED.match(block) is None:
-            return False
-        # A CR ends a line unless an LF follows (then the LF is counted).
-        bare_crs = len(_BARE_CR.findall(block)) if b"\r" in block else 0
-        terminators = lfs + bare_crs
-        lines = terminators + (0 if block[-1] in b"\r\n" else 1)
+        pc = self._pc
         if len(block) > self._line_limit and _longest_line_over(block, self._line_limit):
             return False
-        try:
-            table = self._pa_csv.read_csv(
-                pa.py_buffer(block),
-                read_options=self._read,
-                parse_options=self._parse,
-                convert_options=self._convert,
-            )
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = self._split(block) or self._read_arrow(block, lfs)
+        if parsed is None:
             return False
-        n = table.num_rows
-        if n == 0:
-            return False
-        columns = table.columns
-        if len(block) > self._field_limit and any(
-            (pc.max(pc.binary_length(c)).as_py() or 0) > self._field_limit for c in columns
-        ):
-            return False
-        steps = None  # physical lines per row, when some cell holds a line break
-        if lines != n:
-            steps = self._row_lines(columns, n, lines - n, bare_crs > 0)
-            if steps is None:
-                return False
+        columns, n, lines, steps = parsed
         plan, col = self.plan, self.col
         ok = None
         masks: list[tuple[int, Mask]] = []  # (column, cells its checks accept)
@@ -651,6 +646,60 @@ class ColumnarCsv:
             suspects = self._suspects(masks, at)
         self._record(columns, n, ok, bad, suspects, wheres)
         return True
+
+    def _split(self, block: bytes) -> _Parsed | None:
+        """The block split into columns in C (``_native.split_csv``), when the module
+        is built and the block is in the plain form it reads; else None."""
+        if _split_csv is None:
+            return None
+        split = _split_csv(block, len(self.plan.header), self._field_limit)
+        if split is None:
+            return None
+        n, cells, breaks, lines_per_row = split
+        pa = self._pa
+        text = pa.string()
+        columns = [
+            pa.Array.from_buffers(text, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+            for offsets, data in cells
+        ]
+        steps = None
+        if lines_per_row is not None:
+            steps = pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(lines_per_row)])
+        return columns, n, n + breaks, steps
+
+    def _read_arrow(self, block: bytes, lfs: int) -> _Parsed | None:
+        """The block read by pyarrow's CSV parser, when that reading is the csv
+        module's (see the module docstring); else None."""
+        pa, pc = self._pa, self._pc
+        if b'"' in block and _ALL_QUOTED.match(block) is None:
+            return None
+        # A CR ends a line unless an LF follows (then the LF is counted).
+        bare_crs = len(_BARE_CR.findall(block)) if b"\r" in block else 0
+        terminators = lfs + bare_crs
+        lines = terminators + (0 if block[-1] in b"\r\n" else 1)
+        try:
+            table = self._pa_csv.read_csv(
+                pa.py_buffer(block),
+                read_options=self._read,
+                parse_options=self._parse,
+                convert_options=self._convert,
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        n = table.num_rows
+        if n == 0:
+            return None
+        columns = table.columns
+        if len(block) > self._field_limit and any(
+            (pc.max(pc.binary_length(c)).as_py() or 0) > self._field_limit for c in columns
+        ):
+            return None
+        steps = None  # physical lines per row, when some cell holds a line break
+        if lines != n:
+            steps = self._row_lines(columns, n, lines - n, bare_crs > 0)
+            if steps is None:
+                return None
+        return columns, n, lines, steps
 
     def _suspects(self, masks: list[tuple[int, Mask]], at: Any) -> list[frozenset[str]]:
         """For each refused row (indices ``at``), the columns whose check refused it."""

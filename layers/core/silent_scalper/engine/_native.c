@@ -1,5 +1,6 @@
 /*
- * Counts over the text the engine reads, in C: its only compiled code.
+ * Counts over the text the engine reads, and CSV blocks split into columns, in C: the
+ * engine's only compiled code.
  *
  * key_count, formula_count and newline_count return exactly what their pure-Python twins
  * in _scan.py return (the tests compare the two on every corpus and on generated text),
@@ -13,6 +14,7 @@
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030D0000
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 static inline int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -235,6 +237,229 @@ static Py_ssize_t count_newlines(const unsigned char *s, Py_ssize_t n) {
     return found;
 }
 
+
+/*
+ * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
+ * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
+ * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
+ * opens at a field start, holds no CR, doubles its inner quotes and closes before a
+ * comma, a line end or the end of the block, and no field (unescaped) is longer than
+ * the field limit. A block in any other form is not parsed here (split_csv returns
+ * None) and takes the path it always took; the tests hold what is parsed here to
+ * pyarrow's and the csv module's readings of the same block.
+ */
+typedef struct {
+    int32_t start; /* the field's first byte in the block (after an opening quote) */
+    int32_t raw;   /* its bytes in the block, between the quotes if quoted */
+    int32_t len;   /* its bytes once "" is read as " (raw, unless quoted with "") */
+} csv_field;
+
+/* Where an unquoted field may end, and where a quoted one needs a look. */
+static const unsigned char CSV_PLAIN_STOP[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+static const unsigned char CSV_QUOTED_STOP[256] = {['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
+/*
+ * The fields of the block's rows, row after row, into `fields` (room for `room` rows);
+ * `lines[r]` gets row r's physical lines (1 + the line feeds in its quoted fields).
+ * Returns the rows, or -1 if the block is not in the plain form (see above).
+ */
+static Py_ssize_t csv_fields(const unsigned char *s, Py_ssize_t n, Py_ssize_t width,
+                             Py_ssize_t limit, Py_ssize_t room, csv_field *fields,
+                             int64_t *lines, Py_ssize_t *breaks_out) {
+    Py_ssize_t i = 0, rows = 0, breaks = 0;
+    while (i < n) {
+        if (s[i] == '\n' || s[i] == '\r' || rows >= room) {
+            return -1; /* a blank line (or a bare CR) */
+        }
+        Py_ssize_t row_breaks = 0;
+        csv_field *row = fields + rows * width;
+        for (Py_ssize_t f = 0;; f++) {
+            if (f >= width) {
+                return -1;
+            }
+            Py_ssize_t start, raw, len;
+            if (i < n && s[i] == '"') {
+                Py_ssize_t j = i + 1, doubled = 0;
+                start = j;
+                for (;;) {
+                    while (j < n && !CSV_QUOTED_STOP[s[j]]) {
+                        j++;
+                    }
+                    if (j >= n || s[j] == '\r') {
+                        return -1; /* unterminated, or a CR in a quoted field */
+                    }
+                    if (s[j] == '\n') {
+                        row_breaks++;
+                        j++;
+                    } else if (j + 1 < n && s[j + 1] == '"') {
+                        doubled++;
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+                raw = j - start;
+                len = raw - doubled;
+                i = j + 1;
+            } else {
+                Py_ssize_t j = i;
+                while (j < n && !CSV_PLAIN_STOP[s[j]]) {
+                    j++;
+                }
+                start = i;
+                raw = len = j - i;
+                i = j;
+            }
+            if (len > limit) {
+                return -1;
+            }
+            row[f].start = (int32_t)start;
+            row[f].raw = (int32_t)raw;
+            row[f].len = (int32_t)len;
+            int row_ends;
+            if (i >= n) {
+                row_ends = 1; /* the block's last row has no line end */
+            } else if (s[i] == ',') {
+                if (++i >= n) {
+                    return -1; /* a comma ends the block: leave the empty field to others */
+                }
+                row_ends = 0;
+            } else if (s[i] == '\n') {
+                i++;
+                row_ends = 1;
+            } else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
+                i += 2;
+                row_ends = 1;
+            } else {
+                return -1; /* a bare CR, a quote inside an unquoted field, or a
+                              character after a closing quote */
+            }
+            if (row_ends) {
+                if (f + 1 != width) {
+                    return -1;
+                }
+                break;
+            }
+        }
+        lines[rows++] = 1 + row_breaks;
+        breaks += row_breaks;
+    }
+    *breaks_out = breaks;
+    return rows;
+}
+
+/* One column's text (its fields, "" read as ") and its int32 offsets, as Arrow lays out
+ * a string array. */
+static int csv_column(const unsigned char *s, const csv_field *fields, Py_ssize_t rows,
+                      Py_ssize_t width, Py_ssize_t col, PyObject **data_out,
+                      PyObject **offsets_out) {
+    Py_ssize_t total = 0;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        total += fields[r * width + col].len;
+    }
+    PyObject *data = PyBytes_FromStringAndSize(NULL, total);
+    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (rows + 1) * (Py_ssize_t)sizeof(int32_t));
+    if (data == NULL || offsets == NULL) {
+        Py_XDECREF(data);
+        Py_XDECREF(offsets);
+        return -1;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AsString(data);
+    int32_t *at = (int32_t *)PyBytes_AsString(offsets);
+    int32_t pos = 0;
+    at[0] = 0;
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const csv_field *f = &fields[r * width + col];
+        const unsigned char *from = s + f->start;
+        if (f->len == f->raw) {
+            memcpy(out + pos, from, (size_t)f->raw);
+        } else {
+            unsigned char *to = out + pos;
+            for (int32_t k = 0; k < f->raw; k++) {
+                *to++ = from[k];
+                if (from[k] == '"') {
+                    k++; /* the second quote of a doubled pair */
+                }
+            }
+        }
+        pos += f->len;
+        at[r + 1] = pos;
+    }
+    *data_out = data;
+    *offsets_out = offsets;
+    return 0;
+}
+
+static PyObject *split_csv(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t width, limit;
+    if (!PyArg_ParseTuple(args, "y*nn:split_csv", &view, &width, &limit)) {
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len, room = 1;
+    PyObject *result = NULL;
+    csv_field *fields = NULL;
+    int64_t *lines = NULL;
+    if (width < 1 || n == 0 || n > INT32_MAX) {
+        goto plain_form_not_met;
+    }
+    for (const unsigned char *p = s, *end = s + n; (p = memchr(p, '\n', (size_t)(end - p))); p++) {
+        room++; /* a row per line feed, and one unterminated */
+    }
+    fields = PyMem_Malloc((size_t)(room * width) * sizeof(csv_field));
+    lines = PyMem_Malloc((size_t)room * sizeof(int64_t));
+    if (fields == NULL || lines == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t rows, breaks = 0;
+    Py_BEGIN_ALLOW_THREADS
+    rows = csv_fields(s, n, width, limit, room, fields, lines, &breaks);
+    Py_END_ALLOW_THREADS
+    if (rows <= 0) {
+        goto plain_form_not_met;
+    }
+    PyObject *columns = PyList_New(width);
+    if (columns == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t c = 0; c < width; c++) {
+        PyObject *data, *offsets;
+        if (csv_column(s, fields, rows, width, c, &data, &offsets) < 0) {
+            Py_DECREF(columns);
+            goto done;
+        }
+        PyObject *pair = Py_BuildValue("(NN)", offsets, data);
+        if (pair == NULL) {
+            Py_DECREF(columns);
+            goto done;
+        }
+        PyList_SetItem(columns, c, pair);
+    }
+    PyObject *steps = Py_None;
+    Py_INCREF(steps);
+    if (breaks) {
+        Py_DECREF(steps);
+        steps = PyBytes_FromStringAndSize((const char *)lines, rows * (Py_ssize_t)sizeof(int64_t));
+        if (steps == NULL) {
+            Py_DECREF(columns);
+            goto done;
+        }
+    }
+    result = Py_BuildValue("(nNnN)", rows, columns, breaks, steps);
+    goto done;
+plain_form_not_met:
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyMem_Free(fields);
+    PyMem_Free(lines);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 typedef Py_ssize_t (*counter)(const unsigned char *, Py_ssize_t);
 
 static PyObject *count_with(PyObject *arg, counter count) {
@@ -295,11 +520,15 @@ static PyMethodDef methods[] = {
      "newline_count(text, /)\n--\n\nb\"\\n\" in the text (what bytes.count(b\"\\n\") returns)."},
     {"formula_count", formula_count, METH_O,
      "formula_count(text, /)\n--\n\nString values starting like a spreadsheet formula."},
+    {"split_csv", split_csv, METH_VARARGS,
+     "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
+     "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "
+     "None if the block is not in the plain form every reader agrees on."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, and CSV blocks split into columns, in C.", 0, methods,
     NULL, NULL, NULL, NULL,
 };
 
