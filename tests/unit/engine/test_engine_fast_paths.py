@@ -8,7 +8,6 @@ each check takes (spellings msgspec's lax conversion accepts or refuses).
 
 from __future__ import annotations
 
-import codecs
 import io
 import itertools
 import json
@@ -16,6 +15,8 @@ from typing import Any
 
 import pytest
 from engine_support import Validate, job
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from silent_scalper.engine import (
     CompiledSchema,
     FileFormat,
@@ -155,20 +156,30 @@ def test_given_the_bundled_job_schema_then_csv_rows_take_the_column_checks(
     assert registry.get("job.v1").csv_columns(HEADER.strip().split(",")) is not None
 
 
-def _whole_chunk_problem(chunks: list[bytes]) -> tuple[int, str]:
-    """The UTF-8 check as it was before it decoded in pieces: each chunk decoded whole,
-    the cut taken from the decoder (counted from the bytes it still held). Returns how
-    many bytes were delivered before the problem, and its message."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    start = 0
-    for data in chunks:
-        try:
-            decoder.decode(data)
-        except UnicodeDecodeError as exc:
-            cut = exc.start
-            return start + cut, f"not valid UTF-8: byte 0x{data[cut]:02x} at offset {start + cut}"
-        start += len(data)
+def _first_problem(body: bytes) -> tuple[int, str]:
+    """Where decoding the whole file fails first, and the message that problem gets."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start
+        return at, f"not valid UTF-8: byte 0x{body[at]:02x} at offset {at}"
     raise AssertionError("no problem found")
+
+
+def _assert_problem_as_decoding_whole(
+    body: bytes, problem: EncodingError, delivered: list[bytes]
+) -> None:
+    """The problem is located as decoding the whole file locates it, however the file was
+    cut into chunks; what was delivered is the file up to the bad sequence, or up to the
+    chunk that showed it bad, when the sequence began in the chunk before (its first
+    bytes were delivered, as any unfinished sequence at a chunk's end is)."""
+    at, message = _first_problem(body)
+    assert problem.message == message
+    assert problem.offset == at
+    assert problem.line == body[:at].count(b"\n") + 1
+    got = b"".join(delivered)
+    assert got == body[: len(got)]
+    assert at <= len(got) <= at + 3
 
 
 def _read_until_raised(source: Source, chunk: int, delivered: list[bytes]) -> None:
@@ -189,7 +200,8 @@ def test_given_bad_utf8_at_a_piece_boundary_then_the_offset_is_as_decoding_whole
     bad: bytes, shift: int
 ) -> None:
     """The check decodes a chunk in pieces; where a bad sequence straddles two pieces (or
-    two chunks) the reported byte, offset and line are what decoding whole chunks gave."""
+    two chunks) the reported byte, offset and line are what decoding the whole file
+    gives."""
     body = bytearray(b"a\n" * (_PIECE // 2 + 8) + "Zürich 納期\n".encode() * 4)
     at = _PIECE + shift
     body[at : at + len(bad)] = bad
@@ -198,11 +210,43 @@ def test_given_bad_utf8_at_a_piece_boundary_then_the_offset_is_as_decoding_whole
         delivered: list[bytes] = []
         with pytest.raises(EncodingError) as caught:
             _read_until_raised(source, chunk, delivered)
-        raw = [bytes(body[i : i + chunk]) for i in range(0, len(body), chunk)]
-        done, message = _whole_chunk_problem(raw)
-        assert caught.value.message == message
-        assert b"".join(delivered) == bytes(body[:done])
-        assert caught.value.line == bytes(body[:done]).count(b"\n") + 1
+        _assert_problem_as_decoding_whole(bytes(body), caught.value, delivered)
+
+
+_TEXT_PARTS = [c.encode() for c in ["a", "\n", "é", "納", "😀", "\u0661", "abcdefgh"]]
+_BAD_PARTS = [
+    b"\xff", b"\x80", b"\xc3", b"\xc0\xaf", b"\xe7\x41", b"\xe0\x80\xaf", b"\xed\xa0\x80",
+    b"\xf0\x9f\x98", b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_TEXT_PARTS), min_size=1, max_size=80),
+    st.sampled_from([None, *_BAD_PARTS]),
+    st.integers(0, 80),
+    st.sampled_from([1, 2, 3, 5, 64, 1000]),
+)
+@example([b"\xc3\xa9"] * 8, b"\xc3", 8, 5)
+def test_given_multibyte_text_when_read_in_chunks_then_any_problem_is_as_decoding_whole(
+    parts: list[bytes], bad: bytes | None, at: int, chunk: int
+) -> None:
+    """Complete UTF-8 sequences are passed by the compiled check and the decoder runs
+    from where they stop: any problem's byte, offset and line are what decoding the
+    whole file gives, wherever sequences and chunks are cut."""
+    if bad is not None:
+        parts.insert(min(at, len(parts)), bad)
+    body = b"".join(parts) + b"a"  # a sequence cut off by the file's end is another error
+    source = Source(io.BytesIO(body), max_bytes=1 << 30)
+    delivered: list[bytes] = []
+    if bad is None:
+        while data := source.read_chunk(chunk):
+            delivered.append(data)
+        assert b"".join(delivered) == body
+        return
+    with pytest.raises(EncodingError) as caught:
+        _read_until_raised(source, chunk, delivered)
+    _assert_problem_as_decoding_whole(body, caught.value, delivered)
 
 
 def test_given_line_breaks_in_several_columns_then_row_starts_count_as_row_by_row() -> None:

@@ -90,15 +90,18 @@ class Source:
 
     def _check(self, data: bytes, start: int) -> tuple[int, EncodingError] | None:
         nul = data.find(b"\x00")
-        if data.isascii() and not self._utf8.getstate()[0]:
+        held = self._utf8.getstate()[0]  # an unfinished sequence the last chunk ended with
+        if data.isascii() and not held:
             if nul < 0:
                 return None
         else:
             end = len(data) if nul < 0 else nul
             cut = self._decode_pieces(memoryview(data)[:end])
             if cut is not None:
-                return cut, self._encoding_problem(
-                    data, cut, f"not valid UTF-8: byte 0x{data[cut]:02x} at offset {start + cut}"
+                # A sequence the last chunk began (cut < 0) is bad from its first byte.
+                byte = data[cut] if cut >= 0 else held[cut]
+                return max(cut, 0), self._encoding_problem(
+                    data, cut, f"not valid UTF-8: byte 0x{byte:02x} at offset {start + cut}"
                 )
         if nul >= 0:
             return nul, self._encoding_problem(
@@ -107,28 +110,29 @@ class Source:
         return None
 
     def _decode_pieces(self, view: memoryview) -> int | None:
-        """Run the incremental decoder over ``view`` in pieces; None, or where it failed.
+        """Run the incremental decoder over ``view`` in pieces; None, or where it failed,
+        counted from the view's start: negative when the failing sequence began in bytes
+        the decoder held from the chunk before.
 
         Pieces of ``_PIECE`` bytes keep the decoded text in the CPU cache: a 1 MiB chunk
         with one CJK character decodes to 2 MiB of UCS-2, and decoding it whole was about
-        twice as slow. The failure offset is the one decoding the chunk whole gives:
-        ``UnicodeDecodeError.start`` counts from the bytes the decoder still
-        held (an unfinished sequence) before the call, so that is added back as it was.
+        twice as slow. ``UnicodeDecodeError.start`` counts from the bytes the decoder held
+        before the call (an unfinished sequence), so those are taken off.
         """
         decode = self._utf8.decode
-        held = len(self._utf8.getstate()[0])  # bytes held before the chunk
         for at in range(0, len(view), _PIECE):
-            before = len(self._utf8.getstate()[0]) if at else held
+            before = len(self._utf8.getstate()[0])  # bytes held before this piece
             try:
                 decode(view[at : at + _PIECE])
             except UnicodeDecodeError as exc:
-                # Whole-chunk decoding reports exc.start from (held + chunk); here it is
-                # from (bytes held before this piece + piece).
-                return held + at - before + exc.start
+                return at - before + exc.start
         return None
 
     def _encoding_problem(self, data: bytes, cut: int, message: str) -> EncodingError:
-        line = self._lines + data.count(b"\n", 0, cut) + 1
+        """The problem at ``data[cut]``; a negative ``cut`` is in the unfinished sequence
+        the chunk before ended with, which holds no line feed: the line is the chunk's
+        first."""
+        line = self._lines + data.count(b"\n", 0, max(cut, 0)) + 1
         return EncodingError(message, self.size - len(data) + cut, line)
 
     def drain(self) -> None:
