@@ -155,6 +155,28 @@ def test_given_any_text_when_formula_values_are_counted_then_the_counts_agree(te
     assert native.newline_count(data) == _scan.newline_count_python(data) == data.count(b"\n")
 
 
+# Byte sequences around every rule of UTF-8: each length, its first byte's edges (overlong
+# forms, surrogates, past U+10FFFF), stray and missing continuation bytes.
+_UTF8_PARTS = [
+    b"a", b"\n", b"\x7f", b"\xc2\x80", b"\xdf\xbf", b"\xe0\xa0\x80", b"\xed\x9f\xbf",
+    b"\xee\x80\x80", b"\xf0\x90\x80\x80", b"\xf4\x8f\xbf\xbf", b"\x80", b"\xbf", b"\xc0",
+    b"\xc1\xbf", b"\xc2", b"\xe0\x9f\xbf", b"\xed\xa0\x80", b"\xe1\x80", b"\xf0\x8f\xbf\xbf",
+    b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\xf1\x80\x80", b"12345678",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_UTF8_PARTS), max_size=30) | st.binary(max_size=40).map(lambda b: [b])
+)
+@example([b"abcdefg", b"\xc3\xa9", b"abcdefgh", b"\xe2\x82"])
+def test_given_any_bytes_when_their_utf8_prefix_is_measured_then_both_definitions_agree(
+    parts: list[bytes],
+) -> None:
+    data = b"".join(parts)
+    assert native.utf8_prefix(data) == _scan.utf8_prefix_python(data)
+
+
 def _corpus_texts() -> list[tuple[str, bytes]]:
     texts = [(p.name, p.read_bytes()) for p in sorted(corpus("JSONTestSuite").glob("*.json"))]
     for line in (corpus("naughty-strings") / "blns.txt").read_text(encoding="utf-8").splitlines():
@@ -170,6 +192,7 @@ def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> N
         # passes: records msgspec has decoded).
         assert native.formula_count(text) == _scan.formula_count_python(text), name
         assert native.newline_count(text) == text.count(b"\n"), name
+        assert native.utf8_prefix(text) == _scan.utf8_prefix_python(text), name
         try:
             read = _pairs_read(text)
         except (ValueError, RecursionError):
@@ -185,6 +208,9 @@ def test_given_a_memoryview_when_counted_then_it_counts_the_viewed_bytes() -> No
     assert native.key_count(view) == 2
     assert native.formula_count(view) == 1
     assert native.newline_count(memoryview(b"\n\nx\n")[1:3]) == 1
+    # A sequence cut off by the view's end, whatever bytes follow it outside the view.
+    assert native.utf8_prefix(memoryview(b"ab\xe2\x82\xac")[:4]) == 2
+    assert native.utf8_prefix(memoryview(b"ab\xc3\xa9")[:3]) == 2
 
 
 def test_given_a_str_when_counted_then_a_type_error_says_bytes_are_wanted() -> None:
@@ -196,6 +222,7 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.NATIVE
     assert _scan.key_count is native.key_count
     assert _scan.formula_count is native.formula_count
+    assert _scan.utf8_prefix is native.utf8_prefix
 
 
 def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
@@ -251,6 +278,7 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(schemas, "NATIVE", False)
     monkeypatch.setattr(_collect, "formula_count", _scan.formula_count_python)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
+    monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)
     without = _summaries(paths)
     # Then every summary is the same, errors and counts included

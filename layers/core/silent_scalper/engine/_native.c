@@ -239,6 +239,60 @@ static Py_ssize_t count_newlines(const unsigned char *s, Py_ssize_t n) {
 
 
 /*
+ * The length of the longest prefix of `s` made of complete, valid UTF-8 sequences (the
+ * Unicode standard's well-formed byte sequences, table 3-7): where Python's strict UTF-8
+ * decoder reports its first error (UnicodeDecodeError.start), or n if it reports none.
+ * An error is always at the first byte of the sequence that fails, whether the sequence
+ * is ill-formed or cut off by the end. ASCII is skipped eight bytes at a time.
+ */
+static Py_ssize_t utf8_valid_prefix(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        uint64_t word;
+        while (i + 8 <= n) {
+            memcpy(&word, s + i, 8);
+            if (word & UINT64_C(0x8080808080808080)) {
+                break;
+            }
+            i += 8;
+        }
+        if (i >= n) {
+            break;
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        Py_ssize_t more;                    /* continuation bytes after the lead byte */
+        unsigned char low = 0x80, high = 0xBF; /* the range of the first of them */
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            low = c == 0xE0 ? 0xA0 : 0x80;  /* no overlong forms */
+            high = c == 0xED ? 0x9F : 0xBF; /* no surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            low = c == 0xF0 ? 0x90 : 0x80;
+            high = c == 0xF4 ? 0x8F : 0xBF; /* nothing past U+10FFFF */
+        } else {
+            return i; /* a continuation byte, or a byte no sequence starts with */
+        }
+        if (i + more >= n || s[i + 1] < low || s[i + 1] > high) {
+            return i;
+        }
+        for (Py_ssize_t k = 2; k <= more; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) {
+                return i;
+            }
+        }
+        i += more + 1;
+    }
+    return n;
+}
+
+/*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
  * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
  * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
@@ -508,6 +562,11 @@ static PyObject *formula_count(PyObject *self, PyObject *arg) {
     return count_with(arg, count_formulas);
 }
 
+static PyObject *utf8_prefix(PyObject *self, PyObject *arg) {
+    (void)self;
+    return count_with(arg, utf8_valid_prefix);
+}
+
 static PyMethodDef methods[] = {
     {"key_count", key_count, METH_O,
      "key_count(text, /)\n--\n\nString tokens of JSON text followed by a colon."},
@@ -520,6 +579,8 @@ static PyMethodDef methods[] = {
      "newline_count(text, /)\n--\n\nb\"\\n\" in the text (what bytes.count(b\"\\n\") returns)."},
     {"formula_count", formula_count, METH_O,
      "formula_count(text, /)\n--\n\nString values starting like a spreadsheet formula."},
+    {"utf8_prefix", utf8_prefix, METH_O,
+     "utf8_prefix(data, /)\n--\n\nBytes of complete, valid UTF-8 the data starts with."},
     {"split_csv", split_csv, METH_VARARGS,
      "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
      "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "

@@ -1,10 +1,11 @@
-"""Counts over the text of every chunk and batch: its line feeds, and for JSON its keys
-and its formula-like string values. Each has one definition, in Python here; the compiled
-module ``_native`` (``_native.c``) computes the same numbers in one C pass each and is
-used when it is there. The tests hold the two to equal answers on every corpus and on
-generated text, so the module is never a second definition of any count. The module
-also checks directly what the key count proves (no object repeats a key), saying when
-the text's bytes cannot tell; the tests hold that to what a JSON parser reads.
+"""Counts over the text of every chunk and batch: its line feeds, how much of it is
+complete UTF-8, and for JSON its keys and its formula-like string values. Each has one
+definition, in Python here; the compiled module ``_native`` (``_native.c``) computes the
+same numbers in one C pass each and is used when it is there. The tests hold the two to
+equal answers on every corpus and on generated text, so the module is never a second
+definition of any count. The module also checks directly what the key count proves (no
+object repeats a key), saying when the text's bytes cannot tell; the tests hold that to
+what a JSON parser reads.
 
 The module is built by the project's install (``setup.py``; a C compiler, optional) and,
 for Lambda, cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without
@@ -26,6 +27,8 @@ __all__ = [
     "newline_count_python",
     "repeats_key",
     "repeats_key_python",
+    "utf8_prefix",
+    "utf8_prefix_python",
 ]
 
 # Every string token of JSON text, with the colon that makes it a key (b"" if none).
@@ -57,6 +60,17 @@ def newline_count_python(text: Text) -> int:
     return bytes(text).count(b"\n")
 
 
+def utf8_prefix_python(text: Text) -> int:
+    """Bytes of complete, valid UTF-8 that ``text`` starts with: where Python's strict
+    decoder reports its first error (a sequence ill-formed or cut off by the end), or
+    the whole length."""
+    try:
+        bytes(text).decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return len(text)
+
+
 def repeats_key_python(text: Text) -> int:
     """-1, "cannot tell": the Python path has no direct repeated-key check; the key count
     decides (the compiled check answers 0 or 1 for most text)."""
@@ -70,10 +84,11 @@ try:
         line_repeats_key,
         newline_count,
         repeats_key,
+        utf8_prefix,
     )
 except ImportError:  # not built (no C compiler at install): the same counts in Python
     key_count, formula_count = key_count_python, formula_count_python
-    newline_count = newline_count_python
+    newline_count, utf8_prefix = newline_count_python, utf8_prefix_python
     repeats_key = line_repeats_key = repeats_key_python
 
 #: Whether the compiled module counts (its exact key count is then cheaper than the

@@ -6,7 +6,7 @@ import codecs
 import hashlib
 from typing import BinaryIO
 
-from silent_scalper.engine._scan import newline_count
+from silent_scalper.engine._scan import newline_count, utf8_prefix
 
 #: Read size: large enough that per-chunk work is amortised, small enough to bound memory.
 CHUNK = 1 << 20
@@ -96,8 +96,14 @@ class Source:
                 return None
         else:
             end = len(data) if nul < 0 else nul
-            cut = self._decode_pieces(memoryview(data)[:end])
+            view = memoryview(data)[:end]
+            # Complete sequences need no decoder: it only runs from where they end (at
+            # the chunk's end, or a first error it words and locates), holding no bytes
+            # there, as when it decodes them all.
+            skip = 0 if held else utf8_prefix(view)
+            cut = None if skip == end else self._decode_pieces(view[skip:])
             if cut is not None:
+                cut += skip
                 # A sequence the last chunk began (cut < 0) is bad from its first byte.
                 byte = data[cut] if cut >= 0 else held[cut]
                 return max(cut, 0), self._encoding_problem(
