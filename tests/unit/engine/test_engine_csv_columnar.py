@@ -1,5 +1,5 @@
 """The columnar CSV path (blocks split in C or read by pyarrow, checked with Arrow
-kernels) and the row path (csv module) give the same summary.
+kernels and compiled cell grammars) and the row path (csv module) give the same summary.
 
 Files here are a few MiB, so they span several of the columnar path's blocks, and each
 carries one thing the columnar path must hand to the row path (from that block on) or
@@ -7,8 +7,8 @@ check exactly: a quote closed in mid-cell, a blank line, a row of the wrong widt
 CR line ends, a cell over the csv module's field limit, an encoding error, rows the
 column checks refuse next to duplicates. The row path is what the engine did before the
 columnar path existed; the summaries (verdict, counts, every located error, first and
-last times, formula cells, sha256) must be equal, and equal again with every block
-read by pyarrow's parser instead of the compiled split.
+last times, formula cells, sha256) must be equal, and equal again without the compiled
+module (every block read by pyarrow's parser, every cell matched by RE2).
 """
 
 from __future__ import annotations
@@ -54,11 +54,12 @@ def _file(
 
 def _both(validate: Validate, data: str | bytes, **kw: Any) -> tuple[Any, Any]:
     """The summaries of the columnar path and of the row path. The columnar path's
-    summary is also the same whether blocks are split by the compiled module or all
-    read by pyarrow's parser (asserted here, so that every test holds all three)."""
+    summary is also the same without the compiled module, blocks then read by pyarrow's
+    parser and cells matched by RE2 (asserted here, so that every test holds all three)."""
     columnar = validate(data, "jobs.csv", max_errors=1000, **kw).to_dict()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_csv_columnar, "_split_csv", None)
+        for compiled in ("_split_csv", "_match_format", "_match_class"):
+            mp.setattr(_csv_columnar, compiled, None)
         assert validate(data, "jobs.csv", max_errors=1000, **kw).to_dict() == columnar
         mp.setattr(_csv, "_columnar", lambda head, body, col: None)
         rows = validate(data, "jobs.csv", max_errors=1000, **kw).to_dict()

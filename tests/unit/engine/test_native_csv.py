@@ -1,5 +1,6 @@
 """The compiled CSV split (``_native.split_csv``) reads a block as pyarrow's parser and the
-csv module read it, or declines it, and the engine's summaries are the same either way.
+csv module read it, or declines it; the compiled cell grammars accept the cells RE2 matches
+with the patterns they stand for; the engine's summaries are the same with them or without.
 
 The split only takes blocks in one plain form (rows ending in LF or CRLF, no blank line,
 the header's width, quotes only around whole fields, no CR in a field); every other
@@ -208,7 +209,8 @@ def test_given_no_module_then_pyarrow_reads_every_block_and_the_summary_is_the_s
         read.append(len(block))
         return arrow_read(self, block, lfs)
 
-    monkeypatch.setattr(_csv_columnar, "_split_csv", None)
+    for compiled in ("_split_csv", "_match_format", "_match_class"):
+        monkeypatch.setattr(_csv_columnar, compiled, None)
     monkeypatch.setattr(_csv_columnar.ColumnarCsv, "_read_arrow", counted)
     without = validate(data, "jobs.csv", max_errors=1000).to_dict()
     # Then pyarrow's parser read every block, and the summary is the same
@@ -216,3 +218,128 @@ def test_given_no_module_then_pyarrow_reads_every_block_and_the_summary_is_the_s
     assert sum(read) == len(data) - len("job_id,submitted_at,customer_id,status,notes\n")
     assert without == with_module
     assert with_module["invalid_records"] == len([n for n in range(40_000) if n % 97 == 5])
+
+
+# -- the cell grammars ---------------------------------------------------------------------
+_YEARS = ["0000", "0004", "0096", "0100", "0400", "1900", "2000", "2024", "2100", "9999", "20x6"]
+_ZONES = ["Z", "z", "+00:00", "-23:59", "+24:00", "+05:60", "", "+0500", " Z", "Z\n", "+1:00"]
+_date_times = st.builds(
+    "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
+    st.sampled_from(_YEARS),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(["T", "t", " ", "TT"]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["", ".", ".5", ".123456789", ".x"]),
+    st.sampled_from(_ZONES),
+)
+_ATOM = "aZ9!#$%&'*+/=?^_`{|}~-"
+_emails = st.builds(
+    "{}{}{}".format,
+    st.lists(st.text(alphabet=_ATOM + 'é"(', max_size=4), min_size=1, max_size=3).map(".".join),
+    st.sampled_from(["@", "", "@@", " @"]),
+    st.lists(
+        st.text(alphabet="ab9-", max_size=5) | st.just("a" * 63) | st.just("b" * 64),
+        min_size=1,
+        max_size=3,
+    ).map(".".join),
+)
+_numbers = st.builds(
+    "{}{}{}{}".format,
+    st.sampled_from(["", "-", "+", "--"]),
+    st.text(alphabet="0123456789", max_size=20),
+    st.sampled_from(["", ".", "e5", ".", "\n"]),
+    st.text(alphabet="0123456789", max_size=18),
+)
+
+
+def _regex_says(cells: list[str], pattern: str) -> list[bool]:
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    return pc.match_substring_regex(pa.array(cells, pa.string()), pattern).to_pylist()
+
+
+def _grammar_says(cells: list[str], pattern: str) -> list[bool]:
+    """What the compiled grammar says, over a chunked and sliced column of ``cells``."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    half = len(cells) // 2
+    column = pa.chunked_array(
+        [pa.array(["x", *cells[:half]], pa.string()).slice(1), pa.array(cells[half:], pa.string())],
+        pa.string(),
+    )
+    calls: list[str] = []
+
+    def no_regex(col: Any, pattern: str) -> Any:
+        calls.append(pattern)
+        return pc.match_substring_regex(col, pattern)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pc, "match_substring_regex", no_regex)
+        said = _csv_columnar._matching(column, pattern, pa, pc).to_pylist()
+    assert not calls, "the regex kernel ran where the compiled grammar should have"
+    return said
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_date_times, min_size=1, max_size=20),
+    st.lists(_emails, min_size=1, max_size=20),
+    st.lists(_numbers, min_size=1, max_size=20),
+)
+@example(
+    [
+        "2024-02-29T23:59:60.5+23:59",
+        "2100-02-29T00:00:00Z",
+        "2000-02-29T00:00:00Z",
+        "0000-02-29T00:00:00Z",
+        "0400-02-29T00:00:00Z",
+    ],
+    ["a.b@c.d", ".a@c.d", "a..b@c.d", "a@c", "a@-c.d", "a@c-.d", f"a@{'c' * 63}.d"],
+    [
+        *["0", "-0", "01", "1.", ".5", "1234567890123456", "12345678901234567"],
+        *["-1.0000000000000000", "1.12345678901234567", "123456789012345678"],
+        "1234567890123456789",
+    ],
+)
+def test_given_cells_when_a_compiled_grammar_matches_them_then_it_says_what_re2_says(
+    date_times: list[str], emails: list[str], numbers: list[str]
+) -> None:
+    for cells, pattern in [
+        (date_times, _csv_columnar._DATE_TIME),
+        (emails, _csv_columnar._EMAIL),
+        (numbers, _csv_columnar._SHORT_NUMBER),
+        (numbers, _csv_columnar._INT64),
+    ]:
+        assert _grammar_says(cells, pattern) == _regex_says(cells, pattern), pattern
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^[A-Z]{3}$", "^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$", "^[a-c_-]+$", "^[0-9]*$"]
+)
+def test_given_naughty_strings_then_every_compiled_grammar_says_what_re2_says(pattern: str) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    text = (corpus("naughty-strings") / "blns.txt").read_text(encoding="utf-8")
+    cells = [line for line in text.splitlines() if not line.startswith("#")]
+    cells += ["", "ABC", "ABCD", "AB", "abc", "A-1", "x" * 64, "x" * 65, "ab\n", "AB\u00c9"]
+    for grammar in _csv_columnar._GRAMMARS:
+        assert _grammar_says(cells, grammar) == _regex_says(cells, grammar), grammar
+    shape = _csv_columnar._class_shape(pattern)
+    assert shape is not None
+    check = _csv_columnar._class_check(shape, pattern, pa, pc)
+    column = pa.chunked_array([pa.array(cells[:50]), pa.array(cells[50:]).slice(1)])
+    assert check(column).to_pylist() == pc.match_substring_regex(column, pattern).to_pylist()
+
+
+def test_given_buffers_that_do_not_fit_then_the_grammar_refuses_them() -> None:
+    offsets = (0).to_bytes(4, "little") + (9).to_bytes(4, "little")
+    with pytest.raises(ValueError, match="do not fit"):
+        native.match_format(offsets, b"short", 0, 1, 0)
+    with pytest.raises(ValueError, match="do not fit"):
+        native.match_format(offsets, b"123456789", 0, 2, 0)
+    with pytest.raises(ValueError, match="grammar"):
+        native.match_format(offsets, b"123456789", 0, 1, 9)
+    assert native.match_format(offsets, b"123456789", 0, 1, 3) == b"\x01"

@@ -78,6 +78,8 @@ _EMAIL = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+$"
 #: A cell a spreadsheet reads as a formula, and the signed numbers that are not counted.
 _FORMULA_START = r"^[=+\-@]"
 _SIGNED_NUMBER = r"^[-+][0-9.]+(?:[eE][-+]?[0-9]+)?$"
+#: The patterns the compiled module matches without a regex (its grammar numbers).
+_GRAMMARS = {_DATE_TIME: 0, _EMAIL: 1, _SHORT_NUMBER: 2, _INT64: 3}
 #: Pattern syntax that means the same to RE2 as to Python's re (a pattern with anything
 #: else, such as \w, \s, \b or a look-around, keeps the schema on the row path).
 _RE2_SAFE = re.compile(r"(?:[^\\(]|\\[-.^$*+?()\[\]{}|/\\d]|\((?!\?)|\(\?:)*\Z", re.DOTALL)
@@ -95,12 +97,17 @@ type _Parsed = tuple[list[Any], int, int, Any]
 type _Split = tuple[int, list[tuple[bytes, bytes]], int, bytes | None]
 
 _split_csv: Callable[[bytes, int, int], _Split | None] | None
+#: The compiled cell grammars (``_native.match_format`` and ``match_class``): the cells of
+#: a string array's buffers they accept, as an Arrow bitmap.
+_match_format: Callable[[Any, Any, int, int, int], bytes] | None
+_match_class: Callable[[Any, Any, int, int, bytes, bytes, int, int], bytes] | None
 try:
     from silent_scalper.engine import _native
-except ImportError:  # not built: every block goes to pyarrow's parser
-    _split_csv = None
+except ImportError:  # not built: pyarrow's parser and RE2 for every block
+    _split_csv = _match_format = _match_class = None
 else:
-    _split_csv = _native.split_csv
+    _split_csv, _match_format = _native.split_csv, _native.match_format
+    _match_class = _native.match_class
 
 
 def available() -> bool:
@@ -231,14 +238,14 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
         if fmt == "date-time":
             conds.append(
                 lambda col: pc.and_(
-                    pc.match_substring_regex(col, _DATE_TIME),
+                    _matching(col, _DATE_TIME, pa, pc),
                     pc.invert(pc.starts_with(col, "0000")),
                 )
             )
         elif fmt == "email":
             conds.append(
                 lambda col: pc.and_(
-                    pc.match_substring_regex(col, _EMAIL),
+                    _matching(col, _EMAIL, pa, pc),
                     pc.and_(
                         pc.less_equal(pc.binary_length(col), 254),
                         pc.less_equal(pc.find_substring(col, "@"), 64),
@@ -356,20 +363,29 @@ def _class_shape(pattern: str) -> ClassShape | None:
 def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
     """A column check for a :class:`ClassShape` pattern without a regex per cell.
 
-    When every cell's length is within the pattern's, every byte of the column's text
-    is in the class and every first character in the first class, every cell matches:
-    two kernels and a ``bytes.translate`` over the column's text. Otherwise the column
-    takes the regex kernel, which says which cells do not.
+    With the compiled module, one pass over the column's cells (``match_class``).
+    Without it: when every cell's length is within the pattern's, every byte of the
+    column's text is in the class and every first character in the first class, every
+    cell matches: two kernels and a ``bytes.translate`` over the column's text.
+    Otherwise the column takes the regex kernel, which says which cells do not.
     """
+    rest = _table(shape.rest)
+    first = rest if shape.first is None else _table(shape.first)
+    longest = -1 if shape.longest is None else shape.longest
 
     def check(col: Any) -> Mask:
+        if _match_class is not None:
+            match, low, high = _match_class, shape.shortest, longest
+            mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, first, rest, low, high))
+            if mask is not None:
+                return mask
         sizes = pc.binary_length(col)
         span = pc.min_max(sizes)
-        shortest, longest = span["min"].as_py(), span["max"].as_py()
+        shortest, longest_seen = span["min"].as_py(), span["max"].as_py()
         if (
             shortest is not None
             and shortest >= shape.shortest
-            and (shape.longest is None or longest <= shape.longest)
+            and (shape.longest is None or longest_seen <= shape.longest)
             and _only(col, shape.rest, pa)
             and (shape.first is None or _only(pc.utf8_slice_codeunits(col, 0, 1), shape.first, pa))
         ):
@@ -377,6 +393,47 @@ def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
         return pc.match_substring_regex(col, pattern)
 
     return check
+
+
+def _table(chars: bytes) -> bytes:
+    """A class as 256 bytes, 1 where a byte is in it."""
+    table = bytearray(256)
+    for c in chars:
+        table[c] = 1
+    return bytes(table)
+
+
+def _matching(col: Any, pattern: str, pa: Any, pc: Any) -> Mask:
+    """The cells RE2 matches with ``pattern``: by the compiled grammar when the pattern
+    is one of ``_GRAMMARS`` and the module is built, else by the regex kernel."""
+    kind = _GRAMMARS.get(pattern)
+    if kind is not None and _match_format is not None:
+        match = _match_format
+        mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, kind))
+        if mask is not None:
+            return mask
+    return pc.match_substring_regex(col, pattern)
+
+
+def _bitmaps(col: Any, pa: Any, match: Callable[[Any, Any, int, int], bytes]) -> Mask | None:
+    """``match`` over each chunk's buffers, as a Boolean array chunked as the column is;
+    None for a column with nulls or of another type (the regex kernel then decides)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    masks = []
+    for chunk in chunks:
+        if chunk.null_count or chunk.type != pa.string():
+            return None
+        _, offsets, data = chunk.buffers()
+        if offsets is None:
+            if len(chunk):
+                return None
+            bits = b""
+        else:
+            bits = match(offsets, b"" if data is None else data, chunk.offset, len(chunk))
+        masks.append(pa.Array.from_buffers(pa.bool_(), len(chunk), [None, pa.py_buffer(bits)]))
+    if isinstance(col, pa.ChunkedArray):
+        return pa.chunked_array(masks, pa.bool_())
+    return masks[0]
 
 
 def _only(col: Any, allowed: bytes, pa: Any) -> bool:
@@ -449,7 +506,7 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
             pc.invert(pc.and_(pc.starts_with(col, "0"), pc.greater(size, 1))),
         )
     else:
-        ok = pc.match_substring_regex(col, _INT64)
+        ok = _matching(col, _INT64, pa, pc)
     if not limits:
         return ok
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
@@ -464,7 +521,7 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
     Rounding to a double is monotone, so ``float(x) > float(b)`` implies ``x > b``; a
     value equal to a bound as a float (or written longer) is left to the exact check.
     """
-    ok = pc.match_substring_regex(col, _SHORT_NUMBER)
+    ok = _matching(col, _SHORT_NUMBER, pa, pc)
     if not limits:
         return ok
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.float64())

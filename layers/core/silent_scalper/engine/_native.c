@@ -293,6 +293,256 @@ static Py_ssize_t utf8_valid_prefix(const unsigned char *s, Py_ssize_t n) {
 }
 
 /*
+ * Cell grammars of the CSV column checks, one cell at a time: each accepts exactly the
+ * cells RE2 (Arrow's match_substring_regex) matches with the pattern named beside it in
+ * _csv_columnar.py, which stays their definition (the tests compare the two on generated
+ * and corpus cells; `$` is the end of the cell, as RE2 reads it).
+ */
+static inline int two_digits(const unsigned char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+static int digits_at(const unsigned char *s, const char *shape) {
+    /* s matches shape, where 'd' is any ASCII digit and any other character itself */
+    for (; *shape; s++, shape++) {
+        if (*shape == 'd' ? !is_digit(*s) : *s != (unsigned char)*shape) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* _DATE_TIME: RFC 3339 date-time, the day checked against its month and year. */
+static int date_time_cell(const unsigned char *s, Py_ssize_t n) {
+    if (n < 20 || !digits_at(s, "dddd-dd-dd") || (s[10] != 'T' && s[10] != 't') ||
+        !digits_at(s + 11, "dd:dd:dd")) {
+        return 0;
+    }
+    int century = two_digits(s), year = two_digits(s + 2), month = two_digits(s + 5);
+    int day = two_digits(s + 8);
+    /* The pattern's leap years: the year's last two digits a multiple of 4 other than 00,
+     * or 00 after a non-zero multiple of 4 (so 0000 is none). */
+    int leap = year ? year % 4 == 0 : century % 4 == 0 && century != 0;
+    static const int days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > days[month] + (month == 2 && leap)) {
+        return 0;
+    }
+    if (two_digits(s + 11) > 23 || two_digits(s + 14) > 59 || two_digits(s + 17) > 60) {
+        return 0;
+    }
+    Py_ssize_t i = 19;
+    if (s[i] == '.') {
+        Py_ssize_t j = i + 1;
+        while (j < n && is_digit(s[j])) {
+            j++;
+        }
+        if (j == i + 1) {
+            return 0;
+        }
+        i = j;
+    }
+    if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+        return i + 1 == n;
+    }
+    return n - i == 6 && (s[i] == '+' || s[i] == '-') && digits_at(s + i + 1, "dd:dd") &&
+           two_digits(s + i + 1) <= 23 && two_digits(s + i + 4) <= 59;
+}
+
+static const unsigned char ALNUM[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+/* _ATEXT: ALNUM and the specials of an e-mail address's dot-atom. */
+static int atext(unsigned char c) { return ALNUM[c] || (c && strchr("!#$%&'*+/=?^_`{|}~-", c)); }
+
+/* _EMAIL: a dot-atom local part, then two or more host-name labels. */
+static int email_cell(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t start = i;
+        while (i < n && atext(s[i])) {
+            i++;
+        }
+        if (i == start) {
+            return 0;
+        }
+        if (i < n && s[i] == '.') {
+            i++;
+            continue;
+        }
+        break;
+    }
+    if (i >= n || s[i] != '@') {
+        return 0;
+    }
+    int labels = 0;
+    for (i++;; i++) {
+        Py_ssize_t start = i;
+        while (i < n && (ALNUM[s[i]] || s[i] == '-')) {
+            i++;
+        }
+        if (i == start || i - start > 63 || !ALNUM[s[start]] || !ALNUM[s[i - 1]]) {
+            return 0;
+        }
+        labels++;
+        if (i >= n || s[i] != '.') {
+            break;
+        }
+    }
+    return i == n && labels >= 2;
+}
+
+/* -?(?:0|[1-9][0-9]{0,most-1}), then for a number (?:\.[0-9]{1,fraction})?, to the end. */
+static int decimal_cell(const unsigned char *s, Py_ssize_t n, Py_ssize_t most,
+                        Py_ssize_t fraction) {
+    Py_ssize_t i = n > 0 && s[0] == '-';
+    if (i >= n || !is_digit(s[i])) {
+        return 0;
+    }
+    if (s[i] == '0') {
+        i++;
+    } else {
+        Py_ssize_t start = i;
+        while (i < n && is_digit(s[i]) && i - start < most) {
+            i++;
+        }
+    }
+    if (fraction && i < n && s[i] == '.') {
+        Py_ssize_t start = ++i;
+        while (i < n && is_digit(s[i]) && i - start < fraction) {
+            i++;
+        }
+        if (i == start) {
+            return 0;
+        }
+    }
+    return i == n;
+}
+
+enum { DATE_TIME, EMAIL, SHORT_NUMBER, INT64 };
+
+static int format_cell(int kind, const unsigned char *s, Py_ssize_t n) {
+    switch (kind) {
+    case DATE_TIME:
+        return date_time_cell(s, n);
+    case EMAIL:
+        return email_cell(s, n);
+    case SHORT_NUMBER:
+        return decimal_cell(s, n, 16, 16); /* _SHORT_NUMBER */
+    default:
+        return decimal_cell(s, n, 18, 0); /* _INT64 */
+    }
+}
+
+/* ^[first][rest]{shortest-1,longest-1}$ (tables of allowed bytes; first = rest when the
+ * pattern names no first class), as _csv_columnar.ClassShape reads a pattern. */
+typedef struct {
+    const unsigned char *first, *rest;
+    Py_ssize_t shortest, longest; /* longest < 0: no limit */
+} class_shape;
+
+static int class_cell(const class_shape *c, const unsigned char *s, Py_ssize_t n) {
+    if (n < c->shortest || (c->longest >= 0 && n > c->longest)) {
+        return 0;
+    }
+    if (n && !c->first[s[0]]) {
+        return 0;
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (!c->rest[s[i]]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The cells of an Arrow string array (its int32 offsets and data buffers, from cell
+ * `start`, `count` cells) that a grammar accepts, as an Arrow bitmap (bit i of byte i/8,
+ * least significant first). NULL with ValueError when the buffers are too short.
+ */
+static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
+                             Py_ssize_t count, int kind, const class_shape *shape) {
+    const int32_t *at = (const int32_t *)offsets->buf;
+    if (start < 0 || count < 0 ||
+        (start + count + 1) * (Py_ssize_t)sizeof(int32_t) > offsets->len ||
+        (count && (at[start] < 0 || at[start + count] > data->len))) {
+        PyErr_SetString(PyExc_ValueError, "the offsets do not fit the buffers");
+        return NULL;
+    }
+    for (Py_ssize_t r = start; r < start + count; r++) {
+        if (at[r + 1] < at[r]) {
+            PyErr_SetString(PyExc_ValueError, "the offsets are not in order");
+            return NULL;
+        }
+    }
+    PyObject *bits = PyBytes_FromStringAndSize(NULL, (count + 7) / 8);
+    if (bits == NULL) {
+        return NULL;
+    }
+    unsigned char *out = (unsigned char *)PyBytes_AsString(bits);
+    memset(out, 0, (size_t)((count + 7) / 8));
+    const unsigned char *text = (const unsigned char *)data->buf;
+    for (Py_ssize_t r = 0; r < count; r++) {
+        const unsigned char *cell = text + at[start + r];
+        Py_ssize_t len = at[start + r + 1] - at[start + r];
+        if (shape ? class_cell(shape, cell, len) : format_cell(kind, cell, len)) {
+            out[r >> 3] |= (unsigned char)(1u << (r & 7));
+        }
+    }
+    return bits;
+}
+
+static PyObject *match_format(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data;
+    Py_ssize_t start, count;
+    int kind;
+    if (!PyArg_ParseTuple(args, "y*y*nni:match_format", &offsets, &data, &start, &count,
+                          &kind)) {
+        return NULL;
+    }
+    PyObject *bits = NULL;
+    if (kind < DATE_TIME || kind > INT64) {
+        PyErr_SetString(PyExc_ValueError, "no such cell grammar");
+    } else {
+        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL);
+    }
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return bits;
+}
+
+static PyObject *match_class(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data, first, rest;
+    class_shape shape;
+    Py_ssize_t start, count;
+    if (!PyArg_ParseTuple(args, "y*y*nny*y*nn:match_class", &offsets, &data, &start, &count,
+                          &first, &rest, &shape.shortest, &shape.longest)) {
+        return NULL;
+    }
+    PyObject *bits = NULL;
+    if (first.len != 256 || rest.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "a class is a table of 256 bytes");
+    } else {
+        shape.first = (const unsigned char *)first.buf;
+        shape.rest = (const unsigned char *)rest.buf;
+        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape);
+    }
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&rest);
+    return bits;
+}
+
+/*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
  * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
  * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
@@ -581,6 +831,13 @@ static PyMethodDef methods[] = {
      "formula_count(text, /)\n--\n\nString values starting like a spreadsheet formula."},
     {"utf8_prefix", utf8_prefix, METH_O,
      "utf8_prefix(data, /)\n--\n\nBytes of complete, valid UTF-8 the data starts with."},
+    {"match_format", match_format, METH_VARARGS,
+     "match_format(offsets, data, start, count, kind, /)\n--\n\nThe cells of an Arrow "
+     "string array a cell grammar accepts (0 date-time, 1 e-mail, 2 short number, 3 int64), "
+     "as an Arrow bitmap."},
+    {"match_class", match_class, METH_VARARGS,
+     "match_class(offsets, data, start, count, first, rest, shortest, longest, /)\n--\n\n"
+     "The cells of an Arrow string array made of plain character classes, as an Arrow bitmap."},
     {"split_csv", split_csv, METH_VARARGS,
      "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
      "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "

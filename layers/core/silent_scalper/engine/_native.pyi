@@ -1,4 +1,7 @@
-"""The compiled twin of ``_scan``'s counts, and the CSV split (``_native.c``)."""
+"""The compiled twin of ``_scan``'s counts, and the CSV split and cell grammars
+(``_native.c``)."""
+
+from collections.abc import Buffer
 
 def key_count(text: bytes | bytearray | memoryview, /) -> int: ...
 def formula_count(text: bytes | bytearray | memoryview, /) -> int: ...
@@ -9,3 +12,15 @@ def utf8_prefix(data: bytes | bytearray | memoryview, /) -> int: ...
 def split_csv(
     block: bytes, width: int, field_limit: int, /
 ) -> tuple[int, list[tuple[bytes, bytes]], int, bytes | None] | None: ...
+def match_format(offsets: Buffer, data: Buffer, start: int, count: int, kind: int, /) -> bytes: ...
+def match_class(
+    offsets: Buffer,
+    data: Buffer,
+    start: int,
+    count: int,
+    first: bytes,
+    rest: bytes,
+    shortest: int,
+    longest: int,
+    /,
+) -> bytes: ...
