@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from engine_support import Validate
-from silent_scalper.engine import _csv, _csv_columnar
+from silent_scalper.engine import _csv, _csv_columnar, _scan
 from silent_scalper.engine.schemas import CompiledSchema, compile_schema
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes"
@@ -60,6 +60,8 @@ def _both(validate: Validate, data: str | bytes, **kw: Any) -> tuple[Any, Any]:
     with pytest.MonkeyPatch.context() as mp:
         for compiled in ("_split_csv", "_match_format", "_match_class"):
             mp.setattr(_csv_columnar, compiled, None)
+        mp.setattr(_csv_columnar, "quote_count", _scan.quote_count_python)
+        mp.setattr(_csv_columnar, "newline_count", _scan.newline_count_python)
         assert validate(data, "jobs.csv", max_errors=1000, **kw).to_dict() == columnar
         mp.setattr(_csv, "_columnar", lambda head, body, col: None)
         rows = validate(data, "jobs.csv", max_errors=1000, **kw).to_dict()

@@ -153,6 +153,7 @@ def test_given_any_text_when_formula_values_are_counted_then_the_counts_agree(te
     data = text.encode()
     assert native.formula_count(data) == _scan.formula_count_python(data)
     assert native.newline_count(data) == _scan.newline_count_python(data) == data.count(b"\n")
+    assert native.quote_count(data) == _scan.quote_count_python(data) == data.count(b'"')
 
 
 # Byte sequences around every rule of UTF-8: each length, its first byte's edges (overlong
@@ -193,6 +194,7 @@ def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> N
         assert native.formula_count(text) == _scan.formula_count_python(text), name
         assert native.newline_count(text) == text.count(b"\n"), name
         assert native.utf8_prefix(text) == _scan.utf8_prefix_python(text), name
+        assert native.quote_count(text) == _scan.quote_count_python(text), name
         try:
             read = _pairs_read(text)
         except (ValueError, RecursionError):
@@ -211,6 +213,7 @@ def test_given_a_memoryview_when_counted_then_it_counts_the_viewed_bytes() -> No
     # A sequence cut off by the view's end, whatever bytes follow it outside the view.
     assert native.utf8_prefix(memoryview(b"ab\xe2\x82\xac")[:4]) == 2
     assert native.utf8_prefix(memoryview(b"ab\xc3\xa9")[:3]) == 2
+    assert native.quote_count(memoryview(b'"a""b"')[1:4]) == 2
 
 
 def test_given_a_str_when_counted_then_a_type_error_says_bytes_are_wanted() -> None:

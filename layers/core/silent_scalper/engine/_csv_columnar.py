@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from silent_scalper.engine._collect import Collector, consecutive
+from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
 from silent_scalper.engine._struct import ANNOTATIONS
 
@@ -626,7 +627,7 @@ class ColumnarCsv:
         ``body``. None when the file is done; else what the row path must read on from
         ``pos`` (updated to the lines consumed)."""
         pending = data
-        pending_lfs = data.count(b"\n")
+        pending_lfs = newline_count(data)
         while True:
             try:
                 chunk = body.read(CHUNK)
@@ -645,7 +646,7 @@ class ColumnarCsv:
                 pending, pending_lfs = buf, buf_lfs
                 continue
             block, pending = buf[:cut], buf[cut:]
-            pending_lfs = pending.count(b"\n")
+            pending_lfs = newline_count(pending)
             if not self._block(block, pos, buf_lfs - pending_lfs):
                 return Resume(buf, body, None)
             if not chunk:
@@ -922,7 +923,7 @@ def _safe_cut(buf: bytes) -> int:
     cut = buf.rfind(b"\n") + 1
     if cut == 0 or b'"' not in buf:
         return cut
-    quotes = buf.count(b'"', 0, cut)
+    quotes = quote_count(memoryview(buf)[:cut])
     while quotes % 2 and cut:
         prev = buf.rfind(b"\n", 0, cut - 1) + 1
         quotes -= buf.count(b'"', prev, cut)

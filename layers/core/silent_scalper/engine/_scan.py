@@ -1,5 +1,6 @@
 """Counts over the text of every chunk and batch: its line feeds, how much of it is
-complete UTF-8, and for JSON its keys and its formula-like string values. Each has one
+complete UTF-8, for CSV its quotes, and for JSON its keys and its formula-like string
+values. Each has one
 definition, in Python here; the compiled module ``_native`` (``_native.c``) computes the
 same numbers in one C pass each and is used when it is there. The tests hold the two to
 equal answers on every corpus and on generated text, so the module is never a second
@@ -25,6 +26,8 @@ __all__ = [
     "line_repeats_key",
     "newline_count",
     "newline_count_python",
+    "quote_count",
+    "quote_count_python",
     "repeats_key",
     "repeats_key_python",
     "utf8_prefix",
@@ -60,6 +63,11 @@ def newline_count_python(text: Text) -> int:
     return bytes(text).count(b"\n")
 
 
+def quote_count_python(text: Text) -> int:
+    """Double quotes in ``text``: how a CSV block's quoting is known to be even."""
+    return bytes(text).count(b'"')
+
+
 def utf8_prefix_python(text: Text) -> int:
     """Bytes of complete, valid UTF-8 that ``text`` starts with: where Python's strict
     decoder reports its first error (a sequence ill-formed or cut off by the end), or
@@ -83,12 +91,14 @@ try:
         key_count,
         line_repeats_key,
         newline_count,
+        quote_count,
         repeats_key,
         utf8_prefix,
     )
 except ImportError:  # not built (no C compiler at install): the same counts in Python
     key_count, formula_count = key_count_python, formula_count_python
     newline_count, utf8_prefix = newline_count_python, utf8_prefix_python
+    quote_count = quote_count_python
     repeats_key = line_repeats_key = repeats_key_python
 
 #: Whether the compiled module counts (its exact key count is then cheaper than the
