@@ -6,6 +6,8 @@ import random
 
 import pytest
 from engine_support import Validate, job
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from silent_scalper.engine import Reason
 from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
 
@@ -204,3 +206,44 @@ def test_given_csv_duplicates_then_record_and_line_of_both(validate: Validate) -
     s = validate(data, "a.csv")
     assert s.errors[0].location == "record 3 (line 5), column job_id"
     assert s.errors[0].message == "job_id 'J-1' is not unique: already used by record 1 (line 2)"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), max_size=90),
+    st.sampled_from(["rising", "rising-with-repeats", "any"]),
+    st.sampled_from([1, 7, 1_000]),
+    st.integers(1, 9),
+)
+def test_given_keys_rising_or_not_then_sorted_runs_report_what_a_dict_lookup_does(
+    values: list[int], order: str, cap: int, block: int
+) -> None:
+    """Keys already in strictly rising order skip the sort; whatever the order and the
+    spills, every later occurrence is reported once, against an earlier place of its key,
+    and the earliest place reported for a key is its first (the collector names that)."""
+    pa = pytest.importorskip("pyarrow")
+    if order == "rising":
+        values = sorted(set(values))
+    elif order == "rising-with-repeats":
+        values = sorted(values)
+    keys = [f"k{v:02d}" for v in values]
+    found: list[tuple[int, int]] = []
+    tracker = SortedRunTracker(cap, lambda key, where, first: found.append((where, first)))
+    try:
+        for start in range(0, len(keys), block):
+            tracker.add_arrow(
+                pa.array(keys[start : start + block], pa.string()),
+                pa.array(range(start, start + len(keys[start : start + block])), pa.int64()),
+            )
+        found.extend((where, first) for _, where, first in tracker.finish())
+    finally:
+        tracker.close()
+    first: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    assert sorted(where for where, _ in found) == [i for i, k in enumerate(keys) if first[k] < i]
+    assert all(seen < where and keys[seen] == keys[where] for where, seen in found)
+    earliest: dict[str, int] = {}
+    for _, seen in found:
+        earliest[keys[seen]] = min(seen, earliest.get(keys[seen], seen))
+    assert earliest == {k: i for k, i in first.items() if keys.count(k) > 1}

@@ -378,6 +378,11 @@ class SortedRunTracker:
         """Sort by key then place; report each later occurrence against the first one;
         return the first occurrences, sorted by key."""
         pa, pc = self._pa, self._pc
+        n = len(keys)
+        if n > 1 and pc.all(pc.greater(keys.slice(1), keys.slice(0, n - 1))).as_py():
+            # Keys in strictly rising order (ids as most exports write them): sorted
+            # already, and no two equal. One comparison instead of a sort.
+            return keys, wheres
         table = pa.table({"k": keys, "w": wheres})
         order = pc.sort_indices(table, sort_keys=[("k", "ascending"), ("w", "ascending")])
         table = table.take(order)
