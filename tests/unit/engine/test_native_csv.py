@@ -316,6 +316,37 @@ def test_given_cells_when_a_compiled_grammar_matches_them_then_it_says_what_re2_
         assert _grammar_says(cells, pattern) == _regex_says(cells, pattern), pattern
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            "{}@{}.{}".format,
+            st.integers(55, 70).map(lambda n: "a" * n) | _emails,
+            st.integers(150, 200).map(lambda n: "b" * (n % 63 + 1) + "." + "c" * (n - 60)),
+            st.sampled_from(["de", "d" * 63, "d" * 64, "d-"]),
+        )
+        | _emails,
+        min_size=1,
+        max_size=20,
+    )
+)
+@example(["a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 61])
+@example(["a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 62])
+@example(["a" * 65 + "@b.c"])
+def test_given_addresses_when_checked_in_one_pass_then_lengths_count_as_the_kernels_do(
+    cells: list[str],
+) -> None:
+    """The bounded e-mail grammar says what RE2 and the two length kernels say together."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    column = pa.chunked_array([pa.array(["x", *cells], pa.string()).slice(1)])
+    compiled = _csv_columnar._email_cells(column, pa, pc).to_pylist()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv_columnar, "_match_format", None)
+        kernels = _csv_columnar._email_cells(column, pa, pc).to_pylist()
+    assert compiled == kernels
+
+
 @pytest.mark.parametrize(
     "pattern", ["^[A-Z]{3}$", "^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$", "^[a-c_-]+$", "^[0-9]*$"]
 )

@@ -366,8 +366,10 @@ static const unsigned char ATEXT_SPECIAL[256] = {
 
 static inline int atext(unsigned char c) { return ALNUM[c] || ATEXT_SPECIAL[c]; }
 
-/* _EMAIL: a dot-atom local part, then two or more host-name labels. */
-static int email_cell(const unsigned char *s, Py_ssize_t n) {
+/* _EMAIL: a dot-atom local part, then two or more host-name labels; with `bounded`, also
+ * at most 254 bytes with a local part of at most 64 (RFC 5321's limits, as the column
+ * check adds them: length <= 254 and the first '@' at <= 64). */
+static int email_cell(const unsigned char *s, Py_ssize_t n, int bounded) {
     Py_ssize_t i = 0;
     for (;;) {
         Py_ssize_t start = i;
@@ -383,7 +385,7 @@ static int email_cell(const unsigned char *s, Py_ssize_t n) {
         }
         break;
     }
-    if (i >= n || s[i] != '@') {
+    if (i >= n || s[i] != '@' || (bounded && (i > 64 || n > 254))) {
         return 0;
     }
     int labels = 0;
@@ -430,14 +432,15 @@ static int decimal_cell(const unsigned char *s, Py_ssize_t n, Py_ssize_t most,
     return i == n;
 }
 
-enum { DATE_TIME, EMAIL, SHORT_NUMBER, INT64 };
+enum { DATE_TIME, EMAIL, SHORT_NUMBER, INT64, EMAIL_BOUNDED };
 
 static int format_cell(int kind, const unsigned char *s, Py_ssize_t n) {
     switch (kind) {
     case DATE_TIME:
         return date_time_cell(s, n);
     case EMAIL:
-        return email_cell(s, n);
+    case EMAIL_BOUNDED:
+        return email_cell(s, n, kind == EMAIL_BOUNDED);
     case SHORT_NUMBER:
         return decimal_cell(s, n, 16, 16); /* _SHORT_NUMBER */
     default:
@@ -514,7 +517,7 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *bits = NULL;
-    if (kind < DATE_TIME || kind > INT64) {
+    if (kind < DATE_TIME || kind > EMAIL_BOUNDED) {
         PyErr_SetString(PyExc_ValueError, "no such cell grammar");
     } else {
         bits = cell_bitmap(&offsets, &data, start, count, kind, NULL);
@@ -858,8 +861,8 @@ static PyMethodDef methods[] = {
      "utf8_prefix(data, /)\n--\n\nBytes of complete, valid UTF-8 the data starts with."},
     {"match_format", match_format, METH_VARARGS,
      "match_format(offsets, data, start, count, kind, /)\n--\n\nThe cells of an Arrow "
-     "string array a cell grammar accepts (0 date-time, 1 e-mail, 2 short number, 3 int64), "
-     "as an Arrow bitmap."},
+     "string array a cell grammar accepts (0 date-time, 1 e-mail, 2 short number, 3 int64, "
+     "4 e-mail within RFC 5321's lengths), as an Arrow bitmap."},
     {"match_class", match_class, METH_VARARGS,
      "match_class(offsets, data, start, count, first, rest, shortest, longest, /)\n--\n\n"
      "The cells of an Arrow string array made of plain character classes, as an Arrow bitmap."},
