@@ -152,7 +152,8 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
                     return -1;
                 }
                 for (Py_ssize_t m = first[depth]; m < used; m++) {
-                    if (keys[m].len == len && memcmp(keys[m].at, s + start, (size_t)len) == 0) {
+                    if (keys[m].len == len && (len == 0 || keys[m].at[0] == s[start]) &&
+                        memcmp(keys[m].at, s + start, (size_t)len) == 0) {
                         return 1;
                     }
                 }
