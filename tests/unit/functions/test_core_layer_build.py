@@ -62,7 +62,18 @@ def test_given_the_built_module_then_it_needs_only_the_stable_abi_and_an_old_gli
     python = [s for s in undefined if "@" not in s]
     libc = [s for s in undefined if "@" in s]
     assert python
-    assert all(s.startswith("Py") for s in python), python
+    # Every Python symbol must be in the stable ABI: CPython's own list when its test
+    # package is installed, else its public names (Py*) and the two refcount functions
+    # the limited API's Py_INCREF/Py_DECREF call from 3.12 on (Include/object.h).
+    try:
+        from test import test_stable_abi_ctypes
+    except ImportError:
+        pass
+    else:
+        stable_abi = set(test_stable_abi_ctypes.SYMBOL_NAMES)
+        assert set(python) <= stable_abi, set(python) - stable_abi
+    refcounts = {"_Py_IncRef", "_Py_DecRef"}
+    assert all(s.startswith("Py") or s in refcounts for s in python), python
     # Lambda's python3.13 runtime is Amazon Linux 2023 (glibc 2.34).
     versions = {tuple(map(int, re.findall(r"\d+", s.split("@")[-1]))) for s in libc}
     assert all(v <= (2, 28) for v in versions), versions
