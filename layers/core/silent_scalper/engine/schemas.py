@@ -20,8 +20,9 @@ record with ``jsonschema`` on exactly read values (integers as int, other number
 Decimal), with the engine's date-time and e-mail rules as its format checks.
 
 Here: the registry, the compiled schema and its compilation. The parts it is made of live
-in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_patterns`` (batch string
-checks), ``_cells`` (CSV column checks) and ``_fallback`` (jsonschema's format checks).
+in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_fields`` (a field of
+many records read at once), ``_patterns`` (batch string checks), ``_cells`` (CSV column
+checks) and ``_fallback`` (jsonschema's format checks).
 
 Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
 schema cannot say: ``x-unique`` lists properties whose values must be unique within a
