@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -25,10 +25,6 @@ def _distinct(objs: Iterable[Any]) -> set[Any]:
     return {o.f0 for o in objs}
 
 
-def _positions(objs: Iterable[Any], wanted: Set[Any]) -> list[int]:
-    return [i for i, o in enumerate(objs) if o.f0 in wanted]
-
-
 def _for_field(function: Callable[..., Any], attr: str) -> Any:
     """``function`` reading field ``attr`` instead of ``f0``: its code with that one
     name replaced (no compiling per field)."""
@@ -38,12 +34,11 @@ def _for_field(function: Callable[..., Any], attr: str) -> Any:
 
 
 class FieldReader:
-    """One field of many records read at once: :attr:`values` (in order),
-    :attr:`distinct` (a set) and :attr:`positions` (indices of the records whose value
-    is in ``wanted``, in order). The same answers as ``operator.attrgetter(attr)``
-    mapped over the records, for less."""
+    """One field of many records read at once: :attr:`values` (in order) and
+    :attr:`distinct` (a set). The same answers as ``operator.attrgetter(attr)`` mapped
+    over the records, for less."""
 
-    __slots__ = ("attr", "distinct", "positions", "values")
+    __slots__ = ("attr", "distinct", "values")
 
     def __init__(self, attr: str) -> None:
         if re.fullmatch(r"f[0-9]+", attr) is None:
@@ -51,6 +46,3 @@ class FieldReader:
         self.attr = attr
         self.values: Callable[[Iterable[Any]], list[Any]] = _for_field(_values, attr)
         self.distinct: Callable[[Iterable[Any]], set[Any]] = _for_field(_distinct, attr)
-        self.positions: Callable[[Iterable[Any], Set[Any]], list[int]] = _for_field(
-            _positions, attr
-        )

@@ -123,11 +123,23 @@ class PatternCheck:
             return None
         # A refused batch check leaves ``fresh`` as the distinct values less those
         # known to match (it takes them out first, and learns nothing when it refuses).
-        bad = set(self._refused([v for v in fresh if isinstance(v, str)]))
-        if not bad or not self.values_match(fresh - bad):
+        bad = self._refused([v for v in fresh if isinstance(v, str)])
+        if not bad or not self.values_match(fresh - set(bad)):
             return []
-        # Strings only: a value is in ``bad`` exactly when it equals one of them.
-        return self.read.positions(objs, bad)
+        # One list of the values, then a C scan per refused value: cheaper than testing
+        # every value against a set of them.
+        values = self.read.values(objs)
+        out: list[int] = []
+        for value in bad:
+            at = -1
+            while True:
+                try:
+                    at = values.index(value, at + 1)
+                except ValueError:
+                    break
+                out.append(at)
+        out.sort()
+        return out
 
     def _refused(self, values: list[str]) -> list[str]:
         """The values the check refuses."""
