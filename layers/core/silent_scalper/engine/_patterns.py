@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine.rules import DATE_TIME_PATTERN, EMAIL_PATTERN, ecma_end, email_extra
 
 _FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
@@ -75,7 +76,7 @@ class PatternCheck:
     One regex pass in C instead of one Python call per value.
     """
 
-    __slots__ = ("attr", "extra", "get", "good", "many", "one", "pattern", "prop")
+    __slots__ = ("attr", "extra", "get", "good", "many", "one", "pattern", "prop", "read")
 
     def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
         self.prop = prop
@@ -84,6 +85,7 @@ class PatternCheck:
         # What a pattern cannot say about an e-mail address (its IDNA domain), if any.
         self.extra = email_extra if fmt == "email" else None
         self.get = operator.attrgetter(attr)
+        self.read = FieldReader(attr)
         self.one = re.compile(ecma_end(pattern))
         self.many = re.compile(pattern, re.MULTILINE)
         # Values already known to match: codes, statuses and domains repeat, so most
@@ -94,7 +96,7 @@ class PatternCheck:
         """Whether the property's value in each record (where present) matches."""
         # Absent (UNSET) and null values are skipped: dropped from the set afterwards, as
         # filtering each value through a predicate cost more than the rest of the check.
-        fresh = set(map(self.get, objs))
+        fresh = self.read.distinct(objs)
         fresh.discard(None)
         fresh.discard(msgspec.UNSET)
         return self.values_match(fresh)
@@ -114,7 +116,7 @@ class PatternCheck:
         left pass). The distinct values are gathered once, for the batch check and the
         explanation alike, and judged once each; their records are then found by
         C-speed scans."""
-        fresh = set(map(self.get, objs))
+        fresh = self.read.distinct(objs)
         fresh.discard(None)
         fresh.discard(msgspec.UNSET)
         if self.values_match(fresh):
@@ -124,7 +126,9 @@ class PatternCheck:
         bad = self._refused([v for v in fresh if isinstance(v, str)])
         if not bad or not self.values_match(fresh - set(bad)):
             return []
-        values = list(map(self.get, objs))
+        # One list of the values, then a C scan per refused value: cheaper than testing
+        # every value against a set of them.
+        values = self.read.values(objs)
         out: list[int] = []
         for value in bad:
             at = -1

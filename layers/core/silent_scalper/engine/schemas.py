@@ -20,8 +20,9 @@ record with ``jsonschema`` on exactly read values (integers as int, other number
 Decimal), with the engine's date-time and e-mail rules as its format checks.
 
 Here: the registry, the compiled schema and its compilation. The parts it is made of live
-in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_patterns`` (batch string
-checks), ``_cells`` (CSV column checks) and ``_fallback`` (jsonschema's format checks).
+in ``_errors`` (exceptions), ``_struct`` (the Struct filter), ``_fields`` (a field of
+many records read at once), ``_patterns`` (batch string checks), ``_cells`` (CSV column
+checks) and ``_fallback`` (jsonschema's format checks).
 
 Two annotation keywords (JSON Schema ignores unknown keywords) carry what a record
 schema cannot say: ``x-unique`` lists properties whose values must be unique within a
@@ -61,6 +62,7 @@ from silent_scalper.engine._errors import (
     to_record_error,
 )
 from silent_scalper.engine._fallback import _format_checker
+from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine._patterns import PatternCheck
 from silent_scalper.engine._scan import NATIVE, key_count, line_repeats_key, repeats_key
 from silent_scalper.engine._struct import _fast_struct
@@ -147,6 +149,10 @@ class CompiledSchema:
     _date_times: frozenset[str] = field(repr=False, default=frozenset())
     _required_count: int = field(repr=False, default=0)
     _optional: tuple[Callable[[Any], Any], ...] = field(repr=False, default=())
+    # The key's and the time's field of many records at once (see _fields), when they
+    # are read as they are (None: map ``_key`` / ``_time`` over the records).
+    _keys: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
+    _times: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -542,12 +548,14 @@ class CompiledSchema:
     def keys_of(self, objs: list[Any]) -> list[Any]:
         """The unique-key value of each valid record (None where absent)."""
         assert self._key is not None
+        if self._keys is not None:
+            return self._keys(objs)
         return list(map(self._key, objs))
 
     def times_of(self, objs: list[Any]) -> list[datetime]:
         """The timestamps of valid records that have one."""
         assert self._time is not None
-        values = list(map(self._time, objs))
+        values = self._times(objs) if self._times is not None else list(map(self._time, objs))
         if not self._time_required:
             values = [v for v in values if isinstance(v, str)]
         return to_datetimes(values) if values else []
@@ -679,6 +687,8 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
     rules: RecordRules | None = None
     validator: Any = None
     optional: tuple[Callable[[Any], Any], ...] = ()
+    keys: Callable[[list[Any]], list[Any]] | None = None
+    times: Callable[[list[Any]], list[Any]] | None = None
     if name == ANY_SCHEMA:
         record_type: Any = dict[str, Any]
         key: Callable[[Any], Any] | None = None
@@ -693,6 +703,10 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
             else None
         )
         time = operator.attrgetter(fields[timestamp]) if timestamp else None
+        if key is not None and isinstance(key, operator.attrgetter):  # the value as it is
+            keys = FieldReader(fields[unique[0]]).values
+        if timestamp:
+            times = FieldReader(fields[timestamp]).values
     else:
         record_type = dict[str, Any]
         # Bounds read as Decimal, like the values: every comparison exact.
@@ -734,6 +748,8 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         ),
         _required_count=len(required),
         _optional=optional,
+        _keys=keys,
+        _times=times,
     )
 
 
