@@ -38,6 +38,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from silent_scalper.engine._classes import ClassShape, class_table
+from silent_scalper.engine._classes import class_chars as _class_chars
+from silent_scalper.engine._classes import class_shape as _class_shape
 from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
@@ -292,67 +295,6 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
     return check
 
 
-#: ``^``, an optional one-character class, a class with a count, ``$``: the shape of
-#: identifier and code patterns (``^[A-Z]{3}$``, ``^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$``).
-_CLASS_PATTERN = re.compile(
-    r"\^(?:\[([^\]\\\[^][^\]\\\[]*)\])?\[([^\]\\\[^][^\]\\\[]*)\]"
-    r"(?:\{([0-9]+)(?:,([0-9]+))?\}|([*+]))?\$\Z"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ClassShape:
-    """A pattern that is plain character classes: what each position may hold, as bytes
-    (``first`` the first character's, when the pattern names one apart; it is then within
-    ``rest``), and the lengths it allows (``longest`` None: no limit)."""
-
-    first: bytes | None
-    rest: bytes
-    shortest: int
-    longest: int | None
-
-
-def _class_chars(body: str) -> bytes | None:
-    """The ASCII characters a class body (``A-Za-z0-9_-``) names, or None when it uses
-    anything but printable ASCII characters and ranges (a doubled ``-&~|`` is a set
-    operation to come in Python's re, so it is left to the regex)."""
-    if not body.isascii() or not body.isprintable() or any(d * 2 in body for d in "-&~|"):
-        return None
-    chars: set[int] = set()
-    at = 0
-    while at < len(body):
-        if at + 2 < len(body) and body[at + 1] == "-":
-            low, high = ord(body[at]), ord(body[at + 2])
-            if low > high:
-                return None
-            chars.update(range(low, high + 1))
-            at += 3
-        else:
-            chars.add(ord(body[at]))
-            at += 1
-    return bytes(sorted(chars))
-
-
-def _class_shape(pattern: str) -> ClassShape | None:
-    """The pattern as :class:`ClassShape`, or None when it is anything else."""
-    found = _CLASS_PATTERN.match(pattern)
-    if found is None:
-        return None
-    head, body, low, high, star = found.groups()
-    rest = _class_chars(body)
-    first = None if head is None else _class_chars(head)
-    if rest is None or (head is not None and (first is None or not set(first) <= set(rest))):
-        return None  # a first class outside the rest would need its own pass
-    if star is not None:
-        shortest, longest = (0 if star == "*" else 1), None
-    elif low is None:
-        shortest = longest = 1
-    else:
-        shortest, longest = int(low), int(high if high is not None else low)
-    extra = 0 if first is None else 1
-    return ClassShape(first, rest, shortest + extra, None if longest is None else longest + extra)
-
-
 def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
     """A column check for a :class:`ClassShape` pattern without a regex per cell.
 
@@ -362,8 +304,8 @@ def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
     cell matches: two kernels and a ``bytes.translate`` over the column's text.
     Otherwise the column takes the regex kernel, which says which cells do not.
     """
-    rest = _table(shape.rest)
-    first = rest if shape.first is None else _table(shape.first)
+    rest = class_table(shape.rest)
+    first = rest if shape.first is None else class_table(shape.first)
     longest = -1 if shape.longest is None else shape.longest
 
     def check(col: Any) -> Mask:
@@ -386,14 +328,6 @@ def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
         return pc.match_substring_regex(col, pattern)
 
     return check
-
-
-def _table(chars: bytes) -> bytes:
-    """A class as 256 bytes, 1 where a byte is in it."""
-    table = bytearray(256)
-    for c in chars:
-        table[c] = 1
-    return bytes(table)
 
 
 def _matching(col: Any, pattern: str, pa: Any, pc: Any) -> Mask:

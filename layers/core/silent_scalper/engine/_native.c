@@ -553,6 +553,47 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
 }
 
 /*
+ * Whether every line of the text (ending at LF; the last may not) is made of plain
+ * character classes, as match_class reads a cell: the NDJSON and JSON batch check of a
+ * class pattern over a batch's distinct values joined by LF.
+ */
+static PyObject *class_lines(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer text, first, rest;
+    class_shape shape;
+    if (!PyArg_ParseTuple(args, "y*y*y*nn:class_lines", &text, &first, &rest, &shape.shortest,
+                          &shape.longest)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (first.len != 256 || rest.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "a class is a table of 256 bytes");
+    } else {
+        shape.first = (const unsigned char *)first.buf;
+        shape.rest = (const unsigned char *)rest.buf;
+        const unsigned char *p = (const unsigned char *)text.buf, *end = p + text.len;
+        int all = 1;
+        for (;;) {
+            const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
+            const unsigned char *stop = line_end ? line_end : end;
+            if (!class_cell(&shape, p, stop - p)) {
+                all = 0;
+                break;
+            }
+            if (line_end == NULL) {
+                break;
+            }
+            p = line_end + 1;
+        }
+        result = PyBool_FromLong(all);
+    }
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&first);
+    PyBuffer_Release(&rest);
+    return result;
+}
+
+/*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
  * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
  * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
@@ -867,6 +908,9 @@ static PyMethodDef methods[] = {
     {"match_class", match_class, METH_VARARGS,
      "match_class(offsets, data, start, count, first, rest, shortest, longest, /)\n--\n\n"
      "The cells of an Arrow string array made of plain character classes, as an Arrow bitmap."},
+    {"class_lines", class_lines, METH_VARARGS,
+     "class_lines(text, first, rest, shortest, longest, /)\n--\n\nWhether every line of the "
+     "text is made of plain character classes."},
     {"split_csv", split_csv, METH_VARARGS,
      "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
      "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "

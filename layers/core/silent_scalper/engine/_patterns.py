@@ -11,8 +11,18 @@ from typing import Annotated, Any
 
 import msgspec
 
+from silent_scalper.engine._classes import class_shape, class_table
 from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine.rules import DATE_TIME_PATTERN, EMAIL_PATTERN, ecma_end, email_extra
+
+#: The compiled check of a batch's values against a class pattern (``_native.c``).
+_class_lines: Callable[[bytes, bytes, bytes, int, int], bool] | None
+try:
+    from silent_scalper.engine import _native
+except ImportError:  # not built: the regex checks every batch
+    _class_lines = None
+else:
+    _class_lines = _native.class_lines
 
 _FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
 
@@ -76,7 +86,18 @@ class PatternCheck:
     One regex pass in C instead of one Python call per value.
     """
 
-    __slots__ = ("attr", "extra", "get", "good", "many", "one", "pattern", "prop", "read")
+    __slots__ = (
+        "attr",
+        "classes",
+        "extra",
+        "get",
+        "good",
+        "many",
+        "one",
+        "pattern",
+        "prop",
+        "read",
+    )
 
     def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
         self.prop = prop
@@ -88,6 +109,15 @@ class PatternCheck:
         self.read = FieldReader(attr)
         self.one = re.compile(ecma_end(pattern))
         self.many = re.compile(pattern, re.MULTILINE)
+        # A pattern of plain character classes: the batch's values are checked against
+        # byte tables in C (``class_lines``), not by the regex.
+        shape = class_shape(pattern) if self.extra is None else None
+        self.classes: tuple[bytes, bytes, int, int] | None = None
+        if shape is not None:
+            rest = class_table(shape.rest)
+            first = rest if shape.first is None else class_table(shape.first)
+            longest = -1 if shape.longest is None else shape.longest
+            self.classes = (first, rest, shape.shortest, longest)
         # Values already known to match: codes, statuses and domains repeat, so most
         # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
         self.good: set[str] = set()
@@ -158,11 +188,12 @@ class PatternCheck:
         joined = "\n".join(fresh)
         if len(fresh) < 32:
             ok = all(map(self.one.search, fresh))
+        elif joined.count("\n") != len(fresh) - 1:
+            ok = False  # a value holding a newline: the per-value check decides
+        elif self.classes is not None and _class_lines is not None:
+            ok = _class_lines(joined.encode(), *self.classes)
         else:
-            # A value holding a newline: let the per-value check decide.
-            ok = joined.count("\n") == len(fresh) - 1 and len(self.many.findall(joined)) == len(
-                fresh
-            )
+            ok = len(self.many.findall(joined)) == len(fresh)
         if ok and self.extra is not None and not joined.isascii():
             ok = all(map(self.extra, fresh))
         if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
