@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from engine_support import Validate
 from silent_scalper.engine import _csv, _csv_columnar, _scan
+from silent_scalper.engine._classes import class_shape
 from silent_scalper.engine.schemas import CompiledSchema, compile_schema
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes"
@@ -287,7 +288,7 @@ def test_given_pyarrow_cannot_be_imported_then_the_row_path_reads_the_file(
 def test_given_a_plain_class_pattern_then_its_shape_is_read(
     pattern: str, shape: tuple[bytes | None, bytes, int, int | None]
 ) -> None:
-    found = _csv_columnar._class_shape(pattern)
+    found = class_shape(pattern)
 
     assert found is not None
     assert (found.first, found.rest, found.shortest, found.longest) == shape
@@ -307,7 +308,7 @@ def test_given_a_plain_class_pattern_then_its_shape_is_read(
     ],
 )
 def test_given_any_other_pattern_then_it_keeps_the_regex(pattern: str) -> None:
-    assert _csv_columnar._class_shape(pattern) is None
+    assert class_shape(pattern) is None
 
 
 def test_given_edge_cells_then_the_class_check_agrees_with_the_regex_kernel() -> None:
@@ -316,7 +317,7 @@ def test_given_edge_cells_then_the_class_check_agrees_with_the_regex_kernel() ->
     pa = pytest.importorskip("pyarrow")
     pc = pytest.importorskip("pyarrow.compute")
     pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$"
-    shape = _csv_columnar._class_shape(pattern)
+    shape = class_shape(pattern)
     assert shape is not None
     check = _csv_columnar._class_check(shape, pattern, pa, pc)
     good = ["abc", "A-1", "x" * 64, "a_b-c"]

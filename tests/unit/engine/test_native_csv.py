@@ -20,6 +20,7 @@ from engine_support import Validate, corpus
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _csv_columnar
+from silent_scalper.engine._classes import class_shape
 
 native = pytest.importorskip(
     "silent_scalper.engine._native",
@@ -358,7 +359,7 @@ def test_given_naughty_strings_then_every_compiled_grammar_says_what_re2_says(pa
     cells += ["", "ABC", "ABCD", "AB", "abc", "A-1", "x" * 64, "x" * 65, "ab\n", "AB\u00c9"]
     for grammar in _csv_columnar._GRAMMARS:
         assert _grammar_says(cells, grammar) == _regex_says(cells, grammar), grammar
-    shape = _csv_columnar._class_shape(pattern)
+    shape = class_shape(pattern)
     assert shape is not None
     check = _csv_columnar._class_check(shape, pattern, pa, pc)
     column = pa.chunked_array([pa.array(cells[:50]), pa.array(cells[50:]).slice(1)])

@@ -69,8 +69,16 @@ def class_shape(pattern: str) -> ClassShape | None:
     return ClassShape(first, rest, shortest + extra, None if longest is None else longest + extra)
 
 
-def class_table(chars: bytes) -> bytes:
-    """A class as 256 bytes, 1 where a byte is in it."""
+def class_tables(shape: ClassShape) -> tuple[bytes, bytes, int, int]:
+    """The shape as the compiled checks take it (``match_class``, ``class_lines``): the
+    first character's and the rest's classes as 256-byte tables (1 where a byte is in
+    the class), the shortest length and the longest (-1: no limit)."""
+    rest = _table(shape.rest)
+    first = rest if shape.first is None else _table(shape.first)
+    return first, rest, shape.shortest, -1 if shape.longest is None else shape.longest
+
+
+def _table(chars: bytes) -> bytes:
     table = bytearray(256)
     for c in chars:
         table[c] = 1

@@ -38,9 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from silent_scalper.engine._classes import ClassShape, class_table
-from silent_scalper.engine._classes import class_chars as _class_chars
-from silent_scalper.engine._classes import class_shape as _class_shape
+from silent_scalper.engine._classes import ClassShape, class_chars, class_shape, class_tables
 from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
@@ -213,7 +211,7 @@ def _never_a_formula(sub: dict[str, Any]) -> bool:
     body = pattern[2:end]
     if end < 0 or not body or body[0] == "^" or "\\" in body or "[" in body:
         return False
-    chars = _class_chars(body)
+    chars = class_chars(body)
     return chars is not None and not set(chars) & set(_FORMULA_CHARS.encode())
 
 
@@ -254,7 +252,7 @@ def _property_check(sub: dict[str, Any], pa: Any) -> Check | bool:
         if pattern is not None:
             if not isinstance(pattern, str) or not _re2_means_the_same(pattern, pc):
                 return False
-            shape = _class_shape(pattern)
+            shape = class_shape(pattern)
             if shape is None:
                 conds.append(lambda col: pc.match_substring_regex(col, pattern))
             else:
@@ -304,23 +302,21 @@ def _class_check(shape: ClassShape, pattern: str, pa: Any, pc: Any) -> Check:
     cell matches: two kernels and a ``bytes.translate`` over the column's text.
     Otherwise the column takes the regex kernel, which says which cells do not.
     """
-    rest = class_table(shape.rest)
-    first = rest if shape.first is None else class_table(shape.first)
-    longest = -1 if shape.longest is None else shape.longest
+    tables = class_tables(shape)
 
     def check(col: Any) -> Mask:
         if _match_class is not None:
-            match, low, high = _match_class, shape.shortest, longest
-            mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, first, rest, low, high))
+            match = _match_class
+            mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, *tables))
             if mask is not None:
                 return mask
         sizes = pc.binary_length(col)
         span = pc.min_max(sizes)
-        shortest, longest_seen = span["min"].as_py(), span["max"].as_py()
+        shortest, longest = span["min"].as_py(), span["max"].as_py()
         if (
             shortest is not None
             and shortest >= shape.shortest
-            and (shape.longest is None or longest_seen <= shape.longest)
+            and (shape.longest is None or longest <= shape.longest)
             and _only(col, shape.rest, pa)
             and (shape.first is None or _only(pc.utf8_slice_codeunits(col, 0, 1), shape.first, pa))
         ):
@@ -334,12 +330,8 @@ def _matching(col: Any, pattern: str, pa: Any, pc: Any) -> Mask:
     """The cells RE2 matches with ``pattern``: by the compiled grammar when the pattern
     is one of ``_GRAMMARS`` and the module is built, else by the regex kernel."""
     kind = _GRAMMARS.get(pattern)
-    if kind is not None and _match_format is not None:
-        match = _match_format
-        mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, kind))
-        if mask is not None:
-            return mask
-    return pc.match_substring_regex(col, pattern)
+    mask = None if kind is None else _format_cells(col, kind, pa)
+    return pc.match_substring_regex(col, pattern) if mask is None else mask
 
 
 #: The compiled grammar of :func:`_email_cells`.
@@ -349,11 +341,9 @@ _EMAIL_BOUNDED = 4
 def _email_cells(col: Any, pa: Any, pc: Any) -> Mask:
     """E-mail cells: ``_EMAIL``, at most 254 bytes, a local part of at most 64 (RFC
     5321's limits). One compiled pass when the module is built, else four kernels."""
-    if _match_format is not None:
-        match = _match_format
-        mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, _EMAIL_BOUNDED))
-        if mask is not None:
-            return mask
+    mask = _format_cells(col, _EMAIL_BOUNDED, pa)
+    if mask is not None:
+        return mask
     return pc.and_(
         pc.match_substring_regex(col, _EMAIL),
         pc.and_(
@@ -361,6 +351,15 @@ def _email_cells(col: Any, pa: Any, pc: Any) -> Mask:
             pc.less_equal(pc.find_substring(col, "@"), 64),
         ),
     )
+
+
+def _format_cells(col: Any, kind: int, pa: Any) -> Mask | None:
+    """The cells compiled grammar ``kind`` accepts, or None without the module (or for a
+    column it cannot read: see :func:`_bitmaps`)."""
+    if _match_format is None:
+        return None
+    match = _match_format
+    return _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, kind))
 
 
 def _bitmaps(col: Any, pa: Any, match: Callable[[Any, Any, int, int], bytes]) -> Mask | None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from silent_scalper.engine._classes import class_shape, class_table
+from silent_scalper.engine._classes import class_shape, class_tables
 from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine.rules import DATE_TIME_PATTERN, EMAIL_PATTERN, ecma_end, email_extra
 
@@ -112,12 +112,7 @@ class PatternCheck:
         # A pattern of plain character classes: the batch's values are checked against
         # byte tables in C (``class_lines``), not by the regex.
         shape = class_shape(pattern) if self.extra is None else None
-        self.classes: tuple[bytes, bytes, int, int] | None = None
-        if shape is not None:
-            rest = class_table(shape.rest)
-            first = rest if shape.first is None else class_table(shape.first)
-            longest = -1 if shape.longest is None else shape.longest
-            self.classes = (first, rest, shape.shortest, longest)
+        self.classes = None if shape is None else class_tables(shape)
         # Values already known to match: codes, statuses and domains repeat, so most
         # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
         self.good: set[str] = set()
