@@ -227,17 +227,25 @@ static Py_ssize_t count_formulas(const unsigned char *s, Py_ssize_t n) {
     return found;
 }
 
-/* b"\n" in the text: memchr from one to the next (lines are hundreds of bytes long). */
-static Py_ssize_t count_newlines(const unsigned char *s, Py_ssize_t n) {
+/* One byte's occurrences in the text: memchr from one to the next (line feeds are
+ * hundreds of bytes apart, a CSV block's quotes tens). */
+static Py_ssize_t count_byte(const unsigned char *s, Py_ssize_t n, int byte) {
     Py_ssize_t found = 0;
     const unsigned char *p = s, *end = s + n;
-    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    while (p < end && (p = memchr(p, byte, (size_t)(end - p))) != NULL) {
         found++;
         p++;
     }
     return found;
 }
 
+static Py_ssize_t count_newlines(const unsigned char *s, Py_ssize_t n) {
+    return count_byte(s, n, '\n');
+}
+
+static Py_ssize_t count_quotes(const unsigned char *s, Py_ssize_t n) {
+    return count_byte(s, n, '"');
+}
 
 /*
  * The length of the longest prefix of `s` made of complete, valid UTF-8 sequences (the
@@ -815,18 +823,6 @@ done:
     return result;
 }
 
-/* b'"' in the text, as count_newlines counts line feeds (a CSV block's quotes are tens of
- * bytes apart). */
-static Py_ssize_t count_quotes(const unsigned char *s, Py_ssize_t n) {
-    Py_ssize_t found = 0;
-    const unsigned char *p = s, *end = s + n;
-    while (p < end && (p = memchr(p, '"', (size_t)(end - p))) != NULL) {
-        found++;
-        p++;
-    }
-    return found;
-}
-
 typedef Py_ssize_t (*counter)(const unsigned char *, Py_ssize_t);
 
 static PyObject *count_with(PyObject *arg, counter count) {
@@ -842,11 +838,6 @@ static PyObject *count_with(PyObject *arg, counter count) {
     return PyLong_FromSsize_t(found);
 }
 
-static PyObject *key_count(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, count_keys);
-}
-
 static Py_ssize_t repeats_in_text(const unsigned char *s, Py_ssize_t n) {
     return repeated_key(s, n, 0);
 }
@@ -855,35 +846,20 @@ static Py_ssize_t repeats_in_lines(const unsigned char *s, Py_ssize_t n) {
     return repeated_key(s, n, 1);
 }
 
-static PyObject *repeats_key(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, repeats_in_text);
-}
+/* The module's one-argument functions: a counter over the bytes of the argument. */
+#define BYTES_FUNCTION(name, counter_fn)                                                     \
+    static PyObject *name(PyObject *self, PyObject *arg) {                                 \
+        (void)self;                                                                        \
+        return count_with(arg, counter_fn);                                                \
+    }
 
-static PyObject *line_repeats_key(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, repeats_in_lines);
-}
-
-static PyObject *newline_count(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, count_newlines);
-}
-
-static PyObject *quote_count(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, count_quotes);
-}
-
-static PyObject *formula_count(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, count_formulas);
-}
-
-static PyObject *utf8_prefix(PyObject *self, PyObject *arg) {
-    (void)self;
-    return count_with(arg, utf8_valid_prefix);
-}
+BYTES_FUNCTION(key_count, count_keys)
+BYTES_FUNCTION(repeats_key, repeats_in_text)
+BYTES_FUNCTION(line_repeats_key, repeats_in_lines)
+BYTES_FUNCTION(newline_count, count_newlines)
+BYTES_FUNCTION(quote_count, count_quotes)
+BYTES_FUNCTION(formula_count, count_formulas)
+BYTES_FUNCTION(utf8_prefix, utf8_valid_prefix)
 
 static PyMethodDef methods[] = {
     {"key_count", key_count, METH_O,
