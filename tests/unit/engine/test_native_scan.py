@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from silent_scalper.engine import (
     Limits,
     SchemaRegistry,
-    _collect,
     _json,
+    _ndjson,
     _scan,
     _source,
     schemas,
@@ -279,7 +279,8 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(schemas, "repeats_key", _scan.repeats_key_python)
     monkeypatch.setattr(schemas, "line_repeats_key", _scan.repeats_key_python)
     monkeypatch.setattr(schemas, "NATIVE", False)
-    monkeypatch.setattr(_collect, "formula_count", _scan.formula_count_python)
+    monkeypatch.setattr(_json, "formula_count", _scan.formula_count_python)
+    monkeypatch.setattr(_ndjson, "formula_count", _scan.formula_count_python)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
     monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)

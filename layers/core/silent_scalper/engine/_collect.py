@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from silent_scalper.engine._scan import formula_count
 from silent_scalper.engine.schemas import (
     Checked,
     CompiledSchema,
@@ -244,11 +243,6 @@ def runs_between(refused: list[int], count: int) -> Iterator[tuple[int, int]]:
         at = k + 1
     if count > at:
         yield at, count
-
-
-def json_formulas(data: bytes) -> int:
-    """String values starting like a spreadsheet formula (see ``_scan.formula_count``)."""
-    return formula_count(data)
 
 
 def place(record: int, line: int, fmt: FileFormat) -> str:

@@ -17,11 +17,10 @@ from silent_scalper.engine._collect import (
     Collector,
     column_of,
     consecutive,
-    json_formulas,
     kept_positions,
     runs_between,
 )
-from silent_scalper.engine._scan import newline_count
+from silent_scalper.engine._scan import formula_count, newline_count
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
@@ -141,7 +140,7 @@ def _json_single(b: _Buffer, col: Collector) -> None:
         )
         raise FatalError
     data = b"".join(parts)
-    col.formula_cells += json_formulas(data)
+    col.formula_cells += formula_count(data)
     result = col.schema.check_record(data)
     if result.errors:
         first_line = b.line_at(b.pos)
@@ -192,7 +191,7 @@ def _json_array(b: _Buffer, col: Collector) -> None:
         run_end = _match_end(_FLAT_RUN.match(b.buf, b.pos))
         if run_end > b.pos:
             run = b.buf[b.pos : run_end - 1]
-            col.formula_cells += json_formulas(run)
+            col.formula_cells += formula_count(run)
             limit = col.limits.max_record_bytes
             too_large = len(run) > limit and max(map(len, _FLAT_ITEM.findall(run + b","))) > limit
             objs = None if too_large else schema.accept_array(b"[" + run + b"]")[0]
@@ -216,7 +215,7 @@ def _json_array(b: _Buffer, col: Collector) -> None:
                 _malformed(col, b, f"expected a value before {what!r}", index, end)
             index += 1
             col.records = index
-            col.formula_cells += json_formulas(value)
+            col.formula_cells += formula_count(value)
             if len(value) > col.limits.max_record_bytes:
                 _too_large_element(col, index - 1, b.line_at(start))
             else:
@@ -269,7 +268,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     objs = schema.decode_array(data)[0] if schema.batches else None
     flagged = None if objs is None else schema.refused(objs)
     if objs is not None and flagged == [] and schema.no_repeated_key(data, objs):
-        col.formula_cells += json_formulas(run)
+        col.formula_cells += formula_count(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
         return index + len(objs)
@@ -284,7 +283,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         raws = _RAW_LIST.decode(data)
     except RECORD_EXCEPTIONS:
         return None  # a false cut or broken JSON: the exact path decides which
-    col.formula_cells += json_formulas(run)
+    col.formula_cells += formula_count(run)
     # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
     # halved, so only the few records around each error take the exact check.
     if schema.batches:
@@ -508,7 +507,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         left_out = [text for _, text, _ in pairs]
         offsets = [at for _, _, at in pairs]
         decoded = _without(decoded, flagged)
-    col.formula_cells += json_formulas(run)
+    col.formula_cells += formula_count(run)
     done = _record_json_sifted(
         b,
         run,
@@ -519,7 +518,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         col,
     )
     if done is None:
-        col.formula_cells -= json_formulas(run)  # nothing recorded: the fallback counts
+        col.formula_cells -= formula_count(run)  # nothing recorded: the fallback counts
     return done
 
 

@@ -13,10 +13,10 @@ from silent_scalper.engine._collect import (
     Collector,
     column_of,
     consecutive,
-    json_formulas,
     kept_positions,
     runs_between,
 )
+from silent_scalper.engine._scan import formula_count
 from silent_scalper.engine._source import CHUNK, Prefixed
 from silent_scalper.engine.schemas import Checked, _without
 from silent_scalper.engine.sniff import UTF8_BOM
@@ -105,7 +105,7 @@ def _ndjson_block(
     ``long_line`` False means the caller knows no line is over ``max_record_bytes``,
     which spares splitting the block to look.
     """
-    col.formula_cells += json_formulas(block)
+    col.formula_cells += formula_count(block)
     limit = col.limits.max_record_bytes
     if long_line and len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
