@@ -7,7 +7,8 @@ Four shortcuts, each held to what the longer way gives:
   and order must be the tree path's (``CompiledSchema._tree_check``);
 - a record msgspec refused in a JSON sifting window is found from the window's text
   (``_json._refused_record``), which must decline wherever the text could mislead;
-- a value a property accepted before is not checked again;
+- each value of an invalid record is first put to its property's quick verdict, which
+  must accept only what the property's check finds no problem with;
 - past the located errors a summary keeps, an invalid record is counted without its
   errors being worded or its line counted: the summary must be the one wording every
   error gives.
@@ -16,14 +17,18 @@ Four shortcuts, each held to what the longer way gives:
 from __future__ import annotations
 
 import json
+import sys
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 import pytest
 from engine_support import Validate, job
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
 from silent_scalper.engine._collect import Collector
-from silent_scalper.engine.rules import _ACCEPTED_VALUES, EXACT_VALUES
+from silent_scalper.engine.rules import EXACT_VALUES, Num, PropertyRule
 from silent_scalper.engine.schemas import compile_schema
 
 # A flat schema with every kind of rule the batch path compiles: bounds exclusive and
@@ -224,11 +229,10 @@ def test_given_more_errors_than_kept_then_counting_them_gives_the_summary_of_wor
     assert len(counted["errors"]) == max_errors
 
 
-def test_given_values_accepted_before_then_the_problems_are_those_checking_every_value() -> None:
-    """Given records whose values repeat (so each property has accepted some before),
-    when their problems are found with the accepted values remembered, then they are
-    the problems checking every value gives (the loop for CSV cells, which remembers
-    nothing), and a property remembers at most a bounded number of values."""
+def test_given_every_edge_record_then_the_problems_with_quick_verdicts_are_the_checks() -> None:
+    """Given the edge records read exactly, when their problems are found with each
+    value first put to its property's quick verdict, then they are the problems of the
+    loop that checks every value (the one CSV cells take)."""
     rules = _EVERY_RULE._rules
     assert rules is not None
     readable = []
@@ -239,16 +243,81 @@ def test_given_values_accepted_before_then_the_problems_are_those_checking_every
             continue
         if isinstance(values, dict):
             readable.append(values)
-    for _ in range(2):  # the second time every accepted value is remembered
-        for values in readable:
-            assert rules._every_problem(values) == rules.problems(values, {}), values
-    assert any(rule.accepted for rule in rules.rules)
-    count = next(rule for rule in rules.rules if rule.name == "count")
-    for n in range(3 * _ACCEPTED_VALUES):
-        rules._every_problem({"id": "ab", "count": 1 + n % 5, "note": f"n{n}"})
-    note = next(rule for rule in rules.rules if rule.name == "note")
-    assert len(note.accepted) == _ACCEPTED_VALUES
-    assert {value for _, value in count.accepted} >= {1, 2, 3, 4, 5}
-    assert rules._every_problem({"id": "ab", "count": 6, "note": "n1"}) == [
-        ("$.count", "Expected `int` <= 5")
-    ]
+    assert len(readable) > 20
+    for values in readable:
+        assert rules._every_problem(values) == rules.problems(values, {}), values
+
+
+# Rules of every kind the quick verdicts read, with bounds of both kinds on each side
+# (ties included), an integer and a fractional multipleOf, nullable ones, and both
+# formats with a pattern and lengths on top.
+_QUICK_RULES = [
+    PropertyRule.of(f"p{i}", sub)
+    for i, sub in enumerate(
+        [
+            {"type": "integer"},
+            {"type": "integer", "minimum": 1, "maximum": 5},
+            {"type": "integer", "exclusiveMinimum": 0, "minimum": 0, "maximum": 2.5},
+            {"type": "integer", "minimum": -3, "exclusiveMinimum": -3.5, "multipleOf": 3},
+            {"type": ["integer", "null"], "exclusiveMaximum": 10},
+            {"type": "number"},
+            {"type": "number", "minimum": 0, "exclusiveMaximum": 4.9999999999999998},
+            {"type": "number", "exclusiveMinimum": -1e-5, "maximum": 1e300},
+            {"type": "number", "multipleOf": 0.5},
+            {"type": "number", "multipleOf": 2, "maximum": 100},
+            {"type": ["number", "null"], "minimum": 2, "exclusiveMinimum": 2},
+            {"type": "boolean"},
+            {"type": ["boolean", "null"]},
+            {"type": "string"},
+            {"type": "string", "enum": ["a", "b", "1"]},
+            {"type": ["string", "null"], "enum": ["a"]},
+            {"type": "string", "pattern": "^[a-z]{2,4}$"},
+            {"type": "string", "minLength": 2, "maxLength": 3},
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "email", "maxLength": 20},
+            {"type": "string", "format": "date-time", "pattern": "Z$", "minLength": 20},
+        ]
+    )
+]
+
+_EXACT_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-12, max_value=12),
+    st.integers(),
+    st.sampled_from([1 << 14_284, -(1 << 14_284), (1 << 14_284) - 1, 10**4300, 2**63]),
+    st.decimals(allow_nan=False, allow_infinity=False, places=None).map(Decimal),
+    st.decimals(min_value=-12, max_value=12, places=2).map(Decimal),
+    st.sampled_from([Decimal("1.8e308"), Decimal("1.7976931348623157e308"), Decimal("-1e999999")]),
+    st.sampled_from(["a", "b", "1", "ab", "abcd", "abcde", "", "AB", "ab\n"]),
+    st.sampled_from(["2026-01-05T09:30:00Z", "2026-02-30T00:00:00Z", "a@b.example"]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_EXACT_VALUE)
+def test_given_any_exact_value_then_each_quick_verdict_is_the_checks(value: Any) -> None:
+    """Given a value as an exact reading holds it, when each rule's quick verdict is
+    asked, then it accepts exactly what the rule's check finds no problem with, except
+    that it may defer (False) on what it does not read: integers past 14,284 bits,
+    Decimals past a double's range, a fractional multipleOf, a Decimal's remainder."""
+    for rule in _QUICK_RULES:
+        problem = rule.check(value)
+        if rule.quick(value):
+            assert problem is None, (rule, value)
+            continue
+        deferred = (
+            (isinstance(value, int) and abs(value) >= 1 << 14_284)
+            or (isinstance(value, Decimal) and abs(value) > Decimal(sys.float_info.max))
+            or isinstance(rule.multiple_of, Decimal)
+            or (isinstance(value, Decimal) and rule.multiple_of is not None)
+        )
+        assert problem is not None or deferred, (rule, value)
+
+
+def test_given_a_tree_number_then_the_quick_verdict_defers_to_the_check() -> None:
+    """Given a tree's number (its text kept), then no quick verdict accepts it: the
+    check reads it exactly."""
+    for rule in _QUICK_RULES:
+        assert not rule.quick(Num("3"))

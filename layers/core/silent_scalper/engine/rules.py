@@ -28,7 +28,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -314,11 +316,13 @@ class PropertyRule:
     fmt: str | None = None
     bounds: tuple[tuple[str, int | Decimal, Any], ...] = ()
     multiple_of: int | Decimal | None = None
-    #: Values :meth:`check` accepted, as (type, value): a value's verdict depends on its
-    #: type and value alone, so a value accepted once is accepted again without the
-    #: check. Statuses, codes and small counts repeat; a property whose values do not
-    #: stops being looked up once this holds _ACCEPTED_VALUES of them.
-    accepted: set[tuple[type, Any]] = field(default_factory=set, compare=False, repr=False)
+    #: :meth:`check`'s verdict for the values a record usually holds, in one call and
+    #: without wording anything: True means :meth:`check` finds no problem; False means
+    #: ask :meth:`check` (a problem, or a value this cannot judge). See :func:`quick_accept`.
+    quick: Callable[[Any], bool] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quick", quick_accept(self))
 
     @classmethod
     def of(cls, name: str, sub: Mapping[str, Any]) -> PropertyRule:
@@ -499,8 +503,9 @@ class RecordRules:
 
     def _every_problem(self, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         """:meth:`problems` of every property, with nothing found before: the same
-        loop without the two lookups a record's exact check never needs, and a value
-        its property accepted before is not checked again (:attr:`PropertyRule.accepted`)."""
+        loop without the two lookups a record's exact check never needs, and each value
+        first put to its property's :attr:`PropertyRule.quick` verdict (an invalid
+        record's other values are mostly valid: only its problems are worded)."""
         out: list[tuple[str, str]] = []
         if self.closed:
             known = self.by_name
@@ -512,24 +517,133 @@ class RecordRules:
             name = rule.name
             if name in values:
                 value = values[name]
-                accepted = rule.accepted
-                seen = len(accepted) < _ACCEPTED_VALUES and value.__class__ in _SCALARS
-                if seen and (value.__class__, value) in accepted:
+                if rule.quick(value):
                     continue
                 message = rule.check(value)
-                if message is None:
-                    if seen:
-                        accepted.add((value.__class__, value))
-                    continue
-                out.append((f"$.{name}", message))
+                if message is not None:
+                    out.append((f"$.{name}", message))
             elif name in required:
                 out.append(("$", f"Object missing required field `{name}`"))
         return out
 
 
-#: Values whose verdict is a function of their type and value (hashable, compared by
-#: value): read exactly, a string, an integer or a boolean. A tree's numbers (``Num``)
-#: and containers are checked every time.
-_SCALARS = frozenset({str, int, bool})
-#: Accepted values remembered per property (about 100 KB for a job record's ten).
-_ACCEPTED_VALUES = 1024
+#: Integers strictly between these are within the engine's limit on integer digits
+#: (:func:`number_problem` refuses none of them: they have at most 14,284 bits).
+_INT_FLOOR = -(1 << 14_284)
+_INT_CEILING = 1 << 14_284
+#: The largest double, exactly: a Decimal no larger in magnitude rounds to a finite one.
+_DOUBLE_MAX = Decimal(sys.float_info.max)
+
+
+def _never(value: Any) -> bool:
+    """The quick verdict of a rule with no quick reading: always ask the check."""
+    return False
+
+
+def quick_accept(rule: PropertyRule) -> Callable[[Any], bool]:
+    """A predicate true only of values ``rule.check`` finds no problem with.
+
+    It judges the values a record read exactly holds (:data:`EXACT_VALUES`: ``str``,
+    ``int``, ``bool``, ``Decimal``, None) as :meth:`PropertyRule.check` does, without
+    the type-name dispatch or any wording, and is false for anything else (a tree's
+    ``Num``, a container, an integer of over 14,284 bits, a Decimal beyond a double's
+    range, a ``multipleOf`` of a non-integer), which the check then judges. So the check
+    stays the definition, and a wrong False can only cost time.
+    """
+    kind = rule.kind
+    ok: Callable[[Any], bool]
+    if kind == "enum":
+        enum = rule.enum or frozenset()
+
+        def ok(v: Any) -> bool:
+            return v.__class__ is str and v in enum
+
+    elif kind == "boolean":
+
+        def ok(v: Any) -> bool:
+            return v.__class__ is bool
+
+    elif kind == "string":
+        ok = _quick_string(rule)
+    elif kind in ("integer", "number"):
+        ok = _quick_number(rule)
+    else:
+        return _never
+    if not rule.nullable:
+        return ok
+    inner = ok
+
+    def ok_or_null(v: Any) -> bool:
+        return v is None or inner(v)
+
+    return ok_or_null
+
+
+def _quick_string(rule: PropertyRule) -> Callable[[Any], bool]:
+    """:func:`quick_accept` of a string rule: the same tests as ``_string``, in one list."""
+    tests: list[Callable[[str], object]] = []
+    if rule.fmt == "date-time":
+        tests.append(is_date_time)
+    elif rule.fmt == "email":
+        tests.append(is_email)
+    if rule.pattern is not None:
+        tests.append(rule.pattern.search)
+    low, high = rule.min_length, rule.max_length
+    if low is not None or high is not None:
+        lo = 0 if low is None else low
+        hi = math.inf if high is None else high
+        tests.append(lambda v: lo <= len(v) <= hi)
+    if not tests:
+        return lambda v: v.__class__ is str
+    if len(tests) == 1:
+        (test,) = tests
+        return lambda v: v.__class__ is str and bool(test(v))
+    return lambda v: v.__class__ is str and all(test(v) for test in tests)
+
+
+def _quick_number(rule: PropertyRule) -> Callable[[Any], bool]:
+    """:func:`quick_accept` of an integer or number rule: within the engine's number
+    limits (conservatively, see above), the bounds, and an integer ``multipleOf``."""
+    lower: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
+    upper: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
+    for op, bound, _ in rule.bounds:
+        if op in (">=", ">"):
+            lower.append((operator.le if op == ">=" else operator.lt, bound))
+        else:
+            upper.append((operator.le if op == "<=" else operator.lt, bound))
+    (lo_op, lo), (hi_op, hi) = _tightest(lower, low=True), _tightest(upper, low=False)
+    step = rule.multiple_of
+    if step is not None and (not isinstance(step, int) or step <= 0):
+        return _never  # a fractional step's remainder: the check computes it
+    integer = rule.kind == "integer"
+
+    def ok(v: Any) -> bool:
+        cls = v.__class__
+        if cls is int:
+            if not _INT_FLOOR < v < _INT_CEILING:
+                return False
+        elif cls is Decimal and not integer:
+            if not (v.is_finite() and -_DOUBLE_MAX <= v <= _DOUBLE_MAX):
+                return False
+            if step is not None:
+                return False  # a Decimal's remainder: the check computes it
+        else:
+            return False
+        return lo_op(lo, v) and hi_op(v, hi) and (step is None or v % step == 0)
+
+    return ok
+
+
+def _tightest(
+    bounds: list[tuple[Callable[[Any, Any], bool], int | Decimal]], *, low: bool
+) -> tuple[Callable[[Any, Any], bool], int | Decimal | float]:
+    """One comparison for a side's bounds (``minimum`` and ``exclusiveMinimum`` may both
+    be given): the tighter bound, exclusive on a tie; no bound compares with infinity."""
+    if not bounds:
+        return operator.le, -math.inf if low else math.inf
+    best = bounds[0]
+    for op, bound in bounds[1:]:
+        tighter = bound > best[1] if low else bound < best[1]
+        if tighter or (bound == best[1] and op is operator.lt):
+            best = (op, bound)
+    return best
