@@ -321,3 +321,52 @@ def test_given_a_tree_number_then_the_quick_verdict_defers_to_the_check() -> Non
     check reads it exactly."""
     for rule in _QUICK_RULES:
         assert not rule.quick(Num("3"))
+
+
+# Cells for each column of _EVERY_RULE: valid, refused, empty (absent), and long ones
+# (not remembered), so rows mix every outcome.
+_CELLS = {
+    "id": ["ab", "A1", "", "x" * 70, "abcdefghi"],
+    "at": ["2026-01-05T09:30:00Z", "2026-02-30T00:00:00Z", "", "2026-01-05 09:30:00Z"],
+    "mail": ["a@b.example", "no-at", "", "a@bücher.example"],
+    "kind": ["a", "c", ""],
+    "count": ["3", "9", "0", "1.5", "x", "", "9" * 80],
+    "rate": ["2.5", "0", "5", "1e400", "-1e-400", ""],
+    "step": ["3", "4", "3.0", ""],
+    "slot": ["null", "-1", "2", ""],
+    "flag": ["true", "1", "null", ""],
+    "note": ["ab", "x", "", "y" * 100],
+}
+_HEADER = list(_CELLS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _CELLS.items()}),
+    st.sets(st.sampled_from(_HEADER), min_size=1),
+)
+def test_given_a_csv_row_then_its_suspect_columns_judged_alone_give_the_joint_problems(
+    cells: dict[str, str], names: set[str]
+) -> None:
+    """Given a CSV row and some of its columns (those a column check refused), when
+    each column's cell is judged alone and remembered, then the problems and their
+    order are those of the columns judged together, the first time and when remembered."""
+    row = [cells[k] for k in _HEADER]
+    index = {k: i for i, k in enumerate(_HEADER)}
+    only = frozenset(names)
+    joint = _EVERY_RULE._cell_problems({k: v for k, v in cells.items() if k in only and v}, only)
+    expected = [(e.path, e.message) for e in joint]
+    for _ in range(2):
+        assert _EVERY_RULE.suspect_problems(only, row, index) == expected
+    memo = _EVERY_RULE._cell_memo
+    assert all(len(cell) <= 64 for _, cell in memo)
+
+
+def test_given_no_flat_rules_then_suspect_columns_are_left_to_the_whole_row() -> None:
+    """Given a schema whose rules are not flat, then no column is judged alone."""
+    nested = compile_schema(
+        "nested",
+        {"type": "object", "properties": {"a": {"type": "object"}}, "additionalProperties": False},
+        None,
+    )
+    assert nested.suspect_problems(frozenset({"a"}), ["{}"], {"a": 0}) is None

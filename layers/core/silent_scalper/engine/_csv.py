@@ -40,6 +40,7 @@ class _CsvBatch:
         self.header = header
         self.col = col
         self.check = check
+        self._index = {name: i for i, name in enumerate(header)}
         self.rows: list[list[str]] = []
         self.wheres: list[int] = []
         # Only free-text columns can hold a formula that reaches a spreadsheet: numbers,
@@ -133,8 +134,22 @@ class _CsvBatch:
         ``only[i]``: the columns whose cells that check refused in row i (its others
         cannot hold a problem)."""
         header = self.header
-        cells = [{k: v for k, v in zip(header, row, strict=True) if v} for row in rows]
-        self._one_by_one(cells, wheres, only)
+        col = self.col
+        index = self._index
+        for row, where, names in zip(rows, wheres, only, strict=True):
+            problems = col.schema.suspect_problems(names, row, index)
+            if not problems:  # no flat rules, or a cell refused in haste: the whole row
+                cells = {k: v for k, v in zip(header, row, strict=True) if v}
+                self._one_by_one([cells], [where], [names])
+                continue
+            col.invalid += 1
+            record, line = unpack(where)
+            if not col.would_keep(record, line):
+                col.count_errors([Reason.SCHEMA_VIOLATION] * len(problems))
+                continue
+            for path, message in problems:
+                located = record_error_at(record, line, column_of(path), message, FileFormat.CSV)
+                col.error(Reason.SCHEMA_VIOLATION, located)
 
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""

@@ -459,12 +459,15 @@ class RecordRules:
     required: frozenset[str]
     closed: bool
     by_name: Mapping[str, PropertyRule]
+    #: Each property's place in ``rules``: the order problems are listed in.
+    position: Mapping[str, int]
 
     @classmethod
     def of(cls, props: Mapping[str, Any], required: frozenset[str], *, closed: bool) -> RecordRules:
         """The rules of a flat object schema's properties."""
         rules = tuple(PropertyRule.of(name, sub) for name, sub in props.items())
-        return cls(rules, required, closed, {r.name: r for r in rules})
+        by_name = {r.name: r for r in rules}
+        return cls(rules, required, closed, by_name, {r.name: i for i, r in enumerate(rules)})
 
     def problems(
         self,

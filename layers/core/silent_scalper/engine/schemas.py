@@ -153,6 +153,11 @@ class CompiledSchema:
     # are read as they are (None: map ``_key`` / ``_time`` over the records).
     _keys: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
     _times: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
+    # The problems of a CSV column's cell judged alone, by (column, cell): see
+    # :meth:`suspect_problems`. Bounded, and only short cells (the ones that repeat).
+    _cell_memo: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(
+        repr=False, default_factory=dict
+    )
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -293,6 +298,45 @@ class CompiledSchema:
             else:
                 problems[prop] = problem
         return values, problems
+
+    def suspect_problems(
+        self, names: frozenset[str], row: list[str], index: Mapping[str, int]
+    ) -> list[tuple[str, str]] | None:
+        """(path, message) of each problem of the columns ``names`` of one CSV row
+        (``row[index[name]]`` is a column's cell, "" when empty), in the order
+        :meth:`check_cells` lists them with ``only=names``: what it finds for a row when
+        some problem is there. None for a schema without flat rules.
+
+        A column's problems depend on its cell alone, so each column is judged on its own
+        and the problems of short cells are remembered: a refused value that repeats
+        down a file (a misspelt status, a currency in lower case) is judged once.
+        """
+        rules = self._rules
+        if rules is None:
+            return None
+        if len(names) == 1:
+            (name,) = names
+            return list(self._column_problems(name, row[index[name]]))
+        # Unknown columns first (a closed schema lists them before its rules), in
+        # header order, as the joint check does.
+        position = rules.position
+        out: list[tuple[str, str]] = []
+        for name in sorted(names, key=lambda n: (position.get(n, -1), index[n])):
+            out += self._column_problems(name, row[index[name]])
+        return out
+
+    def _column_problems(self, name: str, cell: str) -> tuple[tuple[str, str], ...]:
+        """The problems of property ``name``'s CSV cell alone ("": absent), remembered."""
+        memo = self._cell_memo
+        found = memo.get((name, cell))
+        if found is not None:
+            return found
+        assert self._rules is not None
+        values, earlier = self._read_cells({name: cell} if cell else {})
+        found = tuple(self._rules.problems(values, earlier, only=frozenset((name,))))
+        if len(cell) <= _MEMO_CELL and len(memo) < _MEMO_CELLS:
+            memo[(name, cell)] = found
+        return found
 
     def _cell_problems(self, cells: Mapping[str, str], names: frozenset[str]) -> list[RecordError]:
         """The problems of the properties ``names`` given their non-empty ``cells``."""
@@ -564,6 +608,11 @@ class CompiledSchema:
 def _key_colons(line: bytes) -> int:
     """'":' in ``line`` with JSON whitespace removed (as counted for a whole text)."""
     return line.translate(None, _JSON_WS).count(b'":')
+
+
+#: Cells whose problems are remembered: at most this long, this many in all (a few MB).
+_MEMO_CELL = 64
+_MEMO_CELLS = 16_384
 
 
 def _without(objs: list[Any], drop: list[int]) -> list[Any]:
