@@ -2,12 +2,16 @@
 
 For each format, a valid file and a 1 % invalid one of the same size are generated; the
 engine and each fast peer (`benchmarks.fast_peers`: polars for CSV, msgspec Struct per
-record for NDJSON and JSON arrays) check it ``repeats`` times, each time in a fresh
-process, and the median CPU seconds give MB per CPU-second. Every tool must find the
-invalid records the generator wrote; a tool that does not is flagged, not compared.
+record for NDJSON and JSON arrays) check them in ``repeats`` rounds, each round running
+every tool on the valid file and then on the invalid one, each run in a fresh process.
+The median CPU seconds give MB per CPU-second. Every tool must find the invalid records
+the generator wrote; a tool that does not is flagged, not compared.
 
 The ratio engine / fastest peer (per CPU-second) goes into the results per format and
-variant: above 1.0 the engine is ahead.
+variant: above 1.0 the engine is ahead. It is the median of each round's own ratio, and
+so is the engine's cost of the invalid records (its two runs of a round): the machine's
+speed drifts by more than these differences over the minutes a section takes, and runs
+seconds apart share it.
 """
 
 from __future__ import annotations
@@ -28,15 +32,16 @@ FAST_PEERS: dict[Format, tuple[str, ...]] = {
 }
 
 
-def _measure(tool: str, path: Path, fmt: Format, repeats: int) -> dict[str, Any]:
-    """``repeats`` fresh-process runs of one tool: median CPU and wall, highest peak RSS."""
-    runs = [run_worker([tool, str(path), "--format", fmt.value]) for _ in range(repeats)]
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One tool's fresh-process runs on one file: median CPU and wall, highest peak RSS,
+    and each round's CPU seconds (for the paired ratios)."""
     cpu = statistics.median(r["cpu_seconds"] for r in runs)
     wall = statistics.median(r["seconds"] for r in runs)
     size = int(runs[0]["bytes"])
     return {
-        "runs": repeats,
+        "runs": len(runs),
         "cpu_seconds": cpu,
+        "cpu_rounds": [r["cpu_seconds"] for r in runs],
         "seconds": wall,
         "cpu_mb_s": mb_per_s(size, cpu),
         "mb_s": mb_per_s(size, wall),
@@ -57,29 +62,64 @@ def side_by_side(
     """Engine and fast peers on each format's valid and 1 % invalid file of ``size`` bytes."""
     rows: list[dict[str, Any]] = []
     for fmt in formats:
-        for invalid in (False, True):
-            variant = "1% invalid" if invalid else "valid"
-            made = generate(workdir, fmt, size, invalid=invalid)
+        tools = ("engine", *FAST_PEERS[fmt])
+        made = {invalid: generate(workdir, fmt, size, invalid=invalid) for invalid in (False, True)}
+        runs: dict[tuple[bool, str], list[dict[str, Any]]] = {}
+        errors: dict[bool, list[str]] = {False: [], True: []}
+        try:
+            for round_no in range(repeats):
+                for invalid, file in made.items():
+                    variant = _variant(invalid)
+                    for tool in tools:
+                        if any(e.startswith(f"{tool}:") for e in errors[invalid]):
+                            continue  # it failed on this file once: not run again
+                        progress(
+                            f"peers {format_size(size)} {fmt.value} {variant}: {tool} "
+                            f"(round {round_no + 1} of {repeats})"
+                        )
+                        try:
+                            result = run_worker([tool, str(file.path), "--format", fmt.value])
+                        except (WorkerError, subprocess.TimeoutExpired, KeyError) as exc:
+                            errors[invalid].append(f"{tool}: {exc}")
+                            continue
+                        runs.setdefault((invalid, tool), []).append(result)
+        finally:
+            for file in made.values():
+                file.path.unlink(missing_ok=True)
+        for invalid, file in made.items():
             row: dict[str, Any] = {
                 "format": fmt.value,
-                "variant": variant,
-                "bytes": made.size,
-                "invalid_expected": made.invalid_records,
-                "tools": {},
-                "errors": [],
+                "variant": _variant(invalid),
+                "bytes": file.size,
+                "invalid_expected": file.invalid_records,
+                "tools": {
+                    tool: _summary(runs[(invalid, tool)])
+                    for tool in tools
+                    if (invalid, tool) in runs
+                    and not any(e.startswith(f"{tool}:") for e in errors[invalid])
+                },
+                "errors": errors[invalid],
             }
-            try:
-                for tool in ("engine", *FAST_PEERS[fmt]):
-                    progress(f"peers {format_size(size)} {fmt.value} {variant}: {tool}")
-                    try:
-                        row["tools"][tool] = _measure(tool, made.path, fmt, repeats)
-                    except (WorkerError, subprocess.TimeoutExpired, KeyError) as exc:
-                        row["errors"].append(f"{tool}: {exc}")
-            finally:
-                made.path.unlink(missing_ok=True)
             _compare(row)
             rows.append(row)
-    return {"size": format_size(size), "repeats": repeats, "rows": rows, "ratios": _ratios(rows)}
+    return {
+        "size": format_size(size),
+        "repeats": repeats,
+        "rows": rows,
+        "ratios": _ratios(rows),
+        "invalid_costs": invalid_costs(rows),
+    }
+
+
+def _variant(invalid: bool) -> str:
+    return "1% invalid" if invalid else "valid"
+
+
+def _paired(fast: list[float], slow: list[float]) -> float | None:
+    """Median over rounds of ``fast[i] / slow[i]`` (None without rounds to pair)."""
+    if not fast or len(fast) != len(slow):
+        return None
+    return statistics.median(a / b for a, b in zip(fast, slow, strict=True))
 
 
 def _compare(row: dict[str, Any]) -> None:
@@ -92,11 +132,34 @@ def _compare(row: dict[str, Any]) -> None:
     }
     row["fastest_peer"] = max(peers, key=lambda name: peers[name]) if peers else None
     engine = tools.get("engine")
+    if engine is None or row["fastest_peer"] is None:
+        row["engine_over_fastest_peer"] = None
+        return
+    peer = tools[row["fastest_peer"]]
+    # Per CPU-second on the same file, engine / peer = the peer's CPU / the engine's CPU.
+    paired = _paired(peer.get("cpu_rounds", []), engine.get("cpu_rounds", []))
     row["engine_over_fastest_peer"] = (
-        engine["cpu_mb_s"] / peers[row["fastest_peer"]]
-        if engine is not None and row["fastest_peer"] is not None
-        else None
+        paired if paired is not None else engine["cpu_mb_s"] / peers[row["fastest_peer"]]
     )
+
+
+def invalid_costs(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """format -> how much of its speed the engine loses on the 1 % invalid file against
+    the valid one (0.08: 8 % fewer MB per CPU-second): the median of each round's own
+    cost where both files have the same rounds, else from the median speeds."""
+    engines: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        engine = row["tools"].get("engine")
+        if engine is not None and engine.get("cpu_mb_s"):
+            engines.setdefault(row["format"], {})[row["variant"]] = engine
+    out: dict[str, float] = {}
+    for fmt, by_variant in engines.items():
+        valid, invalid = by_variant.get("valid"), by_variant.get("1% invalid")
+        if valid is None or invalid is None:
+            continue
+        kept = _paired(valid.get("cpu_rounds", []), invalid.get("cpu_rounds", []))
+        out[fmt] = 1 - (kept if kept is not None else invalid["cpu_mb_s"] / valid["cpu_mb_s"])
+    return out
 
 
 def _ratios(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:

@@ -100,7 +100,8 @@ def peers_md(section: dict[str, Any]) -> str:
               "peak RSS MiB", "engine / fastest peer"]  # fmt: skip
     title = (
         f"Engine vs fastest peers on {section['size']} files "
-        f"(median of {section['repeats']}, fresh process each):\n\n"
+        f"(medians of {section['repeats']} rounds, fresh process each; the ratio is the "
+        "median of each round's own ratio):\n\n"
     )
     return title + _table(header, rows, left=(0, 1, 2))
 

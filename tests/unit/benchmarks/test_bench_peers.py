@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks import fast_peers, run
 from benchmarks.generate import Format, generate
-from benchmarks.peers import _compare, _ratios
+from benchmarks.peers import _compare, _ratios, invalid_costs
 
 SIZE = 120_000
 
@@ -115,3 +115,41 @@ def test_the_local_stack_target_reads_the_run_of_small_files() -> None:
     (failed,) = run.local_stack_targets({"runs": [{"label": "small", "error": "not measured"}]})
     assert failed["met"] is None
     assert run.local_stack_targets(None) == []
+
+
+def _rounds(cpu: list[float], invalid: int = 0) -> dict[str, object]:
+    return {
+        "cpu_mb_s": 100 / sorted(cpu)[len(cpu) // 2],
+        "cpu_rounds": cpu,
+        "invalid_records": invalid,
+    }
+
+
+def test_the_ratio_pairs_the_runs_of_each_round() -> None:
+    """Given a machine whose speed changed between rounds (the peer's second run caught a
+    slow spell the engine's did not), when the ratio is taken, then it is the median of
+    each round's own ratio (1.2), not the ratio of the medians (2.4)."""
+    row = {
+        "format": "ndjson",
+        "variant": "valid",
+        "invalid_expected": 0,
+        "tools": {"engine": _rounds([1.0, 1.0, 2.0]), "msgspec": _rounds([1.2, 2.4, 2.4])},
+    }
+
+    _compare(row)
+
+    assert row["engine_over_fastest_peer"] == pytest.approx(1.2)
+
+
+def test_the_invalid_cost_pairs_the_engine_runs_of_each_round() -> None:
+    """Given the engine's runs on the valid and the invalid file, round by round, then the
+    cost is the median of each round's cost, and a format missing a file has none."""
+    rows = [
+        {"format": "json", "variant": "valid", "tools": {"engine": _rounds([1.0, 2.0, 2.0])}},
+        {"format": "json", "variant": "1% invalid", "tools": {"engine": _rounds([1.1, 2.2, 1.0])}},
+        {"format": "csv", "variant": "valid", "tools": {"engine": _rounds([1.0])}},
+    ]
+
+    costs = invalid_costs(rows)
+
+    assert costs == {"json": pytest.approx(1 - 1 / 1.1)}
