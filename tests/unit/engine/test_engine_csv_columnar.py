@@ -224,6 +224,36 @@ def test_given_times_with_offsets_leap_seconds_and_ties_then_first_and_last_are_
 
 
 @pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param({10: "2025-01-01T00:00:00Z"}, id="earliest instant in a refused row"),
+        pytest.param({20: "2027-01-01T00:00:00Z"}, id="latest instant in a refused row"),
+        pytest.param(
+            {0: "2026-01-01T01:00:00+01:00", 11_990: "2026-02-01T01:00:00+01:00"},
+            id="first and last instants spelled otherwise in earlier refused rows",
+        ),
+        pytest.param({40: "2026-02-30T00:00:00Z"}, id="a refused row's cell is no instant"),
+        pytest.param({50: "2026-01-15T00:00:00Z"}, id="a refused row within the span"),
+    ],
+)
+def test_given_refused_rows_at_the_edges_of_the_time_span_then_first_and_last_are_equal(
+    validate: Validate, refused: dict[int, str]
+) -> None:
+    """Given rows the column checks refuse (priority 9) holding the earliest or latest
+    instant, or an instant equal to the first or last valid one spelled otherwise and
+    placed before it, when the file is read, then first and last are the valid rows'
+    as the row path finds them."""
+    lines = [_row(n) for n in range(12_000)]
+    lines[1] = _row(1, submitted_at="2026-01-01T00:00:00Z")
+    lines[-1] = _row(11_999, submitted_at="2026-02-01T00:00:00Z")
+    for n, at in refused.items():
+        lines[n] = _row(n, submitted_at=at, priority="9")
+    columnar, rows = _both(validate, HEADER + "\n" + "\n".join(lines))
+    assert columnar == rows
+    assert columnar["invalid_records"] == len(refused)
+
+
+@pytest.mark.parametrize(
     "properties",
     [
         {"n": {"type": "integer", "minimum": -3, "exclusiveMaximum": 10}},

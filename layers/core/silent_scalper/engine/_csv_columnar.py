@@ -814,6 +814,28 @@ class ColumnarCsv:
             self._iota = self._pa.array(range(max(n, 2 * len(self._iota))), self._pa.int64())
         return self._iota.slice(0, n)
 
+    def _span_unfiltered(self, column: Any, ok: Any) -> list[datetime] | None:
+        """:meth:`_times` of the rows ``ok`` accepts without copying them out, when it
+        can tell: every cell is read as an instant, and the first row holding the
+        earliest instant and the first holding the latest are accepted rows (then no
+        refused row holds an earlier or a later one, nor an equal one before them, so
+        they are the rows the filtered column would name). None otherwise."""
+        pa, pc = self._pa, self._pc
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
+            return None
+        try:
+            instants = pc.cast(column, pa.timestamp("us", tz="UTC"))
+        except pa.ArrowInvalid:  # a refused or empty cell, a leap second, a lower-case t
+            return None
+        low_high = pc.min_max(instants)
+        if not _comparable_span(low_high, pa, pc):
+            return None
+        low = _first_of(instants, low_high["min"], ok, pc)
+        high = _first_of(instants, low_high["max"], ok, pc)
+        if low is None or high is None:
+            return None
+        return self._to_times([column[low].as_py(), column[high].as_py()])
+
     def _rows(self, columns: list[Any], index: list[int]) -> list[list[str]]:
         """The cells of the rows at ``index``, as the csv module gives them."""
         pc = self._pc
@@ -828,6 +850,9 @@ class ColumnarCsv:
             return None
         column = columns[plan.time]
         if ok is not None:
+            span = self._span_unfiltered(column, ok)
+            if span is not None:
+                return span
             column = pc.filter(column, ok)
         if plan.time not in plan.required:  # a valid row's required cell is not empty
             column = pc.filter(column, pc.not_equal(column, ""))
@@ -845,6 +870,12 @@ class ColumnarCsv:
         low = pc.index(instants, low_high["min"]).as_py()
         high = pc.index(instants, low_high["max"]).as_py()
         return self._to_times([column[low].as_py(), column[high].as_py()])
+
+
+def _first_of(instants: Any, value: Any, ok: Any, pc: Any) -> int | None:
+    """Where ``value`` first occurs in ``instants``, if that row is one ``ok`` accepts."""
+    at = pc.index(instants, value).as_py()
+    return at if at >= 0 and ok[at].as_py() else None
 
 
 def _comparable_span(low_high: Any, pa: Any, pc: Any) -> bool:
