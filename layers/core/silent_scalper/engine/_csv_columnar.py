@@ -707,9 +707,11 @@ class ColumnarCsv:
 
     def _suspects(self, masks: list[tuple[int, Mask]], at: Any) -> list[frozenset[str]]:
         """For each refused row (indices ``at``), the columns whose check refused it."""
-        pc, header = self._pc, self.plan.header
+        pa, pc, header = self._pa, self._pc, self.plan.header
         names: list[set[str]] = [set() for _ in range(len(at))]
         for i, mask in masks:
+            if isinstance(mask, pa.BooleanArray) and mask.false_count == 0:
+                continue  # accepted every row (counted without a kernel call)
             taken = pc.take(mask, at)
             if pc.all(taken).as_py():
                 continue
