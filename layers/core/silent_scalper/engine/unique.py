@@ -145,10 +145,15 @@ class UniqueTracker:
         return None
 
     def _spill(self) -> None:
-        keys = sorted(self._seen)
+        seen = self._seen
+        keys = sorted(seen)
         if not keys:
             return
-        wheres = list(map(self._seen.__getitem__, keys))
+        # Keys added in order (ids counting up: most exports) are sorted as they came:
+        # their places are the dict's values as they are, no lookup per key. (The list
+        # comparison is one identity test per key: sorted() returns the same objects.)
+        in_order = list(seen)
+        wheres = list(seen.values()) if keys == in_order else list(map(seen.__getitem__, keys))
         path = self._write(keys, wheres)
         self._runs.paths.append(path)
         self._ranges[path] = (keys[0], keys[-1])
