@@ -233,17 +233,18 @@ class CompiledSchema:
         valid (the tree path then gives its key and time as it always has).
 
         The rules see the values the tree gives (numbers exact), so they word the same
-        problems in the same order. A repeated key is ruled out by counting: with JSON
-        whitespace removed every key of the text, nested ones included, ends with
-        '":', so as many '":' as the object has keys means no key repeats and no nested
-        object has keys (the tree would find no repeated key either).
+        problems in the same order. A repeated key is ruled out by counting: the keys of
+        the text, nested ones included (:func:`~silent_scalper.engine._scan.key_count`,
+        exact on well-formed JSON, which this is once decoded), are as many as the
+        object has only when no key repeats and no nested object has keys (the tree
+        would find no repeated key either).
         """
         assert self._rules is not None
         try:
             values = EXACT_VALUES.decode(data)
         except _EXACT_READ_EXCEPTIONS:
             return None
-        if type(values) is not dict or _key_colons(bytes(data)) != len(values):
+        if type(values) is not dict or key_count(data) != len(values):
             return None
         problems = self._rules.problems(values)
         if not problems:
