@@ -536,6 +536,18 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
     return bits;
 }
 
+/* A class shape's two byte tables, from the arguments: 0 (a ValueError set) unless each
+ * is 256 bytes. */
+static int class_tables(class_shape *shape, const Py_buffer *first, const Py_buffer *rest) {
+    if (first->len != 256 || rest->len != 256) {
+        PyErr_SetString(PyExc_ValueError, "a class is a table of 256 bytes");
+        return 0;
+    }
+    shape->first = (const unsigned char *)first->buf;
+    shape->rest = (const unsigned char *)rest->buf;
+    return 1;
+}
+
 static PyObject *match_class(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer offsets, data, first, rest;
@@ -546,11 +558,7 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *bits = NULL;
-    if (first.len != 256 || rest.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "a class is a table of 256 bytes");
-    } else {
-        shape.first = (const unsigned char *)first.buf;
-        shape.rest = (const unsigned char *)rest.buf;
+    if (class_tables(&shape, &first, &rest)) {
         bits = cell_bitmap(&offsets, &data, start, count, 0, &shape);
     }
     PyBuffer_Release(&offsets);
@@ -558,6 +566,20 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
     PyBuffer_Release(&first);
     PyBuffer_Release(&rest);
     return bits;
+}
+
+static int class_every_line(const class_shape *shape, const unsigned char *p, Py_ssize_t n) {
+    const unsigned char *end = p + n;
+    for (;;) {
+        const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
+        if (!class_cell(shape, p, (line_end ? line_end : end) - p)) {
+            return 0;
+        }
+        if (line_end == NULL) {
+            return 1;
+        }
+        p = line_end + 1;
+    }
 }
 
 /*
@@ -574,26 +596,8 @@ static PyObject *class_lines(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *result = NULL;
-    if (first.len != 256 || rest.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "a class is a table of 256 bytes");
-    } else {
-        shape.first = (const unsigned char *)first.buf;
-        shape.rest = (const unsigned char *)rest.buf;
-        const unsigned char *p = (const unsigned char *)text.buf, *end = p + text.len;
-        int all = 1;
-        for (;;) {
-            const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
-            const unsigned char *stop = line_end ? line_end : end;
-            if (!class_cell(&shape, p, stop - p)) {
-                all = 0;
-                break;
-            }
-            if (line_end == NULL) {
-                break;
-            }
-            p = line_end + 1;
-        }
-        result = PyBool_FromLong(all);
+    if (class_tables(&shape, &first, &rest)) {
+        result = PyBool_FromLong(class_every_line(&shape, text.buf, text.len));
     }
     PyBuffer_Release(&text);
     PyBuffer_Release(&first);
