@@ -816,18 +816,21 @@ class ColumnarCsv:
             self._iota = self._pa.array(range(max(n, 2 * len(self._iota))), self._pa.int64())
         return self._iota.slice(0, n)
 
-    def _span_unfiltered(self, column: Any, ok: Any) -> list[datetime] | None:
-        """:meth:`_times` of the rows ``ok`` accepts without copying them out, when it
-        can tell: every cell is read as an instant, and the first row holding the
-        earliest instant and the first holding the latest are accepted rows (then no
+    def _arrow_span(self, column: Any, ok: Any = None) -> list[datetime] | None:
+        """The first and last instants of the column's cells, found by Arrow as instants
+        and read exactly as the exact path reads them; None when Arrow's reading cannot
+        tell (a cell too long, one it does not cast: lower-case t or z, a leap second, an
+        empty or refused cell; instants near datetime's limits). With ``ok``, only the
+        rows it accepts count, and the span is given only when the first row holding
+        the earliest instant and the first holding the latest are accepted (then no
         refused row holds an earlier or a later one, nor an equal one before them, so
-        they are the rows the filtered column would name). None otherwise."""
+        they are the rows the column without the refused ones would name)."""
         pa, pc = self._pa, self._pc
         if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
             return None
         try:
             instants = pc.cast(column, pa.timestamp("us", tz="UTC"))
-        except pa.ArrowInvalid:  # a refused or empty cell, a leap second, a lower-case t
+        except pa.ArrowInvalid:
             return None
         low_high = pc.min_max(instants)
         if not _comparable_span(low_high, pa, pc):
@@ -847,12 +850,12 @@ class ColumnarCsv:
     def _times(self, columns: list[Any], ok: Any) -> list[datetime] | None:
         """The first and last instants of the (valid) rows' timestamps: found by Arrow
         as instants, then read exactly as the exact path reads them."""
-        pa, pc, plan = self._pa, self._pc, self.plan
+        pc, plan = self._pc, self.plan
         if plan.time is None:
             return None
         column = columns[plan.time]
         if ok is not None:
-            span = self._span_unfiltered(column, ok)
+            span = self._arrow_span(column, ok)  # without copying the accepted rows out
             if span is not None:
                 return span
             column = pc.filter(column, ok)
@@ -860,24 +863,15 @@ class ColumnarCsv:
             column = pc.filter(column, pc.not_equal(column, ""))
         if len(column) == 0:
             return []
-        if (pc.max(pc.binary_length(column)).as_py() or 0) > _DATE_TIME_US:
-            return self._to_times(column.to_pylist())
-        try:
-            instants = pc.cast(column, pa.timestamp("us", tz="UTC"))
-        except pa.ArrowInvalid:  # lower-case t or z, a leap second: read them all
-            return self._to_times(column.to_pylist())
-        low_high = pc.min_max(instants)
-        if not _comparable_span(low_high, pa, pc):
-            return self._to_times(column.to_pylist())
-        low = pc.index(instants, low_high["min"]).as_py()
-        high = pc.index(instants, low_high["max"]).as_py()
-        return self._to_times([column[low].as_py(), column[high].as_py()])
+        span = self._arrow_span(column)
+        return self._to_times(column.to_pylist()) if span is None else span
 
 
 def _first_of(instants: Any, value: Any, ok: Any, pc: Any) -> int | None:
-    """Where ``value`` first occurs in ``instants``, if that row is one ``ok`` accepts."""
+    """Where ``value`` first occurs in ``instants``, if that row is one ``ok`` accepts
+    (None: every row)."""
     at = pc.index(instants, value).as_py()
-    return at if at >= 0 and ok[at].as_py() else None
+    return at if at >= 0 and (ok is None or ok[at].as_py()) else None
 
 
 def _comparable_span(low_high: Any, pa: Any, pc: Any) -> bool:
