@@ -142,14 +142,7 @@ class _CsvBatch:
                 cells = {k: v for k, v in zip(header, row, strict=True) if v}
                 self._one_by_one([cells], [where], [names])
                 continue
-            col.invalid += 1
-            record, line = unpack(where)
-            if not col.would_keep(record, line):
-                col.count_errors([Reason.SCHEMA_VIOLATION] * len(problems))
-                continue
-            for path, message in problems:
-                located = record_error_at(record, line, column_of(path), message, FileFormat.CSV)
-                col.error(Reason.SCHEMA_VIOLATION, located)
+            _invalid_row(col, where, [(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems])
 
     def _narrow(self, cells: list[dict[str, str]], wheres: list[int]) -> None:
         """Validate rows as one batch if they pass, else halve (row by row when small)."""
@@ -178,15 +171,19 @@ class _CsvBatch:
             if not result.errors:
                 col.valid_checked(result, where)
                 continue
-            col.invalid += 1
-            record, line = unpack(where)
-            if not col.would_keep(record, line):
-                col.count_errors([err.reason for err in result.errors])
-                continue
-            for err in result.errors:
-                column = column_of(err.path)
-                located = record_error_at(record, line, column, err.message, FileFormat.CSV)
-                col.error(err.reason, located)
+            _invalid_row(col, where, [(e.reason, e.message, e.path) for e in result.errors])
+
+
+def _invalid_row(col: Collector, where: int, errors: list[tuple[Reason, str, str | None]]) -> None:
+    """An invalid row at ``where`` (pack(record, line)) with its errors as (reason,
+    message, path): located and worded, or only counted past those a summary keeps."""
+    col.invalid += 1
+    record, line = unpack(where)
+    if not col.would_keep(record, line):
+        col.count_errors([reason for reason, _, _ in errors])
+        return
+    for reason, message, path in errors:
+        col.error(reason, record_error_at(record, line, column_of(path), message, FileFormat.CSV))
 
 
 _FORMULA_STARTS = frozenset("=+-@")
