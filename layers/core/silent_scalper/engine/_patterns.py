@@ -3,7 +3,6 @@ its format) as one regex over the batch's values, date-times through msgspec's C
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -90,7 +89,6 @@ class PatternCheck:
         "attr",
         "classes",
         "extra",
-        "get",
         "good",
         "many",
         "one",
@@ -105,7 +103,6 @@ class PatternCheck:
         self.pattern = pattern
         # What a pattern cannot say about an e-mail address (its IDNA domain), if any.
         self.extra = email_extra if fmt == "email" else None
-        self.get = operator.attrgetter(attr)
         self.read = FieldReader(attr)
         self.one = re.compile(ecma_end(pattern))
         self.many = re.compile(pattern, re.MULTILINE)
@@ -128,7 +125,7 @@ class PatternCheck:
 
     def first_failure(self, objs: list[Any]) -> int:
         """The index of the first record whose value does not match (one is known to)."""
-        for i, value in enumerate(map(self.get, objs)):
+        for i, value in enumerate(self.read.values(objs)):
             if isinstance(value, str) and not self.matches(value):
                 return i
         return 0  # pragma: no cover - all_match said one fails
