@@ -66,13 +66,14 @@ def side_by_side(
         made = {invalid: generate(workdir, fmt, size, invalid=invalid) for invalid in (False, True)}
         runs: dict[tuple[bool, str], list[dict[str, Any]]] = {}
         errors: dict[bool, list[str]] = {False: [], True: []}
+        failed: set[tuple[bool, str]] = set()  # a tool that failed on a file once: left out
         try:
             for round_no in range(repeats):
                 for invalid, file in made.items():
                     variant = _variant(invalid)
                     for tool in tools:
-                        if any(e.startswith(f"{tool}:") for e in errors[invalid]):
-                            continue  # it failed on this file once: not run again
+                        if (invalid, tool) in failed:
+                            continue
                         progress(
                             f"peers {format_size(size)} {fmt.value} {variant}: {tool} "
                             f"(round {round_no + 1} of {repeats})"
@@ -81,6 +82,8 @@ def side_by_side(
                             result = run_worker([tool, str(file.path), "--format", fmt.value])
                         except (WorkerError, subprocess.TimeoutExpired, KeyError) as exc:
                             errors[invalid].append(f"{tool}: {exc}")
+                            failed.add((invalid, tool))
+                            runs.pop((invalid, tool), None)
                             continue
                         runs.setdefault((invalid, tool), []).append(result)
         finally:
@@ -96,7 +99,6 @@ def side_by_side(
                     tool: _summary(runs[(invalid, tool)])
                     for tool in tools
                     if (invalid, tool) in runs
-                    and not any(e.startswith(f"{tool}:") for e in errors[invalid])
                 },
                 "errors": errors[invalid],
             }
