@@ -156,6 +156,55 @@ def test_given_any_text_when_formula_values_are_counted_then_the_counts_agree(te
     assert native.quote_count(data) == _scan.quote_count_python(data) == data.count(b'"')
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=_TRICKY, min_size=9, max_size=200),
+    st.integers(min_value=0, max_value=8),
+    st.sampled_from([b"", b',"', b'[ "=', b":"]),
+)
+@example('{"a":"=1",  "b":"@x","c":[ "+y"]}', 0, b'"')
+def test_given_text_at_any_offset_when_formula_values_are_counted_then_only_the_viewed_bytes_count(
+    text: str, pad: int, around: bytes
+) -> None:
+    # Given text whose quotes and formula starts fall anywhere in the module's eight-byte
+    # words, viewed between bytes that would make a match if they were read
+    data = text.encode()
+    buffer = b"x" * pad + around + data + b"=1" + around
+    view = memoryview(buffer)[pad + len(around) : pad + len(around) + len(data)]
+    # When its formula values are counted, then the count is the definition's on the
+    # viewed bytes alone
+    assert native.formula_count(view) == _scan.formula_count_python(data)
+
+
+@pytest.mark.parametrize("pad", range(17))
+def test_given_a_quote_and_a_formula_start_across_any_word_edge_when_counted_then_each_is_found(
+    pad: int,
+) -> None:
+    text = b'{"k":' + b" " * pad + b'"=SUM(A1)", "n": "-5", "m":"-x", "o": [' + b"\t" * pad
+    text += b'"@me"]}'
+    assert native.formula_count(text) == _scan.formula_count_python(text) == 3
+
+
+_SIMILAR_KEYS = st.text(alphabet="abz", min_size=0, max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SIMILAR_KEYS, max_size=90), st.lists(_SIMILAR_KEYS, max_size=5))
+@example([f"k{i:02d}" for i in range(80)] + ["k07"], [])
+@example(["abc", "azc", "aac"], ["abc"])
+def test_given_objects_with_many_similar_keys_when_repeats_are_sought_then_a_parser_agrees(
+    keys: list[str], nested: list[str]
+) -> None:
+    # Given objects whose keys share lengths and first and last characters (past the 64
+    # the module tells apart without comparing them), one nested inside the other
+    inner = [(k, i) for i, k in enumerate(nested)]
+    value = [(k, i) for i, k in enumerate(keys)] + [("zzzz", inner or 0)]
+    text = _render(value, " ").encode()
+    # When repeated keys are sought, then the answer is the parser's, in either mode
+    assert native.repeats_key(text) == int(_repeats_read(text))
+    assert native.line_repeats_key(text) == int(_repeats_read(text))
+
+
 # Byte sequences around every rule of UTF-8: each length, its first byte's edges (overlong
 # forms, surrogates, past U+10FFFF), stray and missing continuation bytes.
 _UTF8_PARTS = [

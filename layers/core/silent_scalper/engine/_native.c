@@ -89,6 +89,7 @@ typedef struct {
 static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
     key_ref keys[MAX_KEYS];
     Py_ssize_t first[MAX_DEPTH]; /* keys[first[d]:] belong to the object open at depth d */
+    uint64_t seen[MAX_DEPTH];    /* a bit per key of that object, from its length and ends */
     int depth = -1;
     Py_ssize_t used = 0, i = 0;
     while (i < n) {
@@ -105,6 +106,7 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
                 return -1;
             }
             first[depth] = used;
+            seen[depth] = 0;
             i++;
         } else if (c == '}') {
             if (depth >= 0) {
@@ -151,12 +153,20 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
                 if (escaped || used >= MAX_KEYS) {
                     return -1;
                 }
-                for (Py_ssize_t m = first[depth]; m < used; m++) {
-                    if (keys[m].len == len && (len == 0 || keys[m].at[0] == s[start]) &&
-                        memcmp(keys[m].at, s + start, (size_t)len) == 0) {
-                        return 1;
+                /* A key is compared with the object's earlier keys only when one of
+                 * them set its bit (from the length and end bytes): a repeat always
+                 * does, and most objects' keys differ in those already. */
+                uint64_t bit = UINT64_C(1)
+                               << ((len == 0 ? 0 : (size_t)len * 7 + s[start] + 3u * s[j - 1]) & 63);
+                if (seen[depth] & bit) {
+                    for (Py_ssize_t m = first[depth]; m < used; m++) {
+                        if (keys[m].len == len && (len == 0 || keys[m].at[0] == s[start]) &&
+                            memcmp(keys[m].at, s + start, (size_t)len) == 0) {
+                            return 1;
+                        }
                     }
                 }
+                seen[depth] |= bit;
                 keys[used].at = s + start;
                 keys[used].len = len;
                 used++;
@@ -199,30 +209,77 @@ static int signed_number(const unsigned char *s, const unsigned char *end) {
 }
 
 /*
+ * Eight bytes at a time (SWAR): in a little-endian word, the high bit of each byte equal
+ * to `byte`, and no other bit. Exact per byte: ((x & 0x7F) + 0x7F) cannot carry into the
+ * next byte, so no byte's answer depends on another's. Little-endian makes byte k of the
+ * text byte k of the word, as the callers' shifts and ctz assume; other machines take
+ * the byte loops.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&              \
+    (defined(__GNUC__) || defined(__clang__))
+#define SWAR 1
+#define LOW7 UINT64_C(0x7F7F7F7F7F7F7F7F)
+#define ONES UINT64_C(0x0101010101010101)
+static inline uint64_t byte_is(uint64_t word, unsigned char byte) {
+    uint64_t x = word ^ (ONES * byte);
+    return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+static inline uint64_t load_word(const unsigned char *p) {
+    uint64_t word;
+    memcpy(&word, p, 8);
+    return word;
+}
+#define BYTE_AT(mask) ((Py_ssize_t)(__builtin_ctzll(mask) >> 3))
+#else
+#define SWAR 0
+#endif
+
+static inline int formula_start(unsigned char c) {
+    return c == '=' || c == '+' || c == '-' || c == '@';
+}
+
+/* Whether the quote at s[q] opens a formula-like value as the regex below reads it: the
+ * byte after it starts a formula, and :, [ or , comes before it (JSON whitespace between),
+ * and the string is not a signed number. */
+static inline int formula_at(const unsigned char *s, Py_ssize_t q, const unsigned char *end) {
+    const unsigned char *first = s + q + 1;
+    if (first >= end || !formula_start(*first)) {
+        return 0;
+    }
+    const unsigned char *b = s + q;
+    while (b > s && is_ws(b[-1])) {
+        b--;
+    }
+    return b > s && (b[-1] == ':' || b[-1] == '[' || b[-1] == ',') && !signed_number(first, end);
+}
+
+/*
  * Matches of [:\[,][ \t\r\n]*+"(?![-+][0-9.]+(?:[eE][-+]?[0-9]+)?")[=+\-@]: a string
  * value that starts like a spreadsheet formula, unless it is a signed number. Text, not
  * tokens, as the regex reads it (so broken JSON counts alike); matches cannot overlap.
+ * Every quote followed by a formula's first character is examined; JSON text has a
+ * quote every few bytes and few such pairs, so the pairs are found eight at a time.
  */
 static Py_ssize_t count_formulas(const unsigned char *s, Py_ssize_t n) {
-    Py_ssize_t found = 0;
-    const unsigned char *p = s, *end = s + n;
-    while (p < end) {
-        p = memchr(p, '"', (size_t)(end - p));
-        if (p == NULL || p + 1 >= end) {
-            break;
+    Py_ssize_t found = 0, i = 0;
+    const unsigned char *end = s + n;
+#if SWAR
+    /* bit 8k+7 of `pairs`: s[i + k] is a quote and s[i + k + 1] a formula's start */
+    for (; i + 9 <= n; i += 8) {
+        uint64_t next = load_word(s + i + 1);
+        uint64_t pairs = byte_is(load_word(s + i), '"') &
+                         (byte_is(next, '=') | byte_is(next, '+') | byte_is(next, '-') |
+                          byte_is(next, '@'));
+        while (pairs) {
+            found += formula_at(s, i + BYTE_AT(pairs), end);
+            pairs &= pairs - 1;
         }
-        const unsigned char *first = p + 1;
-        if (*first == '=' || *first == '+' || *first == '-' || *first == '@') {
-            const unsigned char *b = p;
-            while (b > s && is_ws(b[-1])) {
-                b--;
-            }
-            if (b > s && (b[-1] == ':' || b[-1] == '[' || b[-1] == ',') &&
-                !signed_number(first, end)) {
-                found++;
-            }
+    }
+#endif
+    for (; i < n; i++) {
+        if (s[i] == '"') {
+            found += formula_at(s, i, end);
         }
-        p = first;
     }
     return found;
 }
