@@ -6,7 +6,7 @@ import random
 
 import pytest
 from engine_support import Validate, job
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import Reason
 from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
@@ -95,6 +95,58 @@ def test_given_any_key_order_then_every_repeat_is_found_once_against_an_earlier_
     found, _ = _tracked_duplicates(keys, cap)
     assert [i for i, _ in found] == _repeats(keys)
     assert all(first < i and keys[first] == keys[i] for i, first in found)
+
+
+_KEY = st.one_of(st.integers(0, 90).map(lambda i: f"k{i:03d}"), st.none())
+_BATCH = st.one_of(
+    # ids counting up from anywhere (often past every id before them, sometimes not)
+    st.tuples(st.integers(0, 80), st.integers(1, 30)).map(
+        lambda run: [f"k{run[0] + i:03d}" for i in range(run[1])]
+    ),
+    st.lists(_KEY, min_size=1, max_size=12),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_BATCH, max_size=14), st.integers(1, 60))
+# a batch out of order raises the highest key that a later rising batch must pass
+@example([["k005"], ["k010", "k003"], [f"k{i:03d}" for i in range(6, 13)]], 60)
+def test_given_batches_rising_or_not_when_added_as_the_engine_does_then_every_repeat_is_found(
+    batches: list[list[object]], cap: int
+) -> None:
+    # Given batches of keys (the engine's keys are text), some counting up past every key
+    # before them, some not, with absent keys among them
+    keys = [key for batch in batches for key in batch]
+    found: list[tuple[int, int]] = []
+    with UniqueTracker(memory_entries=cap) as tracker:
+        # When each batch is added in bulk, and one key at a time when the bulk add
+        # declines (as the collector does)
+        at = 0
+        for batch in batches:
+            places = [pack(at + i, 0) for i in range(len(batch))]
+            if not tracker.add_batch(batch, iter(places)):
+                for i, key in enumerate(batch):
+                    first = tracker.add(key, places[i])
+                    if first is not None:
+                        found.append((at + i, unpack(first)[0]))
+            at += len(batch)
+        found += [(unpack(where)[0], unpack(first)[0]) for _, where, first in tracker.finish()]
+    # Then every later occurrence of a key is reported once, against an earlier one
+    assert sorted(i for i, _ in found) == _repeats_present(keys)
+    assert all(first < i and keys[first] == keys[i] for i, first in found)
+
+
+def _repeats_present(keys: list[object]) -> list[int]:
+    """:func:`_repeats` for keys that may be absent (None is no key)."""
+    seen: set[object] = set()
+    out = []
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            out.append(i)
+        seen.add(key)
+    return out
 
 
 def test_merge_reports_where_each_duplicate_was_first_seen() -> None:

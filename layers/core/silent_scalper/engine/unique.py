@@ -1,7 +1,9 @@
 """Exact uniqueness of one key across a file, in bounded memory.
 
-Values are kept exactly (no hashing, so no false duplicates) in a dict up to a cap.
-When the cap is reached the dict is written out as one sorted run to a temporary
+Values are kept exactly (no hashing, so no false duplicates) in a dict up to a cap;
+a batch whose values rise past every value added before (ids counting up through the
+file) cannot repeat one and is held in order beside the dict, without a lookup. When
+the cap is reached what is held is written out as one sorted run to a temporary
 directory and cleared. At the end the runs and what is left in memory are merged, a
 block of 1,024 keys at a time per run with bulk list operations (see ``_merge``; runs are
 merged in groups so at most ``_FANIN`` files are open), and equal keys are the
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +36,10 @@ _LINE_MASK = (1 << _LINE_BITS) - 1
 LINE_MASK = _LINE_MASK  # lines above it are clamped by pack()
 
 _BLOCK = 1024
+
+#: ``UniqueTracker._top`` before any key, and once keys were added that do not compare.
+_NOTHING = object()
+_UNKNOWN = object()
 
 type Block = tuple[list[str], list[int]]
 type Duplicate = tuple[str, int, int]
@@ -82,6 +89,12 @@ class UniqueTracker:
     def __init__(self, memory_entries: int) -> None:
         self._cap = max(1, memory_entries)
         self._seen: dict[str, int] = {}
+        # Batches whose keys rise past every key added before (ids counting up: most
+        # exports) need no lookup: they are held here in order, every one above the
+        # dict's, and go into the dict only if a key comes that might equal one of them.
+        self._rising: list[Any] = []
+        self._rising_wheres: list[int] = []
+        self._top: Any = _NOTHING  # the largest key added so far (_UNKNOWN: cannot tell)
         self._runs = _RunFiles(".jsonl")
         # Each run's smallest and largest key: runs whose ranges overlap no other run's
         # cannot share a key, so finish() merges only the runs that overlap.
@@ -116,16 +129,29 @@ class UniqueTracker:
         On False nothing was added and the caller adds the batch one by one with
         :meth:`add`, to locate the duplicate (or skip absent keys).
         """
+        if not keys:
+            return True
+        if self._rises_past_top(keys):
+            held = len(self._rising_wheres)
+            self._rising_wheres += wheres
+            if len(self._rising_wheres) - held != len(keys):
+                del self._rising_wheres[held:]
+                raise ValueError("add_batch: a place for every key")
+            self._rising += keys
+            self._top = keys[-1]
+            self.count += len(keys)
+            if len(self._seen) + len(self._rising) >= self._cap:
+                self._spill()
+            return True
         # One set, then O(1) lookups: cheaper than scanning the list for None and UNSET.
         fresh = set(keys)
-        if (
-            len(fresh) != len(keys)
-            or None in fresh
-            or msgspec.UNSET in fresh
-            or not self._seen.keys().isdisjoint(fresh)
-        ):
+        if len(fresh) != len(keys) or None in fresh or msgspec.UNSET in fresh:
+            return False
+        self._settle_rising()
+        if not self._seen.keys().isdisjoint(fresh):
             return False
         self._seen.update(zip(keys, wheres, strict=True))
+        self._raise_top(max, fresh)
         self.count += len(keys)
         if len(self._seen) >= self._cap:
             self._spill()
@@ -136,15 +162,56 @@ class UniqueTracker:
         if key is None or key is msgspec.UNSET:
             return None
         self.count += 1
+        self._settle_rising()
         first = self._seen.get(key)
         if first is not None:
             return first
         self._seen[key] = where
+        self._raise_top(max, (key,))
         if len(self._seen) >= self._cap:
             self._spill()
         return None
 
+    def _rises_past_top(self, keys: list[Any]) -> bool:
+        """Whether every key is above the one before it and the first above every key
+        added so far (then none can equal another or any earlier one). Keys that do not
+        compare (None, UNSET, mixed types) say no."""
+        first, top = keys[0], self._top
+        if first is None or first is msgspec.UNSET or top is _UNKNOWN:
+            return False
+        try:
+            return (top is _NOTHING or top < first) and all(
+                map(operator.lt, keys, itertools.islice(keys, 1, None))
+            )
+        except TypeError:
+            return False
+
+    def _raise_top(self, largest: Callable[..., Any], added: Iterable[Any]) -> None:
+        """Keep ``_top`` the largest key added, or _UNKNOWN once keys do not compare."""
+        if self._top is _UNKNOWN:
+            return
+        try:
+            high = largest(added)
+            if self._top is _NOTHING or high > self._top:
+                self._top = high
+        except TypeError:
+            self._top = _UNKNOWN
+
+    def _settle_rising(self) -> None:
+        """Move the rising keys into the dict, before a key that might equal one of them
+        is looked up there."""
+        if self._rising:
+            self._seen.update(zip(self._rising, self._rising_wheres, strict=True))
+            self._rising, self._rising_wheres = [], []
+
     def _spill(self) -> None:
+        if self._rising and not self._seen:
+            # Only rising keys: sorted and unique as they came, written as they are.
+            keys, wheres = self._rising, self._rising_wheres
+            self._rising, self._rising_wheres = [], []
+            self._write_run(keys, wheres)
+            return
+        self._settle_rising()
         seen = self._seen
         keys = sorted(seen)
         if not keys:
@@ -154,10 +221,13 @@ class UniqueTracker:
         # comparison is one identity test per key: sorted() returns the same objects.)
         in_order = list(seen)
         wheres = list(seen.values()) if keys == in_order else list(map(seen.__getitem__, keys))
+        self._write_run(keys, wheres)
+        self._seen.clear()
+
+    def _write_run(self, keys: list[Any], wheres: list[int]) -> None:
         path = self._write(keys, wheres)
         self._runs.paths.append(path)
         self._ranges[path] = (keys[0], keys[-1])
-        self._seen.clear()
 
     def _write(self, keys: list[str], wheres: list[int], path: Path | None = None) -> Path:
         """Write sorted, unique keys as blocks of ``_BLOCK``: one JSON line each
