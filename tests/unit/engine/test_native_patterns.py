@@ -1,17 +1,21 @@
-"""The NDJSON and JSON batch check of a class pattern (``^[A-Z]{3}$``) in C gives the
-regex's verdict on every batch of values."""
+"""The NDJSON and JSON batch checks of a class pattern (``^[A-Z]{3}$``) and of date-times
+in C give the exact rule's verdict on every batch of values, however the batches before
+them went."""
 
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
+from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _patterns
 from silent_scalper.engine._classes import class_shape
-from silent_scalper.engine._patterns import PatternCheck
-from silent_scalper.engine.rules import ecma_end
+from silent_scalper.engine._patterns import DateTimeCheck, PatternCheck
+from silent_scalper.engine.rules import DATE_TIME_PATTERN, ecma_end, is_date_time
 
 native = pytest.importorskip(
     "silent_scalper.engine._native",
@@ -63,3 +67,90 @@ def test_given_an_email_or_other_pattern_then_the_regex_keeps_it() -> None:
     assert PatternCheck("p", "f0", "^[a-z]+@[a-z]+$").classes is None
     assert PatternCheck("p", "f0", "^[\\w]{3}$").classes is None
     assert PatternCheck("p", "f0", "^[A-Z]{3}$", fmt="email").classes is None
+
+
+# -- date-times -----------------------------------------------------------------------------
+_YEARS = ["0000", "0004", "0100", "0400", "1900", "2000", "2024", "2100", "9999", "2o24"]
+_ZONES = ["Z", "z", "+00:00", "-23:59", "+24:00", "+05:60", "", "+0500", " Z", "Z\n", "+1:00"]
+_date_times = st.builds(
+    "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
+    st.sampled_from(_YEARS),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(["T", "t", " ", "TT"]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["", ".", ".5", ".123456789", ".x", ".\u0665"]),
+    st.sampled_from(_ZONES),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_date_times, min_size=1, max_size=12))
+@example(["0000-01-01T00:00:00Z", "2024-02-29T23:59:60.5+23:59"])
+@example(["2000-02-29T00:00:00Z", "2100-02-29T00:00:00Z"])
+@example(["2024-01-01T00:00:00Z\n2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"])
+@example(["\u0662\u0660\u0662\u0664-01-01T00:00:00Z"])
+def test_given_date_time_lines_when_the_module_checks_them_then_it_says_what_the_exact_rule_says(
+    values: list[str],
+) -> None:
+    # Given values around every rule of RFC 3339 (years 0000 and leap years, month
+    # lengths, hours, leap seconds, fractions, zones), one a line
+    text = "\n".join(values)
+    lines = text.split("\n")
+    # When the compiled module checks the lines, then it takes them all exactly when the
+    # exact rule takes each line
+    if text.isascii():
+        every = all(is_date_time(line) for line in lines)
+        assert native.date_time_lines(text.encode()) == (len(lines) if every else 0)
+    # And the batch check of a date-time property says the same of the values
+    check = DateTimeCheck("t", "f0", DATE_TIME_PATTERN)
+    assert check.values_match(set(values)) == all(is_date_time(v) for v in values)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_date_times, min_size=1, max_size=12))
+def test_given_date_times_when_checked_without_the_module_then_no_value_is_taken_the_rule_refuses(
+    values: list[str],
+) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_patterns, "_date_time_lines", None)
+        said = DateTimeCheck("t", "f0", DATE_TIME_PATTERN).values_match(set(values))
+    # msgspec's parser refuses leap seconds the rule takes: never the other way round
+    assert not said or all(is_date_time(v) for v in values)
+
+
+# -- batches checked as lists ---------------------------------------------------------------
+_ids = st.integers(0, 99).map(lambda i: f"J-{i:02d}")
+_cells = st.one_of(
+    _ids, _ids, st.sampled_from(["bad id!", "J-01\nJ-02"]), st.none(), st.just(msgspec.UNSET)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(_cells, min_size=0, max_size=70), min_size=1, max_size=6),
+    st.sampled_from(["^[A-Z]-[0-9]{2}$", "^J-[0-9]+$"]),
+)
+@example(
+    [[f"J-{i:02d}" for i in range(60)], [f"J-{i:02d}" for i in range(40)] + [None]], "^J-[0-9]+$"
+)
+@example(
+    [[f"J-{i:02d}" for i in range(60)], ["bad id!"] + [f"J-{i:02d}" for i in range(50)]],
+    "^J-[0-9]+$",
+)
+def test_given_batch_after_batch_when_one_check_judges_them_then_each_verdict_is_a_new_checks(
+    batches: list[list[Any]], pattern: str
+) -> None:
+    # Given one check that sees batch after batch (values nearly all distinct make it
+    # read the next batch as a list first), and a new check for each batch
+    check = PatternCheck("p", "f0", pattern)
+    for cells in batches:
+        objs = [SimpleNamespace(f0=cell) for cell in cells]
+        # When both judge the batch, then they agree, and with the regex on each value
+        alone = PatternCheck("p", "f0", pattern)
+        assert check.failures(objs) == alone.failures(objs)
+        assert check.all_match(objs) == alone.all_match(objs)
+        regex = re.compile(ecma_end(pattern))
+        assert check.all_match(objs) == all(regex.search(c) for c in cells if isinstance(c, str))

@@ -663,6 +663,38 @@ static PyObject *class_lines(PyObject *self, PyObject *args) {
 }
 
 /*
+ * How many lines the text has (ending at LF; the last may not) when every one is an
+ * RFC 3339 date-time as the exact rule reads it (rules.DATE_TIME_PATTERN): the column
+ * grammar, and no year 0000 (the rule's look-ahead, which RE2 and so the column grammar
+ * cannot say). 0 when a line is not. The NDJSON and JSON batch check of a date-time
+ * property over a batch's values joined by LF.
+ */
+static PyObject *date_time_lines(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer text;
+    if (PyObject_GetBuffer(arg, &text, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *p = text.buf, *end = p + text.len;
+    Py_ssize_t lines = 0;
+    for (;;) {
+        const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
+        Py_ssize_t n = (line_end ? line_end : end) - p;
+        if (!date_time_cell(p, n) || memcmp(p, "0000", 4) == 0) {
+            lines = 0;
+            break;
+        }
+        lines++;
+        if (line_end == NULL) {
+            break;
+        }
+        p = line_end + 1;
+    }
+    PyBuffer_Release(&text);
+    return PyLong_FromSsize_t(lines);
+}
+
+/*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
  * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
  * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
@@ -945,6 +977,9 @@ static PyMethodDef methods[] = {
     {"match_class", match_class, METH_VARARGS,
      "match_class(offsets, data, start, count, first, rest, shortest, longest, /)\n--\n\n"
      "The cells of an Arrow string array made of plain character classes, as an Arrow bitmap."},
+    {"date_time_lines", date_time_lines, METH_O,
+     "date_time_lines(text, /)\n--\n\nThe lines of the text if every one is an RFC 3339 "
+     "date-time as the exact rule reads it, else 0."},
     {"class_lines", class_lines, METH_VARARGS,
      "class_lines(text, first, rest, shortest, longest, /)\n--\n\nWhether every line of the "
      "text is made of plain character classes."},

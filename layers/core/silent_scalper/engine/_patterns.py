@@ -4,7 +4,7 @@ its format) as one regex over the batch's values, date-times through msgspec's C
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,14 +14,17 @@ from silent_scalper.engine._classes import class_shape, class_tables
 from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine.rules import DATE_TIME_PATTERN, EMAIL_PATTERN, ecma_end, email_extra
 
-#: The compiled check of a batch's values against a class pattern (``_native.c``).
+#: The compiled checks of a batch's values against a class pattern and as date-times
+#: (``_native.c``).
 _class_lines: Callable[[bytes, bytes, bytes, int, int], bool] | None
+_date_time_lines: Callable[[bytes], int] | None
 try:
     from silent_scalper.engine import _native
-except ImportError:  # not built: the regex checks every batch
-    _class_lines = None
+except ImportError:  # not built: the regex checks every batch, msgspec the date-times
+    _class_lines = _date_time_lines = None
 else:
     _class_lines = _native.class_lines
+    _date_time_lines = _native.date_time_lines
 
 _FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
 
@@ -95,6 +98,7 @@ class PatternCheck:
         "pattern",
         "prop",
         "read",
+        "spread",
     )
 
     def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
@@ -113,15 +117,36 @@ class PatternCheck:
         # Values already known to match: codes, statuses and domains repeat, so most
         # batches need no regex at all. Bounded; a pattern never changes, so it stays true.
         self.good: set[str] = set()
+        # Whether the last batch's values were nearly all distinct (ids, times): a set
+        # of them then saves no check and costs a hash a value, so the next batch is
+        # first checked as the list of its values.
+        self.spread = False
 
     def all_match(self, objs: list[Any]) -> bool:
         """Whether the property's value in each record (where present) matches."""
-        # Absent (UNSET) and null values are skipped: dropped from the set afterwards, as
-        # filtering each value through a predicate cost more than the rest of the check.
+        if self.spread and self._each_matches(objs):
+            return True
+        return self.values_match(self._distinct(objs))
+
+    def _distinct(self, objs: list[Any]) -> set[Any]:
+        """The batch's distinct values, absent (UNSET) and null ones left out."""
+        # Dropped from the set afterwards, as filtering each value through a predicate
+        # cost more than the rest of the check.
         fresh = self.read.distinct(objs)
         fresh.discard(None)
         fresh.discard(msgspec.UNSET)
-        return self.values_match(fresh)
+        self.spread = len(fresh) * 8 >= len(objs) * 7
+        return fresh
+
+    def _each_matches(self, objs: list[Any]) -> bool:
+        """Whether every record's value is a string that matches, read as a list. False
+        when one is absent, null or not a string: the distinct values then decide."""
+        values = self.read.values(objs)
+        try:
+            joined = "\n".join(values)
+        except TypeError:
+            return False
+        return self._joined_match(values, joined)
 
     def first_failure(self, objs: list[Any]) -> int:
         """The index of the first record whose value does not match (one is known to)."""
@@ -138,9 +163,9 @@ class PatternCheck:
         left pass). The distinct values are gathered once, for the batch check and the
         explanation alike, and judged once each; their records are then found by
         C-speed scans."""
-        fresh = self.read.distinct(objs)
-        fresh.discard(None)
-        fresh.discard(msgspec.UNSET)
+        if self.spread and self._each_matches(objs):
+            return None
+        fresh = self._distinct(objs)
         if self.values_match(fresh):
             return None
         # A refused batch check leaves ``fresh`` as the distinct values less those
@@ -177,48 +202,59 @@ class PatternCheck:
         fresh -= self.good
         if not fresh:
             return True
-        joined = "\n".join(fresh)
-        if len(fresh) < 32:
-            ok = all(map(self.one.search, fresh))
-        elif joined.count("\n") != len(fresh) - 1:
+        ok = self._joined_match(fresh, "\n".join(fresh))
+        if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
+            self.good |= fresh
+        return ok
+
+    def _joined_match(self, values: Collection[str], joined: str) -> bool:
+        """Whether every one of ``values`` (strings; ``joined``: them joined by newlines)
+        matches."""
+        if len(values) < 32:
+            ok = all(map(self.one.search, values))
+        elif joined.count("\n") != len(values) - 1:
             ok = False  # a value holding a newline: the per-value check decides
         elif self.classes is not None and _class_lines is not None:
             ok = _class_lines(joined.encode(), *self.classes)
         else:
-            ok = len(self.many.findall(joined)) == len(fresh)
+            ok = len(self.many.findall(joined)) == len(values)
         if ok and self.extra is not None and not joined.isascii():
-            ok = all(map(self.extra, fresh))
-        if ok and len(self.good) + len(fresh) <= _GOOD_VALUES:
-            self.good |= fresh
+            ok = all(map(self.extra, values))
         return ok
 
 
 class DateTimeCheck(PatternCheck):
     """RFC 3339 date-times of a batch, checked in C without a regex.
 
-    msgspec's datetime parser (one C call for all values) takes RFC 3339 except leap
-    seconds, plus two spellings RFC 3339 does not: a space for the ``T`` and an offset
-    without its colon (``+0530``). Both are ruled out with counts over the values joined
-    by newlines: no space at all, and one colon per value beyond the two of its time for
-    each value not ending in ``Z``. A batch refused here (a leap second included) goes
-    to the exact check, the full RFC 3339 pattern.
+    With the compiled module, one pass over the values joined by newlines checks each
+    line against the exact rule's grammar (``date_time_lines``; the values are ASCII, as
+    every date-time is, and as many lines as values, so no value held a newline).
+
+    Without it, msgspec's datetime parser (one C call for all values) takes RFC 3339
+    except leap seconds, plus two spellings RFC 3339 does not: a space for the ``T``
+    and an offset without its colon (``+0530``). Both are ruled out with counts over the
+    values joined by newlines: no space at all, and one colon per value beyond the two of
+    its time for each value not ending in ``Z``. A batch refused here (a leap second
+    included) goes to the exact check, the full RFC 3339 pattern.
     """
 
     __slots__ = ()
 
     def values_match(self, fresh: set[Any]) -> bool:
         """Whether every value of ``fresh`` (strings) is an RFC 3339 date-time."""
-        if not fresh:
-            return True
-        values = list(fresh)
-        joined = "\n".join(values) + "\n"
+        return not fresh or self._joined_match(fresh, "\n".join(fresh))
+
+    def _joined_match(self, values: Collection[str], joined: str) -> bool:
+        if _date_time_lines is not None:
+            return joined.isascii() and _date_time_lines(joined.encode()) == len(values)
+        joined += "\n"
         if " " in joined:
             return False
         utc = joined.count("Z\n") + joined.count("z\n")
         if joined.count(":") != 3 * len(values) - utc:
             return False
         try:
-            _AWARE_LIST(values, list[_AWARE_TYPE])
+            _AWARE_LIST(list(values), list[_AWARE_TYPE])
         except (msgspec.ValidationError, TypeError):
             return False
         return True
