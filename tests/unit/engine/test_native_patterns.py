@@ -14,8 +14,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _patterns
 from silent_scalper.engine._classes import class_shape
-from silent_scalper.engine._patterns import DateTimeCheck, PatternCheck
-from silent_scalper.engine.rules import DATE_TIME_PATTERN, ecma_end, is_date_time
+from silent_scalper.engine._patterns import DateTimeCheck, PatternCheck, time_span
+from silent_scalper.engine.rules import DATE_TIME_PATTERN, ecma_end, is_date_time, to_datetimes
 
 native = pytest.importorskip(
     "silent_scalper.engine._native",
@@ -119,6 +119,48 @@ def test_given_date_times_when_checked_without_the_module_then_no_value_is_taken
         said = DateTimeCheck("t", "f0", DATE_TIME_PATTERN).values_match(set(values))
     # msgspec's parser refuses leap seconds the rule takes: never the other way round
     assert not said or all(is_date_time(v) for v in values)
+
+
+_instants = st.builds(
+    "{:04d}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
+    st.sampled_from([1, 2, 1969, 1970, 2000, 2024, 2026, 9998, 9999]),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.sampled_from(["T", "t"]),
+    st.integers(0, 23),
+    st.sampled_from([0, 1, 59]),
+    st.sampled_from([0, 1, 59, 60]),
+    st.sampled_from(["", ".5", ".500000", ".000001", ".9999995", ".1234567"]),
+    st.sampled_from(["Z", "z", "+00:00", "-00:00", "+01:00", "-01:00", "+23:59", "-23:59"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_instants, min_size=1, max_size=12))
+@example(["2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00z"])
+@example(["2026-01-01T00:00:00.000001Z", "2026-01-01T00:00:00Z", "2025-12-31T23:59:59.999999Z"])
+# the first of the latest instants, another offset after it
+@example(["2026-01-01T01:00:00+01:00", "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"])
+# msgspec rounds a seventh fraction digit: these two are one instant
+@example(["2026-01-01T01:00:01+01:00", "2026-01-01T00:00:00.9999996Z", "2026-01-02T00:00:00Z"])
+# an offset that moves an instant before year 1 (left to datetime)
+@example(["0001-01-01T00:00:00+01:00", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"])
+def test_given_date_times_when_their_span_is_taken_then_min_and_max_pick_the_same_datetimes(
+    values: list[str],
+) -> None:
+    # Given valid date-times, equal instants written with other offsets among them
+    every = to_datetimes(values)
+    # When only their span is taken (the earliest and latest texts, found in C)
+    span = time_span(values)
+    # Then min() and max() pick the same instants, written the same way: the first of
+    # each in order, as over every datetime
+    try:
+        expected = (min(every), max(every))
+    except OverflowError:  # the summary skips such times (years 0001 and 9999 only)
+        assert span == every
+        return
+    got = (min(span), max(span))
+    assert [(t, t.utcoffset()) for t in got] == [(t, t.utcoffset()) for t in expected]
 
 
 # -- batches checked as lists ---------------------------------------------------------------

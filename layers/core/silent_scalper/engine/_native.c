@@ -694,6 +694,103 @@ static PyObject *date_time_lines(PyObject *self, PyObject *arg) {
     return PyLong_FromSsize_t(lines);
 }
 
+/* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+static long long days_from_civil(int y, int m, int d) {
+    y -= m <= 2;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const int yoe = y - era * 400;
+    const int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097LL + doe - 719468;
+}
+
+/*
+ * The UTC instant of a date-time line (date_time_cell accepts it) in microseconds, or 0
+ * in *exact when the line is one whose datetime the caller must build to compare: a
+ * leap second, more than six fraction digits (not microseconds exactly), or year 0001
+ * or 9999 (an offset may move the instant out of datetime's range).
+ */
+static long long instant_of(const unsigned char *s, Py_ssize_t n, int *exact) {
+    int year = two_digits(s) * 100 + two_digits(s + 2);
+    int second = two_digits(s + 17);
+    long long micros = 0;
+    Py_ssize_t i = 19;
+    if (s[i] == '.') {
+        int digits = 0;
+        for (i++; i < n && is_digit(s[i]); i++, digits++) {
+            if (digits < 6) {
+                micros = micros * 10 + (s[i] - '0');
+            }
+        }
+        if (digits > 6) {
+            *exact = 0;
+        }
+        for (; digits < 6; digits++) {
+            micros *= 10;
+        }
+    }
+    if (second == 60 || year == 1 || year == 9999) {
+        *exact = 0;
+    }
+    long long offset = 0;
+    if (s[i] == '+' || s[i] == '-') {
+        offset = (two_digits(s + i + 1) * 60LL + two_digits(s + i + 4)) * 60;
+        offset = s[i] == '-' ? -offset : offset;
+    }
+    long long seconds = days_from_civil(year, two_digits(s + 5), two_digits(s + 8)) * 86400 +
+                        two_digits(s + 11) * 3600LL + two_digits(s + 14) * 60LL + second -
+                        offset;
+    return seconds * 1000000 + micros;
+}
+
+/*
+ * The lines (ending at LF; the last may not) holding the earliest and the latest
+ * instant, the first of each in line order, as (earliest, latest): what min() and max()
+ * of their datetimes pick. None when a line is not a date-time (date_time_lines) or is
+ * one instant_of leaves to the caller.
+ */
+static PyObject *date_time_span(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer text;
+    if (PyObject_GetBuffer(arg, &text, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *p = text.buf, *end = p + text.len;
+    Py_ssize_t line = 0, earliest = -1, latest = -1;
+    long long low = 0, high = 0;
+    int exact = 1;
+    for (;;) {
+        const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
+        Py_ssize_t n = (line_end ? line_end : end) - p;
+        if (!date_time_cell(p, n) || memcmp(p, "0000", 4) == 0) {
+            exact = 0;
+            break;
+        }
+        long long at = instant_of(p, n, &exact);
+        if (!exact) {
+            break;
+        }
+        if (earliest < 0 || at < low) {
+            earliest = line;
+            low = at;
+        }
+        if (latest < 0 || at > high) {
+            latest = line;
+            high = at;
+        }
+        if (line_end == NULL) {
+            break;
+        }
+        p = line_end + 1;
+        line++;
+    }
+    PyBuffer_Release(&text);
+    if (!exact) {
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("(nn)", earliest, latest);
+}
+
 /*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
  * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
@@ -980,6 +1077,9 @@ static PyMethodDef methods[] = {
     {"date_time_lines", date_time_lines, METH_O,
      "date_time_lines(text, /)\n--\n\nThe lines of the text if every one is an RFC 3339 "
      "date-time as the exact rule reads it, else 0."},
+    {"date_time_span", date_time_span, METH_O,
+     "date_time_span(text, /)\n--\n\nThe lines of the earliest and latest instants "
+     "(first of each), or None."},
     {"class_lines", class_lines, METH_VARARGS,
      "class_lines(text, first, rest, shortest, longest, /)\n--\n\nWhether every line of the "
      "text is made of plain character classes."},

@@ -12,19 +12,27 @@ import msgspec
 
 from silent_scalper.engine._classes import class_shape, class_tables
 from silent_scalper.engine._fields import FieldReader
-from silent_scalper.engine.rules import DATE_TIME_PATTERN, EMAIL_PATTERN, ecma_end, email_extra
+from silent_scalper.engine.rules import (
+    DATE_TIME_PATTERN,
+    EMAIL_PATTERN,
+    ecma_end,
+    email_extra,
+    to_datetimes,
+)
 
 #: The compiled checks of a batch's values against a class pattern and as date-times
 #: (``_native.c``).
 _class_lines: Callable[[bytes, bytes, bytes, int, int], bool] | None
 _date_time_lines: Callable[[bytes], int] | None
+_date_time_span: Callable[[bytes], tuple[int, int] | None] | None
 try:
     from silent_scalper.engine import _native
 except ImportError:  # not built: the regex checks every batch, msgspec the date-times
-    _class_lines = _date_time_lines = None
+    _class_lines = _date_time_lines = _date_time_span = None
 else:
     _class_lines = _native.class_lines
     _date_time_lines = _native.date_time_lines
+    _date_time_span = _native.date_time_span
 
 _FORMAT_PATTERNS = {"date-time": DATE_TIME_PATTERN, "email": EMAIL_PATTERN}
 
@@ -281,3 +289,18 @@ _INDEX = re.compile(r"`\$\[(\d+)\]")
 _AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
 _AWARE_LIST: Callable[..., Any] = msgspec.convert
 _GOOD_VALUES = 4096
+
+
+def time_span(values: list[str]) -> list[datetime]:
+    """Datetimes of valid date-time texts whose ``min()`` and ``max()`` are those of
+    ``to_datetimes(values)`` (the summary's first and last times), the same objects
+    picked: with the compiled module only the earliest and the latest text (the first
+    of each) are read, found by comparing the instants in C; else every one. Texts the
+    module leaves to datetime (leap seconds, more than six fraction digits, years 0001
+    and 9999) mean every one too."""
+    if _date_time_span is not None and len(values) > 2:
+        joined = "\n".join(values)
+        found = _date_time_span(joined.encode()) if joined.isascii() else None
+        if found is not None:
+            return to_datetimes([values[found[0]], values[found[1]]])
+    return to_datetimes(values)

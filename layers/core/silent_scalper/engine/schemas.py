@@ -63,7 +63,7 @@ from silent_scalper.engine._errors import (
 )
 from silent_scalper.engine._fallback import _format_checker
 from silent_scalper.engine._fields import FieldReader
-from silent_scalper.engine._patterns import PatternCheck
+from silent_scalper.engine._patterns import PatternCheck, time_span
 from silent_scalper.engine._scan import NATIVE, key_count, line_repeats_key, repeats_key
 from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
@@ -598,12 +598,13 @@ class CompiledSchema:
         return list(map(self._key, objs))
 
     def times_of(self, objs: list[Any]) -> list[datetime]:
-        """The timestamps of valid records that have one."""
+        """Timestamps of valid records that have one: all of them, or only the earliest
+        and the latest (:func:`time_span`), which is all the summary keeps."""
         assert self._time is not None
         values = self._times(objs) if self._times is not None else list(map(self._time, objs))
         if not self._time_required:
             values = [v for v in values if isinstance(v, str)]
-        return to_datetimes(values) if values else []
+        return time_span(values) if values else []
 
 
 def _key_colons(line: bytes) -> int:
