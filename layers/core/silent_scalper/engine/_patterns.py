@@ -1,5 +1,7 @@
 """String rules checked for a whole batch at once: a property's pattern (or the pattern of
-its format) as one regex over the batch's values, date-times through msgspec's C parser."""
+its format) as one regex, or byte tables in C, over the batch's values; date-times by the
+exact rule's grammar in C (msgspec's parser where the module is not built), and the
+batch's first and last instants found among them."""
 
 from __future__ import annotations
 

@@ -151,7 +151,7 @@ class UniqueTracker:
         if not self._seen.keys().isdisjoint(fresh):
             return False
         self._seen.update(zip(keys, wheres, strict=True))
-        self._raise_top(max, fresh)
+        self._raise_top(fresh)
         self.count += len(keys)
         if len(self._seen) >= self._cap:
             self._spill()
@@ -167,7 +167,7 @@ class UniqueTracker:
         if first is not None:
             return first
         self._seen[key] = where
-        self._raise_top(max, (key,))
+        self._raise_top((key,))
         if len(self._seen) >= self._cap:
             self._spill()
         return None
@@ -186,12 +186,12 @@ class UniqueTracker:
         except TypeError:
             return False
 
-    def _raise_top(self, largest: Callable[..., Any], added: Iterable[Any]) -> None:
+    def _raise_top(self, added: Iterable[Any]) -> None:
         """Keep ``_top`` the largest key added, or _UNKNOWN once keys do not compare."""
         if self._top is _UNKNOWN:
             return
         try:
-            high = largest(added)
+            high = max(added)
             if self._top is _NOTHING or high > self._top:
                 self._top = high
         except TypeError:
