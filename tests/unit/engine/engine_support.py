@@ -8,11 +8,29 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 from silent_scalper.engine import ValidationSummary
 
 REPO = Path(__file__).resolve().parents[3]
 CORPORA = REPO.parent / "shared" / "corpora"
 SAMPLES = REPO / "samples"
+
+# Date-time texts around every rule of RFC 3339 (years 0000 and leap years, month lengths,
+# hours, leap seconds, fractions with a non-ASCII digit, zones) and just past each.
+_YEARS = ["0000", "0004", "0096", "0100", "0400", "1900", "2000", "2024", "2100", "9999", "20x6"]
+_ZONES = ["Z", "z", "+00:00", "-23:59", "+24:00", "+05:60", "", "+0500", " Z", "Z\n", "+1:00"]
+DATE_TIME_TEXTS = st.builds(
+    "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
+    st.sampled_from(_YEARS),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(["T", "t", " ", "TT"]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["", ".", ".5", ".123456789", ".x", ".\u0665"]),
+    st.sampled_from(_ZONES),
+)
 
 
 def job(n: int, **changes: Any) -> str:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from engine_support import Validate, corpus
+from engine_support import DATE_TIME_TEXTS, Validate, corpus
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _csv_columnar
@@ -222,20 +222,6 @@ def test_given_no_module_then_pyarrow_reads_every_block_and_the_summary_is_the_s
 
 
 # -- the cell grammars ---------------------------------------------------------------------
-_YEARS = ["0000", "0004", "0096", "0100", "0400", "1900", "2000", "2024", "2100", "9999", "20x6"]
-_ZONES = ["Z", "z", "+00:00", "-23:59", "+24:00", "+05:60", "", "+0500", " Z", "Z\n", "+1:00"]
-_date_times = st.builds(
-    "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
-    st.sampled_from(_YEARS),
-    st.integers(0, 13),
-    st.integers(0, 32),
-    st.sampled_from(["T", "t", " ", "TT"]),
-    st.integers(0, 25),
-    st.integers(0, 61),
-    st.integers(0, 61),
-    st.sampled_from(["", ".", ".5", ".123456789", ".x"]),
-    st.sampled_from(_ZONES),
-)
 _ATOM = "aZ9!#$%&'*+/=?^_`{|}~-"
 _emails = st.builds(
     "{}{}{}".format,
@@ -286,7 +272,7 @@ def _grammar_says(cells: list[str], pattern: str) -> list[bool]:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(_date_times, min_size=1, max_size=20),
+    st.lists(DATE_TIME_TEXTS, min_size=1, max_size=20),
     st.lists(_emails, min_size=1, max_size=20),
     st.lists(_numbers, min_size=1, max_size=20),
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from engine_support import DATE_TIME_TEXTS
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _patterns
@@ -70,24 +71,10 @@ def test_given_an_email_or_other_pattern_then_the_regex_keeps_it() -> None:
 
 
 # -- date-times -----------------------------------------------------------------------------
-_YEARS = ["0000", "0004", "0100", "0400", "1900", "2000", "2024", "2100", "9999", "2o24"]
-_ZONES = ["Z", "z", "+00:00", "-23:59", "+24:00", "+05:60", "", "+0500", " Z", "Z\n", "+1:00"]
-_date_times = st.builds(
-    "{}-{:02d}-{:02d}{}{:02d}:{:02d}:{:02d}{}{}".format,
-    st.sampled_from(_YEARS),
-    st.integers(0, 13),
-    st.integers(0, 32),
-    st.sampled_from(["T", "t", " ", "TT"]),
-    st.integers(0, 25),
-    st.integers(0, 61),
-    st.integers(0, 61),
-    st.sampled_from(["", ".", ".5", ".123456789", ".x", ".\u0665"]),
-    st.sampled_from(_ZONES),
-)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(_date_times, min_size=1, max_size=12))
+@given(st.lists(DATE_TIME_TEXTS, min_size=1, max_size=12))
 @example(["0000-01-01T00:00:00Z", "2024-02-29T23:59:60.5+23:59"])
 @example(["2000-02-29T00:00:00Z", "2100-02-29T00:00:00Z"])
 @example(["2024-01-01T00:00:00Z\n2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"])
@@ -110,7 +97,7 @@ def test_given_date_time_lines_when_the_module_checks_them_then_it_says_what_the
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(_date_times, min_size=1, max_size=12))
+@given(st.lists(DATE_TIME_TEXTS, min_size=1, max_size=12))
 def test_given_date_times_when_checked_without_the_module_then_no_value_is_taken_the_rule_refuses(
     values: list[str],
 ) -> None:
