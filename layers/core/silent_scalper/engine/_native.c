@@ -662,36 +662,32 @@ static PyObject *class_lines(PyObject *self, PyObject *args) {
     return result;
 }
 
-/*
- * How many lines the text has (ending at LF; the last may not) when every one is an
- * RFC 3339 date-time as the exact rule reads it (rules.DATE_TIME_PATTERN): the column
+/* An RFC 3339 date-time as the exact rule reads it (rules.DATE_TIME_PATTERN): the column
  * grammar, and no year 0000 (the rule's look-ahead, which RE2 and so the column grammar
- * cannot say). 0 when a line is not. The NDJSON and JSON batch check of a date-time
+ * cannot say). */
+static int rule_date_time(const unsigned char *s, Py_ssize_t n) {
+    return date_time_cell(s, n) && memcmp(s, "0000", 4) != 0;
+}
+
+/*
+ * How many lines the text has (ending at LF; the last may not) when every one is a
+ * rule_date_time, 0 when a line is not: the NDJSON and JSON batch check of a date-time
  * property over a batch's values joined by LF.
  */
-static PyObject *date_time_lines(PyObject *self, PyObject *arg) {
-    (void)self;
-    Py_buffer text;
-    if (PyObject_GetBuffer(arg, &text, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    const unsigned char *p = text.buf, *end = p + text.len;
+static Py_ssize_t count_date_time_lines(const unsigned char *s, Py_ssize_t n) {
+    const unsigned char *p = s, *end = s + n;
     Py_ssize_t lines = 0;
     for (;;) {
         const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
-        Py_ssize_t n = (line_end ? line_end : end) - p;
-        if (!date_time_cell(p, n) || memcmp(p, "0000", 4) == 0) {
-            lines = 0;
-            break;
+        if (!rule_date_time(p, (line_end ? line_end : end) - p)) {
+            return 0;
         }
         lines++;
         if (line_end == NULL) {
-            break;
+            return lines;
         }
         p = line_end + 1;
     }
-    PyBuffer_Release(&text);
-    return PyLong_FromSsize_t(lines);
 }
 
 /* Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
@@ -746,7 +742,7 @@ static long long instant_of(const unsigned char *s, Py_ssize_t n, int *exact) {
 /*
  * The lines (ending at LF; the last may not) holding the earliest and the latest
  * instant, the first of each in line order, as (earliest, latest): what min() and max()
- * of their datetimes pick. None when a line is not a date-time (date_time_lines) or is
+ * of their datetimes pick. None when a line is not a rule_date_time or is
  * one instant_of leaves to the caller.
  */
 static PyObject *date_time_span(PyObject *self, PyObject *arg) {
@@ -762,7 +758,7 @@ static PyObject *date_time_span(PyObject *self, PyObject *arg) {
     for (;;) {
         const unsigned char *line_end = memchr(p, '\n', (size_t)(end - p));
         Py_ssize_t n = (line_end ? line_end : end) - p;
-        if (!date_time_cell(p, n) || memcmp(p, "0000", 4) == 0) {
+        if (!rule_date_time(p, n)) {
             exact = 0;
             break;
         }
@@ -1050,6 +1046,7 @@ BYTES_FUNCTION(newline_count, count_newlines)
 BYTES_FUNCTION(quote_count, count_quotes)
 BYTES_FUNCTION(formula_count, count_formulas)
 BYTES_FUNCTION(utf8_prefix, utf8_valid_prefix)
+BYTES_FUNCTION(date_time_lines, count_date_time_lines)
 
 static PyMethodDef methods[] = {
     {"key_count", key_count, METH_O,
