@@ -43,7 +43,8 @@ from botocore.parsers import ResponseParserFactory
 
 from scalper.local import retry
 from scalper.local._http import BackgroundHTTPServer
-from scalper.local.lambda_runtime import FunctionPool, FunctionSpec, InvokeResult
+from scalper.local.forkserver import BackgroundForkServer
+from scalper.local.lambda_runtime import INTERPRETER_ENV, FunctionPool, FunctionSpec, InvokeResult
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -161,11 +162,15 @@ class LambdaEndpoint:
         host: str = "127.0.0.1",
         port: int = 0,
         max_concurrency: int = 2,
+        forks: bool = True,
     ) -> None:
         specs = list(functions)
+        # Workers fork from one interpreter that has imported the heavy libraries once
+        # (scalper.local.forkserver); with ``forks=False`` each is a new interpreter.
+        self.forks = BackgroundForkServer({**base_env, **INTERPRETER_ENV}) if forks else None
         self.pools: dict[str, FunctionPool] = {
             s.logical_id: FunctionPool(
-                s, base_env, log_dir / f"{s.logical_id}.log", max_concurrency
+                s, base_env, log_dir / f"{s.logical_id}.log", max_concurrency, self.forks
             )
             for s in specs
         }
@@ -221,6 +226,8 @@ class LambdaEndpoint:
     def start(self, *, prewarm: bool = True) -> None:
         """Serve; with ``prewarm`` start one environment per function in the background."""
         self._server.start()
+        if self.forks is not None:
+            self.forks.start()
         if prewarm:
             # One at a time, in template order: on two cores, six cold starts at once take
             # several times longer each, and the first function (the API's) waits longest.
@@ -239,6 +246,8 @@ class LambdaEndpoint:
         self._server.stop()
         for pool in self.pools.values():
             pool.close()
+        if self.forks is not None:  # after the pools: it reports their workers' exits
+            self.forks.close()
 
     def logical_id(self, function: str) -> str:
         """The template logical id for a name, ARN (with or without qualifier) or logical id."""

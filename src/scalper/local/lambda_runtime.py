@@ -17,10 +17,13 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
+
+from scalper.local.forkserver import BackgroundForkServer, ForkServerError
 
 # Lambda's init phase gets 10 s; a cold import of boto3 + Powertools + pydantic on a busy
 # two-core laptop can take longer, so the local allowance is wider (it is not the
@@ -65,14 +68,36 @@ class InvokeResult:
             return None
 
 
+class _Process(Protocol):
+    """What a worker's process offers: a started `subprocess.Popen` or a forked one
+    (`scalper.local.forkserver.ForkedProcess`)."""
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+#: Interpreter settings of every worker, started or forked (the fork server runs with
+#: them too, since an interpreter reads them only when it starts).
+INTERPRETER_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
 def _error_payload(error_type: str, message: str) -> bytes:
     return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
 class Worker:
-    """One execution environment: a child process with the handler imported."""
+    """One execution environment: a child process with the handler imported, forked
+    from the fork server when there is one that can give this function what a started
+    interpreter would, else started."""
 
-    def __init__(self, spec: FunctionSpec, base_env: dict[str, str], log: IO[bytes]) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        base_env: dict[str, str],
+        log: IO[bytes],
+        forks: BackgroundForkServer | None = None,
+    ) -> None:
         self.spec = spec
         self.log_stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         to_child_r, to_child_w = os.pipe()
@@ -87,7 +112,42 @@ class Worker:
             "logStream": self.log_stream,
         }
         env = {**base_env, **spec.environment, **_lambda_reserved_env(spec, self.log_stream)}
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.forked = False
+        try:
+            self._process = self._fork(forks, config, env, (to_child_r, from_child_w, log))
+        except BaseException:
+            for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+                os.close(fd)
+            raise
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._outbox = Connection(to_child_w, readable=False)
+        self._inbox = Connection(from_child_r, writable=False)
+        self.ready = False
+        self.init_error: bytes | None = None
+
+    def _fork(
+        self,
+        forks: BackgroundForkServer | None,
+        config: dict[str, Any],
+        env: dict[str, str],
+        pipes: tuple[int, int, IO[bytes]],
+    ) -> _Process:
+        """The worker's process: forked if the fork server can, else started."""
+        spec = self.spec
+        to_child_r, from_child_w, log = pipes
+        server = forks.get() if forks is not None else None
+        if server is not None and server.can_fork(env, [spec.code_dir, *spec.layer_dirs]):
+            try:
+                process = server.spawn(
+                    config, env, spec.code_dir, (to_child_r, from_child_w, log.fileno())
+                )
+            except ForkServerError:
+                pass  # gone (stopped or killed): start this one
+            else:
+                self.forked = True
+                return process
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
                 sys.executable,
                 "-m",
@@ -103,12 +163,6 @@ class Worker:
             env=env,
             cwd=str(spec.code_dir),
         )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._outbox = Connection(to_child_w, readable=False)
-        self._inbox = Connection(from_child_r, writable=False)
-        self.ready = False
-        self.init_error: bytes | None = None
 
     def wait_ready(self, timeout: float) -> InvokeResult | None:
         """Finish the cold start; an `InvokeResult` describes a failed init."""
@@ -186,6 +240,11 @@ class Worker:
         """True while the process runs."""
         return self._process.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """The process's exit code once it has exited (negative: the signal)."""
+        return self._process.poll()
+
     def kill(self) -> None:
         """Stop the process now (a timed-out environment is discarded, as in Lambda)."""
         if self._process.poll() is None:
@@ -216,8 +275,7 @@ def _lambda_reserved_env(spec: FunctionSpec, log_stream: str) -> dict[str, str]:
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
         "_HANDLER": spec.handler,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
+        **INTERPRETER_ENV,
     }
 
 
@@ -229,6 +287,9 @@ class FunctionPool:
     base_env: dict[str, str]
     log_path: Path
     max_concurrency: int = 2
+    forks: BackgroundForkServer | None = None
+    #: Cold starts so far, by how the worker's process came to be: "forked" or "started".
+    cold_starts: Counter[str] = field(default_factory=Counter)
     _idle: list[Worker] = field(default_factory=list)
     _busy: int = 0
     _starting: int = 0
@@ -242,6 +303,17 @@ class FunctionPool:
             self._log = self.log_path.open("ab", buffering=0)
         return self._log
 
+    def idle_workers(self) -> list[Worker]:
+        """The warm environments waiting for an invocation."""
+        with self._cond:
+            return list(self._idle)
+
+    def _new_worker(self) -> Worker:
+        worker = Worker(self.spec, self.base_env, self._log_file(), self.forks)
+        with self._cond:
+            self.cold_starts["forked" if worker.forked else "started"] += 1
+        return worker
+
     def prewarm(self) -> None:
         """Start one environment ahead of the first invocation (so tests see warm starts)."""
         with self._cond:
@@ -249,7 +321,7 @@ class FunctionPool:
                 return
             self._starting += 1
         try:
-            worker = Worker(self.spec, self.base_env, self._log_file())
+            worker = self._new_worker()
             failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
         finally:
             with self._cond:
@@ -287,7 +359,7 @@ class FunctionPool:
             self._busy += 1
         try:
             if worker is None:
-                worker = Worker(self.spec, self.base_env, self._log_file())
+                worker = self._new_worker()
                 failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
                 if failure is not None:
                     failure.request_id = request_id

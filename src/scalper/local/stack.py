@@ -106,6 +106,9 @@ class StackConfig:
     log_dir: Path | None = None
     prewarm: bool = True
     max_concurrency: int = 2
+    #: Fork workers from one interpreter with the heavy libraries imported (see
+    #: `scalper.local.forkserver`); False starts a new interpreter for each.
+    forks: bool = True
     region: str = "us-east-1"
     stack_name: str = "scalper-local"
 
@@ -263,6 +266,7 @@ class LocalStack:
             host=cfg.host,
             port=cfg.lambda_port,
             max_concurrency=cfg.max_concurrency,
+            forks=cfg.forks,
         )
         # The HTTP API was bound first (its URL is a template attribute); now give it routes.
         api_ids = sorted({r.api for r in provisioned.routes})

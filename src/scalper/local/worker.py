@@ -92,9 +92,16 @@ def _load_handler(spec: str, outbox: Connection) -> Any:
 
 def main(argv: list[str]) -> int:
     """Run the worker loop; returns the process exit code."""
-    config: dict[str, Any] = json.loads(argv[0])
-    inbox = Connection(int(argv[1]), writable=False)
-    outbox = Connection(int(argv[2]), readable=False)
+    return serve(json.loads(argv[0]), int(argv[1]), int(argv[2]))
+
+
+def serve(config: dict[str, Any], inbox_fd: int, outbox_fd: int) -> int:
+    """Import the handler and answer invocations until the parent closes the inbox.
+
+    Called by `main` in a process started for it, or by `scalper.local.forkserver` in a
+    process forked for it (environment, working folder and log already in place)."""
+    inbox = Connection(inbox_fd, writable=False)
+    outbox = Connection(outbox_fd, readable=False)
     # The handler's prints must never reach the protocol: fd 1 becomes the log.
     os.dup2(2, 1)
 

@@ -2,9 +2,10 @@
 
 The functions here are tiny handlers written to a temporary folder; every call goes
 through a real boto3 Lambda client, so the wire format is the one botocore (and so Step
-Functions' interpreter) parses. Every test runs twice: over HTTP, and with the client
-answered in-process (`LambdaEndpoint.serve_in_process`, how the local stack's own clients
-reach it), so both answer alike.
+Functions' interpreter) parses. Every test runs over HTTP and with the client answered
+in-process (`LambdaEndpoint.serve_in_process`, how the local stack's own clients reach
+it), so both answer alike; and with workers forked from the fork server and started as
+new interpreters (`scalper.local.forkserver`), so both behave alike.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def spec(code: Path, name: str, handler: str, timeout: int = 3) -> FunctionSpec:
     )
 
 
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaEndpoint]:
+@pytest.fixture(scope="module", params=["forked", "started"])
+def endpoint(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[LambdaEndpoint]:
     code = tmp_path_factory.mktemp("function")
     (code / "app.py").write_text(HANDLERS)
     specs = [
@@ -79,7 +82,8 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaEndpoin
         spec(code, "NoHandler", "app.nope"),
     ]
     base_env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
-    server = LambdaEndpoint(specs, base_env, tmp_path_factory.mktemp("logs"))
+    forks = request.param == "forked"
+    server = LambdaEndpoint(specs, base_env, tmp_path_factory.mktemp("logs"), forks=forks)
     server.start(prewarm=False)
     try:
         yield server
