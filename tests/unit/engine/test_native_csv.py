@@ -361,3 +361,107 @@ def test_given_buffers_that_do_not_fit_then_the_grammar_refuses_them() -> None:
     with pytest.raises(ValueError, match="grammar"):
         native.match_format(offsets, b"123456789", 0, 1, 9)
     assert native.match_format(offsets, b"123456789", 0, 1, 3) == b"\x01"
+
+
+def _column(cells: list[str]) -> Any:
+    """``cells`` as a chunked column whose first chunk is a slice (an offset to honour)."""
+    pa = pytest.importorskip("pyarrow")
+    half = len(cells) // 2
+    return pa.chunked_array(
+        [pa.array(["x", *cells[:half]], pa.string()).slice(1), pa.array(cells[half:], pa.string())],
+        pa.string(),
+    )
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_bounds = st.none() | st.integers(-(10**20), 10**20) | st.integers(-12, 12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_numbers | st.sampled_from(["\u0661", "1\u0662", " 1", "1 ", ""]), max_size=20),
+    _bounds,
+    _bounds,
+    st.booleans(),
+)
+@example(["-0", "0", "1", "-1", "999999999999999999", "-999999999999999999"], 0, None, False)
+@example(["5", "9", "10", "-4", "-3"], -3, 10, True)
+@example(["1000000000000000000", "99999999999999999999"], None, None, False)
+@example(["1", "9223372036854775807"], 10**19, None, False)
+def test_given_integer_cells_when_checked_in_one_pass_then_they_are_re2s_int64_within_bounds(
+    cells: list[str], low: int | None, high: int | None, exclusive: bool
+) -> None:
+    """Given any cells and integer bounds (inclusive or exclusive, past int64 too), when
+    the compiled check reads them, then it accepts exactly the cells RE2 matches with
+    ``_INT64`` whose value is within the bounds, refusing a sign when no negative value
+    is allowed (as the kernels without the module do); and the kernels agree with it
+    wherever they accept."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    limits: dict[str, int] = {}
+    if low is not None:
+        limits["exclusiveMinimum" if exclusive else "minimum"] = low
+    if high is not None:
+        limits["exclusiveMaximum" if exclusive else "maximum"] = high
+    lo = None if low is None else low + 1 if exclusive else low
+    hi = None if high is None else high - 1 if exclusive else high
+    grammar = _regex_says(cells, _csv_columnar._INT64) if cells else []
+    expected = [
+        ok
+        and (lo is None or int(c) >= lo)
+        and (hi is None or int(c) <= hi)
+        and not (c.startswith("-") and lo is not None and lo >= 0)
+        for c, ok in zip(cells, grammar, strict=True)
+    ]
+    column = _column(cells)
+    compiled = _csv_columnar._integers(column, limits, pa, pc).to_pylist()
+    assert compiled == expected
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv_columnar, "_match_integer", None)
+        mp.setattr(_csv_columnar, "_match_format", None)
+        kernels = _csv_columnar._integers(column, limits, pa, pc).to_pylist()
+    # The kernels' check is the definition without the module: they may refuse more (a
+    # bound past int64 leaves every cell to the exact check), never accept more.
+    assert all(c or not k for c, k in zip(compiled, kernels, strict=True))
+    if all(-(2**62) < b < 2**62 for b in (low or 0, high or 0)):
+        assert compiled == kernels
+
+
+_formula_texts = st.builds(
+    "{}{}".format,
+    st.sampled_from(["=", "+", "-", "@", "", "a", " ", "\n", "é"]),
+    st.text(alphabet="0123456789.eE+-= \na", max_size=8),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_formula_texts, max_size=25))
+@example(["+1", "-1e5", "+.", "-", "+1e", "-1.5.6", "-5\n", "=a", "@", "-abc", "", "+1E+", "-.e1"])
+def test_given_text_cells_when_formulas_are_counted_in_one_pass_then_re2_counts_the_same(
+    cells: list[str],
+) -> None:
+    """Given any text cells, when the compiled pass counts the cells starting like a
+    formula that are not just a signed number, then it counts what RE2 counts with
+    ``_FORMULA_START`` and ``_SIGNED_NUMBER``, and the row path's regex the same."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    column = _column(cells)
+    starts = pc.match_substring_regex(pa.array(cells, pa.string()), _csv_columnar._FORMULA_START)
+    numbers = pc.match_substring_regex(pa.array(cells, pa.string()), _csv_columnar._SIGNED_NUMBER)
+    expected = sum(
+        s and not n for s, n in zip(starts.to_pylist(), numbers.to_pylist(), strict=True)
+    )
+    assert _csv_columnar._formulas(column, pc) == expected
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv_columnar, "_formula_cells", None)
+        assert _csv_columnar._formulas(column, pc) == expected
+
+
+def test_given_buffers_that_do_not_fit_then_the_integer_check_and_count_refuse_them() -> None:
+    offsets = (0).to_bytes(4, "little") + (9).to_bytes(4, "little")
+    with pytest.raises(ValueError, match="do not fit"):
+        native.match_integer(offsets, b"short", 0, 1, 0, 10)
+    with pytest.raises(ValueError, match="do not fit"):
+        native.formula_cells(offsets, b"123456789", 0, 2)
+    assert native.match_integer(offsets, b"123456789", 0, 1, 0, 10**9) == b"\x01"
+    assert native.formula_cells(offsets, b"=23456789", 0, 1) == 1

@@ -103,13 +103,19 @@ _split_csv: Callable[[bytes, int, int], _Split | None] | None
 #: a string array's buffers they accept, as an Arrow bitmap.
 _match_format: Callable[[Any, Any, int, int, int], bytes] | None
 _match_class: Callable[[Any, Any, int, int, bytes, bytes, int, int], bytes] | None
+#: An integer column's check in one pass (``_native.match_integer``: the ``_INT64``
+#: grammar and inclusive int64 bounds), and a text column's formula count
+#: (``_native.formula_cells``: :func:`_formulas` over a string array's buffers).
+_match_integer: Callable[[Any, Any, int, int, int, int], bytes] | None
+_formula_cells: Callable[[Any, Any, int, int], int] | None
 try:
     from silent_scalper.engine import _native
 except ImportError:  # not built: pyarrow's parser and RE2 for every block
-    _split_csv = _match_format = _match_class = None
+    _split_csv = _match_format = _match_class = _match_integer = _formula_cells = None
 else:
     _split_csv, _match_format = _native.split_csv, _native.match_format
     _match_class = _native.match_class
+    _match_integer, _formula_cells = _native.match_integer, _native.formula_cells
 
 
 def available() -> bool:
@@ -425,8 +431,9 @@ def _between(values: Any, lo: int | None, hi: int | None, pc: Any) -> Mask:
 
 
 #: An integer property whose bounds allow at most this many values is checked as the set
-#: of their decimal texts.
+#: of their decimal texts (without the compiled module).
 _SMALL_RANGE = 64
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
@@ -443,6 +450,14 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
         highs.append(limits["exclusiveMaximum"] - 1)
     low = max(lows) if lows else None
     high = min(highs) if highs else None
+    if _match_integer is not None:
+        # Bounds past int64 clamp to it: no 18-digit text lies beyond either end.
+        lo = _INT64_MIN if low is None else min(max(low, _INT64_MIN), _INT64_MAX)
+        hi = _INT64_MAX if high is None else min(max(high, _INT64_MIN), _INT64_MAX)
+        match = _match_integer
+        mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, lo, hi))
+        if mask is not None:
+            return mask
     if low is not None and low >= 0 and high is not None and high - low < _SMALL_RANGE:
         texts = pa.array([str(v) for v in range(low, high + 1)], pa.string())
         return pc.is_in(col, value_set=texts)
@@ -458,7 +473,9 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
         return ok
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
     for name, bound in limits.items():
-        ok = pc.and_(ok, _compare(values, name, bound, pc, strict=False))
+        # Clamped to int64 (an Arrow scalar): exact for values of at most 18 digits.
+        clamped = min(max(bound, _INT64_MIN), _INT64_MAX)
+        ok = pc.and_(ok, _compare(values, name, clamped, pc, strict=False))
     return ok
 
 
@@ -918,9 +935,14 @@ def _longest_line_over(block: bytes, limit: int) -> bool:
 def _formulas(column: Any, pc: Any) -> int:
     """Cells starting like a formula that are not just a signed number.
 
-    The four formula characters sort at or before "@": if the smallest non-empty cell
-    starts after it (one kernel, the usual case for text), no cell can start with one.
+    One compiled pass over the buffers when the module is built. Else: the four formula
+    characters sort at or before "@": if the smallest non-empty cell starts after it (one
+    kernel, the usual case for text), no cell can start with one.
     """
+    if _formula_cells is not None:
+        found = _formula_count(column, _formula_cells)
+        if found is not None:
+            return found
     low = pc.min(column).as_py()
     if low == "":
         column = pc.filter(column, pc.not_equal(column, ""))
@@ -933,3 +955,19 @@ def _formulas(column: Any, pc: Any) -> int:
         numbers = pc.match_substring_regex(pc.filter(column, starts), _SIGNED_NUMBER)
         count -= pc.sum(numbers).as_py() or 0
     return int(count)
+
+
+def _formula_count(column: Any, count: Callable[[Any, Any, int, int], int]) -> int | None:
+    """``count`` over each chunk's buffers, summed; None for a column with nulls or of
+    another type (the kernels then count)."""
+    import pyarrow as pa  # noqa: PLC0415 - loaded already: the column is an Arrow array
+
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    total = 0
+    for chunk in chunks:
+        if chunk.null_count or chunk.type != pa.string():
+            return None
+        _, offsets, data = chunk.buffers()
+        if offsets is not None:
+            total += count(offsets, b"" if data is None else data, chunk.offset, len(chunk))
+    return total

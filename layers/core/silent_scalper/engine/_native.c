@@ -180,17 +180,18 @@ static int repeated_key(const unsigned char *s, Py_ssize_t n, int lines) {
     return 0;
 }
 
-/* Whether s[0:] starts "[-+][0-9.]+(?:[eE][-+]?[0-9]+)?\"" (a signed number's text). */
-static int signed_number(const unsigned char *s, const unsigned char *end) {
+/* Where "[-+][0-9.]+(?:[eE][-+]?[0-9]+)?" starting at s ends (NULL: no such text there):
+ * a signed number, as _csv_columnar._SIGNED_NUMBER and the JSON formula count read it. */
+static const unsigned char *signed_number_end(const unsigned char *s, const unsigned char *end) {
     if (s >= end || (*s != '-' && *s != '+')) {
-        return 0;
+        return NULL;
     }
     const unsigned char *r = s + 1, *digits = r;
     while (r < end && (is_digit(*r) || *r == '.')) {
         r++;
     }
     if (r == digits) {
-        return 0;
+        return NULL;
     }
     if (r < end && (*r == 'e' || *r == 'E')) {
         const unsigned char *e = r + 1;
@@ -205,7 +206,13 @@ static int signed_number(const unsigned char *s, const unsigned char *end) {
             r = e;
         }
     }
-    return r < end && *r == '"';
+    return r;
+}
+
+/* Whether s[0:] starts "[-+][0-9.]+(?:[eE][-+]?[0-9]+)?\"" (a signed number's text). */
+static int signed_number(const unsigned char *s, const unsigned char *end) {
+    const unsigned char *r = signed_number_end(s, end);
+    return r != NULL && r < end && *r == '"';
 }
 
 /*
@@ -536,25 +543,64 @@ static int class_cell(const class_shape *c, const unsigned char *s, Py_ssize_t n
     return 1;
 }
 
-/*
- * The cells of an Arrow string array (its int32 offsets and data buffers, from cell
- * `start`, `count` cells) that a grammar accepts, as an Arrow bitmap (bit i of byte i/8,
- * least significant first). NULL with ValueError when the buffers are too short.
- */
-static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
-                             Py_ssize_t count, int kind, const class_shape *shape) {
+/* An integer property's inclusive bounds, for integer_cell. */
+typedef struct {
+    long long lo, hi;
+} int_range;
+
+/* _INT64 (-?(?:0|[1-9][0-9]{0,17})) whose value is within the range; a sign is refused
+ * when the range has no negative value, as the string kernels of the path without this
+ * module refuse it. 18 digits fit a long long. */
+static int integer_cell(const int_range *range, const unsigned char *s, Py_ssize_t n) {
+    if (!decimal_cell(s, n, 18, 0)) {
+        return 0;
+    }
+    int negative = s[0] == '-';
+    if (negative && range->lo >= 0) {
+        return 0;
+    }
+    long long value = 0;
+    for (Py_ssize_t i = negative; i < n; i++) {
+        value = value * 10 + (s[i] - '0');
+    }
+    if (negative) {
+        value = -value;
+    }
+    return value >= range->lo && value <= range->hi;
+}
+
+/* 0 (a ValueError set) unless `count` cells from `start` fit the int32 offsets and the
+ * data, in order. */
+static int offsets_fit(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t start,
+                       Py_ssize_t count) {
     const int32_t *at = (const int32_t *)offsets->buf;
     if (start < 0 || count < 0 ||
         (start + count + 1) * (Py_ssize_t)sizeof(int32_t) > offsets->len ||
         (count && (at[start] < 0 || at[start + count] > data->len))) {
         PyErr_SetString(PyExc_ValueError, "the offsets do not fit the buffers");
-        return NULL;
+        return 0;
     }
     for (Py_ssize_t r = start; r < start + count; r++) {
         if (at[r + 1] < at[r]) {
             PyErr_SetString(PyExc_ValueError, "the offsets are not in order");
-            return NULL;
+            return 0;
         }
+    }
+    return 1;
+}
+
+/*
+ * The cells of an Arrow string array (its int32 offsets and data buffers, from cell
+ * `start`, `count` cells) that a grammar accepts (a class shape, else an integer range,
+ * else the format `kind`), as an Arrow bitmap (bit i of byte i/8, least significant
+ * first). NULL with ValueError when the buffers are too short.
+ */
+static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
+                             Py_ssize_t count, int kind, const class_shape *shape,
+                             const int_range *range) {
+    const int32_t *at = (const int32_t *)offsets->buf;
+    if (!offsets_fit(offsets, data, start, count)) {
+        return NULL;
     }
     PyObject *bits = PyBytes_FromStringAndSize(NULL, (count + 7) / 8);
     if (bits == NULL) {
@@ -566,7 +612,10 @@ static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t sta
     for (Py_ssize_t r = 0; r < count; r++) {
         const unsigned char *cell = text + at[start + r];
         Py_ssize_t len = at[start + r + 1] - at[start + r];
-        if (shape ? class_cell(shape, cell, len) : format_cell(kind, cell, len)) {
+        int ok = shape   ? class_cell(shape, cell, len)
+                 : range ? integer_cell(range, cell, len)
+                         : format_cell(kind, cell, len);
+        if (ok) {
             out[r >> 3] |= (unsigned char)(1u << (r & 7));
         }
     }
@@ -586,11 +635,59 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
     if (kind < DATE_TIME || kind > EMAIL_BOUNDED) {
         PyErr_SetString(PyExc_ValueError, "no such cell grammar");
     } else {
-        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL);
+        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL, NULL);
     }
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
     return bits;
+}
+
+static PyObject *match_integer(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data;
+    Py_ssize_t start, count;
+    int_range range;
+    if (!PyArg_ParseTuple(args, "y*y*nnLL:match_integer", &offsets, &data, &start, &count,
+                          &range.lo, &range.hi)) {
+        return NULL;
+    }
+    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, &range);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return bits;
+}
+
+/* The cells of an Arrow string array starting like a formula (= + - @) that are not just
+ * a signed number: _csv_columnar._formulas in one pass. */
+static PyObject *formula_cells(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data;
+    Py_ssize_t start, count;
+    if (!PyArg_ParseTuple(args, "y*y*nn:formula_cells", &offsets, &data, &start, &count)) {
+        return NULL;
+    }
+    PyObject *found = NULL;
+    if (offsets_fit(&offsets, &data, start, count)) {
+        const int32_t *at = (const int32_t *)offsets.buf;
+        const unsigned char *text = (const unsigned char *)data.buf;
+        Py_ssize_t formulas = 0;
+        for (Py_ssize_t r = start; r < start + count; r++) {
+            Py_ssize_t len = at[r + 1] - at[r];
+            if (len == 0) {
+                continue;
+            }
+            const unsigned char *cell = text + at[r];
+            unsigned char first = cell[0];
+            if (first == '=' || first == '@' ||
+                ((first == '+' || first == '-') && signed_number_end(cell, cell + len) != cell + len)) {
+                formulas++;
+            }
+        }
+        found = PyLong_FromSsize_t(formulas);
+    }
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return found;
 }
 
 /* A class shape's two byte tables, from the arguments: 0 (a ValueError set) unless each
@@ -616,7 +713,7 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
     }
     PyObject *bits = NULL;
     if (class_tables(&shape, &first, &rest)) {
-        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape);
+        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape, NULL);
     }
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
@@ -1068,6 +1165,13 @@ static PyMethodDef methods[] = {
      "match_format(offsets, data, start, count, kind, /)\n--\n\nThe cells of an Arrow "
      "string array a cell grammar accepts (0 date-time, 1 e-mail, 2 short number, 3 int64, "
      "4 e-mail within RFC 5321's lengths), as an Arrow bitmap."},
+    {"match_integer", match_integer, METH_VARARGS,
+     "match_integer(offsets, data, start, count, lo, hi, /)\n--\n\nThe cells of an Arrow "
+     "string array that are int64 texts within [lo, hi] (no sign when lo >= 0), as an "
+     "Arrow bitmap."},
+    {"formula_cells", formula_cells, METH_VARARGS,
+     "formula_cells(offsets, data, start, count, /)\n--\n\nThe cells of an Arrow string "
+     "array starting like a formula that are not just a signed number."},
     {"match_class", match_class, METH_VARARGS,
      "match_class(offsets, data, start, count, first, rest, shortest, longest, /)\n--\n\n"
      "The cells of an Arrow string array made of plain character classes, as an Arrow bitmap."},
