@@ -465,3 +465,23 @@ def test_given_buffers_that_do_not_fit_then_the_integer_check_and_count_refuse_t
         native.formula_cells(offsets, b"123456789", 0, 2)
     assert native.match_integer(offsets, b"123456789", 0, 1, 0, 10**9) == b"\x01"
     assert native.formula_cells(offsets, b"=23456789", 0, 1) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(DATE_TIME_TEXTS | st.sampled_from(["0000-01-01T00:00:00Z", ""]), max_size=20))
+@example(["0000-02-29T00:00:00Z", "0001-01-01T00:00:00Z", "00000-01-01T00:00:00Z", "000"])
+def test_given_date_time_cells_when_checked_in_one_pass_then_they_are_re2s_without_year_0000(
+    cells: list[str],
+) -> None:
+    """Given date-time texts, when the compiled pass checks them as the exact rule reads
+    a date-time, then it accepts what RE2 matches with ``_DATE_TIME`` except year 0000,
+    and the kernels without the module accept the same."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    grammar = _regex_says(cells, _csv_columnar._DATE_TIME) if cells else []
+    expected = [ok and not c.startswith("0000") for c, ok in zip(cells, grammar, strict=True)]
+    column = _column(cells)
+    assert _csv_columnar._date_time_cells(column, pa, pc).to_pylist() == expected
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv_columnar, "_match_format", None)
+        assert _csv_columnar._date_time_cells(column, pa, pc).to_pylist() == expected

@@ -505,7 +505,14 @@ static int decimal_cell(const unsigned char *s, Py_ssize_t n, Py_ssize_t most,
     return i == n;
 }
 
-enum { DATE_TIME, EMAIL, SHORT_NUMBER, INT64, EMAIL_BOUNDED };
+/* An RFC 3339 date-time as the exact rule reads it (rules.DATE_TIME_PATTERN): the column
+ * grammar, and no year 0000 (the rule's look-ahead, which RE2 and so the column grammar
+ * cannot say). */
+static int rule_date_time(const unsigned char *s, Py_ssize_t n) {
+    return date_time_cell(s, n) && memcmp(s, "0000", 4) != 0;
+}
+
+enum { DATE_TIME, EMAIL, SHORT_NUMBER, INT64, EMAIL_BOUNDED, RULE_DATE_TIME };
 
 static int format_cell(int kind, const unsigned char *s, Py_ssize_t n) {
     switch (kind) {
@@ -516,6 +523,8 @@ static int format_cell(int kind, const unsigned char *s, Py_ssize_t n) {
         return email_cell(s, n, kind == EMAIL_BOUNDED);
     case SHORT_NUMBER:
         return decimal_cell(s, n, 16, 16); /* _SHORT_NUMBER */
+    case RULE_DATE_TIME:
+        return rule_date_time(s, n);
     default:
         return decimal_cell(s, n, 18, 0); /* _INT64 */
     }
@@ -632,7 +641,7 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
         return NULL;
     }
     PyObject *bits = NULL;
-    if (kind < DATE_TIME || kind > EMAIL_BOUNDED) {
+    if (kind < DATE_TIME || kind > RULE_DATE_TIME) {
         PyErr_SetString(PyExc_ValueError, "no such cell grammar");
     } else {
         bits = cell_bitmap(&offsets, &data, start, count, kind, NULL, NULL);
@@ -759,12 +768,6 @@ static PyObject *class_lines(PyObject *self, PyObject *args) {
     return result;
 }
 
-/* An RFC 3339 date-time as the exact rule reads it (rules.DATE_TIME_PATTERN): the column
- * grammar, and no year 0000 (the rule's look-ahead, which RE2 and so the column grammar
- * cannot say). */
-static int rule_date_time(const unsigned char *s, Py_ssize_t n) {
-    return date_time_cell(s, n) && memcmp(s, "0000", 4) != 0;
-}
 
 /*
  * How many lines the text has (ending at LF; the last may not) when every one is a
@@ -1164,7 +1167,7 @@ static PyMethodDef methods[] = {
     {"match_format", match_format, METH_VARARGS,
      "match_format(offsets, data, start, count, kind, /)\n--\n\nThe cells of an Arrow "
      "string array a cell grammar accepts (0 date-time, 1 e-mail, 2 short number, 3 int64, "
-     "4 e-mail within RFC 5321's lengths), as an Arrow bitmap."},
+     "4 e-mail within RFC 5321's lengths, 5 date-time without year 0000), as an Arrow bitmap."},
     {"match_integer", match_integer, METH_VARARGS,
      "match_integer(offsets, data, start, count, lo, hi, /)\n--\n\nThe cells of an Arrow "
      "string array that are int64 texts within [lo, hi] (no sign when lo >= 0), as an "
