@@ -64,8 +64,6 @@ _STARTUP_NAMES = frozenset({"LANG"})
 _MAX_MESSAGE = 1 << 20
 #: How long the stack waits for the server to preload and say it is ready.
 START_TIMEOUT_SECONDS = 60.0
-
-
 #: How long `ForkServer.close` waits for the workers' exits before killing the server.
 DRAIN_SECONDS = 10.0
 _POLL = 0.02
@@ -151,7 +149,11 @@ class ForkServer:
         except (TimeoutError, OSError, ValueError):
             hello = None
         if not isinstance(hello, dict) or "ready" not in hello:
-            self.close()
+            self._process.kill()
+            self._process.wait()
+            self._sock.close()
+            with contextlib.suppress(OSError):
+                os.rmdir(self._cwd)
             raise ForkServerError("the fork server did not start")
         self.preloaded = list(hello["ready"])
         self._held = frozenset(hello["held"])
@@ -306,13 +308,15 @@ class BackgroundForkServer:
         threading.Thread(target=self._start, name="scalper-forkserver-start", daemon=True).start()
 
     def _start(self) -> None:
-        server = start(self._env)
-        with self._lock:
-            if self._closed and server is not None:
-                server.close()
-                server = None
-            self._server = server
-        self._ready.set()
+        try:
+            server = start(self._env)
+            with self._lock:
+                if self._closed and server is not None:
+                    server.close()
+                    server = None
+                self._server = server
+        finally:  # whatever happened, nobody waits for it any longer
+            self._ready.set()
 
     def get(self) -> ForkServer | None:
         """The running server, once it has preloaded; None if it failed, was closed or

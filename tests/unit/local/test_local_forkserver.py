@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -234,3 +235,26 @@ def test_a_forked_worker_still_stops_after_the_server_was_killed(
         pool.close()
         assert time.monotonic() - began < 3
         assert not worker.alive
+
+
+def test_a_server_that_cannot_start_leaves_workers_to_be_started(
+    folders: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given an interpreter that cannot run the fork server (it exits at once), when the
+    endpoint starts and a worker is needed, then the server is given up, leaving no
+    process or folder behind, and the worker is started."""
+    folders_before = set(Path(tempfile.gettempdir()).glob("scalper-forkserver-*"))
+    base_env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+    endpoint = LambdaEndpoint([_spec(*folders)], base_env, tmp_path / "logs", forks=True)
+    monkeypatch.setattr(forkserver.sys, "executable", "/bin/false")
+    endpoint.start(prewarm=False)
+    try:
+        assert endpoint.forks is not None
+        assert endpoint.forks.get() is None
+        monkeypatch.undo()  # the worker is started with the real interpreter
+        assert _run(endpoint)["env"]["GREETING"] == "hi"
+        assert endpoint.pools["Fingerprint"].cold_starts == {"started": 1}
+    finally:
+        monkeypatch.undo()
+        endpoint.stop()
+    assert set(Path(tempfile.gettempdir()).glob("scalper-forkserver-*")) == folders_before
