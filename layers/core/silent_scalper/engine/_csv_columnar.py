@@ -867,7 +867,8 @@ class ColumnarCsv:
     def _rows(self, columns: list[Any], index: list[int]) -> list[list[str]]:
         """The cells of the rows at ``index``, as the csv module gives them."""
         pc = self._pc
-        taken = [pc.take(c, index).to_pylist() for c in columns]
+        at = self._pa.array(index, self._pa.int64())  # converted once, not per column
+        taken = [pc.take(c, at).to_pylist() for c in columns]
         return [list(r) for r in zip(*taken, strict=True)]
 
     def _times(self, columns: list[Any], ok: Any) -> list[datetime] | None:
