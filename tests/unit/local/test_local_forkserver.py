@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -24,7 +25,7 @@ import pytest
 
 from scalper.local import forkserver
 from scalper.local.lambda_endpoint import LambdaEndpoint
-from scalper.local.lambda_runtime import FunctionSpec
+from scalper.local.lambda_runtime import FunctionPool, FunctionSpec, Worker
 
 FINGERPRINT = """
 import json, locale, os, sys
@@ -195,18 +196,25 @@ def test_the_server_records_the_variables_its_preload_reads() -> None:
         server.close()
 
 
+def _warm_forked(endpoint: LambdaEndpoint) -> tuple[FunctionPool, Worker, forkserver.ForkServer]:
+    """After one invocation: the function's pool, its one warm (forked) worker, the server."""
+    _run(endpoint)
+    pool = endpoint.pools["Fingerprint"]
+    [worker] = pool.idle_workers()
+    assert worker.forked
+    assert endpoint.forks is not None
+    server = endpoint.forks.get()
+    assert server is not None
+    return pool, worker, server
+
+
 def test_the_server_reports_exits_until_its_last_worker_has_stopped(
     folders: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """Given a forked worker, when the fork server is closed before the worker's pool,
     then the server waits for it, reports its exit (0, its inbox closed) and leaves."""
     for endpoint in _endpoint(_spec(*folders), tmp_path, forks=True):
-        _run(endpoint)
-        pool = endpoint.pools["Fingerprint"]
-        [worker] = pool.idle_workers()
-        assert endpoint.forks is not None
-        server = endpoint.forks.get()
-        assert server is not None
+        pool, worker, server = _warm_forked(endpoint)
         closing = threading.Thread(target=server.close)
         closing.start()
         time.sleep(0.3)
@@ -223,12 +231,7 @@ def test_a_forked_worker_still_stops_after_the_server_was_killed(
     """Given a forked worker whose fork server is then killed (no one reports its exit
     any more), when its pool stops, then it stops within the stop's grace, no error."""
     for endpoint in _endpoint(_spec(*folders), tmp_path, forks=True):
-        _run(endpoint)
-        pool = endpoint.pools["Fingerprint"]
-        [worker] = pool.idle_workers()
-        assert endpoint.forks is not None
-        server = endpoint.forks.get()
-        assert server is not None
+        pool, worker, server = _warm_forked(endpoint)
         server._process.kill()
         server._process.wait()
         began = time.monotonic()
@@ -246,7 +249,7 @@ def test_a_server_that_cannot_start_leaves_workers_to_be_started(
     folders_before = set(Path(tempfile.gettempdir()).glob("scalper-forkserver-*"))
     base_env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     endpoint = LambdaEndpoint([_spec(*folders)], base_env, tmp_path / "logs", forks=True)
-    monkeypatch.setattr(forkserver.sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", "/bin/false")
     endpoint.start(prewarm=False)
     try:
         assert endpoint.forks is not None
