@@ -485,3 +485,48 @@ def test_given_date_time_cells_when_checked_in_one_pass_then_they_are_re2s_witho
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_csv_columnar, "_match_format", None)
         assert _csv_columnar._date_time_cells(column, pa, pc).to_pylist() == expected
+
+
+_number_bounds = st.none() | st.sampled_from([0, 0.1, -1, 1e3, 2**60, 1.5]) | st.floats(-1e6, 1e6)
+_number_texts = _numbers | st.sampled_from(
+    [
+        *["0.05", "1.50", "-0", "-0.0", "0.0000000000000001", "123456789012345"],
+        *["1234567890123456", "0.1", "0.10000000000000001", "999.9999999999999", "1000"],
+        *["1000.0000000000001", "-1"],
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_number_texts, max_size=20),
+    _number_bounds,
+    _number_bounds,
+    st.sampled_from(["minimum", "exclusiveMinimum"]),
+    st.sampled_from(["maximum", "exclusiveMaximum"]),
+)
+@example(["0", "-0", "0.0", "1", "0.05"], 0, None, "minimum", "maximum")
+@example(["0.1", "0.10000000000000001", "0.2"], 0.1, 1e3, "minimum", "maximum")
+@example(["1234567890123456", "123456789012345", "1.23456789012345"], None, 1, "minimum", "maximum")
+def test_given_number_cells_when_checked_in_one_pass_then_they_are_what_the_kernels_accept(
+    cells: list[str], low: float | None, high: float | None, low_name: str, high_name: str
+) -> None:
+    """Given any cells and number bounds, when the compiled pass checks them, then it
+    accepts exactly what the kernels (the short-number grammar, Arrow's cast to double,
+    strict comparisons) accept, except texts of more than 15 significant digits, which it
+    leaves to the exact check."""
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    limits: dict[str, float] = {}
+    if low is not None:
+        limits[low_name] = low
+    if high is not None:
+        limits[high_name] = high
+    column = _column(cells)
+    compiled = _csv_columnar._numbers(column, limits, pa, pc).to_pylist()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv_columnar, "_match_number", None)
+        kernels = _csv_columnar._numbers(column, limits, pa, pc).to_pylist()
+    for cell, mine, theirs in zip(cells, compiled, kernels, strict=True):
+        significant = len(cell.lstrip("-").replace(".", "").lstrip("0"))
+        assert mine == (theirs and significant <= 15), cell

@@ -32,6 +32,7 @@ the row path, which bounds it by ``max_record_bytes``. Memory is a block and its
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -108,14 +109,18 @@ _match_class: Callable[[Any, Any, int, int, bytes, bytes, int, int], bytes] | No
 #: (``_native.formula_cells``: :func:`_formulas` over a string array's buffers).
 _match_integer: Callable[[Any, Any, int, int, int, int], bytes] | None
 _formula_cells: Callable[[Any, Any, int, int], int] | None
+#: A number column's check in one pass (``_native.match_number``: :func:`_numbers`).
+_match_number: Callable[[Any, Any, int, int, float, float], bytes] | None
 try:
     from silent_scalper.engine import _native
 except ImportError:  # not built: pyarrow's parser and RE2 for every block
     _split_csv = _match_format = _match_class = _match_integer = _formula_cells = None
+    _match_number = None
 else:
     _split_csv, _match_format = _native.split_csv, _native.match_format
     _match_class = _native.match_class
     _match_integer, _formula_cells = _native.match_integer, _native.formula_cells
+    _match_number = _native.match_number
 
 
 def available() -> bool:
@@ -490,7 +495,18 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
 
     Rounding to a double is monotone, so ``float(x) > float(b)`` implies ``x > b``; a
     value equal to a bound as a float (or written longer) is left to the exact check.
+    With the compiled module, one pass (``_native.match_number``) that also leaves texts
+    of more than 15 significant digits to the exact check.
     """
+    if _match_number is not None:
+        # Every bound is strict here, so only the tightest of each side counts.
+        lows = [float(v) for k, v in limits.items() if k in ("minimum", "exclusiveMinimum")]
+        highs = [float(v) for k, v in limits.items() if k in ("maximum", "exclusiveMaximum")]
+        lo, hi = max(lows, default=math.nan), min(highs, default=math.nan)
+        match = _match_number
+        mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, lo, hi))
+        if mask is not None:
+            return mask
     ok = _matching(col, _SHORT_NUMBER, pa, pc)
     if not limits:
         return ok

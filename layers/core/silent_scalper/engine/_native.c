@@ -578,6 +578,50 @@ static int integer_cell(const int_range *range, const unsigned char *s, Py_ssize
     return value >= range->lo && value <= range->hi;
 }
 
+/* A number property's bounds for number_cell, both strict (NaN: none). */
+typedef struct {
+    double lo, hi;
+} number_range;
+
+/* Powers of ten a double holds exactly: the fast path's divisors. */
+static const double EXACT_TENS[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* _SHORT_NUMBER whose value, correctly rounded to a double, is strictly within the
+ * range, as Arrow's cast and comparison decide it. Only texts of at most 15 significant
+ * digits are read: their digits are an integer a double holds exactly, and one division
+ * by an exact power of ten is correctly rounded (Clinger's fast path). A longer text is
+ * refused here and so left to the exact check. */
+static int number_cell(const number_range *range, const unsigned char *s, Py_ssize_t n) {
+    if (!decimal_cell(s, n, 16, 16)) {
+        return 0;
+    }
+    int negative = s[0] == '-';
+    long long digits = 0;
+    int significant = 0, fraction = 0, in_fraction = 0;
+    for (Py_ssize_t i = negative; i < n; i++) {
+        if (s[i] == '.') {
+            in_fraction = 1;
+            continue;
+        }
+        if (digits || s[i] != '0') {
+            significant++;
+        }
+        digits = digits * 10 + (s[i] - '0');
+        fraction += in_fraction;
+        if (significant > 15) {
+            return 0;
+        }
+    }
+    double value = (double)digits / EXACT_TENS[fraction];
+    if (negative) {
+        value = -value;
+    }
+    return (range->lo != range->lo || value > range->lo) &&
+           (range->hi != range->hi || value < range->hi);
+}
+
 /* 0 (a ValueError set) unless `count` cells from `start` fit the int32 offsets and the
  * data, in order. */
 static int offsets_fit(const Py_buffer *offsets, const Py_buffer *data, Py_ssize_t start,
@@ -606,7 +650,7 @@ static int offsets_fit(const Py_buffer *offsets, const Py_buffer *data, Py_ssize
  */
 static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
                              Py_ssize_t count, int kind, const class_shape *shape,
-                             const int_range *range) {
+                             const int_range *range, const number_range *numbers) {
     const int32_t *at = (const int32_t *)offsets->buf;
     if (!offsets_fit(offsets, data, start, count)) {
         return NULL;
@@ -621,9 +665,10 @@ static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t sta
     for (Py_ssize_t r = 0; r < count; r++) {
         const unsigned char *cell = text + at[start + r];
         Py_ssize_t len = at[start + r + 1] - at[start + r];
-        int ok = shape   ? class_cell(shape, cell, len)
-                 : range ? integer_cell(range, cell, len)
-                         : format_cell(kind, cell, len);
+        int ok = shape     ? class_cell(shape, cell, len)
+                 : range   ? integer_cell(range, cell, len)
+                 : numbers ? number_cell(numbers, cell, len)
+                           : format_cell(kind, cell, len);
         if (ok) {
             out[r >> 3] |= (unsigned char)(1u << (r & 7));
         }
@@ -644,7 +689,7 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
     if (kind < DATE_TIME || kind > RULE_DATE_TIME) {
         PyErr_SetString(PyExc_ValueError, "no such cell grammar");
     } else {
-        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL, NULL);
+        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL, NULL, NULL);
     }
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
@@ -660,7 +705,22 @@ static PyObject *match_integer(PyObject *self, PyObject *args) {
                           &range.lo, &range.hi)) {
         return NULL;
     }
-    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, &range);
+    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, &range, NULL);
+    PyBuffer_Release(&offsets);
+    PyBuffer_Release(&data);
+    return bits;
+}
+
+static PyObject *match_number(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer offsets, data;
+    Py_ssize_t start, count;
+    number_range range;
+    if (!PyArg_ParseTuple(args, "y*y*nndd:match_number", &offsets, &data, &start, &count,
+                          &range.lo, &range.hi)) {
+        return NULL;
+    }
+    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, NULL, &range);
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
     return bits;
@@ -722,7 +782,7 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
     }
     PyObject *bits = NULL;
     if (class_tables(&shape, &first, &rest)) {
-        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape, NULL);
+        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape, NULL, NULL);
     }
     PyBuffer_Release(&offsets);
     PyBuffer_Release(&data);
@@ -1172,6 +1232,10 @@ static PyMethodDef methods[] = {
      "match_integer(offsets, data, start, count, lo, hi, /)\n--\n\nThe cells of an Arrow "
      "string array that are int64 texts within [lo, hi] (no sign when lo >= 0), as an "
      "Arrow bitmap."},
+    {"match_number", match_number, METH_VARARGS,
+     "match_number(offsets, data, start, count, lo, hi, /)\n--\n\nThe cells of an Arrow "
+     "string array that are short numbers of at most 15 significant digits strictly "
+     "between lo and hi (NaN: no bound), as an Arrow bitmap."},
     {"formula_cells", formula_cells, METH_VARARGS,
      "formula_cells(offsets, data, start, count, /)\n--\n\nThe cells of an Arrow string "
      "array starting like a formula that are not just a signed number."},

@@ -17,6 +17,9 @@ def match_format(offsets: Buffer, data: Buffer, start: int, count: int, kind: in
 def match_integer(
     offsets: Buffer, data: Buffer, start: int, count: int, lo: int, hi: int, /
 ) -> bytes: ...
+def match_number(
+    offsets: Buffer, data: Buffer, start: int, count: int, lo: float, hi: float, /
+) -> bytes: ...
 def formula_cells(offsets: Buffer, data: Buffer, start: int, count: int, /) -> int: ...
 def match_class(
     offsets: Buffer,
