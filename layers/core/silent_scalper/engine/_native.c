@@ -1057,46 +1057,85 @@ static Py_ssize_t csv_fields(const unsigned char *s, Py_ssize_t n, Py_ssize_t wi
     return rows;
 }
 
-/* One column's text (its fields, "" read as ") and its int32 offsets, as Arrow lays out
- * a string array. */
-static int csv_column(const unsigned char *s, const csv_field *fields, Py_ssize_t rows,
-                      Py_ssize_t width, Py_ssize_t col, PyObject **data_out,
-                      PyObject **offsets_out) {
-    Py_ssize_t total = 0;
-    for (Py_ssize_t r = 0; r < rows; r++) {
-        total += fields[r * width + col].len;
+/* The copy of one field into its column: "" read as ". */
+static inline void csv_copy(const unsigned char *s, const csv_field *f, unsigned char *to) {
+    const unsigned char *from = s + f->start;
+    if (f->len == f->raw) {
+        memcpy(to, from, (size_t)f->raw);
+        return;
     }
-    PyObject *data = PyBytes_FromStringAndSize(NULL, total);
-    PyObject *offsets = PyBytes_FromStringAndSize(NULL, (rows + 1) * (Py_ssize_t)sizeof(int32_t));
-    if (data == NULL || offsets == NULL) {
-        Py_XDECREF(data);
-        Py_XDECREF(offsets);
-        return -1;
-    }
-    unsigned char *out = (unsigned char *)PyBytes_AsString(data);
-    int32_t *at = (int32_t *)PyBytes_AsString(offsets);
-    int32_t pos = 0;
-    at[0] = 0;
-    for (Py_ssize_t r = 0; r < rows; r++) {
-        const csv_field *f = &fields[r * width + col];
-        const unsigned char *from = s + f->start;
-        if (f->len == f->raw) {
-            memcpy(out + pos, from, (size_t)f->raw);
-        } else {
-            unsigned char *to = out + pos;
-            for (int32_t k = 0; k < f->raw; k++) {
-                *to++ = from[k];
-                if (from[k] == '"') {
-                    k++; /* the second quote of a doubled pair */
-                }
-            }
+    for (int32_t k = 0; k < f->raw; k++) {
+        *to++ = from[k];
+        if (from[k] == '"') {
+            k++; /* the second quote of a doubled pair */
         }
-        pos += f->len;
-        at[r + 1] = pos;
     }
-    *data_out = data;
-    *offsets_out = offsets;
-    return 0;
+}
+
+/*
+ * Every column's text and its int32 offsets, as Arrow lays out a string array, into
+ * `columns` (a list of `width` (offsets, data) pairs). Rows are copied in order, each
+ * field into its column, so the block and the fields are each read once, front to back.
+ * Returns -1 with an exception set.
+ */
+static int csv_columns(const unsigned char *s, const csv_field *fields, Py_ssize_t rows,
+                       Py_ssize_t width, PyObject *columns) {
+    int status = -1;
+    Py_ssize_t *total = PyMem_Calloc((size_t)width, sizeof(Py_ssize_t));
+    unsigned char **out = PyMem_Calloc((size_t)width, sizeof(unsigned char *));
+    int32_t **at = PyMem_Calloc((size_t)width, sizeof(int32_t *));
+    PyObject **data = PyMem_Calloc((size_t)width, sizeof(PyObject *));
+    PyObject **offsets = PyMem_Calloc((size_t)width, sizeof(PyObject *));
+    if (!total || !out || !at || !data || !offsets) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        for (Py_ssize_t c = 0; c < width; c++) {
+            total[c] += fields[r * width + c].len;
+        }
+    }
+    for (Py_ssize_t c = 0; c < width; c++) {
+        data[c] = PyBytes_FromStringAndSize(NULL, total[c]);
+        offsets[c] = PyBytes_FromStringAndSize(NULL, (rows + 1) * (Py_ssize_t)sizeof(int32_t));
+        if (data[c] == NULL || offsets[c] == NULL) {
+            goto done;
+        }
+        out[c] = (unsigned char *)PyBytes_AsString(data[c]);
+        at[c] = (int32_t *)PyBytes_AsString(offsets[c]);
+        at[c][0] = 0;
+        total[c] = 0; /* from here on: the bytes written so far */
+    }
+    for (Py_ssize_t r = 0; r < rows; r++) {
+        const csv_field *row = fields + r * width;
+        for (Py_ssize_t c = 0; c < width; c++) {
+            csv_copy(s, &row[c], out[c] + total[c]);
+            total[c] += row[c].len;
+            at[c][r + 1] = (int32_t)total[c];
+        }
+    }
+    for (Py_ssize_t c = 0; c < width; c++) {
+        PyObject *pair = Py_BuildValue("(NN)", offsets[c], data[c]);
+        offsets[c] = data[c] = NULL; /* the pair (or nothing) owns them now */
+        if (pair == NULL) {
+            goto done;
+        }
+        PyList_SetItem(columns, c, pair);
+    }
+    status = 0;
+done:
+    if (data && offsets) {
+        for (Py_ssize_t c = 0; c < width; c++) {
+            Py_XDECREF(data[c]);
+            Py_XDECREF(offsets[c]);
+        }
+    }
+    PyMem_Free(total);
+    PyMem_Free(out);
+    PyMem_Free(at);
+    PyMem_Free(data);
+    PyMem_Free(offsets);
+    return status;
 }
 
 static PyObject *split_csv(PyObject *self, PyObject *args) {
@@ -1134,18 +1173,9 @@ static PyObject *split_csv(PyObject *self, PyObject *args) {
     if (columns == NULL) {
         goto done;
     }
-    for (Py_ssize_t c = 0; c < width; c++) {
-        PyObject *data, *offsets;
-        if (csv_column(s, fields, rows, width, c, &data, &offsets) < 0) {
-            Py_DECREF(columns);
-            goto done;
-        }
-        PyObject *pair = Py_BuildValue("(NN)", offsets, data);
-        if (pair == NULL) {
-            Py_DECREF(columns);
-            goto done;
-        }
-        PyList_SetItem(columns, c, pair);
+    if (csv_columns(s, fields, rows, width, columns) < 0) {
+        Py_DECREF(columns);
+        goto done;
     }
     PyObject *steps = Py_None;
     Py_INCREF(steps);
