@@ -246,18 +246,19 @@ def test_a_server_that_cannot_start_leaves_workers_to_be_started(
     """Given an interpreter that cannot run the fork server (it exits at once), when the
     endpoint starts and a worker is needed, then the server is given up, leaving no
     process or folder behind, and the worker is started."""
-    folders_before = set(Path(tempfile.gettempdir()).glob("scalper-forkserver-*"))
+    scratch = tmp_path / "tmp"  # where the server's working folder would be made
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     base_env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
     endpoint = LambdaEndpoint([_spec(*folders)], base_env, tmp_path / "logs", forks=True)
-    monkeypatch.setattr(sys, "executable", "/bin/false")
-    endpoint.start(prewarm=False)
     try:
-        assert endpoint.forks is not None
-        assert endpoint.forks.get() is None
-        monkeypatch.undo()  # the worker is started with the real interpreter
+        with pytest.MonkeyPatch.context() as broken:
+            broken.setattr(sys, "executable", "/bin/false")
+            endpoint.start(prewarm=False)
+            assert endpoint.forks is not None
+            assert endpoint.forks.get() is None
         assert _run(endpoint)["env"]["GREETING"] == "hi"
         assert endpoint.pools["Fingerprint"].cold_starts == {"started": 1}
     finally:
-        monkeypatch.undo()
         endpoint.stop()
-    assert set(Path(tempfile.gettempdir()).glob("scalper-forkserver-*")) == folders_before
+    assert list(scratch.iterdir()) == []
