@@ -379,11 +379,14 @@ def _format_cells(col: Any, kind: int, pa: Any) -> Mask | None:
     return _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, kind))
 
 
-def _bitmaps(col: Any, pa: Any, match: Callable[[Any, Any, int, int], bytes]) -> Mask | None:
-    """``match`` over each chunk's buffers, as a Boolean array chunked as the column is;
-    None for a column with nulls or of another type (the regex kernel then decides)."""
+def _per_chunk[T](
+    col: Any, pa: Any, fn: Callable[[Any, Any, int, int], T]
+) -> list[tuple[Any, T | None]] | None:
+    """Each chunk of a string column with ``fn`` over its buffers (offsets, data, first
+    cell, cells; None for an empty chunk without buffers); None for a column with nulls
+    or of another type (the kernels then decide)."""
     chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
-    masks = []
+    found: list[tuple[Any, T | None]] = []
     for chunk in chunks:
         if chunk.null_count or chunk.type != pa.string():
             return None
@@ -391,10 +394,23 @@ def _bitmaps(col: Any, pa: Any, match: Callable[[Any, Any, int, int], bytes]) ->
         if offsets is None:
             if len(chunk):
                 return None
-            bits = b""
+            found.append((chunk, None))
         else:
-            bits = match(offsets, b"" if data is None else data, chunk.offset, len(chunk))
-        masks.append(pa.Array.from_buffers(pa.bool_(), len(chunk), [None, pa.py_buffer(bits)]))
+            data = b"" if data is None else data
+            found.append((chunk, fn(offsets, data, chunk.offset, len(chunk))))
+    return found
+
+
+def _bitmaps(col: Any, pa: Any, match: Callable[[Any, Any, int, int], bytes]) -> Mask | None:
+    """``match`` over each chunk's buffers, as a Boolean array chunked as the column is;
+    None for a column with nulls or of another type (the regex kernel then decides)."""
+    found = _per_chunk(col, pa, match)
+    if found is None:
+        return None
+    masks = [
+        pa.Array.from_buffers(pa.bool_(), len(chunk), [None, pa.py_buffer(bits or b"")])
+        for chunk, bits in found
+    ]
     if isinstance(col, pa.ChunkedArray):
         return pa.chunked_array(masks, pa.bool_())
     return masks[0]
@@ -985,12 +1001,5 @@ def _formula_count(column: Any, count: Callable[[Any, Any, int, int], int]) -> i
     another type (the kernels then count)."""
     import pyarrow as pa  # noqa: PLC0415 - loaded already: the column is an Arrow array
 
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    total = 0
-    for chunk in chunks:
-        if chunk.null_count or chunk.type != pa.string():
-            return None
-        _, offsets, data = chunk.buffers()
-        if offsets is not None:
-            total += count(offsets, b"" if data is None else data, chunk.offset, len(chunk))
-    return total
+    found = _per_chunk(column, pa, count)
+    return None if found is None else sum(n or 0 for _, n in found)
