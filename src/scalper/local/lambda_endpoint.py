@@ -27,6 +27,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -69,6 +70,8 @@ class _FaultRule:
     message: str
     #: How long a TIMEOUT fault holds its caller (None: the function's scaled Timeout).
     hold_seconds: float | None = None
+    #: Set when the rule is cleared or the stack stops: its held callers go at once.
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class FaultInjector:
     def __init__(self, resolve: Iterable[tuple[str, str]]) -> None:
         self._aliases = dict(resolve)  # any accepted name -> logical id
         self._rules: dict[str, list[_FaultRule]] = {}
+        #: Every TIMEOUT rule not yet cleared, used up or not: its holds end on clear().
+        self._holding: list[tuple[str, _FaultRule]] = []
+        self._held: Counter[str] = Counter()  # callers held right now, by logical id
         self._lock = threading.Lock()
 
     def _logical(self, function: str) -> str:
@@ -120,14 +126,39 @@ class FaultInjector:
         rule = _FaultRule(fault, times, error_type, message, hold_seconds)
         with self._lock:
             self._rules.setdefault(self._logical(function), []).append(rule)
+            if fault is Fault.TIMEOUT:
+                self._holding.append((self._logical(function), rule))
 
     def clear(self, function: str | None = None) -> None:
-        """Remove the rules of one function, or of all."""
+        """Remove the rules of one function, or of all. Callers held by a `Fault.TIMEOUT`
+        rule of theirs, used up or not, get their timeout error now: a test that has seen
+        what it waited for need not wait out the hold."""
+        logical = None if function is None else self._logical(function)
         with self._lock:
-            if function is None:
+            if logical is None:
                 self._rules.clear()
             else:
-                self._rules.pop(self._logical(function), None)
+                self._rules.pop(logical, None)
+            cleared = [rule for of, rule in self._holding if logical in (None, of)]
+            self._holding = [(of, rule) for of, rule in self._holding if logical not in (None, of)]
+        for rule in cleared:
+            rule.released.set()
+
+    def hold(self, logical_id: str, rule: _FaultRule, seconds: float) -> None:
+        """Keep a caller of a `Fault.TIMEOUT` rule waiting ``seconds``, or until cleared."""
+        with self._lock:
+            self._held[logical_id] += 1
+        try:
+            rule.released.wait(seconds)
+        finally:
+            with self._lock:
+                self._held[logical_id] -= 1
+
+    def held(self, function: str) -> int:
+        """How many callers of ``function`` a `Fault.TIMEOUT` holds right now."""
+        logical = self._logical(function)
+        with self._lock:
+            return self._held[logical]
 
     def take(self, logical_id: str) -> _FaultRule | None:
         """The rule that applies to this invocation, if any (consumes one use)."""
@@ -182,7 +213,6 @@ class LambdaEndpoint:
         self.log_dir = log_dir
         self._invocations: list[Invocation] = []
         self._stopping = False
-        self._halt = threading.Event()
         self._lock = threading.Lock()
         endpoint = self
 
@@ -242,7 +272,7 @@ class LambdaEndpoint:
     def stop(self) -> None:
         """Stop serving and stop every worker process."""
         self._stopping = True
-        self._halt.set()
+        self.faults.clear()  # no caller stays held
         self._server.stop()
         for pool in self.pools.values():
             pool.close()
@@ -519,9 +549,12 @@ class LambdaEndpoint:
         if rule.fault is Fault.TIMEOUT:
             timeout = self.pools[logical].spec.timeout
             # A hung function holds its caller for its whole Timeout; the local stack's
-            # retry scale shortens real waits, this one too. Stopping the stack ends it.
+            # retry scale shortens real waits, this one too. Clearing the fault or stopping
+            # the stack ends it.
             hold = rule.hold_seconds
-            self._halt.wait(timeout * retry.current_scale() if hold is None else hold)
+            if hold is None:
+                hold = timeout * retry.current_scale()
+            self.faults.hold(logical, rule, hold)
             payload = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": (

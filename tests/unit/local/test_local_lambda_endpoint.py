@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +226,29 @@ def test_an_injected_function_error_has_the_chosen_type_until_cleared(
     finally:
         endpoint.faults.clear("Ok")
     assert invoke(client, "local-Ok")[0] is None
+
+
+def test_a_held_timeout_is_let_go_when_its_fault_is_cleared(
+    client: Any, endpoint: LambdaEndpoint
+) -> None:
+    """Given a timeout fault holding its one caller for a minute (so the rule is used up),
+    when another function's faults are cleared, then the caller is still held; when its
+    own are, then it gets the timeout error at once."""
+    endpoint.faults.inject("Ok", Fault.TIMEOUT, hold_seconds=60.0)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(invoke, client, "local-Ok")
+        try:
+            while not endpoint.faults.held("Ok"):
+                assert not held.done()
+                time.sleep(0.01)
+            endpoint.faults.clear("Slow")
+            with pytest.raises(TimeoutError):
+                held.result(timeout=0.5)
+        finally:
+            endpoint.faults.clear("Ok")
+        error, payload = held.result(timeout=10)
+    assert endpoint.faults.held("Ok") == 0
+    assert (error, payload["errorType"]) == ("Unhandled", "Sandbox.Timedout")
 
 
 def test_list_and_get_function_show_what_the_endpoint_runs(client: Any) -> None:
