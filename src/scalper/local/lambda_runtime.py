@@ -293,6 +293,7 @@ class FunctionPool:
     _idle: list[Worker] = field(default_factory=list)
     _busy: int = 0
     _starting: int = 0
+    _making: int = 0  # workers being constructed: they hold the log file
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _log: IO[bytes] | None = None
     _closed: bool = False
@@ -308,8 +309,19 @@ class FunctionPool:
         with self._cond:
             return list(self._idle)
 
-    def _new_worker(self) -> Worker:
-        worker = Worker(self.spec, self.base_env, self._log_file(), self.forks)
+    def _new_worker(self) -> Worker | None:
+        """A new environment, or None once the pool is closed (`close` closes the log
+        the worker writes to only after every worker being made has it)."""
+        with self._cond:
+            if self._closed:
+                return None
+            self._making += 1
+        try:
+            worker = Worker(self.spec, self.base_env, self._log_file(), self.forks)
+        finally:
+            with self._cond:
+                self._making -= 1
+                self._cond.notify_all()
         with self._cond:
             self.cold_starts["forked" if worker.forked else "started"] += 1
         return worker
@@ -322,11 +334,13 @@ class FunctionPool:
             self._starting += 1
         try:
             worker = self._new_worker()
-            failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
+            failure = None if worker is None else worker.wait_ready(INIT_TIMEOUT_SECONDS)
         finally:
             with self._cond:
                 self._starting -= 1
                 self._cond.notify_all()
+        if worker is None:
+            return
         if failure is None:
             with self._cond:
                 if not self._closed:
@@ -360,6 +374,10 @@ class FunctionPool:
         try:
             if worker is None:
                 worker = self._new_worker()
+                if worker is None:
+                    return InvokeResult(
+                        _error_payload("ServiceException", "stack stopped"), "Unhandled"
+                    )
                 failure = worker.wait_ready(INIT_TIMEOUT_SECONDS)
                 if failure is not None:
                     failure.request_id = request_id
@@ -382,6 +400,8 @@ class FunctionPool:
             self._closed = True
             workers, self._idle = self._idle, []
             self._cond.notify_all()
+            while self._making:
+                self._cond.wait()
         for worker in workers:
             worker.stop()
         if self._log is not None:

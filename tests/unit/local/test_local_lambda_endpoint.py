@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,8 +24,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from scalper.local import lambda_runtime
 from scalper.local.lambda_endpoint import Fault, LambdaEndpoint
-from scalper.local.lambda_runtime import FunctionSpec
+from scalper.local.lambda_runtime import FunctionPool, FunctionSpec
 
 HANDLERS = """
 import json, os, time
@@ -366,3 +368,46 @@ def test_a_retrying_client_answered_in_process_still_retries(
     response = retrying.invoke(FunctionName="local-Ok", Payload=b"{}")
     assert response["ResponseMetadata"]["RetryAttempts"] == 1
     assert json.loads(response["Payload"].read())["echo"] == {}
+
+
+def test_given_a_pool_closed_while_a_worker_is_being_made_then_the_worker_still_has_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given a prewarm whose worker takes a moment to make, when the pool is closed
+    meanwhile, then the worker is made with the log still open (and stopped at once), the
+    log is closed after it, and an invocation after the close is refused as the stack's."""
+    code = tmp_path / "function"
+    code.mkdir()
+    (code / "app.py").write_text(HANDLERS)
+    pool = FunctionPool(spec(code, "Ok", "app.ok"), {}, tmp_path / "Ok.log")
+    making = threading.Event()
+    real_worker = lambda_runtime.Worker
+
+    def slow_worker(*args: Any) -> Any:
+        making.set()
+        time.sleep(0.3)
+        return real_worker(*args)
+
+    monkeypatch.setattr(lambda_runtime, "Worker", slow_worker)
+    failures: list[BaseException] = []
+
+    def prewarm() -> None:
+        try:
+            pool.prewarm()
+        except BaseException as exc:  # reported below, where the test can fail on it
+            failures.append(exc)
+
+    warming = threading.Thread(target=prewarm)
+    warming.start()
+    assert making.wait(10)
+    pool.close()
+    warming.join(30)
+
+    assert failures == []
+    assert pool.idle_workers() == []
+    assert pool.cold_starts == {"started": 1}
+    result = pool.invoke(b"{}", "after-close")
+    assert (result.function_error, json.loads(result.payload)["errorType"]) == (
+        "Unhandled",
+        "ServiceException",
+    )
