@@ -74,6 +74,7 @@ class _State:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.programs: dict[str, Any] = {}
+        self.parsing: dict[str, threading.Lock] = {}  # one parse at a time per definition
         self.clients: dict[tuple[str, str], Any] = {}
         self.worker_cls: Any = None
         self.entrypoint: Callable[..., Any] | None = None
@@ -141,10 +142,18 @@ def install(prepare_client: Callable[[str, Any], None] | None = None) -> None:
             return entrypoint(worker)
         with _state.lock:
             program = _state.programs.get(definition)
-        if program is None:
-            program = parser.parse(definition)[0]
+            parsing = _state.parsing.setdefault(definition, threading.Lock())
+        if program is not None:
+            return program
+        # Executions that start together (a burst of uploads) wait for one parse instead
+        # of each parsing the definition: dozens of parses at the start of a chaos run.
+        with parsing:
             with _state.lock:
-                program = _state.programs.setdefault(definition, program)
+                program = _state.programs.get(definition)
+            if program is None:
+                program = parser.parse(definition)[0]
+                with _state.lock:
+                    _state.programs[definition] = program
         return program
 
     def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -193,4 +202,5 @@ def uninstall() -> None:
         _state.worker_cls = _state.entrypoint = _state.client_for = None
         _state.client_users = []
         _state.programs.clear()
+        _state.parsing.clear()
         _state.clients.clear()

@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,37 @@ def test_given_the_interpreter_cache_then_one_parse_serves_every_execution(
     assert [r["status"] for r in [*results, after]] == ["SUCCEEDED"] * 4
     assert cached == 1, "one parse serves three executions"
     assert len(parses) - before == 1, "uninstalled: parsed per execution again"
+
+
+def test_given_executions_starting_together_then_the_cache_parses_their_definition_once(
+    interpreter: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given eight executions of one definition started at once, each parse slowed so
+    that they all reach the cache before the first ends, then one parse serves them all."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    sfn, _ = interpreter
+    parses: list[str] = []
+    original = AmazonStateLanguageParser.parse
+
+    def slow(definition: str) -> Any:
+        parses.append(definition)
+        time.sleep(0.5)
+        return original(definition)
+
+    machine = sfn.create_state_machine(name="burst", definition=json.dumps(PUT_ITEM), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(slow))
+    interpreter_cache.install()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda i: run(sfn, machine, {"pk": f"b{i}"}), range(8)))
+    finally:
+        interpreter_cache.uninstall()
+
+    assert [r["status"] for r in results] == ["SUCCEEDED"] * 8
+    assert len(parses) == 1
 
 
 @pytest.mark.parametrize(
