@@ -152,6 +152,18 @@ def test_a_valid_csv_uploaded_through_the_api_ends_valid_with_its_metadata(
     assert tags_of(local_stack, landed.key)["scalper-status"] == "VALID"
 
 
+def test_the_templates_functions_run_in_workers_forked_from_the_fork_server(
+    local_stack: LocalStack, outcomes: dict[str, Landed]
+) -> None:
+    """Given the stack has run files through every step, then each of its functions'
+    cold starts was a fork of the preloaded server: the template's environments and folders
+    give the fork no reason to start a new interpreter instead."""
+    assert local_stack.lambdas is not None
+    kinds = {name: dict(pool.cold_starts) for name, pool in local_stack.lambdas.pools.items()}
+    assert {name: counts for name, counts in kinds.items() if set(counts) - {"forked"}} == {}
+    assert sum(1 for counts in kinds.values() if counts.get("forked")) >= 6  # every step's
+
+
 @pytest.mark.parametrize("reason", REASONS)
 def test_each_reason_code_ends_quarantined_with_its_report(
     local_stack: LocalStack, outcomes: dict[str, Landed], reason: str

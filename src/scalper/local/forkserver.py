@@ -13,10 +13,12 @@ worker's; then `scalper.local.worker.serve` imports the handler.
 Only libraries that read little from the environment when imported are preloaded
 (`PRELOAD`): boto3 and botocore read it mostly when a session or client is made, after
 the fork. The server records every variable the preload reads (``HOME``,
-``BOTO_DISABLE_CRT``...). Powertools (reads ``POWERTOOLS_*`` and ``AWS_EXECUTION_ENV`` at
-import), the X-Ray SDK (builds its recorder at import, from ``LAMBDA_TASK_ROOT``), pyarrow
-(starts threads) and the functions' own code and layers are imported by the worker, as
-in a new interpreter. What a fork cannot reproduce gets a started worker instead
+``BOTO_DISABLE_CRT``...). Powertools reads ``AWS_EXECUTION_ENV`` and
+``AWS_LAMBDA_INITIALIZATION_TYPE`` at import, which Lambda sets alike for every function:
+the server runs with them (`scalper.local.lambda_runtime.RUNTIME_ENV`), so they match.
+The X-Ray SDK (builds its recorder at import, from ``LAMBDA_TASK_ROOT``), pyarrow (starts
+threads) and the functions' own code and layers are imported by the worker, as in a new
+interpreter. What a fork cannot reproduce gets a started worker instead
 (`ForkServer.can_fork`): a function environment that differs from the server's in a
 variable the preload read or one the interpreter reads only at startup (``PYTHON*``,
 ``LANG``, ``LC_*``), or a code or layer folder holding a module of the name of one the
@@ -46,7 +48,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-#: Imported once by the server, from the same site-packages a started worker would use.
+#: Imported once by the server, from the same site-packages a started worker would use:
+#: what the handlers import before their own modules (pydantic's lazily loaded parts
+#: named, as ``import pydantic`` alone does not load them).
 PRELOAD = (
     "boto3",
     "boto3.session",
@@ -56,6 +60,17 @@ PRELOAD = (
     "jsonschema",
     "msgspec",
     "pydantic",
+    "pydantic.main",
+    "pydantic.fields",
+    "pydantic_settings",
+    "annotated_types",
+    "wrapt",
+    "asyncio",
+    "aws_lambda_powertools.logging",
+    "aws_lambda_powertools.metrics",
+    "aws_lambda_powertools.tracing",
+    "aws_lambda_powertools.utilities.parser",
+    "aws_lambda_powertools.utilities.parser.models",
     "s3transfer.manager",
 )
 #: Variables the interpreter reads at startup only: a fork cannot apply a different value.

@@ -45,7 +45,7 @@ from botocore.parsers import ResponseParserFactory
 from scalper.local import retry
 from scalper.local._http import BackgroundHTTPServer
 from scalper.local.forkserver import BackgroundForkServer
-from scalper.local.lambda_runtime import INTERPRETER_ENV, FunctionPool, FunctionSpec, InvokeResult
+from scalper.local.lambda_runtime import RUNTIME_ENV, FunctionPool, FunctionSpec, InvokeResult
 
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 
@@ -198,7 +198,7 @@ class LambdaEndpoint:
         specs = list(functions)
         # Workers fork from one interpreter that has imported the heavy libraries once
         # (scalper.local.forkserver); with ``forks=False`` each is a new interpreter.
-        self.forks = BackgroundForkServer({**base_env, **INTERPRETER_ENV}) if forks else None
+        self.forks = BackgroundForkServer({**base_env, **RUNTIME_ENV}) if forks else None
         self.pools: dict[str, FunctionPool] = {
             s.logical_id: FunctionPool(
                 s, base_env, log_dir / f"{s.logical_id}.log", max_concurrency, self.forks

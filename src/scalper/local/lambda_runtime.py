@@ -80,6 +80,14 @@ class _Process(Protocol):
 #: Interpreter settings of every worker, started or forked (the fork server runs with
 #: them too, since an interpreter reads them only when it starts).
 INTERPRETER_ENV = {"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+#: What Lambda's runtime sets alike in every function's environment, and the interpreter
+#: settings: the fork server runs with them too, as libraries it preloads read some of
+#: them at import (Powertools: ``AWS_EXECUTION_ENV``, ``AWS_LAMBDA_INITIALIZATION_TYPE``).
+RUNTIME_ENV = {
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+    **INTERPRETER_ENV,
+}
 
 
 def _error_payload(error_type: str, message: str) -> bytes:
@@ -272,10 +280,9 @@ def _lambda_reserved_env(spec: FunctionSpec, log_stream: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
         "_HANDLER": spec.handler,
-        **INTERPRETER_ENV,
+        **RUNTIME_ENV,
     }
 
 
