@@ -13,7 +13,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -164,14 +164,23 @@ def job_files(count: int, *, seed: int) -> list[JobFile]:
 
 
 def table_items(
-    dynamodb: DynamoDBClient, table: str, bucket: str, prefix: str
+    dynamodb: DynamoDBClient,
+    table: str,
+    bucket: str,
+    prefix: str,
+    fields: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """pk -> plain attributes of every record of an object in ``bucket`` under ``prefix``.
+    """pk -> plain attributes of every record of an object in ``bucket`` under ``prefix``
+    (only ``fields`` of them, with the key's, when given).
 
     The pk is a hash of the key, so the readable ``event_key`` is what is filtered.
     """
     items: dict[str, dict[str, Any]] = {}
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    if fields is not None:
+        wanted = sorted({"pk", "bucket", "event_key", *fields})
+        kwargs["ProjectionExpression"] = ", ".join(f"#f{i}" for i in range(len(wanted)))
+        kwargs["ExpressionAttributeNames"] = {f"#f{i}": name for i, name in enumerate(wanted)}
     while True:
         page = dynamodb.scan(**kwargs)
         for item in page["Items"]:

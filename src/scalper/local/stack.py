@@ -649,17 +649,25 @@ class LocalStack:
         attributes = {a["Name"]: a["Value"] for a in created["User"].get("Attributes", [])}
         return str(attributes["sub"])
 
-    def subscribe_queue(self, topic_arn: str, name: str = "scalper-local-alerts") -> str:
+    def subscribe_queue(
+        self,
+        topic_arn: str,
+        name: str = "scalper-local-alerts",
+        filter_policy: dict[str, Any] | None = None,
+    ) -> str:
         """Subscribe a new SQS queue to an SNS topic (raw delivery off); returns its URL.
 
         The local way to see alerts: SNS e-mail is not delivered, a queue is.
+        ``filter_policy``: an SNS subscription filter policy on the message attributes
+        (``{"event": ["FAILED"]}``: failure alerts only).
         """
         sqs, sns = self.client("sqs"), self.client("sns")
         url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+        attributes = {} if filter_policy is None else {"FilterPolicy": json.dumps(filter_policy)}
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=attributes)
         return url
 
     def execution_arns_for(self, key: str) -> list[str]:
