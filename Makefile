@@ -11,6 +11,11 @@ STAMP   := $(VENV)/.installed
 # The venv's bin goes first on PATH: `sam build` looks for a `python3.13` executable there.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export SAM_CLI_TELEMETRY := 0
+# The venv is installed without bytecode (below): the tools and tests write it as they
+# import, so a PYTHONDONTWRITEBYTECODE from outside would make every process compile
+# everything it imports. (The local stack's Lambda workers still set it, as Lambda's
+# read-only code folder does.)
+unexport PYTHONDONTWRITEBYTECODE
 export AWS_DEFAULT_REGION ?= us-east-1
 PYTEST_ARGS ?=
 # checkov pins boto3 1.35.x, which aws-sam-cli's exact boto3 pin excludes: it gets its own venv,
@@ -39,7 +44,9 @@ $(STAMP): pyproject.toml setup.py layers/core/silent_scalper/engine/_native.c la
 	    echo "creating $(VENV) with $$py"; rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; \
 	  fi
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# --no-compile: pip byte-compiles all ~10,000 installed modules one by one (about a
+	@# minute here); Python compiles and caches each module the first time one is imported.
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[dev]'
 	@touch $@
 
 setup: $(STAMP)
@@ -63,7 +70,7 @@ $(CHECKOV_STAMP): scripts/find-python.sh
 	@py=$$(sh scripts/find-python.sh) || exit 1; \
 	  echo "creating $(CHECKOV_VENV) with $$py"; rm -rf $(CHECKOV_VENV); "$$py" -m venv $(CHECKOV_VENV) || exit 1
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=$(CHECKOV_MIN),<$(CHECKOV_BELOW)'
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --no-compile 'checkov>=$(CHECKOV_MIN),<$(CHECKOV_BELOW)'
 	@touch $@
 
 # Security scanners, offline, failing on any finding (docs/security.md).
