@@ -33,8 +33,14 @@ class TemplateError(Exception):
     """The template cannot be read or resolved; the message names the place."""
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """A YAML loader that turns CloudFormation short-form tags into long form."""
+def _cfn_loader(base: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """``base`` turning CloudFormation short-form tags into long form."""
+
+    class CfnLoader(base):  # type: ignore[valid-type,misc]
+        """A YAML loader that turns CloudFormation short-form tags into long form."""
+
+    CfnLoader.add_multi_constructor("!", _construct_tag)
+    return CfnLoader
 
 
 def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -54,7 +60,11 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     return {name: value}
 
 
-_CfnLoader.add_multi_constructor("!", _construct_tag)
+#: PyYAML's own parser, in Python; and the one it builds on libyaml, in C, when PyYAML was
+#: built with it (the wheels are): the template is parsed at every stack start, scan and
+#: many tests, 0.33 CPU-s a time in Python. Both build the same data (a test holds them equal).
+_PY_CFN_LOADER = _cfn_loader(yaml.SafeLoader)
+_CfnLoader = _cfn_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def load_template(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from scalper.local.template import (
     Resolver,
@@ -46,6 +47,39 @@ def test_short_form_tags_load_as_their_long_form(tmp_path: Path) -> None:
         "C": {"Fn::Sub": "${P}-x"},
         "D": {"Fn::If": ["Cond", 1, 2]},
     }
+
+
+TRICKY_YAML = [
+    "A: !GetAtt [Q, Arn]\nB: !GetAtt Q.Outputs.Deep.Name\nC: !Ref 'AWS::NoValue'\n",
+    "A: !Sub\n  - '${X}-${Y}'\n  - {X: !Ref P, Y: !ImportValue E}\n",
+    "A: !Join ['', [a, !Select [0, !Split [',', 'x,y']]]]\nB: !Base64 |\n  line one\n  line two\n",
+    "A: &anchor {k: [1, 2.5, 'text', true, null, 2026-12-03]}\nB: *anchor\n",
+    "C: >-\n  folded\n  text\nD: |+\n  kept\n\n",
+    "A: !Condition IsProd\nB: !Equals [!Ref P, 'yes']\nC: '0x1F'\nD: 0o17\nE: 1e3\nF: ~\n",
+    "A: 'unicode \u00e9 \U0001f600'\nB: \"esc\\t\\u00e9\"\nC: !GetAZs ''\n",
+]
+
+
+@pytest.mark.parametrize("text", [*TRICKY_YAML, TEMPLATE.read_text(encoding="utf-8")])
+def test_the_compiled_loader_reads_as_pyyamls_own_parser_does(text: str) -> None:
+    """Given YAML with every short-form tag shape and the tricky scalars, and template.yaml,
+    when read by the loader built on libyaml (what `load_template` uses) and by PyYAML's
+    parser in Python, then both give the same data."""
+    from scalper.local import template
+
+    assert template._CfnLoader is not template._PY_CFN_LOADER
+    ours = yaml.load(text, Loader=template._CfnLoader)
+    reference = yaml.load(text, Loader=template._PY_CFN_LOADER)
+    assert ours == reference
+
+
+def test_malformed_yaml_is_a_template_error_naming_the_file(tmp_path: Path) -> None:
+    """Given a template that is not valid YAML, then loading it raises TemplateError with
+    the file's name, not a YAML traceback."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("Resources:\n  R: [unclosed\n")
+    with pytest.raises(TemplateError, match=r"broken\.yaml: not valid YAML"):
+        load_template(path)
 
 
 def test_the_rule_pattern_matches_every_key_under_the_upload_prefix() -> None:
