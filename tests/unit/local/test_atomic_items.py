@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from scalper.local import atomic_items, moto_internals
@@ -48,7 +49,11 @@ def _increment_optimistically(client: Any, successes: list[int]) -> None:
                 ConditionExpression="n = :seen",
                 ExpressionAttributeValues={":seen": {"N": seen}},
             )
-        except client.exceptions.ConditionalCheckFailedException:
+        except ClientError as error:
+            # By code, not `client.exceptions.X`: botocore builds a client's exception
+            # classes lazily, and threads racing to build them can each get their own.
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
             continue
         successes.append(1)
 
