@@ -475,7 +475,7 @@ class LocalStack:
         lines = log_lines(run, level=logging_config.level, include_data=logging_config.include_data)
         if not lines:
             return
-        logs = self.client("logs")
+        logs = self._in_process_client("logs")  # the stack's own call, once per execution
         stream = f"states/{run.state_machine_arn.rsplit(':', 1)[-1]}/{run.arn.rsplit(':', 1)[-1]}"
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
