@@ -25,7 +25,6 @@ One stack per process: moto's mock is process-wide.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import logging
@@ -44,6 +43,7 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from werkzeug.serving import BaseWSGIServer
 
@@ -477,8 +477,14 @@ class LocalStack:
             return
         logs = self._in_process_client("logs")  # the stack's own call, once per execution
         stream = f"states/{run.state_machine_arn.rsplit(':', 1)[-1]}/{run.arn.rsplit(':', 1)[-1]}"
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        try:
             logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
+        except ClientError as error:
+            # A redrive's run logs to its execution's stream again. Matched by code: the
+            # client is shared by the ending threads, and botocore builds a client's
+            # exception classes lazily, without a lock, so two threads can build two sets.
+            if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
         events: list[dict[str, Any]] = [
             {"timestamp": int(line["event_timestamp"]), "message": json.dumps(line, default=str)}
             for line in lines
