@@ -7,6 +7,7 @@ The EXPRESS twin of these tests is tests/express/test_express_failures_local.py.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -136,6 +137,47 @@ def test_a_redrive_after_the_fault_is_removed_ends_valid_with_the_same_execution
     assert described["redriveCount"] == 1
     record = wait_for_record(local_stack, key, lambda r: r.get("status") == "VALID")
     assert record["execution_arn"] == report.arn
+
+
+def test_a_redriven_run_that_fails_again_logs_to_its_executions_stream_too(
+    local_stack: LocalStack,
+) -> None:
+    """Given an execution that failed at WriteMetadata, when it is redriven and fails there
+    again, then the state machine's log group (ERROR level for Standard) holds each run's
+    failures once, in the execution's one stream: the second run found the stream there
+    and logged only its own events."""
+    assert local_stack.lambdas is not None
+    assert local_stack.provisioned is not None
+    (machine,) = [
+        m
+        for m in local_stack.provisioned.state_machines.values()
+        if m.arn == local_stack.state_machine_arn
+    ]
+    assert machine.logging is not None
+    local_stack.lambdas.faults.inject(
+        "WriteMetadataFunction", Fault.FUNCTION_ERROR, times=None, error_type="ClientError"
+    )
+    try:
+        _, report = land(local_stack, "failed-twice.csv")
+        assert local_stack.wait_for_endings(WAIT_SECONDS)
+        local_stack.redrive(report.arn)
+        redriven = local_stack.wait_for_execution(report.arn, timeout=WAIT_SECONDS)
+        assert local_stack.wait_for_endings(WAIT_SECONDS)
+    finally:
+        local_stack.lambdas.faults.clear()
+    assert (redriven.status, redriven.states[-1]) == ("FAILED", "WriteMetadata")
+
+    stream = f"states/{machine.arn.rsplit(':', 1)[-1]}/{report.arn.rsplit(':', 1)[-1]}"
+    events = local_stack.client("logs").get_log_events(
+        logGroupName=machine.logging.group, logStreamName=stream, startFromHead=True
+    )["events"]
+    lines = [json.loads(event["message"]) for event in events]
+    assert [(line["type"], line["redrive_count"]) for line in lines] == [
+        ("TaskFailed", "0"),
+        ("ExecutionFailed", "0"),
+        ("TaskFailed", "1"),
+        ("ExecutionFailed", "1"),
+    ]
 
 
 def test_a_succeeded_execution_cannot_be_redriven(local_stack: LocalStack) -> None:

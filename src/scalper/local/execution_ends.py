@@ -467,9 +467,16 @@ def log_lines(run: EndedRun, *, level: str, include_data: bool) -> list[dict[str
     """The execution's history as Step Functions writes it to its log group: one JSON
     object per event (``id``, ``type``, ``details``, ``previous_event_id``,
     ``event_timestamp``, ``execution_arn``, ``redrive_count``), filtered by ``level``;
-    without ``include_data`` inputs and outputs are left out."""
+    without ``include_data`` inputs and outputs are left out. A redrive's end logs its own
+    events, from its ``ExecutionRedriven`` on: the earlier runs' were logged as they ended
+    (Step Functions logs events as they happen, once)."""
+    events = run.events
+    if run.redrive_count:
+        starts = [i for i, event in enumerate(events) if event_type(event) == "ExecutionRedriven"]
+        if starts:
+            events = events[starts[-1] :]
     lines: list[dict[str, Any]] = []
-    for event in run.events:
+    for event in events:
         kind = event_type(event)
         if not logged(kind, level):
             continue
