@@ -642,15 +642,38 @@ static int offsets_fit(const Py_buffer *offsets, const Py_buffer *data, Py_ssize
     return 1;
 }
 
+/* What cell_bitmap holds each cell to: a format grammar, a class shape, or an integer or
+ * number grammar within its range. */
+typedef struct {
+    enum { BY_FORMAT, BY_CLASS, BY_INTEGER, BY_NUMBER } by;
+    union {
+        int format; /* DATE_TIME .. RULE_DATE_TIME */
+        const class_shape *shape;
+        int_range integers;
+        number_range numbers;
+    } u;
+} cell_rule;
+
+static inline int cell_matches(const cell_rule *rule, const unsigned char *s, Py_ssize_t n) {
+    switch (rule->by) {
+    case BY_CLASS:
+        return class_cell(rule->u.shape, s, n);
+    case BY_INTEGER:
+        return integer_cell(&rule->u.integers, s, n);
+    case BY_NUMBER:
+        return number_cell(&rule->u.numbers, s, n);
+    default:
+        return format_cell(rule->u.format, s, n);
+    }
+}
+
 /*
  * The cells of an Arrow string array (its int32 offsets and data buffers, from cell
- * `start`, `count` cells) that a grammar accepts (a class shape, else an integer range,
- * else the format `kind`), as an Arrow bitmap (bit i of byte i/8, least significant
- * first). NULL with ValueError when the buffers are too short.
+ * `start`, `count` cells) that `rule` accepts, as an Arrow bitmap (bit i of byte i/8,
+ * least significant first). NULL with ValueError when the buffers are too short.
  */
 static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
-                             Py_ssize_t count, int kind, const class_shape *shape,
-                             const int_range *range, const number_range *numbers) {
+                             Py_ssize_t count, const cell_rule *rule) {
     const int32_t *at = (const int32_t *)offsets->buf;
     if (!offsets_fit(offsets, data, start, count)) {
         return NULL;
@@ -662,17 +685,26 @@ static PyObject *cell_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t sta
     unsigned char *out = (unsigned char *)PyBytes_AsString(bits);
     memset(out, 0, (size_t)((count + 7) / 8));
     const unsigned char *text = (const unsigned char *)data->buf;
+    /* A local copy: the bitmap's unsigned char stores may alias *rule, which would make
+     * the compiler reload the rule for every cell. */
+    const cell_rule local = *rule;
     for (Py_ssize_t r = 0; r < count; r++) {
         const unsigned char *cell = text + at[start + r];
         Py_ssize_t len = at[start + r + 1] - at[start + r];
-        int ok = shape     ? class_cell(shape, cell, len)
-                 : range   ? integer_cell(range, cell, len)
-                 : numbers ? number_cell(numbers, cell, len)
-                           : format_cell(kind, cell, len);
-        if (ok) {
+        if (cell_matches(&local, cell, len)) {
             out[r >> 3] |= (unsigned char)(1u << (r & 7));
         }
     }
+    return bits;
+}
+
+/* cell_bitmap of `rule` (NULL: an exception is set already, none is made), the two
+ * buffers released either way: the tail every match_* function shares. */
+static PyObject *released_bitmap(Py_buffer *offsets, Py_buffer *data, Py_ssize_t start,
+                                 Py_ssize_t count, const cell_rule *rule) {
+    PyObject *bits = rule ? cell_bitmap(offsets, data, start, count, rule) : NULL;
+    PyBuffer_Release(offsets);
+    PyBuffer_Release(data);
     return bits;
 }
 
@@ -680,50 +712,40 @@ static PyObject *match_format(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer offsets, data;
     Py_ssize_t start, count;
-    int kind;
+    cell_rule rule = {.by = BY_FORMAT};
     if (!PyArg_ParseTuple(args, "y*y*nni:match_format", &offsets, &data, &start, &count,
-                          &kind)) {
+                          &rule.u.format)) {
         return NULL;
     }
-    PyObject *bits = NULL;
-    if (kind < DATE_TIME || kind > RULE_DATE_TIME) {
+    int known = rule.u.format >= DATE_TIME && rule.u.format <= RULE_DATE_TIME;
+    if (!known) {
         PyErr_SetString(PyExc_ValueError, "no such cell grammar");
-    } else {
-        bits = cell_bitmap(&offsets, &data, start, count, kind, NULL, NULL, NULL);
     }
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    return bits;
+    return released_bitmap(&offsets, &data, start, count, known ? &rule : NULL);
 }
 
 static PyObject *match_integer(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer offsets, data;
     Py_ssize_t start, count;
-    int_range range;
+    cell_rule rule = {.by = BY_INTEGER};
     if (!PyArg_ParseTuple(args, "y*y*nnLL:match_integer", &offsets, &data, &start, &count,
-                          &range.lo, &range.hi)) {
+                          &rule.u.integers.lo, &rule.u.integers.hi)) {
         return NULL;
     }
-    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, &range, NULL);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    return bits;
+    return released_bitmap(&offsets, &data, start, count, &rule);
 }
 
 static PyObject *match_number(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer offsets, data;
     Py_ssize_t start, count;
-    number_range range;
+    cell_rule rule = {.by = BY_NUMBER};
     if (!PyArg_ParseTuple(args, "y*y*nndd:match_number", &offsets, &data, &start, &count,
-                          &range.lo, &range.hi)) {
+                          &rule.u.numbers.lo, &rule.u.numbers.hi)) {
         return NULL;
     }
-    PyObject *bits = cell_bitmap(&offsets, &data, start, count, 0, NULL, NULL, &range);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    return bits;
+    return released_bitmap(&offsets, &data, start, count, &rule);
 }
 
 /* The cells of an Arrow string array starting like a formula (= + - @) that are not just
@@ -780,12 +802,9 @@ static PyObject *match_class(PyObject *self, PyObject *args) {
                           &first, &rest, &shape.shortest, &shape.longest)) {
         return NULL;
     }
-    PyObject *bits = NULL;
-    if (class_tables(&shape, &first, &rest)) {
-        bits = cell_bitmap(&offsets, &data, start, count, 0, &shape, NULL, NULL);
-    }
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
+    cell_rule rule = {.by = BY_CLASS, .u.shape = &shape};
+    int tables = class_tables(&shape, &first, &rest);
+    PyObject *bits = released_bitmap(&offsets, &data, start, count, tables ? &rule : NULL);
     PyBuffer_Release(&first);
     PyBuffer_Release(&rest);
     return bits;
