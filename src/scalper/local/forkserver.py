@@ -166,9 +166,7 @@ class ForkServer:
         if not isinstance(hello, dict) or "ready" not in hello:
             self._process.kill()
             self._process.wait()
-            self._sock.close()
-            with contextlib.suppress(OSError):
-                os.rmdir(self._cwd)
+            self._release()
             raise ForkServerError("the fork server did not start")
         self.preloaded = list(hello["ready"])
         self._held = frozenset(hello["held"])
@@ -275,6 +273,10 @@ class ForkServer:
             self._process.kill()
             self._process.wait()
         self._reader.join()
+        self._release()
+
+    def _release(self) -> None:
+        """Close the socket and remove the server's folder (its process has ended)."""
         self._sock.close()
         with contextlib.suppress(OSError):
             os.rmdir(self._cwd)
