@@ -70,8 +70,6 @@ class _FaultRule:
     message: str
     #: How long a TIMEOUT fault holds its caller (None: the function's scaled Timeout).
     hold_seconds: float | None = None
-    #: Set when the rule is cleared or the stack stops: its held callers go at once.
-    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -92,8 +90,8 @@ class FaultInjector:
     def __init__(self, resolve: Iterable[tuple[str, str]]) -> None:
         self._aliases = dict(resolve)  # any accepted name -> logical id
         self._rules: dict[str, list[_FaultRule]] = {}
-        #: Every TIMEOUT rule not yet cleared, used up or not: its holds end on clear().
-        self._holding: list[tuple[str, _FaultRule]] = []
+        #: Per function, what its held callers wait on; clear() sets it and starts anew.
+        self._releases: dict[str, threading.Event] = {}
         self._held: Counter[str] = Counter()  # callers held right now, by logical id
         self._lock = threading.Lock()
 
@@ -126,30 +124,32 @@ class FaultInjector:
         rule = _FaultRule(fault, times, error_type, message, hold_seconds)
         with self._lock:
             self._rules.setdefault(self._logical(function), []).append(rule)
-            if fault is Fault.TIMEOUT:
-                self._holding.append((self._logical(function), rule))
 
     def clear(self, function: str | None = None) -> None:
-        """Remove the rules of one function, or of all. Callers held by a `Fault.TIMEOUT`
-        rule of theirs, used up or not, get their timeout error now: a test that has seen
-        what it waited for need not wait out the hold."""
+        """Remove the rules of one function, or of all. Callers a `Fault.TIMEOUT` holds
+        get their timeout error now: a test that has seen what it waited for need not wait
+        out the hold."""
         logical = None if function is None else self._logical(function)
         with self._lock:
             if logical is None:
                 self._rules.clear()
+                released = list(self._releases.values())
+                self._releases.clear()
             else:
                 self._rules.pop(logical, None)
-            cleared = [rule for of, rule in self._holding if logical in (None, of)]
-            self._holding = [(of, rule) for of, rule in self._holding if logical not in (None, of)]
-        for rule in cleared:
-            rule.released.set()
+                event = self._releases.pop(logical, None)
+                released = [] if event is None else [event]
+        for event in released:
+            event.set()
 
-    def hold(self, logical_id: str, rule: _FaultRule, seconds: float) -> None:
-        """Keep a caller of a `Fault.TIMEOUT` rule waiting ``seconds``, or until cleared."""
+    def hold(self, logical_id: str, seconds: float) -> None:
+        """Keep a caller of ``logical_id`` waiting ``seconds`` (a `Fault.TIMEOUT`), or until
+        its faults are cleared."""
         with self._lock:
             self._held[logical_id] += 1
+            release = self._releases.setdefault(logical_id, threading.Event())
         try:
-            rule.released.wait(seconds)
+            release.wait(seconds)
         finally:
             with self._lock:
                 self._held[logical_id] -= 1
@@ -554,7 +554,7 @@ class LambdaEndpoint:
             hold = rule.hold_seconds
             if hold is None:
                 hold = timeout * retry.current_scale()
-            self.faults.hold(logical, rule, hold)
+            self.faults.hold(logical, hold)
             payload = {
                 "errorType": "Sandbox.Timedout",
                 "errorMessage": (
