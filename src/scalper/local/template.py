@@ -60,10 +60,9 @@ def _construct_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dic
     return {name: value}
 
 
-#: PyYAML's own parser, in Python; and the one it builds on libyaml, in C, when PyYAML was
-#: built with it (the wheels are): the template is parsed at every stack start, scan and
-#: many tests, 0.33 CPU-s a time in Python. Both build the same data (a test holds them equal).
-_PY_CFN_LOADER = _cfn_loader(yaml.SafeLoader)
+#: PyYAML's loader on libyaml, in C, when PyYAML was built with it (the wheels are): the
+#: template is parsed at every stack start, scan and many tests, 0.33 CPU-s a time with
+#: PyYAML's parser in Python. Both build the same data (a test holds them equal).
 _CfnLoader = _cfn_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
