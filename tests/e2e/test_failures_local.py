@@ -22,7 +22,7 @@ from failure_support import (
 )
 
 from scalper.local import ExecutionReport, Fault, LocalStack
-from scalper.local.execution_ends import status_change_event
+from scalper.local.execution_ends import log_stream, status_change_event
 
 pytestmark = pytest.mark.e2e
 
@@ -167,9 +167,10 @@ def test_a_redriven_run_that_fails_again_logs_to_its_executions_stream_too(
         local_stack.lambdas.faults.clear()
     assert (redriven.status, redriven.states[-1]) == ("FAILED", "WriteMetadata")
 
-    stream = f"states/{machine.arn.rsplit(':', 1)[-1]}/{report.arn.rsplit(':', 1)[-1]}"
     events = local_stack.client("logs").get_log_events(
-        logGroupName=machine.logging.group, logStreamName=stream, startFromHead=True
+        logGroupName=machine.logging.group,
+        logStreamName=log_stream(machine.arn, report.arn),
+        startFromHead=True,
     )["events"]
     lines = [json.loads(event["message"]) for event in events]
     assert [(line["type"], line["redrive_count"]) for line in lines] == [

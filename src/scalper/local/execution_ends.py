@@ -463,6 +463,11 @@ def logged(event_type: str, level: str) -> bool:
     return False
 
 
+def log_stream(state_machine_arn: str, execution_arn: str) -> str:
+    """The log stream an execution's lines go to: ``states/<machine>/<execution id>``."""
+    return f"states/{state_machine_arn.rsplit(':', 1)[-1]}/{execution_arn.rsplit(':', 1)[-1]}"
+
+
 def log_lines(run: EndedRun, *, level: str, include_data: bool) -> list[dict[str, Any]]:
     """The execution's history as Step Functions writes it to its log group: one JSON
     object per event (``id``, ``type``, ``details``, ``previous_event_id``,

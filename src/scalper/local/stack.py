@@ -60,6 +60,7 @@ from scalper.local.execution_ends import (
     EndedRun,
     StepFunctionsExtensions,
     log_lines,
+    log_stream,
     status_change_event,
 )
 from scalper.local.http_api import HttpApi
@@ -476,7 +477,7 @@ class LocalStack:
         if not lines:
             return
         logs = self._in_process_client("logs")  # the stack's own call, once per execution
-        stream = f"states/{run.state_machine_arn.rsplit(':', 1)[-1]}/{run.arn.rsplit(':', 1)[-1]}"
+        stream = log_stream(run.state_machine_arn, run.arn)
         try:
             logs.create_log_stream(logGroupName=logging_config.group, logStreamName=stream)
         except ClientError as error:
