@@ -110,6 +110,35 @@ def test_given_invalid_rows_and_duplicates_then_errors_and_places_are_equal(
     assert any("is not unique" in e["message"] for e in columnar["errors"])
 
 
+@pytest.mark.parametrize("max_errors", [1000, 25, 1])
+def test_given_more_refused_rows_than_errors_kept_then_the_counts_are_equal(
+    validate: Validate, max_errors: int
+) -> None:
+    """Given refused rows in every block, past the errors a summary keeps (counted a
+    column at a time there): rows with problems in several columns, a cell with more
+    than one problem, cells refused by a column check that the exact check accepts
+    (alone, and beside a real problem), and a later duplicate of such a row's id, when
+    the file is read, then the verdict, invalid count, kept errors, ids and times are
+    the row path's."""
+    lines = [_row(n) if n % 211 else _invalid(n) for n in range(30_000)]
+    for n in range(500, 30_000, 1_009):
+        lines[n] = _row(n, priority="9", status="paused", customer_id="", email="x")
+    for n in range(700, 30_000, 1_013):
+        lines[n] = _row(n, job_id="!" * 70, currency="usd")  # job_id: pattern and length
+    for n in range(900, 30_000, 2_003):
+        lines[n] = _row(n, amount="0", quantity="0")  # refused by the columns, then valid
+        lines[n + 1] = _row(n + 1, amount="0", currency="usd")
+    lines[29_500] = _row(29_500, job_id=lines[28_942].split(",")[0])  # valid after all
+    data = HEADER + "\n" + "\n".join(lines) + "\n"
+    columnar = validate(data, "jobs.csv", max_errors=max_errors)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_columnar", lambda head, body, col: None)
+        rows = validate(data, "jobs.csv", max_errors=max_errors)
+    assert columnar.to_dict() == rows.to_dict()
+    assert columnar.invalid_records > 200
+    assert columnar.errors_truncated
+
+
 @pytest.mark.parametrize("max_errors", [1000, 20])
 def test_given_duplicates_across_spilled_runs_then_errors_and_places_are_equal(
     validate: Validate, max_errors: int

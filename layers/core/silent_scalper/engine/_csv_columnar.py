@@ -44,6 +44,8 @@ from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
 from silent_scalper.engine._struct import ANNOTATIONS
+from silent_scalper.engine.types import Reason
+from silent_scalper.engine.unique import unpack
 
 #: One quoted field as the csv module reads it: opened at a field start, closed before a
 #: delimiter, a line end or the end of the block. Possessive, so it never backtracks.
@@ -698,12 +700,12 @@ class ColumnarCsv:
             records = pc.add(self._iota_to(n), first_record)
             wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
         bad: list[int] = []
-        suspects: list[frozenset[str]] = []
+        refusals: dict[int, list[int]] = {}
         if ok is not None and not pc.all(ok).as_py():
             at = pc.indices_nonzero(pc.invert(ok))
             bad = at.to_pylist()
-            suspects = self._suspects(masks, at)
-        self._record(columns, n, ok, bad, suspects, wheres)
+            refusals = self._refusals(masks, at)
+        self._record(columns, n, ok, bad, refusals, wheres)
         return True
 
     def _split(self, block: bytes) -> _Parsed | None:
@@ -760,20 +762,61 @@ class ColumnarCsv:
                 return None
         return columns, n, lines, steps
 
-    def _suspects(self, masks: list[tuple[int, Mask]], at: Any) -> list[frozenset[str]]:
-        """For each refused row (indices ``at``), the columns whose check refused it."""
-        pa, pc, header = self._pa, self._pc, self.plan.header
-        names: list[set[str]] = [set() for _ in range(len(at))]
+    def _refusals(self, masks: list[tuple[int, Mask]], at: Any) -> dict[int, list[int]]:
+        """For each column whose checks refused some of the refused rows (block indices
+        ``at``), those rows, as places in ``at`` in order."""
+        pa, pc = self._pa, self._pc
+        found: dict[int, set[int]] = {}
         for i, mask in masks:
             if isinstance(mask, pa.BooleanArray) and mask.false_count == 0:
                 continue  # accepted every row (counted without a kernel call)
             taken = pc.take(mask, at)
             if pc.all(taken).as_py():
                 continue
-            for row, accepted in enumerate(taken.to_pylist()):
-                if not accepted:
-                    names[row].add(header[i])
+            refused = pc.indices_nonzero(pc.invert(pc.fill_null(taken, False)))
+            found.setdefault(i, set()).update(refused.to_pylist())
+        return {i: sorted(rows) for i, rows in found.items()}
+
+    def _suspects(self, refusals: dict[int, list[int]], count: int) -> list[frozenset[str]]:
+        """For each of ``count`` refused rows, the columns whose checks refused it."""
+        header = self.plan.header
+        names: list[set[str]] = [set() for _ in range(count)]
+        for i, rows in refusals.items():
+            for row in rows:
+                names[row].add(header[i])
         return [frozenset(n) for n in names]
+
+    def _count_refused(
+        self, columns: list[Any], bad: list[int], refusals: dict[int, list[int]]
+    ) -> list[int] | None:
+        """Refused rows (block indices ``bad``) none of whose errors a summary keeps,
+        counted a column at a time: a row's problems are those of its refused cells,
+        each judged alone as the exact check judges it (distinct cells once). Returns
+        the places in ``bad`` of the rows whose cells show no problem alone, which the
+        exact check takes whole; None, with nothing counted, for a schema without flat
+        rules."""
+        pa, pc, col = self._pa, self._pc, self.col
+        problems = col.schema.cell_problem_count
+        counts = [0] * len(bad)
+        found: list[tuple[list[int], list[str], dict[str, int]]] = []
+        for i, rows in refusals.items():
+            name = self.plan.header[i]
+            at = pa.array([bad[r] for r in rows], pa.int64())
+            cells: list[str] = pc.take(columns[i], at).to_pylist()
+            each: dict[str, int] = {}
+            for cell in set(cells):
+                count = problems(name, cell)
+                if count is None:
+                    return None
+                each[cell] = count
+            found.append((rows, cells, each))
+        for rows, cells, each in found:
+            for row, cell in zip(rows, cells, strict=True):
+                counts[row] += each[cell]
+        counted = [c for c in counts if c]
+        col.invalid += len(counted)
+        col.count_errors([Reason.SCHEMA_VIOLATION] * sum(counted))
+        return [row for row, c in enumerate(counts) if not c]
 
     def _row_lines(self, columns: list[Any], n: int, breaks: int, bare_cr: bool) -> Any:
         """Physical lines of each row (1 plus the line breaks in its cells, counted as
@@ -813,7 +856,7 @@ class ColumnarCsv:
         n: int,
         ok: Any,
         bad: list[int],
-        suspects: list[frozenset[str]],
+        refusals: dict[int, list[int]],
         wheres: Any,
     ) -> None:
         """Keys and times of the valid rows, and the exact check of the others.
@@ -836,13 +879,22 @@ class ColumnarCsv:
         if not bad:
             col.valid_values(None, self._times(columns, None), ())
             return
-        rows = self._rows(columns, bad)
         before = col.invalid
-        self._exact(
-            rows,
-            [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad],
-            suspects,
-        )
+        places = [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad]
+        exact: list[int] | None = None  # places in ``bad`` of the rows checked one by one
+        if not col.would_keep(*unpack(places[0])):
+            # No error of this block would be kept: the first row's would not, and
+            # counting changes nothing a later row's place is compared with.
+            exact = self._count_refused(columns, bad, refusals)
+        if exact is None:
+            exact = list(range(len(bad)))
+        if exact:
+            suspects = self._suspects(refusals, len(bad))
+            self._exact(
+                self._rows(columns, [bad[k] for k in exact]),
+                [places[k] for k in exact],
+                [suspects[k] for k in exact],
+            )
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
             return

@@ -326,6 +326,14 @@ class CompiledSchema:
             out += self._column_problems(name, row[index[name]])
         return out
 
+    def cell_problem_count(self, name: str, cell: str) -> int | None:
+        """How many problems property ``name``'s CSV cell has alone ("" when empty): as
+        many as :meth:`suspect_problems` lists for that column. None for a schema
+        without flat rules."""
+        if self._rules is None:
+            return None
+        return len(self._column_problems(name, cell))
+
     def _column_problems(self, name: str, cell: str) -> tuple[tuple[str, str], ...]:
         """The problems of property ``name``'s CSV cell alone ("": absent), remembered."""
         memo = self._cell_memo
