@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ _EMAILS = [
 ]
 
 
-def _number_edges(sub: dict[str, Any], kind: str) -> list[str]:
+def number_edges(sub: dict[str, Any], kind: str) -> list[str]:
     out = [
         "1e400",
         "-1e400",
@@ -186,7 +186,7 @@ def mutations(document: dict[str, Any], record: dict[str, Any]) -> list[Case]:
         kind = _kind(sub)
         values = list(_GENERIC)
         if kind in ("integer", "number"):
-            values += _number_edges(sub, kind)
+            values += number_edges(sub, kind)
         elif kind == "string" and isinstance(sub, dict):
             values += _string_edges(sub, record.get(prop))
         rest = tuple(p for p in base if p[0] != prop)
@@ -293,6 +293,9 @@ _ORACLE = jsonschema.validators.extend(
 )
 
 
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def oracle(document: dict[str, Any]) -> Callable[[str], bool | None]:
     """The oracle's verdict on a record's JSON text; None when Python cannot read it."""
     validator = _ORACLE(document, format_checker=_format_checker())
@@ -302,7 +305,10 @@ def oracle(document: dict[str, Any]) -> Callable[[str], bool | None]:
             instance = json.loads(text, parse_float=Decimal)
         except ValueError:
             return None
-        return bool(validator.is_valid(instance))
+        # Decimal's default context rounds to 28 digits and cannot take the remainder of
+        # 1e400 by 10**30: multipleOf is computed exactly.
+        with localcontext(_EXACT):
+            return bool(validator.is_valid(instance))
 
     return verdict
 

@@ -518,8 +518,8 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
     """
     if _match_number is not None:
         # Every bound is strict here, so only the tightest of each side counts.
-        lows = [float(v) for k, v in limits.items() if k in ("minimum", "exclusiveMinimum")]
-        highs = [float(v) for k, v in limits.items() if k in ("maximum", "exclusiveMaximum")]
+        lows = [_double(v) for k, v in limits.items() if k in ("minimum", "exclusiveMinimum")]
+        highs = [_double(v) for k, v in limits.items() if k in ("maximum", "exclusiveMaximum")]
         lo, hi = max(lows, default=math.nan), min(highs, default=math.nan)
         match = _match_number
         mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, lo, hi))
@@ -530,8 +530,17 @@ def _numbers(col: Any, limits: dict[str, float], pa: Any, pc: Any) -> Mask:
         return ok
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.float64())
     for name, bound in limits.items():
-        ok = pc.and_(ok, _compare(values, name, float(bound), pc, strict=True))
+        ok = pc.and_(ok, _compare(values, name, _double(bound), pc, strict=True))
     return ok
+
+
+def _double(bound: float) -> float:
+    """A bound as a double; one past a double's range is infinite, which compares
+    strictly with every finite number as the bound itself does."""
+    try:
+        return float(bound)
+    except OverflowError:
+        return math.inf if bound > 0 else -math.inf
 
 
 def _accepted_or_zero(col: Any, ok: Mask, pc: Any) -> Any:

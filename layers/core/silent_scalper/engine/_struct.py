@@ -4,6 +4,7 @@ msgspec decodes JSON bytes straight into, many records per call."""
 from __future__ import annotations
 
 import re
+import sys
 from typing import Annotated, Any, Literal, Optional
 
 import msgspec
@@ -153,24 +154,82 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
     elif kind in ("integer", "number"):
         if fmt is not None or (kind == "number" and "multipleOf" in sub):
             return None  # a float remainder is not exact: jsonschema on Decimals decides
-        # A float is exact for integers; a number's bounds become exclusive, so that a
-        # value equal to one after rounding to a float (4.9999999999999999 for 5, -1e-400
-        # for 0) is left to the exact check, which compares the decimal text.
-        inclusive = kind == "integer"
-        for keyword, arg in (
-            ("minimum", "ge" if inclusive else "gt"),
-            ("maximum", "le" if inclusive else "lt"),
-            ("exclusiveMinimum", "gt"),
-            ("exclusiveMaximum", "lt"),
-            ("multipleOf", "multiple_of"),
-        ):
-            if keyword in sub:
-                meta[arg] = sub[keyword]
-        if kind == "integer" and any(not isinstance(v, int) for v in meta.values()):
-            return None  # msgspec wants integer bounds for int fields
+        bounds = _integer_bounds(sub) if kind == "integer" else _number_bounds(sub)
+        if bounds is None:
+            return None
+        meta.update(bounds)
     elif set(sub) - ANNOTATIONS - {"type"}:
         return None
     return Annotated[base, msgspec.Meta(**meta)] if meta else base
+
+
+#: msgspec holds an int field's constraints to int64.
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _integer_bounds(sub: dict[str, Any]) -> dict[str, int] | None:
+    """msgspec constraints for an integer property's bounds, or None (the exact check
+    alone, through jsonschema) when they cannot be said to msgspec.
+
+    The Struct is a filter: it may refuse what the exact check accepts (that record
+    takes the exact check), never the reverse. On integers ``> a`` is ``>= a + 1``, so
+    the bounds of each side become one inclusive bound, the stricter (msgspec takes one
+    per side; ``minimum`` beside ``exclusiveMinimum`` is valid JSON Schema). A bound
+    past int64 is clamped to it when that only refuses more (a value past int64 then
+    takes the exact check); a lower bound above int64, an upper one below it, or a
+    ``multipleOf`` past it cannot be, and leave the property to the exact check.
+    """
+    values = [sub[k] for k in (*_BOUNDS, "multipleOf") if k in sub]
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        return None  # msgspec wants integer bounds for int fields
+    lows = [sub["minimum"]] if "minimum" in sub else []
+    lows += [sub["exclusiveMinimum"] + 1] if "exclusiveMinimum" in sub else []
+    highs = [sub["maximum"]] if "maximum" in sub else []
+    highs += [sub["exclusiveMaximum"] - 1] if "exclusiveMaximum" in sub else []
+    out: dict[str, int] = {}
+    if lows:
+        if max(lows) > _INT64_MAX:
+            return None
+        out["ge"] = max(*lows, _INT64_MIN)
+    if highs:
+        if min(highs) < _INT64_MIN:
+            return None
+        out["le"] = min(*highs, _INT64_MAX)
+    if "multipleOf" in sub:
+        if sub["multipleOf"] > _INT64_MAX:
+            return None
+        out["multiple_of"] = sub["multipleOf"]
+    return out
+
+
+def _number_bounds(sub: dict[str, Any]) -> dict[str, float] | None:
+    """msgspec constraints for a number property's bounds, or None (the exact check
+    alone) when they cannot be said to msgspec.
+
+    A value is decoded as a float, so every bound becomes exclusive: a value equal to
+    one after rounding (4.9999999999999999 for 5, -1e-400 for 0) is refused and left to
+    the exact check, which compares the decimal text. Each side keeps its stricter bound
+    (msgspec takes one per side). A bound past a double's range is clamped to the
+    largest finite double when that only refuses more; a lower bound above that range,
+    or an upper one below it, leaves the property to the exact check.
+    """
+    if any(isinstance(sub[k], bool) for k in _BOUNDS if k in sub):
+        return None
+    lows = [sub[k] for k in ("minimum", "exclusiveMinimum") if k in sub]
+    highs = [sub[k] for k in ("maximum", "exclusiveMaximum") if k in sub]
+    out: dict[str, float] = {}
+    if lows:
+        low = max(lows)
+        if low > sys.float_info.max:
+            return None
+        out["gt"] = -sys.float_info.max if low < -sys.float_info.max else float(low)
+    if highs:
+        high = min(highs)
+        if high < -sys.float_info.max:
+            return None
+        out["lt"] = sys.float_info.max if high > sys.float_info.max else float(high)
+    return out
 
 
 def _struct_name(name: str) -> str:

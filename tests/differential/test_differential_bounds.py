@@ -1,0 +1,115 @@
+"""The engine against JSON Schema on numeric bounds of every shape a schema may give.
+
+The bundled schemas bound each number on one side with one keyword and within int64;
+JSON Schema also allows both an inclusive and an exclusive bound on one side, bounds past
+int64 or past a double's range, and a ``multipleOf`` past int64. The batch filters hold
+such bounds in their own ways (msgspec's constraints, the CSV column checks), so each
+shape is checked here: the schema compiles, and every edge value around its bounds gets
+the oracle's verdict in every format, alone and amid valid records.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from differential_support import Case, csv_header, csv_row, explained, number_edges, oracle
+from silent_scalper.engine import CompiledSchema, Limits, ValidationSummary, validate_stream
+from silent_scalper.engine.schemas import compile_schema
+
+LIMITS = Limits(max_bytes=1 << 30, max_errors=10_000)
+INT64 = 1 << 63
+BIG = 10**400  # past a double's range
+
+BOUNDS: list[dict[str, Any]] = [
+    # Both kinds of bound on one side, the stricter first and last.
+    {"type": "number", "minimum": 5, "exclusiveMinimum": 1},
+    {"type": "number", "exclusiveMinimum": 5, "minimum": 1},
+    {"type": "number", "maximum": 5, "exclusiveMaximum": 9},
+    {"type": "number", "exclusiveMaximum": 5, "maximum": 9},
+    {"type": "number", "minimum": 2.5, "exclusiveMinimum": 2.5, "maximum": 7},
+    {"type": "integer", "minimum": 5, "exclusiveMinimum": 1},
+    {"type": "integer", "exclusiveMinimum": 5, "minimum": 1},
+    {"type": "integer", "maximum": 5, "exclusiveMaximum": 9},
+    {"type": "integer", "exclusiveMaximum": 5, "maximum": 9},
+    {"type": ["integer", "null"], "minimum": 0, "exclusiveMinimum": 3, "exclusiveMaximum": 8},
+    # Integers past int64, on the side that can be clamped and on the side that cannot.
+    {"type": "integer", "maximum": 10**30},
+    {"type": "integer", "minimum": -(10**30)},
+    {"type": "integer", "minimum": 10**30},
+    {"type": "integer", "maximum": -(10**30)},
+    {"type": "integer", "exclusiveMaximum": INT64},
+    {"type": "integer", "exclusiveMinimum": -INT64 - 1},
+    {"type": "integer", "minimum": INT64 - 1},
+    {"type": "integer", "maximum": -INT64},
+    {"type": "integer", "multipleOf": 10**30},
+    {"type": "integer", "multipleOf": INT64},
+    # Numbers past a double's range.
+    {"type": "number", "maximum": BIG},
+    {"type": "number", "minimum": -BIG},
+    {"type": "number", "minimum": BIG},
+    {"type": "number", "exclusiveMaximum": -BIG},
+    {"type": "number", "minimum": 2**53 + 1},
+]
+
+
+def _document(sub: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"k": {"type": "string"}, "n": sub},
+        "required": ["k"],
+        "additionalProperties": False,
+    }
+
+
+def _validate(schema: CompiledSchema, text: str, key: str) -> ValidationSummary:
+    return validate_stream(io.BytesIO(text.encode()), key=key, schema=schema, limits=LIMITS)
+
+
+def _valid_at(summary: ValidationSummary, record: int) -> bool:
+    return not any(e.record in (None, record) for e in summary.errors)
+
+
+def _verdicts(schema: CompiledSchema, document: dict[str, Any], case: Case) -> dict[str, bool]:
+    """The engine's verdict on the case's record alone and amid 70 valid ones."""
+    filler = Case((("k", '"a"'),), "none")
+    text = case.json_text()
+    lines = [filler.json_text()] * 70 + [text] + [filler.json_text()] * 7
+    out = {
+        "ndjson": _validate(schema, text, "r.ndjson").valid,
+        "ndjson line 71": _valid_at(_validate(schema, "\n".join(lines) + "\n", "r.ndjson"), 71),
+        "json array at 70": _valid_at(_validate(schema, "[" + ",".join(lines) + "]", "r.json"), 71),
+    }
+    header, row = csv_header(document), csv_row(document, case)
+    filler_row = csv_row(document, filler)
+    if header is not None and row is not None and filler_row is not None:
+        rows = [filler_row] * 70 + [row] + [filler_row] * 7
+        csv_text = ",".join(header) + "\n" + "\n".join(rows) + "\n"
+        out["csv row 71"] = _valid_at(_validate(schema, csv_text, "r.csv"), 71)
+    return out
+
+
+@pytest.mark.parametrize("sub", BOUNDS, ids=[str(sorted(b.items()))[:60] for b in BOUNDS])
+def test_given_bounds_of_any_shape_then_each_edge_value_gets_the_oracles_verdict(
+    sub: dict[str, Any],
+) -> None:
+    """Given a property bounded in one of the shapes above, when a record holding each
+    value around its bounds is validated in every format, then the schema compiled, the
+    formats agree, and the verdict is JSON Schema's (or a documented difference)."""
+    document = _document(sub)
+    schema = compile_schema("bounds", document, None)
+    expected_of = oracle(document)
+    kind = "integer" if "integer" in sub["type"] else "number"
+    values = [*number_edges(sub, kind), "0", "5", "7", "-3", "3.5", str(INT64), str(-INT64 - 1)]
+    for value in dict.fromkeys(values):
+        case = Case((("k", '"a"'), ("n", value)), "set", "n", value)
+        expected = expected_of(case.json_text())
+        verdicts = _verdicts(schema, document, case)
+        assert len(set(verdicts.values())) == 1, f"formats disagree on {value}: {verdicts}"
+        engine = next(iter(verdicts.values()))
+        if expected is not None and engine != expected:
+            assert explained(case, document) is not None, (
+                f"engine says {'valid' if engine else 'invalid'}, JSON Schema says "
+                f"{expected}: n = {value} under {sub}"
+            )
