@@ -8,10 +8,16 @@ The median CPU seconds give MB per CPU-second. Every tool must find the invalid 
 the generator wrote; a tool that does not is flagged, not compared.
 
 The ratio engine / fastest peer (per CPU-second) goes into the results per format and
-variant: above 1.0 the engine is ahead. It is the median of each round's own ratio, and
-so is the engine's cost of the invalid records (its two runs of a round): the machine's
-speed drifts by more than these differences over the minutes a section takes, and runs
-seconds apart share it.
+variant: above 1.0 the engine is ahead. It is the median of each round's own ratio: the
+machine's speed drifts by more than these differences over the minutes a section takes,
+and runs seconds apart share it.
+
+The engine's cost of the invalid records is measured on its own after the rounds:
+``cost_pairs`` pairs of engine runs, the valid and the invalid file back to back, the
+order turned around every other pair (valid first, then invalid first) so that a steady
+drift favours neither, and the cost is the median of the pairs' own costs. In a round the
+two engine runs have a peer's run between them, and this VM's speed was seen to change by
+a factor of two within seconds.
 """
 
 from __future__ import annotations
@@ -57,10 +63,13 @@ def side_by_side(
     formats: list[Format],
     *,
     repeats: int = 3,
+    cost_pairs: int = 7,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
-    """Engine and fast peers on each format's valid and 1 % invalid file of ``size`` bytes."""
+    """Engine and fast peers on each format's valid and 1 % invalid file of ``size`` bytes,
+    then ``cost_pairs`` adjacent pairs of engine runs on the two files."""
     rows: list[dict[str, Any]] = []
+    pairs: dict[str, list[dict[str, float]]] = {}
     for fmt in formats:
         tools = ("engine", *FAST_PEERS[fmt])
         made = {invalid: generate(workdir, fmt, size, invalid=invalid) for invalid in (False, True)}
@@ -86,6 +95,8 @@ def side_by_side(
                             runs.pop((invalid, tool), None)
                             continue
                         runs.setdefault((invalid, tool), []).append(result)
+            if not failed & {(False, "engine"), (True, "engine")}:
+                pairs[fmt.value] = _cost_pairs(fmt, made, cost_pairs, size, progress)
         finally:
             for file in made.values():
                 file.path.unlink(missing_ok=True)
@@ -109,8 +120,33 @@ def side_by_side(
         "repeats": repeats,
         "rows": rows,
         "ratios": _ratios(rows),
-        "invalid_costs": invalid_costs(rows),
+        "cost_pairs": pairs,
+        "invalid_costs": invalid_costs(rows, pairs),
     }
+
+
+def _cost_pairs(
+    fmt: Format,
+    made: dict[bool, Any],
+    count: int,
+    size: int,
+    progress: Callable[[str], None],
+) -> list[dict[str, float]]:
+    """``count`` pairs of engine runs (CPU seconds) on the valid and the invalid file,
+    back to back, valid first in even pairs and invalid first in odd ones."""
+    out: list[dict[str, float]] = []
+    for pair in range(count):
+        order = (False, True) if pair % 2 == 0 else (True, False)
+        cpu: dict[str, float] = {}
+        for invalid in order:
+            progress(
+                f"invalid cost {format_size(size)} {fmt.value}: engine on the "
+                f"{_variant(invalid)} file (pair {pair + 1} of {count})"
+            )
+            result = run_worker(["engine", str(made[invalid].path), "--format", fmt.value])
+            cpu[_variant(invalid)] = float(result["cpu_seconds"])
+        out.append(cpu)
+    return out
 
 
 def _variant(invalid: bool) -> str:
@@ -145,10 +181,14 @@ def _compare(row: dict[str, Any]) -> None:
     )
 
 
-def invalid_costs(rows: list[dict[str, Any]]) -> dict[str, float]:
+def invalid_costs(
+    rows: list[dict[str, Any]], pairs: dict[str, list[dict[str, float]]] | None = None
+) -> dict[str, float]:
     """format -> how much of its speed the engine loses on the 1 % invalid file against
-    the valid one (0.08: 8 % fewer MB per CPU-second): the median of each round's own
-    cost where both files have the same rounds, else from the median speeds."""
+    the valid one (0.08: 8 % fewer MB per CPU-second): the median of the adjacent pairs'
+    own costs (``pairs``, see :func:`_cost_pairs`) where the format has them, else of
+    each round's own cost where both files have the same rounds, else from the median
+    speeds."""
     engines: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         engine = row["tools"].get("engine")
@@ -159,7 +199,10 @@ def invalid_costs(rows: list[dict[str, Any]]) -> dict[str, float]:
         valid, invalid = by_variant.get("valid"), by_variant.get("1% invalid")
         if valid is None or invalid is None:
             continue
-        kept = _paired(valid.get("cpu_rounds", []), invalid.get("cpu_rounds", []))
+        adjacent = (pairs or {}).get(fmt) or []
+        kept = _paired([p["valid"] for p in adjacent], [p["1% invalid"] for p in adjacent])
+        if kept is None:
+            kept = _paired(valid.get("cpu_rounds", []), invalid.get("cpu_rounds", []))
         out[fmt] = 1 - (kept if kept is not None else invalid["cpu_mb_s"] / valid["cpu_mb_s"])
     return out
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import fast_peers, run
+from benchmarks import fast_peers, peers, run
 from benchmarks.generate import Format, generate
-from benchmarks.peers import _compare, _ratios, invalid_costs
+from benchmarks.peers import _compare, _cost_pairs, _ratios, invalid_costs
 
 SIZE = 120_000
 
@@ -153,3 +153,50 @@ def test_the_invalid_cost_pairs_the_engine_runs_of_each_round() -> None:
     costs = invalid_costs(rows)
 
     assert costs == {"json": pytest.approx(1 - 1 / 1.1)}
+
+
+def test_adjacent_pairs_decide_the_invalid_cost_where_a_format_has_them() -> None:
+    """Given rounds that say one cost and adjacent pairs that say another, then the
+    pairs' median decides, and a format without pairs keeps its rounds' cost."""
+    rows = [
+        {"format": "json", "variant": "valid", "tools": {"engine": _rounds([1.0, 1.0, 1.0])}},
+        {"format": "json", "variant": "1% invalid", "tools": {"engine": _rounds([2.0, 2.0, 2.0])}},
+        {"format": "csv", "variant": "valid", "tools": {"engine": _rounds([1.0])}},
+        {"format": "csv", "variant": "1% invalid", "tools": {"engine": _rounds([1.25])}},
+    ]
+    pairs = {
+        "json": [
+            {"valid": 1.0, "1% invalid": 1.05},
+            {"valid": 2.0, "1% invalid": 2.0},
+            {"valid": 1.0, "1% invalid": 1.5},
+        ]
+    }
+
+    costs = invalid_costs(rows, pairs)
+
+    assert costs == {"json": pytest.approx(1 - 1 / 1.05), "csv": pytest.approx(1 - 1 / 1.25)}
+
+
+def test_the_engine_runs_of_a_pair_are_back_to_back_in_turned_orders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given the two files, when four pairs are run, then each pair runs both files next to
+    each other, the valid one first in the first and third pairs and last in the others,
+    and each pair records each file's CPU seconds."""
+    made = {
+        invalid: generate(tmp_path, Format.NDJSON, 2_000, invalid=invalid)
+        for invalid in (False, True)
+    }
+    calls: list[str] = []
+
+    def worker(argv: list[str]) -> dict[str, float]:
+        calls.append(argv[1])
+        return {"cpu_seconds": float(len(calls))}
+
+    monkeypatch.setattr(peers, "run_worker", worker)
+
+    pairs = _cost_pairs(Format.NDJSON, made, 4, 2_000, lambda _msg: None)
+
+    valid, invalid = str(made[False].path), str(made[True].path)
+    assert calls == [valid, invalid, invalid, valid, valid, invalid, invalid, valid]
+    assert pairs[1] == {"1% invalid": 3.0, "valid": 4.0}
