@@ -43,7 +43,7 @@ from silent_scalper.engine._classes import ClassShape, class_chars, class_shape,
 from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
-from silent_scalper.engine._struct import ANNOTATIONS
+from silent_scalper.engine._struct import ANNOTATIONS, INT64_MAX, INT64_MIN, integer_range
 from silent_scalper.engine.types import Reason
 from silent_scalper.engine.unique import unpack
 
@@ -462,7 +462,6 @@ def _between(values: Any, lo: int | None, hi: int | None, pc: Any) -> Mask:
 #: An integer property whose bounds allow at most this many values is checked as the set
 #: of their decimal texts (without the compiled module).
 _SMALL_RANGE = 64
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
@@ -471,18 +470,11 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
     Without negative values allowed the grammar is checked with string kernels (ASCII
     digits, no leading zero, at most 18 of them; four times faster than the regex), and
     a small range as the set of its values' texts (one kernel)."""
-    lows = [limits["minimum"]] if "minimum" in limits else []
-    if "exclusiveMinimum" in limits:
-        lows.append(limits["exclusiveMinimum"] + 1)
-    highs = [limits["maximum"]] if "maximum" in limits else []
-    if "exclusiveMaximum" in limits:
-        highs.append(limits["exclusiveMaximum"] - 1)
-    low = max(lows) if lows else None
-    high = min(highs) if highs else None
+    low, high = integer_range(limits)
     if _match_integer is not None:
         # Bounds past int64 clamp to it: no 18-digit text lies beyond either end.
-        lo = _INT64_MIN if low is None else min(max(low, _INT64_MIN), _INT64_MAX)
-        hi = _INT64_MAX if high is None else min(max(high, _INT64_MIN), _INT64_MAX)
+        lo = INT64_MIN if low is None else min(max(low, INT64_MIN), INT64_MAX)
+        hi = INT64_MAX if high is None else min(max(high, INT64_MIN), INT64_MAX)
         match = _match_integer
         mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, lo, hi))
         if mask is not None:
@@ -503,7 +495,7 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
     for name, bound in limits.items():
         # Clamped to int64 (an Arrow scalar): exact for values of at most 18 digits.
-        clamped = min(max(bound, _INT64_MIN), _INT64_MAX)
+        clamped = min(max(bound, INT64_MIN), INT64_MAX)
         ok = pc.and_(ok, _compare(values, name, clamped, pc, strict=False))
     return ok
 

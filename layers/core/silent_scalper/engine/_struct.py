@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Optional
 
 import msgspec
@@ -163,9 +164,22 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
     return Annotated[base, msgspec.Meta(**meta)] if meta else base
 
 
-#: msgspec holds an int field's constraints to int64.
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+#: msgspec holds an int field's constraints to int64 (and the CSV integer grammar, 18
+#: digits, never reaches either end).
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def integer_range(sub: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The lowest and highest integer an integer property's bounds allow (None: that side
+    is unbounded). On integers ``> a`` is ``>= a + 1``: each side's bounds, inclusive or
+    exclusive, become one inclusive bound, the stricter (JSON Schema allows both kinds on
+    one side)."""
+    lows = [sub["minimum"]] if "minimum" in sub else []
+    lows += [sub["exclusiveMinimum"] + 1] if "exclusiveMinimum" in sub else []
+    highs = [sub["maximum"]] if "maximum" in sub else []
+    highs += [sub["exclusiveMaximum"] - 1] if "exclusiveMaximum" in sub else []
+    return (max(lows) if lows else None), (min(highs) if highs else None)
 
 
 def _integer_bounds(sub: dict[str, Any]) -> dict[str, int] | None:
@@ -173,31 +187,27 @@ def _integer_bounds(sub: dict[str, Any]) -> dict[str, int] | None:
     alone, through jsonschema) when they cannot be said to msgspec.
 
     The Struct is a filter: it may refuse what the exact check accepts (that record
-    takes the exact check), never the reverse. On integers ``> a`` is ``>= a + 1``, so
-    the bounds of each side become one inclusive bound, the stricter (msgspec takes one
-    per side; ``minimum`` beside ``exclusiveMinimum`` is valid JSON Schema). A bound
-    past int64 is clamped to it when that only refuses more (a value past int64 then
-    takes the exact check); a lower bound above int64, an upper one below it, or a
-    ``multipleOf`` past it cannot be, and leave the property to the exact check.
+    takes the exact check), never the reverse. msgspec takes one bound per side, so the
+    bounds are :func:`integer_range`'s. A bound past int64 is clamped to it when that
+    only refuses more (a value past int64 then takes the exact check); a lower bound
+    above int64, an upper one below it, or a ``multipleOf`` past it cannot be, and leave
+    the property to the exact check.
     """
     values = [sub[k] for k in (*_BOUNDS, "multipleOf") if k in sub]
     if any(isinstance(v, bool) or not isinstance(v, int) for v in values):
         return None  # msgspec wants integer bounds for int fields
-    lows = [sub["minimum"]] if "minimum" in sub else []
-    lows += [sub["exclusiveMinimum"] + 1] if "exclusiveMinimum" in sub else []
-    highs = [sub["maximum"]] if "maximum" in sub else []
-    highs += [sub["exclusiveMaximum"] - 1] if "exclusiveMaximum" in sub else []
+    low, high = integer_range(sub)
     out: dict[str, int] = {}
-    if lows:
-        if max(lows) > _INT64_MAX:
+    if low is not None:
+        if low > INT64_MAX:
             return None
-        out["ge"] = max(*lows, _INT64_MIN)
-    if highs:
-        if min(highs) < _INT64_MIN:
+        out["ge"] = max(low, INT64_MIN)
+    if high is not None:
+        if high < INT64_MIN:
             return None
-        out["le"] = min(*highs, _INT64_MAX)
+        out["le"] = min(high, INT64_MAX)
     if "multipleOf" in sub:
-        if sub["multipleOf"] > _INT64_MAX:
+        if sub["multipleOf"] > INT64_MAX:
             return None
         out["multiple_of"] = sub["multipleOf"]
     return out
