@@ -798,8 +798,7 @@ class ColumnarCsv:
         rules."""
         pa, pc, col = self._pa, self._pc, self.col
         problems = col.schema.cell_problem_count
-        counts = [0] * len(bad)
-        found: list[tuple[list[int], list[str], dict[str, int]]] = []
+        counts = [0] * len(bad)  # nothing reaches the collector before the end
         for i, rows in refusals.items():
             name = self.plan.header[i]
             at = pa.array([bad[r] for r in rows], pa.int64())
@@ -810,8 +809,6 @@ class ColumnarCsv:
                 if count is None:
                     return None
                 each[cell] = count
-            found.append((rows, cells, each))
-        for rows, cells, each in found:
             for row, cell in zip(rows, cells, strict=True):
                 counts[row] += each[cell]
         counted = [c for c in counts if c]
@@ -881,9 +878,12 @@ class ColumnarCsv:
             col.valid_values(None, self._times(columns, None), ())
             return
         before = col.invalid
-        places = [wheres[i] if isinstance(wheres, range) else wheres[i].as_py() for i in bad]
+
+        def place(i: int) -> int:
+            return wheres[i] if isinstance(wheres, range) else int(wheres[i].as_py())
+
         exact: list[int] | None = None  # places in ``bad`` of the rows checked one by one
-        if not col.would_keep(*unpack(places[0])):
+        if not col.would_keep(*unpack(place(bad[0]))):
             # No error of this block would be kept: the first row's would not, and
             # counting changes nothing a later row's place is compared with.
             exact = self._count_refused(columns, bad, refusals)
@@ -893,7 +893,7 @@ class ColumnarCsv:
             suspects = self._suspects(refusals, len(bad))
             self._exact(
                 self._rows(columns, [bad[k] for k in exact]),
-                [places[k] for k in exact],
+                [place(bad[k]) for k in exact],
                 [suspects[k] for k in exact],
             )
         if col.invalid - before == len(bad):
