@@ -9,6 +9,7 @@ The oracle is ``jsonschema`` Draft 2020-12 with real format checks: ``date-time`
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import jsonschema
 from email_validator import EmailNotValidError, validate_email
+from silent_scalper.engine import CompiledSchema, Limits, ValidationSummary, validate_stream
 
 REPO = Path(__file__).resolve().parents[2]
 #: Every bundled schema: a schema added to schemas/ is picked up without a change here.
@@ -198,6 +200,21 @@ def mutations(document: dict[str, Any], record: dict[str, Any]) -> list[Case]:
                 cases.append(Case((*base, (prop, v)), "repeat", prop, v))
     cases.append(Case((*base, ("zz_extra", "1")), "extra", "zz_extra", "1"))
     return cases
+
+
+# -- running the engine ------------------------------------------------------------------
+#: Room for every error of the suite's small files.
+LIMITS = Limits(max_bytes=1 << 30, max_errors=10_000)
+
+
+def validate(schema: CompiledSchema, text: str, key: str) -> ValidationSummary:
+    """The engine's summary of ``text`` as the file ``key``."""
+    return validate_stream(io.BytesIO(text.encode()), key=key, schema=schema, limits=LIMITS)
+
+
+def valid_at(summary: ValidationSummary, record: int) -> bool:
+    """Whether record ``record`` (1-based) of a file got no error (nor the whole file)."""
+    return not any(e.record in (None, record) for e in summary.errors)
 
 
 # -- CSV: only what a row can spell ----------------------------------------------------

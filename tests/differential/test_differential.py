@@ -15,7 +15,6 @@ JSON array at a drawn position and (where a row can say the same) as CSV, then:
 from __future__ import annotations
 
 import functools
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,15 @@ from differential_support import (
     json_value,
     mutations,
     oracle,
+    valid_at,
+    validate,
 )
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
-from silent_scalper.engine import CompiledSchema, Limits, ValidationSummary, validate_stream
+from silent_scalper.engine import CompiledSchema
 from silent_scalper.engine.schemas import compile_schema
 
-LIMITS = Limits(max_bytes=1 << 30, max_errors=10_000)
 #: How many valid records surround the one under test in a batch: none, a few, and more
 #: than a window (64), so the batch filters and the narrowing both see it.
 SURROUNDINGS = (0, 1, 7, 70)
@@ -63,27 +63,18 @@ def _records(path: Path) -> st.SearchStrategy[dict[str, Any]]:
     return from_schema(document)
 
 
-def _validate(schema: CompiledSchema, text: str, key: str) -> ValidationSummary:
-    return validate_stream(io.BytesIO(text.encode()), key=key, schema=schema, limits=LIMITS)
-
-
-def _valid_at(summary: ValidationSummary, record: int) -> bool:
-    """Whether record ``record`` (1-based) of a file got no error (nor the whole file)."""
-    return not any(e.record in (None, record) for e in summary.errors)
-
-
 def _verdicts(path: Path, case: Case, base: Case, before: int, after: int) -> dict[str, bool]:
     schema = _engine(path)
     text, filler = case.json_text(), base.json_text()
     lines = [filler] * before + [text] + [filler] * after
     out = {
-        "ndjson": _validate(schema, text, "r.ndjson").valid,
-        "json object": _validate(schema, text, "r.json").valid,
-        f"json array at {before}": _valid_at(
-            _validate(schema, "[" + ",\n".join(lines) + "]", "r.json"), before + 1
+        "ndjson": validate(schema, text, "r.ndjson").valid,
+        "json object": validate(schema, text, "r.json").valid,
+        f"json array at {before}": valid_at(
+            validate(schema, "[" + ",\n".join(lines) + "]", "r.json"), before + 1
         ),
-        f"ndjson line {before + 1}": _valid_at(
-            _validate(schema, "\n".join(lines) + "\n", "r.ndjson"), before + 1
+        f"ndjson line {before + 1}": valid_at(
+            validate(schema, "\n".join(lines) + "\n", "r.ndjson"), before + 1
         ),
     }
     document = _document(path)
@@ -91,9 +82,9 @@ def _verdicts(path: Path, case: Case, base: Case, before: int, after: int) -> di
     header = csv_header(document)
     if row is not None and filler_row is not None and header is not None:
         rows = [filler_row] * before + [row] + [filler_row] * after
-        out["csv"] = _validate(schema, ",".join(header) + "\n" + row + "\n", "r.csv").valid
-        out[f"csv row {before + 1}"] = _valid_at(
-            _validate(schema, ",".join(header) + "\n" + "\n".join(rows) + "\n", "r.csv"),
+        out["csv"] = validate(schema, ",".join(header) + "\n" + row + "\n", "r.csv").valid
+        out[f"csv row {before + 1}"] = valid_at(
+            validate(schema, ",".join(header) + "\n" + "\n".join(rows) + "\n", "r.csv"),
             before + 1,
         )
     return out
