@@ -56,17 +56,15 @@ def _run(argv: list[str]) -> tuple[float, int]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def _median(argv: list[str], repeats: int) -> dict[str, float]:
-    runs = [_run(argv) for _ in range(repeats)]
-    return {
-        "cpu_seconds": statistics.median(cpu for cpu, _ in runs),
-        "peak_rss_bytes": statistics.median(rss for _, rss in runs),
-    }
-
-
 def cli_section(workdir: Path, *, repeats: int = 5) -> dict[str, Any]:
     """Per format, a 1 MB valid file through the API path, ``scalper validate --json``
-    and ``scalper validate`` (the table), each ``repeats`` fresh processes."""
+    and ``scalper validate`` (the table), in ``repeats`` rounds of fresh processes.
+
+    Each round runs every form once, back to back, the order turned every other round,
+    so a slow phase of a shared host weighs on the forms alike. A form's figures are the
+    medians of its runs; its extra over the API path is the median of the rounds' own
+    differences (each run against the API run of its round), as the engine's invalid
+    cost is taken from adjacent pairs (``benchmarks/peers.py``)."""
     rows: list[dict[str, Any]] = []
     for fmt in (Format.NDJSON, Format.CSV):
         made = generate(workdir, fmt, MB, invalid=False)
@@ -77,19 +75,36 @@ def cli_section(workdir: Path, *, repeats: int = 5) -> dict[str, Any]:
             "scalper validate --json": [*scalper, "--json", path],
             "scalper validate": [*scalper, path],
         }
-        measured = {name: _median(argv, repeats) for name, argv in forms.items()}
-        api = measured["API path"]
-        for name, figures in measured.items():
+        runs = _rounds(forms, repeats)
+        api = runs["API path"]
+        for name, measured in runs.items():
             rows.append(
                 {
                     "format": fmt.value,
                     "form": name,
-                    **figures,
-                    "extra_cpu_seconds": figures["cpu_seconds"] - api["cpu_seconds"],
-                    "extra_rss_mb": (figures["peak_rss_bytes"] - api["peak_rss_bytes"]) / MB,
+                    "cpu_seconds": statistics.median(cpu for cpu, _ in measured),
+                    "peak_rss_bytes": statistics.median(rss for _, rss in measured),
+                    "extra_cpu_seconds": statistics.median(
+                        cpu - base for (cpu, _), (base, _) in zip(measured, api, strict=True)
+                    ),
+                    "extra_rss_mb": statistics.median(
+                        rss - base for (_, rss), (_, base) in zip(measured, api, strict=True)
+                    )
+                    / MB,
                 }
             )
     return {"file_bytes": MB, "repeats": repeats, "rows": rows}
+
+
+def _rounds(forms: dict[str, list[str]], repeats: int) -> dict[str, list[tuple[float, int]]]:
+    """Each form's (CPU seconds, peak RSS) in every round, the forms of a round run back
+    to back, in the given order in even rounds and reversed in odd ones."""
+    runs: dict[str, list[tuple[float, int]]] = {name: [] for name in forms}
+    names = list(forms)
+    for round_ in range(repeats):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            runs[name].append(_run(forms[name]))
+    return runs
 
 
 def cli_targets(section: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -613,8 +613,8 @@ def _cli(workdir: Path | None, console: Console) -> dict[str, Any]:
 def cli_table(section: dict[str, Any]) -> Table:
     """The command line against the API path, whole fresh processes."""
     table = Table(
-        title=f"scalper validate vs the API path (1 MB files, median of {section['repeats']} "
-        "fresh processes, start-up included)"
+        title=f"scalper validate vs the API path (1 MB files, {section['repeats']} rounds of "
+        "fresh processes, start-up included; extras: median of each round's difference)"
     )
     for col in ("format", "form", "CPU s", "peak RSS MiB", "extra CPU s", "extra RSS MB"):
         table.add_column(col, justify="left" if col in ("format", "form") else "right")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks import report
+import pytest
+
+from benchmarks import cli, report
 from benchmarks.cli import cli_section, cli_targets
 
 
@@ -63,3 +65,35 @@ def test_the_report_shows_each_form_beside_the_api_path() -> None:
 
     assert table[0] == "| format | form | CPU s | peak RSS MiB | extra CPU s | extra RSS MB |"
     assert table[3] == "| csv | scalper validate | 0.390 | 90.6 | +0.060 | +3.0 |"
+
+
+def test_the_forms_of_a_round_run_back_to_back_and_each_round_decides_its_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Given processes whose CPU time drifts from round to round, when three rounds are
+    measured, then each round runs every form once, back to back, in the order turned
+    every other round, and a form's extra is the median of its differences from the API
+    run of the same round, not the difference of the medians."""
+    calls: list[str] = []
+    # CPU seconds by (form, round): the host slows down in the second round.
+    cpu = {
+        "api": [0.30, 0.90, 0.32],
+        "json": [0.31, 0.92, 0.33],
+        "table": [0.40, 0.95, 0.34],
+    }
+
+    def run(argv: list[str]) -> tuple[float, int]:
+        form = "api" if argv[1] == "-c" else "json" if "--json" in argv else "table"
+        calls.append(form)
+        return cpu[form][(calls.count(form) - 1) % 3], 30_000_000
+
+    monkeypatch.setattr(cli, "_run", run)
+
+    section = cli_section(tmp_path, repeats=3)
+
+    per_format = ["api", "json", "table", "table", "json", "api", "api", "json", "table"]
+    assert calls == per_format * 2  # NDJSON, then CSV
+    table = next(r for r in section["rows"] if r["form"] == "scalper validate")
+    # Differences by round: +0.10, +0.05, +0.02; the medians' difference would be 0.08.
+    assert table["extra_cpu_seconds"] == pytest.approx(0.05)
+    assert table["cpu_seconds"] == pytest.approx(0.40)
