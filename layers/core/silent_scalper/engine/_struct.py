@@ -221,8 +221,9 @@ def _number_bounds(sub: dict[str, Any]) -> dict[str, float] | None:
     one after rounding (4.9999999999999999 for 5, -1e-400 for 0) is refused and left to
     the exact check, which compares the decimal text. Each side keeps its stricter bound
     (msgspec takes one per side). A bound past a double's range is clamped to the
-    largest finite double when that only refuses more; a lower bound above that range,
-    or an upper one below it, leaves the property to the exact check.
+    largest finite double when that only refuses more (msgspec refuses an infinite
+    bound, which the CSV columns' ``_double`` uses instead); a lower bound above that
+    range, or an upper one below it, leaves the property to the exact check.
     """
     if any(isinstance(sub[k], bool) for k in _BOUNDS if k in sub):
         return None
