@@ -155,8 +155,9 @@ def emit(data: Any) -> None:
 
 
 def console() -> Console:
-    """Where tables go (stdout; plain text when piped)."""
-    return Console(highlight=False, soft_wrap=False)
+    """Where tables go (stdout; plain text when piped). Keys, file names and error
+    messages are shown as they are: no rich markup or emoji codes are read in them."""
+    return Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 @contextmanager

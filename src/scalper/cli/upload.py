@@ -50,6 +50,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 from silent_scalper.schema_choice import is_schema_name
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
@@ -564,11 +565,13 @@ def run(args: argparse.Namespace) -> int:
     credentials = None if token is not None else resolve_credentials(args.auth)
     region = region_for(args.api, args.region)
     console = Console(stderr=True)
-    out = Console(soft_wrap=True)
+    # Paths, keys and the API's messages are printed as they are (no rich markup or emoji
+    # codes read in them: "a[/]b.csv" would raise).
+    out = Console(soft_wrap=True, markup=False, emoji=False)
     failures = 0
     landed_files: list[Uploaded] = []
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -590,7 +593,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             except UploadError as exc:
                 failures += 1
-                out.print(f"[red]refused[/red] {path}: {exc}", highlight=False)
+                out.print(Text.assemble(("refused", "red"), f" {path}: {exc}"), highlight=False)
                 continue
             finally:
                 progress.remove_task(task)

@@ -196,7 +196,10 @@ def _print_table(results: list[tuple[Path, ValidationSummary]]) -> None:
     from rich.table import Table  # noqa: PLC0415
     from rich.text import Text  # noqa: PLC0415
 
-    console = Console(highlight=False)
+    # Paths and messages are the user's text: printed as they are, never read as rich
+    # markup ("a[/]b.csv" would raise, "jobs[draft].csv" would lose its "[draft]") or
+    # emoji codes.
+    console = Console(highlight=False, markup=False, emoji=False)
     table = Table(title="scalper validate", title_justify="left")
     table.add_column("file", overflow="fold", ratio=1)
     table.add_column("result", no_wrap=True)

@@ -191,3 +191,23 @@ def test_given_an_array_with_a_pattern_error_before_a_type_error_then_both_locat
     assert code == 1
     assert line["reason"] == "SCHEMA_VIOLATION"
     assert [e["path"] for e in line["errors"]] == ["$[0].currency", "$[1].customer_id"]  # type: ignore[index]
+
+
+def test_given_paths_that_look_like_rich_markup_then_the_table_shows_them_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given file names holding rich markup ("[draft]", a closing "[/]" across a folder)
+    and an emoji code, when the table is printed, then each path appears as it is and no
+    markup error escapes."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a[").mkdir()
+    names = ["jobs[draft].csv", "a[/]b.csv", "x:smile:y.csv"]
+    for name in names:
+        (tmp_path / name).write_bytes((SAMPLES / "valid/jobs.csv").read_bytes())
+
+    code = main(["validate", *names])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    for name in names:
+        assert name in out
