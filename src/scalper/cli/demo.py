@@ -29,6 +29,7 @@ from botocore.credentials import Credentials
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
+from rich.text import Text
 from silent_scalper.engine import SchemaRegistry
 from silent_scalper.records import item_key, plain_item
 
@@ -310,13 +311,10 @@ def _table(rows: dict[Path, Row], folder: Path) -> Table:
     for path in sorted(rows):
         row = rows[path]
         style = _STYLE.get(row.status, "bold red")
+        # Text cells: a file name or a message is shown as it is, never read as markup.
         table.add_row(
-            str(path.relative_to(folder)),
-            row.schema,
-            f"[{style}]{row.status}[/{style}]",
-            row.reason,
-            row.records,
-            row.states,
-            row.where,
+            *(Text(cell) for cell in (str(path.relative_to(folder)), row.schema)),
+            Text(row.status, style=style),
+            *(Text(cell) for cell in (row.reason, row.records, row.states, row.where)),
         )
     return table

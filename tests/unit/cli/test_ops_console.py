@@ -1,10 +1,15 @@
-"""The operator commands' tables show keys and messages as they are."""
+"""The operator commands' and the demo's tables show keys and names as they are."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from rich.console import Console
 from rich.table import Table
 
 from scalper.cli._ops import console
+from scalper.cli.demo import Row
+from scalper.cli.demo import _table as demo_table
 
 
 def test_given_cells_that_look_like_rich_markup_then_a_table_prints_them_as_they_are() -> None:
@@ -23,3 +28,19 @@ def test_given_cells_that_look_like_rich_markup_then_a_table_prints_them_as_they
     printed = captured.get()
     for cell in cells:
         assert cell in printed
+
+
+def test_given_a_demo_file_named_like_rich_markup_then_its_row_shows_the_name() -> None:
+    """Given a demo folder whose file names hold a closing tag and a style-like word, when
+    the demo's table is printed, then each name appears as it is."""
+    folder = Path("/demo")
+    names = ["a[/]b.csv", "jobs[draft].csv"]
+    rows = {folder / n: Row(folder / n, "VALID", records="1") for n in names}
+    out = Console(width=200)
+
+    with out.capture() as captured:
+        out.print(demo_table(rows, folder))
+
+    printed = captured.get()
+    for name in names:
+        assert name in printed
