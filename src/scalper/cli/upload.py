@@ -519,31 +519,33 @@ def wait_for_verdicts(  # noqa: PLR0913
     return last
 
 
-def verdict_lines(upload: Uploaded, answer: dict[str, Any]) -> list[str]:
-    """The verdict of one file for people: a status line, then located errors and the
-    report link of a quarantined file."""
+def verdict_lines(upload: Uploaded, answer: dict[str, Any]) -> list[Text]:
+    """The verdict of one file for people: a status line (the status in its colour),
+    then located errors and the report link of a quarantined file. Text, never markup:
+    paths and messages are shown as they are."""
     status = str(answer.get("status", "UNKNOWN"))
     colour = {"VALID": "green", "QUARANTINED": "yellow"}.get(status, "red")
-    head = f"[{colour}]{status}[/{colour}] {upload.path}"
+    head = f" {upload.path}"
     if status == "VALID":
         head += f": {answer.get('records')} records, schema {answer.get('schema')}"
-        return [head]
-    if status in {"PENDING", "PROCESSING"}:
-        return [f"{head}: no verdict yet (try again with a longer --wait-timeout)"]
-    reason = answer.get("reason") or ""
-    message = answer.get("message") or ""
-    lines = [
-        f"{head}: {reason}" + (f" ({message})" if message and not answer.get("errors") else "")
-    ]
+    elif status in {"PENDING", "PROCESSING"}:
+        head += ": no verdict yet (try again with a longer --wait-timeout)"
+    else:
+        reason = answer.get("reason") or ""
+        message = answer.get("message") or ""
+        head += f": {reason}" + (f" ({message})" if message and not answer.get("errors") else "")
+    lines = [Text.assemble((status, colour), head)]
+    if status in {"VALID", "PENDING", "PROCESSING"}:
+        return lines
     errors = list(answer.get("errors") or [])
     for error in errors[:SHOWN_ERRORS]:
-        lines.append(f"  {error.get('location')}: {error.get('message')}")
+        lines.append(Text(f"  {error.get('location')}: {error.get('message')}"))
     if answer.get("errors_truncated") or len(errors) > SHOWN_ERRORS:
         invalid = answer.get("invalid_records")
         more = f" ({invalid} invalid records in all)" if invalid else ""
-        lines.append(f"  … and more{more}")
+        lines.append(Text(f"  … and more{more}"))
     if answer.get("report_url"):
-        lines.append(f"  report: {answer['report_url']}")
+        lines.append(Text(f"  report: {answer['report_url']}"))
     return lines
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from scalper.cli import upload
 from scalper.cli.upload import Uploaded, UploadError, verdict_lines, wait_for_verdicts
@@ -62,24 +63,44 @@ def test_given_no_verdict_before_the_timeout_then_the_last_answer_is_kept(monkey
     assert verdicts["a"]["status"] == "PROCESSING"
     assert 10 <= clock.now < 20
     [line] = verdict_lines(uploaded("a.csv", "a"), verdicts["a"])
-    assert "no verdict yet" in line
+    assert "no verdict yet" in line.plain
 
 
 @pytest.mark.parametrize(
-    ("answer", "expected"),
+    ("answer", "expected", "colour"),
     [
         ({"status": "VALID", "records": 4, "schema": "invoice.v1"},
-         ["[green]VALID[/green] a.csv: 4 records, schema invoice.v1"]),
+         ["VALID a.csv: 4 records, schema invoice.v1"], "green"),
         ({"status": "QUARANTINED", "reason": "SCHEMA_VIOLATION", "invalid_records": 12,
           "errors": [{"location": "record 2 (line 3), column currency", "message": "bad"}],
           "errors_truncated": True, "report_url": "https://r"},
-         ["[yellow]QUARANTINED[/yellow] a.csv: SCHEMA_VIOLATION",
+         ["QUARANTINED a.csv: SCHEMA_VIOLATION",
           "  record 2 (line 3), column currency: bad",
           "  … and more (12 invalid records in all)",
-          "  report: https://r"]),
+          "  report: https://r"], "yellow"),
         ({"status": "FAILED", "reason": "States.Timeout"},
-         ["[red]FAILED[/red] a.csv: States.Timeout"]),
+         ["FAILED a.csv: States.Timeout"], "red"),
     ],
 )  # fmt: skip
-def test_a_verdict_reads_as_status_reason_and_located_errors(answer, expected) -> None:
-    assert verdict_lines(uploaded("a.csv", "a"), answer) == expected
+def test_a_verdict_reads_as_status_reason_and_located_errors(answer, expected, colour) -> None:
+    lines = verdict_lines(uploaded("a.csv", "a"), answer)
+
+    assert [line.plain for line in lines] == expected
+    [span] = lines[0].spans  # the status alone, in its colour
+    assert (span.start, span.end, span.style) == (0, len(answer["status"]), colour)
+
+
+def test_a_verdict_shows_a_path_and_a_message_that_look_like_markup_as_they_are() -> None:
+    """Given a file whose name and error message hold rich markup, when its verdict is
+    printed, then both appear as written."""
+    error = {"location": "$[0].x", "message": "Expected [bold]x[/] :smile:"}
+    answer = {"status": "QUARANTINED", "reason": "SCHEMA_VIOLATION", "errors": [error]}
+    out = Console(width=200)
+
+    with out.capture() as captured:
+        for line in verdict_lines(uploaded("a[/]b.csv", "a"), answer):
+            out.print(line)
+
+    printed = captured.get()
+    assert "QUARANTINED a[/]b.csv: SCHEMA_VIOLATION" in printed
+    assert "$[0].x: Expected [bold]x[/] :smile:" in printed
