@@ -34,7 +34,8 @@ STARTUP_SECONDS = 180.0
 def test_given_local_up_when_an_execution_fails_then_moto_dumps_go_to_the_log_not_the_terminal(
     tmp_path: Path,
 ) -> None:
-    log_dir = tmp_path / "logs"
+    # A folder path rich would read as markup ("logs[/]here"): the banner shows it as it is.
+    log_dir = tmp_path / "logs[" / "]here"
     up = subprocess.Popen(
         [sys.executable, "-m", "scalper", "local", "up", "--port", "0", "--lambda-port", "0",
          "--api-port", "0", "--retry-scale", "0.01", "--log-dir", str(log_dir)],

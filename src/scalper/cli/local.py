@@ -20,6 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
+from rich.text import Text
 
 from scalper.cli import EXIT_OK, UsageError
 from scalper.local import LocalStack, StackConfig, StackError, TemplateError
@@ -160,7 +161,7 @@ def describe(stack: LocalStack, console: Console) -> None:
     """Print the endpoints, resources, gaps and environment of a running stack."""
     provisioned = stack.provisioned
     assert provisioned is not None
-    console.print("[bold]Silent Scalper local stack is up[/bold]", highlight=False)
+    console.print(Text("Silent Scalper local stack is up", style="bold"), highlight=False)
     console.print(f"  AWS endpoint   {stack.aws_url}   (moto)", highlight=False)
     console.print(
         f"  Lambda         {stack.lambda_url}   "
@@ -173,10 +174,13 @@ def describe(stack: LocalStack, console: Console) -> None:
     console.print(f"  input bucket   {stack.input_bucket}", highlight=False)
     console.print(f"  state machine  {stack.state_machine_arn}", highlight=False)
     console.print(f"  retry waits    x{retry_knob.current_scale():g}", highlight=False)
-    console.print("\n[bold]Not provided locally[/bold] (from template.yaml):", highlight=False)
+    console.print(
+        Text.assemble("\n", ("Not provided locally", "bold"), " (from template.yaml):"),
+        highlight=False,
+    )
     for gap in stack.gaps:
         console.print(f"  - {gap}", highlight=False)
-    console.print("\n[bold]Use it from another shell:[/bold]", highlight=False)
+    console.print(Text.assemble("\n", ("Use it from another shell:", "bold")), highlight=False)
     for name, value in stack.env.items():
         console.print(f"  export {name}={value}", highlight=False)
     if "SCALPER_USER_POOL_ID" in stack.env:
@@ -224,7 +228,9 @@ def run_up(args: argparse.Namespace) -> int:
 
 def _serve(config: StackConfig) -> int:
     # soft_wrap: URLs and paths stay on one line, whatever the terminal width.
-    console = Console(soft_wrap=True)
+    # Paths (--log-dir), names and URLs are printed as they are: no rich markup or emoji
+    # codes are read in them ("logs[/]here" would raise).
+    console = Console(soft_wrap=True, markup=False, emoji=False)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
