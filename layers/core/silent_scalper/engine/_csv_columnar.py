@@ -778,13 +778,18 @@ class ColumnarCsv:
             found.setdefault(i, set()).update(refused.to_pylist())
         return {i: sorted(rows) for i, rows in found.items()}
 
-    def _suspects(self, refusals: dict[int, list[int]], count: int) -> list[frozenset[str]]:
-        """For each of ``count`` refused rows, the columns whose checks refused it."""
+    def _suspects(self, refusals: dict[int, list[int]], wanted: list[int]) -> list[frozenset[str]]:
+        """For each refused row at the places ``wanted`` (in the block's refused rows), the
+        columns whose checks refused it. Past the kept errors only the few rows the
+        column count could not settle are wanted: no set is made for the others."""
         header = self.plan.header
-        names: list[set[str]] = [set() for _ in range(count)]
+        slot = {row: k for k, row in enumerate(wanted)}
+        names: list[set[str]] = [set() for _ in wanted]
         for i, rows in refusals.items():
             for row in rows:
-                names[row].add(header[i])
+                k = slot.get(row)
+                if k is not None:
+                    names[k].add(header[i])
         return [frozenset(n) for n in names]
 
     def _count_refused(
@@ -890,11 +895,10 @@ class ColumnarCsv:
         if exact is None:
             exact = list(range(len(bad)))
         if exact:
-            suspects = self._suspects(refusals, len(bad))
             self._exact(
                 self._rows(columns, [bad[k] for k in exact]),
                 [place(bad[k]) for k in exact],
-                [suspects[k] for k in exact],
+                self._suspects(refusals, exact),
             )
         if col.invalid - before == len(bad):
             col.valid_values(None, self._times(columns, ok), ())
