@@ -525,18 +525,17 @@ def verdict_lines(upload: Uploaded, answer: dict[str, Any]) -> list[Text]:
     paths and messages are shown as they are."""
     status = str(answer.get("status", "UNKNOWN"))
     colour = {"VALID": "green", "QUARANTINED": "yellow"}.get(status, "red")
-    head = f" {upload.path}"
+
+    def head(rest: str) -> Text:
+        return Text.assemble((status, colour), f" {upload.path}: {rest}")
+
     if status == "VALID":
-        head += f": {answer.get('records')} records, schema {answer.get('schema')}"
-    elif status in {"PENDING", "PROCESSING"}:
-        head += ": no verdict yet (try again with a longer --wait-timeout)"
-    else:
-        reason = answer.get("reason") or ""
-        message = answer.get("message") or ""
-        head += f": {reason}" + (f" ({message})" if message and not answer.get("errors") else "")
-    lines = [Text.assemble((status, colour), head)]
-    if status in {"VALID", "PENDING", "PROCESSING"}:
-        return lines
+        return [head(f"{answer.get('records')} records, schema {answer.get('schema')}")]
+    if status in {"PENDING", "PROCESSING"}:
+        return [head("no verdict yet (try again with a longer --wait-timeout)")]
+    reason = answer.get("reason") or ""
+    message = answer.get("message") or ""
+    lines = [head(reason + (f" ({message})" if message and not answer.get("errors") else ""))]
     errors = list(answer.get("errors") or [])
     for error in errors[:SHOWN_ERRORS]:
         lines.append(Text(f"  {error.get('location')}: {error.get('message')}"))
