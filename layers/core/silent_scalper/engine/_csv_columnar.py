@@ -43,7 +43,13 @@ from silent_scalper.engine._classes import ClassShape, class_chars, class_shape,
 from silent_scalper.engine._collect import Collector, consecutive
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
-from silent_scalper.engine._struct import ANNOTATIONS, INT64_MAX, INT64_MIN, integer_range
+from silent_scalper.engine._struct import (
+    ANNOTATIONS,
+    INT64_MAX,
+    INT64_MIN,
+    clamp_int64,
+    integer_range,
+)
 from silent_scalper.engine.types import Reason
 from silent_scalper.engine.unique import unpack
 
@@ -473,8 +479,8 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
     low, high = integer_range(limits)
     if _match_integer is not None:
         # Bounds past int64 clamp to it: no 18-digit text lies beyond either end.
-        lo = INT64_MIN if low is None else min(max(low, INT64_MIN), INT64_MAX)
-        hi = INT64_MAX if high is None else min(max(high, INT64_MIN), INT64_MAX)
+        lo = INT64_MIN if low is None else clamp_int64(low)
+        hi = INT64_MAX if high is None else clamp_int64(high)
         match = _match_integer
         mask = _bitmaps(col, pa, lambda o, d, at, n: match(o, d, at, n, lo, hi))
         if mask is not None:
@@ -495,8 +501,7 @@ def _integers(col: Any, limits: dict[str, int], pa: Any, pc: Any) -> Mask:
     values = pc.cast(_accepted_or_zero(col, ok, pc), pa.int64())
     for name, bound in limits.items():
         # Clamped to int64 (an Arrow scalar): exact for values of at most 18 digits.
-        clamped = min(max(bound, INT64_MIN), INT64_MAX)
-        ok = pc.and_(ok, _compare(values, name, clamped, pc, strict=False))
+        ok = pc.and_(ok, _compare(values, name, clamp_int64(bound), pc, strict=False))
     return ok
 
 

@@ -167,6 +167,13 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
 #: msgspec holds an int field's constraints to int64 (and the CSV integer grammar, 18
 #: digits, never reaches either end).
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def clamp_int64(value: int) -> int:
+    """``value`` held to int64's range."""
+    return min(max(value, INT64_MIN), INT64_MAX)
+
+
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 
 
@@ -201,11 +208,11 @@ def _integer_bounds(sub: dict[str, Any]) -> dict[str, int] | None:
     if low is not None:
         if low > INT64_MAX:
             return None
-        out["ge"] = max(low, INT64_MIN)
+        out["ge"] = clamp_int64(low)
     if high is not None:
         if high < INT64_MIN:
             return None
-        out["le"] = min(high, INT64_MAX)
+        out["le"] = clamp_int64(high)
     if "multipleOf" in sub:
         if sub["multipleOf"] > INT64_MAX:
             return None
