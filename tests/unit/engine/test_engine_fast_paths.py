@@ -524,6 +524,104 @@ def test_given_blank_lines_in_a_refused_block_then_the_windowed_sifting_declines
     assert (col.records, col.invalid, col.error_count) == (0, 0, 0)
 
 
+_BLANKS = ["", "  ", "\t", "\r", " \t \r"]
+
+
+def _with_blank_lines(records: list[str], every: int) -> str:
+    """``records`` as NDJSON with blank lines of every kind: before the first record,
+    after every ``every``-th (one, two or three in a row, cycling through the kinds of
+    JSON whitespace msgspec skips), and after the last."""
+    out = [_BLANKS[1]]
+    for n, record in enumerate(records):
+        out.append(record)
+        if n % every == every - 1:
+            out += [_BLANKS[(n + k) % len(_BLANKS)] for k in range(1 + n % 3)]
+    out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _every_line_exactly(mp: pytest.MonkeyPatch) -> None:
+    """Each NDJSON block checked a line at a time by the exact check: the definition."""
+    mp.setattr(
+        _ndjson,
+        "_ndjson_checked",
+        lambda block, first_line, col, _lines: _ndjson._ndjson_lines(
+            _ndjson._split_lines(block), first_line, col
+        ),
+    )
+
+
+@pytest.mark.parametrize(("invalid", "every"), [(False, 3), (True, 3), (True, 250)])
+def test_given_blank_lines_then_every_block_agrees_with_the_exact_check_line_by_line(
+    validate: Validate, every: int, invalid: bool
+) -> None:
+    """Given NDJSON with blank lines of every kind (first and last line, several in a
+    row, at block edges), valid or with one line in twenty invalid in many ways, when
+    validated, then the summary is the one of checking every line exactly: the same
+    records, errors and lines."""
+    records = [line.rstrip("\n") for line in _mixed_invalid_lines(24_000, blanks=False)]
+    if not invalid:
+        records = [job(n) for n in range(24_000)]
+    data = _with_blank_lines(records, every)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        _every_line_exactly(mp)
+        exact = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    assert fast == exact
+    assert fast["records"] == 24_000
+    assert len(data) > 2 * CHUNK
+    assert (fast["invalid_records"] > 1_000) is invalid
+
+
+def test_given_a_valid_file_with_blank_lines_then_each_block_is_one_batch(
+    validate: Validate,
+) -> None:
+    """Given a valid NDJSON file with blank lines here and there, when validated, then no
+    block is sifted or narrowed line by line: a blank line does not leave the path of
+    one batch per block, and each record keeps its own line."""
+    records = [job(n) for n in range(24_000)]
+    records[9_000] = job(5, status="running")  # a repeat of J-0005: where both are matters
+    data = _with_blank_lines(records, 1_000)
+    slow: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("_ndjson_sifted", "_ndjson_narrow", "_ndjson_lines"):
+            real = getattr(_ndjson, name)
+            mp.setattr(_ndjson, name, lambda *a, _r=real, _n=name: slow.append(_n) or _r(*a))
+        summary = validate(data, "jobs.ndjson")
+    assert slow == []
+    assert len(data) > 2 * CHUNK
+    lines = data.split("\n")
+    first, later = lines.index(records[5]) + 1, lines.index(records[9_000]) + 1
+    assert summary.records == 24_000
+    assert [(e.record, e.line, e.message) for e in summary.errors] == [
+        (9_001, later, f"job_id 'J-0005' is not unique: already used by line {first}")
+    ]
+
+
+def test_given_a_refused_block_with_blank_lines_then_its_runs_are_sifted_not_narrowed(
+    validate: Validate,
+) -> None:
+    """Given NDJSON with blank lines and records refused by msgspec and by a batch check
+    in every block, when validated, then each run of lines between blank ones is sifted
+    (no block is narrowed window by window), with the errors the exact check gives."""
+    records = [
+        job(n, priority=9) if n % 97 == 5 else job(n, currency="usd") if n % 89 == 3 else job(n)
+        for n in range(24_000)
+    ]
+    data = _with_blank_lines(records, 600)
+    narrowed: list[int] = []
+    with pytest.MonkeyPatch.context() as mp:
+        real = _ndjson._ndjson_narrow
+        mp.setattr(_ndjson, "_ndjson_narrow", lambda *a, **k: narrowed.append(1) or real(*a, **k))
+        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        assert narrowed == []
+        _every_line_exactly(mp)
+        exact = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    assert fast == exact
+    assert fast["invalid_records"] == len([r for r in records if "usd" in r or '"priority":9' in r])
+
+
 @pytest.mark.parametrize(
     ("indices", "refused", "lines"),
     [

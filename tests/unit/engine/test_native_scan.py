@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from engine_support import corpus, job
 from hypothesis import example, given, settings
@@ -236,6 +237,49 @@ def _corpus_texts() -> list[tuple[str, bytes]]:
     return texts
 
 
+# Lines of JSON whitespace, records, and bytes msgspec refuses (a form feed is not JSON
+# whitespace).
+_NDJSON_LINES = ["", " ", "\t", "\r", " \r", "{}", " {}", "1", "\f", "x"]
+
+
+def _lines_msgspec_skips(text: bytes) -> list[int]:
+    """The indices of the lines of NDJSON ``text`` that msgspec's ``decode_lines``
+    skips (the oracle): each line on its own is decoded as no record."""
+    lines = text.split(b"\n")
+    if lines[-1:] == [b""]:
+        lines.pop()  # a final line feed ends the last line
+    skipped = []
+    for index, line in enumerate(lines):
+        try:
+            records = msgspec.json.Decoder(Any).decode_lines(line)
+        except msgspec.DecodeError:
+            continue
+        if not records:
+            skipped.append(index)
+    return skipped
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_NDJSON_LINES), max_size=12))
+@example(["", ""])
+@example([" ", "{}"])
+def test_given_ndjson_lines_when_blank_ones_are_found_then_both_definitions_and_msgspec_agree(
+    lines: list[str],
+) -> None:
+    """Given NDJSON text with lines of JSON whitespace, records and other bytes, with and
+    without a final line feed, when its blank lines are found, then the compiled and the
+    Python definitions give the same (index, start, next start), the lines are those
+    msgspec skips, and each start and next start is where that line and the next begin."""
+    for text in ("\n".join(lines).encode(), ("\n".join(lines) + "\n").encode()):
+        found = native.blank_lines(text)
+        assert found == _scan.blank_lines_python(text)
+        assert [index for index, _, _ in found] == _lines_msgspec_skips(text)
+        starts = [0, *(i + 1 for i, byte in enumerate(text) if byte == ord("\n"))]
+        for index, start, after in found:
+            assert start == starts[index]
+            assert after == (starts[index + 1] if index + 1 < len(starts) else len(text))
+
+
 def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> None:
     for name, text in _corpus_texts():
         # Formulas are counted on any text; keys on well-formed text (what the engine
@@ -244,6 +288,7 @@ def test_given_every_corpus_text_when_counted_then_both_definitions_agree() -> N
         assert native.newline_count(text) == text.count(b"\n"), name
         assert native.utf8_prefix(text) == _scan.utf8_prefix_python(text), name
         assert native.quote_count(text) == _scan.quote_count_python(text), name
+        assert native.blank_lines(text) == _scan.blank_lines_python(text), name
         try:
             read = _pairs_read(text)
         except (ValueError, RecursionError):
@@ -275,6 +320,7 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.key_count is native.key_count
     assert _scan.formula_count is native.formula_count
     assert _scan.utf8_prefix is native.utf8_prefix
+    assert _scan.blank_lines is native.blank_lines
 
 
 def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
@@ -305,7 +351,7 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
         for i in range(5000)
     ]
     lines, array = tmp_path / "jobs.ndjson", tmp_path / "jobs.json"
-    lines.write_text("\n".join(records), encoding="utf-8")
+    lines.write_text("\n".join(records) + "\n\n \r\n", encoding="utf-8")
     array.write_text("[\n" + ",\n".join(records) + "\n]", encoding="utf-8")
     paths = [lines, array]
     extra = tmp_path / "extra.ndjson"
@@ -330,6 +376,7 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(schemas, "NATIVE", False)
     monkeypatch.setattr(_json, "formula_count", _scan.formula_count_python)
     monkeypatch.setattr(_ndjson, "formula_count", _scan.formula_count_python)
+    monkeypatch.setattr(_ndjson, "blank_lines", _scan.blank_lines_python)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
     monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)

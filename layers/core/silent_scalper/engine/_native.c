@@ -1218,6 +1218,44 @@ done:
     return result;
 }
 
+/*
+ * The lines of NDJSON text that hold JSON whitespace only (spaces, tabs, carriage
+ * returns), which msgspec's decode_lines skips: (index, start, start of the next line)
+ * each, in order. A final line feed ends the last line; it does not start a blank one.
+ * _scan.blank_lines_python is the definition.
+ */
+static PyObject *blank_lines(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len, line = 0, start = 0;
+    PyObject *out = PyList_New(0);
+    while (out != NULL && start < n) {
+        const unsigned char *q = memchr(s + start, '\n', (size_t)(n - start));
+        Py_ssize_t stop = q == NULL ? n : q - s;
+        Py_ssize_t j = start;
+        while (j < stop && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r')) {
+            j++;
+        }
+        if (j == stop) {
+            PyObject *item = Py_BuildValue("(nnn)", line, start, q == NULL ? n : stop + 1);
+            if (item == NULL || PyList_Append(out, item) < 0) {
+                Py_XDECREF(item);
+                Py_CLEAR(out);
+                break;
+            }
+            Py_DECREF(item);
+        }
+        line++;
+        start = stop + 1;
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
 typedef Py_ssize_t (*counter)(const unsigned char *, Py_ssize_t);
 
 static PyObject *count_with(PyObject *arg, counter count) {
@@ -1300,6 +1338,9 @@ static PyMethodDef methods[] = {
     {"class_lines", class_lines, METH_VARARGS,
      "class_lines(text, first, rest, shortest, longest, /)\n--\n\nWhether every line of the "
      "text is made of plain character classes."},
+    {"blank_lines", blank_lines, METH_O,
+     "blank_lines(text, /)\n--\n\nThe lines of NDJSON text holding JSON whitespace only: "
+     "(index, start, start of the next line) each."},
     {"split_csv", split_csv, METH_VARARGS,
      "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
      "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "

@@ -16,7 +16,7 @@ from silent_scalper.engine._collect import (
     kept_positions,
     runs_between,
 )
-from silent_scalper.engine._scan import formula_count
+from silent_scalper.engine._scan import blank_lines, formula_count
 from silent_scalper.engine._source import CHUNK, Prefixed
 from silent_scalper.engine.schemas import Checked, _without
 from silent_scalper.engine.sniff import UTF8_BOM
@@ -110,12 +110,26 @@ def _ndjson_block(
     if long_line and len(block) > limit and max(map(len, block.split(b"\n"))) > limit:
         return _ndjson_lines(_split_lines(block), first_line, col)
     lines = newlines + (0 if block[-1:] == b"\n" else 1)
+    return _ndjson_checked(block, first_line, col, lines)
+
+
+def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -> bool:
+    """:func:`_ndjson_block` once its formulas are counted and no line is too long:
+    ``block`` holds ``lines`` lines."""
     schema = col.schema
     # What accept_lines does, in its steps: a block refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_lines(block)[0] if schema.batches else None
     if objs is not None and len(objs) != lines:
-        objs = None  # blank lines: record k is not line k
+        # Blank lines, which msgspec skips: record k is not line k.
+        blanks = blank_lines(block)
+        if len(objs) + len(blanks) == lines:
+            return _ndjson_with_blanks(block, first_line, col, lines, (objs, blanks))
+        objs = None  # pragma: no cover - msgspec skips exactly the lines found blank
+    elif objs is None and (blanks := blank_lines(block)):
+        # A refused block with blank lines (the sifting takes record k for line k): each
+        # run of lines between them on its own.
+        return _ndjson_runs(block, first_line, col, lines, blanks)
     flagged = None if objs is None else schema.refused(objs)
     if objs is not None and flagged == [] and schema.no_repeated_key(block, objs):
         first_record = col.records + 1
@@ -134,6 +148,47 @@ def _ndjson_block(
             _ndjson_narrow(block, starts, i, min(i + WINDOW, count), first_line=first_line, col=col)
             or saw
         )
+    return saw
+
+
+def _ndjson_with_blanks(
+    block: bytes,
+    first_line: int,
+    col: Collector,
+    lines: int,
+    decoded: tuple[list[Any], list[tuple[int, int, int]]],
+) -> bool:
+    """A block of ``lines`` lines whose records msgspec decoded whole, skipping its blank
+    lines (``blanks``, from :func:`~silent_scalper.engine._scan.blank_lines`). When the
+    batch checks accept every record and no key repeats, the records are recorded in one
+    batch, each at its own line. Otherwise each run of lines between blank ones is
+    validated as a block of its own: a blank line costs a split of the block, not the
+    narrowing of every line around it."""
+    objs, blanks = decoded
+    schema = col.schema
+    if schema.refused(objs) == [] and schema.no_repeated_key(block, objs):
+        first_record = col.records + 1
+        col.records += len(objs)
+        wheres: list[int] = []
+        for a, z in runs_between([k for k, _, _ in blanks], lines):
+            wheres += consecutive(first_record, first_line + a, 1, z - a)
+            first_record += z - a
+        col.valid_batch(objs, wheres)
+        return bool(objs)
+    return _ndjson_runs(block, first_line, col, lines, blanks)
+
+
+def _ndjson_runs(
+    block: bytes, first_line: int, col: Collector, lines: int, blanks: list[tuple[int, int, int]]
+) -> bool:
+    """Each run of lines between the blank ones (``blanks``, as above) of a block of
+    ``lines`` lines validated as a block of its own; whether any line was seen."""
+    saw = False
+    line, pos = 0, 0  # the run's first line and where it starts
+    for k, start, after in [*blanks, (lines, len(block), len(block))]:
+        if k > line:
+            saw = _ndjson_checked(block[pos:start], first_line + line, col, k - line) or saw
+        line, pos = k + 1, after
     return saw
 
 

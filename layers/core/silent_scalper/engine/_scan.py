@@ -19,6 +19,8 @@ import re
 
 __all__ = [
     "NATIVE",
+    "blank_lines",
+    "blank_lines_python",
     "formula_count",
     "formula_count_python",
     "key_count",
@@ -85,8 +87,27 @@ def repeats_key_python(text: Text) -> int:
     return -1
 
 
+def blank_lines_python(text: Text) -> list[tuple[int, int, int]]:
+    """The lines of NDJSON ``text`` that hold JSON whitespace only (spaces, tabs, carriage
+    returns: the lines msgspec's ``decode_lines`` skips), in order: (the line's index,
+    where it starts, where the line after it starts). A final line feed ends the last
+    line; it does not start a blank one, and empty text has no line."""
+    data = bytes(text)
+    out: list[tuple[int, int, int]] = []
+    start = 0
+    for index, line in enumerate(data.split(b"\n")):
+        if start == len(data):
+            break  # after a final line feed (or in empty text): no line
+        after = min(start + len(line) + 1, len(data))
+        if not line.strip(b" \t\r"):
+            out.append((index, start, after))
+        start = after
+    return out
+
+
 try:
     from silent_scalper.engine._native import (
+        blank_lines,
         formula_count,
         key_count,
         line_repeats_key,
@@ -100,6 +121,7 @@ except ImportError:  # not built (no C compiler at install): the same counts in 
     newline_count, utf8_prefix = newline_count_python, utf8_prefix_python
     quote_count = quote_count_python
     repeats_key = line_repeats_key = repeats_key_python
+    blank_lines = blank_lines_python
 
 #: Whether the compiled module counts (its exact key count is then cheaper than the
 #: whitespace-stripping proof the Python path tries first).
