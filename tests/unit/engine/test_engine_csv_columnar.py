@@ -14,6 +14,7 @@ module (every block read by pyarrow's parser, every cell matched by RE2).
 from __future__ import annotations
 
 import csv
+import io
 from typing import Any
 
 import pytest
@@ -202,6 +203,68 @@ def test_given_an_irregular_record_late_in_the_file_then_the_row_path_takes_over
 ) -> None:
     columnar, rows = _both(validate, _file(insert=insert))
     assert columnar == rows
+
+
+def _quoted(line: str) -> str:
+    """A CSV line (read by the csv module) written again with every field quoted, as
+    exporters that quote every field write it."""
+    (cells,) = csv.reader([line])
+    return ",".join('"' + cell.replace('"', '""') + '"' for cell in cells)
+
+
+def test_given_every_field_quoted_then_the_columnar_path_reads_it_as_the_row_path(
+    validate: Validate,
+) -> None:
+    """Given a file whose header and cells are all quoted (CRLF rows, a byte-order mark),
+    with refused rows and a duplicate, when validated, then the columnar path reads it
+    (a quoted header does not send the file to the row path) and its summary is the row
+    path's."""
+    lines = [_row(n) if n % 997 else _invalid(n) for n in range(30_000)]
+    lines[25_000] = lines[3]
+    data = "\ufeff" + "\r\n".join(_quoted(line) for line in [HEADER, *lines]) + "\r\n"
+    runs: list[int] = []
+    with pytest.MonkeyPatch.context() as mp:
+        real = _csv_columnar.ColumnarCsv.run
+        mp.setattr(_csv_columnar.ColumnarCsv, "run", lambda *a: runs.append(1) or real(*a))
+        columnar, rows = _both(validate, data)
+    assert runs
+    assert columnar == rows
+    assert columnar["invalid_records"] > 30
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        HEADER,
+        _quoted(HEADER),
+        '"job_id",submitted_at,"customer_id",status,priority,amount,currency,email,quantity,notes',
+        '"job""id",x,"a,b",""',
+        '"job_id","open',
+        '"job_id"x,submitted_at',
+        '"job_id" ,submitted_at',
+        ' "job_id",submitted_at',
+        'job"id,submitted_at',
+        '"job\rid",submitted_at',
+        "",
+        "  ",
+    ],
+)
+@pytest.mark.parametrize("bom", ["", "\ufeff"])
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_given_a_header_line_then_its_names_are_the_csv_modules_or_the_row_path_reads_it(
+    header: str, bom: str, end: str
+) -> None:
+    """Given a first line of any quoting, when the columnar path reads the header, then
+    it reads the names the csv module reads from the file (the row path's header) and
+    the records start on the next line, or it leaves the file to the row path."""
+    head = (bom + header + end + "J-1,x" + end).encode()
+    found = _csv_columnar.simple_header(head)
+    if found is None:
+        assert '"' in header or not header.strip() or "\r" in header
+        return
+    names, start = found
+    assert names == next(csv.reader(io.StringIO(head.decode("utf-8-sig"), newline=""), strict=True))
+    assert head[start:] == ("J-1,x" + end).encode()
 
 
 def test_given_crlf_and_bare_cr_line_ends_then_the_summaries_are_equal(validate: Validate) -> None:

@@ -555,14 +555,17 @@ def _compare(values: Any, name: str, bound: float, pc: Any, *, strict: bool) -> 
 
 
 def simple_header(head: bytes) -> tuple[list[str], int] | None:
-    """The header and where the records start, when the first line is plain: no quote,
-    no blank line before it, ending in LF or CRLF (else the row path reads the file)."""
+    """The header and where the records start, when the first line is the whole header:
+    no blank line before it, ending in LF or CRLF, no CR in it, and any quoted name
+    closed on it (else the row path reads the file). Quoted names (``"job_id",...``, as
+    exporters that quote every field write them) are read by the ``csv`` module, as the
+    row path reads them."""
     start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     end = head.find(b"\n", start)
     if end < 0:
         return None
     line = head[start:end].removesuffix(b"\r")
-    if not line.strip() or b'"' in line or b"\r" in line:
+    if not line.strip() or b"\r" in line:
         return None
     try:
         text = line.decode("utf-8")
@@ -570,7 +573,13 @@ def simple_header(head: bytes) -> tuple[list[str], int] | None:
         return None
     if text.startswith("\ufeff"):
         return None  # a second byte-order mark is a cell character to the csv module
-    return text.split(","), end + 1
+    if '"' not in text:
+        return text.split(","), end + 1
+    try:
+        (names,) = csv.reader([text], strict=True)  # a name left open runs on: an error
+    except csv.Error:
+        return None
+    return names, end + 1
 
 
 class Resume:
