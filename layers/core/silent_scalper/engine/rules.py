@@ -451,6 +451,13 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_Step = tuple[str, Callable[[Any], bool], Callable[[Any], str | None], str | None]
+
+
+def _missing(name: str) -> str:
+    return f"Object missing required field `{name}`"
+
+
 @dataclass(frozen=True, slots=True)
 class RecordRules:
     """A flat object schema's exact check: every problem of one record, in property order."""
@@ -461,6 +468,17 @@ class RecordRules:
     by_name: Mapping[str, PropertyRule]
     #: Each property's place in ``rules``: the order problems are listed in.
     position: Mapping[str, int]
+    #: Per rule, in order, what :meth:`_every_problem` reads: (name, quick verdict, check,
+    #: the problem of its absence or None when it may be absent).
+    _steps: tuple[_Step, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        required = self.required
+        steps = tuple(
+            (r.name, r.quick, r.check, _missing(r.name) if r.name in required else None)
+            for r in self.rules
+        )
+        object.__setattr__(self, "_steps", steps)
 
     @classmethod
     def of(cls, props: Mapping[str, Any], required: frozenset[str], *, closed: bool) -> RecordRules:
@@ -497,7 +515,7 @@ class RecordRules:
                 continue
             if rule.name not in values:
                 if rule.name in self.required:
-                    out.append(("$", f"Object missing required field `{rule.name}`"))
+                    out.append(("$", _missing(rule.name)))
                 continue
             message = rule.check(values[rule.name])
             if message is not None:
@@ -510,25 +528,26 @@ class RecordRules:
         first put to its property's :attr:`PropertyRule.quick` verdict (an invalid
         record's other values are mostly valid: only its problems are worded)."""
         out: list[tuple[str, str]] = []
-        if self.closed:
-            known = self.by_name
+        known = self.by_name
+        if self.closed and not values.keys() <= known.keys():
             out += [
                 (f"$.{k}", f"Object contains unknown field `{k}`") for k in values if k not in known
             ]
-        required = self.required
-        for rule in self.rules:
-            name = rule.name
-            if name in values:
-                value = values[name]
-                if rule.quick(value):
-                    continue
-                message = rule.check(value)
+        get = values.get
+        for name, quick, check, missing in self._steps:
+            value = get(name, _ABSENT)
+            if value is _ABSENT:
+                if missing is not None:
+                    out.append(("$", missing))
+            elif not quick(value):
+                message = check(value)
                 if message is not None:
                     out.append((f"$.{name}", message))
-            elif name in required:
-                out.append(("$", f"Object missing required field `{name}`"))
         return out
 
+
+#: A property no record holds (``values.get``'s default: a record's value may be None).
+_ABSENT = object()
 
 #: Integers strictly between these are within the engine's limit on integer digits
 #: (:func:`number_problem` refuses none of them: they have at most 14,284 bits).
