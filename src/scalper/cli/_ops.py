@@ -169,7 +169,8 @@ def progress(
         yield lambda _: None
         return
     bar = Progress(
-        TextColumn("[bold]{task.description}"),
+        # The description is drawn as written: it may name a key or a path.
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.table import Table
 
-from scalper.cli._ops import console
+from scalper.cli._ops import console, progress
 from scalper.cli.demo import Row
 from scalper.cli.demo import _table as demo_table
 
@@ -44,3 +47,25 @@ def test_given_a_demo_file_named_like_rich_markup_then_its_row_shows_the_name() 
     printed = captured.get()
     for name in names:
         assert name in printed
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so the progress bar draws."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_given_a_description_that_looks_like_rich_markup_then_the_progress_bar_shows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given a terminal, when a progress bar's description holds a closing tag and a
+    style-like word, then it is drawn as written (no markup error, nothing swallowed)."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    description = "reading a[/]b [draft]"
+
+    with progress(description, 2, enabled=True) as advance:
+        advance(2)
+
+    assert description in terminal.getvalue()
