@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from silent_scalper.engine._collect import (
@@ -120,22 +121,20 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     # What accept_lines does, in its steps: a block refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_lines(block)[0] if schema.batches else None
-    if objs is not None and len(objs) != lines:
-        # Blank lines, which msgspec skips: record k is not line k.
-        blanks = blank_lines(block)
-        if len(objs) + len(blanks) == lines:
-            return _ndjson_with_blanks(block, first_line, col, lines, (objs, blanks))
+    # msgspec skips blank lines (JSON whitespace only): with some, record k is not line k.
+    blanks = blank_lines(block) if objs is None or len(objs) != lines else []
+    if objs is not None and len(objs) + len(blanks) != lines:
         objs = None  # pragma: no cover - msgspec skips exactly the lines found blank
-    elif objs is None and (blanks := blank_lines(block)):
-        # A refused block with blank lines (the sifting takes record k for line k): each
-        # run of lines between them on its own.
-        return _ndjson_runs(block, first_line, col, lines, blanks)
     flagged = None if objs is None else schema.refused(objs)
     if objs is not None and flagged == [] and schema.no_repeated_key(block, objs):
         first_record = col.records + 1
         col.records += len(objs)
-        col.valid_batch(objs, consecutive(first_record, first_line, 1, len(objs)))
+        col.valid_batch(objs, _places(first_record, first_line, lines, blanks))
         return bool(objs)
+    if blanks:
+        # The sifting and the narrowing take record k for line k: each run of lines
+        # between blank ones is a block of its own, so a blank line costs a split.
+        return _ndjson_runs(block, first_line, col, lines, blanks)
     if schema.batches and _ndjson_sifted(block, first_line, col, lines, (objs, flagged)):
         return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
@@ -151,38 +150,26 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     return saw
 
 
-def _ndjson_with_blanks(
-    block: bytes,
-    first_line: int,
-    col: Collector,
-    lines: int,
-    decoded: tuple[list[Any], list[tuple[int, int, int]]],
-) -> bool:
-    """A block of ``lines`` lines whose records msgspec decoded whole, skipping its blank
-    lines (``blanks``, from :func:`~silent_scalper.engine._scan.blank_lines`). When the
-    batch checks accept every record and no key repeats, the records are recorded in one
-    batch, each at its own line. Otherwise each run of lines between blank ones is
-    validated as a block of its own: a blank line costs a split of the block, not the
-    narrowing of every line around it."""
-    objs, blanks = decoded
-    schema = col.schema
-    if schema.refused(objs) == [] and schema.no_repeated_key(block, objs):
-        first_record = col.records + 1
-        col.records += len(objs)
-        wheres: list[int] = []
-        for a, z in runs_between([k for k, _, _ in blanks], lines):
-            wheres += consecutive(first_record, first_line + a, 1, z - a)
-            first_record += z - a
-        col.valid_batch(objs, wheres)
-        return bool(objs)
-    return _ndjson_runs(block, first_line, col, lines, blanks)
+def _places(
+    first_record: int, first_line: int, lines: int, blanks: list[tuple[int, int, int]]
+) -> Sequence[int]:
+    """pack(record, line) of the records of a block of ``lines`` lines, the first record
+    ``first_record`` on line ``first_line``, ``blanks`` (its blank lines) holding none."""
+    if not blanks:
+        return consecutive(first_record, first_line, 1, lines)
+    wheres: list[int] = []
+    for a, z in runs_between([k for k, _, _ in blanks], lines):
+        wheres += consecutive(first_record, first_line + a, 1, z - a)
+        first_record += z - a
+    return wheres
 
 
 def _ndjson_runs(
     block: bytes, first_line: int, col: Collector, lines: int, blanks: list[tuple[int, int, int]]
 ) -> bool:
-    """Each run of lines between the blank ones (``blanks``, as above) of a block of
-    ``lines`` lines validated as a block of its own; whether any line was seen."""
+    """Each run of lines between the blank ones (``blanks``, from
+    :func:`~silent_scalper.engine._scan.blank_lines`) of a block of ``lines`` lines
+    validated as a block of its own; whether any line was seen."""
     saw = False
     line, pos = 0, 0  # the run's first line and where it starts
     for k, start, after in [*blanks, (lines, len(block), len(block))]:
