@@ -288,7 +288,17 @@ _EXACT_VALUE = st.one_of(
     st.sampled_from([1 << 14_284, -(1 << 14_284), (1 << 14_284) - 1, 10**4300, 2**63]),
     st.decimals(allow_nan=False, allow_infinity=False),
     st.decimals(min_value=-12, max_value=12, places=2).map(Decimal),
-    st.sampled_from([Decimal("1.8e308"), Decimal("1.7976931348623157e308"), Decimal("-1e999999")]),
+    st.sampled_from(
+        [
+            Decimal("1.8e308"),
+            Decimal("-1.8e308"),
+            Decimal("1.7976931348623157e308"),
+            Decimal("-1.7976931348623157e308"),
+            Decimal("1e308"),
+            Decimal("9.99e307"),
+            Decimal("-1e999999"),
+        ]
+    ),
     st.sampled_from(["a", "b", "1", "ab", "abcd", "abcde", "", "AB", "ab\n"]),
     st.sampled_from(["2026-01-05T09:30:00Z", "2026-02-30T00:00:00Z", "a@b.example"]),
     st.text(max_size=6),

@@ -555,6 +555,10 @@ _INT_FLOOR = -(1 << 14_284)
 _INT_CEILING = 1 << 14_284
 #: The largest double, exactly: a Decimal no larger in magnitude rounds to a finite one.
 _DOUBLE_MAX = Decimal(sys.float_info.max)
+_NEG_MAX = -_DOUBLE_MAX
+#: A finite Decimal whose adjusted exponent is below this is under 10**308 in magnitude,
+#: so within a double's range without comparing it with the 309-digit bound.
+_DOUBLE_DIGITS = 308
 
 
 def _never(value: Any) -> bool:
@@ -645,7 +649,9 @@ def _quick_number(rule: PropertyRule) -> Callable[[Any], bool]:
             if not _INT_FLOOR < v < _INT_CEILING:
                 return False
         elif cls is Decimal and not integer:
-            if not (v.is_finite() and -_DOUBLE_MAX <= v <= _DOUBLE_MAX):
+            if not (
+                v.is_finite() and (v.adjusted() < _DOUBLE_DIGITS or _NEG_MAX <= v <= _DOUBLE_MAX)
+            ):
                 return False
             if step is not None:
                 return False  # a Decimal's remainder: the check computes it
