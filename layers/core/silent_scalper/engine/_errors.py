@@ -37,10 +37,15 @@ class RecordError(Exception):
     ``path`` is a JSON path relative to what was decoded (``$.priority``, ``$[3].job_id``).
     """
 
+    # Slots, and the message set as the exception's args directly (what
+    # ``Exception.__init__(message)`` does): one is made for every problem the exact check
+    # finds, and these halve the cost of making one.
+    __slots__ = ("message", "offset", "path", "reason")
+
     def __init__(
         self, reason: Reason, message: str, path: str | None = None, offset: int | None = None
     ) -> None:
-        super().__init__(message)
+        self.args = (message,)
         self.reason = reason
         self.message = clip(message)
         self.path = path
