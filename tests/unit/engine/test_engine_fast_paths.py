@@ -335,8 +335,8 @@ def _sifted_and_narrowed(
     sifted: list[bool] = []
     real = _ndjson._ndjson_sifted
 
-    def spy(*args: Any) -> bool:
-        done = real(*args)
+    def spy(*args: Any, **kwargs: Any) -> bool:
+        done = real(*args, **kwargs)
         sifted.append(done)
         return done
 
@@ -344,7 +344,7 @@ def _sifted_and_narrowed(
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
         mp.setattr(_ndjson, "_ndjson_sifted", spy)
         fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
-        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args: False)
+        mp.setattr(_ndjson, "_ndjson_sifted", lambda *args, **kwargs: False)
         narrowed = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
     return fast, narrowed, sifted
 
@@ -599,23 +599,27 @@ def test_given_a_valid_file_with_blank_lines_then_each_block_is_one_batch(
     ]
 
 
-def test_given_a_refused_block_with_blank_lines_then_its_runs_are_sifted_not_narrowed(
+def test_given_a_refused_block_with_blank_lines_then_it_is_sifted_whole_not_narrowed(
     validate: Validate,
 ) -> None:
     """Given NDJSON with blank lines and records refused by msgspec and by a batch check
-    in every block, when validated, then each run of lines between blank ones is sifted
-    (no block is narrowed window by window), with the errors the exact check gives."""
+    in every block, when validated, then each block is sifted whole, its blank lines
+    left out (not narrowed window by window, nor taken run by run), with the errors and
+    lines the exact check gives."""
     records = [
         job(n, priority=9) if n % 97 == 5 else job(n, currency="usd") if n % 89 == 3 else job(n)
         for n in range(24_000)
     ]
     data = _with_blank_lines(records, 600)
     narrowed: list[int] = []
+    runs: list[int] = []
     with pytest.MonkeyPatch.context() as mp:
         real = _ndjson._ndjson_narrow
         mp.setattr(_ndjson, "_ndjson_narrow", lambda *a, **k: narrowed.append(1) or real(*a, **k))
+        real_runs = _ndjson._ndjson_runs
+        mp.setattr(_ndjson, "_ndjson_runs", lambda *a: runs.append(1) or real_runs(*a))
         fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
-        assert narrowed == []
+        assert (narrowed, runs) == ([], [])
         _every_line_exactly(mp)
         exact = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
     assert fast == exact

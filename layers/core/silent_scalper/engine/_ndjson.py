@@ -132,8 +132,13 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
         col.valid_batch(objs, _places(first_record, first_line, lines, blanks))
         return bool(objs)
     if blanks:
-        # The sifting and the narrowing take record k for line k: each run of lines
-        # between blank ones is a block of its own, so a blank line costs a split.
+        # The sifting and the narrowing take record k for line k. The sifting reads the
+        # block without its blank lines, each line then placed at its own; when it
+        # declines, each run of lines between blank ones is a block of its own.
+        if schema.batches:
+            compact, line_of = _without_blanks(block, lines, blanks)
+            if _ndjson_sifted(compact, first_line, col, len(line_of), line_of=line_of):
+                return True
         return _ndjson_runs(block, first_line, col, lines, blanks)
     if schema.batches and _ndjson_sifted(block, first_line, col, lines, (objs, flagged)):
         return True
@@ -164,6 +169,23 @@ def _places(
     return wheres
 
 
+def _without_blanks(
+    block: bytes, lines: int, blanks: list[tuple[int, int, int]]
+) -> tuple[bytes, list[int]]:
+    """The block's text without its blank lines (``blanks``, from
+    :func:`~silent_scalper.engine._scan.blank_lines`), and the index in ``block`` of each
+    of its lines."""
+    parts: list[bytes] = []
+    line_of: list[int] = []
+    line, pos = 0, 0  # the run's first line and where it starts
+    for k, start, after in [*blanks, (lines, len(block), len(block))]:
+        if k > line:
+            parts.append(block[pos:start])
+            line_of += range(line, k)
+        line, pos = k + 1, after
+    return b"".join(parts), line_of
+
+
 def _ndjson_runs(
     block: bytes, first_line: int, col: Collector, lines: int, blanks: list[tuple[int, int, int]]
 ) -> bool:
@@ -191,6 +213,8 @@ def _ndjson_sifted(
     col: Collector,
     count: int,
     decoded_whole: tuple[list[Any] | None, list[int] | None] = (None, None),
+    *,
+    line_of: list[int] | None = None,
 ) -> bool:
     """A refused block of ``count`` lines in one pass: decode it a window at a time,
     skipping each line msgspec refuses, then run the batch checks once over everything
@@ -199,7 +223,9 @@ def _ndjson_sifted(
     would not be lines), a refusal that names no record, or repeated keys to find.
     ``decoded_whole``: the block's records, one a line, when msgspec decoded it whole,
     and the batch checks' verdict on them (:meth:`CompiledSchema.refused`): no window
-    is decoded and no check run again then.
+    is decoded and no check run again then. ``line_of``: for a block made of a longer
+    one's lines (its blank lines left out), the index of each line in the longer block,
+    whose first line is ``first_line``; None: line k is line ``first_line + k``.
 
     No list of the block's lines is built: windows end at a line break found past
     ``_SIFT_BYTES``, and the few lines needed (refused ones) are found by stepping from
@@ -274,7 +300,7 @@ def _ndjson_sifted(
         lines=True,
     ):
         return False
-    _record_sifted(left_out, count, decoded, refused, first_line, col)
+    _record_sifted(left_out, count, decoded, refused, (first_line, line_of), col)
     return True
 
 
@@ -334,27 +360,38 @@ def _record_sifted(
     count: int,
     decoded: list[Any],
     refused: list[int],
-    first_line: int,
+    lines_at: tuple[int, list[int] | None],
     col: Collector,
 ) -> None:
     """Record a sifted block of ``count`` lines as the narrowing would have: runs of
     accepted records (``decoded``) as batches and each refused line (``left_out[i]`` is
     line ``refused[i]``) checked exactly, in line order. When every refused line is
     invalid and no accepted key repeats, the order of reports cannot matter, so the
-    accepted records go in one batch."""
+    accepted records go in one batch. ``lines_at``: the block's first line and
+    ``line_of``, as :func:`_ndjson_sifted` takes them."""
     base = col.records  # no blank lines: line k of the block is record base + k + 1
+    first_line, line_of = lines_at
+
+    def line(k: int) -> int:
+        return first_line + (k if line_of is None else line_of[k])
+
+    def places(a: int, b: int) -> Sequence[int]:
+        """pack(record, line) of the block's lines a..b-1."""
+        if line_of is None:
+            return consecutive(base + a + 1, first_line + a, 1, b - a)
+        return [pack(base + k + 1, first_line + line_of[k]) for k in range(a, b)]
+
     limit = col.limits.max_record_bytes
     checked = [col.schema.check_record(line) if len(line) <= limit else None for line in left_out]
     if all(result is not None and result.errors for result in checked):
         wheres = itertools.chain.from_iterable(
-            consecutive(base + a + 1, first_line + a, 1, b - a)
-            for a, b in runs_between(refused, count)
+            places(a, b) for a, b in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
             for k, result in zip(refused, checked, strict=True):
                 assert result is not None
                 col.records = base + k + 1
-                _record_errors(col, result, first_line + k)
+                _record_errors(col, result, line(k))
             col.records = base + count
             return
     at = 0  # next line
@@ -365,10 +402,10 @@ def _record_sifted(
             objs = decoded[used : used + run]
             used += run
             col.records = base + k
-            col.valid_batch(objs, consecutive(base + at + 1, first_line + at, 1, run))
+            col.valid_batch(objs, places(at, k))
         if k < count:
             col.records = base + k
-            _ndjson_lines([left_out[i]], first_line + k, col)
+            _ndjson_lines([left_out[i]], line(k), col)
         at = k + 1
 
 
