@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from silent_scalper.engine._collect import (
@@ -155,11 +155,23 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     return saw
 
 
-def _places(
-    first_record: int, first_line: int, lines: int, blanks: list[tuple[int, int, int]]
-) -> Sequence[int]:
+Blank = tuple[int, int, int]  # a blank line: its index, where it starts, where the next does
+
+
+def _runs(block: bytes, lines: int, blanks: list[Blank]) -> Iterator[tuple[int, int, int, int]]:
+    """The runs of lines between the blank ones (``blanks``, from
+    :func:`~silent_scalper.engine._scan.blank_lines`) of a block of ``lines`` lines: the
+    first line and the line after the last, then where the run's text starts and ends."""
+    line, pos = 0, 0  # the run's first line and where it starts
+    for k, start, after in [*blanks, (lines, len(block), len(block))]:
+        if k > line:
+            yield line, k, pos, start
+        line, pos = k + 1, after
+
+
+def _places(first_record: int, first_line: int, lines: int, blanks: list[Blank]) -> Sequence[int]:
     """pack(record, line) of the records of a block of ``lines`` lines, the first record
-    ``first_record`` on line ``first_line``, ``blanks`` (its blank lines) holding none."""
+    ``first_record`` on line ``first_line``, ``blanks`` holding none."""
     if not blanks:
         return consecutive(first_record, first_line, 1, lines)
     wheres: list[int] = []
@@ -169,35 +181,25 @@ def _places(
     return wheres
 
 
-def _without_blanks(
-    block: bytes, lines: int, blanks: list[tuple[int, int, int]]
-) -> tuple[bytes, list[int]]:
-    """The block's text without its blank lines (``blanks``, from
-    :func:`~silent_scalper.engine._scan.blank_lines`), and the index in ``block`` of each
-    of its lines."""
+def _without_blanks(block: bytes, lines: int, blanks: list[Blank]) -> tuple[bytes, list[int]]:
+    """The block's text without its blank lines, and the index in ``block`` of each of
+    its lines."""
     parts: list[bytes] = []
     line_of: list[int] = []
-    line, pos = 0, 0  # the run's first line and where it starts
-    for k, start, after in [*blanks, (lines, len(block), len(block))]:
-        if k > line:
-            parts.append(block[pos:start])
-            line_of += range(line, k)
-        line, pos = k + 1, after
+    for a, z, start, end in _runs(block, lines, blanks):
+        parts.append(block[start:end])
+        line_of += range(a, z)
     return b"".join(parts), line_of
 
 
 def _ndjson_runs(
-    block: bytes, first_line: int, col: Collector, lines: int, blanks: list[tuple[int, int, int]]
+    block: bytes, first_line: int, col: Collector, lines: int, blanks: list[Blank]
 ) -> bool:
-    """Each run of lines between the blank ones (``blanks``, from
-    :func:`~silent_scalper.engine._scan.blank_lines`) of a block of ``lines`` lines
-    validated as a block of its own; whether any line was seen."""
+    """Each run of lines between the blank ones of a block of ``lines`` lines validated
+    as a block of its own; whether any line was seen."""
     saw = False
-    line, pos = 0, 0  # the run's first line and where it starts
-    for k, start, after in [*blanks, (lines, len(block), len(block))]:
-        if k > line:
-            saw = _ndjson_checked(block[pos:start], first_line + line, col, k - line) or saw
-        line, pos = k + 1, after
+    for a, z, start, end in _runs(block, lines, blanks):
+        saw = _ndjson_checked(block[start:end], first_line + a, col, z - a) or saw
     return saw
 
 
