@@ -626,6 +626,36 @@ def test_given_a_refused_block_with_blank_lines_then_it_is_sifted_whole_not_narr
     assert fast["invalid_records"] == len([r for r in records if "usd" in r or '"priority":9' in r])
 
 
+def test_given_blank_lines_and_only_batch_check_refusals_then_the_whole_decode_is_sifted(
+    validate: Validate,
+) -> None:
+    """Given NDJSON with blank lines whose blocks msgspec decodes whole and only a batch
+    check refuses (a currency, an e-mail address), when validated, then each such block
+    is sifted from those records (no window decoded again), with the errors and lines
+    the exact check gives."""
+    records = [
+        job(n, currency="usd") if n % 89 == 3 else job(n, email="no-at") if n % 97 == 5 else job(n)
+        for n in range(24_000)
+    ]
+    data = _with_blank_lines(records, 600)
+    whole: list[bool] = []
+    with pytest.MonkeyPatch.context() as mp:
+        real = _ndjson._ndjson_sifted
+
+        def spy(*args: Any, **kwargs: Any) -> bool:
+            whole.append(len(args) > 4 and args[4][0] is not None)
+            return real(*args, **kwargs)
+
+        mp.setattr(_ndjson, "_ndjson_sifted", spy)
+        fast = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+        _every_line_exactly(mp)
+        exact = validate(data, "jobs.ndjson", max_errors=100_000).to_dict()
+    assert fast == exact
+    assert whole
+    assert all(whole)
+    assert fast["invalid_records"] == len([r for r in records if "usd" in r or "no-at" in r])
+
+
 @pytest.mark.parametrize(
     ("indices", "refused", "lines"),
     [

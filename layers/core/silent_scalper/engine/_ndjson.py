@@ -133,11 +133,13 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
         return bool(objs)
     if blanks:
         # The sifting and the narrowing take record k for line k. The sifting reads the
-        # block without its blank lines, each line then placed at its own; when it
+        # block without its blank lines (whose records, when msgspec decoded the block
+        # whole, are those records), each line then placed at its own; when it
         # declines, each run of lines between blank ones is a block of its own.
         if schema.batches:
             compact, line_of = _without_blanks(block, lines, blanks)
-            if _ndjson_sifted(compact, first_line, col, len(line_of), line_of=line_of):
+            whole = (objs, flagged)
+            if _ndjson_sifted(compact, first_line, col, len(line_of), whole, line_of=line_of):
                 return True
         return _ndjson_runs(block, first_line, col, lines, blanks)
     if schema.batches and _ndjson_sifted(block, first_line, col, lines, (objs, flagged)):
