@@ -1,6 +1,6 @@
 """The invalid-record path does less work and reports the same.
 
-Four shortcuts, each held to what the longer way gives:
+Five shortcuts, each held to what the longer way gives:
 
 - an invalid record of a flat schema is read in one msgspec call with numbers exact
   (``CompiledSchema._flat_problems``) instead of as a tree; the problems, their wording
@@ -11,7 +11,11 @@ Four shortcuts, each held to what the longer way gives:
   must accept only what the property's check finds no problem with;
 - past the located errors a summary keeps, an invalid record is counted without its
   errors being worded or its line counted: the summary must be the one wording every
-  error gives.
+  error gives;
+- the records of a sifted block past those errors have their problems counted a property
+  at a time (``CompiledSchema.problem_counts``): each count must be the number of
+  problems the record's own check finds, and the summary the one checking each record
+  alone gives.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
 from silent_scalper.engine._collect import Collector
-from silent_scalper.engine.rules import EXACT_VALUES, Num, PropertyRule
+from silent_scalper.engine.rules import EXACT_VALUES, Num, PropertyRule, RecordRules
 from silent_scalper.engine.schemas import compile_schema
+from silent_scalper.engine.types import Reason
 
 # A flat schema with every kind of rule the batch path compiles: bounds exclusive and
 # not, multipleOf, a nullable integer, a boolean, an enum, a pattern, a length, both
@@ -251,8 +256,8 @@ def test_given_every_edge_record_then_the_problems_with_quick_verdicts_are_the_c
 # Rules of every kind the quick verdicts read, with bounds of both kinds on each side
 # (ties included), an integer and a fractional multipleOf, nullable ones, and both
 # formats with a pattern and lengths on top.
-_QUICK_RULES = [
-    PropertyRule.of(f"p{i}", sub)
+_QUICK_PROPERTIES: dict[str, dict[str, Any]] = {
+    f"p{i}": sub
     for i, sub in enumerate(
         [
             {"type": "integer"},
@@ -278,7 +283,8 @@ _QUICK_RULES = [
             {"type": "string", "format": "date-time", "pattern": "Z$", "minLength": 20},
         ]
     )
-]
+}
+_QUICK_RULES = [PropertyRule.of(name, sub) for name, sub in _QUICK_PROPERTIES.items()]
 
 _EXACT_VALUE = st.one_of(
     st.none(),
@@ -380,3 +386,139 @@ def test_given_no_flat_rules_then_suspect_columns_are_left_to_the_whole_row() ->
         None,
     )
     assert nested.suspect_problems(frozenset({"a"}), ["{}"], {"a": 0}) is None
+
+
+# Values for records counted a property at a time: the exact values above, containers,
+# and values equal across types or spellings (True and 1, 1 and Decimal("1.0")), drawn
+# from a small pool so that columns repeat them.
+_COUNTED_VALUE = st.one_of(
+    _EXACT_VALUE,
+    st.sampled_from([True, False, 1, 0, Decimal("1.0"), Decimal("1"), Decimal("0E-3"), 3, 9]),
+    st.sampled_from([[], ["a"], {}, {"x": 1}]),
+)
+# Properties of every rule above and of every kind of quick verdict (some never quick:
+# every value they refuse or defer is checked, and its verdict remembered).
+_COUNTED_PROPERTIES = {**_EVERY_RULE.document["properties"], **_QUICK_PROPERTIES}
+_COUNTED_RECORD = st.dictionaries(
+    st.sampled_from([*_COUNTED_PROPERTIES, "extra"]), _COUNTED_VALUE, max_size=12
+)
+
+
+@pytest.mark.parametrize("closed", [True, False])
+@settings(max_examples=300, deadline=None)
+@given(records=st.lists(_COUNTED_RECORD, max_size=40), pool=st.lists(_COUNTED_RECORD, max_size=4))
+def test_given_any_records_then_counting_them_a_property_at_a_time_gives_their_problems(
+    records: list[dict[str, Any]], pool: list[dict[str, Any]], closed: bool
+) -> None:
+    """Given records as an exact reading holds them (any values, absent and unknown
+    keys, values repeated across records), when their problems are counted a property at
+    a time, then each count is the number of problems the record's own check words."""
+    required = frozenset([*_EVERY_RULE.required, "p3", "p8"])
+    rules = RecordRules.of(_COUNTED_PROPERTIES, required, closed=closed)
+    records = records + pool * 3  # the same records again: remembered verdicts reused
+    assert rules.problem_counts(records) == [len(rules.problems(r)) for r in records]
+
+
+@pytest.mark.parametrize("lines", [True, False])
+def test_given_edge_texts_then_their_counts_are_the_checks_or_left_to_it(lines: bool) -> None:
+    """Given record texts at every edge (broken, not objects, repeated and nested keys,
+    numbers past msgspec's range), when counted for a summary that keeps none of their
+    errors, then a text counted has exactly the exact check's number of problems, all
+    schema violations, and a text left uncounted (0) is one the quicker reading cannot
+    settle or a valid one; the texts are counted in one call whether or not one is
+    broken."""
+    texts = [t.encode() for t in _RECORDS if "\n" not in t or not lines]
+    counts = _EVERY_RULE.problem_counts(texts, lines=lines)
+    assert sum(n > 0 for n in counts) >= 12
+    for text, n in zip(texts, counts, strict=True):
+        checked = _EVERY_RULE.check_record(text)
+        if n:
+            assert n == len(checked.errors), text
+            assert {e.reason for e in checked.errors} == {Reason.SCHEMA_VIOLATION}, text
+        else:
+            assert _EVERY_RULE._flat_problems(text) is None, text
+
+
+def _every_record_refused(count: int) -> list[str]:
+    """Records every one of which is invalid (a file under the wrong schema, a column
+    wrong throughout), in many ways at once, with now and then one the quicker reading
+    leaves to the exact check (a repeated key, a nested object, a number past msgspec's
+    range, broken JSON, not an object) and one msgspec refuses that is valid after all."""
+    kinds: list[dict[str, Any] | str] = [
+        {"priority": 9},
+        {"priority": 9, "currency": "usd", "extra": 1},
+        {"priority": True, "status": None},
+        {"customer_id": 0, "amount": "12", "email": "no-at"},
+        {"submitted_at": "2026-02-30T00:00:00Z", "notes": ["x"]},
+        {"status": None, "customer_id": None},
+        {"priority": 9, "quantity": -1, "notes": {"a": 1}},
+    ]
+    odd = [
+        '{"job_id":"J-x","job_id":"J-y","submitted_at":"2026-01-05T09:30:00Z","customer_id":0,'
+        '"status":"queued"}',
+        '{"job_id":"J-n","submitted_at":"2026-01-05T09:30:00Z","customer_id":0,"status":"queued",'
+        '"notes":{"k":1}}',
+        '{"job_id":"J-b","submitted_at":"2026-01-05T09:30:00Z","customer_id":0,"status":"queued",'
+        '"amount":1e400}',
+        '{"job_id":"J-broken',
+        "[1, 2]",
+        job(0, amount=4.9999999999999999),
+    ]
+    out: list[str] = []
+    for n in range(count):
+        if n % 997 == 500:
+            out.append(odd[(n // 997) % len(odd)])
+            continue
+        kind = kinds[n % len(kinds)]
+        out.append(kind if isinstance(kind, str) else job(n, **kind))
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+@pytest.mark.parametrize("max_errors", [1, 100, 1000])
+def test_given_every_record_refused_then_those_past_the_kept_errors_are_counted_alike(
+    validate: Validate, fmt: str, max_errors: int
+) -> None:
+    """Given a file in which every record is refused, when the records past the kept
+    errors are counted a property at a time, then the summary is the one checking each
+    record alone gives (errors kept, their places, counts), and most records were counted
+    that way."""
+    records = _every_record_refused(14_000)
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    else:
+        records = [r for r in records if "J-broken" not in r]  # broken JSON ends an array
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    counted: list[int] = []
+    real = CompiledSchema.problem_counts
+
+    def spy(self: CompiledSchema, texts: list[bytes], *, lines: bool) -> list[int]:
+        found = real(self, texts, lines=lines)
+        counted.extend(n for n in found if n)
+        return found
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(CompiledSchema, "problem_counts", spy)
+        fast = validate(data, key, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
+        worded = validate(data, key, max_errors=max_errors).to_dict()
+    assert fast == worded
+    assert len(fast["errors"]) == max_errors
+    assert fast["invalid_records"] >= len(records) - 20
+    assert len(counted) > len(records) // 2
+
+
+@pytest.mark.parametrize("closed", [True, False])
+def test_given_values_equal_across_types_then_each_count_is_its_own(closed: bool) -> None:
+    """Given, for every property, values equal as Python numbers yet of different JSON
+    types (True and 1 and 1.0, False and 0 and 0.000) in both orders, when counted a
+    property at a time, then no value takes another's remembered verdict."""
+    rules = RecordRules.of(_COUNTED_PROPERTIES, frozenset(), closed=closed)
+    equal = [True, 1, Decimal("1.0"), Decimal("1"), False, 0, Decimal("0E-3")]
+    records = [
+        {name: value for name in _COUNTED_PROPERTIES} for value in [*equal, *reversed(equal)]
+    ]
+    counts = rules.problem_counts(records)
+    assert counts == [len(rules.problems(r)) for r in records]
+    assert len(set(counts)) > 2

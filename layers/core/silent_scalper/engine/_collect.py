@@ -84,6 +84,23 @@ class Collector:
         self.reasons.update(reasons)
         self.error_count += len(reasons)
 
+    def problem_counts(self, texts: list[bytes], *, lines: bool) -> list[int]:
+        """:meth:`CompiledSchema.problem_counts` of refused records (NDJSON lines when
+        ``lines``, else array elements) when some of their errors may go past those the
+        summary keeps (each record has one at least), else 0 for each. The caller counts a
+        record's problems only once its errors would not be kept (:meth:`would_keep`)."""
+        if len(self.errors) + len(texts) <= self.limits.max_errors:
+            return [0] * len(texts)
+        return self.schema.problem_counts(texts, lines=lines)
+
+    def count_refused(self, counts: Sequence[int]) -> None:
+        """Invalid records none of whose errors would be kept, the i-th with ``counts[i]``
+        schema violations (see :meth:`CompiledSchema.problem_counts`): counted, not worded."""
+        if counts:
+            self.invalid += len(counts)
+            self.reasons.add(Reason.SCHEMA_VIOLATION)
+            self.error_count += sum(counts)
+
     def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
         """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""
         if not objs:

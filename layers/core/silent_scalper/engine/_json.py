@@ -383,22 +383,42 @@ def _record_json_sifted(
     would have: ``sifted`` holds the records decoded, the indices of those refused
     (sorted), their texts and their offsets in ``run`` (-1 if unknown); ``kept()`` is
     the text of the others joined by commas (asked for only when the repeated-key
-    count needs it). The new index, or None (nothing recorded) when a key may repeat."""
+    count needs it). A refused record none of whose errors would be kept has its
+    problems counted with the run's others, a property at a time
+    (:meth:`Collector.problem_counts`), not checked alone. The new index, or None
+    (nothing recorded) when a key may repeat."""
     schema = col.schema
     decoded, refused, left_out, offsets = sifted
     if not schema.keys_unrepeated(run, decoded, left_out, kept):
         return None
-    checked = [schema.check_record(record) for record in left_out]
+    # Records past the errors a summary keeps have their problems counted, not worded.
+    counts = col.problem_counts(left_out, lines=False)
+    checked = [
+        None if n else schema.check_record(record)
+        for n, record in zip(counts, left_out, strict=True)
+    ]
     if all(
-        r.errors and all(e.reason is Reason.SCHEMA_VIOLATION for e in r.errors) for r in checked
+        n
+        or (
+            r is not None
+            and r.errors
+            and all(e.reason is Reason.SCHEMA_VIOLATION for e in r.errors)
+        )
+        for n, r in zip(counts, checked, strict=True)
     ):
         wheres = itertools.chain.from_iterable(
             consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
-            for k, record, result, found in zip(refused, left_out, checked, offsets, strict=True):
+            for i, k in enumerate(refused):
                 col.records = index + k + 1
-                _located_errors(b, col, result.errors, index + k + 1, record, found)
+                result = checked[i]
+                if result is None:  # counted: worded only if kept
+                    if not col.would_keep(col.records, 0):
+                        col.count_refused(counts[i : i + 1])
+                        continue
+                    result = schema.check_record(left_out[i])
+                _located_errors(b, col, result.errors, index + k + 1, left_out[i], offsets[i])
             col.records = index + count
             return index + count
     at = 0
@@ -410,7 +430,11 @@ def _record_json_sifted(
             col.valid_batch(objs, consecutive(index + at + 1, 0, 0, k - at))
             col.records = index + k
         if k < count:
-            _json_exact(b, [(left_out[i], offsets[i])], index + k, col)
+            if counts[i] and not col.would_keep(index + k + 1, 0):
+                col.records = index + k + 1
+                col.count_refused(counts[i : i + 1])
+            else:
+                _json_exact(b, [(left_out[i], offsets[i])], index + k, col)
         at = k + 1
     return index + count
 

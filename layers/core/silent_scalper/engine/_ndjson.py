@@ -371,8 +371,10 @@ def _record_sifted(
     accepted records (``decoded``) as batches and each refused line (``left_out[i]`` is
     line ``refused[i]``) checked exactly, in line order. When every refused line is
     invalid and no accepted key repeats, the order of reports cannot matter, so the
-    accepted records go in one batch. ``lines_at``: the block's first line and
-    ``line_of``, as :func:`_ndjson_sifted` takes them."""
+    accepted records go in one batch. A refused line none of whose errors would be kept
+    has its problems counted with the block's others, a property at a time
+    (:meth:`Collector.problem_counts`), not checked alone. ``lines_at``: the block's
+    first line and ``line_of``, as :func:`_ndjson_sifted` takes them."""
     base = col.records  # no blank lines: line k of the block is record base + k + 1
     first_line, line_of = lines_at
 
@@ -386,15 +388,30 @@ def _record_sifted(
         return [pack(base + k + 1, first_line + line_of[k]) for k in range(a, b)]
 
     limit = col.limits.max_record_bytes
-    checked = [col.schema.check_record(line) if len(line) <= limit else None for line in left_out]
-    if all(result is not None and result.errors for result in checked):
+    schema = col.schema
+    # Lines past the errors a summary keeps have their problems counted, not worded.
+    counts = col.problem_counts(left_out, lines=True)
+    counts = [n if len(text) <= limit else 0 for n, text in zip(counts, left_out, strict=True)]
+    checked = [
+        schema.check_record(text) if n == 0 and len(text) <= limit else None
+        for n, text in zip(counts, left_out, strict=True)
+    ]
+    if all(
+        n or (result is not None and result.errors)
+        for n, result in zip(counts, checked, strict=True)
+    ):
         wheres = itertools.chain.from_iterable(
             places(a, b) for a, b in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
-            for k, result in zip(refused, checked, strict=True):
-                assert result is not None
+            for i, k in enumerate(refused):
                 col.records = base + k + 1
+                result = checked[i]
+                if result is None:  # counted: worded only if kept
+                    if not col.would_keep(col.records, line(k)):
+                        col.count_refused(counts[i : i + 1])
+                        continue
+                    result = schema.check_record(left_out[i])
                 _record_errors(col, result, line(k))
             col.records = base + count
             return
@@ -409,7 +426,11 @@ def _record_sifted(
             col.valid_batch(objs, places(at, k))
         if k < count:
             col.records = base + k
-            _ndjson_lines([left_out[i]], line(k), col)
+            if counts[i] and not col.would_keep(base + k + 1, line(k)):
+                col.records += 1
+                col.count_refused(counts[i : i + 1])
+            else:
+                _ndjson_lines([left_out[i]], line(k), col)
         at = k + 1
 
 

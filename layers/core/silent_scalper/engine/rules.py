@@ -26,12 +26,13 @@ not accept is checked here, which also words and locates every problem of the re
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import operator
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, DivisionByZero, InvalidOperation
@@ -545,6 +546,43 @@ class RecordRules:
                     out.append((f"$.{name}", message))
         return out
 
+    def problem_counts(self, records: Sequence[Mapping[str, Any]]) -> list[int]:
+        """``len(self.problems(r))`` of each record (values read exactly, as
+        :meth:`problems` takes them), found a property at a time and worded nowhere: for
+        records only counted, past the errors a summary keeps.
+
+        Each property's values are put to its quick verdict in one ``map``; only those it
+        does not accept are looked at one by one, and a value refused before in the same
+        call is not checked again (a value's verdict depends on its type and value alone,
+        as :meth:`PropertyRule.check` reads them).
+        """
+        known = self.by_name.keys()
+        if self.closed:
+            counts = [0 if r.keys() <= known else len(r.keys() - known) for r in records]
+        else:
+            counts = [0] * len(records)
+        for name, quick, check, missing in self._steps:
+            column = [r.get(name, _ABSENT) for r in records]
+            refused: dict[tuple[type, Any], bool] = {}
+            for i in itertools.compress(itertools.count(), map(operator.not_, map(quick, column))):
+                value = column[i]
+                if value is _ABSENT:
+                    counts[i] += missing is not None
+                    continue
+                cls = value.__class__
+                if cls not in _SCALARS:  # a container: judged alone, never remembered
+                    counts[i] += check(value) is not None
+                    continue
+                known_verdict = refused.get((cls, value))
+                if known_verdict is None:
+                    known_verdict = refused[cls, value] = check(value) is not None
+                counts[i] += known_verdict
+        return counts
+
+
+#: The classes of exactly read values a verdict can be remembered by (hashable, and equal
+#: only when :meth:`PropertyRule.check` says the same of both).
+_SCALARS = frozenset({str, int, bool, Decimal, type(None)})
 
 #: A property no record holds (``values.get``'s default: a record's value may be None).
 _ABSENT = object()

@@ -252,6 +252,29 @@ class CompiledSchema:
             return None
         return [RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems]
 
+    def problem_counts(self, texts: list[bytes], *, lines: bool) -> list[int]:
+        """How many problems :meth:`check_record` finds in each record (``texts``, each one
+        NDJSON line when ``lines``, else one array element), for records none of whose
+        errors will be kept: the summary only counts them, and each is a schema violation.
+
+        The counts are :meth:`_flat_problems`', read the same way, with the rules applied a
+        property at a time (:meth:`RecordRules.problem_counts`). 0 where that reading
+        cannot tell (as :meth:`_flat_problems` returns None: broken JSON, not an object, a
+        key that may repeat, a number past msgspec's range) or finds no problem: the
+        caller then takes :meth:`check_record`.
+        """
+        if self._rules is None or not texts:
+            return [0] * len(texts)
+        values = _exact_records(texts, lines=lines)
+        settled = [
+            type(v) is dict and key_count(text) == len(v)
+            for v, text in zip(values, texts, strict=True)
+        ]
+        counts = self._rules.problem_counts(
+            [v if ok else {} for v, ok in zip(values, settled, strict=True)]
+        )
+        return [n if ok else 0 for n, ok in zip(counts, settled, strict=True)]
+
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
 
@@ -624,6 +647,28 @@ def _key_colons(line: bytes) -> int:
 #: Cells whose problems are remembered: at most this long, this many in all (a few MB).
 _MEMO_CELL = 64
 _MEMO_CELLS = 16_384
+
+
+def _exact_records(texts: list[bytes], *, lines: bool) -> list[Any]:
+    """Each text read by :data:`~silent_scalper.engine.rules.EXACT_VALUES`, None where it
+    cannot be. NDJSON lines (no line break in them, none blank) are read in one call when
+    all can be: msgspec then makes exactly one value a line, so the count proves the
+    pairing."""
+    if lines:
+        try:
+            values: list[Any] = EXACT_VALUES.decode_lines(b"\n".join(texts))
+        except _EXACT_READ_EXCEPTIONS:
+            pass
+        else:
+            if len(values) == len(texts):
+                return values
+    out: list[Any] = []
+    for text in texts:
+        try:
+            out.append(EXACT_VALUES.decode(text))
+        except _EXACT_READ_EXCEPTIONS:
+            out.append(None)
+    return out
 
 
 def _without(objs: list[Any], drop: list[int]) -> list[Any]:
