@@ -53,6 +53,16 @@ def _one_verdict(validate: Validate, text: str, *, csv: str | None = None) -> bo
     return next(iter(verdicts.values()))
 
 
+def _domain(length: int) -> str:
+    """A valid host name of ``length`` characters (at least 63): labels of 60, then one
+    of the rest."""
+    labels: list[str] = []
+    while length > 62:  # room for a label of 60, its dot and at least two more
+        labels.append("b" * 60)
+        length -= 61
+    return ".".join([*labels, "c" * length])
+
+
 def _with(field: str, literal: str) -> str:
     """job(1) with ``field`` set to the raw JSON ``literal`` (kept as written)."""
     record = job(1)
@@ -147,6 +157,12 @@ def test_date_time_is_rfc3339_in_every_format(validate: Validate, value: str, va
         ("a@b", False),
         ("a" * 64 + "@b.co", True),
         ("a" * 65 + "@b.co", False),
+        # The whole address: at most 254 characters, though the local part (64) and the
+        # domain (253) each allow more together.
+        ("a" * 64 + "@" + _domain(189), True),
+        ("a" * 64 + "@" + _domain(190), False),
+        ("a@" + _domain(252), True),
+        ("a@" + _domain(253), False),
         ("a\u200bb@c.de", False),
         ("a@b\u200b.de", False),
         ("a b@c.de", False),

@@ -17,7 +17,7 @@ from silent_scalper.engine._patterns import (
     _bulk_pattern,
     _string_pattern,
 )
-from silent_scalper.engine.rules import ecma_end
+from silent_scalper.engine.rules import EMAIL_MAX_LENGTH, ecma_end
 
 _TYPES: dict[str, type] = {
     "string": str,
@@ -148,6 +148,9 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
         pattern = _string_pattern(sub)
         if pattern is not None and with_pattern:
             meta["pattern"] = ecma_end(pattern)
+        if fmt == "email":
+            # The pattern bounds the local part and the domain, not the whole address.
+            meta["max_length"] = EMAIL_MAX_LENGTH
         if "minLength" in sub:
             meta["min_length"] = sub["minLength"]
         if "maxLength" in sub:
