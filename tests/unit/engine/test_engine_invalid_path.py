@@ -32,7 +32,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
 from silent_scalper.engine._collect import Collector
-from silent_scalper.engine.rules import EXACT_VALUES, Num, PropertyRule, RecordRules
+from silent_scalper.engine.rules import (
+    ABSENT,
+    EXACT_VALUES,
+    Num,
+    PropertyRule,
+    RecordRules,
+    quick_column,
+)
 from silent_scalper.engine.schemas import compile_schema
 from silent_scalper.engine.types import Reason
 
@@ -416,7 +423,10 @@ def test_given_any_records_then_counting_them_a_property_at_a_time_gives_their_p
     required = frozenset([*_EVERY_RULE.required, "p3", "p8"])
     rules = RecordRules.of(_COUNTED_PROPERTIES, required, closed=closed)
     records = records + pool * 3  # the same records again: remembered verdicts reused
-    assert rules.problem_counts(records) == [len(rules.problems(r)) for r in records]
+    expected = [len(rules.problems(r)) for r in records]
+    assert rules.problem_counts(records) == expected
+    columns = {rule.name: verdict for rule, verdict in _COLUMN_VERDICTS if verdict is not None}
+    assert rules.problem_counts(records, columns) == expected
 
 
 @pytest.mark.parametrize("lines", [True, False])
@@ -522,3 +532,54 @@ def test_given_values_equal_across_types_then_each_count_is_its_own(closed: bool
     counts = rules.problem_counts(records)
     assert counts == [len(rules.problems(r)) for r in records]
     assert len(set(counts)) > 2
+
+
+# Every whole-column verdict there is: the quick rules' (no pattern or format judged in
+# bulk) and every-rule's (their patterns and formats judged by the batch checks).
+_COLUMN_VERDICTS = [
+    *((rule, quick_column(rule)) for rule in _QUICK_RULES),
+    *((_EVERY_RULE._rules.by_name[n], v) for n, v in _EVERY_RULE._columns.items()),  # type: ignore[union-attr]
+]
+_LONG_EMAILS = [
+    "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "." + "e" * n for n in (5, 6, 7)
+]
+_COLUMN_VALUE = st.one_of(
+    _COUNTED_VALUE,
+    st.sampled_from(["ab", "abcdefgh", "2026-01-05T09:30:00+05:30", "2026-01-05T23:59:60Z"]),
+    st.sampled_from([*_LONG_EMAILS, "a@bücher.example", "a@b\u200b.de", "a\nb@c.de", "ab\n"]),
+    st.sampled_from([Decimal("4.9999999999999998"), Decimal("4.9999999999999997"), 5, 1, 0]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=st.lists(_COLUMN_VALUE, max_size=30), extra=_COLUMN_VALUE)
+def test_given_a_column_with_one_value_refused_then_no_whole_column_verdict_accepts_it(
+    values: list[Any], extra: Any
+) -> None:
+    """Given, for every rule, a column of values its quick verdict accepts, absences and
+    one more value, when the column is judged whole, then it is accepted only if that
+    value is accepted too: a whole-column verdict never accepts what a value's would not."""
+    assert len(_COLUMN_VERDICTS) > 20
+    for rule, verdict in _COLUMN_VERDICTS:
+        if verdict is None:
+            continue
+        column = [*(v for v in values if rule.quick(v)), ABSENT, extra]
+        if verdict(column, set(map(type, column))):
+            assert rule.quick(extra), (rule, extra)
+
+
+def test_given_valid_records_then_every_column_is_accepted_whole(
+    job_schema: CompiledSchema,
+) -> None:
+    """Given valid job records (optional properties absent in some), when their columns
+    are judged whole, then every property with a whole-column verdict accepts its
+    column, so counting takes no value-by-value verdict for them."""
+    records = [
+        EXACT_VALUES.decode(job(n, amount=n / 7, email=f"c{n}@x.example").encode())
+        for n in range(200)
+    ]
+    records += [EXACT_VALUES.decode(job(n).encode()) for n in range(200, 300)]
+    assert {"job_id", "submitted_at", "status", "amount", "email"} <= job_schema._columns.keys()
+    for name, verdict in job_schema._columns.items():
+        column = [r.get(name, ABSENT) for r in records]
+        assert verdict(column, set(map(type, column))), name

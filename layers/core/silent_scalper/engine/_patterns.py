@@ -198,6 +198,10 @@ class PatternCheck:
         out.sort()
         return out
 
+    def strings_match(self, values: list[str]) -> bool:
+        """Whether every one of ``values`` (strings) matches, judged as a batch is."""
+        return self._joined_match(values, "\n".join(values))
+
     def _refused(self, values: list[str]) -> list[str]:
         """The values the check refuses."""
         return [v for v in values if not self.matches(v)]

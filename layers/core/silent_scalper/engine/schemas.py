@@ -69,6 +69,7 @@ from silent_scalper.engine._struct import _fast_struct
 from silent_scalper.engine.rules import (
     EXACT_CONTEXT,
     EXACT_VALUES,
+    ColumnVerdict,
     Num,
     Obj,
     RecordRules,
@@ -78,6 +79,7 @@ from silent_scalper.engine.rules import (
     number_problem,
     parse_tree,
     plain,
+    quick_column,
     to_datetimes,
 )
 from silent_scalper.engine.types import Reason, clip
@@ -156,6 +158,9 @@ class CompiledSchema:
     _times: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
     # The problems of a CSV column's cell judged alone, by (column, cell): see
     # :meth:`suspect_problems`. Bounded, and only short cells (the ones that repeat).
+    # Each property's whole-column verdict for :meth:`problem_counts` (see
+    # :func:`~silent_scalper.engine.rules.quick_column`), where it has one.
+    _columns: Mapping[str, ColumnVerdict] = field(repr=False, default_factory=dict)
     _cell_memo: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(
         repr=False, default_factory=dict
     )
@@ -271,7 +276,7 @@ class CompiledSchema:
             for v, text in zip(values, texts, strict=True)
         ]
         counts = self._rules.problem_counts(
-            [v if ok else {} for v, ok in zip(values, settled, strict=True)]
+            [v if ok else {} for v, ok in zip(values, settled, strict=True)], self._columns
         )
         return [n if ok else 0 for n, ok in zip(counts, settled, strict=True)]
 
@@ -840,6 +845,7 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _property_types=property_types,
         _rules=rules,
         _patterns=patterns,
+        _columns=_column_verdicts(rules, patterns),
         _cell_kinds=_cell_kinds(props_doc) if struct is not None else {},
         _csv_rules=_csv_rules(props_doc, unique) if struct is not None else None,
         _time_required=struct is not None
@@ -856,6 +862,18 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         _keys=keys,
         _times=times,
     )
+
+
+def _column_verdicts(
+    rules: RecordRules | None, patterns: tuple[PatternCheck, ...]
+) -> dict[str, ColumnVerdict]:
+    """Each property's :func:`~silent_scalper.engine.rules.quick_column`, its pattern or
+    format judged by the property's batch check."""
+    if rules is None:
+        return {}
+    strings = {check.prop: check.strings_match for check in patterns}
+    verdicts = {r.name: quick_column(r, strings.get(r.name)) for r in rules.rules}
+    return {name: verdict for name, verdict in verdicts.items() if verdict is not None}
 
 
 def _string_list(
