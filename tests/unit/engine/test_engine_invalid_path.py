@@ -30,7 +30,7 @@ import pytest
 from engine_support import Validate, job
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import CompiledSchema, ValidationSummary, _json
+from silent_scalper.engine import CompiledSchema, ValidationSummary, _json, _ndjson
 from silent_scalper.engine._collect import Collector
 from silent_scalper.engine.rules import (
     ABSENT,
@@ -500,16 +500,18 @@ def test_given_every_record_refused_then_those_past_the_kept_errors_are_counted_
         records = [r for r in records if "J-broken" not in r]  # broken JSON ends an array
         data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
     counted: list[int] = []
-    real = CompiledSchema.problem_counts
+    real = CompiledSchema.settled_counts
 
-    def spy(self: CompiledSchema, texts: list[bytes], *, lines: bool) -> list[int]:
-        found = real(self, texts, lines=lines)
-        counted.extend(n for n in found if n)
-        return found
+    def spy(
+        self: CompiledSchema, texts: list[bytes], *, lines: bool
+    ) -> tuple[list[int], list[bool]]:
+        counts, settled = real(self, texts, lines=lines)
+        counted.extend(n for n, ok in zip(counts, settled, strict=True) if ok and n)
+        return counts, settled
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(CompiledSchema, "problem_counts", spy)
+        mp.setattr(CompiledSchema, "settled_counts", spy)
         fast = validate(data, key, max_errors=max_errors).to_dict()
         mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
         worded = validate(data, key, max_errors=max_errors).to_dict()
@@ -583,3 +585,67 @@ def test_given_valid_records_then_every_column_is_accepted_whole(
     for name, verdict in job_schema._columns.items():
         column = [r.get(name, ABSENT) for r in records]
         assert verdict(column, set(map(type, column))), name
+
+
+def _mostly_refused_then_mostly_valid(count: int) -> str:
+    """NDJSON whose first two thirds are mostly refused records (one in eight valid, ids
+    repeated among them; now and then a record the exact reading cannot settle, broken
+    JSON, one valid after all, a blank line) and whose last third is mostly valid."""
+    refused: list[dict[str, Any]] = [
+        {"priority": 9},
+        {"currency": "usd", "extra": 1},
+        {"status": None, "quantity": -1},
+        {"email": "no-at", "amount": "12"},
+        {"submitted_at": "2026-02-30T00:00:00Z"},
+        {"customer_id": 0, "priority": True},
+        {"notes": ["x"]},
+    ]
+    odd = [
+        '{"job_id":"J-x","job_id":"J-y","submitted_at":"2026-01-05T09:30:00Z","customer_id":0,'
+        '"status":"queued"}',
+        job(1, notes="n").replace('"notes":"n"', '"notes":{"k":1}'),
+        '{"job_id":"J-broken',
+        job(2, amount=4.9999999999999999),
+        "",
+        job(3, amount=1).replace('"amount":1', '"amount":1e400'),
+    ]
+    lines: list[str] = []
+    for n in range(count):
+        if n % 1499 == 700:
+            lines.append(odd[(n // 1499) % len(odd)])
+        elif n < count * 2 // 3:
+            lines.append(job(n % 5000) if n % 8 == 0 else job(n, **refused[n % len(refused)]))
+        else:
+            lines.append(job(n, priority=9) if n % 50 == 0 else job(n))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("max_errors", [1, 100, 3000])
+def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_summary(
+    validate: Validate, max_errors: int
+) -> None:
+    """Given NDJSON blocks most of whose records are refused, past the kept errors, when
+    each such block has every line counted at once and its valid lines decoded as one
+    batch, then the summary is the one sifting each block in windows and checking each
+    refused record alone gives; blocks under half refused, and those whose errors may
+    be kept, are still sifted in windows."""
+    data = _mostly_refused_then_mostly_valid(48_000)
+    dense: list[bool | None] = []
+    real = _ndjson._ndjson_dense
+
+    def spy(*args: Any) -> bool | None:
+        done = real(*args)
+        dense.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(_ndjson, "_ndjson_dense", spy)
+        fast = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
+        mp.setattr(_ndjson, "_ndjson_dense", lambda *args: None)
+        mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
+        sifted = validate(data, "jobs.ndjson", max_errors=max_errors).to_dict()
+    assert fast == sifted
+    assert dense.count(True) >= 2
+    assert None in dense  # the first mostly valid block, after the refused ones
+    assert fast["reason"] == "MALFORMED"  # the broken line past the kept errors

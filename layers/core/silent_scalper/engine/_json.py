@@ -410,15 +410,17 @@ def _record_json_sifted(
             consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
+            counted: list[int] = []  # once one is not kept, no later one is
             for i, k in enumerate(refused):
                 col.records = index + k + 1
                 result = checked[i]
                 if result is None:  # counted: worded only if kept
-                    if not col.would_keep(col.records, 0):
-                        col.count_refused(counts[i : i + 1])
+                    if counted or not col.would_keep(col.records, 0):
+                        counted.append(counts[i])
                         continue
                     result = schema.check_record(left_out[i])
                 _located_errors(b, col, result.errors, index + k + 1, left_out[i], offsets[i])
+            col.count_refused(counted)
             col.records = index + count
             return index + count
     at = 0

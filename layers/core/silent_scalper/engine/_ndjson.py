@@ -255,6 +255,12 @@ def _ndjson_sifted(
         decoded, line, pos = whole, count, size
         marks.append(0)
         marks_at.append(0)
+    elif col.dense and not col.would_keep(col.records + 1, first_line + (line_of or [0])[0]):
+        # Most of the last block was refused and none of this one's errors will be kept
+        # (so counting every line is not wasted on lines that would be worded anyway).
+        done = _ndjson_dense(block, first_line, col, count, line_of)
+        if done is not None:
+            return done
     while pos < size:
         marks.append(line)
         marks_at.append(pos)
@@ -304,7 +310,41 @@ def _ndjson_sifted(
         lines=True,
     ):
         return False
+    col.dense = len(refused) * 2 > count
     _record_sifted(left_out, count, decoded, refused, (first_line, line_of), col)
+    return True
+
+
+def _ndjson_dense(
+    block: bytes, first_line: int, col: Collector, count: int, line_of: list[int] | None
+) -> bool | None:
+    """:func:`_ndjson_sifted` of a block most of whose lines are refused, none of whose
+    errors would be kept: every line is read exactly and its problems counted at once
+    (:meth:`CompiledSchema.settled_counts`) instead of msgspec refusing the lines in the
+    windows one call each. The lines found valid are decoded as one batch (when msgspec
+    or a batch check refuses one, each is checked alone instead). None, with nothing
+    recorded, when under half the lines are refused after all: the windows sift it."""
+    schema = col.schema
+    lines = _split_lines(block)
+    if len(lines) != count:
+        return None  # pragma: no cover - the block's lines were counted by the caller
+    counts, settled = schema.settled_counts(lines, lines=True)
+    valid = [k for k in range(count) if settled[k] and counts[k] == 0]
+    if len(valid) * 2 >= count:
+        col.dense = False
+        return None
+    objs = schema.decode_lines(b"\n".join([lines[k] for k in valid]))[0] if valid else []
+    if objs is None or len(objs) != len(valid) or (objs and schema.refused(objs) != []):
+        objs, valid = [], []
+    accepted = set(valid)
+    refused = [k for k in range(count) if k not in accepted]
+    left_out = [lines[k] for k in refused]
+    if not schema.keys_unrepeated(
+        block, objs, left_out, lambda: b"\n".join([lines[k] for k in valid]), lines=True
+    ):
+        return False
+    found = [counts[k] if settled[k] else 0 for k in refused]
+    _record_sifted(left_out, count, objs, refused, (first_line, line_of), col, found)
     return True
 
 
@@ -366,6 +406,7 @@ def _record_sifted(
     refused: list[int],
     lines_at: tuple[int, list[int] | None],
     col: Collector,
+    found: list[int] | None = None,
 ) -> None:
     """Record a sifted block of ``count`` lines as the narrowing would have: runs of
     accepted records (``decoded``) as batches and each refused line (``left_out[i]`` is
@@ -373,8 +414,9 @@ def _record_sifted(
     invalid and no accepted key repeats, the order of reports cannot matter, so the
     accepted records go in one batch. A refused line none of whose errors would be kept
     has its problems counted with the block's others, a property at a time
-    (:meth:`Collector.problem_counts`), not checked alone. ``lines_at``: the block's
-    first line and ``line_of``, as :func:`_ndjson_sifted` takes them."""
+    (:meth:`Collector.problem_counts`; ``found``: those counts, already made), not
+    checked alone. ``lines_at``: the block's first line and ``line_of``, as
+    :func:`_ndjson_sifted` takes them."""
     base = col.records  # no blank lines: line k of the block is record base + k + 1
     first_line, line_of = lines_at
 
@@ -390,7 +432,7 @@ def _record_sifted(
     limit = col.limits.max_record_bytes
     schema = col.schema
     # Lines past the errors a summary keeps have their problems counted, not worded.
-    counts = col.problem_counts(left_out, lines=True)
+    counts = col.problem_counts(left_out, lines=True) if found is None else found
     counts = [n if len(text) <= limit else 0 for n, text in zip(counts, left_out, strict=True)]
     checked = [
         schema.check_record(text) if n == 0 and len(text) <= limit else None
@@ -404,15 +446,17 @@ def _record_sifted(
             places(a, b) for a, b in runs_between(refused, count)
         )
         if col.valid_batch_unless_repeated(decoded, wheres):
+            counted: list[int] = []  # once one is not kept, no later one is
             for i, k in enumerate(refused):
                 col.records = base + k + 1
                 result = checked[i]
                 if result is None:  # counted: worded only if kept
-                    if not col.would_keep(col.records, line(k)):
-                        col.count_refused(counts[i : i + 1])
+                    if counted or not col.would_keep(col.records, line(k)):
+                        counted.append(counts[i])
                         continue
                     result = schema.check_record(left_out[i])
                 _record_errors(col, result, line(k))
+            col.count_refused(counted)
             col.records = base + count
             return
     at = 0  # next line

@@ -268,8 +268,14 @@ class CompiledSchema:
         key that may repeat, a number past msgspec's range) or finds no problem: the
         caller then takes :meth:`check_record`.
         """
+        counts, settled = self.settled_counts(texts, lines=lines)
+        return [n if ok else 0 for n, ok in zip(counts, settled, strict=True)]
+
+    def settled_counts(self, texts: list[bytes], *, lines: bool) -> tuple[list[int], list[bool]]:
+        """:meth:`problem_counts`, and whether the reading settled each record: a record
+        settled with no problem is valid (:meth:`check_record` would find none)."""
         if self._rules is None or not texts:
-            return [0] * len(texts)
+            return [0] * len(texts), [False] * len(texts)
         values = _exact_records(texts, lines=lines)
         settled = [
             type(v) is dict and key_count(text) == len(v)
@@ -278,7 +284,7 @@ class CompiledSchema:
         counts = self._rules.problem_counts(
             [v if ok else {} for v, ok in zip(values, settled, strict=True)], self._columns
         )
-        return [n if ok else 0 for n, ok in zip(counts, settled, strict=True)]
+        return counts, settled
 
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
