@@ -44,8 +44,8 @@ class Collector:
         self.last_time: datetime | None = None
         self.duplicates = 0
         self._last_kept = (0, 0)  # the place of the last record error kept
-        # Whether most records of the last block sifted were refused: the next one is
-        # then first counted whole (see _ndjson._ndjson_dense).
+        # Whether most records of the last block (or array run) sifted were refused: the
+        # next one is then first counted whole (_ndjson._ndjson_dense, _json._json_dense).
         self.dense = False
         # Duplicate errors kept, by place: (the error, key, place, first place given). A
         # store reports a repeat against the first place *it* holds; when an earlier place

@@ -276,7 +276,11 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     # decodes into checked records (others decode to plain dicts: each takes the exact
     # check below).
     if objs is None and schema.batches:
-        done = _json_windows(b, run, index, col)
+        # Most of the last run was refused and none of this one's errors will be kept.
+        dense = col.dense and not col.would_keep(index + 1, 0)
+        done = _json_dense(b, run, index, col) if dense else None
+        if done is None:
+            done = _json_windows(b, run, index, col)
         if done is not None:
             return done
     try:
@@ -359,15 +363,18 @@ def _json_sifted(
         kept_at = _kept(count, refused)
     left_out = [bytes(items[k][0]) for k in refused]
     found = [items[k][1] for k in refused]
-    return _record_json_sifted(
+    done = _record_json_sifted(
         b,
         run,
         index,
         count,
-        (decoded, refused, left_out, found),
+        (decoded, refused, left_out, found, None),
         lambda: b",".join(items[k][0] for k in kept_at),
         col,
     )
+    if done is not None:
+        col.dense = len(refused) * 2 > count
+    return done
 
 
 def _record_json_sifted(
@@ -375,24 +382,25 @@ def _record_json_sifted(
     run: bytes,
     index: int,
     count: int,
-    sifted: tuple[list[Any], list[int], list[bytes], list[int]],
+    sifted: tuple[list[Any], list[int], list[bytes], list[int], list[int] | None],
     kept: Callable[[], bytes],
     col: Collector,
 ) -> int | None:
     """Record a sifted run of ``count`` records after record ``index``, as the narrowing
     would have: ``sifted`` holds the records decoded, the indices of those refused
-    (sorted), their texts and their offsets in ``run`` (-1 if unknown); ``kept()`` is
+    (sorted), their texts, their offsets in ``run`` (-1 if unknown) and their problem
+    counts when already made (else None; see below); ``kept()`` is
     the text of the others joined by commas (asked for only when the repeated-key
     count needs it). A refused record none of whose errors would be kept has its
     problems counted with the run's others, a property at a time
     (:meth:`Collector.problem_counts`), not checked alone. The new index, or None
     (nothing recorded) when a key may repeat."""
     schema = col.schema
-    decoded, refused, left_out, offsets = sifted
+    decoded, refused, left_out, offsets, found = sifted
     if not schema.keys_unrepeated(run, decoded, left_out, kept):
         return None
     # Records past the errors a summary keeps have their problems counted, not worded.
-    counts = col.problem_counts(left_out, lines=False)
+    counts = col.problem_counts(left_out, lines=False) if found is None else found
     checked = [
         None if n else schema.check_record(record)
         for n, record in zip(counts, left_out, strict=True)
@@ -539,8 +547,55 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         run,
         index,
         count,
-        (decoded, refused, left_out, offsets),
+        (decoded, refused, left_out, offsets, None),
         lambda: _kept_text(run, refused),
+        col,
+    )
+    if done is None:
+        col.formula_cells -= formula_count(run)  # nothing recorded: the fallback counts
+    else:
+        col.dense = len(refused) * 2 > count
+    return done
+
+
+def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | None:
+    """:func:`_json_windows` of a run most of whose records are refused, none of whose
+    errors would be kept (see ``_ndjson._ndjson_dense``): every record read exactly and
+    its problems counted at once, the records found valid decoded as one batch (each
+    checked alone instead when msgspec or a batch check refuses one). None, with nothing
+    recorded, when under half are refused after all or the run is not a list of values."""
+    schema = col.schema
+    try:
+        raws = _RAW_LIST.decode(b"[" + run + b"]")
+    except RECORD_EXCEPTIONS:
+        return None
+    texts = [bytes(raw) for raw in raws]
+    count = len(texts)
+    counts, settled = schema.settled_counts(texts, lines=False)
+    valid = [k for k in range(count) if settled[k] and counts[k] == 0]
+    if len(valid) * 2 >= count:
+        col.dense = False
+        return None
+    objs = schema.decode_array(b"[" + b",".join([texts[k] for k in valid]) + b"]")[0]
+    if objs is None or len(objs) != len(valid) or (objs and schema.refused(objs) != []):
+        objs, valid = [], []
+    accepted = set(valid)
+    refused = [k for k in range(count) if k not in accepted]
+    offsets = _offsets(run, raws)
+    col.formula_cells += formula_count(run)
+    done = _record_json_sifted(
+        b,
+        run,
+        index,
+        count,
+        (
+            objs,
+            refused,
+            [texts[k] for k in refused],
+            [offsets[k] for k in refused],
+            [counts[k] if settled[k] else 0 for k in refused],
+        ),
+        lambda: b",".join([texts[k] for k in valid]),
         col,
     )
     if done is None:

@@ -259,8 +259,9 @@ class CompiledSchema:
 
     def problem_counts(self, texts: list[bytes], *, lines: bool) -> list[int]:
         """How many problems :meth:`check_record` finds in each record (``texts``, each one
-        NDJSON line when ``lines``, else one array element), for records none of whose
-        errors will be kept: the summary only counts them, and each is a schema violation.
+        NDJSON line when ``lines``, else one array element: one JSON value), for records
+        none of whose errors will be kept: the summary only counts them, and each is a
+        schema violation.
 
         The counts are :meth:`_flat_problems`', read the same way, with the rules applied a
         property at a time (:meth:`RecordRules.problem_counts`). 0 where that reading
@@ -662,17 +663,20 @@ _MEMO_CELLS = 16_384
 
 def _exact_records(texts: list[bytes], *, lines: bool) -> list[Any]:
     """Each text read by :data:`~silent_scalper.engine.rules.EXACT_VALUES`, None where it
-    cannot be. NDJSON lines (no line break in them, none blank) are read in one call when
-    all can be: msgspec then makes exactly one value a line, so the count proves the
+    cannot be. All are read in one call when all can be: NDJSON lines (no line break in
+    them, none blank) as lines, msgspec then making exactly one value a line; array
+    elements (each one well-formed JSON value) as an array of them. The count proves the
     pairing."""
-    if lines:
-        try:
+    try:
+        if lines:
             values: list[Any] = EXACT_VALUES.decode_lines(b"\n".join(texts))
-        except _EXACT_READ_EXCEPTIONS:
-            pass
         else:
-            if len(values) == len(texts):
-                return values
+            values = EXACT_VALUES.decode(b"[" + b",".join(texts) + b"]")
+    except _EXACT_READ_EXCEPTIONS:
+        pass
+    else:
+        if len(values) == len(texts):
+            return values
     out: list[Any] = []
     for text in texts:
         try:
