@@ -377,12 +377,17 @@ def _json_sifted(
     return done
 
 
+#: A sifted run: its records decoded, the indices of those refused, their texts, their
+#: offsets in the run, and their problem counts if already made.
+_Sifted = tuple[list[Any], list[int], list[bytes], list[int], list[int] | None]
+
+
 def _record_json_sifted(
     b: _Buffer,
     run: bytes,
     index: int,
     count: int,
-    sifted: tuple[list[Any], list[int], list[bytes], list[int], list[int] | None],
+    sifted: _Sifted,
     kept: Callable[[], bytes],
     col: Collector,
 ) -> int | None:
@@ -541,8 +546,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         left_out = [text for _, text, _ in pairs]
         offsets = [at for _, _, at in pairs]
         decoded = _without(decoded, flagged)
-    col.formula_cells += formula_count(run)
-    done = _record_json_sifted(
+    return _record_run(
         b,
         run,
         index,
@@ -551,10 +555,26 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         lambda: _kept_text(run, refused),
         col,
     )
+
+
+def _record_run(
+    b: _Buffer,
+    run: bytes,
+    index: int,
+    count: int,
+    sifted: _Sifted,
+    kept: Callable[[], bytes],
+    col: Collector,
+) -> int | None:
+    """:func:`_record_json_sifted` of a run whose formula cells are not counted yet: they
+    are, if the run is recorded (else the fallback counts them), and whether most of its
+    records were refused is remembered for the next run (``Collector.dense``)."""
+    col.formula_cells += formula_count(run)
+    done = _record_json_sifted(b, run, index, count, sifted, kept, col)
     if done is None:
-        col.formula_cells -= formula_count(run)  # nothing recorded: the fallback counts
+        col.formula_cells -= formula_count(run)
     else:
-        col.dense = len(refused) * 2 > count
+        col.dense = len(sifted[1]) * 2 > count
     return done
 
 
@@ -582,8 +602,7 @@ def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | Non
     accepted = set(valid)
     refused = [k for k in range(count) if k not in accepted]
     offsets = _offsets(run, raws)
-    col.formula_cells += formula_count(run)
-    done = _record_json_sifted(
+    return _record_run(
         b,
         run,
         index,
@@ -598,9 +617,6 @@ def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | Non
         lambda: b",".join([texts[k] for k in valid]),
         col,
     )
-    if done is None:
-        col.formula_cells -= formula_count(run)  # nothing recorded: the fallback counts
-    return done
 
 
 def _refused_record(run: bytes, pos: int, end: int, bad: int) -> tuple[int, int, int] | None:

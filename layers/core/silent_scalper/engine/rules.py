@@ -688,14 +688,7 @@ def _quick_string(rule: PropertyRule) -> Callable[[Any], bool]:
 def _quick_number(rule: PropertyRule) -> Callable[[Any], bool]:
     """:func:`quick_accept` of an integer or number rule: within the engine's number
     limits (conservatively, see above), the bounds, and an integer ``multipleOf``."""
-    lower: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
-    upper: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
-    for op, bound, _ in rule.bounds:
-        if op in (">=", ">"):
-            lower.append((operator.le if op == ">=" else operator.lt, bound))
-        else:
-            upper.append((operator.le if op == "<=" else operator.lt, bound))
-    (lo_op, lo), (hi_op, hi) = _tightest(lower, low=True), _tightest(upper, low=False)
+    (lo_op, lo), (hi_op, hi) = _comparisons(rule)
     step = rule.multiple_of
     if step is not None and (not isinstance(step, int) or step <= 0):
         return _never  # a fractional step's remainder: the check computes it
@@ -764,11 +757,19 @@ def quick_column(
     return None
 
 
-def _present(column: list[Any], types: set[type]) -> list[Any]:
-    """The column's values less the absent and null ones (the column itself if none)."""
-    if object in types or type(None) in types:
-        return [v for v in column if v is not ABSENT and v is not None]
-    return column
+def _of_present(allowed: set[type], test: Callable[[list[Any]], bool]) -> ColumnVerdict:
+    """The column verdict: every value's type in ``allowed``, and ``test`` true of the
+    values less the absent and null ones (true when none is left)."""
+
+    def ok(column: list[Any], types: set[type]) -> bool:
+        if not types <= allowed:
+            return False
+        values = column
+        if object in types or type(None) in types:
+            values = [v for v in column if v is not ABSENT and v is not None]
+        return not values or test(values)
+
+    return ok
 
 
 def _string_column(
@@ -784,19 +785,14 @@ def _string_column(
     if rule.fmt == "email" and rule.max_length is not None:
         high = min(EMAIL_MAX_LENGTH, rule.max_length)
 
-    def ok(column: list[Any], types: set[type]) -> bool:
-        if not types <= allowed:
-            return False
-        values = _present(column, types)
-        if not values:
-            return True
+    def ok(values: list[str]) -> bool:
         if low or high is not None:
             lengths = list(map(len, values))
             if min(lengths) < low or (high is not None and max(lengths) > high):
                 return False
         return strings_match is None or strings_match(values)
 
-    return ok
+    return _of_present(allowed, ok)
 
 
 def _number_column(rule: PropertyRule, allowed: set[type]) -> ColumnVerdict:
@@ -804,21 +800,9 @@ def _number_column(rule: PropertyRule, allowed: set[type]) -> ColumnVerdict:
     least and greatest value within the bounds and within a double's range (which also
     keeps integers within the engine's limit on digits). ``min`` and ``max`` compare
     ints and Decimals exactly."""
-    lower: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
-    upper: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
-    for op, bound, _ in rule.bounds:
-        if op in (">=", ">"):
-            lower.append((operator.le if op == ">=" else operator.lt, bound))
-        else:
-            upper.append((operator.le if op == "<=" else operator.lt, bound))
-    (lo_op, lo), (hi_op, hi) = _tightest(lower, low=True), _tightest(upper, low=False)
+    (lo_op, lo), (hi_op, hi) = _comparisons(rule)
 
-    def ok(column: list[Any], types: set[type]) -> bool:
-        if not types <= allowed:
-            return False
-        values = _present(column, types)
-        if not values:
-            return True
+    def ok(values: list[Any]) -> bool:
         least, greatest = min(values), max(values)
         return (
             least >= _NEG_MAX
@@ -827,12 +811,28 @@ def _number_column(rule: PropertyRule, allowed: set[type]) -> ColumnVerdict:
             and hi_op(greatest, hi)
         )
 
-    return ok
+    return _of_present(allowed, ok)
+
+
+_Comparison = tuple[Callable[[Any, Any], bool], int | Decimal | float]
+
+
+def _comparisons(rule: PropertyRule) -> tuple[_Comparison, _Comparison]:
+    """A number rule's bounds as one comparison a side: ``lo_op(lo, v)`` and
+    ``hi_op(v, hi)`` hold exactly when ``v`` is within every bound."""
+    lower: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
+    upper: list[tuple[Callable[[Any, Any], bool], int | Decimal]] = []
+    for op, bound, _ in rule.bounds:
+        if op in (">=", ">"):
+            lower.append((operator.le if op == ">=" else operator.lt, bound))
+        else:
+            upper.append((operator.le if op == "<=" else operator.lt, bound))
+    return _tightest(lower, low=True), _tightest(upper, low=False)
 
 
 def _tightest(
     bounds: list[tuple[Callable[[Any, Any], bool], int | Decimal]], *, low: bool
-) -> tuple[Callable[[Any, Any], bool], int | Decimal | float]:
+) -> _Comparison:
     """One comparison for a side's bounds (``minimum`` and ``exclusiveMinimum`` may both
     be given): the tighter bound, exclusive on a tie; no bound compares with infinity."""
     if not bounds:
