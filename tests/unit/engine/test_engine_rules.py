@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 from engine_support import Validate, job
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from silent_scalper.engine import Reason, ValidationSummary
+from silent_scalper.engine.rules import is_email
 
 CSV_HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,notes"
 CSV_COLUMNS = CSV_HEADER.split(",")
@@ -174,6 +177,42 @@ def test_email_is_the_rfc5321_mailbox_rule_in_every_format(
 ) -> None:
     text = job(1, email=email)
     assert _one_verdict(validate, text, csv=_csv_row(json.loads(text))) is valid
+
+
+# Addresses around every length the rule bounds: the local part (64), each label (63),
+# the domain (253) and the whole address (254), with IDN labels whose ASCII form is longer.
+_LABELS = st.sampled_from(["b", "bc", "b" * 61, "b" * 62, "b" * 63, "b" * 64, "bü", "ü" * 20, "b-"])
+_ADDRESSES = st.builds(
+    "{}@{}".format,
+    st.integers(1, 66).map(lambda n: "a" * n) | st.sampled_from(["a.b", ".a", "a b", "é"]),
+    st.lists(_LABELS, min_size=1, max_size=5).map(".".join),
+)
+
+
+# ``validate`` holds no state between examples: a function it returns, over one schema.
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(_ADDRESSES, min_size=40, max_size=40))
+def test_a_batch_of_addresses_is_judged_as_the_email_rule_judges_each(
+    validate: Validate, addresses: list[str]
+) -> None:
+    """Given forty addresses around every length the e-mail rule bounds, when records
+    holding them are validated together (the batch checks, then the exact check of what
+    they refuse), then in every format exactly the records whose address the rule
+    refuses are invalid."""
+    records = [json.loads(job(n, email=a)) for n, a in enumerate(addresses)]
+    refused = {n + 1 for n, a in enumerate(addresses) if not is_email(a)}
+    files = {
+        "a.ndjson": "\n".join(json.dumps(r) for r in records) + "\n",
+        "a.json": json.dumps(records),
+        "a.csv": "\n".join([CSV_HEADER, *(_csv_row(r) for r in records)]) + "\n",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        for key, data in files.items():
+            summary = validate(data, key, max_errors=1000)
+            assert {e.record for e in summary.errors} == refused, key
 
 
 @pytest.mark.parametrize(
