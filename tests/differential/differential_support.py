@@ -112,6 +112,9 @@ _EMAILS = [
     "a" * 65 + "@b.co",
     "a@" + "b" * 63 + ".co",
     "a@" + "b" * 64 + ".co",
+    # The whole address at 254 and 255 characters (each part within its own limit).
+    "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".cccccc",
+    "a" * 64 + "@" + ".".join(["b" * 60] * 3) + ".ccccccc",
     "a\u200bb@c.de",
     "a@b\u200b.de",
     "a b@c.de",
