@@ -30,6 +30,7 @@ from silent_scalper.engine._collect import Collector, kept_positions
 from silent_scalper.engine._csv import _breaks, _row_starts
 from silent_scalper.engine._source import _PIECE, CHUNK, EncodingError, Source
 from silent_scalper.engine.schemas import compile_schema
+from silent_scalper.engine.unique import pack
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,currency,email,quantity,notes\n"
 GOOD = [
@@ -742,3 +743,25 @@ def test_given_a_stream_longer_than_max_bytes_then_every_path_gives_one_summary(
         exact = validate(data, key, max_bytes=max_bytes).to_dict()
     assert fast == exact
     assert (fast["reason"], fast["size"], fast["records"]) == ("TOO_LARGE", max_bytes + 1, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.integers(1, 60),
+    blank_at=st.sets(st.integers(0, 59)),
+    first_record=st.integers(1, 10**6),
+    first_line=st.sampled_from([1, 17, 10**6, 2**31]),
+)
+def test_given_blank_lines_then_each_record_is_placed_at_its_own_line(
+    lines: int, blank_at: set[int], first_record: int, first_line: int
+) -> None:
+    """Given a block's blank lines anywhere (every other line, runs of them, first and
+    last), when its records' places are made, then record i is placed at its own line,
+    as pack says."""
+    blank = sorted(k for k in blank_at if k < lines)
+    if not blank or len(blank) == lines:
+        return  # no blank line: one range (consecutive); only blank lines: no record
+    blanks = [(k, 0, 0) for k in blank]  # where a blank line starts plays no part here
+    kept = [k for k in range(lines) if k not in blank_at]
+    expected = [pack(first_record + i, first_line + k) for i, k in enumerate(kept)]
+    assert list(_ndjson._places(first_record, first_line, lines, blanks)) == expected
