@@ -287,7 +287,6 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         raws = _RAW_LIST.decode(data)
     except RECORD_EXCEPTIONS:
         return None  # a false cut or broken JSON: the exact path decides which
-    col.formula_cells += formula_count(run)
     # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
     # halved, so only the few records around each error take the exact check.
     if schema.batches:
@@ -295,6 +294,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         done = _json_sifted(b, run, placed, index, col, (objs, flagged))
         if done is not None:
             return done
+    col.formula_cells += formula_count(run)
     items: list[tuple[bytes, int]] = []
     cursor = 0
     for raw in raws:
@@ -363,7 +363,7 @@ def _json_sifted(
         kept_at = _kept(count, refused)
     left_out = [bytes(items[k][0]) for k in refused]
     found = [items[k][1] for k in refused]
-    done = _record_json_sifted(
+    return _record_json_sifted(
         b,
         run,
         index,
@@ -372,9 +372,6 @@ def _json_sifted(
         lambda: b",".join(items[k][0] for k in kept_at),
         col,
     )
-    if done is not None:
-        col.dense = len(refused) * 2 > count
-    return done
 
 
 #: A sifted run: its records decoded, the indices of those refused, their texts, their
@@ -396,7 +393,9 @@ def _record_json_sifted(
     (sorted), their texts, their offsets in ``run`` (-1 if unknown) and their problem
     counts when already made (else None; see below); ``kept()`` is
     the text of the others joined by commas (asked for only when the repeated-key
-    count needs it). A refused record none of whose errors would be kept has its
+    count needs it). The run's formula cells are counted when it is recorded, and whether
+    most of its records were refused is kept for the next run (``Collector.dense``). A
+    refused record none of whose errors would be kept has its
     problems counted with the run's others, a property at a time
     (:meth:`Collector.problem_counts`), not checked alone. The new index, or None
     (nothing recorded) when a key may repeat."""
@@ -404,6 +403,8 @@ def _record_json_sifted(
     decoded, refused, left_out, offsets, found = sifted
     if not schema.keys_unrepeated(run, decoded, left_out, kept):
         return None
+    col.formula_cells += formula_count(run)
+    col.dense = len(refused) * 2 > count  # the next run may be counted whole
     # Records past the errors a summary keeps have their problems counted, not worded.
     counts = col.problem_counts(left_out, lines=False) if found is None else found
     checked = [
@@ -546,7 +547,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         left_out = [text for _, text, _ in pairs]
         offsets = [at for _, _, at in pairs]
         decoded = _without(decoded, flagged)
-    return _record_run(
+    return _record_json_sifted(
         b,
         run,
         index,
@@ -555,27 +556,6 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         lambda: _kept_text(run, refused),
         col,
     )
-
-
-def _record_run(
-    b: _Buffer,
-    run: bytes,
-    index: int,
-    count: int,
-    sifted: _Sifted,
-    kept: Callable[[], bytes],
-    col: Collector,
-) -> int | None:
-    """:func:`_record_json_sifted` of a run whose formula cells are not counted yet: they
-    are, if the run is recorded (else the fallback counts them), and whether most of its
-    records were refused is remembered for the next run (``Collector.dense``)."""
-    col.formula_cells += formula_count(run)
-    done = _record_json_sifted(b, run, index, count, sifted, kept, col)
-    if done is None:
-        col.formula_cells -= formula_count(run)
-    else:
-        col.dense = len(sifted[1]) * 2 > count
-    return done
 
 
 def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | None:
@@ -602,7 +582,7 @@ def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | Non
     accepted = set(valid)
     refused = [k for k in range(count) if k not in accepted]
     offsets = _offsets(run, raws)
-    return _record_run(
+    return _record_json_sifted(
         b,
         run,
         index,
