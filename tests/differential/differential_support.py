@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
 from pathlib import Path
@@ -218,6 +218,43 @@ def validate(schema: CompiledSchema, text: str, key: str) -> ValidationSummary:
 def valid_at(summary: ValidationSummary, record: int) -> bool:
     """Whether record ``record`` (1-based) of a file got no error (nor the whole file)."""
     return not any(e.record in (None, record) for e in summary.errors)
+
+
+#: Where the record under test sits among its fillers (1-based): past the first windows a
+#: refused block is sifted in, and not last.
+AMID = 71
+
+
+def every_format_verdicts(
+    schema: CompiledSchema,
+    document: dict[str, Any],
+    case: Case,
+    fillers: Sequence[Case] = (Case((("k", '"a"'),), "none"),),
+) -> dict[str, bool]:
+    """The engine's verdict on the case's record alone (NDJSON) and as record ``AMID`` of
+    77 (NDJSON, a JSON array, and CSV when a row can say the same), the others taken in
+    turn from ``fillers``, which must be valid: an error on any of them fails the test,
+    so a batch path that refuses a neighbour of the record is caught too."""
+    text = case.json_text()
+    around = [fillers[i % len(fillers)].json_text() for i in range(76)]
+    lines = [*around[: AMID - 1], text, *around[AMID - 1 :]]
+    files = {
+        "ndjson line 71": ("\n".join(lines) + "\n", "r.ndjson"),
+        "json array at 70": ("[" + ",".join(lines) + "]", "r.json"),
+    }
+    header, row = csv_header(document), csv_row(document, case)
+    rows = [csv_row(document, f) for f in fillers]
+    if header is not None and row is not None and None not in rows:
+        cells = [rows[i % len(rows)] for i in range(76)]
+        cells.insert(AMID - 1, row)
+        files["csv row 71"] = (",".join(header) + "\n" + "\n".join(cells) + "\n", "r.csv")
+    out = {"ndjson": validate(schema, text, "r.ndjson").valid}
+    for name, (content, key) in files.items():
+        summary = validate(schema, content, key)
+        strays = [e for e in summary.errors if e.record not in (None, AMID)]
+        assert not strays, f"{name}: a filler record was refused: {strays[0]}"
+        out[name] = valid_at(summary, AMID)
+    return out
 
 
 # -- CSV: only what a row can spell ----------------------------------------------------

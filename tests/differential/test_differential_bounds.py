@@ -15,15 +15,11 @@ from typing import Any
 import pytest
 from differential_support import (
     Case,
-    csv_header,
-    csv_row,
+    every_format_verdicts,
     explained,
     number_edges,
     oracle,
-    valid_at,
-    validate,
 )
-from silent_scalper.engine import CompiledSchema
 from silent_scalper.engine.schemas import compile_schema
 
 INT64 = 1 << 63
@@ -70,25 +66,6 @@ def _document(sub: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _verdicts(schema: CompiledSchema, document: dict[str, Any], case: Case) -> dict[str, bool]:
-    """The engine's verdict on the case's record alone and amid 70 valid ones."""
-    filler = Case((("k", '"a"'),), "none")
-    text = case.json_text()
-    lines = [filler.json_text()] * 70 + [text] + [filler.json_text()] * 7
-    out = {
-        "ndjson": validate(schema, text, "r.ndjson").valid,
-        "ndjson line 71": valid_at(validate(schema, "\n".join(lines) + "\n", "r.ndjson"), 71),
-        "json array at 70": valid_at(validate(schema, "[" + ",".join(lines) + "]", "r.json"), 71),
-    }
-    header, row = csv_header(document), csv_row(document, case)
-    filler_row = csv_row(document, filler)
-    if header is not None and row is not None and filler_row is not None:
-        rows = [filler_row] * 70 + [row] + [filler_row] * 7
-        csv_text = ",".join(header) + "\n" + "\n".join(rows) + "\n"
-        out["csv row 71"] = valid_at(validate(schema, csv_text, "r.csv"), 71)
-    return out
-
-
 @pytest.mark.parametrize("sub", BOUNDS, ids=[str(sorted(b.items()))[:60] for b in BOUNDS])
 def test_given_bounds_of_any_shape_then_each_edge_value_gets_the_oracles_verdict(
     sub: dict[str, Any],
@@ -104,7 +81,7 @@ def test_given_bounds_of_any_shape_then_each_edge_value_gets_the_oracles_verdict
     for value in dict.fromkeys(values):
         case = Case((("k", '"a"'), ("n", value)), "set", "n", value)
         expected = expected_of(case.json_text())
-        verdicts = _verdicts(schema, document, case)
+        verdicts = every_format_verdicts(schema, document, case)
         assert len(set(verdicts.values())) == 1, f"formats disagree on {value}: {verdicts}"
         engine = next(iter(verdicts.values()))
         if expected is not None and engine != expected:
