@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ from silent_scalper.engine import (
     SchemaLoadError,
     SchemaRegistry,
     UnknownSchemaError,
+    checked_schemas,
 )
+from silent_scalper.engine.schemas import CHECKED_FILE, document_digest, write_checked
 
 
 def write(directory: Path, name: str, document: Any) -> Path:
@@ -256,3 +260,107 @@ def test_the_fallback_checks_formats_and_cells_like_the_fast_path(
     assert [e.location for e in s.errors] == ["line 1, $.at", "line 2, $.mail"]
     csv = validate("score,at\ninf,\n1e3,\n 5,\n,1700000000\n", "a.csv", schema=schema)
     assert [(e.record, e.column) for e in csv.errors] == [(1, "score"), (3, "score"), (4, "at")]
+
+
+# -- the checked list: schemas checked once, at build --------------------------------------
+_NO_JSONSCHEMA = """
+import sys
+from pathlib import Path
+from silent_scalper.engine import SchemaRegistry
+registry = SchemaRegistry.load(Path(sys.argv[1]))
+assert registry.get("job.v1").fast
+print(",".join(registry.names), "jsonschema" in sys.modules)
+"""
+
+
+def _bundled_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "schemas"
+    folder.mkdir()
+    for path in (REPO / "schemas").glob("*.json"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+def test_given_a_checked_list_when_loading_then_jsonschema_is_not_imported(
+    tmp_path: Path,
+) -> None:
+    """Given the bundled schemas and the list the layer build writes, when a fresh
+    interpreter loads them, then they compile as before and jsonschema stays unimported;
+    without the list it is imported (for the meta-schema check)."""
+    folder = _bundled_copy(tmp_path)
+    names = ",".join(SchemaRegistry.load(folder).names)
+
+    def load() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", _NO_JSONSCHEMA, str(folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return run.stdout.strip()
+
+    assert load() == f"{names} True"
+    written = write_checked(folder)
+    assert written == folder / CHECKED_FILE
+    assert load() == f"{names} False"
+
+
+def test_the_checked_list_names_each_document_by_its_canonical_digest(tmp_path: Path) -> None:
+    folder = _bundled_copy(tmp_path)
+    lines = write_checked(folder).read_text(encoding="utf-8").splitlines()
+    expected = {
+        f"{document_digest(json.loads(p.read_text(encoding='utf-8')))}  {p.name}"
+        for p in folder.glob("*.json")
+    }
+    assert set(lines) == expected
+    # The same document laid out differently, its keys in another order, is the same.
+    job = folder / "job.v1.json"
+    document = json.loads(job.read_text(encoding="utf-8"))
+    job.write_text(json.dumps(dict(reversed(document.items())), indent=7))
+    assert write_checked(folder).read_text(encoding="utf-8").splitlines() == lines
+
+
+@pytest.mark.parametrize("listed", ["the old document's digest", "the list garbled"])
+def test_given_a_schema_changed_after_the_list_was_written_then_it_is_checked(
+    tmp_path: Path, listed: str
+) -> None:
+    """Given a list written for a valid schema, when the schema file is then made invalid
+    (or the list is garbage), then loading checks it and refuses it as before: the list
+    only spares documents it names exactly."""
+    write(tmp_path, "orders.v1", {"type": "object"})
+    write_checked(tmp_path)
+    if listed == "the list garbled":
+        (tmp_path / CHECKED_FILE).write_bytes(b"\xff\xfe not a list")
+    write(tmp_path, "orders.v1", {"type": "objekt"})
+    with pytest.raises(SchemaLoadError, match="invalid JSON Schema at type"):
+        SchemaRegistry.load(tmp_path)
+
+
+def test_given_an_invalid_schema_then_no_list_is_written(tmp_path: Path) -> None:
+    write(tmp_path, "orders.v1", {"type": "object", "properties": {"a": {"minLength": -1}}})
+    with pytest.raises(SchemaLoadError, match=r"orders\.v1\.json"):
+        write_checked(tmp_path)
+    assert not (tmp_path / CHECKED_FILE).exists()
+    assert checked_schemas.main([str(tmp_path)]) == 1
+    assert checked_schemas.main([]) == 2
+
+
+def test_given_a_listed_schema_the_fast_path_cannot_take_then_jsonschema_still_validates(
+    tmp_path: Path, validate: Validate
+) -> None:
+    """Given a listed schema that needs the jsonschema fallback (a nested object), when it
+    is loaded and used, then its records are still checked with every problem found."""
+    write(
+        tmp_path,
+        "nested.v1",
+        {
+            "type": "object",
+            "properties": {"a": {"type": "object", "properties": {"b": {"type": "integer"}}}},
+            "required": ["a"],
+        },
+    )
+    assert checked_schemas.main([str(tmp_path)]) == 0
+    schema = SchemaRegistry.load(tmp_path).get("nested.v1")
+    assert not schema.fast
+    s = validate('{"a": {"b": 1}}\n{"a": {"b": "x"}}\n{}\n', "n.ndjson", schema=schema)
+    assert [e.location for e in s.errors] == ["line 2, $.a.b", "line 3"]

@@ -3,6 +3,7 @@ Lambda's arm64 code only, the engine's compiled module among it."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import struct
@@ -10,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from silent_scalper.engine.schemas import CHECKED_FILE, document_digest
 
 REPO = Path(__file__).resolve().parents[3]
 LAYER = REPO / ".aws-sam" / "build" / "CoreLayer" / "python"
@@ -77,3 +79,15 @@ def test_given_the_built_module_then_it_needs_only_the_stable_abi_and_an_old_gli
     # Lambda's python3.13 runtime is Amazon Linux 2023 (glibc 2.34).
     versions = {tuple(map(int, re.findall(r"\d+", s.split("@")[-1]))) for s in libc}
     assert all(v <= (2, 28) for v in versions), versions
+
+
+def test_given_the_built_layer_then_its_schemas_were_checked_at_build(layer: Path) -> None:
+    """The layer's schema folder holds the checked list naming every bundled schema by
+    its digest, so the functions' cold starts skip the meta-schema check."""
+    folder = layer / "silent_scalper" / "schemas"
+    listed = (folder / CHECKED_FILE).read_text(encoding="utf-8").splitlines()
+    bundled = sorted((REPO / "schemas").glob("*.json"))
+    assert bundled
+    assert sorted(listed) == sorted(
+        f"{document_digest(json.loads(p.read_text(encoding='utf-8')))}  {p.name}" for p in bundled
+    )

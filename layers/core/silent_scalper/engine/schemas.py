@@ -1,8 +1,10 @@
 """JSON Schema loading and compilation into the fastest validator that fits.
 
 A schema file is checked once at load (``Draft202012Validator.check_schema``) and then
-compiled. A flat object schema gets two validators that always agree (``rules`` defines
-what valid means):
+compiled; a folder's ``checked.sha256`` (written by :func:`write_checked`, which ``sam
+build`` runs on the layer's schemas) names documents already checked, whose check, and
+with it importing ``jsonschema`` at a cold start, is skipped. A flat object schema gets
+two validators that always agree (``rules`` defines what valid means):
 
 - the exact check, :class:`~silent_scalper.engine.rules.RecordRules`: one record (JSON
   bytes or CSV cells) at a time, every problem worded and located;
@@ -32,6 +34,7 @@ file, ``x-timestamp`` names the property whose first/last values the summary rep
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import operator
 import re
@@ -42,7 +45,6 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jsonschema
 import msgspec
 
 from silent_scalper.engine._cells import (
@@ -86,6 +88,7 @@ from silent_scalper.engine.types import Reason, clip
 
 __all__ = [
     "ANY_SCHEMA",
+    "CHECKED_FILE",
     "RECORD_EXCEPTIONS",
     "Checked",
     "CompiledSchema",
@@ -94,12 +97,17 @@ __all__ = [
     "SchemaRegistry",
     "UnknownSchemaError",
     "compile_schema",
+    "document_digest",
     "to_record_error",
+    "write_checked",
 ]
 
 ANY_SCHEMA = "any"
 
 _BUNDLED_DIR = Path(__file__).resolve().parent.parent / "schemas"
+#: The file in a schema folder listing the documents (by :func:`document_digest`) that
+#: passed the meta-schema check when :func:`write_checked` wrote it.
+CHECKED_FILE = "checked.sha256"
 _JSON_WS = b" \t\r\n"
 _WELL_FORMED: msgspec.json.Decoder[Any] = msgspec.json.Decoder()
 # What reading a record exactly can raise: msgspec's, or any other ValueError (the tree
@@ -742,15 +750,18 @@ class SchemaRegistry:
         self.directory = directory
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> SchemaRegistry:
+    def load(cls, directory: Path | None = None, *, use_checked: bool = True) -> SchemaRegistry:
         """Load and compile every ``*.json`` in ``directory`` (None: the bundled schemas).
 
         Raises SchemaLoadError naming the file when one is not valid JSON, not a valid
-        2020-12 schema, or uses the engine's annotations wrongly.
+        2020-12 schema, or uses the engine's annotations wrongly. A document the folder's
+        ``checked.sha256`` lists (``use_checked``) is not checked against the meta-schema
+        again; anything else about it still is.
         """
         directory = _BUNDLED_DIR if directory is None else Path(directory)
         if not directory.is_dir():
             raise SchemaLoadError(f"{directory}: schema directory not found")
+        checked = _checked_digests(directory) if use_checked else frozenset()
         schemas: dict[str, CompiledSchema] = {ANY_SCHEMA: compile_schema(ANY_SCHEMA, {}, None)}
         for path in sorted(directory.glob("*.json")):
             name = path.name.removesuffix(".json")
@@ -760,7 +771,8 @@ class SchemaRegistry:
                 document = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, ValueError) as exc:
                 raise SchemaLoadError(f"{path}: not a readable JSON file: {exc}") from exc
-            schemas[name] = compile_schema(name, document, path)
+            known = bool(checked) and document_digest(document) in checked
+            schemas[name] = compile_schema(name, document, path, checked=known)
         return cls(schemas, directory)
 
     @property
@@ -776,16 +788,56 @@ class SchemaRegistry:
             raise UnknownSchemaError(name, self._schemas) from None
 
 
-def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchema:
-    """Check and compile one schema document. ``{}`` with name ``any`` is the built-in."""
+def document_digest(document: Any) -> str:
+    """sha256 of a schema document's canonical JSON text (keys sorted, no spaces): the
+    same document however its file is laid out."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _checked_digests(directory: Path) -> frozenset[str]:
+    """The digests ``directory``'s ``checked.sha256`` lists; none when it is missing or
+    unreadable (every document is then checked: the list only ever saves work)."""
+    try:
+        text = (directory / CHECKED_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return frozenset()
+    return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
+
+
+def write_checked(directory: Path) -> Path:
+    """Check and compile every schema of ``directory`` (raising SchemaLoadError as
+    :meth:`SchemaRegistry.load` does), then write its ``checked.sha256``: one line per
+    document, its digest and its file name. Returns the file written."""
+    registry = SchemaRegistry.load(directory, use_checked=False)
+    lines = [
+        f"{document_digest(schema.document)}  {schema.path.name}\n"
+        for schema in map(registry.get, registry.names)
+        if schema.path is not None
+    ]
+    target = Path(directory) / CHECKED_FILE
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
+def compile_schema(
+    name: str, document: Any, path: Path | None, *, checked: bool = False
+) -> CompiledSchema:
+    """Check and compile one schema document. ``{}`` with name ``any`` is the built-in.
+    ``checked``: the document is known to pass the meta-schema check (it is not run)."""
     where = str(path) if path is not None else f"schema {name!r}"
     if not isinstance(document, dict):
         raise SchemaLoadError(f"{where}: a schema must be a JSON object")
-    try:
-        jsonschema.Draft202012Validator.check_schema(document)
-    except jsonschema.SchemaError as exc:
-        loc = "/".join(str(p) for p in exc.absolute_path) or "(root)"
-        raise SchemaLoadError(f"{where}: invalid JSON Schema at {loc}: {exc.message}") from exc
+    if not checked and document:
+        # Imported here: about 40-150 ms of a cold start, and a deployed layer's schemas
+        # were checked when it was built.
+        import jsonschema  # noqa: PLC0415
+
+        try:
+            jsonschema.Draft202012Validator.check_schema(document)
+        except jsonschema.SchemaError as exc:
+            loc = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+            raise SchemaLoadError(f"{where}: invalid JSON Schema at {loc}: {exc.message}") from exc
     props_doc = document.get("properties", {})
     properties = tuple(props_doc) if isinstance(props_doc, dict) else ()
     required = frozenset(document.get("required", ()))
@@ -831,6 +883,8 @@ def compile_schema(name: str, document: Any, path: Path | None) -> CompiledSchem
         record_type = dict[str, Any]
         # Bounds read as Decimal, like the values: every comparison exact.
         exact_document = json.loads(json.dumps(document), parse_float=Decimal)
+        import jsonschema  # noqa: PLC0415 - only for schemas the fast path cannot take
+
         validator = jsonschema.Draft202012Validator(
             exact_document, format_checker=_format_checker()
         )
