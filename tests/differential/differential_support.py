@@ -220,6 +220,17 @@ def valid_at(summary: ValidationSummary, record: int) -> bool:
     return not any(e.record in (None, record) for e in summary.errors)
 
 
+def one_property_document(prop: str, sub: dict[str, Any]) -> dict[str, Any]:
+    """A closed record schema of a required string ``k`` (the fillers' only value) and
+    ``prop`` ruled by ``sub``, optional."""
+    return {
+        "type": "object",
+        "properties": {"k": {"type": "string"}, prop: sub},
+        "required": ["k"],
+        "additionalProperties": False,
+    }
+
+
 #: Where the record under test sits among its fillers (1-based): past the first windows a
 #: refused block is sifted in, and not last.
 AMID = 71
@@ -255,6 +266,25 @@ def every_format_verdicts(
         assert not strays, f"{name}: a filler record was refused: {strays[0]}"
         out[name] = valid_at(summary, AMID)
     return out
+
+
+def assert_the_oracles_verdict(
+    schema: CompiledSchema,
+    document: dict[str, Any],
+    case: Case,
+    fillers: Sequence[Case] = (Case((("k", '"a"'),), "none"),),
+) -> None:
+    """Every format gives the case's record one verdict (:func:`every_format_verdicts`),
+    and it is the oracle's unless a deliberate difference explains it."""
+    expected = oracle(document)(case.json_text())
+    verdicts = every_format_verdicts(schema, document, case, fillers)
+    assert len(set(verdicts.values())) == 1, f"formats disagree on {case.value}: {verdicts}"
+    engine = next(iter(verdicts.values()))
+    if expected is not None and engine != expected:
+        assert explained(case, document) is not None, (
+            f"engine says {'valid' if engine else 'invalid'}, JSON Schema says {expected}: "
+            f"{case.prop} = {case.value} under {_props(document).get(case.prop or '')}"
+        )
 
 
 # -- CSV: only what a row can spell ----------------------------------------------------
