@@ -3,7 +3,9 @@ Lambda's arm64 code only, the engine's compiled module among it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import marshal
 import re
 import shutil
 import struct
@@ -91,3 +93,41 @@ def test_given_the_built_layer_then_its_schemas_were_checked_at_build(layer: Pat
     assert sorted(listed) == sorted(
         f"{document_digest(json.loads(p.read_text(encoding='utf-8')))}  {p.name}" for p in bundled
     )
+
+
+def _is_test_module(path: Path) -> bool:
+    return any(part in ("test", "tests") for part in path.parts)
+
+
+def test_given_the_built_layer_then_every_module_is_compiled_for_a_read_only_file_system(
+    layer: Path,
+) -> None:
+    """Lambda's file system is read-only but for /tmp, so the layer ships its bytecode:
+    every module (test folders aside) has a CPython 3.13 .pyc beside it, hash-based and
+    unchecked, whose hash is that of the source shipped, naming its /opt/python path."""
+    sources = [p for p in layer.rglob("*.py") if not _is_test_module(p.relative_to(layer))]
+    assert len(sources) > 500
+    for source in sources:
+        pyc = Path(importlib.util.cache_from_source(str(source)))
+        data = pyc.read_bytes()
+        assert data[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(data[4:8], "little") == 0b01, source  # hash-based, unchecked
+        assert data[8:16] == importlib.util.source_hash(source.read_bytes()), source
+    engine = layer / "silent_scalper" / "engine" / "schemas.py"
+    pyc = Path(importlib.util.cache_from_source(str(engine)))
+    code = marshal.loads(pyc.read_bytes()[16:])
+    assert code.co_filename == f"/opt/python/{engine.relative_to(layer)}"
+
+
+def test_given_the_build_then_a_function_with_the_layer_fits_lambdas_unzipped_limit(
+    layer: Path,
+) -> None:
+    """A function's code and its layers together are at most 250 MB unzipped (read as
+    10**6 bytes, the stricter reading), bytecode included."""
+
+    def size(folder: Path) -> int:
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+    functions = [p for p in (REPO / ".aws-sam" / "build").iterdir() if p.name.endswith("Function")]
+    assert functions
+    assert size(layer.parent) + max(map(size, functions)) <= 250 * 10**6
