@@ -57,6 +57,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	@# Every handler is an app.py, so each is checked on its own (same strict config).
 	@for f in functions/*/app.py; do $(BIN)/mypy --no-error-summary $$f || exit 1; done
+	$(BIN)/mypy --no-error-summary layers/core/finish_layer.py
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -215,6 +215,12 @@ def cli_md(section: dict[str, Any]) -> str:
     return _table(header, rows, left=(0, 1))
 
 
+def cold_start_md(section: dict[str, Any]) -> str:
+    """Each handler's import from the core layer after each build step."""
+    rows = [[r["layer"], r["handler"], f"{r['cpu_seconds']:.3f}"] for r in section["rows"]]
+    return _table(["layer", "handler", "import CPU s"], rows, left=(0, 1))
+
+
 def render(result: dict[str, Any]) -> str:
     """Every section that the results hold, as Markdown."""
     machine = result["machine"]
@@ -233,6 +239,8 @@ def render(result: dict[str, Any]) -> str:
         parts += ["", memory_md(result["memory"])]
     if result.get("cli"):
         parts += ["", cli_md(result["cli"])]
+    if result.get("cold_start", {}).get("rows"):
+        parts += ["", cold_start_md(result["cold_start"])]
     if result.get("transitions"):
         parts += ["", transitions_md(result["transitions"])]
     if result.get("pipeline", {}).get("files"):

@@ -30,6 +30,7 @@ from rich.table import Table
 
 from benchmarks import cost, transitions
 from benchmarks.cli import cli_section, cli_targets
+from benchmarks.cold_start import cold_start_section
 from benchmarks.generate import MB, Format, format_size, parse_size
 from benchmarks.peers import invalid_costs, side_by_side
 from benchmarks.throughput import ThroughputRow, WorkerError, run_throughput, run_worker
@@ -610,6 +611,32 @@ def _cli(workdir: Path | None, console: Console) -> dict[str, Any]:
     return section
 
 
+def _cold_start(workdir: Path | None, console: Console) -> dict[str, Any]:
+    """Measure and print the handlers' imports from a layer built for this host."""
+    console.log("cold starts: handlers imported from the core layer, step by step")
+    with tempfile.TemporaryDirectory(prefix="scalper-bench-", dir=workdir) as tmp:
+        try:
+            section = cold_start_section(Path(tmp))
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            console.print(f"[red]cold starts: not measured: {exc}[/]")
+            return {"error": f"not measured: {exc}", "rows": []}
+    console.print(cold_start_table(section))
+    return section
+
+
+def cold_start_table(section: dict[str, Any]) -> Table:
+    """Each handler's import from the layer after each build step."""
+    table = Table(
+        title=f"Cold starts: handler import from the core layer, CPU s (median of "
+        f"{section['repeats']} fresh processes, no bytecode written)"
+    )
+    for col in ("layer", "handler", "CPU s"):
+        table.add_column(col, justify="right" if col == "CPU s" else "left")
+    for r in section["rows"]:
+        table.add_row(r["layer"], r["handler"], f"{r['cpu_seconds']:.3f}")
+    return table
+
+
 def cli_table(section: dict[str, Any]) -> Table:
     """The command line against the API path, whole fresh processes."""
     table = Table(
@@ -729,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]{r.format} {r.size_label} {r.variant}: {err}[/]")
 
     result["cli"] = _cli(args.workdir, console)
+    result["cold_start"] = _cold_start(args.workdir, console)
 
     trans = transitions_section()
     result["transitions"] = trans
@@ -767,8 +795,12 @@ def main(argv: list[str] | None = None) -> int:
         path = save(result)
         console.print(f"results: {path.relative_to(REPO_ROOT)} (and latest.json)")
     # A missed target is a finding, reported above; a measurement that could not run is a failure.
-    failed = any(r.errors for r in rows) or bool(pipe.get("error"))
-    failed = failed or any(row["errors"] for row in peers["rows"])
+    failed = (
+        any(r.errors for r in rows)
+        or bool(pipe.get("error"))
+        or bool(result["cold_start"].get("error"))
+        or any(row["errors"] for row in peers["rows"])
+    )
     if result["e2e"]:
         failed = failed or any("error" in r for r in result["e2e"]["runs"])
     return 1 if failed else 0

@@ -1,0 +1,150 @@
+"""Cold starts: the functions' handlers imported from the core layer, as Lambda does.
+
+Lambda's file system is read-only but for ``/tmp``, so a cold start cannot keep the
+bytecode it compiles: whatever the layer does not ship compiled is compiled again each
+time. ``sam build`` makes an arm64 layer this host cannot import, so the same layer is
+made for this host (``pip install --target`` of ``layers/core/requirements.txt``, then
+the core package) and finished one step at a time as ``layers/core/finish_layer.py``
+finishes the real one: as installed, with the schemas' checked list, then with the
+bytecode. After each step every handler is imported in fresh interpreters that see the
+standard library and that layer only (``-S``) and write no bytecode (``-B``), with the
+template's environment; the CPU seconds of each process come from ``wait4``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CORE = REPO_ROOT / "layers" / "core"
+#: The handlers measured: the heaviest import (the engine) and a light one.
+HANDLERS = ("validate_schema", "presign")
+#: The layer after each step, in the order finish_layer.py takes them.
+VARIANTS = (
+    ("as installed", None),
+    ("schemas checked at build", "schemas"),
+    ("and bytecode shipped", "bytecode"),
+)
+
+_IMPORT = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import app
+"""
+
+type LayerMaker = Callable[[Path], None]
+
+
+def make_layer(python_dir: Path) -> None:
+    """The core layer for this host, as the layer's recipe installs it: requirements
+    without bytecode, then the core package (its schemas resolved, no caches)."""
+    install = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(python_dir),
+            "-r",
+            str(CORE / "requirements.txt"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if install.returncode != 0:
+        lines = install.stderr.strip().splitlines()
+        raise RuntimeError(f"pip install of the layer failed: {lines[-1] if lines else ''}")
+    shutil.copytree(
+        CORE / "silent_scalper",
+        python_dir / "silent_scalper",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.c"),
+    )
+
+
+def handler_environment() -> dict[str, str]:
+    """The functions' environment from ``template.yaml`` (its globals resolved for a
+    local stack), plus what Lambda sets, so handlers read their settings at import."""
+    from scalper.local.template import load_template  # noqa: PLC0415 - bench-only imports
+    from scalper.sfn_mock.definition import local_resolver  # noqa: PLC0415
+
+    template_path = REPO_ROOT / "template.yaml"
+    template = load_template(template_path)
+    resolver = local_resolver(template, REPO_ROOT)
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    env = {k: str(resolver.resolve(v, f"Globals.{k}")) for k, v in variables.items()}
+    env.update(
+        {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_FUNCTION_NAME": "cold-start-bench",
+            "LAMBDA_TASK_ROOT": "/var/task",
+        }
+    )
+    return env
+
+
+def _import_cpu(python_dir: Path, code_dir: Path, env: dict[str, str]) -> float:
+    """CPU seconds of a fresh interpreter importing the handler in ``code_dir`` (its
+    ``app.py``) from the layer."""
+    argv = [sys.executable, "-S", "-B", "-c", _IMPORT, str(python_dir), str(code_dir)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        lines = stderr.strip().splitlines()
+        raise RuntimeError(f"importing {code_dir.name}: {lines[-1] if lines else status}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def _finish(python_dir: Path, step: str) -> None:
+    subprocess.run(
+        [sys.executable, str(CORE / "finish_layer.py"), str(python_dir), "--step", step],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def cold_start_section(
+    workdir: Path,
+    *,
+    repeats: int = 5,
+    handlers: Sequence[str] = HANDLERS,
+    layer: LayerMaker = make_layer,
+    functions_dir: Path = REPO_ROOT / "functions",
+) -> dict[str, Any]:
+    """Each handler's import CPU seconds (median of ``repeats`` fresh processes) from the
+    layer as installed and after each of finish_layer.py's steps. ``layer`` makes the
+    layer's ``python/`` folder; ``functions_dir`` holds one folder per handler."""
+    python_dir = workdir / "layer" / "python"
+    layer(python_dir)
+    env = handler_environment()
+    rows: list[dict[str, Any]] = []
+    for name, step in VARIANTS:
+        if step is not None:
+            _finish(python_dir, step)
+        for handler in handlers:
+            runs = [_import_cpu(python_dir, functions_dir / handler, env) for _ in range(repeats)]
+            rows.append(
+                {
+                    "layer": name,
+                    "handler": handler,
+                    "cpu_seconds": statistics.median(runs),
+                    "runs": runs,
+                }
+            )
+    return {"repeats": repeats, "rows": rows}

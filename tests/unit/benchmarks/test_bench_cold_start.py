@@ -1,0 +1,66 @@
+"""The cold-start benchmark measures handler imports from a layer it finishes step by step."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import report
+from benchmarks.cold_start import VARIANTS, cold_start_section
+
+REPO = Path(__file__).resolve().parents[3]
+# A handler that imports a module only the layer holds: found, the measurement saw the
+# layer (and not the environment's packages).
+_APP = "import stubdep\n"
+
+
+def _stub_layer(python_dir: Path) -> None:
+    """A layer of one module and the bundled job schema, copied (the real one is a pip
+    install of the requirements and the core package: too slow for a unit test)."""
+    schemas = python_dir / "silent_scalper" / "schemas"
+    schemas.mkdir(parents=True)
+    (python_dir / "stubdep.py").write_text("VALUE = 1\n")
+    (schemas / "job.v1.json").write_bytes((REPO / "schemas" / "job.v1.json").read_bytes())
+
+
+def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) -> None:
+    """Given a layer and a handler, when the benchmark runs, then the handler is imported
+    once per step in processes that see the layer, and the layer ends up finished as
+    the build finishes it: the schemas' checked list and the bytecode."""
+    functions = tmp_path / "functions"
+    (functions / "stub").mkdir(parents=True)
+    (functions / "stub" / "app.py").write_text(_APP)
+
+    section = cold_start_section(
+        tmp_path / "work", repeats=2, handlers=("stub",), layer=_stub_layer, functions_dir=functions
+    )
+
+    assert [r["layer"] for r in section["rows"]] == [name for name, _ in VARIANTS]
+    assert all(len(r["runs"]) == 2 and r["cpu_seconds"] > 0 for r in section["rows"])
+    python_dir = tmp_path / "work" / "layer" / "python"
+    listed = (python_dir / "silent_scalper" / "schemas" / "checked.sha256").read_text()
+    assert listed.endswith("  job.v1.json\n")
+    stub = python_dir / "stubdep.py"
+    assert Path(importlib.util.cache_from_source(str(stub))).is_file()
+    assert "| stub |" in report.cold_start_md(section)
+    json.dumps(section)  # saved with the results
+
+
+def test_given_a_handler_the_layer_cannot_import_then_the_measurement_fails(
+    tmp_path: Path,
+) -> None:
+    functions = tmp_path / "functions"
+    (functions / "stub").mkdir(parents=True)
+    (functions / "stub" / "app.py").write_text("import msgspec\n")  # in the venv only
+
+    with pytest.raises(RuntimeError, match="importing stub: ModuleNotFoundError"):
+        cold_start_section(
+            tmp_path / "work",
+            repeats=1,
+            handlers=("stub",),
+            layer=_stub_layer,
+            functions_dir=functions,
+        )
