@@ -41,7 +41,7 @@ from silent_scalper.engine.rules import (
     quick_column,
 )
 from silent_scalper.engine.schemas import compile_schema
-from silent_scalper.engine.types import Reason
+from silent_scalper.engine.types import FileFormat, Limits, Reason
 
 # A flat schema with every kind of rule the batch path compiles: bounds exclusive and
 # not, multipleOf, a nullable integer, a boolean, an enum, a pattern, a length, both
@@ -654,6 +654,65 @@ def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_s
         sifted = validate(data, key, max_errors=max_errors).to_dict()
     assert fast == sifted
     assert len([d for d in dense if d is not None]) >= 2
-    assert None in dense  # the first mostly valid block, after the refused ones
     if fmt == "ndjson":
         assert fast["reason"] == "MALFORMED"  # the broken line past the kept errors
+
+
+def _alternating(groups: int, size: int) -> list[str]:
+    """Records in groups of ``size``, every record of the even groups refused (a priority
+    out of range) and every record of the odd ones valid: blocks alternately refused and
+    valid, as a file joined from a wrong export and a right one would be."""
+    return [job(n, priority=9) if (n // size) % 2 == 0 else job(n) for n in range(groups * size)]
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+def test_given_blocks_alternating_refused_and_valid_then_only_refused_ones_are_counted_whole(
+    validate: Validate, fmt: str
+) -> None:
+    """Given a file whose blocks (or array runs) are alternately all refused and all
+    valid, past the kept errors, when it is validated, then only the refused blocks are
+    counted whole: a mostly valid block after a refused one is not read exactly line by
+    line first (its middle decodes), and the summary is the windows' own."""
+    records = _alternating(5, 20_000)
+    data, key, module, name = "\n".join(records) + "\n", "jobs.ndjson", _ndjson, "_ndjson_dense"
+    if fmt == "json":
+        data, key, module, name = (
+            "[\n" + ",\n".join(records) + "\n]",
+            "jobs.json",
+            _json,
+            "_json_dense",
+        )
+    dense: list[Any] = []
+    real = getattr(module, name)
+
+    def spy(*args: Any) -> Any:
+        done = real(*args)
+        dense.append(done)
+        return done
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(module, name, spy)
+        fast = validate(data, key, max_errors=5).to_dict()
+        mp.setattr(module, name, lambda *args: None)
+        sifted = validate(data, key, max_errors=5).to_dict()
+    assert fast == sifted
+    assert fast["invalid_records"] == 60_000
+    assert len(dense) >= 2
+    assert None not in dense  # no block was read whole only to be sifted after all
+
+
+def test_given_a_block_under_half_refused_then_counting_it_whole_declines(
+    job_schema: CompiledSchema,
+) -> None:
+    """Given a block a third of whose lines are refused, when it is offered to be counted
+    whole, then nothing is recorded, the density flag is cleared, and the caller sifts
+    it in windows instead."""
+    lines = [job(n, priority=9) if n % 3 == 0 else job(n) for n in range(300)]
+    block = ("\n".join(lines) + "\n").encode()
+    col = Collector(job_schema, Limits(max_bytes=1 << 30, max_errors=1), FileFormat.NDJSON)
+    col.dense = True
+
+    assert _ndjson._ndjson_dense(block, 1, col, len(lines), None) is None
+
+    assert (col.records, col.invalid, col.error_count, col.dense) == (0, 0, 0, False)

@@ -24,6 +24,7 @@ from silent_scalper.engine._scan import formula_count, newline_count
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
+    CompiledSchema,
     RecordError,
     _without,
 )
@@ -277,7 +278,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     # check below).
     if objs is None and schema.batches:
         # Most of the last run was refused and none of this one's errors will be kept.
-        dense = col.dense and not col.would_keep(index + 1, 0)
+        dense = col.dense and not col.would_keep(index + 1, 0) and _middle_refused(run, schema)
         done = _json_dense(b, run, index, col) if dense else None
         if done is None:
             done = _json_windows(b, run, index, col)
@@ -556,6 +557,18 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         lambda: _kept_text(run, refused),
         col,
     )
+
+
+def _middle_refused(run: bytes, schema: CompiledSchema) -> bool:
+    """``_ndjson._middle_refused`` for a run of array elements: whether msgspec refuses
+    (or cannot read) the records of the window of about ``_SIFT_BYTES`` cut after the
+    first ``},`` past the middle of ``run``. A false cut (a ``},`` inside a string) reads
+    as refused: the run is then counted whole, as it was without this look."""
+    start = run.find(b"},", len(run) // 2) + 2
+    if start < 2:
+        return True
+    end = run.find(b"},", start + _SIFT_BYTES) + 1 or len(run)
+    return schema.decode_array(b"[" + run[start:end].lstrip(JSON_WS) + b"]")[0] is None
 
 
 def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | None:

@@ -20,7 +20,7 @@ from silent_scalper.engine._collect import (
 )
 from silent_scalper.engine._scan import blank_lines, formula_count
 from silent_scalper.engine._source import CHUNK, Prefixed
-from silent_scalper.engine.schemas import Checked, _without
+from silent_scalper.engine.schemas import Checked, CompiledSchema, _without
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
     LocatedError,
@@ -260,9 +260,14 @@ def _ndjson_sifted(
         decoded, line, pos = whole, count, size
         marks.append(0)
         marks_at.append(0)
-    elif col.dense and not col.would_keep(col.records + 1, first_line + (line_of or [0])[0]):
-        # Most of the last block was refused and none of this one's errors will be kept
-        # (so counting every line is not wasted on lines that would be worded anyway).
+    elif (
+        col.dense
+        and not col.would_keep(col.records + 1, first_line + (line_of or [0])[0])
+        and _middle_refused(block, schema)
+    ):
+        # Most of the last block was refused, none of this one's errors will be kept (so
+        # counting every line is not wasted on lines that would be worded anyway), and
+        # its middle holds a refused line too.
         done = _ndjson_dense(block, first_line, col, count, line_of)
         if done is not None:
             return done
@@ -318,6 +323,19 @@ def _ndjson_sifted(
     col.dense = len(refused) * 2 > count
     _record_sifted(left_out, count, decoded, refused, (first_line, line_of), col)
     return True
+
+
+def _middle_refused(block: bytes, schema: CompiledSchema) -> bool:
+    """Whether msgspec refuses a line of the window of about ``_SIFT_BYTES`` that starts
+    at the middle of ``block``. A block after a mostly refused one is counted whole only
+    then: one whose middle is accepted is mostly valid (a file whose refused and valid
+    parts alternate by block), and reading each of its lines exactly would be wasted
+    before the windows sift it anyway."""
+    start = block.find(b"\n", len(block) // 2) + 1
+    if not start:
+        return True
+    end = block.find(b"\n", start + _SIFT_BYTES) + 1 or len(block)
+    return schema.decode_lines(memoryview(block)[start:end])[0] is None
 
 
 def _ndjson_dense(
