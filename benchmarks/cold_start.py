@@ -26,8 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CORE = REPO_ROOT / "layers" / "core"
 #: The handlers measured: the heaviest import (the engine) and a light one.
 HANDLERS = ("validate_schema", "presign")
-#: The layer after each step, in the order finish_layer.py takes them.
-VARIANTS = (
+#: The layer after each step (cumulative), in the order finish_layer.py takes them.
+VARIANTS: tuple[tuple[str, str | None], ...] = (
     ("as installed", None),
     ("schemas checked at build", "schemas"),
     ("and bytecode shipped", "bytecode"),
@@ -129,22 +129,37 @@ def cold_start_section(
 ) -> dict[str, Any]:
     """Each handler's import CPU seconds (median of ``repeats`` fresh processes) from the
     layer as installed and after each of finish_layer.py's steps. ``layer`` makes the
-    layer's ``python/`` folder; ``functions_dir`` holds one folder per handler."""
-    python_dir = workdir / "layer" / "python"
-    layer(python_dir)
+    layer's ``python/`` folder; ``functions_dir`` holds one folder per handler.
+
+    Each step's layer is its own copy, finished up to that step, and the imports run in
+    rounds: every layer and handler once a round, the layers' order turned every other
+    round, so a slow phase of a shared host weighs on every step alike (as the command
+    line's forms are measured, ``benchmarks/cli.py``)."""
+    first = workdir / VARIANTS[0][0].replace(" ", "-") / "python"
+    layer(first)
+    dirs = [first]
+    for name, step in VARIANTS[1:]:
+        here = workdir / name.replace(" ", "-") / "python"
+        shutil.copytree(dirs[-1], here, symlinks=True)
+        assert step is not None
+        _finish(here, step)
+        dirs.append(here)
     env = handler_environment()
-    rows: list[dict[str, Any]] = []
-    for name, step in VARIANTS:
-        if step is not None:
-            _finish(python_dir, step)
-        for handler in handlers:
-            runs = [_import_cpu(python_dir, functions_dir / handler, env) for _ in range(repeats)]
-            rows.append(
-                {
-                    "layer": name,
-                    "handler": handler,
-                    "cpu_seconds": statistics.median(runs),
-                    "runs": runs,
-                }
-            )
+    runs: dict[tuple[int, str], list[float]] = {}
+    order = list(range(len(VARIANTS)))
+    for round_ in range(repeats):
+        for v in order if round_ % 2 == 0 else reversed(order):
+            for handler in handlers:
+                cpu = _import_cpu(dirs[v], functions_dir / handler, env)
+                runs.setdefault((v, handler), []).append(cpu)
+    rows = [
+        {
+            "layer": VARIANTS[v][0],
+            "handler": handler,
+            "cpu_seconds": statistics.median(runs[(v, handler)]),
+            "runs": runs[(v, handler)],
+        }
+        for v in order
+        for handler in handlers
+    ]
     return {"repeats": repeats, "rows": rows}

@@ -28,8 +28,9 @@ def _stub_layer(python_dir: Path) -> None:
 
 def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) -> None:
     """Given a layer and a handler, when the benchmark runs, then the handler is imported
-    once per step in processes that see the layer, and the layer ends up finished as
-    the build finishes it: the schemas' checked list and the bytecode."""
+    in every round from each step's own copy of the layer, in processes that see that
+    layer: as installed, with the schemas' checked list, and with the bytecode too, as
+    the build finishes it."""
     functions = tmp_path / "functions"
     (functions / "stub").mkdir(parents=True)
     (functions / "stub" / "app.py").write_text(_APP)
@@ -40,11 +41,14 @@ def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) ->
 
     assert [r["layer"] for r in section["rows"]] == [name for name, _ in VARIANTS]
     assert all(len(r["runs"]) == 2 and r["cpu_seconds"] > 0 for r in section["rows"])
-    python_dir = tmp_path / "work" / "layer" / "python"
-    listed = (python_dir / "silent_scalper" / "schemas" / "checked.sha256").read_text()
-    assert listed.endswith("  job.v1.json\n")
-    stub = python_dir / "stubdep.py"
-    assert Path(importlib.util.cache_from_source(str(stub))).is_file()
+    steps = [tmp_path / "work" / name.replace(" ", "-") / "python" for name, _ in VARIANTS]
+    listed = [(d / "silent_scalper" / "schemas" / "checked.sha256").is_file() for d in steps]
+    compiled = [
+        Path(importlib.util.cache_from_source(str(d / "stubdep.py"))).is_file() for d in steps
+    ]
+    assert (listed, compiled) == ([False, True, True], [False, False, True])
+    checked = (steps[-1] / "silent_scalper" / "schemas" / "checked.sha256").read_text()
+    assert checked.endswith("  job.v1.json\n")
     assert "| stub |" in report.cold_start_md(section)
     json.dumps(section)  # saved with the results
 
