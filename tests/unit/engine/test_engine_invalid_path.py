@@ -620,23 +620,17 @@ def _mostly_refused_then_mostly_valid(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("fmt", ["ndjson", "json"])
-@pytest.mark.parametrize("max_errors", [1, 3000])
-def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_summary(
-    validate: Validate, max_errors: int, fmt: str
-) -> None:
-    """Given NDJSON blocks (or runs of a JSON array) most of whose records are refused,
-    past the kept errors, when each such block has every record counted at once and its
-    valid records decoded as one batch, then the summary is the one sifting each block in
-    windows and checking each refused record alone gives; blocks under half refused, and
-    those whose errors may be kept, are still sifted in windows."""
-    data = _mostly_refused_then_mostly_valid(48_000)
+def _counted_whole_and_sifted(
+    validate: Validate, records: list[str], fmt: str, max_errors: int
+) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """The summary of ``records`` as an NDJSON file or a JSON array, as validated and with
+    no block counted whole (every refused record then checked alone), and what each call
+    to count a block whole returned (None: it declined)."""
     module: Any = _ndjson
-    name, key = "_ndjson_dense", "jobs.ndjson"
-    if fmt == "json":  # broken JSON would end the array; a blank line is no element
-        records = [r for r in data.splitlines() if r and "J-broken" not in r]
-        data = "[\n" + ",\n".join(records) + "\n]"
+    name, key, data = "_ndjson_dense", "jobs.ndjson", "\n".join(records) + "\n"
+    if fmt == "json":
         module, name, key = _json, "_json_dense", "jobs.json"
+        data = "[\n" + ",\n".join(records) + "\n]"
     dense: list[Any] = []
     real = getattr(module, name)
 
@@ -652,6 +646,23 @@ def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_s
         mp.setattr(module, name, lambda *args: None)
         mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
         sifted = validate(data, key, max_errors=max_errors).to_dict()
+    return fast, sifted, dense
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+@pytest.mark.parametrize("max_errors", [1, 3000])
+def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_summary(
+    validate: Validate, max_errors: int, fmt: str
+) -> None:
+    """Given NDJSON blocks (or runs of a JSON array) most of whose records are refused,
+    past the kept errors, when each such block has every record counted at once and its
+    valid records decoded as one batch, then the summary is the one sifting each block in
+    windows and checking each refused record alone gives; blocks under half refused, and
+    those whose errors may be kept, are still sifted in windows."""
+    records = _mostly_refused_then_mostly_valid(48_000).splitlines()
+    if fmt == "json":  # broken JSON would end the array; a blank line is no element
+        records = [r for r in records if r and "J-broken" not in r]
+    fast, sifted, dense = _counted_whole_and_sifted(validate, records, fmt, max_errors)
     assert fast == sifted
     assert len([d for d in dense if d is not None]) >= 2
     if fmt == "ndjson":
@@ -674,28 +685,7 @@ def test_given_blocks_alternating_refused_and_valid_then_only_refused_ones_are_c
     counted whole: a mostly valid block after a refused one is not read exactly line by
     line first (its middle decodes), and the summary is the windows' own."""
     records = _alternating(5, 20_000)
-    data, key, module, name = "\n".join(records) + "\n", "jobs.ndjson", _ndjson, "_ndjson_dense"
-    if fmt == "json":
-        data, key, module, name = (
-            "[\n" + ",\n".join(records) + "\n]",
-            "jobs.json",
-            _json,
-            "_json_dense",
-        )
-    dense: list[Any] = []
-    real = getattr(module, name)
-
-    def spy(*args: Any) -> Any:
-        done = real(*args)
-        dense.append(done)
-        return done
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(module, name, spy)
-        fast = validate(data, key, max_errors=5).to_dict()
-        mp.setattr(module, name, lambda *args: None)
-        sifted = validate(data, key, max_errors=5).to_dict()
+    fast, sifted, dense = _counted_whole_and_sifted(validate, records, fmt, max_errors=5)
     assert fast == sifted
     assert fast["invalid_records"] == 60_000
     assert len(dense) >= 2
