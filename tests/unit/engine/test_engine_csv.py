@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import pytest
 from engine_support import Validate
-from silent_scalper.engine import FileFormat, LocatedError, Reason
+from silent_scalper.engine import CompiledSchema, FileFormat, Limits, LocatedError, Reason
+from silent_scalper.engine._collect import Collector
+from silent_scalper.engine._csv import _LineTooLongError, _RawBody
+from silent_scalper.engine._source import Prefixed, Source
 
 HEADER = "job_id,submitted_at,customer_id,status,priority,amount,notes\n"
 
@@ -173,6 +179,74 @@ def test_given_a_line_longer_than_the_record_limit_then_reported_not_buffered(
     assert s.reason is Reason.SCHEMA_VIOLATION
     assert s.errors[0].message == "line longer than the 1024-byte limit"
     assert s.errors[0].line == 2
+
+
+def _rows(count: int, pad: str = "") -> list[str]:
+    """The header and ``count`` valid job rows, one of them with a quoted note over two
+    lines, as lines without their line ends (``pad`` lengthens the first row's note)."""
+    rows = [HEADER.rstrip("\n")]
+    for n in range(1, count + 1):
+        note = f"note {n}{pad if n == 1 else ''}"
+        if n == 5:
+            note = '"two\nlines"'
+        rows.append(f"J-{n:03d},2026-01-05T09:{n % 60:02d}:00Z,{n},queued,,,{note}")
+    return rows
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_given_line_ends_of_any_kind_then_a_file_past_the_line_limit_is_read_whole(
+    validate: Validate, end: str
+) -> None:
+    """Given a valid CSV file much longer than the line limit whose lines end in LF,
+    CRLF or a bare CR (classic Mac and Excel's "CSV (Macintosh)"), when it is validated
+    with a 1 KiB line limit, then every record is read and the file is valid: a bare CR
+    ends a line for the limit as it does for the csv module."""
+    data = end.join(_rows(120)) + end
+    assert len(data) > 4 * 1024
+
+    s = validate(data, "jobs.csv", max_record_bytes=1024)
+
+    assert (s.valid, s.records, s.errors) == (True, 120, [])
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_given_a_line_over_the_limit_then_its_line_is_the_one_lf_line_ends_give(
+    validate: Validate, end: str
+) -> None:
+    """Given rows with CRLF or bare CR line ends, then a line over the limit, when the
+    file is validated, then the line reported is the one the same file with LF line ends
+    gets."""
+    rows = [*_rows(40), "J-999,2026-01-05T09:30:00Z,7,queued,,," + "y" * 3000]
+    expected = validate("\n".join(rows) + "\n", "jobs.csv", max_record_bytes=1024)
+    assert expected.errors[0].message == "line longer than the 1024-byte limit"
+
+    s = validate(end.join(rows) + end, "jobs.csv", max_record_bytes=1024)
+
+    assert (s.errors[0].line, s.errors[0].message) == (
+        expected.errors[0].line,
+        expected.errors[0].message,
+    )
+    assert s.records == expected.records
+
+
+def test_given_a_crlf_split_between_the_readers_chunks_then_it_ends_one_line(
+    job_schema: CompiledSchema,
+) -> None:
+    """Given a CRLF whose CR ends one chunk of the row path's reader and whose LF starts
+    the next, when a later line is over the limit, then that line is numbered as the csv
+    module numbers it: the split CRLF ended one line, not two."""
+    limits = Limits(max_bytes=1 << 20, max_record_bytes=16)  # 16-byte chunks
+    col = Collector(job_schema, limits, FileFormat.CSV)
+    data = b"a" * 15 + b"\r\n" + b"b" * 5 + b"\r\n" + b"c" * 40  # CR at byte 15, LF at 16
+    raw = _RawBody(Prefixed(cast(Source, None), data), col)  # all of it in the head
+    with pytest.raises(_LineTooLongError) as info:
+        _read_all(raw)
+    assert info.value.line == 3
+
+
+def _read_all(raw: _RawBody) -> None:
+    while raw.readinto(bytearray(64)):
+        pass
 
 
 def test_given_invalid_utf8_after_the_head_then_bad_encoding_at_its_line(

@@ -254,12 +254,12 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
         col.use_sorted_runs()
     batch = _CsvBatch(header, col, check=True)
     reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
-    pos = _csv_columnar.Position(lines=1, newlines=1)
+    pos = _csv_columnar.Position(lines=1)
     resume = reader.run(body, head[start:], pos)
     if resume is not None:
         # The rest, from the first block the columnar path could not read as the csv
         # module does: row by row, numbering records and lines on from where it stopped.
-        raw = _RawBody(resume, col, newlines=pos.newlines)
+        raw = _RawBody(resume, col, lines=pos.lines)
         text = io.TextIOWrapper(io.BufferedReader(raw, CHUNK), encoding="utf-8", newline="")
         _read_rows(csv.reader(text, strict=True), batch, header_ok=True, base=pos.lines)
     return header, False
@@ -432,7 +432,14 @@ def _row_starts(columns: list[tuple[str, ...]], count: int, first_line: int) -> 
 
 def _breaks(row: list[str]) -> int:
     """Line breaks inside a row's cells (\r\n, \r or \n), as the reader counts lines."""
-    text = "\x00".join(row)
+    return line_breaks("\x00".join(row))
+
+
+def line_breaks[T: (str, bytes)](text: T) -> int:
+    """Line breaks in ``text`` as the csv module counts lines: LF, CRLF and a bare CR
+    each end one."""
+    if isinstance(text, bytes):
+        return text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")
     return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
@@ -503,16 +510,19 @@ class _RawBody(io.RawIOBase):
     """Raw-IO view of the prefixed body, for TextIOWrapper.
 
     It also bounds line length: the csv module reads whole physical lines, so one
-    gigabyte without a newline would otherwise be held in memory at once.
+    gigabyte without a line break would otherwise be held in memory at once. A line ends
+    where the csv module's does: at LF, CRLF or a bare CR (files saved with classic Mac
+    line ends have no LF at all).
     """
 
-    def __init__(self, body: Prefixed | Resume, col: Collector, *, newlines: int = 0) -> None:
+    def __init__(self, body: Prefixed | Resume, col: Collector, *, lines: int = 0) -> None:
         super().__init__()
         self._body = body
         self._rest = b""
         self._limit = col.limits.max_record_bytes
-        self._run = 0  # bytes since the last newline
-        self._lines = newlines  # line feeds before the body's first byte
+        self._run = 0  # bytes since the last line break
+        self._lines = lines  # lines before the body's first byte, as the csv module counts
+        self._after_cr = False  # the last chunk ended with a CR (an LF next ends no line)
 
     def readable(self) -> bool:
         return True
@@ -523,15 +533,17 @@ class _RawBody(io.RawIOBase):
         buffer[:n] = data[:n]
         self._rest = data[n:]
         chunk = data[:n]
-        first = chunk.find(b"\n")
+        ends = [at for at in (chunk.find(b"\n"), chunk.find(b"\r")) if at >= 0]
         # A chunk is never longer than the limit, so only a line spanning chunks can be.
-        if first < 0:
+        if not ends:
             self._run += n
         else:
-            if self._run + first > self._limit:
+            if self._run + min(ends) > self._limit:
                 raise _LineTooLongError(self._lines + 1)
-            self._lines += chunk.count(b"\n")
-            self._run = n - chunk.rfind(b"\n") - 1
+            self._lines += line_breaks(chunk) - (self._after_cr and chunk[:1] == b"\n")
+            self._run = n - max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) - 1
+        if n:
+            self._after_cr = chunk[-1:] == b"\r"
         if self._run > self._limit:
             raise _LineTooLongError(self._lines + 1)
         return n

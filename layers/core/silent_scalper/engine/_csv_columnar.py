@@ -604,10 +604,9 @@ class Resume:
 
 @dataclass(slots=True)
 class Position:
-    """Where the columnar path stopped: lines as the csv module counts them, and LFs."""
+    """Where the columnar path stopped: lines as the csv module counts them."""
 
     lines: int
-    newlines: int
 
 
 class ColumnarCsv:
@@ -707,7 +706,6 @@ class ColumnarCsv:
         first_line = pos.lines + 1
         col.records += n
         pos.lines += lines
-        pos.newlines += lfs
         if steps is None:
             wheres: Any = consecutive(first_record, first_line, 1, n)
         else:
