@@ -1030,7 +1030,9 @@ def _safe_cut(buf: bytes) -> int:
 
 
 def _longest_line_over(block: bytes, limit: int) -> bool:
-    """Whether some line (by LF, as the row path bounds them) is longer than ``limit``."""
+    """Whether some line by LF is longer than ``limit``. The row path's lines also end at
+    a bare CR, so a block with none over the limit by LF has none over it there either;
+    one with such a line goes to the row path, which reports it (or finds CRs within it)."""
     at = 0
     while len(block) - at > limit:
         nl = block.rfind(b"\n", at, at + limit + 1)
