@@ -40,12 +40,14 @@ TARGET_EXTRA_CPU_S = 0.1
 TARGET_EXTRA_RSS_MB = 50.0
 
 
-def _run(argv: list[str]) -> tuple[float, int]:
-    """CPU seconds and peak RSS (bytes) of one fresh process running ``argv``."""
+def run_process(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """CPU seconds and peak RSS (bytes) of one fresh process running ``argv`` (with
+    ``env`` as its whole environment, if given); RuntimeError with the last line of its
+    stderr when it fails."""
     # stderr to a file, not a pipe: wait4 reaps the child, so nothing would drain a pipe
     # and a long traceback could block it before it exits.
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
@@ -75,7 +77,7 @@ def cli_section(workdir: Path, *, repeats: int = 5) -> dict[str, Any]:
             "scalper validate --json": [*scalper, "--json", path],
             "scalper validate": [*scalper, path],
         }
-        runs = _rounds(forms, repeats)
+        runs = rounds(forms, repeats)
         api = runs["API path"]
         for name, measured in runs.items():
             rows.append(
@@ -96,14 +98,20 @@ def cli_section(workdir: Path, *, repeats: int = 5) -> dict[str, Any]:
     return {"file_bytes": MB, "repeats": repeats, "rows": rows}
 
 
-def _rounds(forms: dict[str, list[str]], repeats: int) -> dict[str, list[tuple[float, int]]]:
+def rounds(
+    forms: dict[str, list[str]], repeats: int, env: dict[str, str] | None = None
+) -> dict[str, list[tuple[float, int]]]:
     """Each form's (CPU seconds, peak RSS) in every round, the forms of a round run back
-    to back, in the given order in even rounds and reversed in odd ones."""
+    to back, in the given order in even rounds and reversed in odd ones. A form that
+    fails raises RuntimeError naming it."""
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in forms}
     names = list(forms)
     for round_ in range(repeats):
         for name in names if round_ % 2 == 0 else reversed(names):
-            runs[name].append(_run(forms[name]))
+            try:
+                runs[name].append(run_process(forms[name], env))
+            except RuntimeError as exc:
+                raise RuntimeError(f"{name}: {exc}") from exc
     return runs
 
 

@@ -22,7 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.cli import rounds
+from benchmarks.pipeline_worker import REPO_ROOT, TEMPLATE, globals_environment
+
 CORE = REPO_ROOT / "layers" / "core"
 #: The handlers measured: the heaviest import (the engine) and a light one.
 HANDLERS = ("validate_schema", "presign")
@@ -79,11 +81,8 @@ def handler_environment() -> dict[str, str]:
     from scalper.local.template import load_template  # noqa: PLC0415 - bench-only imports
     from scalper.sfn_mock.definition import local_resolver  # noqa: PLC0415
 
-    template_path = REPO_ROOT / "template.yaml"
-    template = load_template(template_path)
-    resolver = local_resolver(template, REPO_ROOT)
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    env = {k: str(resolver.resolve(v, f"Globals.{k}")) for k, v in variables.items()}
+    template = load_template(TEMPLATE)
+    env = globals_environment(template, local_resolver(template, REPO_ROOT))
     env.update(
         {
             "PATH": os.environ.get("PATH", ""),
@@ -96,19 +95,6 @@ def handler_environment() -> dict[str, str]:
         }
     )
     return env
-
-
-def _import_cpu(python_dir: Path, code_dir: Path, env: dict[str, str]) -> float:
-    """CPU seconds of a fresh interpreter importing the handler in ``code_dir`` (its
-    ``app.py``) from the layer."""
-    argv = [sys.executable, "-S", "-B", "-c", _IMPORT, str(python_dir), str(code_dir)]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        lines = stderr.strip().splitlines()
-        raise RuntimeError(f"importing {code_dir.name}: {lines[-1] if lines else status}")
-    return usage.ru_utime + usage.ru_stime
 
 
 def _finish(python_dir: Path, step: str) -> None:
@@ -144,22 +130,24 @@ def cold_start_section(
         assert step is not None
         _finish(here, step)
         dirs.append(here)
-    env = handler_environment()
-    runs: dict[tuple[int, str], list[float]] = {}
-    order = list(range(len(VARIANTS)))
-    for round_ in range(repeats):
-        for v in order if round_ % 2 == 0 else reversed(order):
-            for handler in handlers:
-                cpu = _import_cpu(dirs[v], functions_dir / handler, env)
-                runs.setdefault((v, handler), []).append(cpu)
+    # One form per step's layer and handler: a fresh interpreter that sees the standard
+    # library and that layer only (-S) and writes no bytecode (-B), importing the handler.
+    forms: dict[str, list[str]] = {}
+    measured_as: dict[str, tuple[str, str]] = {}  # form -> (layer, handler)
+    for (name, _), python_dir in zip(VARIANTS, dirs, strict=True):
+        for handler in handlers:
+            form = f"{name}: importing {handler}"
+            code = functions_dir / handler
+            forms[form] = [sys.executable, "-S", "-B", "-c", _IMPORT, str(python_dir), str(code)]
+            measured_as[form] = (name, handler)
+    runs = rounds(forms, repeats, handler_environment())
     rows = [
         {
-            "layer": VARIANTS[v][0],
-            "handler": handler,
-            "cpu_seconds": statistics.median(runs[(v, handler)]),
-            "runs": runs[(v, handler)],
+            "layer": measured_as[form][0],
+            "handler": measured_as[form][1],
+            "cpu_seconds": statistics.median(cpu for cpu, _ in measured),
+            "runs": [cpu for cpu, _ in measured],
         }
-        for v in order
-        for handler in handlers
+        for form, measured in runs.items()
     ]
     return {"repeats": repeats, "rows": rows}

@@ -172,6 +172,13 @@ def _timed(function: str, elapsed_ms: float) -> None:
         METER.lambda_ms.setdefault(function, []).append(elapsed_ms)
 
 
+def globals_environment(template: Mapping[str, Any], resolver: Any) -> dict[str, str]:
+    """The functions' environment as ``template``'s Globals set it, each value resolved
+    by ``resolver`` (``scalper.sfn_mock.definition.local_resolver``'s, for a local stack)."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    return {k: str(resolver.resolve(v, f"Globals.{k}")) for k, v in variables.items()}
+
+
 @contextmanager
 def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
     """moto + resources named as the template names them + handlers + the state machine."""
@@ -181,8 +188,7 @@ def pipeline(max_upload_bytes: int) -> Iterator[dict[str, Any]]:
 
     template = load_template(TEMPLATE)
     resolver = local_resolver(template, REPO_ROOT)
-    variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    env = {k: str(resolver.resolve(v, f"Globals.{k}")) for k, v in variables.items()}
+    env = globals_environment(template, resolver)
     env.update(
         {
             "AWS_REGION": REGION,

@@ -82,12 +82,12 @@ def test_the_forms_of_a_round_run_back_to_back_and_each_round_decides_its_extra(
         "table": [0.40, 0.95, 0.34],
     }
 
-    def run(argv: list[str]) -> tuple[float, int]:
+    def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
         form = "api" if argv[1] == "-c" else "json" if "--json" in argv else "table"
         calls.append(form)
         return cpu[form][(calls.count(form) - 1) % 3], 30_000_000
 
-    monkeypatch.setattr(cli, "_run", run)
+    monkeypatch.setattr(cli, "run_process", run)
 
     section = cli_section(tmp_path, repeats=3)
 
