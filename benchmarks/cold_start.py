@@ -4,11 +4,12 @@ Lambda's file system is read-only but for ``/tmp``, so a cold start cannot keep 
 bytecode it compiles: whatever the layer does not ship compiled is compiled again each
 time. ``sam build`` makes an arm64 layer this host cannot import, so the same layer is
 made for this host (``pip install --target`` of ``layers/core/requirements.txt``, then
-the core package) and finished one step at a time as ``layers/core/finish_layer.py``
-finishes the real one: as installed, with the schemas' checked list, then with the
-bytecode. After each step every handler is imported in fresh interpreters that see the
-standard library and that layer only (``-S``) and write no bytecode (``-B``), with the
-template's environment; the CPU seconds of each process come from ``wait4``.
+the core package), copied once per step ``layers/core/finish_layer.py`` takes, and each
+copy finished up to its step: as installed, with the schemas' checked list, then with the
+bytecode. Every handler is imported from every copy in rounds (``benchmarks.cli.rounds``),
+each import a fresh interpreter that sees the standard library and that copy only
+(``-S``), writes no bytecode (``-B``) and has the template's environment; CPU seconds of
+each process from ``wait4``.
 """
 
 from __future__ import annotations
