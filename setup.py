@@ -14,6 +14,9 @@ setup(
             "silent_scalper.engine._native",
             sources=["layers/core/silent_scalper/engine/_native.c"],
             py_limited_api=True,
+            # A function outside the limited API is undeclared there: an error, not a
+            # warning and a pointer cut to an int.
+            extra_compile_args=["-Werror=implicit-function-declaration"],
             optional=True,
         )
     ]

@@ -321,6 +321,7 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.formula_count is native.formula_count
     assert _scan.utf8_prefix is native.utf8_prefix
     assert _scan.blank_lines is native.blank_lines
+    assert _scan.decode_windows is native.decode_windows
 
 
 def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
@@ -377,6 +378,8 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(_json, "formula_count", _scan.formula_count_python)
     monkeypatch.setattr(_ndjson, "formula_count", _scan.formula_count_python)
     monkeypatch.setattr(_ndjson, "blank_lines", _scan.blank_lines_python)
+    monkeypatch.setattr(_ndjson, "decode_windows", _scan.decode_windows_python)
+    monkeypatch.setattr(_json, "decode_windows", _scan.decode_windows_python)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
     monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)
@@ -385,3 +388,182 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     assert with_module == without
     assert [s["invalid_records"] for s in with_module] == [100, 100, 2]
     assert with_module[-1]["formula_cells"] == 1
+
+
+# -- decoding a refused block's windows -------------------------------------------------
+
+
+class _Rec(msgspec.Struct, forbid_unknown_fields=True):
+    n: int
+
+
+_RECORD_LINES = msgspec.json.Decoder(_Rec).decode_lines
+_RECORD_ARRAY = msgspec.json.Decoder(list[_Rec]).decode
+# What the windows meet: records, a refused value, an unknown key, broken JSON, a blank
+# line, a `},` inside a string (a false cut), and closing braces with no comma after them.
+_ELEMENTS = st.sampled_from(
+    [
+        '{"n": 1}',
+        '{"n":22}',
+        '{"n": "x"}',
+        '{"m": 3}',
+        '{"n": 4',
+        "",
+        '{"n": 5, "s": "},"}',
+        '{"n": 6 }',
+        '{"n": 7} ',
+        '{"n": 8, "s": "a}b"}',
+    ]
+)
+
+
+def _windows(
+    decode_windows: Any, decode: Any, text: bytes, step: int, framed: bool
+) -> list[tuple[Any, ...]]:
+    """Every call of ``decode_windows`` over ``text``: resumed past each refused window,
+    as the engine resumes past the refused record, with what each call gave."""
+    calls: list[tuple[Any, ...]] = []
+    pos, line = 0, 0
+    while True:
+        decoded: list[Any] = []
+        marks: list[int] = []
+        marks_at: list[int] = []
+        pos, line, end, exc = decode_windows(
+            decode,
+            memoryview(text),
+            pos,
+            line,
+            step,
+            schemas.RECORD_EXCEPTIONS,
+            decoded,
+            marks,
+            marks_at,
+            framed,
+        )
+        failure = None if exc is None else (type(exc), str(exc))
+        calls.append((pos, line, end, failure, decoded, marks, marks_at))
+        if exc is None:
+            return calls
+        pos, line = end + 1, line + 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    elements=st.lists(_ELEMENTS, max_size=40),
+    step=st.integers(min_value=0, max_value=60),
+    framed=st.booleans(),
+)
+def test_given_any_windows_when_decoded_then_the_compiled_loop_gives_the_pythons_answers(
+    elements: list[str], step: int, framed: bool
+) -> None:
+    # Given records, refused and broken ones among them, as NDJSON lines or array elements
+    text = (",".join(elements) if framed else "\n".join(elements)).encode()
+    decode = _RECORD_ARRAY if framed else _RECORD_LINES
+    # When both loops decode its windows, resuming past each refused one
+    compiled = _windows(native.decode_windows, decode, text, step, framed)
+    python = _windows(_scan.decode_windows_python, decode, text, step, framed)
+    # Then every call gives the same positions, records, marks and refusal
+    assert compiled == python
+
+
+def test_given_ndjson_lines_when_decoded_in_windows_then_each_window_ends_at_a_line_feed() -> None:
+    for decode_windows in (native.decode_windows, _scan.decode_windows_python):
+        # Given four lines, the third refused, and windows of at least 9 bytes
+        text = b'{"n":1}\n{"n":2}\n{"n":"x"}\n{"n":4}\n'
+        decoded: list[Any] = []
+        marks: list[int] = []
+        marks_at: list[int] = []
+        # When the windows are decoded from the start
+        got = decode_windows(
+            _RECORD_LINES,
+            memoryview(text),
+            0,
+            10,
+            9,
+            schemas.RECORD_EXCEPTIONS,
+            decoded,
+            marks,
+            marks_at,
+        )
+        # Then the first window (two lines, the first line feed 9 bytes on ends the
+        # second) is accepted and the second is the refused one, its records not kept
+        pos, line, end, exc = got
+        assert (pos, line, end) == (16, 12, 26)
+        assert isinstance(exc, msgspec.ValidationError)
+        assert decoded == [_Rec(1), _Rec(2)]
+        assert (marks, marks_at) == ([10, 12], [0, 16])
+        # And resuming past the refused line, the rest is done
+        rest = decode_windows(
+            _RECORD_LINES,
+            memoryview(text),
+            26,
+            13,
+            9,
+            schemas.RECORD_EXCEPTIONS,
+            decoded,
+            marks,
+            marks_at,
+        )
+        assert rest == (34, 14, 34, None)
+        assert decoded[-1] == _Rec(4)
+
+
+def test_given_array_elements_when_decoded_in_windows_then_each_is_framed_as_an_array() -> None:
+    for decode_windows in (native.decode_windows, _scan.decode_windows_python):
+        # Given three elements, a `},` inside the first one's string
+        text = b'{"n":1,"s":"},"},{"n":2},{"n":3}'
+        decoded: list[Any] = []
+        marks: list[int] = []
+        marks_at: list[int] = []
+        # When the windows (at least 1 byte) are decoded
+        got = decode_windows(
+            msgspec.json.Decoder(list[dict[str, Any]]).decode,
+            memoryview(text),
+            0,
+            0,
+            1,
+            schemas.RECORD_EXCEPTIONS,
+            decoded,
+            marks,
+            marks_at,
+            True,
+        )
+        # Then the false cut inside the string is not where a window ends: msgspec reads
+        # the broken window and says so, and nothing of it is kept
+        pos, line, end, exc = got
+        assert (pos, line, end) == (0, 0, 13)
+        assert isinstance(exc, msgspec.DecodeError)
+        assert decoded == []
+        # And from the second element on, each window is one element, past its comma
+        rest = decode_windows(
+            msgspec.json.Decoder(list[dict[str, Any]]).decode,
+            memoryview(text),
+            17,
+            1,
+            1,
+            schemas.RECORD_EXCEPTIONS,
+            decoded,
+            marks,
+            marks_at,
+            True,
+        )
+        assert rest == (len(text), 3, len(text), None)
+        assert decoded == [{"n": 2}, {"n": 3}]
+        assert (marks, marks_at) == ([0, 1, 2], [0, 17, 25])
+
+
+def test_given_a_decoder_failing_otherwise_when_windows_are_decoded_then_its_error_propagates() -> (
+    None
+):
+    def broken(_: object) -> list[Any]:
+        raise KeyError("not a refusal")
+
+    for decode_windows in (native.decode_windows, _scan.decode_windows_python):
+        with pytest.raises(KeyError):
+            decode_windows(
+                broken, memoryview(b"{}\n"), 0, 0, 0, schemas.RECORD_EXCEPTIONS, [], [], []
+            )
+        with pytest.raises(ValueError, match="negative"):
+            decode_windows(
+                _RECORD_LINES, memoryview(b"{}\n"), -1, 0, 0, schemas.RECORD_EXCEPTIONS, [], [], []
+            )

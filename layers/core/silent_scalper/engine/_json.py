@@ -20,13 +20,14 @@ from silent_scalper.engine._collect import (
     kept_positions,
     runs_between,
 )
-from silent_scalper.engine._scan import formula_count, newline_count
+from silent_scalper.engine._scan import decode_windows, formula_count, newline_count
 from silent_scalper.engine._source import CHUNK, FatalError, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
     CompiledSchema,
     RecordError,
     _without,
+    array_refusal,
 )
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
@@ -477,19 +478,20 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
     left_out: list[bytes] = []  # their texts
     offsets: list[int] = []  # where they start in the run
     marks: list[int] = []  # the record index at the start of each window ...
-    spans: list[tuple[int, int]] = []  # ... and the window's text: run[start:end]
+    starts: list[int] = []  # ... and where it starts (its end: _window_end)
     n = 0  # records so far
     pos = 0
+    decode = schema.array_decoder
+    view = memoryview(run)
     while pos < size:
-        end = run.find(b"},", pos + _SIFT_BYTES) + 1 or size
-        marks.append(n)
-        spans.append((pos, end))
-        objs, bad = schema.decode_array(b"[" + run[pos:end] + b"]")
-        if objs is not None:
-            decoded += objs
-            n += len(objs)
-            pos = end + 1
-            continue
+        # The windows msgspec accepts, decoded in one compiled loop (most of a refused
+        # run's windows); then the refused one, read here.
+        pos, n, end, exc = decode_windows(
+            decode, view, pos, n, _SIFT_BYTES, RECORD_EXCEPTIONS, decoded, marks, starts, True
+        )
+        if exc is None:
+            break
+        bad = array_refusal(exc)
         if bad is None:
             return None
         cut = _refused_record(run, pos, end, bad)
@@ -535,7 +537,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         places: list[int] = []
         for k in more:
             w = bisect.bisect_right(marks, k) - 1
-            items = _window_items(run, *spans[w])
+            items = _window_items(run, starts[w], _window_end(run, starts[w]))
             if items is None or k - marks[w] >= len(items):
                 return None
             raw, found = items[k - marks[w]]
@@ -559,6 +561,13 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
     )
 
 
+def _window_end(run: bytes, start: int) -> int:
+    """Where the window of :func:`_json_windows` that starts at ``start`` ends: after
+    the ``}`` of the first ``},`` ``_SIFT_BYTES`` or more past its start (as
+    :func:`~silent_scalper.engine._scan.decode_windows_python` cuts), else at the end."""
+    return run.find(b"},", start + _SIFT_BYTES) + 1 or len(run)
+
+
 def _middle_refused(run: bytes, schema: CompiledSchema) -> bool:
     """``_ndjson._middle_refused`` for a run of array elements: whether msgspec refuses
     (or cannot read) the records of the window of about ``_SIFT_BYTES`` cut after the
@@ -567,7 +576,7 @@ def _middle_refused(run: bytes, schema: CompiledSchema) -> bool:
     start = run.find(b"},", len(run) // 2) + 2
     if start < 2:
         return True
-    end = run.find(b"},", start + _SIFT_BYTES) + 1 or len(run)
+    end = _window_end(run, start)
     return schema.decode_array(b"[" + run[start:end].lstrip(JSON_WS) + b"]")[0] is None
 
 

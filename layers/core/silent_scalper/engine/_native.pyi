@@ -1,7 +1,8 @@
 """The compiled twin of ``_scan``'s counts, and the CSV split and cell grammars
 (``_native.c``)."""
 
-from collections.abc import Buffer
+from collections.abc import Buffer, Callable
+from typing import Any
 
 def key_count(text: bytes | bytearray | memoryview, /) -> int: ...
 def formula_count(text: bytes | bytearray | memoryview, /) -> int: ...
@@ -36,3 +37,16 @@ def date_time_lines(text: bytes, /) -> int: ...
 def date_time_span(text: bytes, /) -> tuple[int, int] | None: ...
 def class_lines(text: bytes, first: bytes, rest: bytes, shortest: int, longest: int, /) -> bool: ...
 def blank_lines(text: bytes | bytearray | memoryview, /) -> list[tuple[int, int, int]]: ...
+def decode_windows(
+    decode: Callable[[Any], list[Any]],
+    view: memoryview,
+    pos: int,
+    line: int,
+    step: int,
+    stop_on: tuple[type[BaseException], ...],
+    decoded: list[Any],
+    marks: list[int],
+    marks_at: list[int],
+    framed: bool = False,
+    /,
+) -> tuple[int, int, int, BaseException | None]: ...

@@ -18,9 +18,15 @@ from silent_scalper.engine._collect import (
     kept_positions,
     runs_between,
 )
-from silent_scalper.engine._scan import blank_lines, formula_count
+from silent_scalper.engine._scan import blank_lines, decode_windows, formula_count
 from silent_scalper.engine._source import CHUNK, Prefixed
-from silent_scalper.engine.schemas import Checked, CompiledSchema, _without
+from silent_scalper.engine.schemas import (
+    RECORD_EXCEPTIONS,
+    Checked,
+    CompiledSchema,
+    _without,
+    lines_refusal,
+)
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
     LocatedError,
@@ -271,16 +277,16 @@ def _ndjson_sifted(
         done = _ndjson_dense(block, first_line, col, count, line_of)
         if done is not None:
             return done
+    decode = schema.lines_decoder
     while pos < size:
-        marks.append(line)
-        marks_at.append(pos)
-        end = find(b"\n", pos + _SIFT_BYTES) + 1 or size
-        objs, bad, byte = schema.decode_lines(view[pos:end])
-        if objs is not None:
-            decoded += objs
-            line += len(objs)
-            pos = end
-            continue
+        # The windows msgspec accepts, decoded in one compiled loop (most of a refused
+        # block's windows); then the refused one, read here.
+        pos, line, end, exc = decode_windows(
+            decode, view, pos, line, _SIFT_BYTES, RECORD_EXCEPTIONS, decoded, marks, marks_at
+        )
+        if exc is None:
+            break
+        bad, byte = lines_refusal(exc)
         if byte is not None:
             bad = _broken_line(block, pos, pos + byte)
         if bad is None:

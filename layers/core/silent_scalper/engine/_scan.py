@@ -16,11 +16,15 @@ it the engine gives the same verdicts, more slowly (docs/performance.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
     "NATIVE",
     "blank_lines",
     "blank_lines_python",
+    "decode_windows",
+    "decode_windows_python",
     "formula_count",
     "formula_count_python",
     "key_count",
@@ -105,9 +109,52 @@ def blank_lines_python(text: Text) -> list[tuple[int, int, int]]:
     return out
 
 
+def decode_windows_python(  # noqa: PLR0913, PLR0917 - the compiled twin's signature
+    decode: Callable[[Any], list[Any]],
+    view: memoryview,
+    pos: int,
+    line: int,
+    step: int,
+    stop_on: tuple[type[BaseException], ...],
+    decoded: list[Any],
+    marks: list[int],
+    marks_at: list[int],
+    framed: bool = False,
+) -> tuple[int, int, int, BaseException | None]:
+    """The windows of a refused NDJSON block ``view``, from byte ``pos`` on, decoded
+    while ``decode`` accepts them. A window ends after the first line feed at or past
+    ``pos + step`` (or at the end); its records go to ``decoded``, the index of its first
+    record (``line``, counted on by the records decoded) to ``marks`` and its start to
+    ``marks_at``. ``framed``: ``view`` holds the elements of a JSON array instead, a
+    window ends after the ``}`` of the first ``},`` at or past ``pos + step``, is decoded
+    as ``[`` + its text + ``]``, and the next starts past the comma. Returns (pos, line,
+    end, None) when the text is done (``end`` its length), or (pos, line, end, exc) for
+    the window ``view[pos:end]`` whose decode raised ``exc``, an exception of the types
+    ``stop_on`` (any other propagates)."""
+    if pos < 0 or step < 0:
+        raise ValueError("pos and step must not be negative")
+    size = len(view)
+    # A view of a whole bytes object (the engine's) is searched in place, not copied.
+    data = view.obj if isinstance(view.obj, bytes) and len(view.obj) == size else view.tobytes()
+    cut = b"}," if framed else b"\n"
+    while pos < size:
+        end = data.find(cut, pos + step) + 1 or size
+        marks.append(line)
+        marks_at.append(pos)
+        try:
+            objs = decode(b"[" + data[pos:end] + b"]" if framed else view[pos:end])
+        except stop_on as exc:
+            return pos, line, end, exc
+        decoded += objs
+        line += len(objs)
+        pos = end + 1 if framed and end < size else end
+    return pos, line, size, None
+
+
 try:
     from silent_scalper.engine._native import (
         blank_lines,
+        decode_windows,
         formula_count,
         key_count,
         line_repeats_key,
@@ -122,6 +169,7 @@ except ImportError:  # not built (no C compiler at install): the same counts in 
     quote_count = quote_count_python
     repeats_key = line_repeats_key = repeats_key_python
     blank_lines = blank_lines_python
+    decode_windows = decode_windows_python
 
 #: Whether the compiled module counts (its exact key count is then cheaper than the
 #: whitespace-stripping proof the Python path tries first).

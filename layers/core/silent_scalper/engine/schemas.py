@@ -96,8 +96,10 @@ __all__ = [
     "SchemaLoadError",
     "SchemaRegistry",
     "UnknownSchemaError",
+    "array_refusal",
     "compile_schema",
     "document_digest",
+    "lines_refusal",
     "to_record_error",
     "write_checked",
 ]
@@ -486,24 +488,31 @@ class CompiledSchema:
         repeated-key check: :meth:`refused` and :meth:`keys_unrepeated` do those."""
         try:
             objs: list[Any] = self._one.decode_lines(data)
-        except msgspec.ValidationError as exc:
-            return None, _failing_index(exc), None
-        except msgspec.DecodeError as exc:
-            at = _AT_BYTE.search(str(exc))
-            return None, None, int(at.group(1)) if at else None
-        except RECORD_EXCEPTIONS:
-            return None, None, None
+        except RECORD_EXCEPTIONS as exc:
+            return None, *lines_refusal(exc)
         return objs, None, None
+
+    @property
+    def lines_decoder(self) -> Callable[[bytes | memoryview], list[Any]]:
+        """msgspec's own ``decode_lines`` for this schema's records: what
+        :meth:`decode_lines` calls, raising one of ``RECORD_EXCEPTIONS`` where that
+        returns None (read the exception with :func:`lines_refusal`)."""
+        return self._one.decode_lines
 
     def decode_array(self, data: bytes) -> tuple[list[Any] | None, int | None]:
         """:meth:`decode_lines` for ``[rec, rec, ...]`` (well-formed: the index only)."""
         try:
             objs: list[Any] = self._many.decode(data)
-        except msgspec.ValidationError as exc:
-            return None, _failing_index(exc)
-        except RECORD_EXCEPTIONS:
-            return None, None
+        except RECORD_EXCEPTIONS as exc:
+            return None, array_refusal(exc)
         return objs, None
+
+    @property
+    def array_decoder(self) -> Callable[[bytes], list[Any]]:
+        """msgspec's own decoder of ``[rec, rec, ...]``: what :meth:`decode_array` calls,
+        raising one of ``RECORD_EXCEPTIONS`` where that returns None (read the exception
+        with :func:`array_refusal`)."""
+        return self._many.decode
 
     def refused(self, objs: list[Any]) -> list[int] | None:
         """Indices of the decoded records whose strings the batch checks refuse, sorted
@@ -703,6 +712,24 @@ def _without(objs: list[Any], drop: list[int]) -> list[Any]:
         at = i + 1
     out += objs[at:]
     return out
+
+
+def lines_refusal(exc: BaseException) -> tuple[int | None, int | None]:
+    """What a refusal of :meth:`CompiledSchema.lines_decoder` names: the index of the
+    record refused (a value), or the byte offset where broken JSON stopped the reading,
+    each None when not named."""
+    if isinstance(exc, msgspec.ValidationError):
+        return _failing_index(exc), None
+    if isinstance(exc, msgspec.DecodeError):
+        at = _AT_BYTE.search(str(exc))
+        return None, int(at.group(1)) if at else None
+    return None, None
+
+
+def array_refusal(exc: BaseException) -> int | None:
+    """The index of the record a refusal of :meth:`CompiledSchema.array_decoder` names
+    (a value; None for broken JSON, or when not named)."""
+    return _failing_index(exc) if isinstance(exc, msgspec.ValidationError) else None
 
 
 def _failing_index(exc: msgspec.ValidationError) -> int | None:
