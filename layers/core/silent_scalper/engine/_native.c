@@ -1,6 +1,6 @@
 /*
- * Counts over the text the engine reads, and CSV blocks split into columns, in C: the
- * engine's only compiled code.
+ * Counts over the text the engine reads, CSV blocks split into columns, and the loop
+ * that decodes a refused block's windows, in C: the engine's only compiled code.
  *
  * key_count, formula_count and newline_count return exactly what their pure-Python twins
  * in _scan.py return (the tests compare the two on every corpus and on generated text),
@@ -1465,7 +1465,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, and CSV blocks split into columns, in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, CSV blocks split into columns, and the decode windows of refused blocks, in C.", 0, methods,
     NULL, NULL, NULL, NULL,
 };
 

@@ -6,7 +6,9 @@ same numbers in one C pass each and is used when it is there. The tests hold the
 equal answers on every corpus and on generated text, so the module is never a second
 definition of any count. The module also checks directly what the key count proves (no
 object repeats a key), saying when the text's bytes cannot tell; the tests hold that to
-what a JSON parser reads.
+what a JSON parser reads. One loop is here for the same reason: decoding a refused
+block's windows until one is refused (``decode_windows_python``), whose compiled twin
+saves the interpreter's work between two msgspec calls.
 
 The module is built by the project's install (``setup.py``; a C compiler, optional) and,
 for Lambda, cross-compiled for arm64 by ``sam build`` (``layers/core/Makefile``). Without
