@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from engine_support import Validate, job
-from silent_scalper.engine import CompiledSchema, FileFormat, LocatedError, Reason
+from silent_scalper.engine import CompiledSchema, FileFormat, LocatedError, Reason, _ndjson
 
 
 def lines(*records: str) -> str:
@@ -167,3 +167,99 @@ def test_given_a_line_just_over_the_default_limit_across_chunks_then_reported_at
         ("line 2003", "Expected `object`, got `array`"),
     ]
     assert (s.records, s.invalid_records) == (2003, 2)
+
+
+def test_given_records_separated_by_bare_carriage_returns_then_the_error_says_so(
+    validate: Validate,
+) -> None:
+    # Given job records saved with classic Mac line ends: a bare CR after each, no LF
+    data = "".join(job(i) + "\r" for i in range(1, 6))
+    # When validated as NDJSON
+    s = validate(data, "a.ndjson")
+    # Then the one line they make is refused as broken JSON, and the message says why
+    assert (s.reason, s.records, s.invalid_records) == (Reason.MALFORMED, 1, 1)
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 1", "not well-formed JSON: trailing characters" + _ndjson.BARE_CR)
+    ]
+
+
+def test_given_bare_carriage_returns_past_the_record_limit_then_the_error_says_so(
+    validate: Validate,
+) -> None:
+    # Given a file of bare-CR-separated records longer than the record limit
+    data = "".join(job(i) + "\r" for i in range(1, 40)) + "\n" + job(40) + "\n"
+    # When validated as NDJSON with a 1 KiB record limit
+    s = validate(data, "a.ndjson", max_record_bytes=1024)
+    # Then the long line is refused for its length, the message saying why, and the
+    # line after it is read
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 1", "record longer than the 1024-byte limit" + _ndjson.BARE_CR)
+    ]
+    assert (s.records, s.invalid_records) == (2, 1)
+
+
+def test_given_a_carriage_return_that_separates_no_records_then_no_such_hint(
+    validate: Validate,
+) -> None:
+    # Given a CR as whitespace inside a record, trailing characters after a plain space,
+    # trailing text after a CR that is no JSON value, and a value broken before a CR
+    inside = job(1).replace('"status":', '"status":\r')
+    broken = '{"job_id": 1,}\r' + job(5)
+    data = lines(inside, job(2) + " x", job(3) + "\r x", "x" * 1100, broken)
+    # When validated as NDJSON with a 1 KiB record limit
+    s = validate(data, "a.ndjson", max_record_bytes=1024)
+    # Then the first record is valid and no message speaks of carriage returns
+    assert [e.location for e in s.errors] == ["line 2", "line 3", "line 4", "line 5"]
+    assert not any("carriage return" in e.message for e in s.errors)
+
+
+def test_given_a_bare_cr_file_over_a_read_chunk_then_the_error_says_so(
+    validate: Validate,
+) -> None:
+    # Given 1.5 MB of bare-CR-separated records: no line feed in the first read chunk
+    data = "".join(job(i) + "\r" for i in range(1, 15000))
+    assert len(data) > 1 << 20
+    # When validated as NDJSON with the default 1 MiB record limit
+    s = validate(data, "a.ndjson")
+    # Then its one line is refused for its length, the message saying why
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 1", "record longer than the 1048576-byte limit" + _ndjson.BARE_CR)
+    ]
+    assert (s.records, s.invalid_records) == (1, 1)
+
+
+def test_given_bare_cr_lines_among_valid_ones_then_each_kept_error_says_so(
+    validate: Validate,
+) -> None:
+    # Given valid lines with three lines of bare-CR-separated records among them
+    joined = [job(1000 + 10 * k) + "\r" + job(1001 + 10 * k) for k in range(3)]
+    records = [job(i) for i in range(1, 301)]
+    for k, line in enumerate(joined):
+        records.insert(100 * (k + 1), line)
+    # When validated as NDJSON keeping two errors
+    s = validate(lines(*records), "a.ndjson", max_errors=2)
+    # Then the two kept errors say why their lines were refused, and the third is counted
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 101", "not well-formed JSON: trailing characters" + _ndjson.BARE_CR),
+        ("line 201", "not well-formed JSON: trailing characters" + _ndjson.BARE_CR),
+    ]
+    assert (s.records, s.invalid_records, s.errors_truncated) == (303, 3, True)
+
+
+def test_given_bare_cr_lines_cut_short_among_valid_ones_then_the_error_says_so(
+    validate: Validate,
+) -> None:
+    # Given valid lines and two lines of records a bare CR separates, the last record of
+    # each cut short (msgspec then refuses the line itself, not its count of records)
+    cut = [job(1000 + k) + "\r" + job(2000 + k)[:-1] for k in range(2)]
+    records = [job(i) for i in range(1, 201)]
+    records.insert(100, cut[0])
+    records.insert(150, cut[1])
+    # When validated as NDJSON
+    s = validate(lines(*records), "a.ndjson")
+    # Then each is refused for the characters after its first record, the message saying why
+    assert [(e.location, e.message) for e in s.errors] == [
+        ("line 101", "not well-formed JSON: trailing characters" + _ndjson.BARE_CR),
+        ("line 151", "not well-formed JSON: trailing characters" + _ndjson.BARE_CR),
+    ]
+    assert (s.records, s.invalid_records) == (202, 2)

@@ -24,6 +24,7 @@ from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
     Checked,
     CompiledSchema,
+    RecordError,
     _without,
     lines_refusal,
 )
@@ -83,7 +84,7 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
             col.error(
                 Reason.SCHEMA_VIOLATION,
                 LocatedError(
-                    f"record longer than the {limit}-byte limit",
+                    f"record longer than the {limit}-byte limit" + _bare_cr_hint(pending),
                     f"line {line_no}",
                     col.records,
                     line_no,
@@ -464,7 +465,7 @@ def _record_sifted(
     counts = col.problem_counts(left_out, lines=True) if found is None else found
     counts = [n if len(text) <= limit else 0 for n, text in zip(counts, left_out, strict=True)]
     checked = [
-        schema.check_record(text) if n == 0 and len(text) <= limit else None
+        _checked_line(schema, text) if n == 0 and len(text) <= limit else None
         for n, text in zip(counts, left_out, strict=True)
     ]
     if all(
@@ -563,18 +564,48 @@ def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
         col.records += 1
         if len(line) > limit:
             col.invalid += 1
-            message = f"record longer than the {limit}-byte limit"
+            message = f"record longer than the {limit}-byte limit" + _bare_cr_hint(line)
             col.error(
                 Reason.SCHEMA_VIOLATION,
                 LocatedError(message, f"line {line_no}", col.records, line_no),
             )
             continue
-        result = schema.check_record(line)
+        result = _checked_line(schema, line)
         if not result.errors:
             col.valid_checked(result, pack(col.records, line_no))
             continue
         _record_errors(col, result, line_no)
     return saw
+
+
+#: Said of a line whose JSON values a bare carriage return separates: a file saved with
+#: classic Mac line ends reads as one line, refused as broken or too long.
+BARE_CR = "; a bare carriage return (CR) does not end an NDJSON line: lines end in LF or CRLF"
+# A value's end, a bare CR, and the next value's start (spaces and tabs around the CR).
+_VALUES_AROUND_CR = re.compile(rb'[}\]"0-9el][ \t]*\r[ \t]*[{\["0-9tfn-]')
+# How far into a line too long to read the CR is looked for.
+_CR_LOOK = 65536
+
+
+def _bare_cr_hint(text: bytes) -> str:
+    """:data:`BARE_CR` when JSON values in ``text`` (the first ``_CR_LOOK`` bytes of a
+    line) are separated by a bare CR, else ""."""
+    return BARE_CR if _VALUES_AROUND_CR.search(text, 0, _CR_LOOK) else ""
+
+
+def _checked_line(schema: CompiledSchema, line: bytes) -> Checked:
+    """:meth:`CompiledSchema.check_record` of one NDJSON line, a refusal for trailing
+    characters told (:data:`BARE_CR`) when a bare CR separates the line's values."""
+    result = schema.check_record(line)
+    if not result.errors or b"\r" not in line or not _bare_cr_hint(line):
+        return result
+    errors = [
+        RecordError(err.reason, err.message + BARE_CR, err.path, err.offset)
+        if err.reason is Reason.MALFORMED and err.message.endswith("trailing characters")
+        else err
+        for err in result.errors
+    ]
+    return result._replace(errors=errors)
 
 
 def _record_errors(col: Collector, result: Checked, line_no: int) -> None:
