@@ -18,7 +18,13 @@ from silent_scalper.engine.types import (
     Reason,
     clip,
 )
-from silent_scalper.engine.unique import SortedRunTracker, UniqueTracker, pack, unpack
+from silent_scalper.engine.unique import (
+    LINE_MASK,
+    SortedRunTracker,
+    UniqueTracker,
+    pack,
+    unpack,
+)
 
 JSON_WS = b" \t\n\r"
 #: Records a window holds when a batch failed and its errors are being located.
@@ -247,8 +253,15 @@ def _comparable(time: datetime) -> bool:
     return True
 
 
-def consecutive(first_record: int, first_line: int, line_step: int, count: int) -> range:
-    """pack(record, line) of ``count`` consecutive records, as a lazy range."""
+def consecutive(
+    first_record: int, first_line: int, line_step: int, count: int
+) -> range | list[int]:
+    """pack(record, line) of ``count`` consecutive records, as a lazy range. A line past
+    ``LINE_MASK`` (only in a file of billions of lines) is clamped as :func:`pack` clamps
+    it: the places are then a list, since a range would carry the line's overflow into
+    the record's bits."""
+    if first_line + line_step * max(count - 1, 0) > LINE_MASK:
+        return [pack(first_record + k, first_line + line_step * k) for k in range(count)]
     step = pack(1, line_step)
     start = pack(first_record, first_line)
     return range(start, start + step * count, step)

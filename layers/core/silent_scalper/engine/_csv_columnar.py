@@ -51,7 +51,7 @@ from silent_scalper.engine._struct import (
     integer_range,
 )
 from silent_scalper.engine.types import Reason
-from silent_scalper.engine.unique import unpack
+from silent_scalper.engine.unique import LINE_MASK, unpack
 
 #: One quoted field as the csv module reads it: opened at a field start, closed before a
 #: delimiter, a line end or the end of the block. Possessive, so it never backtracks.
@@ -706,10 +706,16 @@ class ColumnarCsv:
         first_line = pos.lines + 1
         col.records += n
         pos.lines += lines
-        if steps is None:
-            wheres: Any = consecutive(first_record, first_line, 1, n)
+        wheres: Any
+        if steps is None and first_line + n - 1 <= LINE_MASK:
+            wheres = consecutive(first_record, first_line, 1, n)
         else:
-            starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
+            if steps is None:
+                starts = pc.add(self._iota_to(n), first_line)
+            else:
+                starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
+            if first_line + lines > LINE_MASK:  # clamped as pack() clamps them
+                starts = pc.min_element_wise(starts, LINE_MASK)
             records = pc.add(self._iota_to(n), first_record)
             wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
         bad: list[int] = []

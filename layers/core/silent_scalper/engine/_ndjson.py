@@ -33,7 +33,7 @@ from silent_scalper.engine.types import (
     LocatedError,
     Reason,
 )
-from silent_scalper.engine.unique import pack
+from silent_scalper.engine.unique import LINE_MASK, pack
 
 
 def validate_ndjson(body: Prefixed, col: Collector) -> bool:
@@ -191,7 +191,9 @@ def _places(first_record: int, first_line: int, lines: int, blanks: list[Blank])
     for k, _, _ in blanks:
         kept[k] = 0
     records = consecutive(first_record, 0, 0, lines - len(blanks))
-    numbers = itertools.compress(range(first_line, first_line + lines), kept)
+    numbers: Iterator[int] = itertools.compress(range(first_line, first_line + lines), kept)
+    if first_line + lines > LINE_MASK:  # clamped as pack() clamps them
+        numbers = map(min, numbers, itertools.repeat(LINE_MASK))
     return list(map(operator.add, records, numbers))
 
 
