@@ -466,90 +466,70 @@ def test_given_any_windows_when_decoded_then_the_compiled_loop_gives_the_pythons
     assert compiled == python
 
 
+class _Loop:
+    """A window loop used as the engine uses it: over one text, the lists it fills kept
+    from one call to the next."""
+
+    def __init__(
+        self, decode_windows: Any, decode: Any, text: bytes, step: int, framed: bool = False
+    ) -> None:
+        self.decode_windows, self.decode, self.text = decode_windows, decode, text
+        self.step, self.framed = step, framed
+        self.decoded: list[Any] = []
+        self.marks: list[int] = []
+        self.marks_at: list[int] = []
+
+    def __call__(self, pos: int, line: int) -> tuple[int, int, int, BaseException | None]:
+        result: tuple[int, int, int, BaseException | None] = self.decode_windows(
+            self.decode,
+            memoryview(self.text),
+            pos,
+            line,
+            self.step,
+            schemas.RECORD_EXCEPTIONS,
+            self.decoded,
+            self.marks,
+            self.marks_at,
+            self.framed,
+        )
+        return result
+
+
 def test_given_ndjson_lines_when_decoded_in_windows_then_each_window_ends_at_a_line_feed() -> None:
     for decode_windows in (native.decode_windows, _scan.decode_windows_python):
         # Given four lines, the third refused, and windows of at least 9 bytes
-        text = b'{"n":1}\n{"n":2}\n{"n":"x"}\n{"n":4}\n'
-        decoded: list[Any] = []
-        marks: list[int] = []
-        marks_at: list[int] = []
-        # When the windows are decoded from the start
-        got = decode_windows(
-            _RECORD_LINES,
-            memoryview(text),
-            0,
-            10,
-            9,
-            schemas.RECORD_EXCEPTIONS,
-            decoded,
-            marks,
-            marks_at,
-        )
+        loop = _Loop(decode_windows, _RECORD_LINES, b'{"n":1}\n{"n":2}\n{"n":"x"}\n{"n":4}\n', 9)
+        # When the windows are decoded from the start, its line taken as line 10
+        pos, line, end, exc = loop(0, 10)
         # Then the first window (two lines, the first line feed 9 bytes on ends the
         # second) is accepted and the second is the refused one, its records not kept
-        pos, line, end, exc = got
         assert (pos, line, end) == (16, 12, 26)
         assert isinstance(exc, msgspec.ValidationError)
-        assert decoded == [_Rec(1), _Rec(2)]
-        assert (marks, marks_at) == ([10, 12], [0, 16])
+        assert loop.decoded == [_Rec(1), _Rec(2)]
+        assert (loop.marks, loop.marks_at) == ([10, 12], [0, 16])
         # And resuming past the refused line, the rest is done
-        rest = decode_windows(
-            _RECORD_LINES,
-            memoryview(text),
-            26,
-            13,
-            9,
-            schemas.RECORD_EXCEPTIONS,
-            decoded,
-            marks,
-            marks_at,
-        )
-        assert rest == (34, 14, 34, None)
-        assert decoded[-1] == _Rec(4)
+        assert loop(26, 13) == (34, 14, 34, None)
+        assert loop.decoded[-1] == _Rec(4)
 
 
 def test_given_array_elements_when_decoded_in_windows_then_each_is_framed_as_an_array() -> None:
+    decode = msgspec.json.Decoder(list[dict[str, Any]]).decode
     for decode_windows in (native.decode_windows, _scan.decode_windows_python):
-        # Given three elements, a `},` inside the first one's string
+        # Given three elements, a `},` inside the first one's string, and windows of at
+        # least 1 byte
         text = b'{"n":1,"s":"},"},{"n":2},{"n":3}'
-        decoded: list[Any] = []
-        marks: list[int] = []
-        marks_at: list[int] = []
-        # When the windows (at least 1 byte) are decoded
-        got = decode_windows(
-            msgspec.json.Decoder(list[dict[str, Any]]).decode,
-            memoryview(text),
-            0,
-            0,
-            1,
-            schemas.RECORD_EXCEPTIONS,
-            decoded,
-            marks,
-            marks_at,
-            True,
-        )
+        loop = _Loop(decode_windows, decode, text, 1, framed=True)
+        # When the windows are decoded from the start
+        pos, line, end, exc = loop(0, 0)
         # Then the false cut inside the string is not where a window ends: msgspec reads
         # the broken window and says so, and nothing of it is kept
-        pos, line, end, exc = got
         assert (pos, line, end) == (0, 0, 13)
         assert isinstance(exc, msgspec.DecodeError)
-        assert decoded == []
+        assert loop.decoded == []
         # And from the second element on, each window is one element, past its comma
-        rest = decode_windows(
-            msgspec.json.Decoder(list[dict[str, Any]]).decode,
-            memoryview(text),
-            17,
-            1,
-            1,
-            schemas.RECORD_EXCEPTIONS,
-            decoded,
-            marks,
-            marks_at,
-            True,
-        )
-        assert rest == (len(text), 3, len(text), None)
-        assert decoded == [{"n": 2}, {"n": 3}]
-        assert (marks, marks_at) == ([0, 1, 2], [0, 17, 25])
+        assert loop(17, 1) == (len(text), 3, len(text), None)
+        assert loop.decoded == [{"n": 2}, {"n": 3}]
+        assert (loop.marks, loop.marks_at) == ([0, 1, 2], [0, 17, 25])
 
 
 def test_given_a_decoder_failing_otherwise_when_windows_are_decoded_then_its_error_propagates() -> (
