@@ -200,3 +200,20 @@ def test_the_engine_runs_of_a_pair_are_back_to_back_in_turned_orders(
     valid, invalid = str(made[False].path), str(made[True].path)
     assert calls == [valid, invalid, invalid, valid, valid, invalid, invalid, valid]
     assert pairs[1] == {"1% invalid": 3.0, "valid": 4.0}
+
+
+def test_a_quick_run_gives_no_verdict_on_the_targets_written_for_the_full_runs_files() -> None:
+    # Given the targets of a quick run: peers and invalid costs on 10 MB files, the local
+    # stack on 100 small files, and a throughput target judged on any size
+    items = [
+        {"target": "csv valid >= 1.0x the fastest peer", "measured": "0.60x (10MB)", "met": False},
+        {"target": "ndjson: 1% invalid costs <= 10%", "measured": "+17% (10MB)", "met": False},
+        {"target": "local stack >= 25 small files/s", "measured": "23.5 files/s", "met": False},
+        {"target": "csv >= 80 MB/s on one core", "measured": "97.5 MB/s", "met": True},
+    ]
+    # When their verdicts are given for a quick run
+    quick = run.quick_verdicts(items)
+    # Then the first three keep their figures, marked, with no verdict, and the last is kept
+    assert [item["met"] for item in quick] == [None, None, None, True]
+    assert quick[0]["measured"] == "0.60x (10MB); quick run: judged on the full run"
+    assert quick[3] == items[3]
