@@ -10,7 +10,8 @@ import msgspec
 
 from silent_scalper.engine.types import Reason, clip
 
-_AT_BYTE = re.compile(r" \(byte (\d+)\)$")
+#: Where msgspec says broken JSON stopped its reading: "... (byte 12)".
+AT_BYTE = re.compile(r" \(byte (\d+)\)$")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
 _AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
 
@@ -112,7 +113,7 @@ def to_record_error(exc: BaseException, data: bytes | memoryview | None = None) 
     if msg == "Input data was truncated":
         msg = "unexpected end of data (truncated value)"
     offset = None
-    at = _AT_BYTE.search(msg)
+    at = AT_BYTE.search(msg)
     if at is not None:
         # The offset is within the record, not the file: it becomes a line instead.
         offset = int(at.group(1))

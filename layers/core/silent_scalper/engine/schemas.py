@@ -57,6 +57,7 @@ from silent_scalper.engine._cells import (
     _csv_rules,
 )
 from silent_scalper.engine._errors import (
+    AT_BYTE,
     RECORD_EXCEPTIONS,
     RecordError,
     SchemaLoadError,
@@ -721,7 +722,7 @@ def lines_refusal(exc: BaseException) -> tuple[int | None, int | None]:
     if isinstance(exc, msgspec.ValidationError):
         return _failing_index(exc), None
     if isinstance(exc, msgspec.DecodeError):
-        at = _AT_BYTE.search(str(exc))
+        at = AT_BYTE.search(str(exc))
         return None, int(at.group(1)) if at else None
     return None, None
 
@@ -739,7 +740,6 @@ def _failing_index(exc: msgspec.ValidationError) -> int | None:
 
 
 _FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
-_AT_BYTE = re.compile(r"\(byte (\d+)\)$")
 
 
 def _error_order(error: Any) -> tuple[str, ...]:
