@@ -84,7 +84,7 @@ def validate_ndjson(body: Prefixed, col: Collector) -> bool:
             col.error(
                 Reason.SCHEMA_VIOLATION,
                 LocatedError(
-                    f"record longer than the {limit}-byte limit" + _bare_cr_hint(pending),
+                    _too_long(limit, pending),
                     f"line {line_no}",
                     col.records,
                     line_no,
@@ -566,10 +566,9 @@ def _ndjson_lines(lines: list[bytes], first_line: int, col: Collector) -> bool:
         col.records += 1
         if len(line) > limit:
             col.invalid += 1
-            message = f"record longer than the {limit}-byte limit" + _bare_cr_hint(line)
             col.error(
                 Reason.SCHEMA_VIOLATION,
-                LocatedError(message, f"line {line_no}", col.records, line_no),
+                LocatedError(_too_long(limit, line), f"line {line_no}", col.records, line_no),
             )
             continue
         result = _checked_line(schema, line)
@@ -592,17 +591,23 @@ _CR_LOOK = 65536
 def _bare_cr_hint(text: bytes) -> str:
     """:data:`BARE_CR` when JSON values in ``text`` (the first ``_CR_LOOK`` bytes of a
     line) are separated by a bare CR, else ""."""
-    return BARE_CR if _VALUES_AROUND_CR.search(text, 0, _CR_LOOK) else ""
+    return BARE_CR if b"\r" in text and _VALUES_AROUND_CR.search(text, 0, _CR_LOOK) else ""
+
+
+def _too_long(limit: int, line: bytes) -> str:
+    """The message of a line (``line``: its text, or its first part) over ``limit``."""
+    return f"record longer than the {limit}-byte limit" + _bare_cr_hint(line)
 
 
 def _checked_line(schema: CompiledSchema, line: bytes) -> Checked:
     """:meth:`CompiledSchema.check_record` of one NDJSON line, a refusal for trailing
     characters told (:data:`BARE_CR`) when a bare CR separates the line's values."""
     result = schema.check_record(line)
-    if not result.errors or b"\r" not in line or not _bare_cr_hint(line):
+    hint = _bare_cr_hint(line) if result.errors else ""
+    if not hint:
         return result
     errors = [
-        RecordError(err.reason, err.message + BARE_CR, err.path, err.offset)
+        RecordError(err.reason, err.message + hint, err.path, err.offset)
         if err.reason is Reason.MALFORMED and err.message.endswith("trailing characters")
         else err
         for err in result.errors
