@@ -524,18 +524,12 @@ def invalid_cost_targets(peers: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def every_target(
-    result: dict[str, Any],
-    rows: list[ThroughputRow],
-    memory: dict[str, Any],
-    trans: dict[str, Any] | None,
-    pipe: dict[str, Any] | None,
-    *,
-    quick: bool,
+    result: dict[str, Any], rows: list[ThroughputRow], *, quick: bool
 ) -> list[dict[str, Any]]:
-    """Every target of the run, from its sections (``result`` holds the peers, the local
-    stack's and the command line's); a quick run's as :func:`quick_verdicts` gives them."""
+    """Every target of the run, from its sections in ``result`` and the throughput rows;
+    a quick run's as :func:`quick_verdicts` gives them."""
     every = [
-        *targets(rows, memory, trans, pipe),
+        *targets(rows, result["memory"], result["transitions"], result["pipeline"]),
         *peer_targets(result["peers"]),
         *invalid_cost_targets(result["peers"]),
         *local_stack_targets(result["e2e"]),
@@ -816,7 +810,7 @@ def main(argv: list[str] | None = None) -> int:
         result["e2e"] = e2e_section(args.quick, args.workdir)
         console.print(e2e_table(result["e2e"]))
 
-    result["targets"] = every_target(result, rows, memory, trans, pipe, quick=args.quick)
+    result["targets"] = every_target(result, rows, quick=args.quick)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["seconds"] = round(time.time() - started, 1)
     console.print(targets_table(result["targets"]))

@@ -706,15 +706,16 @@ class ColumnarCsv:
         first_line = pos.lines + 1
         col.records += n
         pos.lines += lines
+        far = first_line + lines > LINE_MASK  # a line past what a place holds: clamped
         wheres: Any
-        if steps is None and first_line + n - 1 <= LINE_MASK:
+        if steps is None and not far:
             wheres = consecutive(first_record, first_line, 1, n)
         else:
             if steps is None:
                 starts = pc.add(self._iota_to(n), first_line)
             else:
                 starts = pc.subtract(pc.add(pc.cumulative_sum(steps), first_line), steps)
-            if first_line + lines > LINE_MASK:  # clamped as pack() clamps them
+            if far:  # as pack() clamps them
                 starts = pc.min_element_wise(starts, LINE_MASK)
             records = pc.add(self._iota_to(n), first_record)
             wheres = pc.bit_wise_or(pc.shift_left(records, 32), starts)
