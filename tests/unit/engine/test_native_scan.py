@@ -322,6 +322,7 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.utf8_prefix is native.utf8_prefix
     assert _scan.blank_lines is native.blank_lines
     assert _scan.decode_windows is native.decode_windows
+    assert _scan.line_texts is native.line_texts
 
 
 def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
@@ -380,6 +381,7 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(_ndjson, "blank_lines", _scan.blank_lines_python)
     monkeypatch.setattr(_ndjson, "decode_windows", _scan.decode_windows_python)
     monkeypatch.setattr(_json, "decode_windows", _scan.decode_windows_python)
+    monkeypatch.setattr(_ndjson, "line_texts", _scan.line_texts_python)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
     monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)
@@ -547,3 +549,62 @@ def test_given_a_decoder_failing_otherwise_when_windows_are_decoded_then_its_err
             decode_windows(
                 _RECORD_LINES, memoryview(b"{}\n"), -1, 0, 0, schemas.RECORD_EXCEPTIONS, [], [], []
             )
+
+
+def test_given_no_marks_wanted_when_windows_are_decoded_then_the_rest_is_the_same() -> None:
+    text = b'{"n":1}\n{"n":2}\n{"n":"x"}\n{"n":4}\n'
+    for decode_windows in (native.decode_windows, _scan.decode_windows_python):
+        # Given the windows of a text decoded once with marks and once without
+        marked = _Loop(decode_windows, _RECORD_LINES, text, 9)
+        unmarked: list[Any] = []
+        # When both read the text
+        with_marks = marked(0, 0)
+        stop_on = schemas.RECORD_EXCEPTIONS
+        without = decode_windows(
+            _RECORD_LINES, memoryview(text), 0, 0, 9, stop_on, unmarked, None, None
+        )
+        # Then they stop at the same refused window with the same records
+        assert with_marks[:3] == without[:3] == (16, 2, 26)
+        assert unmarked == marked.decoded
+        # And marks are both lists or both None
+        with pytest.raises(TypeError, match="both None"):
+            decode_windows(
+                _RECORD_LINES, memoryview(text), 0, 0, 9, schemas.RECORD_EXCEPTIONS, [], [], None
+            )
+
+
+# -- lines by index ---------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([b"", b"a", b"bc", b"\r", b" "]), max_size=12).map(b"\n".join),
+    picks=st.lists(st.integers(min_value=0, max_value=14), max_size=8),
+)
+def test_given_any_text_when_lines_are_taken_by_index_then_the_compiled_twin_agrees(
+    text: bytes, picks: list[int]
+) -> None:
+    # Given NDJSON-like text and line indices in order, some maybe past its last line
+    wanted = sorted(picks)
+
+    def taken(line_texts: Any) -> Any:
+        try:
+            return line_texts(text, wanted)
+        except IndexError:
+            return IndexError
+
+    # When both take those lines
+    # Then they give the same lines, each the part split(b"\n") gives, or both say an
+    # index is past the last line
+    assert taken(native.line_texts) == taken(_scan.line_texts_python)
+    if not wanted or wanted[-1] <= text.count(b"\n"):
+        assert taken(native.line_texts) == [text.split(b"\n")[k] for k in wanted]
+
+
+def test_given_line_indices_out_of_order_when_taken_then_both_refuse_them() -> None:
+    for line_texts in (native.line_texts, _scan.line_texts_python):
+        with pytest.raises(ValueError, match="in order"):
+            line_texts(b"a\nb\nc", [2, 1])
+        with pytest.raises(ValueError, match="in order"):
+            line_texts(b"a\nb\nc", [-1])
+        assert line_texts(memoryview(b"xa\nb\nc")[1:], [0, 0, 2]) == [b"a", b"a", b"c"]

@@ -1273,9 +1273,13 @@ static PyObject *decode_windows(PyObject *self, PyObject *args) {
     PyObject *decode, *view, *stop_on, *decoded, *marks, *marks_at;
     Py_ssize_t pos, line, step;
     int framed = 0;
-    if (!PyArg_ParseTuple(args, "OOnnnOO!O!O!|p", &decode, &view, &pos, &line, &step, &stop_on,
-                          &PyList_Type, &decoded, &PyList_Type, &marks, &PyList_Type,
-                          &marks_at, &framed)) {
+    if (!PyArg_ParseTuple(args, "OOnnnOO!OO|p", &decode, &view, &pos, &line, &step, &stop_on,
+                          &PyList_Type, &decoded, &marks, &marks_at, &framed)) {
+        return NULL;
+    }
+    int marked = marks != Py_None || marks_at != Py_None;
+    if (marked && !(PyList_Check(marks) && PyList_Check(marks_at))) {
+        PyErr_SetString(PyExc_TypeError, "marks and marks_at must be lists, or both None");
         return NULL;
     }
     Py_buffer buf;
@@ -1291,13 +1295,15 @@ static PyObject *decode_windows(PyObject *self, PyObject *args) {
     }
     while (pos < n) {
         end = window_end(s, n, pos, step, framed);
-        PyObject *at_line = PyLong_FromSsize_t(line), *at_pos = PyLong_FromSsize_t(pos);
-        int failed = at_line == NULL || at_pos == NULL || PyList_Append(marks, at_line) < 0 ||
-                     PyList_Append(marks_at, at_pos) < 0;
-        Py_XDECREF(at_line);
-        Py_XDECREF(at_pos);
-        if (failed) {
-            goto done;
+        if (marked) {
+            PyObject *at_line = PyLong_FromSsize_t(line), *at_pos = PyLong_FromSsize_t(pos);
+            int failed = at_line == NULL || at_pos == NULL || PyList_Append(marks, at_line) < 0 ||
+                         PyList_Append(marks_at, at_pos) < 0;
+            Py_XDECREF(at_line);
+            Py_XDECREF(at_pos);
+            if (failed) {
+                goto done;
+            }
         }
         PyObject *window = window_text(view, s, pos, end, framed);
         if (window == NULL) {
@@ -1334,6 +1340,61 @@ static PyObject *decode_windows(PyObject *self, PyObject *args) {
 done:
     PyBuffer_Release(&buf);
     return result;
+}
+
+/*
+ * Lines `wanted` (line indices, in order) of NDJSON text, each without its line feed: the
+ * twin of _scan.line_texts_python (the definition), found by stepping from line feed to
+ * line feed once.
+ */
+static PyObject *line_texts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *text, *wanted;
+    if (!PyArg_ParseTuple(args, "OO!", &text, &PyList_Type, &wanted)) {
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(text, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len, count = PyList_Size(wanted), line = 0, start = 0;
+    PyObject *out = PyList_New(count);
+    for (Py_ssize_t i = 0; out != NULL && i < count; i++) {
+        Py_ssize_t k = PyLong_AsSsize_t(PyList_GetItem(wanted, i));
+        if (k == -1 && PyErr_Occurred()) {
+            Py_CLEAR(out);
+            break;
+        }
+        if (k < line) { /* a negative index, or one before the last */
+            PyErr_SetString(PyExc_ValueError, "wanted must be line indices, in order");
+            Py_CLEAR(out);
+            break;
+        }
+        while (line < k) {
+            const unsigned char *q = memchr(s + start, '\n', (size_t)(n - start));
+            if (q == NULL) {
+                break;
+            }
+            start = q - s + 1;
+            line++;
+        }
+        if (line < k) {
+            PyErr_SetString(PyExc_IndexError, "line index out of range");
+            Py_CLEAR(out);
+            break;
+        }
+        const unsigned char *q = memchr(s + start, '\n', (size_t)(n - start));
+        Py_ssize_t stop = q == NULL ? n : q - s;
+        PyObject *item = PyBytes_FromStringAndSize((const char *)s + start, stop - start);
+        if (item == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SetItem(out, i, item);
+    }
+    PyBuffer_Release(&view);
+    return out;
 }
 
 static PyObject *blank_lines(PyObject *self, PyObject *arg) {
@@ -1457,6 +1518,9 @@ static PyMethodDef methods[] = {
      "decode_windows(decode, view, pos, line, step, stop_on, decoded, marks, marks_at, "
      "framed=False, /)\n--\n\nThe windows of a refused NDJSON block (or, framed, of JSON array "
      "elements) decoded while the decoder accepts them: (pos, line, end, exception or None)."},
+    {"line_texts", line_texts, METH_VARARGS,
+     "line_texts(text, wanted, /)\n--\n\nThe lines wanted (indices, in order) of NDJSON text, "
+     "each without its line feed."},
     {"split_csv", split_csv, METH_VARARGS,
      "split_csv(block, width, field_limit, /)\n--\n\nThe block's CSV rows as Arrow string "
      "columns: (rows, [(offsets, data)], line breaks in cells, lines per row or None), or "

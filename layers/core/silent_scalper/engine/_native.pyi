@@ -45,8 +45,9 @@ def decode_windows(
     step: int,
     stop_on: tuple[type[BaseException], ...],
     decoded: list[Any],
-    marks: list[int],
-    marks_at: list[int],
+    marks: list[int] | None,
+    marks_at: list[int] | None,
     framed: bool = False,
     /,
 ) -> tuple[int, int, int, BaseException | None]: ...
+def line_texts(text: bytes | bytearray | memoryview, wanted: list[int], /) -> list[bytes]: ...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import operator
 import re
@@ -18,7 +17,7 @@ from silent_scalper.engine._collect import (
     kept_positions,
     runs_between,
 )
-from silent_scalper.engine._scan import blank_lines, decode_windows, formula_count
+from silent_scalper.engine._scan import blank_lines, decode_windows, formula_count, line_texts
 from silent_scalper.engine._source import CHUNK, Prefixed
 from silent_scalper.engine.schemas import (
     RECORD_EXCEPTIONS,
@@ -246,8 +245,9 @@ def _ndjson_sifted(
     whose first line is ``first_line``; None: line k is line ``first_line + k``.
 
     No list of the block's lines is built: windows end at a line break found past
-    ``_SIFT_BYTES``, and the few lines needed (refused ones) are found by stepping from
-    line break to line break from the start of their window. Every window is taken to
+    ``_SIFT_BYTES``, a line msgspec refuses is found by stepping from line break to line
+    break from the start of its window, and the lines a batch check refuses are taken in
+    one compiled pass over the block's line breaks (``line_texts``). Every window is taken to
     hold no blank line (msgspec skips them, so a record index would not be a line
     index); the totals prove it at the end, before anything is recorded.
     """
@@ -258,8 +258,6 @@ def _ndjson_sifted(
     decoded: list[Any] = []
     refused: list[int] = []  # line indices, in order
     left_out: list[bytes] = []  # those lines
-    marks: list[int] = []  # the line index at the start of each window ...
-    marks_at: list[int] = []  # ... and where that line starts
     line = 0  # the line at ``pos``
     pos = 0
     whole, flagged = decoded_whole
@@ -267,8 +265,6 @@ def _ndjson_sifted(
         if flagged is None:
             return False
         decoded, line, pos = whole, count, size
-        marks.append(0)
-        marks_at.append(0)
     elif (
         col.dense
         and not col.would_keep(col.records + 1, first_line + (line_of or [0])[0])
@@ -285,7 +281,7 @@ def _ndjson_sifted(
         # The windows msgspec accepts, decoded in one compiled loop (most of a refused
         # block's windows); then the refused one, read here.
         pos, line, end, exc = decode_windows(
-            decode, view, pos, line, _SIFT_BYTES, RECORD_EXCEPTIONS, decoded, marks, marks_at
+            decode, view, pos, line, _SIFT_BYTES, RECORD_EXCEPTIONS, decoded, None, None
         )
         if exc is None:
             break
@@ -316,7 +312,7 @@ def _ndjson_sifted(
         return False
     if flagged:
         more = kept_positions(flagged, refused)
-        more_lines = _lines_at(block, marks, marks_at, more)
+        more_lines = line_texts(block, more)
         refused, left_out = _merged(refused, left_out, more, more_lines)
         decoded = _without(decoded, flagged)
     if not all(line.strip(JSON_WS) for line in left_out):
@@ -399,28 +395,6 @@ def _broken_line(block: bytes, first: int, at: int) -> int:
     if line > 0 and not block[start:at].strip(JSON_WS):
         return line - 1
     return line
-
-
-def _lines_at(
-    block: bytes, marks: list[int], marks_at: list[int], wanted: list[int]
-) -> list[bytes]:
-    """Lines ``wanted`` (sorted) of the block, each stepped to from the window start
-    before it (line ``marks[i]`` starts at ``marks_at[i]``) or from the line before it,
-    whichever is nearer."""
-    out: list[bytes] = []
-    find = block.find
-    line = -1  # the line starting at ``pos``
-    pos = 0
-    for k in wanted:
-        at = bisect.bisect_right(marks, k) - 1
-        if marks[at] > line:
-            line, pos = marks[at], marks_at[at]
-        for _ in range(k - line):
-            pos = find(b"\n", pos) + 1
-        line = k
-        stop = find(b"\n", pos)
-        out.append(block[pos:stop] if stop >= 0 else block[pos:])
-    return out
 
 
 def _merged(

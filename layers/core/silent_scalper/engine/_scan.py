@@ -17,6 +17,7 @@ it the engine gives the same verdicts, more slowly (docs/performance.md).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ __all__ = [
     "key_count",
     "key_count_python",
     "line_repeats_key",
+    "line_texts",
+    "line_texts_python",
     "newline_count",
     "newline_count_python",
     "quote_count",
@@ -119,30 +122,33 @@ def decode_windows_python(  # noqa: PLR0913, PLR0917 - the compiled twin's signa
     step: int,
     stop_on: tuple[type[BaseException], ...],
     decoded: list[Any],
-    marks: list[int],
-    marks_at: list[int],
+    marks: list[int] | None,
+    marks_at: list[int] | None,
     framed: bool = False,
 ) -> tuple[int, int, int, BaseException | None]:
     """The windows of a refused NDJSON block ``view``, from byte ``pos`` on, decoded
     while ``decode`` accepts them. A window ends after the first line feed at or past
     ``pos + step`` (or at the end); its records go to ``decoded``, the index of its first
     record (``line``, counted on by the records decoded) to ``marks`` and its start to
-    ``marks_at``. ``framed``: ``view`` holds the elements of a JSON array instead, a
-    window ends after the ``}`` of the first ``},`` at or past ``pos + step``, is decoded
-    as ``[`` + its text + ``]``, and the next starts past the comma. Returns (pos, line,
-    end, None) when the text is done (``end`` its length), or (pos, line, end, exc) for
-    the window ``view[pos:end]`` whose decode raised ``exc``, an exception of the types
-    ``stop_on`` (any other propagates)."""
+    ``marks_at`` (both None: not wanted). ``framed``: ``view`` holds the elements of a
+    JSON array instead, a window ends after the ``}`` of the first ``},`` at or past
+    ``pos + step``, is decoded as ``[`` + its text + ``]``, and the next starts past the
+    comma. Returns (pos, line, end, None) when the text is done (``end`` its length), or
+    (pos, line, end, exc) for the window ``view[pos:end]`` whose decode raised ``exc``,
+    an exception of the types ``stop_on`` (any other propagates)."""
     if pos < 0 or step < 0:
         raise ValueError("pos and step must not be negative")
+    if (marks is None) != (marks_at is None):
+        raise TypeError("marks and marks_at must be lists, or both None")
     size = len(view)
     # A view of a whole bytes object (the engine's) is searched in place, not copied.
     data = view.obj if isinstance(view.obj, bytes) and len(view.obj) == size else view.tobytes()
     cut = b"}," if framed else b"\n"
     while pos < size:
         end = data.find(cut, pos + step) + 1 or size
-        marks.append(line)
-        marks_at.append(pos)
+        if marks is not None and marks_at is not None:
+            marks.append(line)
+            marks_at.append(pos)
         try:
             objs = decode(b"[" + data[pos:end] + b"]" if framed else view[pos:end])
         except stop_on as exc:
@@ -153,6 +159,15 @@ def decode_windows_python(  # noqa: PLR0913, PLR0917 - the compiled twin's signa
     return pos, line, size, None
 
 
+def line_texts_python(text: Text, wanted: list[int]) -> list[bytes]:
+    """Lines ``wanted`` (line indices, in order; one may repeat) of NDJSON ``text``, each
+    without its line feed: line k is the k-th part ``split(b"\\n")`` gives."""
+    if any(k < 0 for k in wanted[:1]) or any(a > b for a, b in itertools.pairwise(wanted)):
+        raise ValueError("wanted must be line indices, in order")
+    lines = bytes(text).split(b"\n")
+    return [lines[k] for k in wanted]
+
+
 try:
     from silent_scalper.engine._native import (
         blank_lines,
@@ -160,6 +175,7 @@ try:
         formula_count,
         key_count,
         line_repeats_key,
+        line_texts,
         newline_count,
         quote_count,
         repeats_key,
@@ -172,6 +188,7 @@ except ImportError:  # not built (no C compiler at install): the same counts in 
     repeats_key = line_repeats_key = repeats_key_python
     blank_lines = blank_lines_python
     decode_windows = decode_windows_python
+    line_texts = line_texts_python
 
 #: Whether the compiled module counts (its exact key count is then cheaper than the
 #: whitespace-stripping proof the Python path tries first).
