@@ -128,6 +128,13 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     # What accept_lines does, in its steps: a block refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_lines(block)[0] if schema.batches else None
+    sifted = False  # whether the sifting was tried on the block as it is
+    if objs is None and schema.batches:
+        # A refused block is sifted as if it held no blank line, as nearly every one
+        # does: the sifting proves it, and declines (nothing recorded) otherwise.
+        if _ndjson_sifted(block, first_line, col, lines):
+            return True
+        sifted = True
     # msgspec skips blank lines (JSON whitespace only): with some, record k is not line k.
     blanks = blank_lines(block) if objs is None or len(objs) != lines else []
     if objs is not None and len(objs) + len(blanks) != lines:
@@ -149,7 +156,11 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
             if _ndjson_sifted(compact, first_line, col, len(line_of), whole, line_of=line_of):
                 return True
         return _ndjson_runs(block, first_line, col, lines, blanks)
-    if schema.batches and _ndjson_sifted(block, first_line, col, lines, (objs, flagged)):
+    if (
+        schema.batches
+        and not sifted
+        and _ndjson_sifted(block, first_line, col, lines, (objs, flagged))
+    ):
         return True
     starts = [0, *(m.end() for m in _NEWLINE.finditer(block))]
     if starts[-1] != len(block):
@@ -366,6 +377,8 @@ def _ndjson_dense(
         objs, valid = [], []
     accepted = set(valid)
     refused = [k for k in range(count) if k not in accepted]
+    if not all(lines[k].strip(JSON_WS) for k in refused if not settled[k]):
+        return None  # a blank line (not a record): the windows decline it too
     left_out = [lines[k] for k in refused]
     if not schema.keys_unrepeated(
         block, objs, left_out, lambda: b"\n".join([lines[k] for k in valid]), lines=True
