@@ -696,7 +696,7 @@ def test_given_only_batch_check_refusals_then_the_block_is_sifted_from_its_decod
     data = "".join(r + "\n" for r in records) if ndjson else "[" + ",\n".join(records) + "]"
     module: Any = _ndjson if ndjson else _json
     name = "_ndjson_sifted" if ndjson else "_json_sifted"
-    at = 4 if ndjson else 5  # the position of the decoded records among the arguments
+    at = 4  # the position of the decoded records among the arguments
     calls: list[tuple[bool, Any]] = []
     real = getattr(module, name)
 

@@ -323,6 +323,7 @@ def test_given_the_built_module_then_the_engine_counts_with_it() -> None:
     assert _scan.blank_lines is native.blank_lines
     assert _scan.decode_windows is native.decode_windows
     assert _scan.line_texts is native.line_texts
+    assert _json._buffer_offsets is native.buffer_offsets
 
 
 def _summaries(paths: list[Path]) -> list[dict[str, Any]]:
@@ -382,6 +383,7 @@ def test_given_the_same_files_when_validated_without_the_module_then_the_summari
     monkeypatch.setattr(_ndjson, "decode_windows", _scan.decode_windows_python)
     monkeypatch.setattr(_json, "decode_windows", _scan.decode_windows_python)
     monkeypatch.setattr(_ndjson, "line_texts", _scan.line_texts_python)
+    monkeypatch.setattr(_json, "_buffer_offsets", None)
     monkeypatch.setattr(_source, "newline_count", _scan.newline_count_python)
     monkeypatch.setattr(_source, "utf8_prefix", _scan.utf8_prefix_python)
     monkeypatch.setattr(_json, "newline_count", _scan.newline_count_python)
@@ -608,3 +610,46 @@ def test_given_line_indices_out_of_order_when_taken_then_both_refuse_them() -> N
         with pytest.raises(ValueError, match="in order"):
             line_texts(b"a\nb\nc", [-1])
         assert line_texts(memoryview(b"xa\nb\nc")[1:], [0, 0, 2]) == [b"a", b"a", b"c"]
+
+
+# -- where decoded values lie in their text ----------------------------------------------
+
+_VALUES = st.sampled_from(['{"n": 1}', '{"s": "},"}', "2", '"x"', '[1, {"a": []}]', "null"])
+_SEPARATORS = st.sampled_from([",", ", ", " ,\n  ", ",\t"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(_VALUES, min_size=1, max_size=12),
+    separator=_SEPARATORS,
+    lead=st.sampled_from(["", " ", "\n  "]),
+    picks=st.lists(st.integers(min_value=0, max_value=11), max_size=6),
+)
+def test_given_raw_values_when_placed_by_their_buffers_then_the_offsets_are_the_texts(
+    values: list[str], separator: str, lead: str, picks: list[int]
+) -> None:
+    # Given array elements, as a run of a JSON array, read as Raw values from its framing
+    run = (lead + separator.join(values)).encode()
+    framed = b"[" + run + b"]"
+    raws = _json._RAW_LIST.decode(framed)
+    wanted = sorted({k for k in picks if k < len(raws)})
+    # When some are placed from where their buffers lie
+    placed = _json._offsets_at(run, framed, raws, wanted)
+    # Then each offset is where the element's text starts in the run, as found from the
+    # texts, and the element's text is there
+    every = _json._offsets(run, raws)
+    assert placed == [every[k] for k in wanted]
+    texts = [run[at : at + len(raws[k])] for at, k in zip(placed, wanted, strict=True)]
+    assert texts == [bytes(raws[k]) for k in wanted]
+
+
+def test_given_raw_values_not_read_from_the_text_then_their_buffers_place_nothing() -> None:
+    # Given Raw values decoded from a copy of the text, and one made on its own
+    framed = b'[{"n": 1}, 2]'
+    copied = _json._RAW_LIST.decode(bytes(bytearray(framed)))
+    # When their buffers are looked for in the text
+    # Then none is placed (the caller finds them from their texts), and an empty list is
+    assert native.buffer_offsets(framed, copied) is None
+    assert native.buffer_offsets(framed, [msgspec.Raw(b"2")]) is None
+    assert native.buffer_offsets(framed, []) == []
+    assert native.buffer_offsets(framed, _json._RAW_LIST.decode(framed)) == [1, 11]

@@ -36,6 +36,12 @@ from silent_scalper.engine.types import (
 )
 from silent_scalper.engine.unique import pack
 
+_buffer_offsets: Callable[[bytes, list[Any]], list[int] | None] | None
+try:
+    from silent_scalper.engine._native import buffer_offsets as _buffer_offsets
+except ImportError:  # not built: offsets are found from the records' texts
+    _buffer_offsets = None
+
 # A "flat" JSON object: no nested object/array outside strings. Job records are flat,
 # and a regex (possessive, so no backtracking) finds a whole run of them in C; nested
 # records take the exact scanner below instead.
@@ -292,8 +298,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     # Some record is invalid: sifted, or else windows of WINDOW records, a refused one
     # halved, so only the few records around each error take the exact check.
     if schema.batches:
-        placed = list(zip(raws, _offsets(run, raws), strict=True))
-        done = _json_sifted(b, run, placed, index, col, (objs, flagged))
+        done = _json_sifted(b, (run, data, raws), index, col, (objs, flagged))
         if done is not None:
             return done
     col.formula_cells += formula_count(run)
@@ -316,8 +321,7 @@ _SIFT = 32
 
 def _json_sifted(
     b: _Buffer,
-    run: bytes,
-    items: list[tuple[msgspec.Raw, int]],
+    elements: tuple[bytes, bytes, list[msgspec.Raw]],
     index: int,
     col: Collector,
     decoded_whole: tuple[list[Any] | None, list[int] | None] = (None, None),
@@ -325,11 +329,14 @@ def _json_sifted(
     """A refused run of well-formed records in one pass, as NDJSON blocks are sifted
     (see ``_ndjson._ndjson_sifted``): the new index, or None (nothing recorded) when
     the run needs the narrowing (a refusal naming no record, repeated keys to find).
-    ``decoded_whole``: the run's records when msgspec decoded it whole, and the batch
-    checks' verdict on them (:meth:`CompiledSchema.refused`): no window is decoded and
-    no check run again then."""
+    ``elements``: the run, the run framed as an array (what msgspec read) and its
+    records as ``Raw`` values read from that. ``decoded_whole``: the run's records when
+    msgspec decoded it whole, and the batch checks' verdict on them
+    (:meth:`CompiledSchema.refused`): no window is decoded and no check run again then.
+    Only the refused records are placed in the run (:func:`_offsets_at`)."""
+    run, framed, raws = elements
     schema = col.schema
-    count = len(items)
+    count = len(raws)
     decoded: list[Any] = []
     refused: list[int] = []
     i = 0
@@ -340,12 +347,12 @@ def _json_sifted(
         decoded, i = whole, count
     while i < count:
         j = min(i + _SIFT, count)
-        objs, bad = schema.decode_array(_framed(items, i, j))
+        objs, bad = schema.decode_array(b"[" + b",".join(raws[i:j]) + b"]")
         if objs is None:
             if bad is None or bad >= j - i:
                 return None
             k = i + bad
-            objs = schema.decode_array(_framed(items, i, k))[0] if k > i else []
+            objs = schema.decode_array(b"[" + b",".join(raws[i:k]) + b"]")[0] if k > i else []
             if objs is None:
                 return None
             decoded += objs
@@ -363,15 +370,15 @@ def _json_sifted(
         refused = sorted([*refused, *(kept_at[k] for k in flagged)])
         decoded = _without(decoded, flagged)
         kept_at = _kept(count, refused)
-    left_out = [bytes(items[k][0]) for k in refused]
-    found = [items[k][1] for k in refused]
+    left_out = [bytes(raws[k]) for k in refused]
+    found = _offsets_at(run, framed, raws, refused)
     return _record_json_sifted(
         b,
         run,
         index,
         count,
         (decoded, refused, left_out, found, None),
-        lambda: b",".join(items[k][0] for k in kept_at),
+        lambda: b",".join([raws[k] for k in kept_at]),
         col,
     )
 
@@ -704,6 +711,20 @@ def _offsets(run: bytes, raws: list[msgspec.Raw]) -> list[int]:
         if found >= 0:
             cursor = found + len(raw)
     return out
+
+
+def _offsets_at(run: bytes, framed: bytes, raws: list[msgspec.Raw], wanted: list[int]) -> list[int]:
+    """Where records ``wanted`` (indices in ``raws``, the elements of ``run`` decoded
+    from ``framed``, ``b"[" + run + b"]"``) start in ``run``. msgspec keeps each ``Raw``
+    as a view of the text it read, so with the compiled module the offsets are read from
+    the values themselves, only for the records wanted; otherwise (or if a value is not
+    such a view) they are found from the texts (:func:`_offsets`)."""
+    if _buffer_offsets is not None:
+        found = _buffer_offsets(framed, [raws[k] for k in wanted])
+        if found is not None:
+            return [at - 1 for at in found]
+    offsets = _offsets(run, raws)
+    return [offsets[k] for k in wanted]
 
 
 def _framed(items: list[tuple[msgspec.Raw, int]], i: int, j: int) -> bytes:

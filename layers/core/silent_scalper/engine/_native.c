@@ -1397,6 +1397,50 @@ static PyObject *line_texts(PyObject *self, PyObject *args) {
     return out;
 }
 
+/*
+ * Where the buffer of each of `views` starts in the buffer of `base`, or None when one
+ * does not lie within it: the offsets of msgspec.Raw values decoded from `base`, which
+ * msgspec keeps as views of the text it read. No Python twin: _json._offsets finds the
+ * same offsets from the values' texts.
+ */
+static PyObject *buffer_offsets(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *base, *views;
+    if (!PyArg_ParseTuple(args, "OO!", &base, &PyList_Type, &views)) {
+        return NULL;
+    }
+    Py_buffer whole;
+    if (PyObject_GetBuffer(base, &whole, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    const char *start = (const char *)whole.buf, *stop = start + whole.len;
+    Py_ssize_t count = PyList_Size(views);
+    PyObject *out = PyList_New(count);
+    for (Py_ssize_t i = 0; out != NULL && i < count; i++) {
+        Py_buffer part;
+        if (PyObject_GetBuffer(PyList_GetItem(views, i), &part, PyBUF_SIMPLE) < 0) {
+            Py_CLEAR(out);
+            break;
+        }
+        const char *at = (const char *)part.buf;
+        int inside = at >= start && part.len <= stop - at;
+        PyBuffer_Release(&part);
+        if (!inside) {
+            Py_DECREF(out);
+            out = Py_NewRef(Py_None);
+            break;
+        }
+        PyObject *offset = PyLong_FromSsize_t(at - start);
+        if (offset == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SetItem(out, i, offset);
+    }
+    PyBuffer_Release(&whole);
+    return out;
+}
+
 static PyObject *blank_lines(PyObject *self, PyObject *arg) {
     (void)self;
     Py_buffer view;
@@ -1518,6 +1562,9 @@ static PyMethodDef methods[] = {
      "decode_windows(decode, view, pos, line, step, stop_on, decoded, marks, marks_at, "
      "framed=False, /)\n--\n\nThe windows of a refused NDJSON block (or, framed, of JSON array "
      "elements) decoded while the decoder accepts them: (pos, line, end, exception or None)."},
+    {"buffer_offsets", buffer_offsets, METH_VARARGS,
+     "buffer_offsets(base, views, /)\n--\n\nWhere each view's buffer starts in base's, or "
+     "None when one lies outside it."},
     {"line_texts", line_texts, METH_VARARGS,
      "line_texts(text, wanted, /)\n--\n\nThe lines wanted (indices, in order) of NDJSON text, "
      "each without its line feed."},
