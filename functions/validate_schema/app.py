@@ -10,10 +10,14 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from silent_scalper.engine import Limits, SchemaRegistry
+from silent_scalper.engine.heap import keep_freed_heap
 from silent_scalper.observability import OBJECT_KEY_PATH, logger, metrics, record_validation, tracer
 from silent_scalper.pipeline import ValidateRequest, schema_of, validate_schema
 from silent_scalper.settings import Settings
 
+# This process runs the engine and nothing else: each block's freed buffers are kept for
+# the next instead of being given back and faulted in again (engine/heap.py).
+keep_freed_heap()
 SETTINGS = Settings.from_env(os.environ)
 LIMITS = Limits(max_bytes=SETTINGS.max_upload_bytes, max_errors=SETTINGS.max_errors)
 # Loaded once per cold start; an unknown default schema fails here, loudly, not per file.

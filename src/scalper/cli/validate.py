@@ -25,6 +25,7 @@ from silent_scalper.engine import (
     sniff,
     validate_stream,
 )
+from silent_scalper.engine.heap import keep_freed_heap
 
 from scalper.cli import EXIT_OK, EXIT_PROBLEM, UsageError
 
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     except (SchemaLoadError, UnknownSchemaError) as exc:
         raise UsageError(str(exc)) from None
     paths = expand_paths(args.paths)
+    keep_freed_heap()  # this process validates files and ends: see engine/heap.py
     limits = Limits(max_bytes=args.max_bytes, max_errors=args.max_errors)
     results: list[tuple[Path, ValidationSummary]] = []
     for path in paths:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scalper.cli import main
+from scalper.cli import main, validate
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "samples"
@@ -211,3 +211,15 @@ def test_given_paths_that_look_like_rich_markup_then_the_table_shows_them_as_the
     assert code == 0
     for name in names:
         assert name in out
+
+
+def test_given_files_to_validate_then_the_process_keeps_freed_blocks_for_reuse(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the command about to validate files (a process that does nothing else)
+    calls: list[str] = []
+    monkeypatch.setattr(validate, "keep_freed_heap", lambda: calls.append("kept") or True)
+    # When it runs
+    code, _ = run_json(capsys, str(VALID[0]))
+    # Then it kept the engine's freed buffers in the heap once, as the Lambda does
+    assert (code, calls) == (0, ["kept"])

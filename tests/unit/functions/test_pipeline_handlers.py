@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from functions_support import empty_flushes, published_metrics
+from silent_scalper.engine import heap
 from silent_scalper.records import MetadataRecord, ObjectGone, item_key
 
 TYPE_CHECK_KEYS = {
@@ -147,6 +148,17 @@ def test_given_a_valid_csv_when_validated_then_the_summary_counts_every_record(
     assert summary["size"] == event["object"]["size"]
     assert summary["schema"] == "job.v1"
     assert len(json.dumps(result)) < 16 * 1024
+
+
+def test_given_a_cold_start_of_validate_schema_then_its_freed_blocks_are_kept_for_reuse(
+    load_handler, monkeypatch
+):
+    """The function runs the engine and nothing else: its cold start keeps the engine's
+    freed buffers in the heap (silent_scalper.engine.heap)."""
+    calls = []
+    monkeypatch.setattr(heap, "keep_freed_heap", lambda: calls.append("kept") or True)
+    load_handler("validate_schema")
+    assert calls == ["kept"]
 
 
 def test_given_an_invalid_csv_when_validated_then_schema_violation_with_located_errors(

@@ -16,6 +16,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static inline int is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -1441,6 +1444,29 @@ static PyObject *buffer_offsets(PyObject *self, PyObject *args) {
     return out;
 }
 
+/*
+ * glibc's malloc told to keep what is freed: blocks under `mmap_threshold` bytes come from
+ * the heap, and the heap's free top is given back to the system only past
+ * `trim_threshold` bytes. True when glibc took both; False elsewhere (another C library),
+ * where nothing changes. engine/heap.py says why.
+ */
+static PyObject *keep_heap(PyObject *self, PyObject *args) {
+    (void)self;
+    int mmap_threshold, trim_threshold;
+    if (!PyArg_ParseTuple(args, "ii", &mmap_threshold, &trim_threshold)) {
+        return NULL;
+    }
+#ifdef __GLIBC__
+    int taken = mallopt(M_MMAP_THRESHOLD, mmap_threshold) == 1 &&
+                mallopt(M_TRIM_THRESHOLD, trim_threshold) == 1;
+    return PyBool_FromLong(taken);
+#else
+    (void)mmap_threshold;
+    (void)trim_threshold;
+    Py_RETURN_FALSE;
+#endif
+}
+
 static PyObject *blank_lines(PyObject *self, PyObject *arg) {
     (void)self;
     Py_buffer view;
@@ -1562,6 +1588,10 @@ static PyMethodDef methods[] = {
      "decode_windows(decode, view, pos, line, step, stop_on, decoded, marks, marks_at, "
      "framed=False, /)\n--\n\nThe windows of a refused NDJSON block (or, framed, of JSON array "
      "elements) decoded while the decoder accepts them: (pos, line, end, exception or None)."},
+    {"keep_heap", keep_heap, METH_VARARGS,
+     "keep_heap(mmap_threshold, trim_threshold, /)\n--\n\nglibc's malloc told to serve blocks "
+     "under mmap_threshold from the heap and to trim its free top only past trim_threshold; "
+     "whether it took both (False without glibc)."},
     {"buffer_offsets", buffer_offsets, METH_VARARGS,
      "buffer_offsets(base, views, /)\n--\n\nWhere each view's buffer starts in base's, or "
      "None when one lies outside it."},
