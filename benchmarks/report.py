@@ -106,6 +106,20 @@ def peers_md(section: dict[str, Any]) -> str:
     return title + _table(header, rows, left=(0, 1, 2))
 
 
+def instructions_md(section: dict[str, Any]) -> str:
+    """The 1 % invalid records' cost counted in instructions."""
+    rows = [
+        [r["format"], f"{r['valid']:,}", f"{r['1% invalid']:,}", f"{r['cost']:+.1%}"]
+        for r in section["rows"]
+    ]
+    title = (
+        f"1 % invalid records counted in instructions ({section.get('size', '-')} files, "
+        "cachegrind, the import and schema load subtracted):\n\n"
+    )
+    note = f"\n\n{section['error']}" if section.get("error") else ""
+    return title + _table(["format", "valid", "1% invalid", "invalid cost"], rows) + note
+
+
 def memory_md(memory: dict[str, Any]) -> str:
     """Peak RSS per format and size."""
     sizes = sorted({s for m in memory.values() for s in m["by_size"]}, key=parse_size)
@@ -235,6 +249,8 @@ def render(result: dict[str, Any]) -> str:
     ]
     if result.get("peers"):
         parts += ["", peers_md(result["peers"])]
+    if result.get("instructions"):
+        parts += ["", instructions_md(result["instructions"])]
     if result.get("memory"):
         parts += ["", memory_md(result["memory"])]
     if result.get("cli"):
