@@ -1,8 +1,8 @@
 """The 1 % invalid records' cost counted in instructions, beside the timed one.
 
 The target is judged in CPU seconds (``benchmarks.peers``: adjacent pairs of fresh
-processes on 100 MB files). On a shared VM that figure moves with the host: two runs of
-the same engine 14 minutes apart measured it as 17 % and 26 %. Instructions do not move:
+processes on 100 MB files). On a shared VM that figure moves with the host by more than
+the target's margin (docs/performance.md quotes the spread). Instructions do not move:
 valgrind's cachegrind counts the same number every run, so a change to the invalid path
 shows in them whatever the host does. They are not the target: the invalid path's extra
 instructions run at a lower rate than the valid path's (each refused window's decode

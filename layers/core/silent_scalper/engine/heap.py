@@ -4,9 +4,8 @@ The engine reads a file a block at a time (about 1 MiB, ``_source.CHUNK``): each
 text is a few buffers of a megabyte, freed when the block is done. glibc's malloc gives
 the free top of its heap back to the system once it passes a threshold that the first
 freed buffers set to about twice their size, and serves the next block's buffers from
-fresh pages: each page is then faulted in again, and clearing it is kernel time. On
-2026-12-04 that was 6,700 page faults and 16 ms of system time in the 90 ms of one 20 MB
-NDJSON file (docs/performance-log.md).
+fresh pages: each page is then faulted in again, and clearing it is kernel time (a sixth
+of a valid NDJSON file's CPU in one process measured: docs/performance-log.md).
 
 :func:`keep_freed_heap` tells glibc to serve blocks under 8 MiB from the heap and to
 give back its free top only past 64 MiB, so the blocks' pages are reused while warm. It
