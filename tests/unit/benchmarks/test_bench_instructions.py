@@ -55,17 +55,21 @@ def test_given_counts_then_the_fixed_costs_are_subtracted_and_the_cost_read_as_t
 def test_given_a_count_that_fails_then_the_section_says_so_with_what_it_had(
     tmp_path: Path,
 ) -> None:
-    def failing(argv: list[str]) -> int:
-        raise RuntimeError("valgrind: out of memory")
+    # Given a count that works for NDJSON and fails on the CSV files
+    counts = _counter({"one-block": 100, "valid": 1_100, "1pct": 1_350}, [])
 
+    def failing_on_csv(argv: list[str]) -> int:
+        if argv[-1].endswith(".csv"):
+            raise RuntimeError("valgrind: out of memory")
+        return counts(argv)
+
+    # When both formats are counted
     section = instructions_section(
-        tmp_path,
-        [Format.CSV],
-        lambda _: None,
-        size=20_000,
-        counter=failing,
+        tmp_path, [Format.NDJSON, Format.CSV], lambda _: None, size=20_000, counter=failing_on_csv
     )
-    assert section == {"error": "not counted: valgrind: out of memory", "rows": []}
+    # Then the section says why, and keeps the format it counted
+    assert section["error"] == "not counted: valgrind: out of memory"
+    assert [row["format"] for row in section["rows"]] == ["ndjson"]
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
