@@ -128,13 +128,10 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     # What accept_lines does, in its steps: a block refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_lines(block)[0] if schema.batches else None
-    sifted = False  # whether the sifting was tried on the block as it is
-    if objs is None and schema.batches:
-        # A refused block is sifted as if it held no blank line, as nearly every one
-        # does: the sifting proves it, and declines (nothing recorded) otherwise.
-        if _ndjson_sifted(block, first_line, col, lines):
-            return True
-        sifted = True
+    # A refused block is sifted as if it held no blank line, as nearly every one does:
+    # the sifting proves it, and declines (nothing recorded) otherwise.
+    if objs is None and schema.batches and _ndjson_sifted(block, first_line, col, lines):
+        return True
     # msgspec skips blank lines (JSON whitespace only): with some, record k is not line k.
     blanks = blank_lines(block) if objs is None or len(objs) != lines else []
     if objs is not None and len(objs) + len(blanks) != lines:
@@ -156,9 +153,10 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
             if _ndjson_sifted(compact, first_line, col, len(line_of), whole, line_of=line_of):
                 return True
         return _ndjson_runs(block, first_line, col, lines, blanks)
+    # A refused block (objs None) was sifted above already.
     if (
         schema.batches
-        and not sifted
+        and objs is not None
         and _ndjson_sifted(block, first_line, col, lines, (objs, flagged))
     ):
         return True
