@@ -6,7 +6,7 @@ import bisect
 import itertools
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import msgspec
@@ -347,12 +347,12 @@ def _json_sifted(
         decoded, i = whole, count
     while i < count:
         j = min(i + _SIFT, count)
-        objs, bad = schema.decode_array(b"[" + b",".join(raws[i:j]) + b"]")
+        objs, bad = schema.decode_array(_framed(raws[i:j]))
         if objs is None:
             if bad is None or bad >= j - i:
                 return None
             k = i + bad
-            objs = schema.decode_array(b"[" + b",".join(raws[i:k]) + b"]")[0] if k > i else []
+            objs = schema.decode_array(_framed(raws[i:k]))[0] if k > i else []
             if objs is None:
                 return None
             decoded += objs
@@ -517,7 +517,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         if items is None or bad >= len(items):
             return None
         if bad:
-            objs = schema.decode_array(_framed(items, 0, bad))[0]
+            objs = schema.decode_array(_framed([raw for raw, _ in items[:bad]]))[0]
             if objs is None or len(objs) != bad:
                 return None
             decoded += objs
@@ -727,8 +727,9 @@ def _offsets_at(run: bytes, framed: bytes, raws: list[msgspec.Raw], wanted: list
     return [offsets[k] for k in wanted]
 
 
-def _framed(items: list[tuple[msgspec.Raw, int]], i: int, j: int) -> bytes:
-    return b"[" + b",".join([item for item, _ in items[i:j]]) + b"]"
+def _framed(raws: Sequence[msgspec.Raw]) -> bytes:
+    """Array elements framed as the array msgspec decodes: ``[a,b,...]``."""
+    return b"[" + b",".join(raws) + b"]"
 
 
 def _kept(count: int, refused: list[int]) -> list[int]:
