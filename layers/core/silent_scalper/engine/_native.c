@@ -1,6 +1,7 @@
 /*
- * Counts over the text the engine reads, CSV blocks split into columns, and the loop
- * that decodes a refused block's windows, in C: the engine's only compiled code.
+ * Counts over the text the engine reads, CSV blocks split into columns, the loop that
+ * decodes a refused block's windows, the lookups of the records a refused block set
+ * aside, and glibc's heap setting, in C: the engine's only compiled code.
  *
  * key_count, formula_count and newline_count return exactly what their pure-Python twins
  * in _scan.py return (the tests compare the two on every corpus and on generated text),
@@ -1221,12 +1222,6 @@ done:
     return result;
 }
 
-/*
- * The lines of NDJSON text that hold JSON whitespace only (spaces, tabs, carriage
- * returns), which msgspec's decode_lines skips: (index, start, start of the next line)
- * each, in order. A final line feed ends the last line; it does not start a blank one.
- * _scan.blank_lines_python is the definition.
- */
 /* Where the window of text s[pos:n] that is at least `step` bytes long ends: after the
  * first line feed at or past pos + step (NDJSON), or after the `}` of the first `},` there
  * (the elements of a JSON array), else at n. */
@@ -1268,8 +1263,7 @@ static PyObject *window_text(PyObject *view, const unsigned char *s, Py_ssize_t 
  * The windows of a refused NDJSON block, or of a refused run of JSON array elements
  * (`framed`), decoded while the decoder accepts them: the twin of
  * _scan.decode_windows_python, which says what each argument is. The loop is the same
- * as in Python; what it saves is the interpreter's work between two decodes, about a
- * third of a window's cost.
+ * as in Python; what it saves is the interpreter's work between two decodes.
  */
 static PyObject *decode_windows(PyObject *self, PyObject *args) {
     (void)self;
@@ -1467,6 +1461,12 @@ static PyObject *keep_heap(PyObject *self, PyObject *args) {
 #endif
 }
 
+/*
+ * The lines of NDJSON text that hold JSON whitespace only (spaces, tabs, carriage
+ * returns), which msgspec's decode_lines skips: (index, start, start of the next line)
+ * each, in order. A final line feed ends the last line; it does not start a blank one.
+ * _scan.blank_lines_python is the definition.
+ */
 static PyObject *blank_lines(PyObject *self, PyObject *arg) {
     (void)self;
     Py_buffer view;
@@ -1606,7 +1606,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, CSV blocks split into columns, and the decode windows of refused blocks, in C.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_native", "Counts over the text the engine reads, CSV blocks split into columns, the decode windows of refused blocks and the lookups of their refused records, and glibc's heap setting, in C.", 0, methods,
     NULL, NULL, NULL, NULL,
 };
 

@@ -1,5 +1,5 @@
-"""The compiled twin of ``_scan``'s counts, and the CSV split and cell grammars
-(``_native.c``)."""
+"""The compiled twin of ``_scan``'s counts and loops, the CSV split and cell grammars,
+where ``Raw`` values lie in their text, and glibc's heap setting (``_native.c``)."""
 
 from collections.abc import Buffer, Callable
 from typing import Any
