@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from engine_support import Validate, job
 from silent_scalper.engine import CompiledSchema, FileFormat, LocatedError, Reason, _ndjson
 
@@ -183,19 +184,30 @@ def test_given_records_separated_by_bare_carriage_returns_then_the_error_says_so
     ]
 
 
+@pytest.mark.parametrize(
+    ("data", "limit", "records"),
+    [
+        # within a read chunk: bare-CR-separated records, then a line feed and one more
+        ("".join(job(i) + "\r" for i in range(1, 40)) + "\n" + job(40) + "\n", 1024, 2),
+        # over a read chunk: 1.5 MB with no line feed at all, under the default limit
+        ("".join(job(i) + "\r" for i in range(1, 15000)), 1 << 20, 1),
+    ],
+    ids=["within a read chunk", "over a read chunk"],
+)
 def test_given_bare_carriage_returns_past_the_record_limit_then_the_error_says_so(
-    validate: Validate,
+    validate: Validate, data: str, limit: int, records: int
 ) -> None:
-    # Given a file of bare-CR-separated records longer than the record limit
-    data = "".join(job(i) + "\r" for i in range(1, 40)) + "\n" + job(40) + "\n"
-    # When validated as NDJSON with a 1 KiB record limit
-    s = validate(data, "a.ndjson", max_record_bytes=1024)
-    # Then the long line is refused for its length, the message saying why, and the
-    # line after it is read
+    # Given bare-CR-separated records longer than the record limit, in one read chunk or
+    # across several
+    assert limit < (1 << 20) or len(data) > 1 << 20
+    # When validated as NDJSON with that record limit
+    s = validate(data, "a.ndjson", max_record_bytes=limit)
+    # Then the long line is refused for its length, the message saying why, and a line
+    # after it is read
     assert [(e.location, e.message) for e in s.errors] == [
-        ("line 1", "record longer than the 1024-byte limit" + _ndjson.BARE_CR)
+        ("line 1", f"record longer than the {limit}-byte limit" + _ndjson.BARE_CR)
     ]
-    assert (s.records, s.invalid_records) == (2, 1)
+    assert (s.records, s.invalid_records) == (records, 1)
 
 
 def test_given_a_carriage_return_that_separates_no_records_then_no_such_hint(
@@ -211,21 +223,6 @@ def test_given_a_carriage_return_that_separates_no_records_then_no_such_hint(
     # Then the first record is valid and no message speaks of carriage returns
     assert [e.location for e in s.errors] == ["line 2", "line 3", "line 4", "line 5"]
     assert not any("carriage return" in e.message for e in s.errors)
-
-
-def test_given_a_bare_cr_file_over_a_read_chunk_then_the_error_says_so(
-    validate: Validate,
-) -> None:
-    # Given 1.5 MB of bare-CR-separated records: no line feed in the first read chunk
-    data = "".join(job(i) + "\r" for i in range(1, 15000))
-    assert len(data) > 1 << 20
-    # When validated as NDJSON with the default 1 MiB record limit
-    s = validate(data, "a.ndjson")
-    # Then its one line is refused for its length, the message saying why
-    assert [(e.location, e.message) for e in s.errors] == [
-        ("line 1", "record longer than the 1048576-byte limit" + _ndjson.BARE_CR)
-    ]
-    assert (s.records, s.invalid_records) == (1, 1)
 
 
 def test_given_bare_cr_lines_among_valid_ones_then_each_kept_error_says_so(
