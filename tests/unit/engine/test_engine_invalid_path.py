@@ -12,10 +12,12 @@ Five shortcuts, each held to what the longer way gives:
 - past the located errors a summary keeps, an invalid record is counted without its
   errors being worded or its line counted: the summary must be the one wording every
   error gives;
-- the records of a sifted block past those errors have their problems counted a property
-  at a time (``CompiledSchema.problem_counts``): each count must be the number of
-  problems the record's own check finds, and the summary the one checking each record
-  alone gives.
+- the records of a sifted block past those errors are counted, not checked alone: a
+  record whose property msgspec refused it at (or a batch check's) breaks its rule
+  counts one problem (``RecordRules.breaks``), the others a property at a time
+  (``CompiledSchema.settled_counts``). A count must never exceed the problems the
+  record's own check finds, nor be made for a record that has none, and the summary
+  must be the one checking each record alone gives.
 """
 
 from __future__ import annotations
@@ -429,6 +431,25 @@ def test_given_any_records_then_counting_them_a_property_at_a_time_gives_their_p
     assert rules.problem_counts(records, columns) == expected
 
 
+@pytest.mark.parametrize("closed", [True, False])
+@settings(max_examples=200, deadline=None)
+@given(record=_COUNTED_RECORD, name=st.sampled_from([*_COUNTED_PROPERTIES, "extra", "zzz"]))
+def test_given_any_record_then_a_property_breaks_exactly_where_a_problem_is_listed(
+    record: dict[str, Any], name: str, closed: bool
+) -> None:
+    """Given a record as an exact reading holds it and any property name, when asked
+    whether that property breaks its rule, then the answer is whether the record's own
+    check lists a problem of it (its value, its absence when required, or its being
+    unknown to a closed schema)."""
+    required = frozenset([*_EVERY_RULE.required, "p3", "p8"])
+    rules = RecordRules.of(_COUNTED_PROPERTIES, required, closed=closed)
+    listed = {
+        path.removeprefix("$.") if path != "$" else message.split("`")[1]
+        for path, message in rules.problems(record)
+    }
+    assert rules.breaks(record, name) == (name in listed)
+
+
 @pytest.mark.parametrize("lines", [True, False])
 def test_given_edge_texts_then_their_counts_are_the_checks_or_left_to_it(lines: bool) -> None:
     """Given record texts at every edge (broken, not objects, repeated and nested keys,
@@ -438,15 +459,47 @@ def test_given_edge_texts_then_their_counts_are_the_checks_or_left_to_it(lines: 
     settle or a valid one; the texts are counted in one call whether or not one is
     broken."""
     texts = [t.encode() for t in _RECORDS if "\n" not in t or not lines]
-    counts = _EVERY_RULE.problem_counts(texts, lines=lines)
-    assert sum(n > 0 for n in counts) >= 12
-    for text, n in zip(texts, counts, strict=True):
+    counts, settled = _EVERY_RULE.settled_counts(texts, lines=lines)
+    assert sum(n > 0 and ok for n, ok in zip(counts, settled, strict=True)) >= 12
+    for text, n, ok in zip(texts, counts, settled, strict=True):
         checked = _EVERY_RULE.check_record(text)
-        if n:
+        if ok:
             assert n == len(checked.errors), text
-            assert {e.reason for e in checked.errors} == {Reason.SCHEMA_VIOLATION}, text
+            assert {e.reason for e in checked.errors} <= {Reason.SCHEMA_VIOLATION}, text
         else:
             assert _EVERY_RULE._flat_problems(text) is None, text
+
+
+# Every property of the schema above, one it does not have, and none (the batch checks').
+_NAMES = [None, "id", "at", "mail", "kind", "count", "rate", "ratio", "flag", "note", "zzz"]
+
+
+@pytest.mark.parametrize("lines", [True, False])
+@pytest.mark.parametrize("name", _NAMES)
+def test_given_edge_texts_and_a_property_named_then_each_count_is_a_floor_of_the_checks(
+    lines: bool, name: str | None
+) -> None:
+    """Given the same texts, each said to be refused at one property (or by a batch
+    check), when counted for a summary that keeps none of their errors, then a text is
+    counted (at least one, at most its exact check's number of problems, all schema
+    violations) exactly when the reading settles it and the check finds a problem; and
+    a text whose named property breaks its rule counts one."""
+    texts = [t.encode() for t in _RECORDS if "\n" not in t or not lines]
+    counts = _EVERY_RULE.refusal_counts(texts, [name] * len(texts), lines=lines)
+    exact, settled = _EVERY_RULE.settled_counts(texts, lines=lines)
+    for text, n, whole, ok in zip(texts, counts, exact, settled, strict=True):
+        errors = _EVERY_RULE.check_record(text).errors
+        if not ok:
+            assert n == 0, text
+            continue
+        assert (n > 0) == bool(errors), text
+        assert n <= len(errors), text
+        assert n in (1, whole), text
+        assert {e.reason for e in errors} <= {Reason.SCHEMA_VIOLATION}, text
+    # The record breaking seven rules: one problem counted when the property named is
+    # one it breaks (None: the pattern of "id"), all seven otherwise.
+    seven = texts.index(_RECORDS[3].encode())
+    assert counts[seven] == (1 if name in (None, "id", "count", "rate", "flag", "note") else 7)
 
 
 def _every_record_refused(count: int) -> list[str]:
@@ -513,12 +566,70 @@ def test_given_every_record_refused_then_those_past_the_kept_errors_are_counted_
         mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
         mp.setattr(CompiledSchema, "settled_counts", spy)
         fast = validate(data, key, max_errors=max_errors).to_dict()
-        mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
+        mp.setattr(Collector, "problem_counts", _none_counted)
         worded = validate(data, key, max_errors=max_errors).to_dict()
     assert fast == worded
     assert len(fast["errors"]) == max_errors
     assert fast["invalid_records"] >= len(records) - 20
     assert len(counted) > len(records) // 2
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+@pytest.mark.parametrize("max_errors", [1, 30])
+def test_given_a_few_refused_records_then_those_past_the_kept_errors_are_counted_alike(
+    validate: Validate, fmt: str, max_errors: int
+) -> None:
+    """Given a file with one record in fifty refused, each its own way (by msgspec at a
+    property, a field missing or unknown, by a batch check), when
+    the blocks are sifted and the refused records past the kept errors counted from the
+    property each was refused at, then the summary is the one checking each record alone
+    gives, and most of them were counted from that property alone."""
+    kinds: list[dict[str, Any]] = [
+        {"priority": 9},
+        {"status": "paused", "amount": -1},
+        {"currency": "usd"},
+        {"customer_id": 0, "email": "no-at"},
+        {"extra": 1},
+        {"quantity": -1, "notes": 5},
+    ]
+    records = [
+        job(n, **kinds[(n // 50) % len(kinds)]) if n % 50 == 7 else job(n) for n in range(12_000)
+    ]
+    records[1208] = records[1208].replace('"status":"queued"', '"state":"queued"')
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    else:
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    named: list[str | None] = []
+    counted: list[int] = []
+    real = CompiledSchema.refusal_counts
+
+    def spy(
+        self: CompiledSchema, texts: list[bytes], names: list[str | None], *, lines: bool
+    ) -> list[int]:
+        counts = real(self, texts, names, lines=lines)
+        named.extend(names)
+        counted.extend(counts)
+        return counts
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(CompiledSchema, "refusal_counts", spy)
+        fast = validate(data, key, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "problem_counts", _none_counted)
+        worded = validate(data, key, max_errors=max_errors).to_dict()
+    assert fast == worded
+    assert fast["invalid_records"] == 241
+    assert len(fast["errors"]) == max_errors
+    assert {"priority", "status", "customer_id", "extra", "quantity", None} <= set(named)
+    assert counted.count(1) > 200
+
+
+def _none_counted(
+    self: Collector, texts: list[bytes], named: list[str | None], *, lines: bool
+) -> list[int]:
+    """``Collector.problem_counts`` that counts nothing: each refused record checked."""
+    return [0] * len(texts)
 
 
 @pytest.mark.parametrize("closed", [True, False])
@@ -644,7 +755,7 @@ def _counted_whole_and_sifted(
         mp.setattr(module, name, spy)
         fast = validate(data, key, max_errors=max_errors).to_dict()
         mp.setattr(module, name, lambda *args: None)
-        mp.setattr(Collector, "problem_counts", lambda self, texts, lines: [0] * len(texts))
+        mp.setattr(Collector, "problem_counts", _none_counted)
         sifted = validate(data, key, max_errors=max_errors).to_dict()
     return fast, sifted, dense
 

@@ -42,6 +42,9 @@ class Collector:
         self.fmt = fmt
         self.reasons: set[Reason] = set()
         self.errors: list[LocatedError] = []
+        # Errors found: every one kept or worded, at least one for each record only
+        # counted past those (the summary asks only whether it is 0, and whether it is
+        # more than the errors kept).
         self.error_count = 0
         self.records = 0
         self.invalid = 0
@@ -93,18 +96,23 @@ class Collector:
         self.reasons.update(reasons)
         self.error_count += len(reasons)
 
-    def problem_counts(self, texts: list[bytes], *, lines: bool) -> list[int]:
-        """:meth:`CompiledSchema.problem_counts` of refused records (NDJSON lines when
-        ``lines``, else array elements) when some of their errors may go past those the
-        summary keeps (each record has one at least), else 0 for each. The caller counts a
-        record's problems only once its errors would not be kept (:meth:`would_keep`)."""
+    def problem_counts(
+        self, texts: list[bytes], named: Sequence[str | None], *, lines: bool
+    ) -> list[int]:
+        """:meth:`CompiledSchema.refusal_counts` of refused records (NDJSON lines when
+        ``lines``, else array elements; ``named``: the property each was refused at, if
+        known) when some of their errors may go past those the summary keeps (each record
+        has one at least), else 0 for each. The caller counts a record's problems only
+        once its errors would not be kept (:meth:`would_keep`)."""
         if len(self.errors) + len(texts) <= self.limits.max_errors:
             return [0] * len(texts)
-        return self.schema.problem_counts(texts, lines=lines)
+        return self.schema.refusal_counts(texts, named, lines=lines)
 
     def count_refused(self, counts: Sequence[int]) -> None:
         """Invalid records none of whose errors would be kept, the i-th with ``counts[i]``
-        schema violations (see :meth:`CompiledSchema.problem_counts`): counted, not worded."""
+        (at least one) of its schema violations (see
+        :meth:`CompiledSchema.refusal_counts`): counted, not worded. Past the kept errors
+        ``error_count`` is only compared with the errors kept."""
         if counts:
             self.invalid += len(counts)
             self.reasons.add(Reason.SCHEMA_VIOLATION)

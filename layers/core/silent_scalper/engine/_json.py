@@ -28,6 +28,7 @@ from silent_scalper.engine.schemas import (
     RecordError,
     _without,
     array_refusal,
+    refusal_property,
 )
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
@@ -377,15 +378,16 @@ def _json_sifted(
         run,
         index,
         count,
-        (decoded, refused, left_out, found, None),
+        (decoded, refused, left_out, found, None, [None] * len(refused)),
         lambda: b",".join([raws[k] for k in kept_at]),
         col,
     )
 
 
 #: A sifted run: its records decoded, the indices of those refused, their texts, their
-#: offsets in the run, and their problem counts if already made.
-_Sifted = tuple[list[Any], list[int], list[bytes], list[int], list[int] | None]
+#: offsets in the run, their problem counts if already made, and the property msgspec
+#: refused each at, if it said.
+_Sifted = tuple[list[Any], list[int], list[bytes], list[int], list[int] | None, list[str | None]]
 
 
 def _record_json_sifted(
@@ -399,23 +401,24 @@ def _record_json_sifted(
 ) -> int | None:
     """Record a sifted run of ``count`` records after record ``index``, as the narrowing
     would have: ``sifted`` holds the records decoded, the indices of those refused
-    (sorted), their texts, their offsets in ``run`` (-1 if unknown) and their problem
-    counts when already made (else None; see below); ``kept()`` is
+    (sorted), their texts, their offsets in ``run`` (-1 if unknown), their problem
+    counts when already made (else None; see below) and the properties msgspec refused
+    them at, where it said; ``kept()`` is
     the text of the others joined by commas (asked for only when the repeated-key
     count needs it). The run's formula cells are counted when it is recorded, and whether
     most of its records were refused is kept for the next run (``Collector.dense``). A
     refused record none of whose errors would be kept has its
-    problems counted with the run's others, a property at a time
-    (:meth:`Collector.problem_counts`), not checked alone. The new index, or None
+    problems counted with the run's others (:meth:`Collector.problem_counts`), not
+    checked alone. The new index, or None
     (nothing recorded) when a key may repeat."""
     schema = col.schema
-    decoded, refused, left_out, offsets, found = sifted
+    decoded, refused, left_out, offsets, found, named = sifted
     if not schema.keys_unrepeated(run, decoded, left_out, kept):
         return None
     col.formula_cells += formula_count(run)
     col.dense = len(refused) * 2 > count  # the next run may be counted whole
     # Records past the errors a summary keeps have their problems counted, not worded.
-    counts = col.problem_counts(left_out, lines=False) if found is None else found
+    counts = col.problem_counts(left_out, named, lines=False) if found is None else found
     checked = [
         None if n else schema.check_record(record)
         for n, record in zip(counts, left_out, strict=True)
@@ -429,9 +432,8 @@ def _record_json_sifted(
         )
         for n, r in zip(counts, checked, strict=True)
     ):
-        wheres = itertools.chain.from_iterable(
-            consecutive(index + a + 1, 0, 0, z - a) for a, z in runs_between(refused, count)
-        )
+        # One list, as for NDJSON (``_ndjson._record_sifted``).
+        wheres = _without(consecutive(index + 1, 0, 0, count), refused)
         if col.valid_batch_unless_repeated(decoded, wheres):
             counted: list[int] = []  # once one is not kept, no later one is
             for i, k in enumerate(refused):
@@ -484,6 +486,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
     refused: list[int] = []  # record indices in the run, in order
     left_out: list[bytes] = []  # their texts
     offsets: list[int] = []  # where they start in the run
+    named: list[str | None] = []  # the property msgspec refused each at, if it said
     marks: list[int] = []  # the record index at the start of each window ...
     starts: list[int] = []  # ... and where it starts (its end: _window_end)
     n = 0  # records so far
@@ -510,6 +513,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
                 refused.append(n + bad)
                 left_out.append(run[found:stop])
                 offsets.append(found)
+                named.append(refusal_property(exc))
                 n += bad + 1
                 pos = stop + 1
                 continue
@@ -527,6 +531,7 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
         refused.append(n + bad)
         left_out.append(bytes(raw))
         offsets.append(found)
+        named.append(refusal_property(exc))
         n += bad + 1
         if bad + 1 < len(items):
             pos = items[bad + 1][1]
@@ -550,19 +555,23 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
             raw, found = items[k - marks[w]]
             texts.append(bytes(raw))
             places.append(found)
-        pairs = sorted(
-            [*zip(refused, left_out, offsets, strict=True), *zip(more, texts, places, strict=True)]
+        rows = sorted(
+            [
+                *zip(refused, left_out, offsets, named, strict=True),
+                *((k, text, at, None) for k, text, at in zip(more, texts, places, strict=True)),
+            ]
         )
-        refused = [k for k, _, _ in pairs]
-        left_out = [text for _, text, _ in pairs]
-        offsets = [at for _, _, at in pairs]
+        refused = [row[0] for row in rows]
+        left_out = [row[1] for row in rows]
+        offsets = [row[2] for row in rows]
+        named = [row[3] for row in rows]
         decoded = _without(decoded, flagged)
     return _record_json_sifted(
         b,
         run,
         index,
         count,
-        (decoded, refused, left_out, offsets, None),
+        (decoded, refused, left_out, offsets, None, named),
         lambda: _kept_text(run, refused),
         col,
     )
@@ -622,6 +631,7 @@ def _json_dense(b: _Buffer, run: bytes, index: int, col: Collector) -> int | Non
             [texts[k] for k in refused],
             [offsets[k] for k in refused],
             [counts[k] if settled[k] else 0 for k in refused],
+            [],  # the counts are made: no property needed
         ),
         lambda: b",".join([texts[k] for k in valid]),
         col,

@@ -15,7 +15,6 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     kept_positions,
-    runs_between,
 )
 from silent_scalper.engine._scan import blank_lines, decode_windows, formula_count, line_texts
 from silent_scalper.engine._source import CHUNK, Prefixed
@@ -26,6 +25,7 @@ from silent_scalper.engine.schemas import (
     RecordError,
     _without,
     lines_refusal,
+    refusal_property,
 )
 from silent_scalper.engine.sniff import UTF8_BOM
 from silent_scalper.engine.types import (
@@ -267,6 +267,7 @@ def _ndjson_sifted(
     decoded: list[Any] = []
     refused: list[int] = []  # line indices, in order
     left_out: list[bytes] = []  # those lines
+    named: list[str | None] = []  # the property msgspec refused each at, if it said
     line = 0  # the line at ``pos``
     pos = 0
     whole, flagged = decoded_whole
@@ -311,6 +312,7 @@ def _ndjson_sifted(
         stop = end if stop < 0 else stop
         refused.append(line + bad)
         left_out.append(block[start:stop])
+        named.append(refusal_property(exc))
         line += bad + 1
         pos = stop + 1
     if line != count:
@@ -322,7 +324,7 @@ def _ndjson_sifted(
     if flagged:
         more = kept_positions(flagged, refused)
         more_lines = line_texts(block, more)
-        refused, left_out = _merged(refused, left_out, more, more_lines)
+        refused, left_out, named = _merged((refused, left_out, named), more, more_lines)
         decoded = _without(decoded, flagged)
     if not all(line.strip(JSON_WS) for line in left_out):
         return False
@@ -335,7 +337,9 @@ def _ndjson_sifted(
     ):
         return False
     col.dense = len(refused) * 2 > count
-    _record_sifted(left_out, count, decoded, refused, (first_line, line_of), col)
+    # Lines past the errors a summary keeps have their problems counted, not worded.
+    counts = col.problem_counts(left_out, named, lines=True)
+    _record_sifted(left_out, count, decoded, refused, (first_line, line_of), col, counts)
     return True
 
 
@@ -409,11 +413,16 @@ def _broken_line(block: bytes, first: int, at: int) -> int:
 
 
 def _merged(
-    lines: list[int], texts: list[bytes], more: list[int], more_texts: list[bytes]
-) -> tuple[list[int], list[bytes]]:
-    """Two sorted, disjoint lists of line indices merged, with their texts alongside."""
-    pairs = sorted([*zip(lines, texts, strict=True), *zip(more, more_texts, strict=True)])
-    return [k for k, _ in pairs], [text for _, text in pairs]
+    refused: tuple[list[int], list[bytes], list[str | None]],
+    more: list[int],
+    more_texts: list[bytes],
+) -> tuple[list[int], list[bytes], list[str | None]]:
+    """The lines msgspec refused (indices, texts, the properties named) and those a
+    batch check refused (``more``, ``more_texts``; no property named), two sorted,
+    disjoint lists of line indices, merged with their texts and properties alongside."""
+    batch = ((k, text, None) for k, text in zip(more, more_texts, strict=True))
+    rows = sorted([*zip(*refused, strict=True), *batch])
+    return [k for k, _, _ in rows], [text for _, text, _ in rows], [p for _, _, p in rows]
 
 
 def _record_sifted(
@@ -423,17 +432,16 @@ def _record_sifted(
     refused: list[int],
     lines_at: tuple[int, list[int] | None],
     col: Collector,
-    found: list[int] | None = None,
+    counts: list[int],
 ) -> None:
     """Record a sifted block of ``count`` lines as the narrowing would have: runs of
     accepted records (``decoded``) as batches and each refused line (``left_out[i]`` is
     line ``refused[i]``) checked exactly, in line order. When every refused line is
     invalid and no accepted key repeats, the order of reports cannot matter, so the
     accepted records go in one batch. A refused line none of whose errors would be kept
-    has its problems counted with the block's others, a property at a time
-    (:meth:`Collector.problem_counts`; ``found``: those counts, already made), not
-    checked alone. ``lines_at``: the block's first line and ``line_of``, as
-    :func:`_ndjson_sifted` takes them."""
+    has its problems counted with the block's others (``counts``:
+    :meth:`Collector.problem_counts`), not checked alone. ``lines_at``: the block's
+    first line and ``line_of``, as :func:`_ndjson_sifted` takes them."""
     base = col.records  # no blank lines: line k of the block is record base + k + 1
     first_line, line_of = lines_at
 
@@ -448,34 +456,32 @@ def _record_sifted(
 
     limit = col.limits.max_record_bytes
     schema = col.schema
-    # Lines past the errors a summary keeps have their problems counted, not worded.
-    counts = col.problem_counts(left_out, lines=True) if found is None else found
+    # Lines past the errors a summary keeps are counted, not worded; one over the length
+    # limit is refused for its length alone.
     counts = [n if len(text) <= limit else 0 for n, text in zip(counts, left_out, strict=True)]
     checked = [
         _checked_line(schema, text) if n == 0 and len(text) <= limit else None
         for n, text in zip(counts, left_out, strict=True)
     ]
+    # The places as one list: a chain of the runs' ranges costs two steps a record in
+    # the key store.
     if all(
         n or (result is not None and result.errors)
         for n, result in zip(counts, checked, strict=True)
-    ):
-        wheres = itertools.chain.from_iterable(
-            places(a, b) for a, b in runs_between(refused, count)
-        )
-        if col.valid_batch_unless_repeated(decoded, wheres):
-            counted: list[int] = []  # once one is not kept, no later one is
-            for i, k in enumerate(refused):
-                col.records = base + k + 1
-                result = checked[i]
-                if result is None:  # counted: worded only if kept
-                    if counted or not col.would_keep(col.records, line(k)):
-                        counted.append(counts[i])
-                        continue
-                    result = schema.check_record(left_out[i])
-                _record_errors(col, result, line(k))
-            col.count_refused(counted)
-            col.records = base + count
-            return
+    ) and col.valid_batch_unless_repeated(decoded, _without(places(0, count), refused)):
+        counted: list[int] = []  # once one is not kept, no later one is
+        for i, k in enumerate(refused):
+            col.records = base + k + 1
+            result = checked[i]
+            if result is None:  # counted: worded only if kept
+                if counted or not col.would_keep(col.records, line(k)):
+                    counted.append(counts[i])
+                    continue
+                result = schema.check_record(left_out[i])
+            _record_errors(col, result, line(k))
+        col.count_refused(counted)
+        col.records = base + count
+        return
     at = 0  # next line
     used = 0  # records of ``decoded`` recorded
     for i, k in enumerate([*refused, count]):

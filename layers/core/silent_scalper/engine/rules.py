@@ -477,6 +477,7 @@ class RecordRules:
     #: Per rule, in order, what :meth:`_every_problem` reads: (name, quick verdict, check,
     #: the problem of its absence or None when it may be absent).
     _steps: tuple[_Step, ...] = field(init=False, compare=False, repr=False)
+    _step_of: Mapping[str, _Step] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         required = self.required
@@ -485,6 +486,7 @@ class RecordRules:
             for r in self.rules
         )
         object.__setattr__(self, "_steps", steps)
+        object.__setattr__(self, "_step_of", {step[0]: step for step in steps})
 
     @classmethod
     def of(cls, props: Mapping[str, Any], required: frozenset[str], *, closed: bool) -> RecordRules:
@@ -550,6 +552,19 @@ class RecordRules:
                 if message is not None:
                     out.append((f"$.{name}", message))
         return out
+
+    def breaks(self, values: Mapping[str, Any], name: str) -> bool:
+        """Whether :meth:`problems` lists a problem of the property ``name`` of an
+        object's values (its value, its absence, or in a closed schema its being
+        unknown), found by looking at that property alone."""
+        step = self._step_of.get(name)
+        if step is None:
+            return self.closed and name in values
+        _, quick, check, missing = step
+        value = values.get(name, ABSENT)
+        if value is ABSENT:
+            return missing is not None
+        return not quick(value) and check(value) is not None
 
     def problem_counts(
         self,

@@ -38,7 +38,7 @@ import hashlib
 import json
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
@@ -167,11 +167,11 @@ class CompiledSchema:
     # are read as they are (None: map ``_key`` / ``_time`` over the records).
     _keys: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
     _times: Callable[[list[Any]], list[Any]] | None = field(repr=False, default=None)
-    # The problems of a CSV column's cell judged alone, by (column, cell): see
-    # :meth:`suspect_problems`. Bounded, and only short cells (the ones that repeat).
-    # Each property's whole-column verdict for :meth:`problem_counts` (see
+    # Each property's whole-column verdict for :meth:`settled_counts` (see
     # :func:`~silent_scalper.engine.rules.quick_column`), where it has one.
     _columns: Mapping[str, ColumnVerdict] = field(repr=False, default_factory=dict)
+    # The problems of a CSV column's cell judged alone, by (column, cell): see
+    # :meth:`suspect_problems`. Bounded, and only short cells (the ones that repeat).
     _cell_memo: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(
         repr=False, default_factory=dict
     )
@@ -268,24 +268,15 @@ class CompiledSchema:
             return None
         return [RecordError(Reason.SCHEMA_VIOLATION, m, p) for p, m in problems]
 
-    def problem_counts(self, texts: list[bytes], *, lines: bool) -> list[int]:
-        """How many problems :meth:`check_record` finds in each record (``texts``, each one
-        NDJSON line when ``lines``, else one array element: one JSON value), for records
-        none of whose errors will be kept: the summary only counts them, and each is a
-        schema violation.
-
-        The counts are :meth:`_flat_problems`', read the same way, with the rules applied a
-        property at a time (:meth:`RecordRules.problem_counts`). 0 where that reading
-        cannot tell (as :meth:`_flat_problems` returns None: broken JSON, not an object, a
-        key that may repeat, a number past msgspec's range) or finds no problem: the
-        caller then takes :meth:`check_record`.
-        """
-        counts, settled = self.settled_counts(texts, lines=lines)
-        return [n if ok else 0 for n, ok in zip(counts, settled, strict=True)]
-
     def settled_counts(self, texts: list[bytes], *, lines: bool) -> tuple[list[int], list[bool]]:
-        """:meth:`problem_counts`, and whether the reading settled each record: a record
-        settled with no problem is valid (:meth:`check_record` would find none)."""
+        """How many problems :meth:`check_record` finds in each record (``texts``, each
+        one NDJSON line when ``lines``, else one array element), and whether the reading
+        settled the record. The records are read as :meth:`_flat_problems` reads one, in
+        one call, and the rules applied a property at a time
+        (:meth:`RecordRules.problem_counts`). Where that reading cannot tell (as
+        :meth:`_flat_problems` returns None: broken JSON, not an object, a key that may
+        repeat, a number past msgspec's range) the record is not settled and its count
+        means nothing; a record settled with no problem is valid."""
         if self._rules is None or not texts:
             return [0] * len(texts), [False] * len(texts)
         values = _exact_records(texts, lines=lines)
@@ -297,6 +288,44 @@ class CompiledSchema:
             [v if ok else {} for v, ok in zip(values, settled, strict=True)], self._columns
         )
         return counts, settled
+
+    def refusal_counts(
+        self, texts: list[bytes], named: Sequence[str | None], *, lines: bool
+    ) -> list[int]:
+        """What to count for each refused record (``texts``, each one NDJSON line when
+        ``lines``, else one array element) none of whose errors will be kept: a number of
+        its problems, at least one, that :meth:`check_record` would find, all schema
+        violations; or 0 where that check must tell (the reading cannot settle the
+        record, or finds no problem).
+
+        Past the kept errors the summary needs only whether each record has a problem
+        (the errors' total says whether any went unkept), so a record is first put to
+        the property it was refused at: ``named[i]``, the property msgspec named, or
+        None for the batch checks' properties (a record a batch check refused breaks
+        one of them). One problem found there counts 1. Only the records whose named
+        properties break nothing (msgspec's ``1.0`` for an integer, which JSON Schema
+        accepts) are counted whole, a property at a time
+        (:meth:`RecordRules.problem_counts`). Each record is read as
+        :meth:`settled_counts` reads it."""
+        rules = self._rules
+        if rules is None or not texts:
+            return [0] * len(texts)
+        values = _exact_records(texts, lines=lines)
+        batch = tuple(check.prop for check in self._patterns)
+        out = [0] * len(texts)
+        whole: list[int] = []  # the records counted whole
+        for i, (v, text, name) in enumerate(zip(values, texts, named, strict=True)):
+            if type(v) is not dict or key_count(text) != len(v):
+                continue  # not settled (broken, not an object, a key that may repeat)
+            if any(rules.breaks(v, prop) for prop in (batch if name is None else (name,))):
+                out[i] = 1
+            else:
+                whole.append(i)
+        if whole:
+            counts = rules.problem_counts([values[i] for i in whole], self._columns)
+            for i, n in zip(whole, counts, strict=True):
+                out[i] = n
+        return out
 
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
@@ -704,9 +733,9 @@ def _exact_records(texts: list[bytes], *, lines: bool) -> list[Any]:
     return out
 
 
-def _without(objs: list[Any], drop: list[int]) -> list[Any]:
-    """``objs`` less the (sorted) indices ``drop``."""
-    out: list[Any] = []
+def _without[T](objs: Sequence[T], drop: list[int]) -> list[T]:
+    """``objs`` (a list, or a range) less the (sorted) indices ``drop``."""
+    out: list[T] = []
     at = 0
     for i in drop:
         out += objs[at:i]
@@ -725,6 +754,23 @@ def lines_refusal(exc: BaseException) -> tuple[int | None, int | None]:
         at = AT_BYTE.search(str(exc))
         return None, int(at.group(1)) if at else None
     return None, None
+
+
+def refusal_property(exc: BaseException) -> str | None:
+    """The property a refusal of :meth:`CompiledSchema.lines_decoder` or
+    :meth:`CompiledSchema.array_decoder` names: the field missing or unknown, or the
+    first property on the path where the value was refused; None when it names none."""
+    if not isinstance(exc, msgspec.ValidationError):
+        return None
+    text = str(exc)
+    found = _NAMED_FIELD.match(text) or _AT_PROPERTY.search(text)
+    return found.group(1) if found else None
+
+
+#: msgspec's words for a field missing or unknown ("Object missing required field `x` -
+#: at `$[3]`"), and the first property on a path ("... - at `$[3].priority`").
+_NAMED_FIELD = re.compile(r"Object (?:missing required|contains unknown) field `([^`]+)`")
+_AT_PROPERTY = re.compile(r"`\$\[\d+\]\.([^`.\[]+)")
 
 
 def array_refusal(exc: BaseException) -> int | None:
