@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -29,8 +28,6 @@ from silent_scalper.engine.unique import (
 JSON_WS = b" \t\n\r"
 #: Records a window holds when a batch failed and its errors are being located.
 WINDOW = 64
-#: The record index msgspec names in a batch error ("... - at `$[12].priority`").
-FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
 
 
 class Collector:

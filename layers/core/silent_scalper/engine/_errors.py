@@ -12,6 +12,8 @@ from silent_scalper.engine.types import Reason, clip
 
 #: Where msgspec says broken JSON stopped its reading: "... (byte 12)".
 AT_BYTE = re.compile(r" \(byte (\d+)\)$")
+#: The first index on the path of a msgspec error ("... - at `$[12].priority`").
+_FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
 _AT_PATH = re.compile(r"^(?P<msg>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
 
@@ -128,3 +130,10 @@ RECORD_EXCEPTIONS: tuple[type[BaseException], ...] = (
     RecursionError,
     RecordError,
 )
+
+
+def failing_index(exc: BaseException) -> int | None:
+    """The index of the record (or list item) a msgspec error names first on its path
+    ("... - at `$[12].priority`"), or None when it names none."""
+    found = _FIRST_INDEX.search(str(exc))
+    return int(found.group(1)) if found else None

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 
 from silent_scalper.engine._classes import class_shape, class_tables
+from silent_scalper.engine._errors import failing_index
 from silent_scalper.engine._fields import FieldReader
 from silent_scalper.engine.rules import (
     DATE_TIME_PATTERN,
@@ -282,8 +283,7 @@ class DateTimeCheck(PatternCheck):
             try:
                 _AWARE_LIST(rest, list[_AWARE_TYPE])
             except (msgspec.ValidationError, TypeError) as exc:
-                at = _INDEX.search(str(exc))
-                k = int(at.group(1)) if at else 0
+                k = failing_index(exc) or 0
                 bad.append(rest[k])
                 rest = rest[k + 1 :]
                 continue
@@ -291,7 +291,6 @@ class DateTimeCheck(PatternCheck):
         return bad
 
 
-_INDEX = re.compile(r"`\$\[(\d+)\]")
 _AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
 _AWARE_LIST: Callable[..., Any] = msgspec.convert
 _GOOD_VALUES = 4096

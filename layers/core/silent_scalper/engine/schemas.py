@@ -62,6 +62,7 @@ from silent_scalper.engine._errors import (
     RecordError,
     SchemaLoadError,
     UnknownSchemaError,
+    failing_index,
     to_record_error,
 )
 from silent_scalper.engine._fallback import _format_checker
@@ -749,7 +750,7 @@ def lines_refusal(exc: BaseException) -> tuple[int | None, int | None]:
     record refused (a value), or the byte offset where broken JSON stopped the reading,
     each None when not named."""
     if isinstance(exc, msgspec.ValidationError):
-        return _failing_index(exc), None
+        return failing_index(exc), None
     if isinstance(exc, msgspec.DecodeError):
         at = AT_BYTE.search(str(exc))
         return None, int(at.group(1)) if at else None
@@ -776,16 +777,7 @@ _AT_PROPERTY = re.compile(r"`\$\[\d+\]\.([^`.\[]+)")
 def array_refusal(exc: BaseException) -> int | None:
     """The index of the record a refusal of :meth:`CompiledSchema.array_decoder` names
     (a value; None for broken JSON, or when not named)."""
-    return _failing_index(exc) if isinstance(exc, msgspec.ValidationError) else None
-
-
-def _failing_index(exc: msgspec.ValidationError) -> int | None:
-    """The record index msgspec names in a batch error ("... - at `$[12].priority`")."""
-    m = _FIRST_INDEX.search(str(exc))
-    return int(m.group(1)) if m else None
-
-
-_FIRST_INDEX = re.compile(r"`\$\[(\d+)\]")
+    return failing_index(exc) if isinstance(exc, msgspec.ValidationError) else None
 
 
 def _error_order(error: Any) -> tuple[str, ...]:
