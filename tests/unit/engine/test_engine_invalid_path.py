@@ -562,12 +562,9 @@ def test_given_every_record_refused_then_those_past_the_kept_errors_are_counted_
         counted.extend(n for n, ok in zip(counts, settled, strict=True) if ok and n)
         return counts, settled
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(CompiledSchema, "settled_counts", spy)
-        fast = validate(data, key, max_errors=max_errors).to_dict()
-        mp.setattr(Collector, "problem_counts", _none_counted)
-        worded = validate(data, key, max_errors=max_errors).to_dict()
+    fast, worded = _counted_and_checked(
+        validate, (data, key, max_errors), CompiledSchema, "settled_counts", spy
+    )
     assert fast == worded
     assert len(fast["errors"]) == max_errors
     assert fast["invalid_records"] >= len(records) - 20
@@ -612,12 +609,9 @@ def test_given_a_few_refused_records_then_those_past_the_kept_errors_are_counted
         counted.extend(counts)
         return counts
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        mp.setattr(CompiledSchema, "refusal_counts", spy)
-        fast = validate(data, key, max_errors=max_errors).to_dict()
-        mp.setattr(Collector, "problem_counts", _none_counted)
-        worded = validate(data, key, max_errors=max_errors).to_dict()
+    fast, worded = _counted_and_checked(
+        validate, (data, key, max_errors), CompiledSchema, "refusal_counts", spy
+    )
     assert fast == worded
     assert fast["invalid_records"] == 241
     assert len(fast["errors"]) == max_errors
@@ -630,6 +624,22 @@ def _none_counted(
 ) -> list[int]:
     """``Collector.problem_counts`` that counts nothing: each refused record checked."""
     return [0] * len(texts)
+
+
+def _counted_and_checked(
+    validate: Validate, file: tuple[str, str, int], owner: Any, name: str, spy: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The summaries of ``file`` (its text, key and ``max_errors``), every error kept
+    whatever its size: as validated, ``owner.name`` replaced by ``spy`` (which watches
+    it), and with every refused record checked alone instead of counted."""
+    data, key, max_errors = file
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(owner, name, spy)
+        fast = validate(data, key, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "problem_counts", _none_counted)
+        checked = validate(data, key, max_errors=max_errors).to_dict()
+    return fast, checked
 
 
 @pytest.mark.parametrize("closed", [True, False])
