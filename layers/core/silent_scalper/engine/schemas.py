@@ -304,10 +304,10 @@ class CompiledSchema:
         the property it was refused at: ``named[i]``, the property msgspec named, or
         None for the batch checks' properties (a record a batch check refused breaks
         one of them). One problem found there counts 1. Only the records whose named
-        properties break nothing (msgspec's ``1.0`` for an integer, which JSON Schema
-        accepts) are counted whole, a property at a time
-        (:meth:`RecordRules.problem_counts`). Each record is read as
-        :meth:`settled_counts` reads it."""
+        properties break nothing (the record type refuses more than the schema in places:
+        a bound clamped to what msgspec holds, a number rounded to a double) are counted
+        whole, a property at a time (:meth:`RecordRules.problem_counts`). Each record is
+        read as :meth:`settled_counts` reads it."""
         rules = self._rules
         if rules is None or not texts:
             return [0] * len(texts)
