@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import report
-from benchmarks.cold_start import VARIANTS, cold_start_section
+from benchmarks.cold_start import FIRST_FILES, HANDLERS, VARIANTS, cold_start_section
 
 REPO = Path(__file__).resolve().parents[3]
 # A handler that imports a module only the layer holds: found, the measurement saw the
@@ -36,7 +36,12 @@ def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) ->
     (functions / "stub" / "app.py").write_text(_APP)
 
     section = cold_start_section(
-        tmp_path / "work", repeats=2, handlers=("stub",), layer=_stub_layer, functions_dir=functions
+        tmp_path / "work",
+        repeats=2,
+        handlers=("stub",),
+        layer=_stub_layer,
+        functions_dir=functions,
+        first_files={},
     )
 
     assert [r["layer"] for r in section["rows"]] == [name for name, _ in VARIANTS]
@@ -51,6 +56,55 @@ def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) ->
     assert checked.endswith("  job.v1.json\n")
     assert "| stub |" in report.cold_start_md(section)
     json.dumps(section)  # saved with the results
+
+
+def test_given_a_first_file_of_a_kind_then_its_imports_are_measured_on_the_shipped_layer(
+    tmp_path: Path,
+) -> None:
+    """Given a handler whose first file of a kind imports more (the ValidateSchema
+    function's first CSV file: pyarrow), when the benchmark runs, then that import is
+    measured once, after the handler's, on the layer as shipped; a first file of a
+    handler not measured is left out."""
+    functions = tmp_path / "functions"
+    (functions / "stub").mkdir(parents=True)
+    (functions / "stub" / "app.py").write_text(_APP)
+    # Holds only after the handler's import, in the shipped layer (the one whose modules
+    # come with their bytecode: the interpreter runs with -B and writes none).
+    then = (
+        "import importlib.util, os, app, stubdep\n"
+        "assert app.stubdep is stubdep\n"
+        "assert os.path.isfile(importlib.util.cache_from_source(stubdep.__file__))\n"
+        "import stubdep_later\n"
+    )
+
+    def layer(python_dir: Path) -> None:
+        _stub_layer(python_dir)
+        (python_dir / "stubdep_later.py").write_text("VALUE = 2\n")
+
+    section = cold_start_section(
+        tmp_path / "work",
+        repeats=2,
+        handlers=("stub",),
+        layer=layer,
+        functions_dir=functions,
+        first_files={"stub, then its first file": ("stub", then), "other": ("absent", then)},
+    )
+
+    extra = [r for r in section["rows"] if r["handler"] == "stub, then its first file"]
+    assert [r["layer"] for r in extra] == [VARIANTS[-1][0]]
+    assert len(extra[0]["runs"]) == 2
+    assert extra[0]["cpu_seconds"] > 0
+    assert len(section["rows"]) == len(VARIANTS) + 1
+    assert "| stub, then its first file |" in report.cold_start_md(section)
+
+
+def test_given_the_shipped_first_files_then_each_names_a_measured_handler() -> None:
+    """The first files measured by default belong to handlers the benchmark imports, and
+    their code loads the readers through the engine's public call."""
+    assert FIRST_FILES
+    for handler, then in FIRST_FILES.values():
+        assert handler in HANDLERS
+        assert "load_readers(" in then
 
 
 def test_given_a_handler_the_layer_cannot_import_then_the_measurement_fails(

@@ -18,7 +18,7 @@ from silent_scalper.engine.schemas import (
     UnknownSchemaError,
 )
 from silent_scalper.engine.sniff import EXTENSIONS, format_for_key, sniff
-from silent_scalper.engine.stream import validate_stream
+from silent_scalper.engine.stream import load_readers, validate_stream
 from silent_scalper.engine.types import (
     SNIFF_BYTES,
     FileFormat,
@@ -44,6 +44,7 @@ __all__ = [
     "UnknownSchemaError",
     "ValidationSummary",
     "format_for_key",
+    "load_readers",
     "sniff",
     "validate_stream",
 ]

@@ -141,6 +141,19 @@ def available() -> bool:
     return True
 
 
+def load() -> bool:
+    """:func:`available`, with pyarrow's own imports on first use done as well (its first
+    conversion of a Python value imports ``dateutil``): after it, reading a file imports
+    nothing."""
+    if not available():  # pragma: no cover - pyarrow is a runtime dependency
+        return False
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    pc.not_equal(pa.array([""], pa.string()), "")
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How one header of one schema is checked in columns (see :func:`plan`)."""
