@@ -150,28 +150,38 @@ def cold_start_section(
     # library and that layer only (-S) and writes no bytecode (-B), importing the handler.
     forms: dict[str, list[str]] = {}
     measured_as: dict[str, tuple[str, str]] = {}  # form -> (layer, handler)
+    after: dict[str, str] = {}  # a first file's form -> its handler's form
     for (name, _), python_dir in zip(VARIANTS, dirs, strict=True):
         for handler in handlers:
             form = f"{name}: importing {handler}"
             code = functions_dir / handler
-            forms[form] = [sys.executable, "-S", "-B", "-c", _IMPORT, str(python_dir), str(code)]
+            argv = [sys.executable, "-S", "-B", "-c", _IMPORT, str(python_dir), str(code)]
+            forms[form] = argv
             measured_as[form] = (name, handler)
-    shipped, shipped_dir = VARIANTS[-1][0], dirs[-1]
-    for label, (handler, then) in first_files.items():
-        if handler in handlers:
-            form = f"{shipped}: {label}"
-            code = functions_dir / handler
-            argv = [sys.executable, "-S", "-B", "-c", _IMPORT + then, str(shipped_dir)]
-            forms[form] = [*argv, str(code)]
-            measured_as[form] = (shipped, label)
+            if python_dir != dirs[-1]:
+                continue
+            # On the shipped layer, each first file right after its handler, so that a
+            # round's two runs are neighbours (their difference is the first file's cost).
+            for label, (owner, then) in first_files.items():
+                if owner == handler:
+                    extra = f"{name}: {label}"
+                    forms[extra] = [*argv[:4], _IMPORT + then, *argv[5:]]
+                    measured_as[extra] = (name, label)
+                    after[extra] = form
     runs = rounds(forms, repeats, handler_environment())
-    rows = [
-        {
+    rows: list[dict[str, Any]] = []
+    for form, measured in runs.items():
+        row: dict[str, Any] = {
             "layer": measured_as[form][0],
             "handler": measured_as[form][1],
             "cpu_seconds": statistics.median(cpu for cpu, _ in measured),
             "runs": [cpu for cpu, _ in measured],
         }
-        for form, measured in runs.items()
-    ]
+        if form in after:
+            # As the command line's extras: the median of each round's own difference.
+            base = runs[after[form]]
+            row["extra_cpu_seconds"] = statistics.median(
+                cpu - first for (cpu, _), (first, _) in zip(measured, base, strict=True)
+            )
+        rows.append(row)
     return {"repeats": repeats, "rows": rows}

@@ -686,10 +686,11 @@ def cold_start_table(section: dict[str, Any]) -> Table:
         title=f"Cold starts: handler import from the core layer, CPU s (median of "
         f"{section['repeats']} fresh processes, no bytecode written)"
     )
-    for col in ("layer", "handler", "CPU s"):
-        table.add_column(col, justify="right" if col == "CPU s" else "left")
+    for col in ("layer", "handler", "CPU s", "extra CPU s"):
+        table.add_column(col, justify="left" if col in ("layer", "handler") else "right")
     for r in section["rows"]:
-        table.add_row(r["layer"], r["handler"], f"{r['cpu_seconds']:.3f}")
+        extra = f"{r['extra_cpu_seconds']:+.3f}" if "extra_cpu_seconds" in r else ""
+        table.add_row(r["layer"], r["handler"], f"{r['cpu_seconds']:.3f}", extra)
     return table
 
 
