@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,23 +28,29 @@ def _stub_layer(python_dir: Path) -> None:
     (schemas / "job.v1.json").write_bytes((REPO / "schemas" / "job.v1.json").read_bytes())
 
 
+def _measured(
+    tmp_path: Path, layer: Callable[[Path], None], first_files: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """The section for one stub handler (``_APP``) in two rounds."""
+    functions = tmp_path / "functions"
+    (functions / "stub").mkdir(parents=True)
+    (functions / "stub" / "app.py").write_text(_APP)
+    return cold_start_section(
+        tmp_path / "work",
+        repeats=2,
+        handlers=("stub",),
+        layer=layer,
+        functions_dir=functions,
+        first_files=first_files,
+    )
+
+
 def test_given_a_layer_then_each_step_is_measured_and_applied(tmp_path: Path) -> None:
     """Given a layer and a handler, when the benchmark runs, then the handler is imported
     in every round from each step's own copy of the layer, in processes that see that
     layer: as installed, with the schemas' checked list, and with the bytecode too, as
     the build finishes it."""
-    functions = tmp_path / "functions"
-    (functions / "stub").mkdir(parents=True)
-    (functions / "stub" / "app.py").write_text(_APP)
-
-    section = cold_start_section(
-        tmp_path / "work",
-        repeats=2,
-        handlers=("stub",),
-        layer=_stub_layer,
-        functions_dir=functions,
-        first_files={},
-    )
+    section = _measured(tmp_path, _stub_layer, {})
 
     assert [r["layer"] for r in section["rows"]] == [name for name, _ in VARIANTS]
     assert all(len(r["runs"]) == 2 and r["cpu_seconds"] > 0 for r in section["rows"])
@@ -65,9 +73,6 @@ def test_given_a_first_file_of_a_kind_then_its_imports_are_measured_on_the_shipp
     function's first CSV file: pyarrow), when the benchmark runs, then that import is
     measured once, after the handler's, on the layer as shipped; a first file of a
     handler not measured is left out."""
-    functions = tmp_path / "functions"
-    (functions / "stub").mkdir(parents=True)
-    (functions / "stub" / "app.py").write_text(_APP)
     # Holds only after the handler's import, in the shipped layer (the one whose modules
     # come with their bytecode: the interpreter runs with -B and writes none).
     then = (
@@ -81,14 +86,8 @@ def test_given_a_first_file_of_a_kind_then_its_imports_are_measured_on_the_shipp
         _stub_layer(python_dir)
         (python_dir / "stubdep_later.py").write_text("VALUE = 2\n")
 
-    section = cold_start_section(
-        tmp_path / "work",
-        repeats=2,
-        handlers=("stub",),
-        layer=layer,
-        functions_dir=functions,
-        first_files={"stub, then its first file": ("stub", then), "other": ("absent", then)},
-    )
+    first_files = {"stub, then its first file": ("stub", then), "other": ("absent", then)}
+    section = _measured(tmp_path, layer, first_files)
 
     rows = section["rows"]
     assert len(rows) == len(VARIANTS) + 1
