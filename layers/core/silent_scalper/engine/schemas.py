@@ -262,7 +262,7 @@ class CompiledSchema:
             values = EXACT_VALUES.decode(data)
         except _EXACT_READ_EXCEPTIONS:
             return None
-        if type(values) is not dict or key_count(data) != len(values):
+        if not _settled(values, data):
             return None
         problems = self._rules.problems(values)
         if not problems:
@@ -281,10 +281,7 @@ class CompiledSchema:
         if self._rules is None or not texts:
             return [0] * len(texts), [False] * len(texts)
         values = _exact_records(texts, lines=lines)
-        settled = [
-            type(v) is dict and key_count(text) == len(v)
-            for v, text in zip(values, texts, strict=True)
-        ]
+        settled = [_settled(v, text) for v, text in zip(values, texts, strict=True)]
         counts = self._rules.problem_counts(
             [v if ok else {} for v, ok in zip(values, settled, strict=True)], self._columns
         )
@@ -316,8 +313,8 @@ class CompiledSchema:
         out = [0] * len(texts)
         whole: list[int] = []  # the records counted whole
         for i, (v, text, name) in enumerate(zip(values, texts, named, strict=True)):
-            if type(v) is not dict or key_count(text) != len(v):
-                continue  # not settled (broken, not an object, a key that may repeat)
+            if not _settled(v, text):
+                continue  # the exact check tells
             if any(rules.breaks(v, prop) for prop in (batch if name is None else (name,))):
                 out[i] = 1
             else:
@@ -732,6 +729,14 @@ def _exact_records(texts: list[bytes], *, lines: bool) -> list[Any]:
         except _EXACT_READ_EXCEPTIONS:
             out.append(None)
     return out
+
+
+def _settled(values: Any, text: bytes | memoryview) -> bool:
+    """Whether ``values``, the exact reading of the record ``text``, is the object the
+    tree reading would check: an object whose keys, counted in the text (nested ones
+    included: :func:`~silent_scalper.engine._scan.key_count`), are all its own, so no
+    key repeats and no nested object has keys."""
+    return type(values) is dict and key_count(text) == len(values)
 
 
 def _without[T](objs: Sequence[T], drop: list[int]) -> list[T]:
