@@ -324,3 +324,11 @@ def kept_positions(indices: list[int], removed: list[int]) -> list[int]:
             j += 1
         out.append(d + j)
     return out
+
+
+def merged(first: Sequence[list[Any]], second: Sequence[list[Any]]) -> list[list[Any]]:
+    """Two tables of parallel columns (the records msgspec refused and those a batch check
+    refused, say), each led by a sorted column of record indices, the two disjoint,
+    merged into one table sorted by those indices."""
+    rows = sorted([*zip(*first, strict=True), *zip(*second, strict=True)])
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in first]

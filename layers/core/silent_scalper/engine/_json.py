@@ -18,6 +18,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     kept_positions,
+    merged,
     runs_between,
 )
 from silent_scalper.engine._scan import decode_windows, formula_count, newline_count
@@ -556,16 +557,9 @@ def _json_windows(b: _Buffer, run: bytes, index: int, col: Collector) -> int | N
             raw, found = items[k - marks[w]]
             texts.append(bytes(raw))
             places.append(found)
-        rows = sorted(
-            [
-                *zip(refused, left_out, offsets, named, strict=True),
-                *((k, text, at, None) for k, text, at in zip(more, texts, places, strict=True)),
-            ]
+        refused, left_out, offsets, named = merged(
+            (refused, left_out, offsets, named), (more, texts, places, [None] * len(more))
         )
-        refused = [row[0] for row in rows]
-        left_out = [row[1] for row in rows]
-        offsets = [row[2] for row in rows]
-        named = [row[3] for row in rows]
         decoded = _without(decoded, flagged)
     return _record_json_sifted(
         b,

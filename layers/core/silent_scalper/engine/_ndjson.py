@@ -15,6 +15,7 @@ from silent_scalper.engine._collect import (
     column_of,
     consecutive,
     kept_positions,
+    merged,
 )
 from silent_scalper.engine._scan import blank_lines, decode_windows, formula_count, line_texts
 from silent_scalper.engine._source import CHUNK, Prefixed
@@ -324,7 +325,9 @@ def _ndjson_sifted(
     if flagged:
         more = kept_positions(flagged, refused)
         more_lines = line_texts(block, more)
-        refused, left_out, named = _merged((refused, left_out, named), more, more_lines)
+        refused, left_out, named = merged(
+            (refused, left_out, named), (more, more_lines, [None] * len(more))
+        )
         decoded = _without(decoded, flagged)
     if not all(line.strip(JSON_WS) for line in left_out):
         return False
@@ -410,19 +413,6 @@ def _broken_line(block: bytes, first: int, at: int) -> int:
     if line > 0 and not block[start:at].strip(JSON_WS):
         return line - 1
     return line
-
-
-def _merged(
-    refused: tuple[list[int], list[bytes], list[str | None]],
-    more: list[int],
-    more_texts: list[bytes],
-) -> tuple[list[int], list[bytes], list[str | None]]:
-    """The lines msgspec refused (indices, texts, the properties named) and those a
-    batch check refused (``more``, ``more_texts``; no property named), two sorted,
-    disjoint lists of line indices, merged with their texts and properties alongside."""
-    batch = ((k, text, None) for k, text in zip(more, more_texts, strict=True))
-    rows = sorted([*zip(*refused, strict=True), *batch])
-    return [k for k, _, _ in rows], [text for _, text, _ in rows], [p for _, _, p in rows]
 
 
 def _record_sifted(
