@@ -106,12 +106,17 @@ def peers_md(section: dict[str, Any]) -> str:
     return title + _table(header, rows, left=(0, 1, 2))
 
 
-def instructions_md(section: dict[str, Any]) -> str:
-    """The 1 % invalid records' cost counted in instructions."""
-    rows = [
+def instructions_rows(section: dict[str, Any]) -> list[list[str]]:
+    """The instruction count's rows as both the report and the console print them."""
+    return [
         [r["format"], f"{r['valid']:,}", f"{r['1% invalid']:,}", f"{r['cost']:+.1%}"]
         for r in section["rows"]
     ]
+
+
+def instructions_md(section: dict[str, Any]) -> str:
+    """The 1 % invalid records' cost counted in instructions."""
+    rows = instructions_rows(section)
     title = (
         f"1 % invalid records counted in instructions ({section.get('size', '-')} files, "
         "cachegrind, the import and schema load subtracted):\n\n"
@@ -229,10 +234,10 @@ def cli_md(section: dict[str, Any]) -> str:
     return _table(header, rows, left=(0, 1))
 
 
-def cold_start_md(section: dict[str, Any]) -> str:
-    """Each handler's import from the core layer after each build step, and what a first
-    file of a kind adds to it (the median of the rounds' differences)."""
-    rows = [
+def cold_start_rows(section: dict[str, Any]) -> list[list[str]]:
+    """The cold starts' rows as both the report and the console print them: a first
+    file of a kind has its extra over its handler's import, the others none."""
+    return [
         [
             r["layer"],
             r["handler"],
@@ -241,6 +246,12 @@ def cold_start_md(section: dict[str, Any]) -> str:
         ]
         for r in section["rows"]
     ]
+
+
+def cold_start_md(section: dict[str, Any]) -> str:
+    """Each handler's import from the core layer after each build step, and what a first
+    file of a kind adds to it (the median of the rounds' differences)."""
+    rows = cold_start_rows(section)
     return _table(["layer", "handler", "import CPU s", "extra CPU s"], rows, left=(0, 1))
 
 

@@ -35,6 +35,7 @@ from benchmarks.generate import MB, Format, format_size, parse_size
 from benchmarks.instructions import SIZE as INSTRUCTIONS_SIZE
 from benchmarks.instructions import instructions_section
 from benchmarks.peers import invalid_costs, side_by_side
+from benchmarks.report import cold_start_rows, instructions_rows
 from benchmarks.throughput import ThroughputRow, WorkerError, run_throughput, run_worker
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -174,10 +175,8 @@ def instructions_table(section: dict[str, Any]) -> Table:
     )
     for name in ("format", "valid", "1% invalid", "invalid cost"):
         table.add_column(name, justify="left" if name == "format" else "right")
-    for row in section["rows"]:
-        table.add_row(
-            row["format"], f"{row['valid']:,}", f"{row['1% invalid']:,}", f"{row['cost']:+.1%}"
-        )
+    for row in instructions_rows(section):
+        table.add_row(*row)
     if section.get("error"):
         table.caption = section["error"]
     return table
@@ -688,9 +687,8 @@ def cold_start_table(section: dict[str, Any]) -> Table:
     )
     for col in ("layer", "handler", "CPU s", "extra CPU s"):
         table.add_column(col, justify="left" if col in ("layer", "handler") else "right")
-    for r in section["rows"]:
-        extra = f"{r['extra_cpu_seconds']:+.3f}" if "extra_cpu_seconds" in r else ""
-        table.add_row(r["layer"], r["handler"], f"{r['cpu_seconds']:.3f}", extra)
+    for row in cold_start_rows(section):
+        table.add_row(*row)
     return table
 
 
