@@ -109,7 +109,7 @@ class Collector:
         """Invalid records none of whose errors would be kept, the i-th with ``counts[i]``
         (at least one) of its schema violations (see
         :meth:`CompiledSchema.refusal_counts`): counted, not worded. Past the kept errors
-        ``error_count`` is only compared with the errors kept."""
+        ``error_count`` need not be exact (see its comment in :meth:`__init__`)."""
         if counts:
             self.invalid += len(counts)
             self.reasons.add(Reason.SCHEMA_VIOLATION)
