@@ -166,34 +166,22 @@ def run_jsonschema(path: Path, fmt: str, budget_bytes: int) -> dict[str, Any]:
     records = invalid = done = 0
     start, cpu_start = time.perf_counter(), time.process_time()
     with path.open("rb") as raw:
-        if fmt == "ndjson":
-            items: Iterator[tuple[Any, int]] = (
-                (json.loads(line), len(line)) for line in raw if line.strip()
-            )
-            for item, length in items:
-                done += length
-                records += 1
-                bad = next(validator.iter_errors(item), None) is not None
-                job_id = item.get("job_id") if isinstance(item, dict) else None
-                if isinstance(job_id, str):
-                    bad = bad or job_id in seen
-                    seen.add(job_id)
-                invalid += bad
-                if done >= budget_bytes:
-                    break
-        else:
-            text = io.TextIOWrapper(raw, encoding="utf-8")
-            for item, length in _json_array_items(text):
-                done += length
-                records += 1
-                bad = next(validator.iter_errors(item), None) is not None
-                job_id = item.get("job_id") if isinstance(item, dict) else None
-                if isinstance(job_id, str):
-                    bad = bad or job_id in seen
-                    seen.add(job_id)
-                invalid += bad
-                if done >= budget_bytes:
-                    break
+        items: Iterator[tuple[Any, int]] = (
+            ((json.loads(line), len(line)) for line in raw if line.strip())
+            if fmt == "ndjson"
+            else _json_array_items(io.TextIOWrapper(raw, encoding="utf-8"))
+        )
+        for item, length in items:
+            done += length
+            records += 1
+            bad = next(validator.iter_errors(item), None) is not None
+            job_id = item.get("job_id") if isinstance(item, dict) else None
+            if isinstance(job_id, str):
+                bad = bad or job_id in seen
+                seen.add(job_id)
+            invalid += bad
+            if done >= budget_bytes:
+                break
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     return {

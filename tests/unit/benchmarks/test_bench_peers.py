@@ -1,13 +1,15 @@
-"""The fast peers (polars, msgspec per record) find what the generator wrote, and the
+"""The peers (polars, msgspec per record, jsonschema) find what the generator wrote, and the
 side-by-side section compares the engine with the fastest peer that did."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from benchmarks import fast_peers, peers, run
+from benchmarks import fast_peers, peers, run, worker
 from benchmarks.generate import Format, generate
 from benchmarks.peers import _compare, _cost_pairs, _ratios, invalid_costs
 
@@ -39,7 +41,17 @@ def test_msgspec_counts_the_invalid_records_the_generator_wrote(
     assert result["invalid_records"] == made.invalid_records
 
 
-def test_a_repeated_job_id_is_invalid_for_msgspec(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "peer",
+    [
+        lambda path: fast_peers.run_msgspec(path, "ndjson"),
+        lambda path: worker.run_jsonschema(path, "ndjson", budget_bytes=1 << 20),
+    ],
+    ids=["msgspec", "jsonschema"],
+)
+def test_a_repeated_job_id_is_invalid_for_each_peer(
+    tmp_path: Path, peer: Callable[[Path], dict[str, Any]]
+) -> None:
     line = (
         b'{"job_id":"job-1","submitted_at":"2026-01-01T00:00:00Z",'
         b'"customer_id":1,"status":"queued"}\n'
@@ -47,9 +59,30 @@ def test_a_repeated_job_id_is_invalid_for_msgspec(tmp_path: Path) -> None:
     path = tmp_path / "twice.ndjson"
     path.write_bytes(line + line + line.replace(b"queued", b"paused"))
 
-    result = fast_peers.run_msgspec(path, "ndjson")
+    result = peer(path)
 
     assert (result["records"], result["invalid_records"]) == (3, 2)
+
+
+@pytest.mark.parametrize("fmt", [Format.NDJSON, Format.JSON])
+@pytest.mark.parametrize("invalid", [False, True])
+def test_jsonschema_counts_the_invalid_records_the_generator_wrote(
+    tmp_path: Path, fmt: Format, invalid: bool
+) -> None:
+    made = generate(tmp_path, fmt, SIZE, invalid=invalid)
+
+    result = worker.run_jsonschema(made.path, fmt.value, budget_bytes=made.size * 2)
+
+    assert result["records"] == made.records
+    assert result["invalid_records"] == made.invalid_records
+
+
+def test_jsonschema_stops_at_its_budget(tmp_path: Path) -> None:
+    made = generate(tmp_path, Format.NDJSON, SIZE, invalid=False)
+
+    result = worker.run_jsonschema(made.path, "ndjson", budget_bytes=made.size // 4)
+
+    assert 0 < result["records"] < made.records // 2
 
 
 def _tool(cpu_mb_s: float, invalid: int) -> dict[str, float | int]:
