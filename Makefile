@@ -9,7 +9,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 # The venv's bin goes first on PATH: `sam build` looks for a `python3.13` executable there.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PATH := $(abspath $(BIN)):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 # The venv is installed without bytecode (below): the tools and tests write it as they
 # import, so a PYTHONDONTWRITEBYTECODE from outside would make every process compile
