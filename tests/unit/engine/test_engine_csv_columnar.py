@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 from engine_support import Validate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from silent_scalper.engine import _csv, _csv_columnar, _scan
 from silent_scalper.engine._classes import class_shape
 from silent_scalper.engine.schemas import CompiledSchema, compile_schema
@@ -250,7 +252,7 @@ def test_given_every_field_quoted_then_the_columnar_path_reads_it_as_the_row_pat
     ],
 )
 @pytest.mark.parametrize("bom", ["", "\ufeff"])
-@pytest.mark.parametrize("end", ["\n", "\r\n"])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
 def test_given_a_header_line_then_its_names_are_the_csv_modules_or_the_row_path_reads_it(
     header: str, bom: str, end: str
 ) -> None:
@@ -271,6 +273,101 @@ def test_given_crlf_and_bare_cr_line_ends_then_the_summaries_are_equal(validate:
     for end in ("\r\n", "\r"):
         columnar, rows = _both(validate, _file(rows=12_000, end=end))
         assert columnar == rows
+
+
+def _mac_file() -> bytes:
+    """A file of several blocks whose lines end in a bare CR (Excel's "CSV (Macintosh)"),
+    with refused rows, a duplicate, and line feeds and a CR inside quoted cells."""
+    lines = [_row(n) if n % 997 else _invalid(n) for n in range(30_000)]
+    lines[25_000] = lines[3]
+    lines[12_000] = _row(12_000, notes='"a CR\rinside, then a quote "" too"')
+    return (HEADER + "\r" + "\r".join(lines) + "\r").encode()
+
+
+@pytest.fixture
+def one_block_pending(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columnar path gives up on a file after a read's worth of bytes without a cut
+    (4 reads in the engine): a file of a few MiB with no cut at all is then not read
+    whole as one last block."""
+    monkeypatch.setattr(_csv_columnar, "_MAX_PENDING", _csv_columnar.CHUNK)
+
+
+def _left_to_rows(validate: Validate, data: bytes) -> bool:
+    """Whether validating ``data`` leaves any row to the row path."""
+    calls: list[int] = []
+    with pytest.MonkeyPatch.context() as mp:
+        real = _csv._read_rows
+        mp.setattr(_csv, "_read_rows", lambda *a, **k: calls.append(1) or real(*a, **k))
+        validate(data, "jobs.csv", max_errors=1000)
+    return bool(calls)
+
+
+@pytest.mark.usefixtures("one_block_pending")
+def test_given_classic_mac_line_ends_then_the_columnar_path_reads_every_block(
+    validate: Validate,
+) -> None:
+    """Given a file whose lines end in a bare CR, when validated, then no row is left to
+    the row path, and the summary is the row path's."""
+    data = _mac_file()
+    assert not _left_to_rows(validate, data)
+    columnar, rows = _both(validate, data)
+    assert columnar == rows
+    assert columnar["invalid_records"] > 30
+    assert any("is not unique" in e["message"] for e in columnar["errors"])
+
+
+@pytest.mark.usefixtures("one_block_pending")
+def test_given_classic_mac_line_ends_and_some_crlf_then_the_lines_are_the_row_paths(
+    validate: Validate,
+) -> None:
+    """Given a bare-CR file where every 37th row ends in CRLF instead, when validated,
+    then no row is left to the row path, and lines and errors are the row path's: a CRLF
+    is one line end. (A CRLF split between two reads is never cut between its CR and its
+    LF: the cut's own test below.)"""
+    data = _mac_file()
+    ends = [at for at in range(len(data)) if data[at] == 0x0D][::37]
+    for at in reversed(ends):
+        data = data[: at + 1] + b"\n" + data[at + 1 :]
+    assert not _left_to_rows(validate, data)
+    columnar, rows = _both(validate, data)
+    assert columnar == rows
+    assert columnar["invalid_records"] > 30
+
+
+_LINE_BYTES = st.lists(st.sampled_from([b"a", b",", b'"', b"\r", b"\n"]), max_size=60).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LINE_BYTES, st.booleans())
+def test_given_any_text_then_the_cut_is_the_last_line_break_outside_quotes(
+    buf: bytes, bare_cr: bool
+) -> None:
+    """Given any bytes, when a block is cut from them, then it ends just after the last
+    line break with an even number of quotes before it (0: none): a line feed, or with
+    bare-CR line ends a CR that a byte other than a line feed follows (a CR that ends
+    the bytes may be half of a CRLF)."""
+
+    def is_break(at: int) -> bool:
+        if bare_cr:
+            return buf[at] == 0x0D and at + 1 < len(buf) and buf[at + 1] != 0x0A
+        return buf[at] == 0x0A
+
+    cuts = [at + 1 for at in range(len(buf)) if is_break(at) and buf.count(b'"', 0, at) % 2 == 0]
+    assert _csv_columnar._safe_cut(buf, bare_cr=bare_cr) == max(cuts, default=0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_LINE_BYTES, st.integers(1, 8), st.booleans())
+def test_given_any_text_then_a_line_over_the_limit_is_found(
+    block: bytes, limit: int, bare_cr: bool
+) -> None:
+    """Given any bytes, when the longest line is checked against a limit, then it is
+    over it exactly when a run of bytes without a line end is: line ends are line feeds,
+    and with bare-CR line ends CRs as well."""
+    runs = (block.replace(b"\r", b"\n") if bare_cr else block).split(b"\n")
+    assert _csv_columnar._longest_line_over(block, limit, bare_cr=bare_cr) == any(
+        len(run) > limit for run in runs
+    )
 
 
 def test_given_a_cell_over_the_field_limit_then_the_row_path_reports_it(

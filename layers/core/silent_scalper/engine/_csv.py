@@ -253,7 +253,9 @@ def _columnar(head: bytes, body: Prefixed, col: Collector) -> tuple[list[str], b
     if plan.key is not None:
         col.use_sorted_runs()
     batch = _CsvBatch(header, col, check=True)
-    reader = _csv_columnar.ColumnarCsv(plan, col, batch.exact_rows, to_datetimes)
+    reader = _csv_columnar.ColumnarCsv(
+        plan, col, batch.exact_rows, to_datetimes, bare_cr=head[start - 1 : start] == b"\r"
+    )
     pos = _csv_columnar.Position(lines=1)
     resume = reader.run(body, head[start:], pos)
     if resume is not None:

@@ -25,7 +25,9 @@ when the module is not built, is read by pyarrow's CSV parser (one thread). It i
   which then reports exactly what it always did, from the same record and line on.
 
 Blocks end at a line break outside quotes (an even number of ``"`` before it), so a block
-holds whole records; a record longer than the block limit sends the rest of the file to
+holds whole records: at a line feed, or in a file whose header ends in a bare CR (classic
+Mac line ends, which the ``csv`` module ends lines at too) at a CR that no line feed
+follows; a record longer than the block limit sends the rest of the file to
 the row path, which bounds it by ``max_record_bytes``. Memory is a block and its columns.
 """
 
@@ -569,12 +571,15 @@ def _compare(values: Any, name: str, bound: float, pc: Any, *, strict: bool) -> 
 
 def simple_header(head: bytes) -> tuple[list[str], int] | None:
     """The header and where the records start, when the first line is the whole header:
-    no blank line before it, ending in LF or CRLF, no CR in it, and any quoted name
-    closed on it (else the row path reads the file). Quoted names (``"job_id",...``, as
-    exporters that quote every field write them) are read by the ``csv`` module, as the
-    row path reads them."""
+    no blank line before it, ending in LF, CRLF or a bare CR (``head[start - 1]`` tells
+    which: a CR for the last), no other CR in it, and any quoted name closed on it (else
+    the row path reads the file). Quoted names (``"job_id",...``, as exporters that quote
+    every field write them) are read by the ``csv`` module, as the row path reads them."""
     start = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     end = head.find(b"\n", start)
+    cr = head.find(b"\r", start, None if end < 0 else end)
+    if 0 <= cr < len(head) - 1 and head[cr + 1] != 0x0A:
+        end = cr  # a bare CR: the header's own, or one in a quoted name (refused below)
     if end < 0:
         return None
     line = head[start:end].removesuffix(b"\r")
@@ -625,7 +630,16 @@ class Position:
 class ColumnarCsv:
     """Reads the records after a plain header; see the module docstring."""
 
-    def __init__(self, plan: Plan, col: Collector, exact: ExactRows, to_times: ToTimes) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        col: Collector,
+        exact: ExactRows,
+        to_times: ToTimes,
+        *,
+        bare_cr: bool = False,
+    ) -> None:
+        """``bare_cr``: the header ended in a bare CR, so blocks are cut at bare CRs."""
         import pyarrow as pa  # noqa: PLC0415
         import pyarrow.compute as pc  # noqa: PLC0415
         import pyarrow.csv as pa_csv  # noqa: PLC0415
@@ -650,6 +664,7 @@ class ColumnarCsv:
         text = set(plan.text)
         self._break_order = [*plan.text, *(i for i in range(len(plan.header)) if i not in text)]
         self._line_limit = col.limits.max_record_bytes
+        self._bare_cr = bare_cr
         self._iota = pa.array([], pa.int64())  # 0, 1, 2, ... (grown as blocks need)
 
     def run(self, body: Prefixed, data: bytes, pos: Position) -> Resume | None:
@@ -669,7 +684,7 @@ class ColumnarCsv:
             # The body counted the chunk's line feeds: the block's are known without
             # counting them again.
             buf_lfs = pending_lfs + (body.newlines if chunk else 0)
-            cut = _safe_cut(buf) if chunk else len(buf)
+            cut = _safe_cut(buf, bare_cr=self._bare_cr) if chunk else len(buf)
             if cut == 0:
                 if len(buf) > _MAX_PENDING:
                     return Resume(buf, body, None)
@@ -687,7 +702,9 @@ class ColumnarCsv:
         """Validate the block's records (``lfs``: its line feeds); False (nothing
         recorded) if the row path must."""
         pc = self._pc
-        if len(block) > self._line_limit and _longest_line_over(block, self._line_limit):
+        if len(block) > self._line_limit and _longest_line_over(
+            block, self._line_limit, bare_cr=self._bare_cr
+        ):
             return False
         parsed = self._split(block) or self._read_arrow(block, lfs)
         if parsed is None:
@@ -1035,27 +1052,43 @@ _EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
-def _safe_cut(buf: bytes) -> int:
-    """Just after the last line feed outside quotes (0 if none): the ``"`` before it are
-    even. Only a cut the whole-record check (``_ALL_QUOTED``) then confirms is kept."""
-    cut = buf.rfind(b"\n") + 1
+def _safe_cut(buf: bytes, *, bare_cr: bool = False) -> int:
+    """Just after the last line break outside quotes (0 if none): the ``"`` before it are
+    even. Only a cut the whole-record check (``_ALL_QUOTED``) then confirms is kept. The
+    breaks are line feeds, or with ``bare_cr`` CRs that no line feed follows (a CR that
+    ends ``buf`` may be half of a CRLF whose LF is still to come: not a break yet)."""
+    cut = _break_before(buf, len(buf), bare_cr=bare_cr)
     if cut == 0 or b'"' not in buf:
         return cut
     quotes = quote_count(memoryview(buf)[:cut])
     while quotes % 2 and cut:
-        prev = buf.rfind(b"\n", 0, cut - 1) + 1
+        prev = _break_before(buf, cut - 1, bare_cr=bare_cr)
         quotes -= buf.count(b'"', prev, cut)
         cut = prev
     return cut
 
 
-def _longest_line_over(block: bytes, limit: int) -> bool:
-    """Whether some line by LF is longer than ``limit``. The row path's lines also end at
-    a bare CR, so a block with none over the limit by LF has none over it there either;
-    one with such a line goes to the row path, which reports it (or finds CRs within it)."""
+def _break_before(buf: bytes, end: int, *, bare_cr: bool) -> int:
+    """Just after the last line break (see :func:`_safe_cut`) that ends before ``end``
+    (0 if none)."""
+    if not bare_cr:
+        return buf.rfind(b"\n", 0, end) + 1
+    at = buf.rfind(b"\r", 0, end)
+    while at >= 0 and (at + 1 == len(buf) or buf[at + 1] == 0x0A):
+        at = buf.rfind(b"\r", 0, at)
+    return at + 1
+
+
+def _longest_line_over(block: bytes, limit: int, *, bare_cr: bool = False) -> bool:
+    """Whether some line is longer than ``limit``: by LF, or with ``bare_cr`` by CR and
+    LF. The row path's lines also end at a bare CR, so a block with none over the limit
+    by LF has none over it there either; one with such a line goes to the row path,
+    which reports it (or finds CRs within it)."""
     at = 0
     while len(block) - at > limit:
         nl = block.rfind(b"\n", at, at + limit + 1)
+        if bare_cr:
+            nl = max(nl, block.rfind(b"\r", at, at + limit + 1))
         if nl < 0:
             return True
         at = nl + 1
