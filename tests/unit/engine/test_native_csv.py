@@ -2,7 +2,7 @@
 csv module read it, or declines it; the compiled cell grammars accept the cells RE2 matches
 with the patterns they stand for; the engine's summaries are the same with them or without.
 
-The split only takes blocks in one plain form (rows ending in LF or CRLF, no blank line,
+The split only takes blocks in one plain form (rows ending in LF, CRLF or a bare CR, no blank line,
 the header's width, quotes only around whole fields, no CR in a field); every other
 block goes to pyarrow's parser as before. So it must never read a block differently from
 the two readers, and must not decline the plain blocks it exists for.
@@ -91,10 +91,11 @@ def _write(rows: list[list[str]], end: str) -> bytes:
     st.integers(1, 4).flatmap(
         lambda w: st.lists(st.lists(_cells, min_size=w, max_size=w), min_size=1, max_size=6)
     ),
-    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["\n", "\r\n", "\r"]),
     st.booleans(),
 )
 @example([['a"b', "x\ny"], ["", ""]], "\n", True)
+@example([["a", "x\ny"], ["b", ""]], "\r", True)
 @example([[""]], "\n", False)
 def test_given_rows_a_csv_writer_wrote_when_split_then_they_read_as_both_readers(
     rows: list[list[str]], end: str, last_line_end: bool
@@ -135,7 +136,7 @@ def test_given_any_text_when_split_then_it_reads_as_both_readers_or_is_declined(
     ("block", "width"),
     [
         pytest.param(b"a,b\n\nc,d\n", 2, id="blank-line"),
-        pytest.param(b"a,b\rc,d\n", 2, id="bare-cr"),
+        pytest.param(b"a,b\r\rc,d\r", 2, id="blank-line-by-bare-crs"),
         pytest.param(b'a,b"c\n', 2, id="quote-inside-a-field"),
         pytest.param(b'"a"b,c\n', 2, id="text-after-a-closing-quote"),
         pytest.param(b'"a\r\nb",c\n', 2, id="cr-in-a-quoted-field"),
@@ -163,6 +164,18 @@ def test_given_quoted_fields_with_line_breaks_then_rows_know_their_lines() -> No
     assert (rows, breaks) == (3, 2)
     assert lines is not None
     assert [int.from_bytes(lines[i : i + 8], "little") for i in range(0, 24, 8)] == [3, 1, 1]
+    assert _assert_read_alike(block, 2)
+
+
+def test_given_classic_mac_line_ends_then_rows_end_at_each_bare_cr() -> None:
+    """Given rows ending in a bare CR (the last one too, as a block cut at a CR ends),
+    one in CRLF and a quoted field with a line feed, when split, then each CR ends a row
+    and the rows read as both readers do."""
+    block = b'a,"one\ntwo"\rb,c\r\nd,e\r'
+    rows, _, breaks, lines = native.split_csv(block, 2, LIMIT)
+    assert (rows, breaks) == (3, 1)
+    assert lines is not None
+    assert [int.from_bytes(lines[i : i + 8], "little") for i in range(0, 24, 8)] == [2, 1, 1]
     assert _assert_read_alike(block, 2)
 
 

@@ -972,7 +972,8 @@ static PyObject *date_time_span(PyObject *self, PyObject *arg) {
 
 /*
  * CSV records into columns, for the columnar path (_csv_columnar.py), in the one plain
- * form whose reading every reader agrees on: rows end in LF or CRLF, no line is blank,
+ * form whose reading every reader agrees on: rows end in LF, CRLF or a bare CR (classic
+ * Mac line ends; a CR that ends the block ends its last row), no line is blank,
  * every row has `width` fields, an unquoted field holds no '"' and no CR, a quoted field
  * opens at a field start, holds no CR, doubles its inner quotes and closes before a
  * comma, a line end or the end of the block, and no field (unescaped) is longer than
@@ -1059,12 +1060,12 @@ static Py_ssize_t csv_fields(const unsigned char *s, Py_ssize_t n, Py_ssize_t wi
             } else if (s[i] == '\n') {
                 i++;
                 row_ends = 1;
-            } else if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
-                i += 2;
+            } else if (s[i] == '\r') {
+                i += i + 1 < n && s[i + 1] == '\n' ? 2 : 1; /* CRLF, or a bare CR */
                 row_ends = 1;
             } else {
-                return -1; /* a bare CR, a quote inside an unquoted field, or a
-                              character after a closing quote */
+                return -1; /* a quote inside an unquoted field, or a character after a
+                              closing quote */
             }
             if (row_ends) {
                 if (f + 1 != width) {
@@ -1178,6 +1179,9 @@ static PyObject *split_csv(PyObject *self, PyObject *args) {
     }
     for (const unsigned char *p = s, *end = s + n; (p = memchr(p, '\n', (size_t)(end - p))); p++) {
         room++; /* a row per line feed, and one unterminated */
+    }
+    for (const unsigned char *p = s, *end = s + n; (p = memchr(p, '\r', (size_t)(end - p))); p++) {
+        room++; /* and one per CR (a CRLF counted twice: room to spare) */
     }
     fields = PyMem_Malloc((size_t)(room * width) * sizeof(csv_field));
     lines = PyMem_Malloc((size_t)room * sizeof(int64_t));
