@@ -158,24 +158,25 @@ def test_given_a_field_over_the_limit_then_the_split_declines_it() -> None:
     assert native.split_csv(b'a,"' + b'""' * 10 + b'"\n', 2, 10) is not None  # 10 once read
 
 
-def test_given_quoted_fields_with_line_breaks_then_rows_know_their_lines() -> None:
-    block = b'a,"one\ntwo\nthree"\r\n"x""y",""\nlast,row'
-    rows, _, breaks, lines = native.split_csv(block, 2, LIMIT)
-    assert (rows, breaks) == (3, 2)
-    assert lines is not None
-    assert [int.from_bytes(lines[i : i + 8], "little") for i in range(0, 24, 8)] == [3, 1, 1]
-    assert _assert_read_alike(block, 2)
-
-
-def test_given_classic_mac_line_ends_then_rows_end_at_each_bare_cr() -> None:
-    """Given rows ending in a bare CR (the last one too, as a block cut at a CR ends),
-    one in CRLF and a quoted field with a line feed, when split, then each CR ends a row
-    and the rows read as both readers do."""
-    block = b'a,"one\ntwo"\rb,c\r\nd,e\r'
-    rows, _, breaks, lines = native.split_csv(block, 2, LIMIT)
-    assert (rows, breaks) == (3, 1)
-    assert lines is not None
-    assert [int.from_bytes(lines[i : i + 8], "little") for i in range(0, 24, 8)] == [2, 1, 1]
+@pytest.mark.parametrize(
+    ("block", "breaks", "lines"),
+    [
+        pytest.param(b'a,"one\ntwo\nthree"\r\n"x""y",""\nlast,row', 2, [3, 1, 1], id="lf-and-crlf"),
+        # Rows ending in a bare CR (the last one too, as a block cut at a CR ends), one in
+        # CRLF: each CR ends a row.
+        pytest.param(b'a,"one\ntwo"\rb,c\r\nd,e\r', 1, [2, 1, 1], id="classic-mac-line-ends"),
+    ],
+)
+def test_given_quoted_fields_with_line_breaks_then_rows_know_their_lines(
+    block: bytes, breaks: int, lines: list[int]
+) -> None:
+    """Given three rows, a quoted field holding line feeds, when split, then the rows,
+    the line breaks in cells and each row's physical lines are found, and the rows read
+    as both readers do."""
+    rows, _, found_breaks, per_row = native.split_csv(block, 2, LIMIT)
+    assert (rows, found_breaks) == (3, breaks)
+    assert per_row is not None
+    assert [int.from_bytes(per_row[i : i + 8], "little") for i in range(0, 24, 8)] == lines
     assert _assert_read_alike(block, 2)
 
 
