@@ -5,9 +5,9 @@ processes on 100 MB files). On a shared VM that figure moves with the host by mo
 the target's margin (docs/performance.md quotes the spread). Instructions do not move:
 valgrind's cachegrind counts the same number every run, so a change to the invalid path
 shows in them whatever the host does. They are not the target: the invalid path's extra
-instructions run at a lower rate than the valid path's (each refused window's decode
-starts with the decoder's data out of the caches), so the timed cost is about twice the
-counted one (docs/performance-log.md).
+instructions run at a lower rate than the valid path's (about half of the extra time is
+allocating and freeing objects, which costs memory latency more than instructions), so
+the timed cost is two to three times the counted one (docs/performance-log.md).
 
 Each file is validated by the engine worker (``benchmarks.worker engine``) under
 cachegrind, without its cache simulation; a file of one block (100 records) gives the
