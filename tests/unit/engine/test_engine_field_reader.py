@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 from engine_support import job
-from silent_scalper.engine import SchemaRegistry
+from silent_scalper.engine import SchemaRegistry, _patterns
 from silent_scalper.engine._fields import FieldReader
 
 # Values a field of a decoded record can hold, some equal across types (1, 1.0, True)
@@ -77,8 +77,18 @@ def test_given_a_name_no_struct_field_has_when_a_reader_is_made_then_it_is_refus
         FieldReader(name)
 
 
-def test_given_a_refused_batch_when_the_pattern_names_its_records_then_every_place_is() -> None:
-    """Given decoded job records where one refused currency appears at several places
+@pytest.mark.parametrize(
+    "refused",
+    [
+        ["usd", "EURO"],
+        # More refused values than are looked for one scan each: one pass with a set.
+        [f"u{k:02d}" for k in range(_patterns._SCANS + 5)],
+    ],
+)
+def test_given_a_refused_batch_when_the_pattern_names_its_records_then_every_place_is(
+    refused: list[str],
+) -> None:
+    """Given decoded job records where refused currencies appear at several places each
     (and others are absent), when the pattern check names the records it refuses, then
     they are every record holding a refused value, in order, as reading the field with
     ``attrgetter`` and looking each refused value up finds them."""
@@ -86,10 +96,10 @@ def test_given_a_refused_batch_when_the_pattern_names_its_records_then_every_pla
     lines = []
     for n in range(300):
         fields: dict[str, Any] = {}
-        if n % 37 == 5:
-            fields["currency"] = "usd"
+        if n % 11 == 5:
+            fields["currency"] = refused[n % len(refused)]
         elif n % 53 == 9:
-            fields["currency"] = "EURO"
+            fields["currency"] = refused[-1]
         lines.append(job(n, **fields))
     objs = schema.decode_lines(("\n".join(lines) + "\n").encode())[0]
     assert objs is not None
@@ -98,9 +108,9 @@ def test_given_a_refused_batch_when_the_pattern_names_its_records_then_every_pla
 
     found = check.failures(objs)
 
-    expected = [i for i, value in enumerate(map(get, objs)) if value in ("usd", "EURO")]
+    expected = [i for i, value in enumerate(map(get, objs)) if value in refused]
     assert found == expected
-    assert len(expected) > 10
+    assert {get(objs[i]) for i in expected} == set(refused)
 
 
 def test_given_job_records_when_keys_and_times_are_taken_then_they_are_the_fields() -> None:

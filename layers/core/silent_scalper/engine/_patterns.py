@@ -184,9 +184,13 @@ class PatternCheck:
         bad = self._refused([v for v in fresh if isinstance(v, str)])
         if not bad or not self.values_match(fresh - set(bad)):
             return []
-        # One list of the values, then a C scan per refused value: cheaper than testing
-        # every value against a set of them.
         values = self.read.values(objs)
+        if len(bad) > _SCANS:
+            # Many refused values (every record's date written one wrong way): a scan
+            # each would be quadratic, so every value is looked up in a set of them.
+            refused = set(bad)
+            return [i for i, value in enumerate(values) if value in refused]
+        # A few: a C scan per refused value, cheaper than hashing every value.
         out: list[int] = []
         for value in bad:
             at = -1
@@ -291,6 +295,9 @@ class DateTimeCheck(PatternCheck):
         return bad
 
 
+#: Refused values up to which :meth:`PatternCheck.failures` finds their records by
+#: scanning the batch's values once for each (above it, by one pass with a set).
+_SCANS = 8
 _AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
 _AWARE_LIST: Callable[..., Any] = msgspec.convert
 _GOOD_VALUES = 4096
