@@ -30,9 +30,9 @@ from typing import Any
 import msgspec
 import pytest
 from engine_support import Validate, job
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import CompiledSchema, ValidationSummary, _json, _ndjson
+from silent_scalper.engine import CompiledSchema, ValidationSummary, _json, _ndjson, _patterns
 from silent_scalper.engine._collect import Collector
 from silent_scalper.engine.rules import (
     ABSENT,
@@ -42,7 +42,7 @@ from silent_scalper.engine.rules import (
     RecordRules,
     quick_column,
 )
-from silent_scalper.engine.schemas import compile_schema
+from silent_scalper.engine.schemas import _SLICES, _without, compile_schema
 from silent_scalper.engine.types import FileFormat, Limits, Reason
 
 # A flat schema with every kind of rule the batch path compiles: bounds exclusive and
@@ -502,6 +502,25 @@ def test_given_edge_texts_and_a_property_named_then_each_count_is_a_floor_of_the
     assert counts[seven] == (1 if name in (None, "id", "count", "rate", "flag", "note") else 7)
 
 
+@given(st.lists(st.booleans(), max_size=400), st.booleans())
+@example([True] * 50, False)  # every one dropped: picked from a mask
+@example([i % (_SLICES * 2) == 0 for i in range(300)], True)  # one in 32: sliced
+def test_given_any_indices_dropped_then_the_rest_are_kept_in_order(
+    dropped: list[bool], as_range: bool
+) -> None:
+    """Given items (a list, or a range as the places of records are) and any sorted
+    indices to drop, sparse or dense, when the rest are taken, then they are every item
+    not dropped, in order, as a list."""
+    n = len(dropped)
+    items: Any = range(10**12, 10**12 + 7 * n, 7) if as_range else [f"r{i}" for i in range(n)]
+    drop = [i for i, gone in enumerate(dropped) if gone]
+
+    kept = _without(items, drop)
+
+    assert isinstance(kept, list)
+    assert kept == [x for x, gone in zip(items, dropped, strict=True) if not gone]
+
+
 def _every_record_refused(count: int) -> list[str]:
     """Records every one of which is invalid (a file under the wrong schema, a column
     wrong throughout), in many ways at once, with now and then one the quicker reading
@@ -617,6 +636,78 @@ def test_given_a_few_refused_records_then_those_past_the_kept_errors_are_counted
     assert len(fast["errors"]) == max_errors
     assert {"priority", "status", "customer_id", "extra", "quantity", None} <= set(named)
     assert counted.count(1) > 200
+
+
+def _batch_refused(count: int) -> list[str]:
+    """Records one in ten refused by a batch check alone, each its own way (a date
+    written with a space, every one different; a lower-case currency; an address
+    without its at; an id the pattern refuses), with now and then one whose values
+    cannot prove it: a leap second (valid, which the date-time batch check refuses only
+    without the compiled module), a refused record repeating a key, and a valid record
+    repeating an earlier record's id."""
+    kinds: list[dict[str, Any]] = [
+        {"currency": "usd"},
+        {"email": "no-at"},
+        {"job_id": "-bad"},
+        {"currency": "eur", "email": "also-no-at"},
+    ]
+    out: list[str] = []
+    for n in range(count):
+        if n % 10 == 3:
+            out.append(job(n, **kinds[(n // 10) % len(kinds)]))
+        elif n % 10 == 7:
+            out.append(job(n, submitted_at=f"2026-01-05 09:{n % 60:02d}:{n % 59:02d}Z"))
+        else:
+            out.append(job(n))
+    # In the third, fourth and fifth of the file's blocks of 1 MiB: a repeated key in a
+    # refused record and in one the batch checks accept (msgspec keeps the last value).
+    out[15_001] = out[15_001].replace('"status"', '"currency":"USD","currency":"usd","status"')
+    out[15_011] = out[15_011].replace('"status"', '"currency":"usd","currency":"USD","status"')
+    out[25_501] = job(25_501, submitted_at="2016-12-31T23:59:60Z")
+    out[40_002] = job(39_002)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+@pytest.mark.parametrize("max_errors", [1, 30])
+@pytest.mark.parametrize("compiled_dates", [True, False])
+def test_given_records_refused_by_batch_checks_then_past_the_kept_errors_their_values_count(
+    validate: Validate, fmt: str, max_errors: int, compiled_dates: bool
+) -> None:
+    """Given a file of several blocks, one record in ten refused by a pattern or a
+    date-time alone, when each refused record past the kept errors is counted from its
+    decoded values (its text never read), then the summary is the one checking each
+    record alone gives, every block after the first was counted so, and the blocks
+    whose values cannot prove it (a leap second refused by msgspec's reading of dates,
+    a refused record repeating a key, an id repeated) were sifted instead."""
+    records = _batch_refused(50_000)
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    else:
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    verdicts: list[bool] = []
+    counted: list[int] = []
+    real = Collector.record_counted_refusals
+
+    def spy(self: Collector, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
+        verdicts.append(real(self, data, objs, flagged, *at))
+        counted.extend(flagged if verdicts[-1] else [])
+        return verdicts[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        if not compiled_dates:
+            mp.setattr(_patterns, "_date_time_lines", None)
+        mp.setattr(Collector, "record_counted_refusals", spy)
+        fast = validate(data, key, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
+        mp.setattr(Collector, "problem_counts", _none_counted)
+        checked = validate(data, key, max_errors=max_errors).to_dict()
+
+    assert fast == checked
+    assert fast["invalid_records"] == 10_003
+    assert len(counted) > 1_000
+    assert verdicts.count(False) >= 3
 
 
 def _none_counted(

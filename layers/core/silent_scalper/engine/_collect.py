@@ -9,6 +9,7 @@ from typing import Any
 from silent_scalper.engine.schemas import (
     Checked,
     CompiledSchema,
+    _without,
 )
 from silent_scalper.engine.types import (
     FileFormat,
@@ -114,6 +115,41 @@ class Collector:
             self.invalid += len(counts)
             self.reasons.add(Reason.SCHEMA_VIOLATION)
             self.error_count += sum(counts)
+
+    def record_counted_refusals(
+        self, data: bytes, objs: list[Any], flagged: list[int], places: tuple[int, int, int]
+    ) -> bool:
+        """Record a batch msgspec decoded whole (``objs``, from ``data``: NDJSON lines or
+        an array) whose batch checks refused the records ``flagged``
+        (:meth:`CompiledSchema.refused`), without reading those records' texts, when none
+        of the batch's errors would be kept: each refused record is counted as one schema
+        violation, proven on its decoded values (:meth:`CompiledSchema.refusals_proven`),
+        and the others are recorded as one valid batch. ``places``: the batch's first
+        record, its first line and the lines from one record to the next
+        (:func:`consecutive`).
+
+        Sound because a record msgspec decoded is well-formed UTF-8 JSON, so every
+        problem the exact check could find in it is a schema violation; and past the kept
+        errors the summary needs only that each is invalid. False, with nothing recorded,
+        when an error could still be kept, a key may repeat in a record (its text would
+        then tell), a refusal is not proven on the values, or a valid record's unique key
+        repeats one (the order of the reports then matters): the caller sifts the batch."""
+        first_record, first_line, line_step = places
+        count = len(objs)
+        schema = self.schema
+        if (
+            self.would_keep(first_record, first_line)
+            or not schema.no_repeated_key(data, objs)
+            or not schema.refusals_proven(objs, flagged)
+        ):
+            return False
+        wheres = _without(consecutive(first_record, first_line, line_step, count), flagged)
+        if not self.valid_batch_unless_repeated(_without(objs, flagged), wheres):
+            return False
+        self.dense = len(flagged) * 2 > count
+        self.count_refused([1] * len(flagged))
+        self.records = first_record - 1 + count
+        return True
 
     def valid_batch(self, objs: list[Any], wheres: Sequence[int]) -> None:
         """Bookkeeping for valid records (keys, times); ``wheres[i]`` is pack(record, line)."""

@@ -283,6 +283,13 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
         col.records = index + len(objs)
         return index + len(objs)
+    if (
+        objs is not None
+        and flagged
+        and col.record_counted_refusals(data, objs, flagged, (index + 1, 0, 0))
+    ):
+        col.formula_cells += formula_count(run)
+        return index + len(objs)
     # Sifting accepts the records it decoded, which only a schema with batch checks
     # decodes into checked records (others decode to plain dicts: each takes the exact
     # check below).

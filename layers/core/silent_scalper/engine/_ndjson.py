@@ -143,6 +143,13 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
         col.records += len(objs)
         col.valid_batch(objs, _places(first_record, first_line, lines, blanks))
         return bool(objs)
+    if (
+        objs is not None
+        and flagged
+        and not blanks
+        and col.record_counted_refusals(block, objs, flagged, (col.records + 1, first_line, 1))
+    ):
+        return True
     if blanks:
         # The sifting and the narrowing take record k for line k. The sifting reads the
         # block without its blank lines (whose records, when msgspec decoded the block

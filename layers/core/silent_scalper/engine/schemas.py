@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import re
@@ -324,6 +325,36 @@ class CompiledSchema:
             for i, n in zip(whole, counts, strict=True):
                 out[i] = n
         return out
+
+    def refusals_proven(self, objs: list[Any], flagged: list[int]) -> bool:
+        """Whether each record ``flagged`` (indices into ``objs``, records msgspec decoded,
+        which :meth:`refused` named) holds a string that a batch-checked property's rule
+        refuses: a problem :meth:`check_record` finds in that record's text too, when no
+        key of it repeats (the decoded value is then the one value the text gives the
+        property).
+
+        The proof is :meth:`PatternCheck.matches`, each check's per-value test, which is
+        the rule's own (its pattern, or its format's pattern and, for an e-mail address,
+        the IDNA domain; the rule's length bound on an address can only refuse more), not
+        the refusal that named the record: the date-time check reads a batch's refused
+        values with msgspec's parser, which refuses a leap second the rule accepts. A
+        check whose values of these records all pass as a batch is skipped."""
+        picked = [objs[k] for k in flagged]
+        unproven = list(range(len(picked)))
+        for check in self._patterns:
+            column = check.read.values(picked)
+            values = [column[i] for i in unproven]
+            if check.strings_match([v for v in values if v.__class__ is str]):
+                continue
+            matches = check.matches
+            unproven = [
+                i
+                for i, v in zip(unproven, values, strict=True)
+                if v.__class__ is not str or matches(v)
+            ]
+            if not unproven:
+                return True
+        return not unproven
 
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
@@ -739,8 +770,20 @@ def _settled(values: Any, text: bytes | memoryview) -> bool:
     return type(values) is dict and key_count(text) == len(values)
 
 
+#: :func:`_without` slices between the dropped indices while they are under one in
+#: this many of the items, and masks beyond.
+_SLICES = 16
+
+
 def _without[T](objs: Sequence[T], drop: list[int]) -> list[T]:
     """``objs`` (a list, or a range) less the (sorted) indices ``drop``."""
+    if len(drop) * _SLICES > len(objs):
+        # Many dropped (most records refused): a slice between each two would cost a
+        # step each, so the kept ones are picked in one pass from a mask.
+        kept = bytearray(b"\x01") * len(objs)
+        for i in drop:
+            kept[i] = 0
+        return list(itertools.compress(objs, kept))
     out: list[T] = []
     at = 0
     for i in drop:
