@@ -122,7 +122,7 @@ def test_given_more_refused_rows_than_errors_kept_then_the_counts_are_equal(
     than one problem, cells refused by a column check that the exact check accepts
     (alone, and beside a real problem), and a later duplicate of such a row's id, when
     the file is read, then the verdict, invalid count, kept errors, ids and times are
-    the row path's."""
+    the row path's. Dates written with a space, every one different, are among them."""
     lines = [_row(n) if n % 211 else _invalid(n) for n in range(30_000)]
     for n in range(500, 30_000, 1_009):
         lines[n] = _row(n, priority="9", status="paused", customer_id="", email="x")
@@ -131,6 +131,8 @@ def test_given_more_refused_rows_than_errors_kept_then_the_counts_are_equal(
     for n in range(900, 30_000, 2_003):
         lines[n] = _row(n, amount="0", quantity="0")  # refused by the columns, then valid
         lines[n + 1] = _row(n + 1, amount="0", currency="usd")
+    for n in range(300, 30_000, 97):  # dates written with a space, each its own
+        lines[n] = _row(n, submitted_at=f"2026-01-05 09:{n % 60:02d}:{n % 59:02d}Z")
     lines[29_500] = _row(29_500, job_id=lines[28_942].split(",")[0])  # valid after all
     data = HEADER + "\n" + "\n".join(lines) + "\n"
     columnar = validate(data, "jobs.csv", max_errors=max_errors)
@@ -138,7 +140,7 @@ def test_given_more_refused_rows_than_errors_kept_then_the_counts_are_equal(
         mp.setattr(_csv, "_columnar", lambda head, body, col: None)
         rows = validate(data, "jobs.csv", max_errors=max_errors)
     assert columnar.to_dict() == rows.to_dict()
-    assert columnar.invalid_records > 200
+    assert columnar.invalid_records > 500
     assert columnar.errors_truncated
 
 

@@ -29,10 +29,17 @@ from typing import Any
 
 import msgspec
 import pytest
-from engine_support import Validate, job
+from engine_support import DATE_TIME_TEXTS, Validate, job
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import CompiledSchema, ValidationSummary, _json, _ndjson, _patterns
+from silent_scalper.engine import (
+    CompiledSchema,
+    SchemaRegistry,
+    ValidationSummary,
+    _json,
+    _ndjson,
+    _patterns,
+)
 from silent_scalper.engine._collect import Collector
 from silent_scalper.engine.rules import (
     ABSENT,
@@ -636,6 +643,48 @@ def test_given_a_few_refused_records_then_those_past_the_kept_errors_are_counted
     assert len(fast["errors"]) == max_errors
     assert {"priority", "status", "customer_id", "extra", "quantity", None} <= set(named)
     assert counted.count(1) > 200
+
+
+_JOB = SchemaRegistry.load().get("job.v1")
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.tuples(st.just("submitted_at"), DATE_TIME_TEXTS),
+        st.tuples(st.sampled_from(["job_id", "currency", "email"]), st.text(max_size=80)),
+        st.tuples(
+            st.just("email"),
+            st.builds("{}@{}".format, st.text(max_size=70), st.text(max_size=40)),
+        ),
+    )
+)
+def test_given_any_string_then_a_batch_checks_refusal_is_a_problem_of_its_rule(
+    value: tuple[str, str],
+) -> None:
+    """Given any string for a property with a batch check (a pattern, a date-time, an
+    e-mail address; leap seconds and near misses among the dates), when the check's own
+    test refuses it, then the property's rule finds a problem in it, and where the test
+    accepts it only the rule's length bound on an address may (what lets a refusal count
+    as a record's problem without its text being read)."""
+    prop, text = value
+    refuses = _JOB.pattern_refuses(prop)
+    assert refuses is not None
+    rules = _JOB._rules
+    assert rules is not None
+
+    broken = rules.breaks({prop: text}, prop)
+
+    if refuses(text):
+        assert broken
+    else:
+        assert not broken or (prop == "email" and len(text) > 254)
+
+
+def test_given_a_property_without_a_batch_check_then_no_refusal_test_is_offered() -> None:
+    assert _JOB.pattern_refuses("status") is None
+    assert _JOB.pattern_refuses("priority") is None
+    assert _JOB.pattern_refuses("no such property") is None
 
 
 def _batch_refused(count: int) -> list[str]:

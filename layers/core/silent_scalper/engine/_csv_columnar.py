@@ -846,10 +846,12 @@ class ColumnarCsv:
     ) -> list[int] | None:
         """Refused rows (block indices ``bad``) none of whose errors a summary keeps,
         counted a column at a time: a row's problems are those of its refused cells,
-        each judged alone as the exact check judges it (distinct cells once). Returns
-        the places in ``bad`` of the rows whose cells show no problem alone, which the
-        exact check takes whole; None, with nothing counted, for a schema without flat
-        rules."""
+        each judged alone as the exact check judges it (distinct cells once), or one for
+        a cell the column's pattern or format refuses (one proven is all a count past
+        the kept errors needs; a column of dates all written one wrong way is then a
+        regex a cell, not a check worded). Returns the places in ``bad`` of the rows
+        whose cells show no problem alone, which the exact check takes whole; None, with
+        nothing counted, for a schema without flat rules."""
         pa, pc, col = self._pa, self._pc, self.col
         problems = col.schema.cell_problem_count
         counts = [0] * len(bad)  # nothing reaches the collector before the end
@@ -857,8 +859,12 @@ class ColumnarCsv:
             name = self.plan.header[i]
             at = pa.array([bad[r] for r in rows], pa.int64())
             cells: list[str] = pc.take(columns[i], at).to_pylist()
+            refuses = col.schema.pattern_refuses(name)
             each: dict[str, int] = {}
             for cell in set(cells):
+                if cell and refuses is not None and refuses(cell):
+                    each[cell] = 1
+                    continue
                 count = problems(name, cell)
                 if count is None:
                     return None

@@ -431,6 +431,17 @@ class CompiledSchema:
             out += self._column_problems(name, row[index[name]])
         return out
 
+    def pattern_refuses(self, name: str) -> Callable[[str], bool] | None:
+        """A test of property ``name``'s strings (a non-empty CSV cell, or a value)
+        true only of those its rule finds a problem in: the property's batch check
+        refusing the text, since :meth:`PatternCheck.matches` is the rule's own test
+        (its pattern, or its format's). None when the property has no batch check."""
+        for check in self._patterns:
+            if check.prop == name:
+                matches = check.matches
+                return lambda text: not matches(text)
+        return None
+
     def cell_problem_count(self, name: str, cell: str) -> int | None:
         """How many problems property ``name``'s CSV cell has alone ("" when empty): as
         many as :meth:`suspect_problems` lists for that column. None for a schema
