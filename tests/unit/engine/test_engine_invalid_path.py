@@ -932,9 +932,10 @@ def test_given_mostly_refused_blocks_then_counting_each_whole_gives_the_sifted_s
 
 def _alternating(groups: int, size: int) -> list[str]:
     """Records in groups of ``size``, every record of the even groups refused (a priority
-    out of range) and every record of the odd ones valid: blocks alternately refused and
-    valid, as a file joined from a wrong export and a right one would be."""
-    return [job(n, priority=9) if (n // size) % 2 == 0 else job(n) for n in range(groups * size)]
+    written as a string, which msgspec refuses whatever the record type's bounds) and
+    every record of the odd ones valid: blocks alternately refused and valid, as a file
+    joined from a wrong export and a right one would be."""
+    return [job(n, priority="9") if (n // size) % 2 == 0 else job(n) for n in range(groups * size)]
 
 
 @pytest.mark.parametrize("fmt", ["ndjson", "json"])

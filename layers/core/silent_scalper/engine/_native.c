@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030D0000
 #include <Python.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #ifdef __GLIBC__
@@ -1466,6 +1467,231 @@ static PyObject *keep_heap(PyObject *self, PyObject *args) {
 }
 
 /*
+ * Where an object's fields lie: `probe` is an instance whose field i holds sentinels[i]
+ * (distinct objects held nowhere else in it), `size` its type's __basicsize__. The offset
+ * of each field is where its sentinel's address is stored, found by reading the
+ * instance's words past its header; None unless each sentinel is found exactly once.
+ * A msgspec Struct keeps its fields as object pointers inline (member descriptors of
+ * T_OBJECT_EX), which the limited API gives no offsets of: value_failures reads them
+ * there. _constraints.slot_offsets checks the answer against getattr.
+ */
+static PyObject *slot_offsets(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *probe, *sentinels;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "OO!n", &probe, &PyTuple_Type, &sentinels, &size)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_Size(sentinels), word = (Py_ssize_t)sizeof(PyObject *);
+    if (size < (Py_ssize_t)(2 * word) || size % word != 0) {
+        PyErr_SetString(PyExc_ValueError, "size must be a whole number of words past the header");
+        return NULL;
+    }
+    PyObject *out = PyList_New(count);
+    for (Py_ssize_t i = 0; out != NULL && i < count; i++) {
+        PyObject *sentinel = PyTuple_GetItem(sentinels, i);
+        Py_ssize_t found = -1, seen = 0;
+        for (Py_ssize_t at = 2 * word; at < size; at += word) {
+            if (*(PyObject **)((char *)probe + at) == sentinel) {
+                found = at;
+                seen++;
+            }
+        }
+        if (seen != 1) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+        PyObject *offset = PyLong_FromSsize_t(found);
+        if (offset == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SetItem(out, i, offset);
+    }
+    return out;
+}
+
+/* One check of value_failures: a kind and its bounds, read once per call. */
+typedef struct {
+    Py_ssize_t offset;
+    int kind; /* 0 integer in [lo, hi], 1 number in (flo, fhi), 2 length in [lo, hi], 3 enum */
+    long long lo, hi;
+    double flo, fhi;
+    PyObject *allowed; /* kind 3: a tuple of str */
+    Py_ssize_t choices;    /* kind 3: how many */
+    const char **texts;    /* kind 3: each one's UTF-8 (held by `allowed`) */
+    Py_ssize_t *lengths;   /* and its length */
+} ValueCheck;
+
+/*
+ * Whether `value` breaks `check`. The lenient twin decodes exact ints, floats and strs
+ * (a type is msgspec's to refuse), so the types are compared as pointers; a value of
+ * another type breaks the check, which only sends its record to the exact check.
+ */
+static int breaks_check(PyObject *value, const ValueCheck *check) {
+    PyTypeObject *type = Py_TYPE(value);
+    switch (check->kind) {
+    case 0: {
+        if (type != &PyLong_Type) {
+            return 1;
+        }
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 1;
+        }
+        return overflow != 0 || v < check->lo || v > check->hi;
+    }
+    case 1: {
+        if (type != &PyFloat_Type) {
+            return 1;
+        }
+        double v = PyFloat_AsDouble(value);
+        return !(v > check->flo) || !(v < check->fhi);
+    }
+    case 2: {
+        if (type != &PyUnicode_Type) {
+            return 1;
+        }
+        Py_ssize_t n = PyUnicode_GetLength(value);
+        return n < check->lo || n > check->hi;
+    }
+    default: {
+        if (type != &PyUnicode_Type) {
+            return 1;
+        }
+        Py_ssize_t size;
+        const char *text = PyUnicode_AsUTF8AndSize(value, &size);
+        if (text == NULL) {
+            PyErr_Clear();
+            return 1;
+        }
+        for (Py_ssize_t i = 0; i < check->choices; i++) {
+            if (check->lengths[i] == size && memcmp(check->texts[i], text, (size_t)size) == 0) {
+                return 0;
+            }
+        }
+        return 1;
+    }
+    }
+}
+
+/*
+ * The records of `objs` (instances of exactly `record_type`, whose __basicsize__ is
+ * `size`) with a value that breaks one of `checks`, each (offset, kind, low, high,
+ * allowed): kind 0 an integer within [low, high], 1 a number strictly between low and
+ * high, 2 a string of [low, high] code points, 3 a string among `allowed`; a bound of
+ * None is no bound. A field holding `unset` or None is not checked. Returns (the
+ * records' indices, the first check each breaks). _constraints.value_failures_python is
+ * the definition (it reads the fields by name).
+ */
+static PyObject *value_failures(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objs, *record_type, *checks, *unset;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "O!OnO!O", &PyList_Type, &objs, &record_type, &size,
+                          &PyList_Type, &checks, &unset)) {
+        return NULL;
+    }
+    Py_ssize_t count = PyList_Size(checks), word = (Py_ssize_t)sizeof(PyObject *);
+    ValueCheck *plan = PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof(ValueCheck));
+    if (plan == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *indices = NULL, *which = NULL, *result = NULL;
+    for (Py_ssize_t c = 0; c < count; c++) {
+        PyObject *low, *high, *allowed;
+        ValueCheck *check = &plan[c];
+        if (!PyArg_ParseTuple(PyList_GetItem(checks, c), "niOOO", &check->offset, &check->kind,
+                              &low, &high, &allowed)) {
+            goto done;
+        }
+        if (check->offset < 2 * word || check->offset > size - word || check->offset % word ||
+            check->kind < 0 || check->kind > 3) {
+            PyErr_SetString(PyExc_ValueError, "a check's offset or kind is out of range");
+            goto done;
+        }
+        if (check->kind == 1) {
+            check->flo = low == Py_None ? -Py_HUGE_VAL : PyFloat_AsDouble(low);
+            check->fhi = high == Py_None ? Py_HUGE_VAL : PyFloat_AsDouble(high);
+        } else {
+            check->lo = low == Py_None ? LLONG_MIN : PyLong_AsLongLong(low);
+            check->hi = high == Py_None ? LLONG_MAX : PyLong_AsLongLong(high);
+        }
+        if (PyErr_Occurred()) {
+            goto done;
+        }
+        check->allowed = allowed;
+        if (check->kind == 3) {
+            if (!PyTuple_Check(allowed)) {
+                PyErr_SetString(PyExc_TypeError, "an enum check's allowed values must be a tuple");
+                goto done;
+            }
+            check->choices = PyTuple_Size(allowed);
+            size_t slots = (size_t)(check->choices > 0 ? check->choices : 1);
+            check->texts = PyMem_Calloc(slots, sizeof(const char *));
+            check->lengths = PyMem_Calloc(slots, sizeof(Py_ssize_t));
+            if (check->texts == NULL || check->lengths == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (Py_ssize_t i = 0; i < check->choices; i++) {
+                PyObject *choice = PyTuple_GetItem(allowed, i);
+                check->texts[i] = PyUnicode_Check(choice)
+                                      ? PyUnicode_AsUTF8AndSize(choice, &check->lengths[i])
+                                      : NULL;
+                if (check->texts[i] == NULL) {
+                    if (!PyErr_Occurred()) {
+                        PyErr_SetString(PyExc_TypeError, "an enum check's values must be str");
+                    }
+                    goto done;
+                }
+            }
+        }
+    }
+    indices = PyList_New(0);
+    which = PyList_New(0);
+    if (indices == NULL || which == NULL) {
+        goto done;
+    }
+    Py_ssize_t n = PyList_Size(objs);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *obj = PyList_GetItem(objs, i);
+        if ((PyObject *)Py_TYPE(obj) != record_type) {
+            PyErr_SetString(PyExc_TypeError, "a record is not of the record type");
+            goto done;
+        }
+        for (Py_ssize_t c = 0; c < count; c++) {
+            PyObject *value = *(PyObject **)((char *)obj + plan[c].offset);
+            if (value == NULL || value == unset || value == Py_None ||
+                !breaks_check(value, &plan[c])) {
+                continue;
+            }
+            PyObject *at = PyLong_FromSsize_t(i), *check = PyLong_FromSsize_t(c);
+            int failed = at == NULL || check == NULL || PyList_Append(indices, at) < 0 ||
+                         PyList_Append(which, check) < 0;
+            Py_XDECREF(at);
+            Py_XDECREF(check);
+            if (failed) {
+                goto done;
+            }
+            break;
+        }
+    }
+    result = PyTuple_Pack(2, indices, which);
+done:
+    Py_XDECREF(indices);
+    Py_XDECREF(which);
+    for (Py_ssize_t c = 0; c < count; c++) {
+        PyMem_Free((void *)plan[c].texts);
+        PyMem_Free(plan[c].lengths);
+    }
+    PyMem_Free(plan);
+    return result;
+}
+
+/*
  * The lines of NDJSON text that hold JSON whitespace only (spaces, tabs, carriage
  * returns), which msgspec's decode_lines skips: (index, start, start of the next line)
  * each, in order. A final line feed ends the last line; it does not start a blank one.
@@ -1585,6 +1811,13 @@ static PyMethodDef methods[] = {
     {"class_lines", class_lines, METH_VARARGS,
      "class_lines(text, first, rest, shortest, longest, /)\n--\n\nWhether every line of the "
      "text is made of plain character classes."},
+    {"slot_offsets", slot_offsets, METH_VARARGS,
+     "slot_offsets(probe, sentinels, size, /)\n--\n\nThe offset in the probe object of "
+     "each sentinel it holds, or None unless each is there exactly once."},
+    {"value_failures", value_failures, METH_VARARGS,
+     "value_failures(objs, record_type, size, checks, unset, /)\n--\n\nThe records with a "
+     "field value breaking a check (integer or length range, open number range, enum): "
+     "(indices, the first check each breaks)."},
     {"blank_lines", blank_lines, METH_O,
      "blank_lines(text, /)\n--\n\nThe lines of NDJSON text holding JSON whitespace only: "
      "(index, start, start of the next line) each."},

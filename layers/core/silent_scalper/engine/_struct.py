@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 import msgspec
 
+from silent_scalper.engine._constraints import ValueCheck, ValueChecks, lenient_annotation
 from silent_scalper.engine._patterns import (
     _FORMAT_PATTERNS,
     DateTimeCheck,
@@ -64,9 +65,18 @@ _PROPERTY_KEYWORDS = ANNOTATIONS | {
 }
 
 
-def _fast_struct(
-    name: str, document: dict[str, Any]
-) -> tuple[Any, dict[str, str], tuple[PatternCheck, ...]] | None:
+class FastStruct(NamedTuple):
+    """What a flat schema compiles into: the record type msgspec decodes into, the field
+    name of each property, the batch string checks, and the constraints the record
+    type's lenient twin leaves out (None when it has none, or no twin can be made)."""
+
+    record_type: Any
+    fields: dict[str, str]
+    patterns: tuple[PatternCheck, ...]
+    values: ValueChecks | None
+
+
+def _fast_struct(name: str, document: dict[str, Any]) -> FastStruct | None:
     """A msgspec Struct type equivalent to ``document``, or None if it needs jsonschema."""
     if set(document) - _TOP_KEYWORDS or document.get("type") != "object":
         return None
@@ -81,6 +91,7 @@ def _fast_struct(
     fields: dict[str, str] = {}
     optional: list[tuple[str, Any, Any]] = []
     patterns: list[PatternCheck] = []
+    declared: list[tuple[str, Any, bool]] = []  # each field's annotation, and if required
     for i, (prop, sub) in enumerate(props.items()):
         attr = f"f{i}"  # property names need not be Python identifiers
         bulk = _bulk_pattern(sub)
@@ -92,21 +103,56 @@ def _fast_struct(
             kind = DateTimeCheck if fmt == "date-time" else PatternCheck
             patterns.append(kind(prop, attr, bulk, fmt=fmt))
         fields[prop] = attr
+        declared.append((attr, annotation, prop in required))
         if prop in required:
             spec.append((attr, annotation))
         else:
             optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
-    struct = msgspec.defstruct(
-        _struct_name(name),
-        [*spec, *optional],
+    closed = additional is False
+    struct = _defstruct(_struct_name(name), [*spec, *optional], fields, closed=closed)
+    twin = _value_checks(_struct_name(name) + "_lenient", declared, fields, closed=closed)
+    return FastStruct(struct, fields, tuple(patterns), twin)
+
+
+def _defstruct(name: str, spec: list[Any], fields: dict[str, str], *, closed: bool) -> Any:
+    return msgspec.defstruct(
+        name,
+        spec,
         rename={attr: prop for prop, attr in fields.items()},
-        forbid_unknown_fields=additional is False,
+        forbid_unknown_fields=closed,
         kw_only=True,
         # Its fields hold strings, numbers, booleans and None only, so a record can be in
         # no reference cycle: the collector need not track thousands of them a batch.
         gc=False,
     )
-    return struct, fields, tuple(patterns)
+
+
+def _value_checks(
+    name: str, declared: list[tuple[str, Any, bool]], fields: dict[str, str], *, closed: bool
+) -> ValueChecks | None:
+    """The lenient twin of the record type whose fields are ``declared`` (each field's
+    annotation as ``_fast_type`` made it, and whether it is required; an optional one is
+    ``T | UnsetType`` in both types, default UNSET), in the same order and configuration,
+    with the checks taken out of it; None when there is nothing to take out, or an
+    annotation is not one the twin knows."""
+    prop_of = {attr: prop for prop, attr in fields.items()}
+    required: list[Any] = []
+    optional: list[Any] = []
+    checks: list[ValueCheck] = []
+    try:
+        for attr, annotation, is_required in declared:
+            lenient, check = lenient_annotation(annotation)
+            if is_required:
+                required.append((attr, lenient))
+            else:
+                optional.append((attr, lenient | msgspec.UnsetType, msgspec.UNSET))
+            if check is not None:
+                checks.append(ValueCheck(attr, prop_of[attr], *check))
+    except ValueError:
+        return None
+    if not checks:
+        return None
+    return ValueChecks(_defstruct(name, [*required, *optional], fields, closed=closed), checks)
 
 
 def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:

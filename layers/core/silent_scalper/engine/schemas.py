@@ -37,6 +37,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +58,7 @@ from silent_scalper.engine._cells import (
     _coerce_cell,
     _csv_rules,
 )
+from silent_scalper.engine._constraints import ValueChecks
 from silent_scalper.engine._errors import (
     AT_BYTE,
     RECORD_EXCEPTIONS,
@@ -159,6 +161,11 @@ class CompiledSchema:
     _property_types: Mapping[str, str] = field(repr=False)
     _rules: RecordRules | None = field(repr=False, default=None)
     _patterns: tuple[PatternCheck, ...] = field(repr=False, default=())
+    # The constraints the record type's lenient twin leaves out, and decoders of the twin
+    # (NDJSON lines, arrays): what a whole block is decoded into (see _constraints).
+    _values: ValueChecks | None = field(repr=False, default=None)
+    _whole_one: msgspec.json.Decoder[Any] | None = field(repr=False, default=None)
+    _whole_many: msgspec.json.Decoder[Any] | None = field(repr=False, default=None)
     _cell_kinds: Mapping[str, str] = field(repr=False, default_factory=dict)
     _csv_rules: Mapping[str, CellRule | None] | None = field(repr=False, default=None)
     _time_required: bool = field(repr=False, default=False)
@@ -328,17 +335,21 @@ class CompiledSchema:
 
     def refusals_proven(self, objs: list[Any], flagged: list[int]) -> bool:
         """Whether each record ``flagged`` (indices into ``objs``, records msgspec decoded,
-        which :meth:`refused` named) holds a string that a batch-checked property's rule
-        refuses: a problem :meth:`check_record` finds in that record's text too, when no
-        key of it repeats (the decoded value is then the one value the text gives the
-        property).
+        which :meth:`refused` or :meth:`whole_refused` named) has a decoded value its
+        property's rule refuses: a problem :meth:`check_record` finds in that record's
+        text too, when no key of it repeats (the decoded value is then the one value the
+        text gives the property).
 
-        The proof is :meth:`PatternCheck.matches`, each check's per-value test, which is
-        the rule's own (its pattern, or its format's pattern and, for an e-mail address,
-        the IDNA domain; the rule's length bound on an address can only refuse more), not
-        the refusal that named the record: the date-time check reads a batch's refused
-        values with msgspec's parser, which refuses a leap second the rule accepts. A
-        check whose values of these records all pass as a batch is skipped."""
+        A string is proven by :meth:`PatternCheck.matches`, each check's per-value test,
+        which is the rule's own (its pattern, or its format's pattern and, for an e-mail
+        address, the IDNA domain; the rule's length bound on an address can only refuse
+        more), not by the refusal that named the record: the date-time check reads a
+        batch's refused values with msgspec's parser, which refuses a leap second the
+        rule accepts. A check whose values of these records all pass as a batch is
+        skipped. A value breaking a constraint the lenient twin leaves out is put to the
+        property's rule: an integer or a string as it is (exact), a number as the exact
+        value of its double and of the two doubles beside it (the text's own number lies
+        between those, so all three broken means it is)."""
         picked = [objs[k] for k in flagged]
         unproven = list(range(len(picked)))
         for check in self._patterns:
@@ -354,7 +365,30 @@ class CompiledSchema:
             ]
             if not unproven:
                 return True
-        return not unproven
+        if not unproven:
+            return True
+        rest = [picked[i] for i in unproven]
+        if (
+            self._values is None
+            or self._rules is None
+            or rest[0].__class__ is not self._values.lenient
+        ):
+            return False  # decoded by the record type: every constraint of it held
+        indices, which = self._values.failures(rest)
+        if len(indices) != len(rest):
+            return False
+        breaks = self._rules.breaks
+        checks = self._values.checks
+        for obj, c in zip(rest, which, strict=True):
+            prop, attr = checks[c].prop, checks[c].attr
+            value = getattr(obj, attr)
+            if value.__class__ is float:
+                near = (math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf))
+                if not all(breaks({prop: Decimal(v)}, prop) for v in near):
+                    return False
+            elif not breaks({prop: value}, prop):
+                return False
+        return True
 
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
@@ -583,6 +617,48 @@ class CompiledSchema:
         raising one of ``RECORD_EXCEPTIONS`` where that returns None (read the exception
         with :func:`array_refusal`)."""
         return self._many.decode
+
+    def decode_whole_lines(self, data: bytes | memoryview) -> list[Any] | None:
+        """A block of NDJSON lines decoded in one call, for :meth:`whole_refused` to judge:
+        into the record type's lenient twin where it has one, so that a bound or an enum
+        broken does not stop the call, else as :meth:`decode_lines` decodes. None when
+        msgspec refuses the block (a type, a field missing or unknown, broken JSON)."""
+        try:
+            objs: list[Any] = self._one.decode_lines(data)
+        except RECORD_EXCEPTIONS:
+            if self._whole_one is None:
+                return None
+            try:
+                objs = self._whole_one.decode_lines(data)
+            except RECORD_EXCEPTIONS:
+                return None
+        return objs
+
+    def decode_whole_array(self, data: bytes) -> list[Any] | None:
+        """:meth:`decode_whole_lines` for ``[rec, rec, ...]``."""
+        try:
+            objs: list[Any] = self._many.decode(data)
+        except RECORD_EXCEPTIONS:
+            if self._whole_many is None:
+                return None
+            try:
+                objs = self._whole_many.decode(data)
+            except RECORD_EXCEPTIONS:
+                return None
+        return objs
+
+    def whole_refused(self, objs: list[Any]) -> list[int] | None:
+        """:meth:`refused` of records :meth:`decode_whole_lines` or
+        :meth:`decode_whole_array` decoded, with the records breaking a constraint the
+        lenient twin leaves out: every record the record type and the batch checks would
+        refuse, sorted."""
+        flagged = self.refused(objs)
+        if flagged is None or self._values is None or not objs:
+            return flagged
+        if objs[0].__class__ is not self._values.lenient:
+            return flagged  # the record type decoded them: its constraints held
+        broken = self._values.failures(objs)[0]
+        return sorted({*flagged, *broken}) if broken else flagged
 
     def refused(self, objs: list[Any]) -> list[int] | None:
         """Indices of the decoded records whose strings the batch checks refuse, sorted
@@ -979,6 +1055,7 @@ def compile_schema(
                 property_types[prop] = sub["type"]
 
     struct = _fast_struct(name, document) if name != ANY_SCHEMA else None
+    values: ValueChecks | None = None
     patterns: tuple[PatternCheck, ...] = ()
     rules: RecordRules | None = None
     validator: Any = None
@@ -990,7 +1067,7 @@ def compile_schema(
         key: Callable[[Any], Any] | None = None
         time: Callable[[Any], Any] | None = None
     elif struct is not None:
-        record_type, fields, patterns = struct
+        record_type, fields, patterns, values = struct
         rules = RecordRules.of(props_doc, required, closed=closed)
         optional = tuple(operator.attrgetter(fields[p]) for p in properties if p not in required)
         key = (
@@ -1014,6 +1091,7 @@ def compile_schema(
         )
         key = _dict_getter(unique[0]) if unique else None
         time = _dict_getter(timestamp) if timestamp else None
+    lenient: Any = None if values is None else values.lenient
     return CompiledSchema(
         name=name,
         document=document,
@@ -1027,6 +1105,9 @@ def compile_schema(
         _record_type=record_type,
         _one=msgspec.json.Decoder(record_type),
         _many=msgspec.json.Decoder(list[record_type]),
+        _values=values,
+        _whole_one=None if lenient is None else msgspec.json.Decoder(lenient),
+        _whole_many=None if lenient is None else msgspec.json.Decoder(list[lenient]),
         _key=key,
         _time=time,
         _validator=validator,

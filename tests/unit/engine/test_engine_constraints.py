@@ -1,0 +1,277 @@
+"""The record type's lenient twin and the value checks taken out of it.
+
+A whole block is decoded into the twin when the record type refuses it, and the checks
+then find the records breaking a bound, a length or an enum. The two together must
+accept exactly what the record type accepts, the compiled pass must find what the
+Python definition finds, and a refused block must give the summary of checking each
+record alone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+import pytest
+from engine_support import REPO, Validate, job
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from silent_scalper.engine import ValidationSummary, _constraints
+from silent_scalper.engine._collect import Collector
+from silent_scalper.engine._constraints import value_failures_python
+from silent_scalper.engine.schemas import CompiledSchema, compile_schema
+
+# Every kind of constraint the twin takes out, on required, optional and nullable
+# fields, beside those it keeps (a pattern msgspec checks, a multipleOf) and a batch
+# pattern; closed.
+_SCHEMA = compile_schema(
+    "constrained",
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": "^[a-z]{2,8}$"},
+            "count": {"type": "integer", "minimum": 1, "maximum": 5},
+            "low": {"type": "integer", "exclusiveMinimum": -3},
+            "huge": {"type": "integer", "maximum": 9_223_372_036_854_775_807},
+            "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 2.5},
+            "tiny": {"type": "number", "minimum": 0.3},
+            "kind": {"type": "string", "enum": ["a", "b", "ü"]},
+            "note": {"type": "string", "minLength": 2, "maxLength": 4},
+            "slot": {"type": ["integer", "null"], "minimum": 0},
+            "word": {"type": ["string", "null"], "maxLength": 3},
+            "mail": {"type": "string", "format": "email"},
+            "either": {"type": "string", "pattern": "^(x|yy)$"},
+            "step": {"type": "integer", "multipleOf": 3, "minimum": 3},
+            "flag": {"type": "boolean"},
+        },
+        "required": ["id", "count", "kind"],
+        "additionalProperties": False,
+    },
+    None,
+)
+
+_EDGES: dict[str, list[str]] = {
+    "count": ["0", "1", "5", "6", "-1", "3", "1.0", "true", '"3"', "9223372036854775808"],
+    "low": ["-3", "-2", "0", "-9223372036854775808", "-9223372036854775809"],
+    "huge": ["9223372036854775807", "9223372036854775808", "18446744073709551615", "0"],
+    "rate": ["0", "0.0", "-0.0", "1e-400", "-1e-400", "2.5", "2.5000000000000001", "2.51", "1"],
+    "tiny": ["0.3", "0.29999999999999998", "0.30000000000000004", "0.2999999", "1", "0"],
+    "kind": ['"a"', '"b"', '"c"', '"ü"', '"u"', '""', '"ab"', "1", "null"],
+    "note": ['"x"', '"xy"', '"wxyz"', '"vwxyz"', '"🙂🙂"', '"é"', '""', "null"],
+    "slot": ["null", "0", "-1", "7"],
+    "word": ["null", '"abc"', '"abcd"', '"ééé"', '"🙂🙂🙂🙂"'],
+    "mail": ['"a@b.example"', '"' + "a" * 64 + "@" + "b" * 190 + '.example"', '"x"'],
+    "either": ['"x"', '"yy"', '"z"'],
+    "step": ["3", "6", "4", "0"],
+    "flag": ["true", "0"],
+}
+
+
+@st.composite
+def _record_texts(draw: st.DrawFn) -> str:
+    """A record's JSON text: the required fields present most of the time, each field's
+    value drawn from its edges (in range, at each bound, just past it, past int64, too
+    small for a double, of another type, null)."""
+    required = ("id", "count", "kind")
+    parts: list[str] = []
+    for name, edges in [("id", ['"ab"', '"A"']), *_EDGES.items()]:
+        present = draw(st.integers(0, 30)) > 0 if name in required else draw(st.booleans())
+        if present:
+            parts.append(f'"{name}":{draw(st.sampled_from(edges))}')
+    return "{" + ",".join(parts) + "}"
+
+
+def _accepted(decoder: msgspec.json.Decoder[Any], text: str) -> Any | None:
+    try:
+        return decoder.decode(text.encode())
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+@settings(max_examples=600)
+@given(st.lists(_record_texts(), min_size=1, max_size=12))
+def test_given_any_records_then_the_twin_and_its_checks_accept_what_the_record_type_does(
+    texts: list[str],
+) -> None:
+    """Given records with every field at and around its constraints, when each is decoded
+    by the record type, and by its lenient twin then put to the checks taken out of it
+    (compiled, and by the Python definition), then a record is accepted by the one exactly
+    when by the other, and both checks name the same records and checks."""
+    values = _SCHEMA._values
+    assert values is not None
+    strict = msgspec.json.Decoder(_SCHEMA._record_type)
+    lenient = msgspec.json.Decoder(values.lenient)
+    twins = [_accepted(lenient, text) for text in texts]
+    decoded = [twin for twin in twins if twin is not None]
+
+    compiled = values.failures(decoded)
+    defined = value_failures_python(decoded, values.checks)
+
+    assert compiled == defined
+    refused = {id(decoded[i]) for i in compiled[0]}
+    for text, twin in zip(texts, twins, strict=True):
+        by_type = _accepted(strict, text) is not None
+        by_twin = twin is not None and id(twin) not in refused
+        assert by_type == by_twin, text
+
+
+def test_given_the_twins_fields_then_the_compiled_pass_reads_each_at_its_place() -> None:
+    """Given a twin record whose every checked field breaks its check, one at a time, when
+    the compiled pass reads it, then it names that field's check (a wrong offset would
+    read another field's value)."""
+    values = _SCHEMA._values
+    assert values is not None
+    base = json.loads('{"id":"ab","count":3,"kind":"a"}')
+    breaking = {
+        "count": 9,
+        "low": -5,
+        "rate": 3.0,
+        "tiny": 0.0,
+        "kind": "c",
+        "note": "x",
+        "slot": -1,
+        "word": "abcd",
+        "mail": "a" * 300,
+        "huge": 2**63,
+        "step": 0,
+    }
+    lenient = msgspec.json.Decoder(values.lenient)
+    for c, check in enumerate(values.checks):
+        record = lenient.decode(json.dumps({**base, check.prop: breaking[check.prop]}))
+        assert values.failures([record]) == ([0], [c]), check.prop
+
+
+def test_given_records_of_another_type_then_the_compiled_pass_refuses_to_read_them() -> None:
+    values = _SCHEMA._values
+    assert values is not None
+    strict = msgspec.json.Decoder(_SCHEMA._record_type).decode(b'{"id":"ab","count":3,"kind":"a"}')
+    if values._plan is None:
+        pytest.skip("the compiled module is not built")
+    with pytest.raises(TypeError, match="not of the record type"):
+        values.failures([strict])
+
+
+def test_given_a_field_type_the_twin_does_not_know_then_no_twin_is_made() -> None:
+    """Given an annotation the twin cannot take its constraints out of, when asked for
+    it, then it is refused (the schema keeps the record type alone)."""
+    with pytest.raises(ValueError, match="not a field type"):
+        _constraints.lenient_annotation(list[int])
+    assert (
+        compile_schema(
+            "plain", {"type": "object", "properties": {"a": {"type": "string"}}}, None
+        )._values
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "proven"),
+    [
+        ("count", "9", True),
+        ("kind", '"c"', True),
+        ("note", '"vwxyz"', True),
+        ("rate", "2.51", True),
+        ("tiny", "0.2", True),
+        # 0.3's nearest double is below 0.3: the record type refuses it, the rule does
+        # not, and the double beside it above 0.3 says so.
+        ("tiny", "0.3", False),
+        ("rate", "2.5000000000000001", False),  # 2.5 after rounding: valid after all
+        ("rate", "-1e-400", False),  # -0.0: refused at 0 exclusive, its text too small
+    ],
+)
+def test_given_a_refused_value_then_it_is_proven_only_where_its_text_must_break_the_rule(
+    field: str, text: str, proven: bool
+) -> None:
+    """Given a record the checks refuse for one value, when its refusal is put to the
+    rule on the decoded value, then it is proven for integers, strings and numbers
+    clearly past their bound, and not where the text's own number may meet the bound."""
+    values = _SCHEMA._values
+    assert values is not None
+    record = msgspec.json.Decoder(values.lenient).decode(
+        ('{"id":"ab","count":3,"kind":"a","' + field + '":' + text + "}").encode()
+    )
+    assert values.failures([record])[0] == [0]
+
+    assert _SCHEMA.refusals_proven([record], [0]) is proven
+
+
+def _constraint_refused(count: int) -> list[str]:
+    """Records one in ten refused by a bound, an enum or a length (each its own way),
+    with in later blocks values whose decoded double cannot prove them (an amount
+    refused as -0.0, valid at 0 after all), a refused record repeating a key, and a
+    record of another type (a priority written as a string)."""
+    kinds: list[dict[str, Any]] = [
+        {"priority": 9},
+        {"status": "paused"},
+        {"amount": -12.5},
+        {"customer_id": 0},
+        {"notes": "n" * 2001},
+        {"quantity": -1, "priority": 0},
+    ]
+    out = [job(n, **kinds[(n // 10) % len(kinds)]) if n % 10 == 3 else job(n) for n in range(count)]
+    # In the third, fourth and fifth of the file's blocks of 1 MiB.
+    out[15_001] = out[15_001].replace('"status"', '"priority":9,"priority":2,"status"')
+    out[25_501] = job(25_501, amount=0)
+    out[25_502] = job(25_502).replace('"status"', '"amount":-1e-400,"status"')
+    out[40_002] = job(40_002, priority="2")
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+@pytest.mark.parametrize("max_errors", [1, 30])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alike(
+    validate: Validate, fmt: str, max_errors: int, compiled: bool
+) -> None:
+    """Given a file of several blocks, one record in ten refused by a bound, an enum or a
+    length, when each refused block is decoded whole into the twin and its refused
+    records past the kept errors counted from their values (compiled checks, or the
+    Python definition), then the summary is the one checking each record alone gives,
+    most refused records were counted so, and the blocks whose values cannot prove it
+    (an amount at 0 or -0.0, a repeated key, a priority of another type) were sifted."""
+    records = _constraint_refused(50_000)
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    else:
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    verdicts: list[bool] = []
+    counted: list[int] = []
+    real = Collector.record_counted_refusals
+
+    def spy(self: Collector, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
+        verdicts.append(real(self, data, objs, flagged, *at))
+        counted.extend(flagged if verdicts[-1] else [])
+        return verdicts[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        if not compiled:
+            mp.setattr(_constraints, "_native", None)
+            schema = compile_schema("job.v1", json.loads(_JOB_TEXT), None)
+        else:
+            schema = None
+        mp.setattr(Collector, "record_counted_refusals", spy)
+        fast = validate(data, key, schema, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
+        mp.setattr(
+            CompiledSchema, "decode_whole_lines", lambda self, data: self.decode_lines(data)[0]
+        )
+        mp.setattr(
+            CompiledSchema, "decode_whole_array", lambda self, data: self.decode_array(data)[0]
+        )
+        mp.setattr(
+            Collector, "problem_counts", lambda self, texts, named, *, lines: [0] * len(texts)
+        )
+        checked = validate(data, key, schema, max_errors=max_errors).to_dict()
+
+    assert fast == checked
+    assert fast["invalid_records"] == 5_003
+    assert len(counted) > 1_000
+    assert verdicts.count(False) >= 3
+    if schema is not None:
+        assert schema._values is not None
+        assert schema._values._plan is None
+
+
+_JOB_TEXT = (REPO / "schemas" / "job.v1.json").read_text(encoding="utf-8")
