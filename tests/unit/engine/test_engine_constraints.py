@@ -34,6 +34,7 @@ _SCHEMA = compile_schema(
             "count": {"type": "integer", "minimum": 1, "maximum": 5},
             "low": {"type": "integer", "exclusiveMinimum": -3},
             "huge": {"type": "integer", "maximum": 9_223_372_036_854_775_807},
+            "far": {"type": "integer", "minimum": 2, "maximum": 2**70},
             "rate": {"type": "number", "exclusiveMinimum": 0, "maximum": 2.5},
             "tiny": {"type": "number", "minimum": 0.3},
             "kind": {"type": "string", "enum": ["a", "b", "ü"]},
@@ -55,6 +56,7 @@ _EDGES: dict[str, list[str]] = {
     "count": ["0", "1", "5", "6", "-1", "3", "1.0", "true", '"3"', "9223372036854775808"],
     "low": ["-3", "-2", "0", "-9223372036854775808", "-9223372036854775809"],
     "huge": ["9223372036854775807", "9223372036854775808", "18446744073709551615", "0"],
+    "far": ["1", "2", "9223372036854775808", "1180591620717411303424", "1180591620717411303425"],
     "rate": ["0", "0.0", "-0.0", "1e-400", "-1e-400", "2.5", "2.5000000000000001", "2.51", "1"],
     "tiny": ["0.3", "0.29999999999999998", "0.30000000000000004", "0.2999999", "1", "0"],
     "kind": ['"a"', '"b"', '"c"', '"ü"', '"u"', '""', '"ab"', "1", "null"],
@@ -134,6 +136,7 @@ def test_given_the_twins_fields_then_the_compiled_pass_reads_each_at_its_place()
         "word": "abcd",
         "mail": "a" * 300,
         "huge": 2**63,
+        "far": 1,
         "step": 0,
     }
     lenient = msgspec.json.Decoder(values.lenient)
@@ -194,6 +197,39 @@ def test_given_a_refused_value_then_it_is_proven_only_where_its_text_must_break_
     assert values.failures([record])[0] == [0]
 
     assert _SCHEMA.refusals_proven([record], [0]) is proven
+
+
+_VALUES_OF_KIND = {
+    _constraints.INTEGER: st.one_of(
+        st.integers(-(2**70), 2**70), st.sampled_from([-(2**63), 2**63 - 1, 2**63, -(2**63) - 1])
+    ),
+    _constraints.NUMBER: st.floats(allow_nan=False),
+    _constraints.LENGTH: st.text(max_size=300),
+    _constraints.ENUM: st.one_of(st.text(max_size=3), st.sampled_from(["a", "b", "ü", "A"])),
+}
+
+
+@settings(max_examples=400)
+@given(st.data())
+def test_given_a_value_breaking_a_check_then_where_the_check_proves_it_the_rule_breaks(
+    data: st.DataObject,
+) -> None:
+    """Given any check of the schema and any value of its kind that breaks it, when the
+    check says that proves the record invalid, then the property's rule finds a problem
+    in the value (an integer's bound at int64's ends, which may be a wider one clamped,
+    and a number never prove it)."""
+    values = _SCHEMA._values
+    rules = _SCHEMA._rules
+    assert values is not None
+    assert rules is not None
+    check = data.draw(st.sampled_from(values.checks), label="check")
+    value = data.draw(_VALUES_OF_KIND[check.kind], label="value")
+    if not _constraints.breaks(check, value):
+        return
+
+    if check.proves(value):
+        assert rules.breaks({check.prop: value}, check.prop)
+    assert check.kind != _constraints.NUMBER or not check.proves(value)
 
 
 def _constraint_refused(count: int) -> list[str]:

@@ -32,6 +32,8 @@ except ImportError:  # not built: the checks read fields by name
 
 #: The kinds of check, as ``_native.value_failures`` numbers them.
 INTEGER, NUMBER, LENGTH, ENUM = 0, 1, 2, 3
+#: int64's ends, to which msgspec holds an integer's bounds (``_struct.clamp_int64``).
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 class ValueCheck(NamedTuple):
@@ -45,6 +47,17 @@ class ValueCheck(NamedTuple):
     low: Any
     high: Any
     allowed: tuple[str, ...]
+
+    def proves(self, value: Any) -> bool:
+        """Whether ``value``, a decoded value that breaks this check, breaks the
+        property's rule by that alone: an enum's or a length's always (the check is the
+        rule's own: the schema's values, its bounds in characters); an integer's when
+        within int64 (msgspec holds an integer's bounds to int64, so past it a bound
+        broken may be a wider one clamped; within it, no clamped bound can be broken); a
+        number's never (its double is not its text's number)."""
+        if self.kind in (ENUM, LENGTH):
+            return True
+        return self.kind == INTEGER and value.__class__ is int and _INT64_MIN <= value <= _INT64_MAX
 
 
 def breaks(check: ValueCheck, value: Any) -> bool:
