@@ -59,3 +59,44 @@ def corpus(name: str) -> Path:
 
 # The signature of the ``validate`` fixture: validate(data, key, schema=None, **limits).
 type Validate = Callable[..., ValidationSummary]
+
+
+def counted_and_checked(
+    validate: Any, records: list[str], fmt: str, max_errors: int, schema: Any = None
+) -> tuple[dict[str, Any], dict[str, Any], list[bool], list[int]]:
+    """The summaries of ``records`` as NDJSON lines or a JSON array (``fmt``), every error
+    kept whatever its size: as validated, and with every refused block sifted from the
+    record type's own decoding and every refused record checked alone. Also each verdict
+    of ``Collector.record_counted_refusals`` in the first, and the records it counted."""
+    from silent_scalper.engine._collect import Collector
+    from silent_scalper.engine.schemas import CompiledSchema
+
+    if fmt == "ndjson":
+        data, key = "\n".join(records) + "\n", "jobs.ndjson"
+    else:
+        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
+    verdicts: list[bool] = []
+    counted: list[int] = []
+    real = Collector.record_counted_refusals
+
+    def spy(self: Any, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
+        verdicts.append(real(self, data, objs, flagged, *at))
+        counted.extend(flagged if verdicts[-1] else [])
+        return verdicts[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
+        mp.setattr(Collector, "record_counted_refusals", spy)
+        fast = validate(data, key, schema, max_errors=max_errors).to_dict()
+        mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
+        mp.setattr(
+            CompiledSchema, "decode_whole_lines", lambda self, data: self.decode_lines(data)[0]
+        )
+        mp.setattr(
+            CompiledSchema, "decode_whole_array", lambda self, data: self.decode_array(data)[0]
+        )
+        mp.setattr(
+            Collector, "problem_counts", lambda self, texts, named, *, lines: [0] * len(texts)
+        )
+        checked = validate(data, key, schema, max_errors=max_errors).to_dict()
+    return fast, checked, verdicts, counted

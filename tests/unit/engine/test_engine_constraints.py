@@ -14,13 +14,12 @@ from typing import Any
 
 import msgspec
 import pytest
-from engine_support import REPO, Validate, job
+from engine_support import REPO, Validate, counted_and_checked, job
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import ValidationSummary, _constraints
-from silent_scalper.engine._collect import Collector
+from silent_scalper.engine import _constraints
 from silent_scalper.engine._constraints import value_failures_python
-from silent_scalper.engine.schemas import CompiledSchema, compile_schema
+from silent_scalper.engine.schemas import compile_schema
 
 # Every kind of constraint the twin takes out, on required, optional and nullable
 # fields, beside those it keeps (a pattern msgspec checks, a multipleOf) and a batch
@@ -258,7 +257,7 @@ def _constraint_refused(count: int) -> list[str]:
 @pytest.mark.parametrize("max_errors", [1, 30])
 @pytest.mark.parametrize("compiled", [True, False])
 def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alike(
-    validate: Validate, fmt: str, max_errors: int, compiled: bool
+    validate: Validate, monkeypatch: pytest.MonkeyPatch, fmt: str, max_errors: int, compiled: bool
 ) -> None:
     """Given a file of several blocks, one record in ten refused by a bound, an enum or a
     length, when each refused block is decoded whole into the twin and its refused
@@ -266,40 +265,14 @@ def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alik
     Python definition), then the summary is the one checking each record alone gives,
     most refused records were counted so, and the blocks whose values cannot prove it
     (an amount at 0 or -0.0, a repeated key, a priority of another type) were sifted."""
-    records = _constraint_refused(50_000)
-    if fmt == "ndjson":
-        data, key = "\n".join(records) + "\n", "jobs.ndjson"
-    else:
-        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
-    verdicts: list[bool] = []
-    counted: list[int] = []
-    real = Collector.record_counted_refusals
+    schema = None
+    if not compiled:
+        monkeypatch.setattr(_constraints, "_native", None)
+        schema = compile_schema("job.v1", json.loads(_JOB_TEXT), None)
 
-    def spy(self: Collector, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
-        verdicts.append(real(self, data, objs, flagged, *at))
-        counted.extend(flagged if verdicts[-1] else [])
-        return verdicts[-1]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        if not compiled:
-            mp.setattr(_constraints, "_native", None)
-            schema = compile_schema("job.v1", json.loads(_JOB_TEXT), None)
-        else:
-            schema = None
-        mp.setattr(Collector, "record_counted_refusals", spy)
-        fast = validate(data, key, schema, max_errors=max_errors).to_dict()
-        mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
-        mp.setattr(
-            CompiledSchema, "decode_whole_lines", lambda self, data: self.decode_lines(data)[0]
-        )
-        mp.setattr(
-            CompiledSchema, "decode_whole_array", lambda self, data: self.decode_array(data)[0]
-        )
-        mp.setattr(
-            Collector, "problem_counts", lambda self, texts, named, *, lines: [0] * len(texts)
-        )
-        checked = validate(data, key, schema, max_errors=max_errors).to_dict()
+    fast, checked, verdicts, counted = counted_and_checked(
+        validate, _constraint_refused(50_000), fmt, max_errors, schema
+    )
 
     assert fast == checked
     assert fast["invalid_records"] == 5_003

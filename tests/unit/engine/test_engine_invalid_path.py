@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from engine_support import DATE_TIME_TEXTS, Validate, job
+from engine_support import DATE_TIME_TEXTS, Validate, counted_and_checked, job
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import (
@@ -721,7 +721,11 @@ def _batch_refused(count: int) -> list[str]:
 @pytest.mark.parametrize("max_errors", [1, 30])
 @pytest.mark.parametrize("compiled_dates", [True, False])
 def test_given_records_refused_by_batch_checks_then_past_the_kept_errors_their_values_count(
-    validate: Validate, fmt: str, max_errors: int, compiled_dates: bool
+    validate: Validate,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    max_errors: int,
+    compiled_dates: bool,
 ) -> None:
     """Given a file of several blocks, one record in ten refused by a pattern or a
     date-time alone, when each refused record past the kept errors is counted from its
@@ -729,29 +733,12 @@ def test_given_records_refused_by_batch_checks_then_past_the_kept_errors_their_v
     record alone gives, every block after the first was counted so, and the blocks
     whose values cannot prove it (a leap second refused by msgspec's reading of dates,
     a refused record repeating a key, an id repeated) were sifted instead."""
-    records = _batch_refused(50_000)
-    if fmt == "ndjson":
-        data, key = "\n".join(records) + "\n", "jobs.ndjson"
-    else:
-        data, key = "[\n" + ",\n".join(records) + "\n]", "jobs.json"
-    verdicts: list[bool] = []
-    counted: list[int] = []
-    real = Collector.record_counted_refusals
+    if not compiled_dates:
+        monkeypatch.setattr(_patterns, "_date_time_lines", None)
 
-    def spy(self: Collector, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
-        verdicts.append(real(self, data, objs, flagged, *at))
-        counted.extend(flagged if verdicts[-1] else [])
-        return verdicts[-1]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ValidationSummary, "fit_budget", lambda self: None)
-        if not compiled_dates:
-            mp.setattr(_patterns, "_date_time_lines", None)
-        mp.setattr(Collector, "record_counted_refusals", spy)
-        fast = validate(data, key, max_errors=max_errors).to_dict()
-        mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
-        mp.setattr(Collector, "problem_counts", _none_counted)
-        checked = validate(data, key, max_errors=max_errors).to_dict()
+    fast, checked, verdicts, counted = counted_and_checked(
+        validate, _batch_refused(50_000), fmt, max_errors
+    )
 
     assert fast == checked
     assert fast["invalid_records"] == 10_003

@@ -621,32 +621,17 @@ class CompiledSchema:
 
     def decode_whole_lines(self, data: bytes | memoryview) -> list[Any] | None:
         """A block of NDJSON lines decoded in one call, for :meth:`whole_refused` to judge:
-        into the record type's lenient twin where it has one, so that a bound or an enum
-        broken does not stop the call, else as :meth:`decode_lines` decodes. None when
-        msgspec refuses the block (a type, a field missing or unknown, broken JSON)."""
-        try:
-            objs: list[Any] = self._one.decode_lines(data)
-        except RECORD_EXCEPTIONS:
-            if self._whole_one is None:
-                return None
-            try:
-                objs = self._whole_one.decode_lines(data)
-            except RECORD_EXCEPTIONS:
-                return None
-        return objs
+        by the record type, or when it refuses the block, into its lenient twin (where it
+        has one), which a bound, a length or an enum broken does not stop. None when
+        msgspec refuses the block both ways (a type, a field missing or unknown, broken
+        JSON)."""
+        twin = None if self._whole_one is None else self._whole_one.decode_lines
+        return _decoded_whole(self._one.decode_lines, twin, data)
 
     def decode_whole_array(self, data: bytes) -> list[Any] | None:
         """:meth:`decode_whole_lines` for ``[rec, rec, ...]``."""
-        try:
-            objs: list[Any] = self._many.decode(data)
-        except RECORD_EXCEPTIONS:
-            if self._whole_many is None:
-                return None
-            try:
-                objs = self._whole_many.decode(data)
-            except RECORD_EXCEPTIONS:
-                return None
-        return objs
+        twin = None if self._whole_many is None else self._whole_many.decode
+        return _decoded_whole(self._many.decode, twin, data)
 
     def whole_refused(self, objs: list[Any]) -> list[int] | None:
         """:meth:`refused` of records :meth:`decode_whole_lines` or
@@ -856,6 +841,21 @@ def _settled(values: Any, text: bytes | memoryview) -> bool:
     included: :func:`~silent_scalper.engine._scan.key_count`), are all its own, so no
     key repeats and no nested object has keys."""
     return type(values) is dict and key_count(text) == len(values)
+
+
+def _decoded_whole(
+    first: Callable[[Any], list[Any]], twin: Callable[[Any], list[Any]] | None, data: Any
+) -> list[Any] | None:
+    """``first(data)``, or ``twin(data)`` when msgspec refuses that, or None when it
+    refuses both (or there is no twin)."""
+    for decode in (first, twin):
+        if decode is None:
+            break
+        try:
+            return decode(data)
+        except RECORD_EXCEPTIONS:
+            continue
+    return None
 
 
 #: :func:`_without` slices between the dropped indices while they are under one in
