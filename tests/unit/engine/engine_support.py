@@ -79,9 +79,9 @@ def counted_and_checked(
     counted: list[int] = []
     real = Collector.record_counted_refusals
 
-    def spy(self: Any, data: bytes, objs: list[Any], flagged: list[int], *at: Any) -> bool:
-        verdicts.append(real(self, data, objs, flagged, *at))
-        counted.extend(flagged if verdicts[-1] else [])
+    def spy(self: Any, data: bytes, objs: list[Any], refused: Any, *at: Any) -> bool:
+        verdicts.append(real(self, data, objs, refused, *at))
+        counted.extend(refused[0] if verdicts[-1] else [])
         return verdicts[-1]
 
     with pytest.MonkeyPatch.context() as mp:

@@ -195,7 +195,7 @@ def test_given_a_refused_value_then_it_is_proven_only_where_its_text_must_break_
     )
     assert values.failures([record])[0] == [0]
 
-    assert _SCHEMA.refusals_proven([record], [0]) is proven
+    assert _SCHEMA.whole_refused([record]) == ([0], proven)
 
 
 _VALUES_OF_KIND = {

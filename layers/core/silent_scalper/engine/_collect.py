@@ -117,16 +117,20 @@ class Collector:
             self.error_count += sum(counts)
 
     def record_counted_refusals(
-        self, data: bytes, objs: list[Any], flagged: list[int], places: tuple[int, int, int]
+        self,
+        data: bytes,
+        objs: list[Any],
+        refused: tuple[list[int], bool],
+        places: tuple[int, int, int],
     ) -> bool:
         """Record a batch msgspec decoded whole (``objs``, from ``data``: NDJSON lines or
-        an array) whose batch checks refused the records ``flagged``
-        (:meth:`CompiledSchema.refused`), without reading those records' texts, when none
-        of the batch's errors would be kept: each refused record is counted as one schema
-        violation, proven on its decoded values (:meth:`CompiledSchema.refusals_proven`),
-        and the others are recorded as one valid batch. ``places``: the batch's first
-        record, its first line and the lines from one record to the next
-        (:func:`consecutive`).
+        an array) whose checks refused some records (``refused``: their indices and
+        whether each is proven invalid by a decoded value, as
+        :meth:`CompiledSchema.whole_refused` says), without reading those records'
+        texts, when none of the batch's errors would be kept: each refused record is
+        counted as one schema violation and the others are recorded as one valid batch.
+        ``places``: the batch's first record, its first line and the lines from one
+        record to the next (:func:`consecutive`).
 
         Sound because a record msgspec decoded is well-formed UTF-8 JSON, so every
         problem the exact check could find in it is a schema violation; and past the kept
@@ -134,13 +138,13 @@ class Collector:
         when an error could still be kept, a key may repeat in a record (its text would
         then tell), a refusal is not proven on the values, or a valid record's unique key
         repeats one (the order of the reports then matters): the caller sifts the batch."""
+        flagged, proven = refused
         first_record, first_line, line_step = places
         count = len(objs)
-        schema = self.schema
         if (
-            self.would_keep(first_record, first_line)
-            or not schema.no_repeated_key(data, objs)
-            or not schema.refusals_proven(objs, flagged)
+            not proven
+            or self.would_keep(first_record, first_line)
+            or not self.schema.no_repeated_key(data, objs)
         ):
             return False
         wheres = _without(consecutive(first_record, first_line, line_step, count), flagged)

@@ -277,7 +277,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     # What accept_array does, in its steps: a run refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
     objs = schema.decode_whole_array(data) if schema.batches else None
-    flagged = None if objs is None else schema.whole_refused(objs)
+    flagged, proven = (None, False) if objs is None else schema.whole_refused(objs)
     if objs is not None and flagged == [] and schema.no_repeated_key(data, objs):
         col.formula_cells += formula_count(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))
@@ -286,7 +286,7 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     if (
         objs is not None
         and flagged
-        and col.record_counted_refusals(data, objs, flagged, (index + 1, 0, 0))
+        and col.record_counted_refusals(data, objs, (flagged, proven), (index + 1, 0, 0))
     ):
         col.formula_cells += formula_count(run)
         return index + len(objs)

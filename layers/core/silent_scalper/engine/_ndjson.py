@@ -137,7 +137,7 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     blanks = blank_lines(block) if objs is None or len(objs) != lines else []
     if objs is not None and len(objs) + len(blanks) != lines:
         objs = None  # pragma: no cover - msgspec skips exactly the lines found blank
-    flagged = None if objs is None else schema.whole_refused(objs)
+    flagged, proven = (None, False) if objs is None else schema.whole_refused(objs)
     if objs is not None and flagged == [] and schema.no_repeated_key(block, objs):
         first_record = col.records + 1
         col.records += len(objs)
@@ -147,7 +147,9 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
         objs is not None
         and flagged
         and not blanks
-        and col.record_counted_refusals(block, objs, flagged, (col.records + 1, first_line, 1))
+        and col.record_counted_refusals(
+            block, objs, (flagged, proven), (col.records + 1, first_line, 1)
+        )
     ):
         return True
     if blanks:

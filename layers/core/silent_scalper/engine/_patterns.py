@@ -112,6 +112,10 @@ class PatternCheck:
         "spread",
     )
 
+    #: Whether each value :meth:`failures` names failed :meth:`matches`, the rule's own
+    #: test (so a record it names breaks its property's rule).
+    refusal_proves = True
+
     def __init__(self, prop: str, attr: str, pattern: str, *, fmt: str | None = None) -> None:
         self.prop = prop
         self.attr = attr
@@ -258,6 +262,10 @@ class DateTimeCheck(PatternCheck):
     """
 
     __slots__ = ()
+
+    #: Its refused values are found with msgspec's parser, which refuses a leap second
+    #: the rule accepts.
+    refusal_proves = False
 
     def values_match(self, fresh: set[Any]) -> bool:
         """Whether every value of ``fresh`` (strings) is an RFC 3339 date-time."""

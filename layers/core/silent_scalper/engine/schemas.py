@@ -40,7 +40,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
@@ -333,64 +333,6 @@ class CompiledSchema:
                 out[i] = n
         return out
 
-    def refusals_proven(self, objs: list[Any], flagged: list[int]) -> bool:
-        """Whether each record ``flagged`` (indices into ``objs``, records msgspec decoded,
-        which :meth:`refused` or :meth:`whole_refused` named) has a decoded value its
-        property's rule refuses: a problem :meth:`check_record` finds in that record's
-        text too, when no key of it repeats (the decoded value is then the one value the
-        text gives the property).
-
-        A string is proven by :meth:`PatternCheck.matches`, each check's per-value test,
-        which is the rule's own (its pattern, or its format's pattern and, for an e-mail
-        address, the IDNA domain; the rule's length bound on an address can only refuse
-        more), not by the refusal that named the record: the date-time check reads a
-        batch's refused values with msgspec's parser, which refuses a leap second the
-        rule accepts. A check whose values of these records all pass as a batch is
-        skipped. A value breaking a constraint the lenient twin leaves out proves the
-        record invalid where the check is the rule's own (:meth:`ValueCheck.proves`), and
-        is put to the property's rule otherwise: an integer as it is, a number as the
-        exact value of its double and of the two doubles beside it (the text's own number
-        lies between those, so all three broken means it is)."""
-        picked = [objs[k] for k in flagged]
-        # The value checks first: they name most records the record type refused, each
-        # with the check it broke, in one compiled pass.
-        unproven = self._unproven_by_values(picked)
-        for check in self._patterns:
-            if not unproven:
-                break
-            column = check.read.values([picked[i] for i in unproven])
-            if check.strings_match([v for v in column if v.__class__ is str]):
-                continue
-            matches = check.matches
-            unproven = [
-                i
-                for i, v in zip(unproven, column, strict=True)
-                if v.__class__ is not str or matches(v)
-            ]
-        return not unproven
-
-    def _unproven_by_values(self, picked: list[Any]) -> list[int]:
-        """The places in ``picked`` of the records no value check proves invalid (see
-        :meth:`refusals_proven`): every one, unless they are the lenient twin's."""
-        everything = list(range(len(picked)))
-        values, rules = self._values, self._rules
-        if values is None or rules is None or picked[0].__class__ is not values.lenient:
-            return everything  # decoded by the record type: every constraint of it held
-        indices, which = values.failures(picked)
-        proven: set[int] = set()
-        for k, c in zip(indices, which, strict=True):
-            check = values.checks[c]
-            value = getattr(picked[k], check.attr)
-            if check.proves(value):
-                proven.add(k)
-            elif value.__class__ is float:
-                near = (math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf))
-                if all(rules.breaks({check.prop: Decimal(v)}, check.prop) for v in near):
-                    proven.add(k)
-            elif rules.breaks({check.prop: value}, check.prop):
-                proven.add(k)
-        return [i for i in everything if i not in proven]
-
     def check_cells(self, cells: Mapping[str, str], only: frozenset[str] | None = None) -> Checked:
         """Every problem of one CSV row (its non-empty cells by column), or its key and time.
 
@@ -633,18 +575,70 @@ class CompiledSchema:
         twin = None if self._whole_many is None else self._whole_many.decode
         return _decoded_whole(self._many.decode, twin, data)
 
-    def whole_refused(self, objs: list[Any]) -> list[int] | None:
+    def whole_refused(self, objs: list[Any]) -> tuple[list[int] | None, bool]:
         """:meth:`refused` of records :meth:`decode_whole_lines` or
         :meth:`decode_whole_array` decoded, with the records breaking a constraint the
         lenient twin leaves out: every record the record type and the batch checks would
-        refuse, sorted."""
-        flagged = self.refused(objs)
-        if flagged is None or self._values is None or not objs:
-            return flagged
-        if objs[0].__class__ is not self._values.lenient:
-            return flagged  # the record type decoded them: its constraints held
-        broken = self._values.failures(objs)[0]
-        return sorted({*flagged, *broken}) if broken else flagged
+        refuse, sorted (None as :meth:`refused` says it). And whether each of them holds
+        a decoded value its property's rule refuses: a problem :meth:`check_record` finds
+        in that record's text too, when no key of it repeats (the decoded value is then
+        the one value the text gives the property), proven from the checks' own findings:
+
+        - a pattern's refusal is :meth:`PatternCheck.matches` failing, which is the rule's
+          own test (its pattern, or its format's pattern and, for an e-mail address, the
+          IDNA domain; the rule's length bound on an address can only refuse more); the
+          date-time check finds its refused values with msgspec's parser, which refuses a
+          leap second the rule accepts, so each of its records is put to ``matches``;
+        - a value breaking a constraint the twin leaves out proves the record where the
+          check is the rule's own (:meth:`ValueCheck.proves`), and is put to the rule
+          otherwise: an integer as it is, a number as the exact value of its double and of
+          the two doubles beside it (the text's own number lies between those, so all
+          three broken means it is)."""
+        flagged: set[int] = set()
+        proven: set[int] = set()
+        for check in self._patterns:
+            found = check.failures(objs)
+            if found is None:
+                continue
+            if not found:
+                return None, False
+            flagged.update(found)
+            if check.refusal_proves:
+                proven.update(found)
+            else:
+                values = check.read.values([objs[k] for k in found])
+                matches = check.matches
+                proven.update(
+                    k
+                    for k, v in zip(found, values, strict=True)
+                    if v.__class__ is str and not matches(v)
+                )
+        if self._values is not None and objs and objs[0].__class__ is self._values.lenient:
+            indices, which = self._values.failures(objs)
+            flagged.update(indices)
+            proven.update(self._values_proven(objs, indices, which))
+        return sorted(flagged), flagged <= proven
+
+    def _values_proven(
+        self, objs: list[Any], indices: list[int], which: list[int]
+    ) -> Iterator[int]:
+        """The records ``indices`` (each breaking the value check ``which``) whose broken
+        value their property's rule refuses (see :meth:`whole_refused`)."""
+        values, rules = self._values, self._rules
+        if values is None or rules is None:
+            return
+        breaks = rules.breaks
+        for k, c in zip(indices, which, strict=True):
+            check = values.checks[c]
+            value = getattr(objs[k], check.attr)
+            if check.proves(value):
+                yield k
+            elif value.__class__ is float:
+                near = (math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf))
+                if all(breaks({check.prop: Decimal(v)}, check.prop) for v in near):
+                    yield k
+            elif breaks({check.prop: value}, check.prop):
+                yield k
 
     def refused(self, objs: list[Any]) -> list[int] | None:
         """Indices of the decoded records whose strings the batch checks refuse, sorted
