@@ -184,6 +184,10 @@ class CompiledSchema:
     _cell_memo: dict[tuple[str, str], tuple[tuple[str, str], ...]] = field(
         repr=False, default_factory=dict
     )
+    # Whether a number a value check refused is proven to break its rule, by (check,
+    # value): a refused amount often repeats down a file, and its proof is three exact
+    # readings. Bounded like the cells' memo.
+    _number_proofs: dict[tuple[int, float], bool] = field(repr=False, default_factory=dict)
 
     @property
     def text_columns(self) -> frozenset[str] | None:
@@ -628,14 +632,24 @@ class CompiledSchema:
         if values is None or rules is None:
             return
         breaks = rules.breaks
+        memo = self._number_proofs
         for k, c in zip(indices, which, strict=True):
             check = values.checks[c]
             value = getattr(objs[k], check.attr)
             if check.proves(value):
                 yield k
             elif value.__class__ is float:
-                near = (math.nextafter(value, -math.inf), value, math.nextafter(value, math.inf))
-                if all(breaks({check.prop: Decimal(v)}, check.prop) for v in near):
+                known = memo.get((c, value))
+                if known is None:
+                    near = (
+                        math.nextafter(value, -math.inf),
+                        value,
+                        math.nextafter(value, math.inf),
+                    )
+                    known = all(breaks({check.prop: Decimal(v)}, check.prop) for v in near)
+                    if len(memo) < _MEMO_CELLS:
+                        memo[(c, value)] = known
+                if known:
                     yield k
             elif breaks({check.prop: value}, check.prop):
                 yield k
