@@ -598,14 +598,12 @@ class CompiledSchema:
           otherwise: an integer as it is, a number as the exact value of its double and of
           the two doubles beside it (the text's own number lies between those, so all
           three broken means it is)."""
+        findings = self._batch_findings(objs)
+        if findings is None:
+            return None, False
         flagged: set[int] = set()
         proven: set[int] = set()
-        for check in self._patterns:
-            found = check.failures(objs)
-            if found is None:
-                continue
-            if not found:
-                return None, False
+        for check, found in findings:
             flagged.update(found)
             if check.refusal_proves:
                 proven.update(found)
@@ -658,15 +656,24 @@ class CompiledSchema:
         """Indices of the decoded records whose strings the batch checks refuse, sorted
         ([] if none). None when a batch check refuses the records and no single value
         can be named (the caller then narrows the old way)."""
-        out: set[int] = set()
+        findings = self._batch_findings(objs)
+        if findings is None:
+            return None
+        return sorted({k for _, found in findings for k in found})
+
+    def _batch_findings(self, objs: list[Any]) -> list[tuple[PatternCheck, list[int]]] | None:
+        """Each batch check that refuses some of the records, with the indices of those
+        (:meth:`PatternCheck.failures`); None when one refuses them and no single value
+        can be named."""
+        findings: list[tuple[PatternCheck, list[int]]] = []
         for check in self._patterns:
             found = check.failures(objs)
             if found is None:
                 continue
             if not found:
                 return None
-            out.update(found)
-        return sorted(out)
+            findings.append((check, found))
+        return findings
 
     def keys_unrepeated(
         self,
