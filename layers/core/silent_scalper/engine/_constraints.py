@@ -32,8 +32,9 @@ except ImportError:  # not built: the checks read fields by name
 
 #: The kinds of check, as ``_native.value_failures`` numbers them.
 INTEGER, NUMBER, LENGTH, ENUM = 0, 1, 2, 3
-#: int64's ends, to which msgspec holds an integer's bounds (``_struct.clamp_int64``).
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+#: msgspec holds an int field's constraints to int64 (``_struct.clamp_int64``; and the
+#: CSV integer grammar, 18 digits, never reaches either end).
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 class ValueCheck(NamedTuple):
@@ -57,7 +58,7 @@ class ValueCheck(NamedTuple):
         number's never (its double is not its text's number)."""
         if self.kind in (ENUM, LENGTH):
             return True
-        return self.kind == INTEGER and value.__class__ is int and _INT64_MIN <= value <= _INT64_MAX
+        return self.kind == INTEGER and value.__class__ is int and INT64_MIN <= value <= INT64_MAX
 
 
 def breaks(check: ValueCheck, value: Any) -> bool:

@@ -43,15 +43,10 @@ from typing import Any
 
 from silent_scalper.engine._classes import ClassShape, class_chars, class_shape, class_tables
 from silent_scalper.engine._collect import Collector, consecutive
+from silent_scalper.engine._constraints import INT64_MAX, INT64_MIN
 from silent_scalper.engine._scan import newline_count, quote_count
 from silent_scalper.engine._source import CHUNK, EncodingError, Prefixed
-from silent_scalper.engine._struct import (
-    ANNOTATIONS,
-    INT64_MAX,
-    INT64_MIN,
-    clamp_int64,
-    integer_range,
-)
+from silent_scalper.engine._struct import ANNOTATIONS, clamp_int64, integer_range
 from silent_scalper.engine.types import Reason
 from silent_scalper.engine.unique import LINE_MASK, unpack
 

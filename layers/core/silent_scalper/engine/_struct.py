@@ -10,7 +10,13 @@ from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 import msgspec
 
-from silent_scalper.engine._constraints import ValueCheck, ValueChecks, lenient_annotation
+from silent_scalper.engine._constraints import (
+    INT64_MAX,
+    INT64_MIN,
+    ValueCheck,
+    ValueChecks,
+    lenient_annotation,
+)
 from silent_scalper.engine._patterns import (
     _FORMAT_PATTERNS,
     DateTimeCheck,
@@ -211,11 +217,6 @@ def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
     elif set(sub) - ANNOTATIONS - {"type"}:
         return None
     return Annotated[base, msgspec.Meta(**meta)] if meta else base
-
-
-#: msgspec holds an int field's constraints to int64 (and the CSV integer grammar, 18
-#: digits, never reaches either end).
-INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 def clamp_int64(value: int) -> int:
