@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 from silent_scalper.engine import ValidationSummary
+from silent_scalper.engine._collect import Collector
+from silent_scalper.engine.schemas import CompiledSchema
 
 REPO = Path(__file__).resolve().parents[3]
 CORPORA = REPO.parent / "shared" / "corpora"
@@ -69,7 +71,6 @@ def counted_and_checked(
     record type's own decoding and every refused record checked alone. Also each verdict
     of ``Collector.record_counted_refusals`` in the first, and the records it counted."""
     from silent_scalper.engine._collect import Collector
-    from silent_scalper.engine.schemas import CompiledSchema
 
     if fmt == "ndjson":
         data, key = "\n".join(records) + "\n", "jobs.ndjson"
@@ -79,7 +80,7 @@ def counted_and_checked(
     counted: list[int] = []
     real = Collector.record_counted_refusals
 
-    def spy(self: Any, data: bytes, objs: list[Any], refused: Any, *at: Any) -> bool:
+    def spy(self: Collector, data: bytes, objs: list[Any], refused: Any, *at: Any) -> bool:
         verdicts.append(real(self, data, objs, refused, *at))
         counted.extend(refused[0] if verdicts[-1] else [])
         return verdicts[-1]

@@ -10,16 +10,18 @@ record alone.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import pytest
 from engine_support import REPO, Validate, counted_and_checked, job
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import _constraints
+from silent_scalper.engine import _constraints, _struct
 from silent_scalper.engine._constraints import value_failures_python
 from silent_scalper.engine.schemas import compile_schema
+
+_JOB_TEXT = (REPO / "schemas" / "job.v1.json").read_text(encoding="utf-8")
 
 # Every kind of constraint the twin takes out, on required, optional and nullable
 # fields, beside those it keeps (a pattern msgspec checks, a multipleOf) and a batch
@@ -155,16 +157,22 @@ def test_given_records_of_another_type_then_the_compiled_pass_refuses_to_read_th
 
 
 def test_given_a_field_type_the_twin_does_not_know_then_no_twin_is_made() -> None:
-    """Given an annotation the twin cannot take its constraints out of, when asked for
-    it, then it is refused (the schema keeps the record type alone)."""
+    """Given an annotation the twin cannot take its constraints out of, when the twin is
+    asked for, then the annotation is refused and no twin is made (the schema keeps the
+    record type alone); a record type with nothing to take out has none either."""
     with pytest.raises(ValueError, match="not a field type"):
         _constraints.lenient_annotation(list[int])
+    bounded = Annotated[int, msgspec.Meta(ge=1)]
+    fields = {"a": "f0", "b": "f1"}
+
+    assert _struct._value_checks("T", [("f0", bounded, True)], fields, closed=True) is not None
     assert (
-        compile_schema(
-            "plain", {"type": "object", "properties": {"a": {"type": "string"}}}, None
-        )._values
+        _struct._value_checks(
+            "T", [("f0", bounded, True), ("f1", list[int], False)], fields, closed=True
+        )
         is None
     )
+    assert _struct._value_checks("T", [("f0", str, True)], fields, closed=True) is None
 
 
 @pytest.mark.parametrize(
@@ -281,6 +289,3 @@ def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alik
     if schema is not None:
         assert schema._values is not None
         assert schema._values._plan is None
-
-
-_JOB_TEXT = (REPO / "schemas" / "job.v1.json").read_text(encoding="utf-8")
