@@ -1264,6 +1264,16 @@ static PyObject *window_text(PyObject *view, const unsigned char *s, Py_ssize_t 
     return out;
 }
 
+/* Append `a` to `first` and `b` to `second` (two parallel lists); -1 on failure. */
+static int append_pair(PyObject *first, Py_ssize_t a, PyObject *second, Py_ssize_t b) {
+    PyObject *x = PyLong_FromSsize_t(a), *y = PyLong_FromSsize_t(b);
+    int failed = x == NULL || y == NULL || PyList_Append(first, x) < 0 ||
+                 PyList_Append(second, y) < 0;
+    Py_XDECREF(x);
+    Py_XDECREF(y);
+    return failed ? -1 : 0;
+}
+
 /*
  * The windows of a refused NDJSON block, or of a refused run of JSON array elements
  * (`framed`), decoded while the decoder accepts them: the twin of
@@ -1297,15 +1307,8 @@ static PyObject *decode_windows(PyObject *self, PyObject *args) {
     }
     while (pos < n) {
         end = window_end(s, n, pos, step, framed);
-        if (marked) {
-            PyObject *at_line = PyLong_FromSsize_t(line), *at_pos = PyLong_FromSsize_t(pos);
-            int failed = at_line == NULL || at_pos == NULL || PyList_Append(marks, at_line) < 0 ||
-                         PyList_Append(marks_at, at_pos) < 0;
-            Py_XDECREF(at_line);
-            Py_XDECREF(at_pos);
-            if (failed) {
-                goto done;
-            }
+        if (marked && append_pair(marks, line, marks_at, pos) < 0) {
+            goto done;
         }
         PyObject *window = window_text(view, s, pos, end, framed);
         if (window == NULL) {
@@ -1668,12 +1671,7 @@ static PyObject *value_failures(PyObject *self, PyObject *args) {
                 !breaks_check(value, &plan[c])) {
                 continue;
             }
-            PyObject *at = PyLong_FromSsize_t(i), *check = PyLong_FromSsize_t(c);
-            int failed = at == NULL || check == NULL || PyList_Append(indices, at) < 0 ||
-                         PyList_Append(which, check) < 0;
-            Py_XDECREF(at);
-            Py_XDECREF(check);
-            if (failed) {
+            if (append_pair(indices, i, which, c) < 0) {
                 goto done;
             }
             break;
