@@ -17,7 +17,7 @@ import pytest
 from engine_support import REPO, Validate, counted_and_checked, job
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from silent_scalper.engine import _constraints, _struct
+from silent_scalper.engine import _constraints, _fields, _struct
 from silent_scalper.engine._constraints import value_failures_python
 from silent_scalper.engine.schemas import compile_schema
 
@@ -275,7 +275,7 @@ def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alik
     (an amount at 0 or -0.0, a repeated key, a priority of another type) were sifted."""
     schema = None
     if not compiled:
-        monkeypatch.setattr(_constraints, "_native", None)
+        monkeypatch.setattr(_fields, "_native", None)
         schema = compile_schema("job.v1", json.loads(_JOB_TEXT), None)
 
     fast, checked, verdicts, counted = counted_and_checked(

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import pytest
 from engine_support import job
-from silent_scalper.engine import SchemaRegistry, _patterns
+from silent_scalper.engine import SchemaRegistry, _fields
 from silent_scalper.engine._fields import FieldReader
 
 # Values a field of a decoded record can hold, some equal across types (1, 1.0, True)
@@ -67,6 +67,58 @@ def test_given_records_of_every_kind_of_value_when_a_field_is_read_then_it_is_at
     assert reader.distinct([]) == set()
 
 
+class _Plain:
+    """A record that is not a Struct: its field is read by name."""
+
+    def __init__(self, value: Any) -> None:
+        self.f0 = value
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("attr", ["f0", "f1", "f12"])
+def test_given_records_of_every_kind_of_value_when_members_are_found_then_they_hold_one(
+    monkeypatch: pytest.MonkeyPatch, attr: str, compiled: bool
+) -> None:
+    """Given records whose field holds strings (some equal but distinct objects),
+    numbers, booleans, null and absent values, when the records holding one of a set of
+    strings are found (by the compiled pass reading each record's slot, or by name),
+    then they are those whose ``attrgetter`` value is in the set, in order."""
+    if not compiled:
+        monkeypatch.setattr(_fields, "_native", None)
+    objs = _records()
+    get = operator.attrgetter(attr)
+    reader = FieldReader(attr)
+
+    kind = type(objs[0])
+    offsets = _fields.slot_offsets(kind, [attr])
+    assert (offsets is not None) == compiled
+
+    for wanted in ({"usd"}, {"usd", "é", ""}, {"EUR"}, set()):
+        expected = [i for i, value in enumerate(map(get, objs)) if value in wanted]
+        assert reader.members(objs, wanted) == expected
+        if offsets is not None:
+            found = _fields._native.field_members(objs, kind, kind.__basicsize__, *offsets, wanted)
+            assert found == expected
+    assert reader.members([], {"usd"}) == []
+
+
+def test_given_records_of_two_types_or_no_struct_when_members_are_found_then_by_name() -> None:
+    """Given records that are not all of one Struct type (a record of another type
+    among them, or plain objects), when the records holding a string are found, then
+    the compiled pass declines and each record's field is read by name."""
+    objs = _records()
+    # Its f0 lies where the records' f0 does not, and its other fields hold the string.
+    other = msgspec.defstruct("Other", [(name, Any) for name in ("a", "b", "c", "f0")], gc=False)
+    assert _fields.slot_offsets(other, ["f0"]) != _fields.slot_offsets(type(objs[0]), ["f0"])
+    mixed = [*objs[:50], other(a="usd", b="usd", c="usd", f0="EUR"), *objs[50:]]
+    reader = FieldReader("f0")
+
+    assert reader.members(mixed, {"usd"}) == [i for i, o in enumerate(mixed) if o.f0 == "usd"]
+    plain = [_Plain(v) for v in ("usd", 1, "USD", "usd")]
+    assert reader.members(plain, {"usd"}) == [0, 3]
+    assert _fields.slot_offsets(_Plain, ["f0"]) is None
+
+
 @pytest.mark.parametrize("name", ["x", "f", "f1.f2", "f1 or 1", "__class__", "f1\n", "F1"])
 def test_given_a_name_no_struct_field_has_when_a_reader_is_made_then_it_is_refused(
     name: str,
@@ -81,8 +133,8 @@ def test_given_a_name_no_struct_field_has_when_a_reader_is_made_then_it_is_refus
     "refused",
     [
         ["usd", "EURO"],
-        # More refused values than are looked for one scan each: one pass with a set.
-        [f"u{k:02d}" for k in range(_patterns._SCANS + 5)],
+        # Many refused values, each at a few places.
+        [f"u{k:02d}" for k in range(13)],
     ],
 )
 def test_given_a_refused_batch_when_the_pattern_names_its_records_then_every_place_is(

@@ -25,6 +25,8 @@ from typing import Annotated, Any, Literal, NamedTuple, Optional
 
 import msgspec
 
+from silent_scalper.engine._fields import slot_offsets
+
 try:
     from silent_scalper.engine import _native
 except ImportError:  # not built: the checks read fields by name
@@ -152,26 +154,6 @@ def lenient_annotation(annotation: Any) -> tuple[Any, tuple[int, Any, Any, tuple
     if annotation in (str, int, float, bool, type(None)):
         return annotation, None
     raise ValueError(f"not a field type of a flat record: {annotation!r}")
-
-
-def slot_offsets(record_type: Any, attrs: Sequence[str]) -> list[int] | None:
-    """Where each field ``attrs`` of ``record_type``'s instances lies (bytes from the
-    object's start), for ``_native.value_failures``; None without the compiled module,
-    or when the type's layout is not one pointer a field as msgspec's is (then the
-    checks read fields by name). Found on a probe instance whose fields hold fresh
-    objects, and each answer checked against ``getattr``."""
-    if _native is None or getattr(record_type, "__itemsize__", 1) != 0:
-        return None
-    fields: tuple[str, ...] = record_type.__struct_fields__
-    sentinels = tuple(object() for _ in fields)
-    probe = record_type(**dict(zip(fields, sentinels, strict=True)))
-    if any(getattr(probe, f) is not s for f, s in zip(fields, sentinels, strict=True)):
-        return None  # pragma: no cover - a Struct keeps what it is given
-    found = _native.slot_offsets(probe, sentinels, record_type.__basicsize__)
-    if found is None:
-        return None  # pragma: no cover - msgspec's Structs hold fields inline
-    at = dict(zip(fields, found, strict=True))
-    return [at[attr] for attr in attrs]
 
 
 class ValueChecks:

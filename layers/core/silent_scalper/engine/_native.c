@@ -1690,6 +1690,50 @@ done:
 }
 
 /*
+ * The indices of the records of `objs` (instances of exactly `record_type`, whose
+ * __basicsize__ is `size`) whose field at `offset` holds a str of the set `wanted`, in
+ * order; None when a record is of another type (the caller then reads the field by
+ * name). _fields.FieldReader.members is the definition: one pass reading the slot,
+ * where the pattern checks' search for their refused values read every value into a
+ * list and scanned it once per value.
+ */
+static PyObject *field_members(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objs, *record_type, *wanted;
+    Py_ssize_t size, offset, word = (Py_ssize_t)sizeof(PyObject *);
+    if (!PyArg_ParseTuple(args, "O!OnnO!", &PyList_Type, &objs, &record_type, &size, &offset,
+                          &PySet_Type, &wanted)) {
+        return NULL;
+    }
+    if (offset < 2 * word || offset > size - word || offset % word) {
+        PyErr_SetString(PyExc_ValueError, "the offset is not a field's slot");
+        return NULL;
+    }
+    PyObject *out = PyList_New(0);
+    Py_ssize_t n = PyList_Size(objs);
+    for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
+        PyObject *obj = PyList_GetItem(objs, i);
+        if ((PyObject *)Py_TYPE(obj) != record_type) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+        PyObject *value = *(PyObject **)((char *)obj + offset);
+        if (value == NULL || Py_TYPE(value) != &PyUnicode_Type) {
+            continue;
+        }
+        int found = PySet_Contains(wanted, value);
+        PyObject *index = found > 0 ? PyLong_FromSsize_t(i) : NULL;
+        if (found < 0 || (found > 0 && (index == NULL || PyList_Append(out, index) < 0))) {
+            Py_XDECREF(index);
+            Py_CLEAR(out);
+            break;
+        }
+        Py_XDECREF(index);
+    }
+    return out;
+}
+
+/*
  * The lines of NDJSON text that hold JSON whitespace only (spaces, tabs, carriage
  * returns), which msgspec's decode_lines skips: (index, start, start of the next line)
  * each, in order. A final line feed ends the last line; it does not start a blank one.
@@ -1812,6 +1856,10 @@ static PyMethodDef methods[] = {
     {"slot_offsets", slot_offsets, METH_VARARGS,
      "slot_offsets(probe, sentinels, size, /)\n--\n\nThe offset in the probe object of "
      "each sentinel it holds, or None unless each is there exactly once."},
+    {"field_members", field_members, METH_VARARGS,
+     "field_members(objs, record_type, size, offset, wanted, /)\n--\n\nThe indices of the "
+     "records whose field at offset holds a str of the set wanted, or None when one is of "
+     "another type."},
     {"value_failures", value_failures, METH_VARARGS,
      "value_failures(objs, record_type, size, checks, unset, /)\n--\n\nThe records with a "
      "field value breaking a check (integer or length range, open number range, enum): "

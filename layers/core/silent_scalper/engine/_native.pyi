@@ -56,6 +56,9 @@ def keep_heap(mmap_threshold: int, trim_threshold: int, /) -> bool: ...
 def slot_offsets(
     probe: object, sentinels: tuple[object, ...], size: int, /
 ) -> list[int] | None: ...
+def field_members(
+    objs: list[Any], record_type: type, size: int, offset: int, wanted: set[str], /
+) -> list[int] | None: ...
 def value_failures(
     objs: list[Any],
     record_type: type,

@@ -176,8 +176,8 @@ class PatternCheck:
         by one do not explain the refusal (the distinct values left must then pass the
         batch check: they are a superset of those of the records left, so the records
         left pass). The distinct values are gathered once, for the batch check and the
-        explanation alike, and judged once each; their records are then found by
-        C-speed scans."""
+        explanation alike, and judged once each; their records are then found in one
+        pass (:meth:`FieldReader.members`)."""
         if self.spread and self._each_matches(objs):
             return None
         fresh = self._distinct(objs)
@@ -188,24 +188,7 @@ class PatternCheck:
         bad = self._refused([v for v in fresh if isinstance(v, str)])
         if not bad or not self.values_match(fresh - set(bad)):
             return []
-        values = self.read.values(objs)
-        if len(bad) > _SCANS:
-            # Many refused values (every record's date written one wrong way): a scan
-            # each would be quadratic, so every value is looked up in a set of them.
-            refused = set(bad)
-            return [i for i, value in enumerate(values) if value in refused]
-        # A few: a C scan per refused value, cheaper than hashing every value.
-        out: list[int] = []
-        for value in bad:
-            at = -1
-            while True:
-                try:
-                    at = values.index(value, at + 1)
-                except ValueError:
-                    break
-                out.append(at)
-        out.sort()
-        return out
+        return self.read.members(objs, set(bad))
 
     def strings_match(self, values: list[str]) -> bool:
         """Whether every one of ``values`` (strings) matches, judged as a batch is."""
@@ -303,9 +286,6 @@ class DateTimeCheck(PatternCheck):
         return bad
 
 
-#: Refused values up to which :meth:`PatternCheck.failures` finds their records by
-#: scanning the batch's values once for each (above it, by one pass with a set).
-_SCANS = 8
 _AWARE_TYPE = Annotated[datetime, msgspec.Meta(tz=True)]
 _AWARE_LIST: Callable[..., Any] = msgspec.convert
 _GOOD_VALUES = 4096
