@@ -10,6 +10,9 @@ record alone.
 from __future__ import annotations
 
 import json
+import math
+import sys
+from decimal import Decimal, localcontext
 from typing import Annotated, Any
 
 import msgspec
@@ -206,11 +209,47 @@ def test_given_a_refused_value_then_it_is_proven_only_where_its_text_must_break_
     assert _SCHEMA.whole_refused([record]) == ([0], proven)
 
 
+def _doubles_near(bound: float, steps: int = 4) -> list[float]:
+    """The doubles up to ``steps`` either side of ``bound``, and it."""
+    out = [bound]
+    for toward in (-math.inf, math.inf):
+        at = bound
+        for _ in range(steps):
+            at = math.nextafter(at, toward)
+            out.append(at)
+    return out
+
+
+def _rounding_to(value: float) -> list[Decimal]:
+    """The ends of the numbers whose nearest double is ``value`` (the halfway points to
+    the doubles beside it), and ``value`` itself: a number's text is one of them or
+    between them. For an infinite value, the least number that rounds to it."""
+    with localcontext() as exact:
+        exact.prec = 2_000
+        if math.isinf(value):
+            top = Decimal(sys.float_info.max)
+            half_ulp = (top - Decimal(math.nextafter(sys.float_info.max, 0))) / 2
+            return [(top + half_ulp).copy_sign(Decimal(value))]
+        ends = [math.nextafter(value, -math.inf), math.nextafter(value, math.inf)]
+        return [Decimal(value), *((Decimal(end) + Decimal(value)) / 2 for end in ends)]
+
+
+_BOUNDS_NEAR = sorted(
+    {
+        near
+        for check in (_SCHEMA._values.checks if _SCHEMA._values is not None else ())
+        if check.kind == _constraints.NUMBER
+        for bound in (check.low, check.high)
+        if bound is not None
+        for near in _doubles_near(bound)
+    }
+)
+
 _VALUES_OF_KIND = {
     _constraints.INTEGER: st.one_of(
         st.integers(-(2**70), 2**70), st.sampled_from([-(2**63), 2**63 - 1, 2**63, -(2**63) - 1])
     ),
-    _constraints.NUMBER: st.floats(allow_nan=False),
+    _constraints.NUMBER: st.one_of(st.floats(allow_nan=False), st.sampled_from(_BOUNDS_NEAR)),
     _constraints.LENGTH: st.text(max_size=300),
     _constraints.ENUM: st.one_of(st.text(max_size=3), st.sampled_from(["a", "b", "ü", "A"])),
 }
@@ -221,10 +260,12 @@ _VALUES_OF_KIND = {
 def test_given_a_value_breaking_a_check_then_where_the_check_proves_it_the_rule_breaks(
     data: st.DataObject,
 ) -> None:
-    """Given any check of the schema and any value of its kind that breaks it, when the
-    check says that proves the record invalid, then the property's rule finds a problem
-    in the value (an integer's bound at int64's ends, which may be a wider one clamped,
-    and a number never prove it)."""
+    """Given any check of the schema and any value of its kind that breaks it (numbers
+    also at and beside their bounds), when the check says that proves the record
+    invalid, then the property's rule finds a problem in the value; for a number, in
+    every number whose nearest double the value is (an integer's bound at int64's ends,
+    which may be a wider one clamped, and a number at or next to its bound never prove
+    it)."""
     values = _SCHEMA._values
     rules = _SCHEMA._rules
     assert values is not None
@@ -234,9 +275,31 @@ def test_given_a_value_breaking_a_check_then_where_the_check_proves_it_the_rule_
     if not _constraints.breaks(check, value):
         return
 
-    if check.proves(value):
+    if not check.proves(value):
+        return
+    if check.kind == _constraints.NUMBER:
+        for number in _rounding_to(value):
+            assert rules.breaks({check.prop: number}, check.prop), number
+    else:
         assert rules.breaks({check.prop: value}, check.prop)
-    assert check.kind != _constraints.NUMBER or not check.proves(value)
+
+
+def test_given_a_number_beyond_its_bound_then_its_check_proves_it_from_two_doubles_on() -> None:
+    """Given each number check's bounds, when a double at the bound, the one beyond it
+    and the one after that are refused, then only the last is proven by the check alone
+    (the text of the others may still meet the rule's bound; the rule decides them)."""
+    values = _SCHEMA._values
+    assert values is not None
+    numbers = [c for c in values.checks if c.kind == _constraints.NUMBER]
+    sides = [(c, c.low, -math.inf) for c in numbers if c.low is not None]
+    sides += [(c, c.high, math.inf) for c in numbers if c.high is not None]
+    assert len(sides) == 3
+    for check, bound, beyond in sides:
+        first = math.nextafter(bound, beyond)
+        second = math.nextafter(first, beyond)
+        assert all(_constraints.breaks(check, v) for v in (bound, first, second))
+        assert [check.proves(v) for v in (bound, first, second)] == [False, False, True]
+        assert check.proves(beyond)
 
 
 def _constraint_refused(count: int) -> list[str]:

@@ -18,6 +18,7 @@ record breaking one is refused by the twin as by the strict type.
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 from collections.abc import Sequence
@@ -57,9 +58,27 @@ class ValueCheck(NamedTuple):
         rule's own: the schema's values, its bounds in characters); an integer's when
         within int64 (msgspec holds an integer's bounds to int64, so past it a bound
         broken may be a wider one clamped; within it, no clamped bound can be broken); a
-        number's never (its double is not its text's number)."""
+        number's when it lies at least two doubles beyond its bound.
+
+        A number's double is not its text's number, but msgspec rounds the text to the
+        nearest double, so the text's number lies strictly between the doubles beside
+        ``value``; and a number's bound here is the double nearest the rule's bound
+        (``_struct._number_bounds``), so the double before it (after it, for an upper
+        bound) is already beyond the rule's bound. A double at or next to the bound is
+        left to the rule (``CompiledSchema.whole_refused``)."""
         if self.kind in (ENUM, LENGTH):
             return True
+        if self.kind == NUMBER:
+            return value.__class__ is float and (
+                (
+                    self.low is not None
+                    and math.nextafter(value, math.inf) <= math.nextafter(self.low, -math.inf)
+                )
+                or (
+                    self.high is not None
+                    and math.nextafter(value, -math.inf) >= math.nextafter(self.high, math.inf)
+                )
+            )
         return self.kind == INTEGER and value.__class__ is int and INT64_MIN <= value <= INT64_MAX
 
 

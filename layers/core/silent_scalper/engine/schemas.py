@@ -594,8 +594,8 @@ class CompiledSchema:
           date-time check finds its refused values with msgspec's parser, which refuses a
           leap second the rule accepts, so each of its records is put to ``matches``;
         - a value breaking a constraint the twin leaves out proves the record where the
-          check is the rule's own (:meth:`ValueCheck.proves`), and is put to the rule
-          otherwise: an integer as it is, a number as the exact value of its double and of
+          check is the rule's own or the value is clearly past it
+          (:meth:`ValueCheck.proves`), and is put to the rule otherwise: an integer as it is, a number as the exact value of its double and of
           the two doubles beside it (the text's own number lies between those, so all
           three broken means it is)."""
         findings = self._batch_findings(objs)
