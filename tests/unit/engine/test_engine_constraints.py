@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 import pytest
 from engine_support import REPO, Validate, counted_and_checked, job
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _constraints, _fields, _struct
 from silent_scalper.engine._constraints import value_failures_python
@@ -282,6 +282,40 @@ def test_given_a_value_breaking_a_check_then_where_the_check_proves_it_the_rule_
             assert rules.breaks({check.prop: number}, check.prop), number
     else:
         assert rules.breaks({check.prop: value}, check.prop)
+
+
+_NUMBER_TEXTS = st.builds(
+    "{}{}.{}e{}".format,
+    st.sampled_from(["", "-"]),
+    st.integers(0, 10**30),
+    st.from_regex(r"[0-9]{1,40}", fullmatch=True),
+    st.integers(-340, 320),
+)
+
+
+@settings(max_examples=600)
+@given(st.one_of(_NUMBER_TEXTS, st.floats(allow_nan=False, allow_infinity=False).map(repr)))
+# Halfway between two doubles (ties to even), the smallest normal's neighbourhood, a
+# text long past 17 digits, and 1e23 (a fast path's classic miss).
+@example("9007199254740993")
+@example("9007199254740993.000000000000000000001")
+@example("2.2250738585072011e-308")
+@example("4.9406564584124654e-324")
+@example("2.4703282292062328e-324")
+@example("1e23")
+@example("0.3000000000000000166533453693773481063544750213623046875")
+def test_given_a_numbers_text_then_msgspec_decodes_it_to_its_nearest_double(text: str) -> None:
+    """Given a JSON number's text (long mantissas, exponents near a double's ends, and
+    every double's shortest text), when msgspec decodes it as a float, then it is the
+    double Python's correctly rounded ``float`` gives (the number's own value lies
+    between the doubles beside it, which the proofs of refused numbers rely on); a
+    number past the largest double is refused, never decoded as an infinity."""
+    nearest = float(text)
+    if math.isinf(nearest):
+        with pytest.raises(msgspec.ValidationError, match="out of range"):
+            msgspec.json.decode(text, type=float)
+    else:
+        assert msgspec.json.decode(text, type=float) == nearest
 
 
 def test_given_a_number_beyond_its_bound_then_its_check_proves_it_from_two_doubles_on() -> None:
