@@ -91,10 +91,14 @@ def counted_and_checked(
         fast = validate(data, key, schema, max_errors=max_errors).to_dict()
         mp.setattr(Collector, "record_counted_refusals", lambda self, *args: False)
         mp.setattr(
-            CompiledSchema, "decode_whole_lines", lambda self, data: self.decode_lines(data)[0]
+            CompiledSchema,
+            "decode_whole_lines",
+            lambda self, data, **_: self.decode_lines(data)[0],
         )
         mp.setattr(
-            CompiledSchema, "decode_whole_array", lambda self, data: self.decode_array(data)[0]
+            CompiledSchema,
+            "decode_whole_array",
+            lambda self, data, **_: self.decode_array(data)[0],
         )
         mp.setattr(
             Collector, "problem_counts", lambda self, texts, named, *, lines: [0] * len(texts)

@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from silent_scalper.engine import _constraints, _fields, _struct
 from silent_scalper.engine._constraints import value_failures_python
-from silent_scalper.engine.schemas import compile_schema
+from silent_scalper.engine.schemas import CompiledSchema, _decoded_whole, compile_schema
 
 _JOB_TEXT = (REPO / "schemas" / "job.v1.json").read_text(encoding="utf-8")
 
@@ -206,7 +206,7 @@ def test_given_a_refused_value_then_it_is_proven_only_where_its_text_must_break_
     )
     assert values.failures([record])[0] == [0]
 
-    assert _SCHEMA.whole_refused([record]) == ([0], proven)
+    assert _SCHEMA.whole_refused([record]) == ([0], proven, True)
 
 
 def _doubles_near(bound: float, steps: int = 4) -> list[float]:
@@ -386,3 +386,92 @@ def test_given_records_refused_by_bounds_and_enums_then_blocks_decode_whole_alik
     if schema is not None:
         assert schema._values is not None
         assert schema._values._plan is None
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "json"])
+def test_given_blocks_refused_by_bounds_then_valid_ones_then_the_twin_is_tried_first_between(
+    validate: Validate, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Given a file whose blocks break bounds, then hold valid records, then records
+    refused by a pattern only, then break bounds again, when it is validated, then a
+    block is decoded into the twin first exactly when the block before it broke a bound
+    (the record type's attempt would stop at its first such record), both ways occur,
+    and the summary is the one checking each record alone gives."""
+    schema = compile_schema("job.v1", json.loads(_JOB_TEXT), None)
+    calls: list[bool] = []
+    outcomes: list[bool] = []
+    decode_name = "decode_whole_lines" if fmt == "ndjson" else "decode_whole_array"
+    decode = getattr(CompiledSchema, decode_name)
+    judge = CompiledSchema.whole_refused
+
+    def spy_decode(self: CompiledSchema, data: Any, *, twin_first: bool = False) -> Any:
+        calls.append(twin_first)
+        return decode(self, data, twin_first=twin_first)
+
+    def spy_judge(self: CompiledSchema, objs: list[Any]) -> Any:
+        found = judge(self, objs)
+        if len(outcomes) < len(calls):  # the block just decoded (not the checked run's)
+            outcomes.append(found.by_value)
+        return found
+
+    # Each run of records longer than two blocks of 1 MiB (about 11,000 records each).
+    def record(n: int) -> str:
+        if n < 15_000 or n >= 59_000:
+            return job(n, priority=9) if n % 10 == 3 else job(n)
+        if n >= 37_000 and n % 10 == 3:
+            return job(n, currency="usd")
+        return job(n)
+
+    records = [record(n) for n in range(70_000)]
+    with monkeypatch.context() as spies:
+        spies.setattr(CompiledSchema, decode_name, spy_decode)
+        spies.setattr(CompiledSchema, "whole_refused", spy_judge)
+        fast, checked, _, _ = counted_and_checked(validate, records, fmt, 1, schema)
+
+    assert fast == checked
+    assert fast["invalid_records"] == 4_800
+    assert calls[0] is False
+    assert calls[1:] == outcomes[:-1]
+    assert {(a, b) for a, b in zip(calls, outcomes, strict=True)} == {
+        (False, True),
+        (True, True),
+        (True, False),
+        (False, False),
+    }
+
+
+@pytest.mark.parametrize("twin_first", [False, True])
+@pytest.mark.parametrize("accepts", ["both", "twin", "neither"])
+def test_given_a_block_when_it_is_decoded_whole_then_the_twin_first_spares_the_record_type(
+    twin_first: bool, accepts: str
+) -> None:
+    """Given a block the record type and its twin accept, or only the twin, or neither,
+    when it is decoded whole with or without the twin first, then the twin's records
+    come back wherever the twin is tried first or the record type refuses, the record
+    type's where it is tried first and accepts, None where both refuse, and the record
+    type is not tried at all when the twin is tried first (it accepts no more)."""
+    tried: list[str] = []
+
+    def decoder(name: str, accepting: bool) -> Any:
+        def decode(data: bytes) -> list[Any]:
+            tried.append(name)
+            if not accepting:
+                raise msgspec.ValidationError("refused")
+            return [name]
+
+        return decode
+
+    strict = decoder("strict", accepts == "both")
+    twin = decoder("twin", accepts != "neither")
+
+    got = _decoded_whole(strict, twin, b"{}", twin_first=twin_first)
+
+    if twin_first:
+        assert tried == ["twin"]
+        assert got == (None if accepts == "neither" else ["twin"])
+    else:
+        assert tried == (["strict"] if accepts == "both" else ["strict", "twin"])
+        assert got == {"both": ["strict"], "twin": ["twin"], "neither": None}[accepts]
+    assert _decoded_whole(strict, None, b"{}", twin_first=twin_first) == (
+        ["strict"] if accepts == "both" else None
+    )

@@ -54,6 +54,9 @@ class Collector:
         # Whether most records of the last block (or array run) sifted were refused: the
         # next one is then first counted whole (_ndjson._ndjson_dense, _json._json_dense).
         self.dense = False
+        # Whether the last block decoded whole broke a constraint of the record type's
+        # that its lenient twin leaves out: the next is then decoded into the twin first.
+        self.twin_first = False
         # Duplicate errors kept, by place: (the error, key, place, first place given). A
         # store reports a repeat against the first place *it* holds; when an earlier place
         # turns up later (in another run), the kept error is worded again against it.

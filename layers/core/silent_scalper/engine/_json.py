@@ -276,8 +276,10 @@ def _json_run_fast(b: _Buffer, run: bytes, index: int, col: Collector) -> int | 
     schema = col.schema
     # What accept_array does, in its steps: a run refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
-    objs = schema.decode_whole_array(data) if schema.batches else None
-    flagged, proven = (None, False) if objs is None else schema.whole_refused(objs)
+    objs = schema.decode_whole_array(data, twin_first=col.twin_first) if schema.batches else None
+    flagged, proven, col.twin_first = (
+        (None, False, False) if objs is None else schema.whole_refused(objs)
+    )
     if objs is not None and flagged == [] and schema.no_repeated_key(data, objs):
         col.formula_cells += formula_count(run)
         col.valid_batch(objs, consecutive(index + 1, 0, 0, len(objs)))

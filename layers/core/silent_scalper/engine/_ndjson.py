@@ -128,7 +128,7 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     schema = col.schema
     # What accept_lines does, in its steps: a block refused only by a batch check (a
     # pattern, a date-time) is sifted from its records and the checks' verdicts.
-    objs = schema.decode_whole_lines(block) if schema.batches else None
+    objs = schema.decode_whole_lines(block, twin_first=col.twin_first) if schema.batches else None
     # A refused block is sifted as if it held no blank line, as nearly every one does:
     # the sifting proves it, and declines (nothing recorded) otherwise.
     if objs is None and schema.batches and _ndjson_sifted(block, first_line, col, lines):
@@ -137,7 +137,9 @@ def _ndjson_checked(block: bytes, first_line: int, col: Collector, lines: int) -
     blanks = blank_lines(block) if objs is None or len(objs) != lines else []
     if objs is not None and len(objs) + len(blanks) != lines:
         objs = None  # pragma: no cover - msgspec skips exactly the lines found blank
-    flagged, proven = (None, False) if objs is None else schema.whole_refused(objs)
+    flagged, proven, col.twin_first = (
+        (None, False, False) if objs is None else schema.whole_refused(objs)
+    )
     if objs is not None and flagged == [] and schema.no_repeated_key(block, objs):
         first_record = col.records + 1
         col.records += len(objs)

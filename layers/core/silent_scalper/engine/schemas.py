@@ -134,6 +134,19 @@ class Checked(NamedTuple):
     time: datetime | None = None
 
 
+class WholeRefusal(NamedTuple):
+    """What :meth:`CompiledSchema.whole_refused` finds in records decoded whole."""
+
+    #: The records refused, sorted; None when a batch check refuses and names none.
+    flagged: list[int] | None
+    #: Whether each of them holds a decoded value its property's rule refuses.
+    proven: bool
+    #: Whether a record breaks a constraint the lenient twin leaves out (the record type
+    #: refused the block): the next block is then likely refused too, and is first
+    #: decoded into the twin (``twin_first``).
+    by_value: bool
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledSchema:
     """A loaded schema, compiled once, applied to every record of many files.
@@ -565,21 +578,25 @@ class CompiledSchema:
         with :func:`array_refusal`)."""
         return self._many.decode
 
-    def decode_whole_lines(self, data: bytes | memoryview) -> list[Any] | None:
+    def decode_whole_lines(
+        self, data: bytes | memoryview, *, twin_first: bool = False
+    ) -> list[Any] | None:
         """A block of NDJSON lines decoded in one call, for :meth:`whole_refused` to judge:
         by the record type, or when it refuses the block, into its lenient twin (where it
         has one), which a bound, a length or an enum broken does not stop. None when
         msgspec refuses the block both ways (a type, a field missing or unknown, broken
-        JSON)."""
+        JSON). ``twin_first``: into the twin straight away (the last block broke such a
+        constraint; its records then go to the checks, whose verdict is the record
+        type's), sparing the record type's attempt, which stops at the first such record."""
         twin = None if self._whole_one is None else self._whole_one.decode_lines
-        return _decoded_whole(self._one.decode_lines, twin, data)
+        return _decoded_whole(self._one.decode_lines, twin, data, twin_first=twin_first)
 
-    def decode_whole_array(self, data: bytes) -> list[Any] | None:
+    def decode_whole_array(self, data: bytes, *, twin_first: bool = False) -> list[Any] | None:
         """:meth:`decode_whole_lines` for ``[rec, rec, ...]``."""
         twin = None if self._whole_many is None else self._whole_many.decode
-        return _decoded_whole(self._many.decode, twin, data)
+        return _decoded_whole(self._many.decode, twin, data, twin_first=twin_first)
 
-    def whole_refused(self, objs: list[Any]) -> tuple[list[int] | None, bool]:
+    def whole_refused(self, objs: list[Any]) -> WholeRefusal:
         """:meth:`refused` of records :meth:`decode_whole_lines` or
         :meth:`decode_whole_array` decoded, with the records breaking a constraint the
         lenient twin leaves out: every record the record type and the batch checks would
@@ -595,12 +612,15 @@ class CompiledSchema:
           leap second the rule accepts, so each of its records is put to ``matches``;
         - a value breaking a constraint the twin leaves out proves the record where the
           check is the rule's own or the value is clearly past it
-          (:meth:`ValueCheck.proves`), and is put to the rule otherwise: an integer as it is, a number as the exact value of its double and of
-          the two doubles beside it (the text's own number lies between those, so all
-          three broken means it is)."""
+          (:meth:`ValueCheck.proves`), and is put to the rule otherwise: an integer as
+          it is, a number as the exact value of its double and of the two doubles beside
+          it (the text's own number lies between those, so all three broken means it is).
+
+        And whether a record broke such a constraint (:class:`WholeRefusal`)."""
         findings = self._batch_findings(objs)
         if findings is None:
-            return None, False
+            return WholeRefusal(None, False, False)
+        by_value = False
         flagged: set[int] = set()
         proven: set[int] = set()
         for check, found in findings:
@@ -617,9 +637,10 @@ class CompiledSchema:
                 )
         if self._values is not None and objs and objs[0].__class__ is self._values.lenient:
             indices, which = self._values.failures(objs)
+            by_value = bool(indices)
             flagged.update(indices)
             proven.update(self._values_proven(objs, indices, which))
-        return sorted(flagged), flagged <= proven
+        return WholeRefusal(sorted(flagged), flagged <= proven, by_value)
 
     def _values_proven(
         self, objs: list[Any], indices: list[int], which: list[int]
@@ -859,11 +880,16 @@ def _settled(values: Any, text: bytes | memoryview) -> bool:
 
 
 def _decoded_whole(
-    first: Callable[[Any], list[Any]], twin: Callable[[Any], list[Any]] | None, data: Any
+    first: Callable[[Any], list[Any]],
+    twin: Callable[[Any], list[Any]] | None,
+    data: Any,
+    *,
+    twin_first: bool,
 ) -> list[Any] | None:
     """``first(data)``, or ``twin(data)`` when msgspec refuses that, or None when it
-    refuses both (or there is no twin)."""
-    for decode in (first, twin):
+    refuses both (or there is no twin). ``twin_first``: ``twin(data)`` alone, as the twin
+    accepts whatever the record type does."""
+    for decode in (twin,) if twin_first and twin is not None else (first, twin):
         if decode is None:
             break
         try:
