@@ -1659,6 +1659,8 @@ static PyObject *value_failures(PyObject *self, PyObject *args) {
         goto done;
     }
     Py_ssize_t n = PyList_Size(objs);
+    /* The limited API's Py_None is a function call: read once, not once a value. */
+    PyObject *none = Py_None;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *obj = PyList_GetItem(objs, i);
         if ((PyObject *)Py_TYPE(obj) != record_type) {
@@ -1667,7 +1669,7 @@ static PyObject *value_failures(PyObject *self, PyObject *args) {
         }
         for (Py_ssize_t c = 0; c < count; c++) {
             PyObject *value = *(PyObject **)((char *)obj + plan[c].offset);
-            if (value == NULL || value == unset || value == Py_None ||
+            if (value == NULL || value == unset || value == none ||
                 !breaks_check(value, &plan[c])) {
                 continue;
             }
