@@ -70,8 +70,6 @@ def counted_and_checked(
     kept whatever its size: as validated, and with every refused block sifted from the
     record type's own decoding and every refused record checked alone. Also each verdict
     of ``Collector.record_counted_refusals`` in the first, and the records it counted."""
-    from silent_scalper.engine._collect import Collector
-
     if fmt == "ndjson":
         data, key = "\n".join(records) + "\n", "jobs.ndjson"
     else:
