@@ -93,9 +93,7 @@ def _fast_struct(name: str, document: dict[str, Any]) -> FastStruct | None:
     required = set(document.get("required", ()))
     if not required <= set(props):
         return None  # a required property without a declaration: leave it to jsonschema
-    spec: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     fields: dict[str, str] = {}
-    optional: list[tuple[str, Any, Any]] = []
     patterns: list[PatternCheck] = []
     declared: list[tuple[str, Any, bool]] = []  # each field's annotation, and if required
     for i, (prop, sub) in enumerate(props.items()):
@@ -110,20 +108,27 @@ def _fast_struct(name: str, document: dict[str, Any]) -> FastStruct | None:
             patterns.append(kind(prop, attr, bulk, fmt=fmt))
         fields[prop] = attr
         declared.append((attr, annotation, prop in required))
-        if prop in required:
-            spec.append((attr, annotation))
-        else:
-            optional.append((attr, annotation | msgspec.UnsetType, msgspec.UNSET))
     closed = additional is False
-    struct = _defstruct(_struct_name(name), [*spec, *optional], fields, closed=closed)
+    struct = _defstruct(_struct_name(name), declared, fields, closed=closed)
     twin = _value_checks(_struct_name(name) + "_lenient", declared, fields, closed=closed)
     return FastStruct(struct, fields, tuple(patterns), twin)
 
 
-def _defstruct(name: str, spec: list[Any], fields: dict[str, str], *, closed: bool) -> Any:
+def _defstruct(
+    name: str, declared: list[tuple[str, Any, bool]], fields: dict[str, str], *, closed: bool
+) -> Any:
+    """The Struct of the fields ``declared`` (each field's name, annotation, and whether
+    it is required): required ones first, an optional one ``T | UnsetType`` defaulting to
+    UNSET, each renamed to its property."""
+    required = [(attr, annotation) for attr, annotation, is_required in declared if is_required]
+    optional = [
+        (attr, annotation | msgspec.UnsetType, msgspec.UNSET)
+        for attr, annotation, is_required in declared
+        if not is_required
+    ]
     return msgspec.defstruct(
         name,
-        spec,
+        [*required, *optional],
         rename={attr: prop for prop, attr in fields.items()},
         forbid_unknown_fields=closed,
         kw_only=True,
@@ -142,23 +147,19 @@ def _value_checks(
     with the checks taken out of it; None when there is nothing to take out, or an
     annotation is not one the twin knows."""
     prop_of = {attr: prop for prop, attr in fields.items()}
-    required: list[Any] = []
-    optional: list[Any] = []
+    twin: list[tuple[str, Any, bool]] = []
     checks: list[ValueCheck] = []
     try:
         for attr, annotation, is_required in declared:
             lenient, check = lenient_annotation(annotation)
-            if is_required:
-                required.append((attr, lenient))
-            else:
-                optional.append((attr, lenient | msgspec.UnsetType, msgspec.UNSET))
+            twin.append((attr, lenient, is_required))
             if check is not None:
                 checks.append(ValueCheck(attr, prop_of[attr], *check))
     except ValueError:
         return None
     if not checks:
         return None
-    return ValueChecks(_defstruct(name, [*required, *optional], fields, closed=closed), checks)
+    return ValueChecks(_defstruct(name, twin, fields, closed=closed), checks)
 
 
 def _fast_type(sub: Any, *, with_pattern: bool = True) -> Any:
