@@ -4,6 +4,7 @@ must get what ``operator.attrgetter`` mapped over the records gives."""
 
 from __future__ import annotations
 
+import ctypes
 import operator
 from datetime import datetime
 from typing import Any
@@ -117,6 +118,24 @@ def test_given_records_of_two_types_or_no_struct_when_members_are_found_then_by_
     plain = [_Plain(v) for v in ("usd", 1, "USD", "usd")]
     assert reader.members(plain, {"usd"}) == [0, 3]
     assert _fields.slot_offsets(_Plain, ["f0"]) is None
+
+
+def test_given_an_offset_outside_the_fields_when_the_compiled_passes_read_then_refused() -> None:
+    """Given offsets that are not a field's slot (in the header, past the object, not a
+    whole word), when the compiled passes are asked to read there, then they refuse
+    before reading anything."""
+    if _fields._native is None:
+        pytest.skip("the compiled module is not built")
+    objs = _records()
+    kind = type(objs[0])
+    size, word = kind.__basicsize__, ctypes.sizeof(ctypes.c_void_p)
+    for offset in (0, word, size, size + word, 2 * word + 1):
+        with pytest.raises(ValueError, match="not a field's slot"):
+            _fields._native.field_members(objs, kind, size, offset, {"usd"})
+        with pytest.raises(ValueError, match="offset or kind is out of range"):
+            _fields._native.value_failures(
+                objs, kind, size, [(offset, 3, None, None, ("usd",))], msgspec.UNSET
+            )
 
 
 @pytest.mark.parametrize("name", ["x", "f", "f1.f2", "f1 or 1", "__class__", "f1\n", "F1"])

@@ -1475,8 +1475,8 @@ static PyObject *keep_heap(PyObject *self, PyObject *args) {
  * of each field is where its sentinel's address is stored, found by reading the
  * instance's words past its header; None unless each sentinel is found exactly once.
  * A msgspec Struct keeps its fields as object pointers inline (member descriptors of
- * T_OBJECT_EX), which the limited API gives no offsets of: value_failures reads them
- * there. _constraints.slot_offsets checks the answer against getattr.
+ * T_OBJECT_EX), which the limited API gives no offsets of: value_failures and
+ * field_members read them there. _fields.slot_offsets checks the answer against getattr.
  */
 static PyObject *slot_offsets(PyObject *self, PyObject *args) {
     (void)self;
@@ -1512,6 +1512,13 @@ static PyObject *slot_offsets(PyObject *self, PyObject *args) {
         PyList_SetItem(out, i, offset);
     }
     return out;
+}
+
+/* Whether `offset` is a field's slot in an object of `size` bytes: a whole word past the
+ * object's header (reference count and type) and within it. */
+static int is_slot(Py_ssize_t offset, Py_ssize_t size) {
+    Py_ssize_t word = (Py_ssize_t)sizeof(PyObject *);
+    return offset >= 2 * word && offset <= size - word && offset % word == 0;
 }
 
 /* One check of value_failures: a kind and its bounds, read once per call. */
@@ -1597,7 +1604,7 @@ static PyObject *value_failures(PyObject *self, PyObject *args) {
                           &PyList_Type, &checks, &unset)) {
         return NULL;
     }
-    Py_ssize_t count = PyList_Size(checks), word = (Py_ssize_t)sizeof(PyObject *);
+    Py_ssize_t count = PyList_Size(checks);
     ValueCheck *plan = PyMem_Calloc((size_t)(count > 0 ? count : 1), sizeof(ValueCheck));
     if (plan == NULL) {
         return PyErr_NoMemory();
@@ -1610,8 +1617,7 @@ static PyObject *value_failures(PyObject *self, PyObject *args) {
                               &low, &high, &allowed)) {
             goto done;
         }
-        if (check->offset < 2 * word || check->offset > size - word || check->offset % word ||
-            check->kind < 0 || check->kind > 3) {
+        if (!is_slot(check->offset, size) || check->kind < 0 || check->kind > 3) {
             PyErr_SetString(PyExc_ValueError, "a check's offset or kind is out of range");
             goto done;
         }
@@ -1702,12 +1708,12 @@ done:
 static PyObject *field_members(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *objs, *record_type, *wanted;
-    Py_ssize_t size, offset, word = (Py_ssize_t)sizeof(PyObject *);
+    Py_ssize_t size, offset;
     if (!PyArg_ParseTuple(args, "O!OnnO!", &PyList_Type, &objs, &record_type, &size, &offset,
                           &PySet_Type, &wanted)) {
         return NULL;
     }
-    if (offset < 2 * word || offset > size - word || offset % word) {
+    if (!is_slot(offset, size)) {
         PyErr_SetString(PyExc_ValueError, "the offset is not a field's slot");
         return NULL;
     }
